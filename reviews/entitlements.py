@@ -1,0 +1,191 @@
+"""The values that cross package lines: what a connector reads and what the domain stores.
+
+Frozen, slotted dataclasses with no behaviour beyond validating themselves. Connectors build them from
+SDK objects (which never leave the connector); `reviews.operations.sync_inventory` turns them into rows.
+A `Snapshot` checks on construction that it is internally whole, because a tool that removes access must
+never act on half an answer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from reviews.errors import IncompleteSnapshot
+
+
+class System(StrEnum):
+    AWS = "aws"
+    ENTRA = "entra"
+
+
+class StoreKind(StrEnum):
+    S3_BUCKET = "s3_bucket"
+    DYNAMODB_TABLE = "dynamodb_table"
+    RDS_DB = "rds_db"
+    ENTRA_GROUP = "entra_group"
+    ENTRA_APP = "entra_app"
+
+
+class PrincipalType(StrEnum):
+    """Identities that act. Groups and permission sets appear in paths, never as principals (DESIGN §4)."""
+
+    IAM_USER = "iam_user"
+    IAM_ROLE = "iam_role"
+    IDENTITY_CENTER_USER = "identity_center_user"
+    ENTRA_USER = "entra_user"
+    ENTRA_SERVICE_PRINCIPAL = "entra_service_principal"
+
+
+class AccessLevel(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class PathStep:
+    """One hop of the path that grants access: a group, a policy, a role, a permission set, an app role…"""
+
+    kind: str
+    id: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class LastUse:
+    """When access was last used, and how we know. `at=None` means unknown, never "inactive"."""
+
+    at: datetime | None
+    source: str
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    system: System
+    kind: StoreKind
+    provider_id: str  # ARN for AWS, object id for Entra
+    name: str
+    owners: tuple[str, ...] = ()  # owners' emails, as tagged or read from the directory
+    classification: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A human across systems, keyed by canonical (lower-case) email."""
+
+    email: str
+    display_name: str = ""
+    entra_object_id: str | None = None
+    slack_user_id: str | None = None
+    manager_email: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.email != self.email.strip().lower() or "@" not in self.email:
+            raise IncompleteSnapshot(f"person email must be canonical (lower-case, trimmed): {self.email!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    system: System
+    type: PrincipalType
+    provider_id: str  # IAM ARN, Identity Center user id or Entra object id
+    name: str
+    email: str | None = None
+    enabled: bool | None = None  # None: the source did not say
+    guest: bool = False
+    created_at: datetime | None = None
+    last_sign_in: LastUse | None = None
+    person_email: str | None = None  # link to a Person, when the connector could make it
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """Effective access of one principal to one store at one level, by its shortest path."""
+
+    store_id: str
+    principal_id: str
+    access: AccessLevel
+    path: tuple[PathStep, ...]
+    conditional: bool = False
+    needs_human_review: bool = False  # a policy we could not fully understand: never auto-revoked
+    last_used: LastUse | None = None
+
+    @property
+    def key(self) -> tuple[str, str, AccessLevel]:
+        return (self.store_id, self.principal_id, self.access)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything one source says at one moment. Complete by construction, or it raises."""
+
+    source: str  # "aws", "entra", or a finer scope such as "aws:123456789012"
+    taken_at: datetime
+    stores: tuple[Store, ...]
+    principals: tuple[Principal, ...]
+    grants: tuple[Grant, ...]
+    people: tuple[Person, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.taken_at.tzinfo is None:
+            raise IncompleteSnapshot(f"{self.source}: snapshot time must be timezone-aware")
+        _refuse_duplicates(self.source, "store", [s.provider_id for s in self.stores])
+        _refuse_duplicates(self.source, "principal", [p.provider_id for p in self.principals])
+        _refuse_duplicates(self.source, "person", [p.email for p in self.people])
+        _refuse_duplicates(self.source, "grant", [g.key for g in self.grants])
+        store_ids = {s.provider_id for s in self.stores}
+        principal_ids = {p.provider_id for p in self.principals}
+        for grant in self.grants:
+            if grant.store_id not in store_ids:
+                raise IncompleteSnapshot(f"{self.source}: grant to unknown store {grant.store_id}")
+            if grant.principal_id not in principal_ids:
+                raise IncompleteSnapshot(f"{self.source}: grant held by unknown principal {grant.principal_id}")
+            if not grant.path:
+                raise IncompleteSnapshot(f"{self.source}: grant {grant.key} has no path")
+        people = {p.email for p in self.people}
+        for principal in self.principals:
+            if principal.person_email is not None and principal.person_email not in people:
+                raise IncompleteSnapshot(
+                    f"{self.source}: principal {principal.provider_id} links to unknown person"
+                )
+
+
+def _refuse_duplicates(source: str, what: str, keys: list[object]) -> None:
+    repeated = [key for key, count in Counter(keys).items() if count > 1]
+    if repeated:
+        raise IncompleteSnapshot(f"{source}: duplicate {what} {repeated[0]!r} in one snapshot")
+
+
+@dataclass(frozen=True, slots=True)
+class RevocationAction:
+    """A typed change at a provider, and (for undo) the change that reverses it.
+
+    `kind` names the provider operation (e.g. "detach_user_policy", "remove_group_member"); `params` are
+    its arguments. Connectors own the meaning of each kind; the domain only plans, records and orders them.
+    """
+
+    system: System
+    kind: str
+    params: tuple[tuple[str, str], ...]
+    description: str
+
+    def param(self, name: str) -> str:
+        for key, value in self.params:
+            if key == name:
+                return value
+        raise KeyError(name)
+
+
+class RevocationResult(StrEnum):
+    APPLIED = "applied"
+    ALREADY_ABSENT = "already_absent"
+    DRY_RUN = "dry_run"

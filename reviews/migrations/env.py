@@ -1,0 +1,19 @@
+"""Alembic environment. Recertify always runs migrations on a connection it hands over
+(`reviews.db.upgrade`), so there is no URL or logging configuration here."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import reviews.models  # noqa: F401  (registers the tables on the metadata)
+from sqlmodel import SQLModel
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=SQLModel.metadata,
+    render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table instead
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()
