@@ -126,9 +126,13 @@ class Grant:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """Everything one source says at one moment. Complete by construction, or it raises."""
+    """Everything one system says at one moment. Complete by construction, or it raises.
 
-    source: str  # "aws", "entra", or a finer scope such as "aws:123456789012"
+    A snapshot covers its whole system (every configured account or tenant): whatever it does not contain
+    is gone. That is why a connector that cannot read one account must raise instead of returning less.
+    """
+
+    system: System
     taken_at: datetime
     stores: tuple[Store, ...]
     principals: tuple[Principal, ...]
@@ -137,25 +141,25 @@ class Snapshot:
 
     def __post_init__(self) -> None:
         if self.taken_at.tzinfo is None:
-            raise IncompleteSnapshot(f"{self.source}: snapshot time must be timezone-aware")
-        _refuse_duplicates(self.source, "store", [s.provider_id for s in self.stores])
-        _refuse_duplicates(self.source, "principal", [p.provider_id for p in self.principals])
-        _refuse_duplicates(self.source, "person", [p.email for p in self.people])
-        _refuse_duplicates(self.source, "grant", [g.key for g in self.grants])
+            raise IncompleteSnapshot(f"{self.system}: snapshot time must be timezone-aware")
+        _refuse_duplicates(self.system, "store", [s.provider_id for s in self.stores])
+        _refuse_duplicates(self.system, "principal", [p.provider_id for p in self.principals])
+        _refuse_duplicates(self.system, "person", [p.email for p in self.people])
+        _refuse_duplicates(self.system, "grant", [g.key for g in self.grants])
         store_ids = {s.provider_id for s in self.stores}
         principal_ids = {p.provider_id for p in self.principals}
         for grant in self.grants:
             if grant.store_id not in store_ids:
-                raise IncompleteSnapshot(f"{self.source}: grant to unknown store {grant.store_id}")
+                raise IncompleteSnapshot(f"{self.system}: grant to unknown store {grant.store_id}")
             if grant.principal_id not in principal_ids:
-                raise IncompleteSnapshot(f"{self.source}: grant held by unknown principal {grant.principal_id}")
+                raise IncompleteSnapshot(f"{self.system}: grant held by unknown principal {grant.principal_id}")
             if not grant.path:
-                raise IncompleteSnapshot(f"{self.source}: grant {grant.key} has no path")
+                raise IncompleteSnapshot(f"{self.system}: grant {grant.key} has no path")
         people = {p.email for p in self.people}
         for principal in self.principals:
             if principal.person_email is not None and principal.person_email not in people:
                 raise IncompleteSnapshot(
-                    f"{self.source}: principal {principal.provider_id} links to unknown person"
+                    f"{self.system}: principal {principal.provider_id} links to unknown person"
                 )
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from reviews.entitlements import RevocationAction, RevocationResult, Snapshot
+from reviews.entitlements import RevocationAction, RevocationResult, Snapshot, System
 
 
 class Clock(Protocol):
@@ -28,7 +28,7 @@ class Connector(Protocol):
     - `verify(action)` reads back and says whether the access is really gone.
     """
 
-    source: str
+    system: System
 
     def check(self) -> None: ...
 

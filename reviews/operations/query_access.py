@@ -1,0 +1,85 @@
+"""Who can access what, now or at any past moment, from grant validity intervals (DESIGN §4 contract)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
+
+from reviews.models import AccessGrant, Principal, Store
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRow:
+    store: dict[str, Any]
+    principal: dict[str, Any]
+    access: str
+    path: list[str]
+    conditional: bool
+    needs_human_review: bool
+    last_used: str | None
+    last_used_source: str | None
+    valid_from: str
+    valid_to: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "store": self.store,
+            "principal": self.principal,
+            "access": self.access,
+            "path": self.path,
+            "conditional": self.conditional,
+            "needs_human_review": self.needs_human_review,
+            "last_used": self.last_used,
+            "last_used_source": self.last_used_source,
+            "valid_from": self.valid_from,
+            "valid_to": self.valid_to,
+        }
+
+
+def effective_access(
+    *, session: Session, start: datetime, end: datetime, store: str | None = None, principal: str | None = None
+) -> list[AccessRow]:
+    """Grants valid at any moment of [start, end): a point in time is a one-microsecond window, a day is a
+    day. `store` matches a provider id or a name; `principal` an id, a name or an email.
+
+    Filters are bound parameters, never spliced into SQL: whatever an auditor types is only ever text.
+    """
+    query = (
+        select(AccessGrant, Store, Principal)
+        .join(Store, col(Store.id) == AccessGrant.store_id)
+        .join(Principal, col(Principal.id) == AccessGrant.principal_id)
+        .where(
+            col(AccessGrant.valid_from) < end,
+            or_(col(AccessGrant.valid_to).is_(None), col(AccessGrant.valid_to) > start),
+        )
+        .order_by(col(Store.name), col(Principal.name), col(AccessGrant.access))
+    )
+    if store is not None:
+        query = query.where(or_(Store.provider_id == store, Store.name == store))
+    if principal is not None:
+        query = query.where(
+            or_(Principal.provider_id == principal, Principal.name == principal,
+                and_(col(Principal.email).is_not(None), Principal.email == principal.lower()))
+        )
+    return [_row(grant, store_row, principal_row) for grant, store_row, principal_row in session.exec(query)]
+
+
+def _row(grant: AccessGrant, store: Store, principal: Principal) -> AccessRow:
+    return AccessRow(
+        store={"id": store.provider_id, "name": store.name, "system": store.system, "kind": store.kind,
+               "owner": store.owners[0] if store.owners else None, "owners": store.owners},
+        principal={"id": principal.provider_id, "type": principal.type, "name": principal.name,
+                   "email": principal.email},
+        access=grant.access,
+        path=[f"{step['kind']}:{step['name']}" for step in grant.path],
+        conditional=grant.conditional,
+        needs_human_review=grant.needs_human_review,
+        last_used=grant.last_used_at.isoformat() if grant.last_used_at else None,
+        last_used_source=grant.last_used_source,
+        valid_from=grant.valid_from.isoformat(),
+        valid_to=grant.valid_to.isoformat() if grant.valid_to else None,
+    )
