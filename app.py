@@ -25,10 +25,16 @@ from sqlalchemy.engine import make_url
 
 from reviews import audit
 from reviews.clock import SystemClock
-from reviews.db import create_db_engine, current_revision, head_revision, require_current_schema, session_scope
+from reviews.db import (
+    create_db_engine,
+    current_revision,
+    head_revision,
+    require_current_schema,
+    session_scope,
+)
 from reviews.db import upgrade as upgrade_schema
 from reviews.errors import ConfigurationError, InvalidArgument, NotBuiltYet, RecertifyError
-from reviews.operations.query_access import effective_access
+from reviews.operations.query_access import AccessRow, effective_access
 from reviews.settings import LoadedConfig, config_path, load_settings, missing_secrets
 
 out = Console(highlight=False, soft_wrap=True)
@@ -46,8 +52,14 @@ audit_cli = typer.Typer(help="The tamper-evident history.", no_args_is_help=True
 cycles_cli = typer.Typer(help="Review cycles as code.", no_args_is_help=True)
 campaign_cli = typer.Typer(help="Campaigns: one run of a review cycle.", no_args_is_help=True)
 revocations_cli = typer.Typer(help="Enforcement: plan, approve, apply, undo.", no_args_is_help=True)
-for name, group in (("config", config_cli), ("db", db_cli), ("audit", audit_cli), ("cycles", cycles_cli),
-                    ("campaign", campaign_cli), ("revocations", revocations_cli)):
+for name, group in (
+    ("config", config_cli),
+    ("db", db_cli),
+    ("audit", audit_cli),
+    ("cycles", cycles_cli),
+    ("campaign", campaign_cli),
+    ("revocations", revocations_cli),
+):
     cli.add_typer(group, name=name)
 
 
@@ -79,7 +91,9 @@ class Context:
 @cli.callback()
 def _root(
     ctx: typer.Context,
-    config: Annotated[Path | None, typer.Option("--config", help="recertify.toml (or RECERTIFY_CONFIG)")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="recertify.toml (or RECERTIFY_CONFIG)")
+    ] = None,
 ) -> None:
     ctx.obj = Context(config)
     ctx.call_on_close(ctx.obj.close)
@@ -87,21 +101,26 @@ def _root(
 
 # --- config -------------------------------------------------------------------------------------------------
 
+
 @config_cli.command("check")
 def config_check(ctx: typer.Context) -> None:
-    """Validate the configuration and print it, secrets masked, with where each value came from."""
+    """Validate the configuration and print it as TOML, secrets masked, each key with where it came from."""
     loaded: LoadedConfig = ctx.obj.config()
-    table = Table("key", "value", "from", title=f"configuration ({loaded.path or 'no file: defaults'})")
     values = loaded.settings.model_dump()
     values["database"]["url"] = make_url(values["database"]["url"]).render_as_string(hide_password=True)
+    lines = [f"# effective configuration ({loaded.path or 'no file: defaults and environment'})"]
     for section, keys in values.items():
-        for key, value in keys.items():
-            table.add_row(f"{section}.{key}", json.dumps(value), loaded.origins[f"{section}.{key}"])
-    out.print(table)
-    secrets = Table("environment variable", "state", title="secrets (environment only)")
+        lines.append(f"\n[{section}]")
+        lines += [
+            f"{key} = {json.dumps(value)}  # {loaded.origins[f'{section}.{key}']}"
+            for key, value in keys.items()
+        ]
+    lines.append("\n# secrets, from the environment only")
     for name, field in type(loaded.secrets).model_fields.items():
-        secrets.add_row(field.alias or name, "set (hidden)" if getattr(loaded.secrets, name) else "not set")
-    out.print(secrets)
+        lines.append(
+            f"# {field.alias or name}: {'set (hidden)' if getattr(loaded.secrets, name) else 'not set'}"
+        )
+    sys.stdout.write("\n".join(lines) + "\n")
     problems = missing_secrets(loaded)
     if problems:
         raise ConfigurationError(problems)
@@ -110,12 +129,15 @@ def config_check(ctx: typer.Context) -> None:
 
 # --- db -----------------------------------------------------------------------------------------------------
 
+
 @db_cli.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Create or migrate the schema (SQLite and PostgreSQL)."""
     engine = ctx.obj.engine(require_schema=False)
     upgrade_schema(engine)
-    out.print(f"database {engine.url.render_as_string(hide_password=True)} is at schema {current_revision(engine)}")
+    out.print(
+        f"database {engine.url.render_as_string(hide_password=True)} is at schema {current_revision(engine)}"
+    )
 
 
 @db_cli.command("current")
@@ -126,6 +148,7 @@ def db_current(ctx: typer.Context) -> None:
 
 
 # --- audit --------------------------------------------------------------------------------------------------
+
 
 @audit_cli.command("verify")
 def audit_verify(
@@ -152,6 +175,7 @@ def audit_export(campaign: str) -> None:
 
 # --- access -------------------------------------------------------------------------------------------------
 
+
 class Format(StrEnum):
     table = "table"
     json = "json"
@@ -177,8 +201,14 @@ def access(
     else:
         table = Table("store", "principal", "access", "path", "conditional", "last used")
         for row in rows:
-            table.add_row(row.store["name"], row.principal["name"], row.access, " → ".join(row.path),
-                          "yes" if row.conditional else "", row.last_used or "unknown")
+            table.add_row(
+                row.store["name"],
+                row.principal["name"],
+                row.access,
+                " → ".join(row.path),
+                "yes" if row.conditional else "",
+                row.last_used or "unknown",
+            )
         out.print(table)
 
 
@@ -199,15 +229,46 @@ def _moment(at: str | None) -> tuple[datetime, datetime]:
     return moment, moment + timedelta(microseconds=1)
 
 
-def _write_csv(rows: list) -> None:  # type: ignore[type-arg]
+def _write_csv(rows: list[AccessRow]) -> None:
     writer = csv.writer(sys.stdout)
-    writer.writerow(["store_id", "store_name", "system", "kind", "owner", "principal_id", "principal_type",
-                     "principal_name", "email", "access", "path", "conditional", "last_used"])
+    writer.writerow(
+        [
+            "store_id",
+            "store_name",
+            "system",
+            "kind",
+            "owner",
+            "principal_id",
+            "principal_type",
+            "principal_name",
+            "email",
+            "access",
+            "path",
+            "conditional",
+            "last_used",
+        ]
+    )
     for row in rows:
-        writer.writerow([_cell(v) for v in (
-            row.store["id"], row.store["name"], row.store["system"], row.store["kind"], row.store["owner"],
-            row.principal["id"], row.principal["type"], row.principal["name"], row.principal["email"],
-            row.access, " > ".join(row.path), row.conditional, row.last_used)])
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    row.store["id"],
+                    row.store["name"],
+                    row.store["system"],
+                    row.store["kind"],
+                    row.store["owner"],
+                    row.principal["id"],
+                    row.principal["type"],
+                    row.principal["name"],
+                    row.principal["email"],
+                    row.access,
+                    " > ".join(row.path),
+                    row.conditional,
+                    row.last_used,
+                )
+            ]
+        )
 
 
 def _cell(value: object) -> str:
@@ -217,6 +278,7 @@ def _cell(value: object) -> str:
 
 
 # --- capabilities later releases bring ----------------------------------------------------------------------
+
 
 @cli.command("sync")
 def sync(source: Annotated[str | None, typer.Option(help="aws or entra")] = None) -> None:

@@ -21,13 +21,16 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from reviews.errors import AuditChainBroken, InvalidArgument, InvalidAuditPayload
 from reviews.models import AuditEvent, AuditHead
 from reviews.ports import Clock
 
 GENESIS_HASH = "0" * 64
+# Core tables, not the ORM classes: appends are bulk inserts and verification streams plain rows.
+EVENTS = SQLModel.metadata.tables[AuditEvent.__tablename__]
+HEAD = SQLModel.metadata.tables[AuditHead.__tablename__]
 VERIFY_BATCH = 5_000
 
 
@@ -55,8 +58,8 @@ def append(session: Session, event: NewEvent, *, clock: Clock) -> ChainHead:
 def append_many(session: Session, events: Iterable[NewEvent], *, clock: Clock) -> ChainHead:
     """Append events in order, in the caller's transaction (they commit or vanish with its other writes)."""
     # Lock the head row before reading it: this is what serializes concurrent appenders.
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))  # type: ignore[arg-type]
-    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    session.execute(update(HEAD).where(HEAD.c.id == 1).values(seq=HEAD.c.seq))
+    head = session.execute(select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1)).one()
     seq, prev_hash = head.seq, head.hash
     occurred_at = clock.now().astimezone(UTC)
     rows: list[dict[str, Any]] = []
@@ -78,8 +81,8 @@ def append_many(session: Session, events: Iterable[NewEvent], *, clock: Clock) -
         )
         prev_hash = digest
     if rows:
-        session.execute(insert(AuditEvent), rows)
-        session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev_hash))  # type: ignore[arg-type]
+        session.execute(insert(EVENTS), rows)
+        session.execute(update(HEAD).where(HEAD.c.id == 1).values(seq=seq, hash=prev_hash))
     return ChainHead(seq, prev_hash)
 
 
@@ -101,7 +104,9 @@ def event_hash(
         "payload": payload,
         "prev_hash": prev_hash,
     }
-    encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    encoded = json.dumps(
+        canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
@@ -138,26 +143,16 @@ def _normalize(value: Any, where: str) -> Any:
 
 
 def head(session: Session) -> ChainHead:
-    row = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    row = session.execute(select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1)).one()
     return ChainHead(row.seq, row.hash)
 
 
 def _events_in_order(session: Session) -> Iterator[Any]:
     """Keyset pages, so verifying millions of events needs constant memory."""
     last = 0
-    columns = (
-        AuditEvent.seq,
-        AuditEvent.occurred_at,
-        AuditEvent.actor,
-        AuditEvent.kind,
-        AuditEvent.subject,
-        AuditEvent.payload,
-        AuditEvent.prev_hash,
-        AuditEvent.hash,
-    )
     while True:
         page = session.execute(
-            select(*columns).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(VERIFY_BATCH)  # type: ignore[arg-type]
+            select(EVENTS).where(EVENTS.c.seq > last).order_by(EVENTS.c.seq).limit(VERIFY_BATCH)
         ).all()
         if not page:
             return
@@ -178,7 +173,9 @@ def verify(session: Session, *, expect_head: str | None = None) -> ChainHead:
         if row.seq != seq:
             raise AuditChainBroken(seq, f"event missing (next present is {row.seq})")
         if row.prev_hash != prev_hash:
-            raise AuditChainBroken(seq, "does not link to the event before it (deleted, reordered or inserted)")
+            raise AuditChainBroken(
+                seq, "does not link to the event before it (deleted, reordered or inserted)"
+            )
         recomputed = event_hash(
             row.seq, row.occurred_at, row.actor, row.kind, row.subject, row.payload, row.prev_hash
         )
@@ -198,7 +195,9 @@ def verify(session: Session, *, expect_head: str | None = None) -> ChainHead:
         raise AuditChainBroken(seq, "the recorded head does not match the last event")
     if not seen_expected:
         where = expected_seq if expected_seq is not None else seq + 1
-        raise AuditChainBroken(where, f"expected head {expect_head} is not in the chain (truncated or rewritten)")
+        raise AuditChainBroken(
+            where, f"expected head {expect_head} is not in the chain (truncated or rewritten)"
+        )
     return ChainHead(seq, prev_hash)
 
 

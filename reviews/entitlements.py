@@ -152,7 +152,9 @@ class Snapshot:
             if grant.store_id not in store_ids:
                 raise IncompleteSnapshot(f"{self.system}: grant to unknown store {grant.store_id}")
             if grant.principal_id not in principal_ids:
-                raise IncompleteSnapshot(f"{self.system}: grant held by unknown principal {grant.principal_id}")
+                raise IncompleteSnapshot(
+                    f"{self.system}: grant held by unknown principal {grant.principal_id}"
+                )
             if not grant.path:
                 raise IncompleteSnapshot(f"{self.system}: grant {grant.key} has no path")
         people = {p.email for p in self.people}

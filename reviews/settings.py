@@ -1,10 +1,10 @@
-"""Configuration: `recertify.toml`, every key overridable by the environment, secrets only from the environment.
+"""Configuration: `recertify.toml`, every key overridable by the environment, secrets only from it.
 
-pydantic-settings reads both sources (its TOML source and its env source with `env_nested_max_split=1`, which
-gives the rule `RECERTIFY_<SECTION>_<KEY>`: `RECERTIFY_DATABASE_URL`, `RECERTIFY_AWS_REGIONS='["eu-west-1"]'`).
-We only add what a user needs when something is wrong: every problem names the key, where its value came
-from (file or environment variable) and what is expected. app.py is the only caller of `load_settings`;
-everything else receives the typed sections it needs.
+The environment rule is pydantic-settings' own (`env_nested_max_split=1`): `RECERTIFY_<SECTION>_<KEY>`,
+e.g. `RECERTIFY_DATABASE_URL` or `RECERTIFY_AWS_REGIONS='["eu-west-1"]'`, parsed by its env source. The
+file is read with tomllib. We validate the two layers ourselves, in order, because a user needs every
+problem to name the key, where its value came from (file or variable) and what is expected. app.py is the
+only caller of `load_settings`; everything else receives the typed sections it needs.
 """
 
 from __future__ import annotations
@@ -91,7 +91,9 @@ class AwsSettings(_Section):
     enabled: bool = True
     regions: list[str] = Field(default_factory=lambda: ["eu-west-2"], min_length=1)
     personal_data_tag: str = Field(default="data-classification", min_length=1)
-    personal_data_values: list[str] = Field(default_factory=lambda: ["personal", "special-category"], min_length=1)
+    personal_data_values: list[str] = Field(
+        default_factory=lambda: ["personal", "special-category"], min_length=1
+    )
     owner_tag: str = Field(default="data-owner", min_length=1)
 
     @field_validator("regions")
@@ -264,7 +266,7 @@ def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
         if alias in env:
             env[f"{ENV_PREFIX}{section}_{key}".upper()] = env.pop(alias)
     bad_json = [
-        f"{name}: expected a JSON array such as [\"a\", \"b\"] (got {value!r})"
+        f'{name}: expected a JSON array such as ["a", "b"] (got {value!r})'
         for name, value in env.items()
         if _is_list_key(name) and not _is_json_array(value)
     ]

@@ -1,4 +1,4 @@
-"""A separate process that appends audit events one transaction at a time (tests/test_audit_concurrency.py)."""
+"""Appends audit events one transaction at a time, from its own process (test_audit_concurrency)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ def main(url: str, label: str, count: int, start_flag: str) -> None:
         time.sleep(0.01)
     for i in range(count):
         with session_scope(engine) as session:
-            audit.append(session, audit.NewEvent(f"test:{label}", "test.appended", f"{label}:{i}"),
-                         clock=SystemClock())
+            audit.append(
+                session, audit.NewEvent(f"test:{label}", "test.appended", f"{label}:{i}"), clock=SystemClock()
+            )
     engine.dispose()
 
 

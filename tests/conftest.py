@@ -23,16 +23,25 @@ from sqlmodel import Session
 
 from reviews.db import create_db_engine, upgrade
 
-BACKENDS = [b.strip() for b in os.environ.get("RECERTIFY_TEST_DATABASES", "sqlite,postgresql").split(",") if b]
-PG_ADMIN_URL = os.environ.get("RECERTIFY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+BACKENDS = [
+    b.strip() for b in os.environ.get("RECERTIFY_TEST_DATABASES", "sqlite,postgresql").split(",") if b
+]
+PG_ADMIN_URL = os.environ.get(
+    "RECERTIFY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def _pg_admin() -> psycopg.Connection:
     url = make_url(PG_ADMIN_URL)
     try:
         return psycopg.connect(
-            host=url.host, port=url.port or 5432, user=url.username, password=url.password,
-            dbname=url.database, autocommit=True, connect_timeout=5,
+            host=url.host,
+            port=url.port or 5432,
+            user=url.username,
+            password=url.password,
+            dbname=url.database,
+            autocommit=True,
+            connect_timeout=5,
         )
     except psycopg.OperationalError as exc:
         pytest.fail(

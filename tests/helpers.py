@@ -20,7 +20,10 @@ class CliResult:
 
 
 def run_cli(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str, env: dict[str, str] | None = None
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    *args: str,
+    env: dict[str, str] | None = None,
 ) -> CliResult:
     """Call `app.main()` exactly as the console script does: argv in, exit status and output out."""
     for name, value in (env or {}).items():

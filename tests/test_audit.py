@@ -25,8 +25,12 @@ def _fill(session: Session, count: int = 10) -> audit.ChainHead:
     for i in range(1, count + 1):
         head = audit.append(
             session,
-            audit.NewEvent("person:ana@dept.example.gov", "decision.recorded", f"item:{i}",
-                           {"outcome": "keep", "n": i, "note": "zoë + 100% ✓", "score": 0.25}),
+            audit.NewEvent(
+                "person:ana@dept.example.gov",
+                "decision.recorded",
+                f"item:{i}",
+                {"outcome": "keep", "n": i, "note": "zoë + 100% ✓", "score": 0.25},
+            ),
             clock=clock,
         )
     session.commit()
@@ -37,6 +41,7 @@ def _sql(statement: str) -> Tamper:
     def tamper(session: Session) -> None:
         session.execute(text(statement))
         session.commit()
+
     return tamper
 
 
@@ -62,10 +67,16 @@ def _insert_forged_event_at_5(session: Session) -> None:
     prev = session.execute(text("SELECT hash FROM audit_event WHERE seq = 4")).scalar_one()
     forged = audit.event_hash(5, T0, "cli:mallory", "decision.recorded", "item:99", {}, prev)
     session.execute(
-        text("INSERT INTO audit_event (seq, occurred_at, actor, kind, subject, payload, prev_hash, hash) "
-             "VALUES (5, :t, 'cli:mallory', 'decision.recorded', 'item:99', :p, :prev, :h)"),
-        {"t": T0.replace(tzinfo=None) if session.bind.dialect.name == "sqlite" else T0,  # type: ignore[union-attr]
-         "p": "{}", "prev": prev, "h": forged},
+        text(
+            "INSERT INTO audit_event (seq, occurred_at, actor, kind, subject, payload, prev_hash, hash) "
+            "VALUES (5, :t, 'cli:mallory', 'decision.recorded', 'item:99', :p, :prev, :h)"
+        ),
+        {
+            "t": T0.replace(tzinfo=None) if session.bind.dialect.name == "sqlite" else T0,  # type: ignore[union-attr]
+            "p": "{}",
+            "prev": prev,
+            "h": forged,
+        },
     )
     session.execute(text("UPDATE audit_head SET seq = 11"))
     session.commit()

@@ -21,8 +21,18 @@ def test_two_processes_appending_concurrently_make_one_chain(database_url: str, 
     root = Path(__file__).resolve().parent.parent
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.audit_appender", database_url, label, str(EVENTS_PER_PROCESS), str(flag)],
-            cwd=root, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "tests.audit_appender",
+                database_url,
+                label,
+                str(EVENTS_PER_PROCESS),
+                str(flag),
+            ],
+            cwd=root,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for label in ("alpha", "beta")
     ]
@@ -43,7 +53,9 @@ def test_two_processes_appending_concurrently_make_one_chain(database_url: str, 
     engine.dispose()
     assert head.seq == 2 * EVENTS_PER_PROCESS
     for label in ("alpha", "beta"):
-        assert [s for s in subjects if s.startswith(label)] == [f"{label}:{i}" for i in range(EVENTS_PER_PROCESS)]
+        assert [s for s in subjects if s.startswith(label)] == [
+            f"{label}:{i}" for i in range(EVENTS_PER_PROCESS)
+        ]
     # Interleaved, not one after the other: the test really exercised concurrency.
     labels = [s.split(":")[0] for s in subjects]
     switches = sum(1 for a, b in zip(labels, labels[1:], strict=False) if a != b)

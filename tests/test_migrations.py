@@ -36,41 +36,99 @@ def test_models_and_migrations_describe_the_same_schema(database_url: str) -> No
 
 def test_every_model_round_trips(session: Session) -> None:
     later = T0 + timedelta(days=90)
-    person = models.Person(email="ana@dept.example.gov", display_name="Ana", slack_user_id="U123",
-                           first_seen_at=T0, updated_at=T0)
-    store = models.Store(system="aws", kind="s3_bucket", provider_id="arn:aws:s3:::payroll", name="payroll",
-                         owners=["ana@dept.example.gov"], tags={"data-classification": "personal"},
-                         first_seen_at=T0, last_seen_at=T0)
+    person = models.Person(
+        email="ana@dept.example.gov",
+        display_name="Ana",
+        slack_user_id="U123",
+        first_seen_at=T0,
+        updated_at=T0,
+    )
+    store = models.Store(
+        system="aws",
+        kind="s3_bucket",
+        provider_id="arn:aws:s3:::payroll",
+        name="payroll",
+        owners=["ana@dept.example.gov"],
+        tags={"data-classification": "personal"},
+        first_seen_at=T0,
+        last_seen_at=T0,
+    )
     session.add_all([person, store])
     session.flush()
-    principal = models.Principal(system="aws", type="iam_user", provider_id="arn:aws:iam::111122223333:user/ana",
-                                 name="ana", enabled=None, person_id=person.id, first_seen_at=T0, last_seen_at=T0)
+    principal = models.Principal(
+        system="aws",
+        type="iam_user",
+        provider_id="arn:aws:iam::111122223333:user/ana",
+        name="ana",
+        enabled=None,
+        person_id=person.id,
+        first_seen_at=T0,
+        last_seen_at=T0,
+    )
     run = models.SyncRun(source="aws", started_at=T0, counts={"grants": 1})
     session.add_all([principal, run])
     session.flush()
-    grant = models.AccessGrant(store_id=store.id, principal_id=principal.id, access="read",
-                               path=[{"kind": "policy", "id": "p1", "name": "Read"}], valid_from=T0,
-                               last_used_at=None, opened_by_sync_id=run.id)
-    cycle = models.ReviewCycle(name="quarterly", version=1, definition={"schedule": "0 9 * * MON"},
-                               definition_sha256="a" * 64, applied_at=T0, applied_by="cli:admin")
+    grant = models.AccessGrant(
+        store_id=store.id,
+        principal_id=principal.id,
+        access="read",
+        path=[{"kind": "policy", "id": "p1", "name": "Read"}],
+        valid_from=T0,
+        last_used_at=None,
+        opened_by_sync_id=run.id,
+    )
+    cycle = models.ReviewCycle(
+        name="quarterly",
+        version=1,
+        definition={"schedule": "0 9 * * MON"},
+        definition_sha256="a" * 64,
+        applied_at=T0,
+        applied_by="cli:admin",
+    )
     session.add_all([grant, cycle])
     session.flush()
-    campaign = models.Campaign(cycle_id=cycle.id, cycle_version=1, period_key="2026-Q1", started_at=T0,
-                               due_at=later, population_count=1, population_sha256="b" * 64, sync_run_ids=[run.id])
+    campaign = models.Campaign(
+        cycle_id=cycle.id,
+        cycle_version=1,
+        period_key="2026-Q1",
+        started_at=T0,
+        due_at=later,
+        population_count=1,
+        population_sha256="b" * 64,
+        sync_run_ids=[run.id],
+    )
     session.add(campaign)
     session.flush()
-    item = models.ReviewItem(campaign_id=campaign.id, grant_id=grant.id, frozen_grant={"access": "read"},
-                             reviewer_person_id=person.id, recommendation="revoke",
-                             recommendation_evidence={"inactive_days": 120, "source": "cloudtrail"})
+    item = models.ReviewItem(
+        campaign_id=campaign.id,
+        grant_id=grant.id,
+        frozen_grant={"access": "read"},
+        reviewer_person_id=person.id,
+        recommendation="revoke",
+        recommendation_evidence={"inactive_days": 120, "source": "cloudtrail"},
+    )
     session.add(item)
     session.flush()
-    session.add_all([
-        models.Decision(review_item_id=item.id, decided_by_person_id=person.id, outcome="keep", decided_at=later,
-                        via="slack", justification="needed for payroll", context={"team": "T1"}),
-        models.Revocation(grant_id=grant.id, review_item_id=item.id, planned_at=later,
-                          action={"kind": "detach_user_policy", "params": [["user", "ana"]]},
-                          inverse={"kind": "attach_user_policy"}),
-    ])
+    session.add_all(
+        [
+            models.Decision(
+                review_item_id=item.id,
+                decided_by_person_id=person.id,
+                outcome="keep",
+                decided_at=later,
+                via="slack",
+                justification="needed for payroll",
+                context={"team": "T1"},
+            ),
+            models.Revocation(
+                grant_id=grant.id,
+                review_item_id=item.id,
+                planned_at=later,
+                action={"kind": "detach_user_policy", "params": [["user", "ana"]]},
+                inverse={"kind": "attach_user_policy"},
+            ),
+        ]
+    )
     session.commit()
     session.expunge_all()
 
@@ -114,7 +172,9 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path) -> None:
 
 
 def test_commands_refuse_a_database_without_the_schema(empty_database_url, capsys, monkeypatch) -> None:
-    result = run_cli(capsys, monkeypatch, "audit", "verify", env={"RECERTIFY_DATABASE_URL": empty_database_url})
+    result = run_cli(
+        capsys, monkeypatch, "audit", "verify", env={"RECERTIFY_DATABASE_URL": empty_database_url}
+    )
     assert result.code == 1
     assert "has no Recertify schema yet: run `recertify db upgrade`" in result.stderr
 

@@ -41,7 +41,12 @@ class AccessRow:
 
 
 def effective_access(
-    *, session: Session, start: datetime, end: datetime, store: str | None = None, principal: str | None = None
+    *,
+    session: Session,
+    start: datetime,
+    end: datetime,
+    store: str | None = None,
+    principal: str | None = None,
 ) -> list[AccessRow]:
     """Grants valid at any moment of [start, end): a point in time is a one-microsecond window, a day is a
     day. `store` matches a provider id or a name; `principal` an id, a name or an email.
@@ -59,21 +64,34 @@ def effective_access(
         .order_by(col(Store.name), col(Principal.name), col(AccessGrant.access))
     )
     if store is not None:
-        query = query.where(or_(Store.provider_id == store, Store.name == store))
+        query = query.where(or_(col(Store.provider_id) == store, col(Store.name) == store))
     if principal is not None:
         query = query.where(
-            or_(Principal.provider_id == principal, Principal.name == principal,
-                and_(col(Principal.email).is_not(None), Principal.email == principal.lower()))
+            or_(
+                col(Principal.provider_id) == principal,
+                col(Principal.name) == principal,
+                and_(col(Principal.email).is_not(None), col(Principal.email) == principal.lower()),
+            )
         )
     return [_row(grant, store_row, principal_row) for grant, store_row, principal_row in session.exec(query)]
 
 
 def _row(grant: AccessGrant, store: Store, principal: Principal) -> AccessRow:
     return AccessRow(
-        store={"id": store.provider_id, "name": store.name, "system": store.system, "kind": store.kind,
-               "owner": store.owners[0] if store.owners else None, "owners": store.owners},
-        principal={"id": principal.provider_id, "type": principal.type, "name": principal.name,
-                   "email": principal.email},
+        store={
+            "id": store.provider_id,
+            "name": store.name,
+            "system": store.system,
+            "kind": store.kind,
+            "owner": store.owners[0] if store.owners else None,
+            "owners": store.owners,
+        },
+        principal={
+            "id": principal.provider_id,
+            "type": principal.type,
+            "name": principal.name,
+            "email": principal.email,
+        },
         access=grant.access,
         path=[f"{step['kind']}:{step['name']}" for step in grant.path],
         conditional=grant.conditional,

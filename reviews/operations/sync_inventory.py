@@ -62,24 +62,41 @@ def apply_snapshot(
         "changed": changed,
     }
     events.append(
-        audit.NewEvent(ACTOR, "sync.applied", f"system:{snapshot.system}", {**run.counts, "sync_run": run.id,
-                                                                             "population_sha256": population})
+        audit.NewEvent(
+            ACTOR,
+            "sync.applied",
+            f"system:{snapshot.system}",
+            {**run.counts, "sync_run": run.id, "population_sha256": population},
+        )
     )
     audit.append_many(session, events, clock=clock)
-    return SyncSummary(run.id, len(snapshot.stores), len(snapshot.principals), len(snapshot.grants),
-                       opened, closed, changed, population)
+    return SyncSummary(
+        run.id,
+        len(snapshot.stores),
+        len(snapshot.principals),
+        len(snapshot.grants),
+        opened,
+        closed,
+        changed,
+        population,
+    )
 
 
-def record_failed_sync(system: str, error: str, *, session: Session, clock: Clock, started_at: datetime) -> int:
+def record_failed_sync(
+    system: str, error: str, *, session: Session, clock: Clock, started_at: datetime
+) -> int:
     """A read that did not finish leaves a trace (and stops later campaigns relying on it), never rows."""
-    run = SyncRun(source=system, started_at=started_at, finished_at=clock.now(), status=SyncStatus.FAILED,
-                  error=error)
+    run = SyncRun(
+        source=system, started_at=started_at, finished_at=clock.now(), status=SyncStatus.FAILED, error=error
+    )
     session.add(run)
     session.flush()
     assert run.id is not None  # noqa: S101
-    audit.append(session, audit.NewEvent(ACTOR, "sync.failed", f"system:{system}", {"error": error,
-                                                                                   "sync_run": run.id}),
-                 clock=clock)
+    audit.append(
+        session,
+        audit.NewEvent(ACTOR, "sync.failed", f"system:{system}", {"error": error, "sync_run": run.id}),
+        clock=clock,
+    )
     return run.id
 
 
@@ -91,7 +108,9 @@ def population_sha256(grants: tuple[Grant, ...]) -> str:
 
 def _upsert_people(session: Session, people: tuple[Person, ...], now: datetime) -> dict[str, PersonRow]:
     emails = [p.email for p in people]
-    existing = {row.email: row for row in session.exec(select(PersonRow).where(col(PersonRow.email).in_(emails)))}
+    existing = {
+        row.email: row for row in session.exec(select(PersonRow).where(col(PersonRow.email).in_(emails)))
+    }
     for person in people:
         row = existing.get(person.email) or PersonRow(email=person.email, first_seen_at=now, updated_at=now)
         # Only what the source knows overwrites: one system does not erase another's link.
@@ -108,11 +127,19 @@ def _upsert_people(session: Session, people: tuple[Person, ...], now: datetime) 
 
 
 def _upsert_stores(session: Session, snapshot: Snapshot, now: datetime) -> dict[str, StoreRow]:
-    rows = {row.provider_id: row for row in session.exec(select(StoreRow).where(StoreRow.system == snapshot.system))}
+    rows = {
+        row.provider_id: row
+        for row in session.exec(select(StoreRow).where(StoreRow.system == snapshot.system))
+    }
     for store in snapshot.stores:
-        row = rows.get(store.provider_id) or StoreRow(provider_id=store.provider_id, first_seen_at=now,
-                                                      last_seen_at=now, system=store.system, kind=store.kind,
-                                                      name=store.name)
+        row = rows.get(store.provider_id) or StoreRow(
+            provider_id=store.provider_id,
+            first_seen_at=now,
+            last_seen_at=now,
+            system=store.system,
+            kind=store.kind,
+            name=store.name,
+        )
         _copy_store(store, row)
         row.last_seen_at, row.removed_at = now, None
         session.add(row)
@@ -134,12 +161,19 @@ def _copy_store(store: Store, row: StoreRow) -> None:
 def _upsert_principals(
     session: Session, snapshot: Snapshot, people: dict[str, PersonRow], now: datetime
 ) -> dict[str, PrincipalRow]:
-    rows = {row.provider_id: row for row in
-            session.exec(select(PrincipalRow).where(PrincipalRow.system == snapshot.system))}
+    rows = {
+        row.provider_id: row
+        for row in session.exec(select(PrincipalRow).where(PrincipalRow.system == snapshot.system))
+    }
     for principal in snapshot.principals:
         row = rows.get(principal.provider_id) or PrincipalRow(
-            provider_id=principal.provider_id, first_seen_at=now, last_seen_at=now, system=principal.system,
-            type=principal.type, name=principal.name)
+            provider_id=principal.provider_id,
+            first_seen_at=now,
+            last_seen_at=now,
+            system=principal.system,
+            type=principal.type,
+            name=principal.name,
+        )
         _copy_principal(principal, row, people)
         row.last_seen_at, row.removed_at = now, None
         session.add(row)
@@ -176,8 +210,9 @@ def _reconcile_grants(
     open_rows = {
         (store_ids[row.store_id], principal_ids[row.principal_id], row.access): row
         for row in session.exec(
-            select(AccessGrant).where(col(AccessGrant.valid_to).is_(None),
-                                      col(AccessGrant.store_id).in_(list(store_ids)))
+            select(AccessGrant).where(
+                col(AccessGrant.valid_to).is_(None), col(AccessGrant.store_id).in_(list(store_ids))
+            )
         )
     }
     events: list[audit.NewEvent] = []
@@ -185,8 +220,13 @@ def _reconcile_grants(
     for grant in snapshot.grants:
         row = open_rows.pop(grant.key, None)
         if row is None:
-            row = AccessGrant(store_id=stores[grant.store_id].id, principal_id=principals[grant.principal_id].id,
-                              access=grant.access, valid_from=now, opened_by_sync_id=sync_run_id)
+            row = AccessGrant(
+                store_id=_flushed_id(stores[grant.store_id]),
+                principal_id=_flushed_id(principals[grant.principal_id]),
+                access=grant.access,
+                valid_from=now,
+                opened_by_sync_id=sync_run_id,
+            )
             opened += 1
             events.append(_grant_event("grant.opened", grant))
         elif _path(grant) != row.path:
@@ -197,10 +237,22 @@ def _reconcile_grants(
     for (store_id, principal_id, access), row in open_rows.items():
         row.valid_to, row.closed_by_sync_id = now, sync_run_id
         session.add(row)
-        events.append(audit.NewEvent(ACTOR, "grant.closed", f"store:{store_id}",
-                                     {"principal": principal_id, "access": access, "path": row.path}))
+        events.append(
+            audit.NewEvent(
+                ACTOR,
+                "grant.closed",
+                f"store:{store_id}",
+                {"principal": principal_id, "access": access, "path": row.path},
+            )
+        )
     session.flush()
     return events, opened, len(open_rows), changed
+
+
+def _flushed_id(row: StoreRow | PrincipalRow) -> int:
+    if row.id is None:
+        raise RuntimeError(f"{row.provider_id} has no id: flush before use")
+    return row.id
 
 
 def _path(grant: Grant) -> list[dict[str, str]]:
@@ -208,7 +260,11 @@ def _path(grant: Grant) -> list[dict[str, str]]:
 
 
 def _copy_grant(grant: Grant, row: AccessGrant) -> None:
-    row.path, row.conditional, row.needs_human_review = _path(grant), grant.conditional, grant.needs_human_review
+    row.path, row.conditional, row.needs_human_review = (
+        _path(grant),
+        grant.conditional,
+        grant.needs_human_review,
+    )
     used = grant.last_used
     row.last_used_at = used.at if used else None
     row.last_used_source = used.source if used else None
@@ -217,6 +273,11 @@ def _copy_grant(grant: Grant, row: AccessGrant) -> None:
 
 
 def _grant_event(kind: str, grant: Grant, **extra: Any) -> audit.NewEvent:
-    payload = {"principal": grant.principal_id, "access": grant.access, "path": _path(grant),
-               "conditional": grant.conditional, **extra}
+    payload = {
+        "principal": grant.principal_id,
+        "access": grant.access,
+        "path": _path(grant),
+        "conditional": grant.conditional,
+        **extra,
+    }
     return audit.NewEvent(ACTOR, kind, f"store:{grant.store_id}", payload)

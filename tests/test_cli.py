@@ -1,0 +1,66 @@
+"""Commands that later releases complete exist, say plainly what is missing, and exit non-zero."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import run_cli
+
+
+@pytest.mark.parametrize(
+    ("args", "capability"),
+    [
+        (["sync"], "reading AWS and Entra ID (the connectors) is not built yet"),
+        (["sync", "--source", "aws"], "reading AWS and Entra ID (the connectors) is not built yet"),
+        (["cycles", "validate", "quarterly.toml"], "review cycles"),
+        (["cycles", "apply", "quarterly.toml"], "review cycles"),
+        (["cycles", "list"], "review cycles"),
+        (["campaign", "start", "quarterly"], "campaigns"),
+        (["campaign", "list"], "campaigns"),
+        (["campaign", "show", "1"], "campaigns"),
+        (["campaign", "close", "1"], "campaigns"),
+        (["revocations", "plan"], "enforcement"),
+        (["revocations", "approve"], "enforcement"),
+        (["revocations", "apply", "--dry-run"], "enforcement"),
+        (["revocations", "undo", "1"], "enforcement"),
+        (["audit", "history"], "audit history"),
+        (["audit", "export", "1"], "campaign evidence export"),
+        (["serve", "--http", "3000"], "the Slack bot and scheduler is not built yet"),
+        (["demo"], "the demo"),
+    ],
+)
+def test_unbuilt_commands_say_so_and_fail(args: list[str], capability: str, capsys, monkeypatch) -> None:
+    result = run_cli(capsys, monkeypatch, *args)
+    assert result.code == 1
+    assert result.stderr.startswith("error: ") and capability in result.stderr
+    assert "not built yet" in result.stderr
+
+
+def test_the_console_script_is_installed_and_helps(tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("recertify")
+    result = subprocess.run(
+        [str(script), "--help"], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert result.returncode == 0
+    for group in (
+        "config",
+        "db",
+        "audit",
+        "sync",
+        "access",
+        "cycles",
+        "campaign",
+        "revocations",
+        "serve",
+        "demo",
+    ):
+        assert group in result.stdout
+
+
+def test_an_unknown_option_is_a_usage_error(capsys, monkeypatch) -> None:
+    result = run_cli(capsys, monkeypatch, "access", "--format", "xml")
+    assert result.code == 2

@@ -1,0 +1,186 @@
+"""Configuration errors name the key, where the value came from, and what is expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reviews.errors import ConfigurationError
+from reviews.settings import load_settings, missing_secrets
+from tests.helpers import run_cli
+
+
+def _file(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "recertify.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def _problems(path: Path | None, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(path, env or {})
+    return caught.value.problems
+
+
+def test_defaults_match_the_documented_contract() -> None:
+    settings = load_settings(None, {}).settings
+    assert settings.database.url == "sqlite:///recertify.db"
+    assert settings.aws.regions == ["eu-west-2"]
+    assert settings.aws.personal_data_tag == "data-classification"
+    assert settings.aws.personal_data_values == ["personal", "special-category"]
+    assert settings.aws.owner_tag == "data-owner"
+    assert settings.entra.graph_url == "https://graph.microsoft.com/v1.0"
+    assert settings.slack.api_url == "https://slack.com/api/"
+    assert settings.enforcement.mode == "dry-run"  # live revocation needs explicit configuration
+
+
+def test_an_unknown_key_is_named_with_a_suggestion(tmp_path: Path) -> None:
+    path = _file(tmp_path, '[entra]\ntenant = "contoso.onmicrosoft.com"\n')
+    assert _problems(path) == [f"entra.tenant (file {path}): unknown key; did you mean entra.tenant_id?"]
+
+
+def test_an_unknown_section_is_named(tmp_path: Path) -> None:
+    path = _file(tmp_path, "[datbase]\nurl = 'sqlite:///x.db'\n")
+    assert _problems(path) == [f"datbase (file {path}): unknown key; did you mean database?"]
+
+
+def test_a_wrong_type_in_the_file_is_named_not_coerced(tmp_path: Path) -> None:
+    path = _file(tmp_path, '[aws]\nenabled = "yes"\nregions = "eu-west-2"\n')
+    assert _problems(path) == [
+        f"aws.enabled (file {path}): expected true or false (got 'yes')",
+        f'aws.regions (file {path}): expected a list of strings, e.g. ["a", "b"] (got \'eu-west-2\')',
+    ]
+
+
+def test_a_wrong_value_says_what_is_expected(tmp_path: Path) -> None:
+    path = _file(tmp_path, '[enforcement]\nmode = "yolo"\n[aws]\nregions = ["London"]\n')
+    problems = _problems(path)
+    assert (
+        f"aws.regions (file {path}): 'London' is not an AWS region name such as eu-west-2 (got ['London'])"
+        in problems
+    )
+    assert f"enforcement.mode (file {path}): Input should be 'dry-run' or 'live' (got 'yolo')" in problems
+
+
+def test_environment_overrides_the_file_and_is_named_in_errors(tmp_path: Path) -> None:
+    path = _file(tmp_path, '[aws]\nregions = ["eu-west-2"]\nenabled = true\n')
+    loaded = load_settings(
+        path,
+        {
+            "RECERTIFY_AWS_REGIONS": '["eu-west-1", "us-east-1"]',
+            "RECERTIFY_AWS_ENABLED": "false",
+            "RECERTIFY_GRAPH_URL": "http://127.0.0.1:8123/v1.0/",
+            "RECERTIFY_SLACK_API_URL": "http://127.0.0.1:8124/api",
+        },
+    )
+    assert loaded.settings.aws.regions == ["eu-west-1", "us-east-1"]
+    assert loaded.settings.aws.enabled is False
+    assert loaded.settings.entra.graph_url == "http://127.0.0.1:8123/v1.0"
+    assert loaded.settings.slack.api_url == "http://127.0.0.1:8124/api/"
+    assert loaded.origins["aws.regions"] == "env RECERTIFY_AWS_REGIONS"
+    assert loaded.origins["entra.graph_url"] == "env RECERTIFY_GRAPH_URL"
+    assert loaded.origins["aws.owner_tag"] == "default"
+    assert _problems(path, {"RECERTIFY_AWS_ENABLED": "maybe"}) == [
+        "aws.enabled (env RECERTIFY_AWS_ENABLED): expected true or false (got 'maybe')"
+    ]
+    assert _problems(path, {"RECERTIFY_AWS_REGIONS": "eu-west-1"}) == [
+        'RECERTIFY_AWS_REGIONS: expected a JSON array such as ["a", "b"] (got \'eu-west-1\')'
+    ]
+
+
+def test_a_misspelt_environment_variable_is_an_error_not_ignored() -> None:
+    assert _problems(None, {"RECERTIFY_AWS_REGION": "eu-west-1"}) == [
+        "aws.region (env RECERTIFY_AWS_REGION): unknown key; did you mean aws.regions?"
+    ]
+
+
+def test_secrets_in_the_file_are_refused(tmp_path: Path) -> None:
+    path = _file(
+        tmp_path, '[slack]\nbot_token = "xoxb-1"\n[database]\nurl = "postgresql://u:pw@db/recertify"\n'
+    )
+    problems = _problems(path)
+    assert any(
+        p.startswith(f"slack.bot_token (file {path}): secrets are read from the environment only")
+        for p in problems
+    )
+    assert any(p.startswith(f"database.url (file {path}): holds a password") for p in problems)
+    assert not any("xoxb-1" in p or "pw" in p.split("holds")[0] for p in problems)
+
+
+def test_invalid_toml_names_the_file_and_line(tmp_path: Path) -> None:
+    path = _file(tmp_path, "[aws]\nregions = eu-west-2\nenabled = true\n")
+    [problem] = _problems(path)
+    assert problem.startswith(f"{path}: not valid TOML:") and "line" in problem
+
+
+def test_a_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
+    assert _problems(tmp_path / "nope.toml") == [f"{tmp_path / 'nope.toml'}: configuration file not found"]
+
+
+def test_postgresql_urls_use_the_shipped_driver() -> None:
+    loaded = load_settings(None, {"RECERTIFY_DATABASE_URL": "postgresql://postgres@127.0.0.1/recertify"})
+    assert loaded.settings.database.url == "postgresql+psycopg://postgres@127.0.0.1/recertify"
+    assert _problems(None, {"RECERTIFY_DATABASE_URL": "mysql://x@y/z"})[0].startswith(
+        "database.url (env RECERTIFY_DATABASE_URL): expected sqlite:/// or postgresql+psycopg://"
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "entra is enabled but has no credential"),
+        (
+            {
+                "RECERTIFY_ENTRA_TENANT_ID": "contoso.onmicrosoft.com",
+                "RECERTIFY_ENTRA_CLIENT_ID": "00000000-0000-0000-0000-000000000001",
+            },
+            "entra is enabled but AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH) is not set",
+        ),
+    ],
+)
+def test_a_missing_secret_for_an_enabled_source_is_named(env: dict[str, str], expected: str) -> None:
+    problems = missing_secrets(load_settings(None, {**env, "RECERTIFY_SLACK_ENABLED": "false"}))
+    assert len(problems) == 1 and problems[0].startswith(expected)
+
+
+def test_disabled_sources_need_no_secrets() -> None:
+    env = {"RECERTIFY_ENTRA_ENABLED": "false", "RECERTIFY_SLACK_ENABLED": "false"}
+    assert missing_secrets(load_settings(None, env)) == []
+
+
+def test_config_check_prints_the_effective_configuration_with_secrets_masked(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    path = _file(tmp_path, '[aws]\nregions = ["eu-west-1"]\n')
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-very-secret",
+        "SLACK_SIGNING_SECRET": "s1gn1ng",
+        "RECERTIFY_GRAPH_TOKEN": "eyJ.tok",
+        "RECERTIFY_DATABASE_URL": "postgresql+psycopg://app:hunter2@db.internal/recertify",
+    }
+    result = run_cli(capsys, monkeypatch, "--config", str(path), "config", "check", env=env)
+    assert result.code == 0, result.stderr
+    assert "configuration is valid" in result.stdout
+    assert "eu-west-1" in result.stdout and f"file {path}" in result.stdout
+    assert "SLACK_BOT_TOKEN" in result.stdout and "set (hidden)" in result.stdout
+    for secret in ("xoxb-very-secret", "s1gn1ng", "eyJ.tok", "hunter2"):
+        assert secret not in result.stdout + result.stderr
+
+
+def test_config_check_fails_naming_the_missing_secret(capsys, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "RECERTIFY_GRAPH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    result = run_cli(capsys, monkeypatch, "config", "check", env={"RECERTIFY_ENTRA_ENABLED": "false"})
+    assert result.code == 2
+    assert "slack is enabled but SLACK_BOT_TOKEN is not set in the environment" in result.stderr
+
+
+def test_an_invalid_configuration_stops_every_command_with_exit_2(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    path = _file(tmp_path, "[enforcement]\nmode = 'live!'\n")
+    result = run_cli(capsys, monkeypatch, "--config", str(path), "audit", "verify")
+    assert result.code == 2
+    assert f"enforcement.mode (file {path})" in result.stderr
