@@ -56,7 +56,10 @@ def test_two_processes_appending_concurrently_make_one_chain(database_url: str, 
         assert [s for s in subjects if s.startswith(label)] == [
             f"{label}:{i}" for i in range(EVENTS_PER_PROCESS)
         ]
-    # Interleaved, not one after the other: the test really exercised concurrency.
-    labels = [s.split(":")[0] for s in subjects]
-    switches = sum(1 for a, b in zip(labels, labels[1:], strict=False) if a != b)
-    assert switches > 1
+    if database_url.startswith("postgresql"):
+        # Interleaved, not one after the other: the test really exercised concurrent appends. (SQLite's busy
+        # handler lets a writer that keeps committing run ahead of a sleeping waiter, so there the test only
+        # shows that serialized appends from two processes lose nothing and never fork.)
+        labels = [s.split(":")[0] for s in subjects]
+        switches = sum(1 for a, b in zip(labels, labels[1:], strict=False) if a != b)
+        assert switches > 1
