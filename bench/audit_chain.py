@@ -23,9 +23,16 @@ def run(url: str, events: int) -> None:
     engine = create_db_engine(url)
     upgrade(engine)
     batch = [
-        audit.NewEvent("system:bench", "grant.opened", f"store:arn:aws:s3:::bucket-{i % 50}",
-                       {"principal": f"arn:aws:iam::111122223333:user/u{i}", "access": "read",
-                        "path": [{"kind": "policy", "id": "p", "name": "ReadAll"}]})
+        audit.NewEvent(
+            "system:bench",
+            "grant.opened",
+            f"store:arn:aws:s3:::bucket-{i % 50}",
+            {
+                "principal": f"arn:aws:iam::111122223333:user/u{i}",
+                "access": "read",
+                "path": [{"kind": "policy", "id": "p", "name": "ReadAll"}],
+            },
+        )
         for i in range(events)
     ]
     started = time.perf_counter()
@@ -38,13 +45,17 @@ def run(url: str, events: int) -> None:
     checked = time.perf_counter() - started
     engine.dispose()
     assert verified == head
-    print(f"{engine.dialect.name}: appended {events:,} events in one transaction in {appended:.2f} s "
-          f"({events / appended:,.0f}/s); verified {verified.seq:,} in {checked:.2f} s "
-          f"({verified.seq / checked:,.0f}/s)")
+    print(
+        f"{engine.dialect.name}: appended {events:,} events in one transaction in {appended:.2f} s "
+        f"({events / appended:,.0f}/s); verified {verified.seq:,} in {checked:.2f} s "
+        f"({verified.seq / checked:,.0f}/s)"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", help="database URL (default: a new SQLite file)")
     parser.add_argument("--events", type=int, default=10_000)
     args = parser.parse_args()
