@@ -9,9 +9,10 @@ summary event carries a hash of the whole population so the grant table is tied 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -24,6 +25,8 @@ from reviews.models import Store as StoreRow
 from reviews.ports import Clock
 
 ACTOR = "system:sync"
+RowT = TypeVar("RowT", StoreRow, PrincipalRow)
+ItemT = TypeVar("ItemT", Store, Principal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,30 +130,17 @@ def _upsert_people(session: Session, people: tuple[Person, ...], now: datetime) 
 
 
 def _upsert_stores(session: Session, snapshot: Snapshot, now: datetime) -> dict[str, StoreRow]:
-    rows = {
-        row.provider_id: row
-        for row in session.exec(select(StoreRow).where(StoreRow.system == snapshot.system))
-    }
-    for store in snapshot.stores:
-        row = rows.get(store.provider_id) or StoreRow(
+    def new(store: Store) -> StoreRow:
+        return StoreRow(
             provider_id=store.provider_id,
-            first_seen_at=now,
-            last_seen_at=now,
             system=store.system,
             kind=store.kind,
             name=store.name,
+            first_seen_at=now,
+            last_seen_at=now,
         )
-        _copy_store(store, row)
-        row.last_seen_at, row.removed_at = now, None
-        session.add(row)
-        rows[store.provider_id] = row
-    seen = {s.provider_id for s in snapshot.stores}
-    for provider_id, row in rows.items():
-        if provider_id not in seen and row.removed_at is None:
-            row.removed_at = now
-            session.add(row)
-    session.flush()
-    return rows
+
+    return _upsert_seen(session, StoreRow, snapshot, snapshot.stores, new, _copy_store, now)
 
 
 def _copy_store(store: Store, row: StoreRow) -> None:
@@ -161,24 +151,42 @@ def _copy_store(store: Store, row: StoreRow) -> None:
 def _upsert_principals(
     session: Session, snapshot: Snapshot, people: dict[str, PersonRow], now: datetime
 ) -> dict[str, PrincipalRow]:
-    rows = {
-        row.provider_id: row
-        for row in session.exec(select(PrincipalRow).where(PrincipalRow.system == snapshot.system))
-    }
-    for principal in snapshot.principals:
-        row = rows.get(principal.provider_id) or PrincipalRow(
+    def new(principal: Principal) -> PrincipalRow:
+        return PrincipalRow(
             provider_id=principal.provider_id,
-            first_seen_at=now,
-            last_seen_at=now,
             system=principal.system,
             type=principal.type,
             name=principal.name,
+            first_seen_at=now,
+            last_seen_at=now,
         )
+
+    def copy(principal: Principal, row: PrincipalRow) -> None:
         _copy_principal(principal, row, people)
+
+    return _upsert_seen(session, PrincipalRow, snapshot, snapshot.principals, new, copy, now)
+
+
+def _upsert_seen(
+    session: Session,
+    model: type[RowT],
+    snapshot: Snapshot,
+    items: Sequence[ItemT],
+    new: Callable[[ItemT], RowT],
+    copy: Callable[[ItemT, RowT], None],
+    now: datetime,
+) -> dict[str, RowT]:
+    """Insert or update what the snapshot holds; mark (never delete) what it no longer holds."""
+    rows = {
+        row.provider_id: row for row in session.exec(select(model).where(model.system == snapshot.system))
+    }
+    for item in items:
+        row = rows.get(item.provider_id) or new(item)
+        copy(item, row)
         row.last_seen_at, row.removed_at = now, None
         session.add(row)
-        rows[principal.provider_id] = row
-    seen = {p.provider_id for p in snapshot.principals}
+        rows[item.provider_id] = row
+    seen = {item.provider_id for item in items}
     for provider_id, row in rows.items():
         if provider_id not in seen and row.removed_at is None:
             row.removed_at = now
