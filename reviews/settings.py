@@ -33,6 +33,7 @@ ENV_PREFIX = "RECERTIFY_"
 ALIASES = {"RECERTIFY_GRAPH_URL": ("entra", "graph_url")}  # DESIGN §4 names it so
 
 _AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_ACCOUNT = re.compile(r"^\d{12}$")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _DOMAIN = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -95,6 +96,25 @@ class AwsSettings(_Section):
         default_factory=lambda: ["personal", "special-category"], min_length=1
     )
     owner_tag: str = Field(default="data-owner", min_length=1)
+    # Accounts to read. Empty: the account of the credentials only, unless use_organizations lists them.
+    accounts: list[str] = Field(default_factory=list)
+    use_organizations: bool = False
+    read_role: str = Field(default="RecertifyRead", min_length=1)  # assumed in every other account
+    write_role: str = Field(default="RecertifyWrite", min_length=1)  # assumed to revoke, in live mode only
+    identity_center: bool = True  # read IAM Identity Center when the credentials can
+    identity_center_region: str = ""  # where the Identity Center instance lives; "" = the first region
+
+    @field_validator("accounts")
+    @classmethod
+    def _accounts(cls, value: list[str]) -> list[str]:
+        return _each(value, _ACCOUNT, "a 12-digit AWS account id")
+
+    @field_validator("identity_center_region")
+    @classmethod
+    def _ic_region(cls, value: str) -> str:
+        if value and not _AWS_REGION.match(value):
+            raise ValueError("expected an AWS region name such as eu-west-2")
+        return value
 
     @field_validator("regions")
     @classmethod

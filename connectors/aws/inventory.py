@@ -1,0 +1,163 @@
+"""What `fetch` reads from AWS, as plain typed values: the contract between fetch (boto3 I/O) and the pure
+evaluator and transform. No boto3 object crosses this line; policy documents are the parsed JSON as AWS
+returns it (a dict), or the raw text when it is not JSON (the evaluator then marks it for human review).
+
+Everything here is complete or absent: fetch raises rather than fill a field it failed to read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+PolicyDocument = dict[str, Any] | str  # parsed JSON, or the raw text when it did not parse
+
+
+@dataclass(frozen=True, slots=True)
+class InlinePolicy:
+    name: str
+    document: PolicyDocument
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedPolicy:
+    arn: str
+    name: str
+    document: PolicyDocument  # the default version
+    aws_managed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKey:
+    key_id: str
+    status: str  # Active | Inactive
+    created: datetime | None
+    last_used: datetime | None  # None: never used, or AWS does not know
+    last_used_service: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IamUser:
+    arn: str
+    name: str
+    user_id: str
+    created: datetime | None
+    groups: tuple[str, ...]  # group names
+    attached: tuple[str, ...]  # managed policy ARNs
+    inline: tuple[InlinePolicy, ...]
+    boundary: str | None  # permissions-boundary policy ARN
+    tags: tuple[tuple[str, str], ...]
+    password_last_used: datetime | None
+    access_keys: tuple[AccessKey, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IamGroup:
+    arn: str
+    name: str
+    attached: tuple[str, ...]
+    inline: tuple[InlinePolicy, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IamRole:
+    arn: str
+    name: str
+    created: datetime | None
+    trust: PolicyDocument
+    attached: tuple[str, ...]
+    inline: tuple[InlinePolicy, ...]
+    boundary: str | None
+    tags: tuple[tuple[str, str], ...]
+    last_used: datetime | None
+    last_used_region: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResource:
+    """A tagged personal-data store as found (tagging API or per-service listing)."""
+
+    arn: str
+    kind: str  # a StoreKind value: s3_bucket, dynamodb_table, rds_db
+    name: str
+    account_id: str
+    region: str  # "" for S3 (global names)
+    tags: tuple[tuple[str, str], ...]
+    resource_policy: PolicyDocument | None  # bucket policy / DynamoDB resource policy; None: it has none
+    data_arns: tuple[str, ...] = ()  # further ARNs that reach the data (RDS: the rds-db:connect dbuser ARNs)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLastAccessed:
+    """IAM's service-last-accessed answer for one principal and one service namespace."""
+
+    principal_arn: str
+    service: str  # namespace: s3, dynamodb, rds
+    last_authenticated: datetime | None  # None: not accessed within the tracking window
+    tracking_start: datetime | None  # the start of the window AWS reports over
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInventory:
+    account_id: str
+    users: tuple[IamUser, ...]
+    groups: tuple[IamGroup, ...]
+    roles: tuple[IamRole, ...]
+    policies: tuple[ManagedPolicy, ...]  # every managed policy attached anywhere (and boundaries)
+    stores: tuple[StoreResource, ...]
+    # SCPs that apply to this account, one tuple per level from the root down to the account itself: an
+    # action must be allowed at every level. Empty: Organizations not readable or not in use (no SCP limit).
+    scp_levels: tuple[tuple[PolicyDocument, ...], ...] = ()
+    last_accessed: tuple[ServiceLastAccessed, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityStoreUser:
+    user_id: str
+    user_name: str
+    display_name: str
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityStoreGroup:
+    group_id: str
+    name: str
+    member_user_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionSet:
+    arn: str
+    name: str
+    managed: tuple[str, ...]  # AWS managed policy ARNs
+    customer_managed: tuple[str, ...]  # customer managed policy names (resolved per account by path/name)
+    inline: PolicyDocument | None
+    boundary: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountAssignment:
+    account_id: str
+    permission_set_arn: str
+    principal_type: str  # USER | GROUP
+    principal_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityCenter:
+    instance_arn: str
+    identity_store_id: str
+    users: tuple[IdentityStoreUser, ...]
+    groups: tuple[IdentityStoreGroup, ...]
+    permission_sets: tuple[PermissionSet, ...]
+    assignments: tuple[AccountAssignment, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AwsInventory:
+    taken_at: datetime
+    accounts: tuple[AccountInventory, ...]
+    identity_center: IdentityCenter | None = None
+    notes: tuple[str, ...] = field(default=())  # what could not be read and why it does not matter (e.g. no SCPs)
