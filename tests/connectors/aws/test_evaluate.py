@@ -12,6 +12,7 @@ from connectors.aws.inventory import (
 )
 from tests.data.aws.inventory import (
     ACCOUNT,
+    ANA_ARN,
     CASES,
     OTHER,
     PAYROLL,
@@ -29,7 +30,7 @@ from tests.data.aws.inventory import (
     user,
 )
 
-ANA = f"arn:aws:iam::{ACCOUNT}:user/ana"
+ANA = ANA_ARN
 
 
 def _grants(inv):
@@ -43,9 +44,14 @@ def _levels(inv, principal: str = ANA, store: str = PAYROLL) -> set[str]:
 def _one_account(*statements, store=None, boundary=None, scp=(), extra_policies=()):
     read = policy("Access", *statements)
     bound = (boundary,) if boundary else ()
-    return inventory(account(users=(user("ana", policies=(read, *extra_policies), boundary=boundary),),
-                             policies=(read, *bound, *extra_policies), stores=(store or bucket(), table()),
-                             scp_levels=scp))  # fmt: skip
+    return inventory(
+        account(
+            users=(user("ana", policies=(read, *extra_policies), boundary=boundary),),
+            policies=(read, *bound, *extra_policies),
+            stores=(store or bucket(), table()),
+            scp_levels=scp,
+        )
+    )
 
 
 def test_object_read_gives_read_with_the_policy_as_path() -> None:
@@ -122,8 +128,14 @@ def test_a_permissions_boundary_cuts_identity_access() -> None:
 
 def test_a_group_policy_gives_the_path_group_then_policy() -> None:
     read = policy("PayrollRead", allow("s3:GetObject", f"{PAYROLL}/*"))
-    inv = inventory(account(users=(user("ana", groups=("payroll-team",)),), groups=(group("payroll-team", read),),
-                            policies=(read,), stores=(bucket(),)))  # fmt: skip
+    inv = inventory(
+        account(
+            users=(user("ana", groups=("payroll-team",)),),
+            groups=(group("payroll-team", read),),
+            policies=(read,),
+            stores=(bucket(),),
+        )
+    )
     path = _grants(inv)[(ANA, PAYROLL, "read")].path
     assert [str(s) for s in path] == ["group:payroll-team", "policy:PayrollRead"]
 
@@ -131,14 +143,21 @@ def test_a_group_policy_gives_the_path_group_then_policy() -> None:
 def test_the_shortest_path_is_reported() -> None:
     read = policy("PayrollRead", allow("s3:GetObject", f"{PAYROLL}/*"))
     direct = policy("Direct", allow("s3:GetObject", f"{PAYROLL}/*"))
-    inv = inventory(account(users=(user("ana", policies=(direct,), groups=("team",)),), groups=(group("team", read),),
-                            policies=(read, direct), stores=(bucket(),)))  # fmt: skip
+    inv = inventory(
+        account(
+            users=(user("ana", policies=(direct,), groups=("team",)),),
+            groups=(group("team", read),),
+            policies=(read, direct),
+            stores=(bucket(),),
+        )
+    )
     assert [str(s) for s in _grants(inv)[(ANA, PAYROLL, "read")].path] == ["policy:Direct"]
 
 
 def test_a_bucket_policy_naming_the_user_grants_without_an_identity_allow_and_past_the_boundary() -> None:
-    bucket_policy = doc({"Effect": "Allow", "Principal": {"AWS": ANA}, "Action": "s3:GetObject",
-                         "Resource": f"{PAYROLL}/*"})  # fmt: skip
+    bucket_policy = doc(
+        {"Effect": "Allow", "Principal": {"AWS": ANA}, "Action": "s3:GetObject", "Resource": f"{PAYROLL}/*"}
+    )
     boundary = policy("Nothing", allow("ec2:Describe*", "*"))
     inv = _one_account(allow("ec2:*", "*"), store=bucket(policy_doc=bucket_policy), boundary=boundary)
     grant = _grants(inv)[(ANA, PAYROLL, "read")]
@@ -153,8 +172,14 @@ def test_a_bucket_policy_deny_wins_over_an_identity_allow() -> None:
 
 
 def test_a_bucket_policy_naming_the_account_only_delegates() -> None:
-    root = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "s3:*",
-                "Resource": f"{PAYROLL}/*"})  # fmt: skip
+    root = doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "s3:*",
+            "Resource": f"{PAYROLL}/*",
+        }
+    )
     assert _levels(_one_account(allow("ec2:*", "*"), store=bucket(policy_doc=root))) == set()
 
 
@@ -162,8 +187,14 @@ def test_across_accounts_both_sides_must_agree() -> None:
     reader = policy("CrossRead", allow("s3:GetObject", f"{PAYROLL}/*"), account=OTHER)
     outsider = user("eve", policies=(reader,), account=OTHER)
     eve = outsider.arn
-    consent = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"}, "Action": "s3:GetObject",
-                   "Resource": f"{PAYROLL}/*"})  # fmt: skip
+    consent = doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
+            "Action": "s3:GetObject",
+            "Resource": f"{PAYROLL}/*",
+        }
+    )
     other = account(users=(outsider,), policies=(reader,), account_id=OTHER)
     assert _levels(inventory(account(stores=(bucket(),)), other), eve) == set()
     assert _levels(inventory(account(stores=(bucket(policy_doc=consent),)), other), eve) == {"read"}
@@ -178,9 +209,21 @@ def test_service_control_policies_must_allow_at_every_level() -> None:
         "admin",
     }
     assert _levels(_one_account(allow("s3:*", "*"), scp=((everything,), (only_dynamodb,)))) == set()
-    no_s3_admin = doc(deny(["s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketAcl",
-                            "s3:PutBucketOwnershipControls", "s3:PutBucketPublicAccessBlock", "s3:PutObject*Acl",
-                            "s3:BypassGovernanceRetention", "s3:ObjectOwnerOverrideToBucketOwner"], "*"))  # fmt: skip
+    no_s3_admin = doc(
+        deny(
+            [
+                "s3:PutBucketPolicy",
+                "s3:DeleteBucketPolicy",
+                "s3:PutBucketAcl",
+                "s3:PutBucketOwnershipControls",
+                "s3:PutBucketPublicAccessBlock",
+                "s3:PutObject*Acl",
+                "s3:BypassGovernanceRetention",
+                "s3:ObjectOwnerOverrideToBucketOwner",
+            ],
+            "*",
+        )
+    )
     assert "admin" not in _levels(_one_account(allow("s3:*", "*"), scp=((everything, no_s3_admin),)))
 
 
@@ -219,22 +262,36 @@ def test_role_chains_are_followed_and_loops_end() -> None:
     inv = inventory(
         account(users=(user("ana"),), roles=(first, second), policies=(read,), stores=(bucket(),))
     )
-    assert [str(s) for s in _grants(inv)[(ANA, PAYROLL, "read")].path] == ["role:first", "role:second",
-                                                                           "policy:PayrollRead"]  # fmt: skip
+    assert [str(s) for s in _grants(inv)[(ANA, PAYROLL, "read")].path] == [
+        "role:first",
+        "role:second",
+        "policy:PayrollRead",
+    ]
 
 
 def test_service_and_federated_trust_are_reported() -> None:
-    lambda_role = role("etl", doc({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                                   "Action": "sts:AssumeRole"}))  # fmt: skip
+    lambda_role = role(
+        "etl",
+        doc(
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ),
+    )
     evaluation = effective_access(inventory(account(roles=(lambda_role,), stores=(bucket(),))))
     assert [str(s) for s in evaluation.trusted[lambda_role.arn]] == ["service:lambda.amazonaws.com"]
 
 
 def test_an_unreadable_policy_means_human_review_never_silence() -> None:
-    grants = _grants(_one_account(allow("s3:GetObject", f"{PAYROLL}/*"),
-                                  extra_policies=(policy("Broken", {"Action": "s3:*", "Resource": "*"}),)))  # fmt: skip
+    grants = _grants(
+        _one_account(
+            allow("s3:GetObject", f"{PAYROLL}/*"),
+            extra_policies=(policy("Broken", {"Action": "s3:*", "Resource": "*"}),),
+        )
+    )
     assert {lvl for (p, s, lvl), g in grants.items() if s == PAYROLL and g.needs_human_review} == {
-        "read", "write", "admin"}  # fmt: skip
+        "read",
+        "write",
+        "admin",
+    }
     assert grants[(ANA, PAYROLL, "write")].conditional is True  # possible, not certain
 
 
@@ -251,18 +308,31 @@ def test_a_policy_variable_in_a_resource_is_conditional() -> None:
 
 def test_identity_center_path_user_group_permission_set_role_policy() -> None:
     read = policy("PayrollRead", allow("s3:GetObject", f"{PAYROLL}/*"))
-    sso_role = role("AWSReservedSSO_PayrollAnalyst_0123456789abcdef",
-                    doc({"Effect": "Allow", "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:saml-provider/AWSSSO"},
-                         "Action": "sts:AssumeRoleWithSAML"}), read)  # fmt: skip
+    sso_role = role(
+        "AWSReservedSSO_PayrollAnalyst_0123456789abcdef",
+        doc(
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:saml-provider/AWSSSO"},
+                "Action": "sts:AssumeRoleWithSAML",
+            }
+        ),
+        read,
+    )
     ps = PermissionSet("arn:aws:sso:::permissionSet/ssoins-1/ps-1", "PayrollAnalyst", (), (), None, None)
     center = IdentityCenter(
-        "arn:aws:sso:::instance/ssoins-1", "d-123",
+        "arn:aws:sso:::instance/ssoins-1",
+        "d-123",
         users=(IdentityStoreUser("u-1", "ana", "Ana", "ana@dept.example.gov"),),
         groups=(IdentityStoreGroup("g-1", "analysts", ("u-1",)),),
         permission_sets=(ps,),
         assignments=(AccountAssignment(ACCOUNT, ps.arn, "GROUP", "g-1"),),
-    )  # fmt: skip
+    )
     inv = inventory(account(roles=(sso_role,), policies=(read,), stores=(bucket(),)), identity_center=center)
     grant = _grants(inv)[("u-1", PAYROLL, "read")]
-    assert [str(s) for s in grant.path] == ["group:analysts", "permission_set:PayrollAnalyst",
-                                            f"role:{sso_role.name}", "policy:PayrollRead"]  # fmt: skip
+    assert [str(s) for s in grant.path] == [
+        "group:analysts",
+        "permission_set:PayrollAnalyst",
+        f"role:{sso_role.name}",
+        "policy:PayrollRead",
+    ]

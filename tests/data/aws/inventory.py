@@ -19,6 +19,7 @@ from tests.helpers import T0
 ACCOUNT = "111122223333"
 OTHER = "444455556666"
 PAYROLL = "arn:aws:s3:::payroll"
+ANA_ARN = f"arn:aws:iam::{ACCOUNT}:user/ana"
 CASES = f"arn:aws:dynamodb:eu-west-2:{ACCOUNT}:table/cases"
 
 
@@ -38,15 +39,28 @@ def policy(name: str, *statements: dict[str, Any], account: str = ACCOUNT) -> Ma
     return ManagedPolicy(f"arn:aws:iam::{account}:policy/{name}", name, doc(*statements), aws_managed=False)
 
 
-def user(name: str, *, policies: tuple[ManagedPolicy, ...] = (), groups: tuple[str, ...] = (),
-         inline: tuple[InlinePolicy, ...] = (), boundary: ManagedPolicy | None = None,
-         account: str = ACCOUNT) -> IamUser:  # fmt: skip
+def user(
+    name: str,
+    *,
+    policies: tuple[ManagedPolicy, ...] = (),
+    groups: tuple[str, ...] = (),
+    inline: tuple[InlinePolicy, ...] = (),
+    boundary: ManagedPolicy | None = None,
+    account: str = ACCOUNT,
+) -> IamUser:
     return IamUser(
-        arn=f"arn:aws:iam::{account}:user/{name}", name=name, user_id=f"AID{name.upper()}", created=T0,
-        groups=groups, attached=tuple(p.arn for p in policies), inline=inline,
-        boundary=boundary.arn if boundary else None, tags=(("email", f"{name}@dept.example.gov"),),
-        password_last_used=None, access_keys=(),
-    )  # fmt: skip
+        arn=f"arn:aws:iam::{account}:user/{name}",
+        name=name,
+        user_id=f"AID{name.upper()}",
+        created=T0,
+        groups=groups,
+        attached=tuple(p.arn for p in policies),
+        inline=inline,
+        boundary=boundary.arn if boundary else None,
+        tags=(("email", f"{name}@dept.example.gov"),),
+        password_last_used=None,
+        access_keys=(),
+    )
 
 
 def group(name: str, *policies: ManagedPolicy, account: str = ACCOUNT) -> IamGroup:
@@ -55,20 +69,35 @@ def group(name: str, *policies: ManagedPolicy, account: str = ACCOUNT) -> IamGro
 
 def role(name: str, trust: dict[str, Any] | str, *policies: ManagedPolicy, account: str = ACCOUNT) -> IamRole:
     return IamRole(
-        arn=f"arn:aws:iam::{account}:role/{name}", name=name, created=T0, trust=trust,
-        attached=tuple(p.arn for p in policies), inline=(), boundary=None, tags=(), last_used=None,
+        arn=f"arn:aws:iam::{account}:role/{name}",
+        name=name,
+        created=T0,
+        trust=trust,
+        attached=tuple(p.arn for p in policies),
+        inline=(),
+        boundary=None,
+        tags=(),
+        last_used=None,
         last_used_region=None,
-    )  # fmt: skip
+    )
 
 
 def trust(principal: dict[str, Any] | str, **extra: Any) -> dict[str, Any]:
     return doc({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole", **extra})
 
 
-def bucket(name: str = "payroll", policy_doc: dict[str, Any] | str | None = None,
-           account: str = ACCOUNT) -> StoreResource:  # fmt: skip
-    return StoreResource(f"arn:aws:s3:::{name}", "s3_bucket", name, account, "",
-                         (("data-classification", "personal"), ("data-owner", "olu@dept.example.gov")), policy_doc)  # fmt: skip
+def bucket(
+    name: str = "payroll", policy_doc: dict[str, Any] | str | None = None, account: str = ACCOUNT
+) -> StoreResource:
+    return StoreResource(
+        f"arn:aws:s3:::{name}",
+        "s3_bucket",
+        name,
+        account,
+        "",
+        (("data-classification", "personal"), ("data-owner", "olu@dept.example.gov")),
+        policy_doc,
+    )
 
 
 def table(name: str = "cases") -> StoreResource:
@@ -78,9 +107,16 @@ def table(name: str = "cases") -> StoreResource:
     )
 
 
-def account(*, users: tuple[IamUser, ...] = (), groups: tuple[IamGroup, ...] = (), roles: tuple[IamRole, ...] = (),
-            policies: tuple[ManagedPolicy, ...] = (), stores: tuple[StoreResource, ...] = (),
-            scp_levels: tuple[tuple[Any, ...], ...] = (), account_id: str = ACCOUNT) -> AccountInventory:  # fmt: skip
+def account(
+    *,
+    users: tuple[IamUser, ...] = (),
+    groups: tuple[IamGroup, ...] = (),
+    roles: tuple[IamRole, ...] = (),
+    policies: tuple[ManagedPolicy, ...] = (),
+    stores: tuple[StoreResource, ...] = (),
+    scp_levels: tuple[tuple[Any, ...], ...] = (),
+    account_id: str = ACCOUNT,
+) -> AccountInventory:
     return AccountInventory(account_id, users, groups, roles, policies, stores, scp_levels)
 
 
