@@ -1,16 +1,16 @@
-"""From an inventory to effective grants: direct access, access through roles (transitively, shortest path
-first), and IAM Identity Center users through their groups, permission sets and provisioned roles. Pure.
+"""From an inventory to effective grants: direct access, access through roles (transitively; of several
+ways the best is kept: unconditional first, then the shortest path), and IAM Identity Center users through
+their groups, permission sets and provisioned roles. Pure.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 from connectors.aws.catalog import ActionCatalog
-from connectors.aws.evaluate import Access, Evaluator, Held
+from connectors.aws.evaluate import Access, Evaluator, Held, held
 from connectors.aws.inventory import AwsInventory, IamRole, IdentityCenter
-from connectors.aws.trust import TrustGraph, trust_graph
+from connectors.aws.trust import Edge, TrustGraph, trust_graph
 from reviews.entitlements import AccessLevel, Grant, PathStep
 
 
@@ -26,8 +26,8 @@ def effective_access(inventory: AwsInventory, catalog: ActionCatalog | None = No
     roles = [role for account in inventory.accounts for role in account.roles]
     graph = trust_graph(evaluator, roles)
     direct = {arn: evaluator.direct_access(actor) for arn, actor in evaluator.actors.items()}
-    steps = {role.arn: PathStep("role", role.arn, role.name) for role in roles}
-    total = {arn: _through_roles(arn, direct, graph, steps) for arn in evaluator.actors}
+    reach = _RoleReach(direct, graph, {role.arn: PathStep("role", role.arn, role.name) for role in roles})
+    total = {arn: reach.total(arn) for arn in evaluator.actors}
     notes: list[str] = []
     by_principal: dict[str, Access] = dict(total)
     if inventory.identity_center is not None:
@@ -37,42 +37,86 @@ def effective_access(inventory: AwsInventory, catalog: ActionCatalog | None = No
             store_id=evaluator.stores[store].arn,
             principal_id=principal,
             access=level,
-            path=held.path,
-            conditional=held.conditional,
-            needs_human_review=held.needs_review,
+            path=way.path,
+            conditional=way.conditional,
+            needs_human_review=way.needs_review,
         )
         for principal, access in by_principal.items()
-        for (store, level), held in sorted(access.items())
+        for (store, level), way in sorted(access.items())
     )
     return Evaluation(grants, graph.trusted, tuple(notes))
 
 
 def _keep_better(access: Access, key: tuple[int, AccessLevel], candidate: Held) -> None:
     current = access.get(key)
-    if current is None or candidate.better_than(current):
+    if current is None or candidate.rank < current.rank:
         access[key] = candidate
 
 
-def _through_roles(
-    start: str, direct: dict[str, Access], graph: TrustGraph, steps: dict[str, PathStep]
-) -> Access:
-    """Breadth first, so the first way a role is reached is the shortest; loops in trust end at `seen`."""
-    access: Access = dict(direct[start])
-    seen = {start}
-    queue: deque[tuple[str, tuple[PathStep, ...], bool, bool]] = deque([(start, (), False, False)])
-    while queue:
-        arn, prefix, conditional, review = queue.popleft()
-        for edge in graph.edges.get(arn, ()):
-            if edge.role_arn in seen:
-                continue
-            seen.add(edge.role_arn)
-            path = (*prefix, steps[edge.role_arn])
-            cond, rev = conditional or edge.conditional, review or edge.needs_review
-            for key, held in direct.get(edge.role_arn, {}).items():
-                candidate = Held((*path, *held.path), held.conditional or cond, held.needs_review or rev)
-                _keep_better(access, key, candidate)
-            queue.append((edge.role_arn, path, cond, rev))
-    return access
+def _merge_into(access: Access, other: Access) -> None:
+    for key, way in other.items():
+        current = access.get(key)
+        if current is None or way.rank < current.rank:
+            access[key] = way
+
+
+class _RoleReach:
+    """Access through roles, transitively. Each role's total is computed once, and so is the merge of each
+    distinct set of assumable roles: in a real account thousands of principals share the same few sets (all
+    who may assume any role the account trusts), so merging per principal would repeat the same work."""
+
+    def __init__(self, direct: dict[str, Access], graph: TrustGraph, steps: dict[str, PathStep]) -> None:
+        self._direct, self._graph, self._steps = direct, graph, steps
+        self._totals: dict[str, Access] = {}
+        self._via: dict[frozenset[Edge], Access] = {}
+        self._in_progress: set[str] = set()
+        self._cut = False  # a loop was cut while merging: that merge is not reusable elsewhere
+
+    def total(self, arn: str) -> Access:
+        if arn in self._totals:
+            return self._totals[arn]
+        if arn in self._in_progress:  # a loop in trust: what lies further along it is already counted
+            self._cut = True
+            return self._direct.get(arn, {})
+        self._in_progress.add(arn)
+        edges = self._graph.edges.get(arn, ())
+        # Edges from account-wide trust are shared by many principals (one cached merge); the few edges
+        # that name this principal are merged on their own.
+        shared = self._through(frozenset(e for e in edges if e.delegated))
+        own = [self._through(frozenset({e})) for e in edges if not e.delegated]
+        direct = self._direct.get(arn, {})
+        if not direct and not own:
+            access = shared  # nothing to add: share the merge, do not copy it
+        else:
+            access = dict(direct)
+            for part in (shared, *own):
+                _merge_into(access, part)
+        self._in_progress.discard(arn)
+        self._totals[arn] = access
+        return access
+
+    def _through(self, edges: frozenset[Edge]) -> Access:
+        if not edges:
+            return {}
+        if edges in self._via:
+            return self._via[edges]
+        outer_cut, self._cut = self._cut, False
+        merged: Access = {}
+        for edge in sorted(edges, key=lambda e: e.role_arn):
+            step = self._steps[edge.role_arn]
+            for key, way in self.total(edge.role_arn).items():
+                if step in way.path:
+                    continue  # the role's own loop back through itself
+                candidate = held(
+                    (step, *way.path),
+                    way.conditional or edge.conditional,
+                    way.needs_review or edge.needs_review,
+                )
+                _keep_better(merged, key, candidate)
+        if not self._cut:
+            self._via[edges] = merged
+        self._cut = self._cut or outer_cut
+        return merged
 
 
 def _identity_center(
@@ -105,8 +149,8 @@ def _identity_center(
         else:
             members = [(assignment.principal_id, via)]
         for user_id, prefix in members:
-            for key, held in total.get(role.arn, {}).items():
-                candidate = Held((*prefix, *held.path), held.conditional, held.needs_review)
+            for key, way in total.get(role.arn, {}).items():
+                candidate = held((*prefix, *way.path), way.conditional, way.needs_review)
                 _keep_better(access.setdefault(user_id, {}), key, candidate)
     return access
 

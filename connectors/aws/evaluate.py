@@ -14,6 +14,7 @@ The path reported is the shortest source that allows it: the policy itself, then
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from connectors.aws.catalog import ActionCatalog, targets
 from connectors.aws.inventory import (
@@ -43,14 +44,17 @@ class Actor:
     boundary: tuple[Summary, ParsedPolicy] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Held:
+class Held(NamedTuple):
+    """How a level of a store is held. A tuple: millions are made in a large account."""
+
     path: tuple[PathStep, ...]
     conditional: bool
     needs_review: bool
+    rank: tuple[bool, int]  # lower is better: unconditional first, then the shortest path
 
-    def better_than(self, other: Held) -> bool:
-        return (self.conditional, len(self.path)) < (other.conditional, len(other.path))
+
+def held(path: tuple[PathStep, ...], conditional: bool, needs_review: bool) -> Held:
+    return Held(path, conditional, needs_review, (conditional, len(path)))
 
 
 Access = dict[tuple[int, AccessLevel], Held]  # (store index, level) -> how it is held
@@ -65,6 +69,10 @@ class Evaluator:
         self._summaries: dict[tuple[str, str], tuple[Summary, ParsedPolicy]] = {}
         self.actors: dict[str, Actor] = {}
         self._scp: dict[str, list[Summary] | None] = {}
+        self._about: dict[tuple[str, str], list[Statement]] = {}
+        self._scp_cache: dict[tuple[str, int], Masks | None] = {}
+        self._level_masks = [(level, self.catalog.level_mask(level)) for level in AccessLevel]
+        self._decisions: dict[tuple[tuple[int, ...], int, str, str], tuple[bool, bool]] = {}
         for account in inventory.accounts:
             self._add_account(account)
 
@@ -207,45 +215,67 @@ class Evaluator:
         rp_path: tuple[PathStep, ...],
         access: Access,
     ) -> None:
-        for level in AccessLevel:
-            level_bits = self.catalog.level_mask(level)
-            held = allow & level_bits
-            if not held:
+        for level, level_bits in self._level_masks:
+            bits = allow & level_bits
+            if not bits:
                 continue
             path = next(
                 (
                     p
                     for p, summary, _ in actor.sources
-                    if store in summary and (summary[store].allow | summary[store].allow_cond) & held
+                    if store in summary and (summary[store].allow | summary[store].allow_cond) & bits
                 ),
                 rp_path,
             )
-            access[(store, level)] = Held(path, not uncond & level_bits, bool(unknown & level_bits))
+            access[(store, level)] = held(path, not uncond & level_bits, bool(unknown & level_bits))
 
     def _scp_masks(self, account_id: str, store: int) -> Masks | None:
+        """SCPs depend on the account and the store only: combined once per pair."""
+        key = (account_id, store)
+        if key in self._scp_cache:
+            return self._scp_cache[key]
         levels = self._scp.get(account_id)
-        if levels is None:
-            return None
-        combined = Masks(allow=self.catalog.all, allow_cond=self.catalog.all)
-        for level in levels:  # every level from the root down must allow
-            masks = level.get(store, Masks())
-            combined.allow &= masks.allow & ~masks.deny
-            combined.allow_cond &= (masks.allow | masks.allow_cond) & ~masks.deny
-            combined.deny |= masks.deny
-            combined.deny_cond |= masks.deny_cond
-            combined.unknown |= masks.unknown
+        combined = None
+        if levels is not None:
+            combined = Masks(allow=self.catalog.all, allow_cond=self.catalog.all)
+            for level in levels:  # every level from the root down must allow
+                masks = level.get(store, Masks())
+                combined.allow &= masks.allow & ~masks.deny
+                combined.allow_cond &= (masks.allow | masks.allow_cond) & ~masks.deny
+                combined.deny |= masks.deny
+                combined.deny_cond |= masks.deny_cond
+                combined.unknown |= masks.unknown
+        self._scp_cache[key] = combined
         return combined
+
+    def _statements_about(self, actor: Actor, action: str) -> list[Statement]:
+        """The actor's identity statements that name `action` at all (cached: asked once per role)."""
+        key = (actor.arn, action)
+        if key not in self._about:
+            self._about[key] = [
+                s
+                for _, _, parsed in actor.sources
+                for s in parsed.statements
+                if any(action_matches(p, action) for p in s.actions) != s.not_action
+            ]
+        return self._about[key]
 
     def allows(self, actor: Actor, action: str, resource: str) -> tuple[bool, bool]:
         """Whether the actor's identity policies (and boundary) allow one action on one ARN, for actions
         outside the store catalogue (sts:AssumeRole). Returns (allowed, conditional)."""
-        allowed, conditional = _decide(
-            [s for _, _, parsed in actor.sources for s in parsed.statements], action, resource
-        )
-        if allowed and actor.boundary is not None:
-            in_boundary, boundary_conditional = _decide(list(actor.boundary[1].statements), action, resource)
-            allowed, conditional = in_boundary, conditional or boundary_conditional
-        return allowed, conditional
+        statements = self._statements_about(actor, action)
+        # Principals sharing policies share statements: decide once per distinct set (large accounts have
+        # thousands of principals but a few hundred distinct sets).
+        key = (tuple(map(id, statements)), id(actor.boundary[1]) if actor.boundary else 0, action, resource)
+        if key not in self._decisions:
+            allowed, conditional = _decide(statements, action, resource)
+            if allowed and actor.boundary is not None:
+                in_boundary, boundary_conditional = _decide(
+                    list(actor.boundary[1].statements), action, resource
+                )
+                allowed, conditional = in_boundary, conditional or boundary_conditional
+            self._decisions[key] = (allowed, conditional)
+        return self._decisions[key]
 
 
 def _decide(statements: list[Statement], action: str, resource: str) -> tuple[bool, bool]:

@@ -104,7 +104,12 @@ def _statement(raw: Any, resource_required: bool) -> Statement:
         return _unknown(f"a statement is not an object: {raw!r:.80}")
     problems: list[str] = []
     sid = raw.get("Sid", "") if isinstance(raw.get("Sid", ""), str) else ""
-    effect = {"Allow": Effect.ALLOW, "Deny": Effect.DENY}.get(raw.get("Effect"), Effect.UNKNOWN)  # type: ignore[arg-type]
+    raw_effect = raw.get("Effect")
+    effect = (
+        {"Allow": Effect.ALLOW, "Deny": Effect.DENY}.get(raw_effect, Effect.UNKNOWN)
+        if isinstance(raw_effect, str)
+        else Effect.UNKNOWN
+    )
     if effect is Effect.UNKNOWN:
         problems.append(f"Effect {raw.get('Effect')!r} is neither Allow nor Deny")
     actions, not_action = _pair(raw, "Action", "NotAction", problems, required=True)

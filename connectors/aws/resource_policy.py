@@ -30,6 +30,9 @@ class ActorView:
     path: tuple[PathStep, ...] = ()
 
 
+_NOTHING = ActorView()  # a store without a resource policy: shared, never mutated
+
+
 @dataclass(frozen=True, slots=True)
 class _Rule:
     statement: Statement
@@ -67,8 +70,11 @@ class ResourcePolicies:
         return self._everyone | self._named.get(actor.arn, set())
 
     def for_actor(self, store: int, actor: Actor) -> ActorView:
-        view = ActorView(path=self._paths.get(store, ()))
-        for rule in self._rules.get(store, ()):
+        rules = self._rules.get(store)
+        if not rules:
+            return _NOTHING
+        view = ActorView(path=self._paths[store])
+        for rule in rules:
             direct, via_account = _named(rule.statement, actor)
             if not (direct or via_account):
                 continue

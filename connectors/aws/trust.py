@@ -21,6 +21,7 @@ class Edge:
     role_arn: str
     conditional: bool
     needs_review: bool
+    delegated: bool = False  # trust names an account or everyone: many principals share such edges
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ def _edges_into(
                     continue
                 allowed, conditional = evaluator.allows(actor, ASSUME, role.arn)
                 if allowed:
-                    edge = Edge(role.arn, maybe or conditional, statement.problem is not None)
+                    edge = Edge(role.arn, maybe or conditional, statement.problem is not None, delegated=True)
                     found[actor.arn] = _better(found.get(actor.arn), edge)
     return [(arn, edge) for arn, edge in found.items() if not _denied(statements, evaluator.actors[arn])]
 
