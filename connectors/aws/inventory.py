@@ -160,4 +160,5 @@ class AwsInventory:
     taken_at: datetime
     accounts: tuple[AccountInventory, ...]
     identity_center: IdentityCenter | None = None
-    notes: tuple[str, ...] = field(default=())  # what could not be read and why it does not matter (e.g. no SCPs)
+    # What could not be read and why that does not matter (e.g. Organizations not in use: no SCPs).
+    notes: tuple[str, ...] = field(default=())

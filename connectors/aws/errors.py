@@ -1,0 +1,148 @@
+"""The one place where botocore's errors become Recertify's (STYLE: one façade per provider SDK).
+
+Every AWS call in the connector runs inside `aws_call(account_id, operation)`, so the message an admin reads
+names the account and the operation that failed. Retries are not decided here: the clients retry throttling
+and transient faults themselves (accounts.RETRY_CONFIG); an error that reaches this module has already been
+retried, and `retryable` tells the caller whether a later sync may succeed without anyone changing anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    CredentialRetrievalError,
+    HTTPClientError,
+    NoCredentialsError,
+    NoRegionError,
+    ParamValidationError,
+    PartialCredentialsError,
+    ProfileNotFound,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from reviews.errors import Misconfigured, SourceUnavailable
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "aws"
+
+THROTTLING = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "BandwidthLimitExceeded",
+        "PriorRequestNotComplete",
+        "ConcurrentModificationException",
+    }
+)
+TRANSIENT = frozenset(
+    {
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "InternalServerException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "ServiceException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "IDPCommunicationError",
+    }
+)
+# The credentials themselves were refused: nothing will work until someone fixes them.
+BAD_CREDENTIALS = frozenset(
+    {
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "AuthFailure",
+        "InvalidAccessKeyId",
+        "ExpiredToken",
+        "ExpiredTokenException",
+    }
+)
+ACCESS_DENIED = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedException"}
+)
+
+
+class AwsApiError(SourceUnavailable):
+    """AWS answered with an error code. The code is kept so that a caller can treat an expected absence
+    (NoSuchBucketPolicy, PolicyNotFoundException, …) as an answer; anything else propagates as is."""
+
+    def __init__(self, reason: str, *, code: str, retryable: bool) -> None:
+        super().__init__(SOURCE, reason, retryable=retryable)
+        self.code = code
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def is_access_denied(exc: AwsApiError) -> bool:
+    return exc.code in ACCESS_DENIED
+
+
+@contextmanager
+def aws_call(account_id: str, operation: str) -> Iterator[None]:
+    """Run AWS calls, translating botocore's errors into ours; `operation` says what was being read."""
+    where = f"account {account_id or '(unknown)'}: {operation}"
+    try:
+        yield
+    except ClientError as exc:
+        raise _from_client_error(exc, where) from exc
+    except (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, ProfileNotFound) as exc:
+        raise Misconfigured(
+            f"{where}: no usable AWS credentials ({exc}); set AWS_PROFILE or the standard AWS_* variables"
+        ) from exc
+    except NoRegionError as exc:
+        raise Misconfigured(f"{where}: no AWS region; set aws.regions or AWS_DEFAULT_REGION") from exc
+    except (BotoConnectionError, HTTPClientError) as exc:
+        # EndpointConnectionError and ConnectTimeoutError are botocore ConnectionErrors; ConnectionClosedError
+        # and ReadTimeoutError are HTTPClientErrors. The client has already retried them.
+        logger.warning("AWS unreachable for %s: %s", where, type(exc).__name__)
+        raise SourceUnavailable(SOURCE, f"{where}: AWS unreachable ({exc})", retryable=True) from exc
+    except ParamValidationError:
+        raise  # our bug, not AWS's answer: let it surface as one
+    except BotoCoreError as exc:
+        raise SourceUnavailable(SOURCE, f"{where}: {exc}", retryable=False) from exc
+
+
+@contextmanager
+def parsing(account_id: str, operation: str) -> Iterator[None]:
+    """An answer without a field AWS always sends is a malformed answer, never a default value."""
+    try:
+        yield
+    except KeyError as exc:
+        raise SourceUnavailable(
+            SOURCE, f"account {account_id}: {operation}: the answer lacks {exc}", retryable=True
+        ) from exc
+
+
+def malformed(account_id: str, operation: str, problem: str) -> SourceUnavailable:
+    return SourceUnavailable(SOURCE, f"account {account_id}: {operation}: {problem}", retryable=True)
+
+
+def _from_client_error(exc: ClientError, where: str) -> Misconfigured | AwsApiError:
+    code = error_code(exc)
+    message = str(exc.response.get("Error", {}).get("Message", "")) or code
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    if code in BAD_CREDENTIALS:
+        return Misconfigured(f"{where}: AWS refused the credentials ({code}: {message})")
+    if code in ACCESS_DENIED:
+        reason = f"{where}: access denied ({code}); the read role lacks this permission: {message}"
+        return AwsApiError(reason, code=code, retryable=False)
+    retryable = code in THROTTLING or code in TRANSIENT or status >= 500
+    return AwsApiError(f"{where}: {code or status}: {message}", code=code, retryable=retryable)

@@ -1,0 +1,111 @@
+"""A local HTTP proxy in front of a moto server that answers the first request of each named operation with
+the throttling error AWS would send, and forwards everything else (including the retry) unchanged.
+
+Why not a Stubber: a Stubber answers before botocore's retry handler runs, so it cannot show that the
+client's retry configuration absorbs throttling. moto has no fault injection, hence this proxy.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from urllib.parse import parse_qs, urlsplit
+
+_HOP_BY_HOP = {"connection", "transfer-encoding", "content-length", "keep-alive"}
+_QUERY_ERROR = (
+    '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>'
+    "<Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>throttled</RequestId>"
+    "</ErrorResponse>"
+)
+
+
+class ThrottlingProxy:
+    def __init__(self, upstream: str, operations: Iterable[str]) -> None:
+        parts = urlsplit(upstream)
+        self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.pending = set(operations)
+        self.throttled: list[str] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.proxy = self  # type: ignore[attr-defined]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def claim(self, operation: str) -> bool:
+        """Whether this request is the one to throttle (the first of its operation)."""
+        with self._lock:
+            if operation in self.pending:
+                self.pending.discard(operation)
+                self.throttled.append(operation)
+                return True
+            return False
+
+    def __enter__(self) -> ThrottlingProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_POST = do_PUT = do_DELETE = do_HEAD = do_GET
+
+    def log_message(self, *args: object) -> None:
+        pass  # quiet: the test asserts on what was throttled
+
+    def _handle(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        proxy: ThrottlingProxy = self.server.proxy  # type: ignore[attr-defined]
+        if proxy.claim(self._operation(body)):
+            self._throttle()
+        else:
+            self._forward(proxy, body)
+
+    def _operation(self, body: bytes) -> str:
+        target = self.headers.get("X-Amz-Target")  # JSON protocols: "Service_20xx.Operation"
+        if target:
+            return target.rsplit(".", 1)[-1]
+        form = parse_qs(body.decode("utf-8", "replace"))  # query protocol (IAM, STS, RDS): Action=…
+        return form.get("Action", [""])[0]
+
+    def _throttle(self) -> None:
+        if self.headers.get("X-Amz-Target"):
+            payload = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+            self._reply(400, {"Content-Type": "application/x-amz-json-1.1"}, payload)
+        else:
+            self._reply(400, {"Content-Type": "text/xml"}, _QUERY_ERROR.encode())
+
+    def _forward(self, proxy: ThrottlingProxy, body: bytes) -> None:
+        connection = http.client.HTTPConnection(*proxy.upstream, timeout=30)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+        connection.request(self.command, self.path, body=body, headers=headers)
+        response = connection.getresponse()
+        payload = response.read()
+        connection.close()
+        kept = {k: v for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP}
+        self._reply(response.status, kept, payload)
+
+    def _reply(self, status: int, headers: dict[str, str], payload: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
