@@ -11,6 +11,8 @@ import csv
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -33,9 +35,11 @@ from reviews.db import (
     session_scope,
 )
 from reviews.db import upgrade as upgrade_schema
-from reviews.errors import ConfigurationError, InvalidArgument, NotBuiltYet, RecertifyError
+from reviews.errors import ConfigurationError, InvalidArgument, Misconfigured, NotBuiltYet, RecertifyError
 from reviews.operations.query_access import AccessRow, effective_access
-from reviews.settings import LoadedConfig, config_path, load_settings, missing_secrets
+from reviews.operations.sync_inventory import apply_snapshot, record_failed_sync
+from reviews.ports import Connector
+from reviews.settings import LoadedConfig, Settings, config_path, load_settings, missing_secrets
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -280,10 +284,77 @@ def _cell(value: object) -> str:
 # --- capabilities later releases bring ----------------------------------------------------------------------
 
 
+class Source(StrEnum):
+    aws = "aws"
+    entra = "entra"
+
+
 @cli.command("sync")
-def sync(source: Annotated[str | None, typer.Option(help="aws or entra")] = None) -> None:
-    """Read the sources and apply the snapshot."""
-    raise NotBuiltYet("reading AWS and Entra ID (the connectors)")
+def sync(
+    ctx: typer.Context,
+    source: Annotated[Source | None, typer.Option(help="one source (default: every enabled one)")] = None,
+) -> None:
+    """Read the sources and apply their snapshots; print counts."""
+    settings = ctx.obj.config().settings
+    chosen = [source] if source else [s for s in Source if getattr(settings, s.value).enabled]
+    if not chosen:
+        raise Misconfigured("no source is enabled: set aws.enabled or entra.enabled")
+    clock = SystemClock()
+    connectors = []
+    for name in chosen:  # every source checked before anything is read or written
+        if not getattr(settings, name.value).enabled:
+            raise Misconfigured(
+                f"{name.value} is disabled in the configuration ({name.value}.enabled = false)"
+            )
+        connectors.append((name, lambda report, name=name: _connector(name, settings, clock, report)))
+        if name is Source.entra:
+            raise NotBuiltYet("reading Entra ID (the Entra connector)")
+    engine = ctx.obj.engine()
+    for name, build in connectors:
+        _sync_one(name, build, clock, engine)
+
+
+def _sync_one(source: Source, settings: Settings, engine: Engine) -> None:
+    clock = SystemClock()
+    started = clock.now()
+    try:
+        with _progress(f"sync {source.value}") as report:
+            snapshot = _connector(source, settings, clock, report).snapshot()
+    except RecertifyError as exc:
+        with session_scope(
+            engine
+        ) as session:  # the failure is part of the record, and blocks nothing silently
+            record_failed_sync(source.value, str(exc), session=session, clock=clock, started_at=started)
+        raise
+    with session_scope(engine) as session:
+        summary = apply_snapshot(snapshot, session=session, clock=clock, started_at=started)
+    out.print(
+        f"{source.value}: {summary.stores} stores, {summary.principals} principals, {summary.grants} grants "
+        f"({summary.opened} opened, {summary.closed} closed, {summary.changed} paths changed); "
+        f"sync run {summary.sync_run_id}"
+    )
+
+
+def _connector(
+    source: Source, settings: Settings, clock: SystemClock, progress: Callable[[str], None]
+) -> Connector:
+    if source is Source.aws:
+        from connectors.aws.connector import (
+            AwsConnector,
+        )  # imported on use: boto3 and the catalogue are heavy
+
+        return AwsConnector(settings.aws, clock=clock, progress=progress)
+    raise NotBuiltYet(f"reading {source.value}")
+
+
+@contextmanager
+def _progress(title: str) -> Iterator[Callable[[str], None]]:
+    """A spinner with the current step on a terminal; silent when piped (the counts still print)."""
+    if not err.is_terminal:
+        yield lambda _message: None
+        return
+    with err.status(title) as status:
+        yield lambda message: status.update(f"{title}: {message}")
 
 
 @cycles_cli.command("validate")

@@ -103,6 +103,10 @@ class AwsSettings(_Section):
     write_role: str = Field(default="RecertifyWrite", min_length=1)  # assumed to revoke, in live mode only
     identity_center: bool = True  # read IAM Identity Center when the credentials can
     identity_center_region: str = ""  # where the Identity Center instance lives; "" = the first region
+    # IAM service-last-accessed costs one asynchronous job per principal holding a grant. Off: last use of
+    # grants is recorded as unknown (never as inactive).
+    last_accessed: bool = True
+    last_accessed_timeout_seconds: int = Field(default=300, ge=10)
 
     @field_validator("accounts")
     @classmethod

@@ -114,6 +114,16 @@ class Backends:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in its own directory (no recertify.toml or recertify.db of the checkout) and without
+    the developer's RECERTIFY_* or provider variables."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("RECERTIFY_", "SLACK_", "AZURE_")) and not name.startswith("RECERTIFY_TEST_"):
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture(scope="session")
 def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backends]:
     registry = Backends(tmp_path_factory.mktemp("templates"), uuid.uuid4().hex[:8])
