@@ -71,14 +71,18 @@ def connect(region: str, session: boto3.Session | None = None) -> AwsAccount:
     return probe
 
 
-def open_sessions(settings: AwsSettings, session: boto3.Session | None = None) -> AwsSessions:
-    return open_accounts(settings, connect(settings.regions[0], session))
+def open_sessions(
+    settings: AwsSettings, session: boto3.Session | None = None, *, role: str | None = None
+) -> AwsSessions:
+    """`role`: the role to assume in the other accounts; the read role unless a live revocation asks for
+    the write role."""
+    return open_accounts(settings, connect(settings.regions[0], session), role=role)
 
 
-def open_accounts(settings: AwsSettings, caller: AwsAccount) -> AwsSessions:
+def open_accounts(settings: AwsSettings, caller: AwsAccount, *, role: str | None = None) -> AwsSessions:
     """Sessions for the configured accounts, `caller` being the credentials' own account (see `connect`)."""
     accounts = tuple(
-        caller if account_id == caller.account_id else _assume(caller, account_id, settings.read_role)
+        caller if account_id == caller.account_id else _assume(caller, account_id, role or settings.read_role)
         for account_id in _account_ids(settings, caller)
     )
     return AwsSessions(caller=caller, accounts=accounts)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import boto3
 
+from connectors.aws import revoke as primitives
 from connectors.aws.access import effective_access
 from connectors.aws.accounts import AwsSessions, open_sessions
 from connectors.aws.catalog import ActionCatalog
@@ -20,7 +21,6 @@ from connectors.aws.fetch import fetch_inventory, fetch_last_accessed
 from connectors.aws.inventory import AwsInventory, ServiceLastAccessed
 from connectors.aws.transform import SERVICE_OF_KIND, to_snapshot
 from reviews.entitlements import Grant, RevocationAction, RevocationResult, Snapshot, StoreKind, System
-from reviews.errors import NotBuiltYet
 from reviews.ports import Clock
 from reviews.settings import AwsSettings
 
@@ -64,13 +64,22 @@ class AwsConnector:
         return to_snapshot(inventory, evaluation, self._settings, last_used)
 
     def revoke(self, action: RevocationAction, *, dry_run: bool) -> RevocationResult:
-        raise NotBuiltYet("AWS revocation through the connector")
+        """Idempotent; a dry run reads with the read role and writes nothing (revoke/engine.py)."""
+        return primitives.apply(self._clients(write=not dry_run), action, dry_run=dry_run)
 
     def verify(self, action: RevocationAction) -> bool:
-        raise NotBuiltYet("AWS revocation through the connector")
+        return primitives.verify(self._clients(write=False), action)
 
-    def _sessions(self) -> AwsSessions:
-        return open_sessions(self._settings, self._session)
+    def _sessions(self, role: str | None = None) -> AwsSessions:
+        return open_sessions(self._settings, self._session, role=role)
+
+    def _clients(self, *, write: bool) -> primitives.SessionClients:
+        sessions = self._sessions(self._settings.write_role if write else None)
+        region = self._settings.identity_center_region or self._settings.regions[0]
+        accounts = {account.account_id: account for account in sessions.accounts}
+        return primitives.SessionClients(
+            accounts, identity_center=sessions.caller, identity_center_region=region
+        )
 
     def _last_accessed(
         self, sessions: AwsSessions, grants: tuple[Grant, ...], kinds: dict[str, str]

@@ -1,0 +1,207 @@
+"""The IAM actions Recertify itself needs, declared per operation, as ready-to-paste policy documents.
+
+`read_policy()` goes on the bot's own identity and on `aws.read_role` in every other account: it reads the
+inventory, and plans and dry-runs revocations (a dry run only reads). `write_policy()` goes on
+`aws.write_role`, which live mode alone assumes (and on the bot's identity, for its own account, in live
+mode); its Identity Center statements matter only in the account that holds Identity Center. Each revocation
+kind declares the reads that confirm its state and the writes that change it; tests check that every kind in
+connectors.aws.revoke is declared and that every action exists in the IAM catalogue. Writing to IAM is
+privilege: the write policy denies every IAM change to the bot's own roles (and any other ARN given), so an
+undo can never be turned into a grant to Recertify itself.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.aws.revoke.base import UNDO, AwsKind
+
+VERSION = "2012-10-17"
+
+
+@dataclass(frozen=True, slots=True)
+class KindNeeds:
+    reads: tuple[str, ...]  # the confirming read: plan, dry run, verify
+    writes: tuple[str, ...]  # the change itself
+
+
+# Per inventory operation (see connectors.aws.fetch and the modules it calls).
+READS: Mapping[str, tuple[str, ...]] = {
+    "ReadIam": (
+        "iam:GetAccountAuthorizationDetails",
+        "iam:GetUser",
+        "iam:ListAccessKeys",
+        "iam:GetAccessKeyLastUsed",
+        "iam:GetPolicy",
+        "iam:GetPolicyVersion",
+    ),
+    # Generating the report is an asynchronous job, not a change to anything: IAM ranks it a Read.
+    "ReadServiceLastAccessed": (
+        "iam:GenerateServiceLastAccessedDetails",
+        "iam:GetServiceLastAccessedDetails",
+    ),
+    "FindTaggedStores": ("tag:GetResources",),
+    "ReadS3Buckets": ("s3:ListAllMyBuckets", "s3:GetBucketTagging", "s3:GetBucketPolicy"),
+    "ReadDynamoDbTables": (
+        "dynamodb:ListTables",
+        "dynamodb:ListTagsOfResource",
+        "dynamodb:GetResourcePolicy",
+        "dynamodb:DescribeTable",
+    ),
+    "ReadRdsDatabases": ("rds:DescribeDBInstances", "rds:DescribeDBClusters", "rds:ListTagsForResource"),
+    "ReadOrganization": (
+        "organizations:DescribeOrganization",
+        "organizations:ListAccounts",
+        "organizations:ListRoots",
+        "organizations:ListParents",
+        "organizations:ListPoliciesForTarget",
+        "organizations:DescribePolicy",
+    ),
+    "ReadIdentityCenter": (
+        "sso:ListInstances",
+        "sso:ListPermissionSets",
+        "sso:DescribePermissionSet",
+        "sso:ListManagedPoliciesInPermissionSet",
+        "sso:ListCustomerManagedPolicyReferencesInPermissionSet",
+        "sso:GetInlinePolicyForPermissionSet",
+        "sso:GetPermissionsBoundaryForPermissionSet",
+        "sso:ListAccountAssignments",
+        "sso:ListAccountsForProvisionedPermissionSet",
+        "identitystore:ListUsers",
+        "identitystore:ListGroups",
+        "identitystore:ListGroupMemberships",
+    ),
+}
+# sts:GetCallerIdentity needs no permission (AWS allows it to every principal), so it is not listed.
+
+_IC_READ = ("sso:ListAccountAssignments",)
+KINDS: Mapping[AwsKind, KindNeeds] = {
+    AwsKind.REMOVE_USER_FROM_GROUP: KindNeeds(("iam:ListGroupsForUser",), ("iam:RemoveUserFromGroup",)),
+    AwsKind.ADD_USER_TO_GROUP: KindNeeds(("iam:ListGroupsForUser",), ("iam:AddUserToGroup",)),
+    AwsKind.DETACH_USER_POLICY: KindNeeds(("iam:ListAttachedUserPolicies",), ("iam:DetachUserPolicy",)),
+    AwsKind.ATTACH_USER_POLICY: KindNeeds(("iam:ListAttachedUserPolicies",), ("iam:AttachUserPolicy",)),
+    AwsKind.DETACH_ROLE_POLICY: KindNeeds(("iam:ListAttachedRolePolicies",), ("iam:DetachRolePolicy",)),
+    AwsKind.ATTACH_ROLE_POLICY: KindNeeds(("iam:ListAttachedRolePolicies",), ("iam:AttachRolePolicy",)),
+    AwsKind.DELETE_USER_POLICY: KindNeeds(("iam:GetUserPolicy",), ("iam:DeleteUserPolicy",)),
+    AwsKind.PUT_USER_POLICY: KindNeeds(("iam:GetUserPolicy",), ("iam:PutUserPolicy",)),
+    AwsKind.DELETE_ROLE_POLICY: KindNeeds(("iam:GetRolePolicy",), ("iam:DeleteRolePolicy",)),
+    AwsKind.PUT_ROLE_POLICY: KindNeeds(("iam:GetRolePolicy",), ("iam:PutRolePolicy",)),
+    AwsKind.DEACTIVATE_ACCESS_KEY: KindNeeds(("iam:ListAccessKeys",), ("iam:UpdateAccessKey",)),
+    AwsKind.ACTIVATE_ACCESS_KEY: KindNeeds(("iam:ListAccessKeys",), ("iam:UpdateAccessKey",)),
+    AwsKind.DELETE_ACCOUNT_ASSIGNMENT: KindNeeds(
+        _IC_READ, ("sso:DeleteAccountAssignment", "sso:DescribeAccountAssignmentDeletionStatus")
+    ),
+    AwsKind.CREATE_ACCOUNT_ASSIGNMENT: KindNeeds(
+        _IC_READ, ("sso:CreateAccountAssignment", "sso:DescribeAccountAssignmentCreationStatus")
+    ),
+}
+
+# In the account that holds Identity Center, no service-linked role provisions the assignment's role: the
+# caller's own IAM permissions do (AWS: assigning the management account needs IAM rights). Scoped to the
+# role path and SAML provider names Identity Center uses.
+IDENTITY_CENTER_PROVISIONING = (
+    "iam:AttachRolePolicy",
+    "iam:CreateRole",
+    "iam:CreateSAMLProvider",
+    "iam:DeleteRole",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:GetRole",
+    "iam:GetSAMLProvider",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListRolePolicies",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+    "iam:UpdateSAMLProvider",
+)
+IDENTITY_CENTER_RESOURCES = (
+    "arn:*:iam::*:role/aws-reserved/sso.amazonaws.com/*",
+    "arn:*:iam::*:saml-provider/AWSSSO_*",
+)
+# Identity Center encrypted with a customer managed KMS key makes every sso/identitystore call decrypt
+# through it; the condition limits that to calls made by those services on our behalf.
+KMS_VIA_IDENTITY_CENTER = {
+    "StringLike": {"kms:ViaService": ["sso.*.amazonaws.com", "identitystore.*.amazonaws.com"]}
+}
+
+
+def read_policy(read_role: str = "RecertifyRead") -> dict[str, Any]:
+    statements = [_allow(sid, actions) for sid, actions in READS.items()]
+    statements.append(
+        _allow("PlanAndDryRunRevocations", (a for needs in KINDS.values() for a in needs.reads))
+    )
+    statements.append(_allow("AssumeReadRoleInOtherAccounts", ["sts:AssumeRole"], [_role(read_role)]))
+    statements.append(
+        _allow("IdentityCenterCustomerManagedKey", ["kms:Decrypt"], condition=KMS_VIA_IDENTITY_CENTER)
+    )
+    return {"Version": VERSION, "Statement": statements}
+
+
+def write_policy(
+    read_role: str = "RecertifyRead", write_role: str = "RecertifyWrite", protected: Iterable[str] = ()
+) -> dict[str, Any]:
+    """`protected`: further ARNs no IAM write may touch, e.g. the IAM user whose keys the bot runs with."""
+    revocations, undos = set(UNDO), set(UNDO.values())
+    ours = [_role(read_role), _role(write_role), *protected]
+    statements = [
+        _allow("ConfirmStateBeforeAndAfterEachChange", (a for n in KINDS.values() for a in n.reads)),
+        _allow("Revoke", (a for kind in revocations for a in KINDS[kind].writes)),
+        _allow("UndoRevocations", (a for kind in undos for a in KINDS[kind].writes)),
+        _allow(
+            "IdentityCenterProvisioningInItsOwnAccount",
+            IDENTITY_CENTER_PROVISIONING,
+            IDENTITY_CENTER_RESOURCES,
+        ),
+        _allow("IdentityCenterCustomerManagedKey", ["kms:Decrypt"], condition=KMS_VIA_IDENTITY_CENTER),
+        _allow("AssumeWriteRoleInOtherAccounts", ["sts:AssumeRole"], [_role(write_role)]),
+        _statement("NeverChangeRecertifysOwnRoles", _all_iam_writes(), ours, effect="Deny"),
+    ]
+    return {"Version": VERSION, "Statement": statements}
+
+
+def declared_actions() -> set[str]:
+    """Every action named anywhere in the two policies."""
+    return {a for policy in (read_policy(), write_policy()) for s in policy["Statement"] for a in s["Action"]}
+
+
+def _all_iam_writes() -> set[str]:
+    writes = {a for needs in KINDS.values() for a in needs.writes if a.startswith("iam:")}
+    return writes | {a for a in IDENTITY_CENTER_PROVISIONING if not a.startswith(("iam:Get", "iam:List"))}
+
+
+def _allow(
+    sid: str,
+    actions: Iterable[str],
+    resources: Iterable[str] = ("*",),
+    condition: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    return _statement(sid, actions, resources, condition)
+
+
+def _statement(
+    sid: str,
+    actions: Iterable[str],
+    resources: Iterable[str] = ("*",),
+    condition: Mapping[str, Any] | None = None,
+    *,
+    effect: str = "Allow",
+) -> dict[str, Any]:
+    statement: dict[str, Any] = {
+        "Sid": sid,
+        "Effect": effect,
+        "Action": sorted(set(actions)),
+        "Resource": list(resources),
+    }
+    if condition is not None:
+        statement["Condition"] = copy.deepcopy(dict(condition))  # callers may edit what they get
+    return statement
+
+
+def _role(name: str) -> str:
+    return f"arn:*:iam::*:role/{name}"

@@ -1,0 +1,46 @@
+"""AWS revocation primitives: typed actions with their inverses, applied idempotently and read back.
+
+    planned = plan_remove_user_from_group(clients, account_id=..., user_name=..., group_name=...)
+    apply(clients, planned.action, dry_run=False)   # APPLIED, ALREADY_ABSENT or DRY_RUN
+    verify(clients, planned.action)                 # True once the access is really gone
+    apply(clients, planned.inverse, dry_run=False)  # undo
+
+The IAM permissions each kind needs are declared in connectors.aws.permissions.
+"""
+
+from connectors.aws.revoke.base import (
+    UNDO,
+    AwsClients,
+    AwsKind,
+    PlannedRevocation,
+    Polling,
+    SessionClients,
+)
+from connectors.aws.revoke.engine import PRIMITIVES, apply, verify
+from connectors.aws.revoke.iam import (
+    plan_deactivate_access_key,
+    plan_detach_role_policy,
+    plan_detach_user_policy,
+    plan_remove_user_from_group,
+)
+from connectors.aws.revoke.identity_center import plan_delete_account_assignment
+from connectors.aws.revoke.inline import plan_delete_role_policy, plan_delete_user_policy
+
+__all__ = [
+    "PRIMITIVES",
+    "UNDO",
+    "AwsClients",
+    "AwsKind",
+    "PlannedRevocation",
+    "Polling",
+    "SessionClients",
+    "apply",
+    "plan_deactivate_access_key",
+    "plan_delete_account_assignment",
+    "plan_delete_role_policy",
+    "plan_delete_user_policy",
+    "plan_detach_role_policy",
+    "plan_detach_user_policy",
+    "plan_remove_user_from_group",
+    "verify",
+]

@@ -1,0 +1,245 @@
+"""What every AWS revocation primitive shares: its kinds, the clients it runs on, and the one choke point
+where botocore's errors become Recertify's.
+
+A primitive is a pair of functions. `observe` is the confirming read: has the action's end state already
+been reached (access gone for a revocation, access back for an undo)? `write` is the one change that reaches
+it. Keeping them apart makes `apply` idempotent and `dry_run` write-free by construction: it only observes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    CredentialRetrievalError,
+    HTTPClientError,
+    NoCredentialsError,
+    NoRegionError,
+    ParamValidationError,
+    PartialCredentialsError,
+    ProfileNotFound,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from connectors.aws.accounts import AwsAccount
+from connectors.aws.errors import ACCESS_DENIED, BAD_CREDENTIALS, SOURCE, THROTTLING, TRANSIENT, error_code
+from reviews.entitlements import RevocationAction, System
+from reviews.errors import Misconfigured, NotFound, RecertifyError, RevocationRefused, SourceUnavailable
+
+logger = logging.getLogger(__name__)
+
+# Answers that mean "that thing does not exist": for a confirming read, that is the answer itself.
+ABSENT_CODES = frozenset({"NoSuchEntity", "ResourceNotFoundException"})
+# Another write to the same entity has not settled yet; the same call later will succeed.
+BUSY_CODES = frozenset({"ConflictException", "EntityTemporarilyUnmodifiable"})
+
+
+class AwsKind(StrEnum):
+    REMOVE_USER_FROM_GROUP = "remove_user_from_group"
+    ADD_USER_TO_GROUP = "add_user_to_group"
+    DETACH_USER_POLICY = "detach_user_policy"
+    ATTACH_USER_POLICY = "attach_user_policy"
+    DETACH_ROLE_POLICY = "detach_role_policy"
+    ATTACH_ROLE_POLICY = "attach_role_policy"
+    DELETE_USER_POLICY = "delete_user_policy"
+    PUT_USER_POLICY = "put_user_policy"
+    DELETE_ROLE_POLICY = "delete_role_policy"
+    PUT_ROLE_POLICY = "put_role_policy"
+    DEACTIVATE_ACCESS_KEY = "deactivate_access_key"
+    ACTIVATE_ACCESS_KEY = "activate_access_key"
+    DELETE_ACCOUNT_ASSIGNMENT = "delete_account_assignment"
+    CREATE_ACCOUNT_ASSIGNMENT = "create_account_assignment"
+
+
+# Each revocation and the kind that undoes it. Every kind is one or the other.
+UNDO: Mapping[AwsKind, AwsKind] = {
+    AwsKind.REMOVE_USER_FROM_GROUP: AwsKind.ADD_USER_TO_GROUP,
+    AwsKind.DETACH_USER_POLICY: AwsKind.ATTACH_USER_POLICY,
+    AwsKind.DETACH_ROLE_POLICY: AwsKind.ATTACH_ROLE_POLICY,
+    AwsKind.DELETE_USER_POLICY: AwsKind.PUT_USER_POLICY,
+    AwsKind.DELETE_ROLE_POLICY: AwsKind.PUT_ROLE_POLICY,
+    AwsKind.DEACTIVATE_ACCESS_KEY: AwsKind.ACTIVATE_ACCESS_KEY,
+    AwsKind.DELETE_ACCOUNT_ASSIGNMENT: AwsKind.CREATE_ACCOUNT_ASSIGNMENT,
+}
+
+
+class AwsClients(Protocol):
+    """Where each action runs: IAM in the account named by the action, sso-admin where Identity Center is."""
+
+    def iam(self, account_id: str) -> Any: ...
+
+    def sso_admin(self) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionClients:
+    """AwsClients over open sessions: the read role's for planning and dry runs, the write role's (live mode
+    only) for applying. A missing account is a configuration error, never a silent fallback to another one:
+    IAM names are per account, so the wrong account's client would change the wrong user."""
+
+    accounts: Mapping[str, AwsAccount]
+    identity_center: AwsAccount | None = None
+    identity_center_region: str | None = None
+
+    def iam(self, account_id: str) -> Any:
+        if account_id not in self.accounts:
+            raise Misconfigured(f"no AWS session for account {account_id}; add it to aws.accounts")
+        return self.accounts[account_id].client("iam")
+
+    def sso_admin(self) -> Any:
+        if self.identity_center is None:
+            raise Misconfigured("no AWS session for Identity Center; set aws.identity_center = true")
+        return self.identity_center.client("sso-admin", self.identity_center_region)
+
+
+@dataclass(frozen=True, slots=True)
+class Polling:
+    """How long to wait for Identity Center's asynchronous requests; time is injected so tests do not wait."""
+
+    timeout: float = 180.0
+    interval: float = 3.0
+    sleep: Callable[[float], None] = time.sleep
+    monotonic: Callable[[], float] = time.monotonic
+
+
+DEFAULT_POLLING = Polling()
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRevocation:
+    action: RevocationAction
+    inverse: RevocationAction
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """What a confirming read saw: the end state reached, or not yet, or a reason not to write at all."""
+
+    done: bool
+    conflict: str | None = None
+
+
+DONE = Observed(done=True)
+PENDING = Observed(done=False)
+
+Observe = Callable[[AwsClients, RevocationAction], Observed]
+Write = Callable[[AwsClients, RevocationAction, Polling], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Primitive:
+    observe: Observe
+    write: Write
+
+
+class Absent(RevocationRefused):
+    """AWS says the target does not exist. Reads treat it as their answer; a write that meets it re-reads."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def aws_action(kind: AwsKind, description: str, **params: str) -> RevocationAction:
+    return RevocationAction(
+        system=System.AWS, kind=kind.value, params=tuple(params.items()), description=description
+    )
+
+
+def param(action: RevocationAction, name: str) -> str:
+    """A stored action without a parameter it needs is refused, not guessed at."""
+    try:
+        return action.param(name)
+    except KeyError:
+        raise RevocationRefused(f"{action.description}: the stored action lacks {name!r}") from None
+
+
+def planned(
+    clients: AwsClients, primitive: Primitive, action: RevocationAction, inverse: RevocationAction
+) -> PlannedRevocation:
+    """The pair, once a read shows there is something to revoke (a plan for nothing would undo into access
+    that never existed)."""
+    with answers(action):
+        seen = primitive.observe(clients, action)
+    if seen.conflict:
+        raise RevocationRefused(f"{action.description}: {seen.conflict}")
+    if seen.done:
+        raise NotFound(f"{action.description}: nothing to revoke, a read shows it is already absent")
+    return PlannedRevocation(action=action, inverse=inverse)
+
+
+def iam_action(client: Any, method: str) -> str:
+    """The IAM action a client method needs, e.g. "iam:RemoveUserFromGroup", "sso:DeleteAccountAssignment"."""
+    return f"{client.meta.service_model.signing_name}:{client.meta.method_to_api_mapping[method]}"
+
+
+def call(client: Any, action: RevocationAction, method: str, **kwargs: str) -> dict[str, Any]:
+    with translated(action, iam_action(client, method)):
+        answer: dict[str, Any] = getattr(client, method)(**kwargs)
+        return answer
+
+
+def pages(client: Any, action: RevocationAction, method: str, key: str, **kwargs: str) -> list[Any]:
+    with translated(action, iam_action(client, method)):
+        return [item for page in client.get_paginator(method).paginate(**kwargs) for item in page[key]]
+
+
+@contextmanager
+def answers(action: RevocationAction) -> Iterator[None]:
+    """An AWS answer without a field AWS always sends is malformed: never read it as a default. (Parameters
+    are read with `param`, which refuses instead of raising KeyError, so a KeyError here is AWS's.)"""
+    try:
+        yield
+    except KeyError as exc:
+        raise SourceUnavailable(
+            SOURCE, f"{action.description}: AWS's answer lacks {exc}", retryable=True
+        ) from exc
+
+
+@contextmanager
+def translated(action: RevocationAction, operation: str) -> Iterator[None]:
+    """botocore's errors as ours, each naming the action and the IAM action that failed."""
+    where = f"{action.description}: {operation}"
+    try:
+        yield
+    except ClientError as exc:
+        raise _from_client_error(exc, where, operation) from exc
+    except (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, ProfileNotFound) as exc:
+        raise Misconfigured(f"{where}: no usable AWS credentials ({exc})") from exc
+    except NoRegionError as exc:
+        raise Misconfigured(f"{where}: no AWS region; set aws.regions or AWS_DEFAULT_REGION") from exc
+    except (BotoConnectionError, HTTPClientError) as exc:
+        # The client has already retried these (accounts.RETRY_CONFIG); a later attempt may succeed.
+        raise SourceUnavailable(SOURCE, f"{where}: AWS unreachable ({exc})", retryable=True) from exc
+    except ParamValidationError as exc:
+        # A stored action whose parameters AWS's model rejects will never succeed as it is.
+        raise RevocationRefused(f"{where}: invalid parameters ({exc})") from exc
+    except BotoCoreError as exc:
+        raise SourceUnavailable(SOURCE, f"{where}: {exc}", retryable=False) from exc
+
+
+def _from_client_error(exc: ClientError, where: str, operation: str) -> RecertifyError:
+    code = error_code(exc)
+    message = str(exc.response.get("Error", {}).get("Message", "")) or code
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    if code in ABSENT_CODES:
+        return Absent(f"{where}: {code}: {message}", code=code)
+    if code in ACCESS_DENIED:
+        return RevocationRefused(
+            f"{where}: AWS refused it ({code}); the credentials lack {operation} "
+            f"(see connectors.aws.permissions): {message}"
+        )
+    if code in BAD_CREDENTIALS:
+        return Misconfigured(f"{where}: AWS refused the credentials ({code}: {message})")
+    if code in THROTTLING or code in TRANSIENT or code in BUSY_CODES or status >= 500:
+        logger.warning("AWS busy or failing for %s: %s", where, code or status)
+        return SourceUnavailable(SOURCE, f"{where}: {code or status}: {message}", retryable=True)
+    return RevocationRefused(f"{where}: AWS refused it ({code}: {message})")
