@@ -56,7 +56,11 @@ audit_cli = typer.Typer(help="The tamper-evident history.", no_args_is_help=True
 cycles_cli = typer.Typer(help="Review cycles as code.", no_args_is_help=True)
 campaign_cli = typer.Typer(help="Campaigns: one run of a review cycle.", no_args_is_help=True)
 revocations_cli = typer.Typer(help="Enforcement: plan, approve, apply, undo.", no_args_is_help=True)
+permissions_cli = typer.Typer(
+    help="The bot's own least-privilege permissions, ready to paste.", no_args_is_help=True
+)
 for name, group in (
+    ("permissions", permissions_cli),
     ("config", config_cli),
     ("db", db_cli),
     ("audit", audit_cli),
@@ -129,6 +133,23 @@ def config_check(ctx: typer.Context) -> None:
     if problems:
         raise ConfigurationError(problems)
     out.print("configuration is valid")
+
+
+class AwsRole(StrEnum):
+    read = "read"
+    write = "write"
+
+
+@permissions_cli.command("aws")
+def permissions_aws(ctx: typer.Context, role: AwsRole) -> None:
+    """The IAM policy of the read role (every account) or the write role (live revocation only)."""
+    from connectors.aws.permissions import read_policy, write_policy
+
+    aws = ctx.obj.config().settings.aws
+    document = (
+        read_policy(aws.read_role) if role is AwsRole.read else write_policy(aws.read_role, aws.write_role)
+    )
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
 
 # --- db -----------------------------------------------------------------------------------------------------
@@ -299,19 +320,16 @@ def sync(
     chosen = [source] if source else [s for s in Source if getattr(settings, s.value).enabled]
     if not chosen:
         raise Misconfigured("no source is enabled: set aws.enabled or entra.enabled")
-    clock = SystemClock()
-    connectors = []
     for name in chosen:  # every source checked before anything is read or written
         if not getattr(settings, name.value).enabled:
             raise Misconfigured(
                 f"{name.value} is disabled in the configuration ({name.value}.enabled = false)"
             )
-        connectors.append((name, lambda report, name=name: _connector(name, settings, clock, report)))
         if name is Source.entra:
             raise NotBuiltYet("reading Entra ID (the Entra connector)")
     engine = ctx.obj.engine()
-    for name, build in connectors:
-        _sync_one(name, build, clock, engine)
+    for name in chosen:
+        _sync_one(name, settings, engine)
 
 
 def _sync_one(source: Source, settings: Settings, engine: Engine) -> None:

@@ -63,3 +63,13 @@ def test_the_console_script_is_installed_and_helps(tmp_path: Path) -> None:
 def test_an_unknown_option_is_a_usage_error(capsys, monkeypatch) -> None:
     result = run_cli(capsys, monkeypatch, "access", "--format", "xml")
     assert result.code == 2
+
+
+def test_the_readme_carries_the_permissions_the_code_declares(capsys, monkeypatch) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for role in ("read", "write"):
+        printed = run_cli(capsys, monkeypatch, "permissions", "aws", role)
+        assert printed.code == 0, printed.stderr
+        assert printed.stdout.strip() in readme, (
+            f"README's {role} policy is out of date: paste `recertify permissions aws {role}`"
+        )
