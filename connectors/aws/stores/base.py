@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from connectors.aws.accounts import AwsAccount
-from connectors.aws.inventory import StoreResource
+from connectors.aws.documents import decode
+from connectors.aws.errors import AwsApiError, aws_call, parsing
+from connectors.aws.inventory import PolicyDocument, StoreResource
 from reviews.entitlements import StoreKind
 
 
@@ -51,3 +54,19 @@ def resource_name(arn: str) -> str:
         if separator in resource:
             return resource.split(separator, 1)[1]
     return resource
+
+
+def optional_policy(
+    account: AwsAccount, operation: str, read: Callable[[], dict[str, Any]], absent_code: str
+) -> PolicyDocument | None:
+    """A resource policy, or None when the service answers that there is none (`absent_code`). Any other
+    error is raised: "could not read it" must never look like "it has none"."""
+    try:
+        with aws_call(account.account_id, operation):
+            answer = read()
+    except AwsApiError as exc:
+        if exc.code == absent_code:
+            return None
+        raise
+    with parsing(account.account_id, operation):
+        return decode(answer["Policy"])

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from connectors.aws.accounts import AwsAccount
-from connectors.aws.documents import decode, tag_pairs
+from connectors.aws.documents import tag_pairs
 from connectors.aws.errors import AwsApiError, aws_call, parsing
-from connectors.aws.inventory import PolicyDocument, StoreResource
-from connectors.aws.stores.base import StoreSpec, Tagged, resource_name
+from connectors.aws.inventory import StoreResource
+from connectors.aws.stores.base import StoreSpec, Tagged, optional_policy, resource_name
 from reviews.entitlements import StoreKind
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,12 @@ def read(account: AwsAccount, region: str, found: Sequence[Tagged]) -> list[Stor
     stores = []
     for item in found:
         try:
-            policy = _policy(account, client, item.arn)
+            policy = optional_policy(
+                account,
+                f"dynamodb:GetResourcePolicy on {item.arn}",
+                partial(client.get_resource_policy, ResourceArn=item.arn),
+                "PolicyNotFoundException",
+            )
         except AwsApiError as exc:
             if exc.code != _VANISHED:
                 raise
@@ -69,18 +75,6 @@ def read(account: AwsAccount, region: str, found: Sequence[Tagged]) -> list[Stor
             )
         )
     return stores
-
-
-def _policy(account: AwsAccount, client: Any, arn: str) -> PolicyDocument | None:
-    try:
-        with aws_call(account.account_id, f"dynamodb:GetResourcePolicy on {arn}"):
-            answer = client.get_resource_policy(ResourceArn=arn)
-    except AwsApiError as exc:
-        if exc.code == "PolicyNotFoundException":
-            return None
-        raise
-    with parsing(account.account_id, f"dynamodb:GetResourcePolicy on {arn}"):
-        return decode(answer["Policy"])
 
 
 SPEC = StoreSpec(

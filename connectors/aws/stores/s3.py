@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from connectors.aws.accounts import AwsAccount
-from connectors.aws.documents import decode, tag_pairs
+from connectors.aws.documents import tag_pairs
 from connectors.aws.errors import AwsApiError, aws_call, parsing
-from connectors.aws.inventory import PolicyDocument, StoreResource
-from connectors.aws.stores.base import StoreSpec, Tagged, resource_name
+from connectors.aws.inventory import StoreResource
+from connectors.aws.stores.base import StoreSpec, Tagged, optional_policy, resource_name
 from reviews.entitlements import StoreKind
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,12 @@ def read(account: AwsAccount, region: str, found: Sequence[Tagged]) -> list[Stor
     for item in found:
         name = resource_name(item.arn)
         try:
-            policy = _policy(account, client, name)
+            policy = optional_policy(
+                account,
+                f"s3:GetBucketPolicy on {name}",
+                partial(client.get_bucket_policy, Bucket=name),
+                "NoSuchBucketPolicy",
+            )
         except AwsApiError as exc:
             if exc.code != _VANISHED:
                 raise
@@ -73,18 +79,6 @@ def read(account: AwsAccount, region: str, found: Sequence[Tagged]) -> list[Stor
             )
         )
     return stores
-
-
-def _policy(account: AwsAccount, client: Any, name: str) -> PolicyDocument | None:
-    try:
-        with aws_call(account.account_id, f"s3:GetBucketPolicy on {name}"):
-            answer = client.get_bucket_policy(Bucket=name)
-    except AwsApiError as exc:
-        if exc.code == "NoSuchBucketPolicy":
-            return None
-        raise
-    with parsing(account.account_id, f"s3:GetBucketPolicy on {name}"):
-        return decode(answer["Policy"])
 
 
 SPEC = StoreSpec(

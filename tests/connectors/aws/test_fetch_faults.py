@@ -3,10 +3,7 @@ translated at the one choke point into an error that names the account and the o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import requests
 from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
@@ -16,7 +13,6 @@ from botocore.exceptions import (
     ParamValidationError,
     ReadTimeoutError,
 )
-from moto.server import ThreadedMotoServer
 
 from connectors.aws.accounts import open_sessions
 from connectors.aws.errors import AwsApiError, aws_call
@@ -29,20 +25,6 @@ from tests.data.aws import world
 from tests.data.aws.world import REGION
 
 SETTINGS = AwsSettings(regions=[REGION], identity_center=False)
-
-
-@pytest.fixture
-def moto_server(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-    try:
-        yield url
-    finally:
-        requests.post(f"{url}/moto-api/reset", timeout=10)  # moto's state is per process: leave none behind
-        server.stop()
 
 
 def test_throttled_calls_are_retried_by_the_client_and_change_nothing(

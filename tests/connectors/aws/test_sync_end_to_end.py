@@ -4,12 +4,8 @@
 from __future__ import annotations
 
 import json
-import urllib.request
-from collections.abc import Iterator
 
 import boto3
-import pytest
-from moto.server import ThreadedMotoServer
 from sqlmodel import Session, select
 
 from reviews.db import create_db_engine
@@ -20,24 +16,6 @@ BUCKET_TAGS = [
     {"Key": "data-classification", "Value": "personal"},
     {"Key": "data-owner", "Value": "Olu@Dept.example.gov"},
 ]
-
-
-@pytest.fixture
-def moto_server(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-    _reset(url)  # moto's backends are process-wide: start from an empty AWS every time
-    yield url
-    _reset(url)
-    server.stop()
-
-
-def _reset(url: str) -> None:
-    with urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10):  # noqa: S310
-        pass
 
 
 def _seed_department() -> None:
