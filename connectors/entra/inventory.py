@@ -1,0 +1,57 @@
+"""What the Entra fetch hands to the pure access computation: the directory mirror plus what only matters
+for the configured personal-data groups and apps (their owners, app roles and assignments) and the sign-in
+activity of users. Plain values: no SDK object crosses this line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from connectors.entra.directory import Directory
+
+
+@dataclass(frozen=True, slots=True)
+class AppRole:
+    id: str
+    value: str  # "" for the default access role (all zeros id)
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    id: str
+    principal_id: str
+    principal_type: str  # User | Group | ServicePrincipal
+    app_role_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """A personal-data enterprise app (service principal)."""
+
+    id: str
+    app_id: str
+    display_name: str
+    roles: tuple[AppRole, ...]
+    assignments: tuple[Assignment, ...]
+    owners: tuple[str, ...]  # object ids
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePrincipalInfo:
+    id: str
+    display_name: str
+    enabled: bool | None
+
+
+@dataclass(frozen=True)
+class EntraInventory:
+    taken_at: datetime
+    directory: Directory
+    groups: tuple[str, ...]  # personal-data group ids
+    group_owners: dict[str, tuple[str, ...]]
+    apps: tuple[App, ...]
+    service_principals: dict[str, ServicePrincipalInfo]  # every service principal that holds access
+    # user id -> last sign-in (None: never signed in); None for the whole map: not permitted to read it
+    sign_ins: dict[str, datetime | None] | None
+    notes: tuple[str, ...] = field(default=())

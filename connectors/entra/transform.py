@@ -1,0 +1,163 @@
+"""Entra inventory + grants → the domain's `Snapshot`.
+
+People are linked by email: a user's `mail`, else its user principal name (a guest's `#EXT#` name is not
+an address). Two users claiming one address are not guessed between: neither is linked, and the sync says
+so. Stores whose membership cannot be changed through Graph (dynamic, synchronized from on-premises) carry
+the reason in the tag `recertify:unchangeable`, so no revocation is ever planned against them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from connectors.entra.inventory import EntraInventory
+from reviews.entitlements import (
+    Grant,
+    LastUse,
+    Person,
+    Principal,
+    PrincipalType,
+    Snapshot,
+    Store,
+    StoreKind,
+    System,
+)
+
+SIGN_IN_SOURCE = "entra:signInActivity"
+
+
+@dataclass(frozen=True)
+class Linked:
+    snapshot: Snapshot
+    notes: tuple[str, ...]
+
+
+def to_snapshot(inventory: EntraInventory, grants: list[Grant]) -> Linked:
+    directory = inventory.directory
+    emails = _emails(inventory)
+    notes = list(inventory.notes)
+    holders = {g.principal_id for g in grants}
+    principals = [_principal(inventory, object_id, emails) for object_id in sorted(holders)]
+    people = _people(inventory, holders, emails)
+    unmatched = sorted(
+        p.name for p in principals if p.type is PrincipalType.ENTRA_USER and p.person_email is None
+    )
+    if unmatched:
+        notes.append(
+            f"{len(unmatched)} user(s) holding access could not be matched to a person by email: "
+            + ", ".join(unmatched[:10])
+            + (" …" if len(unmatched) > 10 else "")
+        )
+    stores = [
+        *(_group_store(inventory, group_id, emails) for group_id in inventory.groups),
+        *(
+            Store(
+                System.ENTRA,
+                StoreKind.ENTRA_APP,
+                app.id,
+                app.display_name,
+                owners=_owner_emails(app.owners, emails),
+                classification="personal",
+            )
+            for app in inventory.apps
+        ),
+    ]
+    if directory.quarantined:
+        notes.append(
+            f"{len(directory.quarantined)} member object(s) of unknown type were quarantined (not principals)"
+        )
+    snapshot = Snapshot(
+        System.ENTRA, inventory.taken_at, tuple(stores), tuple(principals), tuple(grants), tuple(people)
+    )
+    return Linked(snapshot, tuple(notes))
+
+
+def _emails(inventory: EntraInventory) -> dict[str, str]:
+    """User id -> canonical email, for addresses that belong to exactly one user."""
+    candidates = {}
+    for user_id, user in inventory.directory.users.items():
+        address = user.get("mail") or (
+            "" if "#EXT#" in (user.get("userPrincipalName") or "") else user.get("userPrincipalName")
+        )
+        if address and "@" in address:
+            candidates[user_id] = address.strip().lower()
+    counts = Counter(candidates.values())
+    return {user_id: email for user_id, email in candidates.items() if counts[email] == 1}
+
+
+def _principal(inventory: EntraInventory, object_id: str, emails: dict[str, str]) -> Principal:
+    user = inventory.directory.users.get(object_id)
+    if user is None:
+        sp = inventory.service_principals[object_id]
+        return Principal(
+            System.ENTRA,
+            PrincipalType.ENTRA_SERVICE_PRINCIPAL,
+            object_id,
+            sp.display_name,
+            enabled=sp.enabled,
+        )
+    email = emails.get(object_id)
+    return Principal(
+        System.ENTRA,
+        PrincipalType.ENTRA_USER,
+        object_id,
+        user.get("displayName") or object_id,
+        email=email,
+        enabled=user.get("accountEnabled"),
+        guest=user.get("userType") == "Guest",
+        created_at=_time(user.get("createdDateTime")),
+        last_sign_in=_sign_in(inventory, object_id),
+        person_email=email,
+    )
+
+
+def _sign_in(inventory: EntraInventory, user_id: str) -> LastUse:
+    if inventory.sign_ins is None:
+        return LastUse(None, f"{SIGN_IN_SOURCE} (not permitted: AuditLog.Read.All)")
+    return LastUse(inventory.sign_ins.get(user_id), SIGN_IN_SOURCE)
+
+
+def _people(inventory: EntraInventory, holders: set[str], emails: dict[str, str]) -> list[Person]:
+    users = inventory.directory.users
+    wanted = {h for h in holders if h in emails}
+    wanted |= {users[h]["managerId"] for h in list(wanted) if users[h].get("managerId") in emails}
+    people = []
+    for user_id in sorted(wanted):
+        manager = users[user_id].get("managerId")
+        people.append(
+            Person(
+                emails[user_id],
+                display_name=users[user_id].get("displayName") or "",
+                entra_object_id=user_id,
+                manager_email=emails.get(manager) if manager else None,
+            )
+        )
+    return people
+
+
+def _group_store(inventory: EntraInventory, group_id: str, emails: dict[str, str]) -> Store:
+    group = inventory.directory.groups[group_id]
+    reason = inventory.directory.changeable(group_id)
+    tags = (("recertify:unchangeable", reason),) if reason else ()
+    owners = _owner_emails(inventory.group_owners.get(group_id, ()), emails)
+    return Store(
+        System.ENTRA,
+        StoreKind.ENTRA_GROUP,
+        group_id,
+        group["displayName"],
+        owners=owners,
+        classification="personal",
+        tags=tags,
+    )
+
+
+def _owner_emails(owner_ids: tuple[str, ...], emails: dict[str, str]) -> tuple[str, ...]:
+    return tuple(sorted({emails[o] for o in owner_ids if o in emails}))
+
+
+def _time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
