@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint, text
+from sqlalchemy import Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from reviews.dbtypes import UTCDateTime, json_type
@@ -276,6 +276,16 @@ class AuditEvent(SQLModel, table=True):
     payload: dict[str, Any] = _json(default_factory=dict)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+
+
+class ConnectorState(SQLModel, table=True):
+    """A connector's opaque state between syncs (reviews.ports.StateStore)."""
+
+    __tablename__ = "connector_state"
+
+    key: str = Field(primary_key=True, max_length=200)
+    value: bytes = Field(sa_type=LargeBinary)
+    updated_at: datetime = _time()
 
 
 class AuditHead(SQLModel, table=True):

@@ -53,3 +53,15 @@ class Notifier(Protocol):
     """Reaches a person (Slack in production). The review engine records every Delivery it returns."""
 
     def send(self, person_email: str, text: str) -> Delivery: ...
+
+
+class StateStore(Protocol):
+    """Opaque state a connector keeps between syncs (Entra: its directory mirror and delta links).
+
+    Kept in Recertify's database, so replicas share it, but written only through this port: connectors
+    never touch the database. Losing it costs a full sync, never correctness.
+    """
+
+    def load(self, key: str) -> bytes | None: ...
+
+    def save(self, key: str, value: bytes) -> None: ...
