@@ -351,6 +351,10 @@ def _sync_one(source: Source, settings: Settings, engine: Engine) -> None:
         f"({summary.opened} opened, {summary.closed} closed, {summary.changed} paths changed); "
         f"sync run {summary.sync_run_id}"
     )
+    if summary.unmatched:
+        out.print(f"{source.value}: {summary.unmatched} person(s) could not be matched by email (see notes)")
+    for note in summary.notes:
+        out.print(f"{source.value}: note: {note}")
 
 
 def _connector(

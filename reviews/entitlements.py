@@ -39,6 +39,11 @@ class PrincipalType(StrEnum):
     ENTRA_SERVICE_PRINCIPAL = "entra_service_principal"
 
 
+HUMAN_TYPES = frozenset(
+    {PrincipalType.IAM_USER, PrincipalType.IDENTITY_CENTER_USER, PrincipalType.ENTRA_USER}
+)
+
+
 class AccessLevel(StrEnum):
     READ = "read"
     WRITE = "write"
@@ -138,6 +143,12 @@ class Snapshot:
     principals: tuple[Principal, ...]
     grants: tuple[Grant, ...]
     people: tuple[Person, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())  # what was not read or matched, and why that is safe
+
+    @property
+    def unmatched(self) -> tuple[Principal, ...]:
+        """Human principals (not roles or service principals) linked to no person: reported, never guessed."""
+        return tuple(p for p in self.principals if p.type in HUMAN_TYPES and p.person_email is None)
 
     def __post_init__(self) -> None:
         if self.taken_at.tzinfo is None:

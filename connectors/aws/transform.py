@@ -63,8 +63,15 @@ def to_snapshot(
     grants = tuple(
         _with_context(g, kinds[g.store_id], used, evaluation.trusted, inventory) for g in evaluation.grants
     )
+    notes = (*inventory.notes, *evaluation.notes)
     return Snapshot(
-        System.AWS, inventory.taken_at, tuple(stores), tuple(principals), grants, tuple(people.values())
+        System.AWS,
+        inventory.taken_at,
+        tuple(stores),
+        tuple(principals),
+        grants,
+        tuple(people.values()),
+        notes,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 
+from connectors.entra.directory import Directory
 from connectors.entra.inventory import App, AppRole, EntraInventory
 from reviews.entitlements import AccessLevel, Grant, PathStep
 
@@ -50,6 +51,19 @@ def _group_grants(inventory: EntraInventory, level: AccessLevel) -> Iterator[Gra
         for owner in inventory.group_owners.get(group_id, ()):
             if directory.kind(owner) in PRINCIPAL_KINDS and _exists(inventory, owner):
                 yield Grant(group_id, owner, AccessLevel.ADMIN, (PathStep("owner", group_id, name),))
+
+
+def closure_members(directory: Directory, group_ids: list[str]) -> set[str]:
+    """Every object reachable as a member of these groups, through any nesting (loop-safe)."""
+    seen_groups, found = set(group_ids), set()
+    queue = deque(group_ids)
+    while queue:
+        for member in directory.members.get(queue.popleft(), ()):
+            found.add(member)
+            if directory.kind(member) == "group" and member not in seen_groups:
+                seen_groups.add(member)
+                queue.append(member)
+    return found
 
 
 def _app_grants(inventory: EntraInventory, level: AccessLevel) -> Iterator[Grant]:

@@ -9,7 +9,6 @@ the reason in the tag `recertify:unchangeable`, so no revocation is ever planned
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime
 
 from connectors.entra.inventory import EntraInventory
@@ -28,13 +27,7 @@ from reviews.entitlements import (
 SIGN_IN_SOURCE = "entra:signInActivity"
 
 
-@dataclass(frozen=True)
-class Linked:
-    snapshot: Snapshot
-    notes: tuple[str, ...]
-
-
-def to_snapshot(inventory: EntraInventory, grants: list[Grant]) -> Linked:
+def to_snapshot(inventory: EntraInventory, grants: list[Grant]) -> Snapshot:
     directory = inventory.directory
     emails = _emails(inventory)
     notes = list(inventory.notes)
@@ -68,10 +61,15 @@ def to_snapshot(inventory: EntraInventory, grants: list[Grant]) -> Linked:
         notes.append(
             f"{len(directory.quarantined)} member object(s) of unknown type were quarantined (not principals)"
         )
-    snapshot = Snapshot(
-        System.ENTRA, inventory.taken_at, tuple(stores), tuple(principals), tuple(grants), tuple(people)
+    return Snapshot(
+        System.ENTRA,
+        inventory.taken_at,
+        tuple(stores),
+        tuple(principals),
+        tuple(grants),
+        tuple(people),
+        tuple(notes),
     )
-    return Linked(snapshot, tuple(notes))
 
 
 def _emails(inventory: EntraInventory) -> dict[str, str]:

@@ -39,6 +39,8 @@ class SyncSummary:
     closed: int
     changed: int
     population_sha256: str
+    unmatched: int = 0
+    notes: tuple[str, ...] = ()
 
 
 def apply_snapshot(
@@ -63,13 +65,19 @@ def apply_snapshot(
         "opened": opened,
         "closed": closed,
         "changed": changed,
+        "unmatched_principals": len(snapshot.unmatched),
     }
     events.append(
         audit.NewEvent(
             ACTOR,
             "sync.applied",
             f"system:{snapshot.system}",
-            {**run.counts, "sync_run": run.id, "population_sha256": population},
+            {
+                **run.counts,
+                "sync_run": run.id,
+                "population_sha256": population,
+                "notes": list(snapshot.notes),
+            },
         )
     )
     audit.append_many(session, events, clock=clock)
@@ -82,6 +90,8 @@ def apply_snapshot(
         closed,
         changed,
         population,
+        len(snapshot.unmatched),
+        snapshot.notes,
     )
 
 

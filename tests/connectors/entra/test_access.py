@@ -94,14 +94,14 @@ def test_guests_disabled_users_and_service_principals_are_listed() -> None:
         [_group("payroll", (USER, "gus"), (USER, "dee"), (SP, "etl"))],
     )
     inventory = _inventory(directory, ("payroll",), sps={"etl": ServicePrincipalInfo("etl", "ETL job", True)})
-    linked = to_snapshot(inventory, entra_grants(inventory))
-    principals = {p.provider_id: p for p in linked.snapshot.principals}
+    snapshot = to_snapshot(inventory, entra_grants(inventory))
+    principals = {p.provider_id: p for p in snapshot.principals}
     assert (
         principals["gus"].guest is True and principals["gus"].person_email is None
     )  # #EXT# is not an address
     assert principals["dee"].enabled is False and principals["dee"].email == "dee@dept.example.gov"
     assert principals["etl"].type == "entra_service_principal"
-    assert any("could not be matched to a person by email: Gus" in note for note in linked.notes)
+    assert any("could not be matched to a person by email: Gus" in note for note in snapshot.notes)
 
 
 def test_an_app_role_assigned_to_a_group_reaches_only_its_direct_members() -> None:
@@ -137,9 +137,9 @@ def test_unknown_member_types_are_quarantined_and_counted() -> None:
     )
     inventory = _inventory(directory, ("payroll",))
     assert directory.quarantined == {"x1": "#microsoft.graph.somethingNew"}
-    linked = to_snapshot(inventory, entra_grants(inventory))
-    assert {g.principal_id for g in linked.snapshot.grants} == {"ana"}
-    assert any("1 member object(s) of unknown type were quarantined" in n for n in linked.notes)
+    snapshot = to_snapshot(inventory, entra_grants(inventory))
+    assert {g.principal_id for g in snapshot.grants} == {"ana"}
+    assert any("1 member object(s) of unknown type were quarantined" in n for n in snapshot.notes)
 
 
 def test_dynamic_and_on_premises_groups_are_flagged_unchangeable() -> None:
@@ -151,9 +151,7 @@ def test_dynamic_and_on_premises_groups_are_flagged_unchangeable() -> None:
         ],
     )
     inventory = _inventory(directory, ("dyn", "onprem"))
-    stores = {
-        s.provider_id: dict(s.tags) for s in to_snapshot(inventory, entra_grants(inventory)).snapshot.stores
-    }
+    stores = {s.provider_id: dict(s.tags) for s in to_snapshot(inventory, entra_grants(inventory)).stores}
     assert stores["dyn"]["recertify:unchangeable"].startswith("dynamic membership")
     assert stores["onprem"]["recertify:unchangeable"].startswith("synchronized from on-premises")
 
@@ -163,7 +161,7 @@ def test_people_carry_their_object_id_and_manager() -> None:
         [_user("ana", managerId="boss"), _user("boss")], [_group("payroll", (USER, "ana"))]
     )
     inventory = _inventory(directory, ("payroll",))
-    people = {p.email: p for p in to_snapshot(inventory, entra_grants(inventory)).snapshot.people}
+    people = {p.email: p for p in to_snapshot(inventory, entra_grants(inventory)).people}
     assert people["ana@dept.example.gov"].entra_object_id == "ana"
     assert people["ana@dept.example.gov"].manager_email == "boss@dept.example.gov"
     assert "boss@dept.example.gov" in people
@@ -175,7 +173,7 @@ def test_two_users_claiming_one_address_are_not_guessed_between() -> None:
         [_group("payroll", (USER, "ana"), (USER, "ana2"))],
     )
     inventory = _inventory(directory, ("payroll",))
-    assert to_snapshot(inventory, entra_grants(inventory)).snapshot.people == ()
+    assert to_snapshot(inventory, entra_grants(inventory)).people == ()
 
 
 def test_the_mirror_round_trips_through_its_stored_form() -> None:

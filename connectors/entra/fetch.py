@@ -1,0 +1,254 @@
+"""All reading from Microsoft Graph for Entra ID ("get" in get → transform → load). Complete or it raises.
+
+Users and groups (with their direct members) come from delta queries into the directory mirror, which is
+stored between syncs: the next sync asks only for changes. An expired delta link, or a stored mirror this
+version cannot read, means a full sync: slower, never different. Personal-data groups are resolved from the
+mirror; apps, owners and service principals are read with `$batch` (20 requests per call).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from connectors.entra.client import DeltaExpired, GraphClient
+
+from connectors.entra.access import closure_members
+from connectors.entra.directory import Directory
+from connectors.entra.inventory import App, AppRole, Assignment, EntraInventory, ServicePrincipalInfo
+from reviews.errors import ConfigurationError, Misconfigured, SourceUnavailable
+from reviews.ports import StateStore
+from reviews.settings import EntraSettings
+
+logger = logging.getLogger(__name__)
+
+STATE_KEY = "entra:directory"
+USER_SELECT = (
+    "id,displayName,userPrincipalName,mail,accountEnabled,userType,createdDateTime,onPremisesSyncEnabled"
+)
+USER_EXPAND = "manager($select=id)"
+GROUP_SELECT = "id,displayName,groupTypes,membershipRule,onPremisesSyncEnabled,members"
+APP_SELECT = "id,appId,displayName,appRoles"
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+def fetch_inventory(
+    client: GraphClient, settings: EntraSettings, state: StateStore | None, *, now: datetime
+) -> EntraInventory:
+    notes: list[str] = []
+    directory = read_directory(client, state, notes)
+    groups = resolve_groups(settings.personal_data_groups, directory)
+    apps = read_apps(client, settings.personal_data_apps)
+    owners = _owners(client, [f"/groups/{g}/owners" for g in groups])
+    group_owners = {g: tuple(o["id"] for o in found) for g, found in zip(groups, owners, strict=True)}
+    sp_ids = _service_principal_ids(directory, groups, apps, owners)
+    service_principals = read_service_principals(client, sorted(sp_ids))
+    sign_ins = read_sign_ins(client, notes)
+    if state is not None:  # after every read succeeded: a stored mirror is always a whole one
+        state.save(STATE_KEY, directory.dump())
+    return EntraInventory(
+        now, directory, tuple(groups), group_owners, apps, service_principals, sign_ins, tuple(notes)
+    )
+
+
+# --- the directory: delta into the mirror ----------------------------------------------------------------
+
+
+def read_directory(client: GraphClient, state: StateStore | None, notes: list[str]) -> Directory:
+    stored = _stored(state, notes)
+    if stored is not None:
+        try:
+            _follow(client, stored.delta_links["users"], None, stored.apply_user, stored, "users")
+            _follow(client, stored.delta_links["groups"], None, stored.apply_group, stored, "groups")
+            notes.append("incremental sync (delta links)")
+            return stored
+        except DeltaExpired:
+            notes.append("a stored delta link had expired: full sync")
+    directory = Directory()
+    _follow(
+        client,
+        "/users/delta",
+        {"$select": USER_SELECT, "$expand": USER_EXPAND},
+        directory.apply_user,
+        directory,
+        "users",
+    )
+    _follow(client, "/groups/delta", {"$select": GROUP_SELECT}, directory.apply_group, directory, "groups")
+    notes.append("full sync")
+    return directory
+
+
+def _stored(state: StateStore | None, notes: list[str]) -> Directory | None:
+    blob = state.load(STATE_KEY) if state is not None else None
+    if blob is None:
+        return None
+    try:
+        stored = Directory.load(blob)
+    except (ValueError, KeyError, TypeError) as exc:  # zlib.error and json errors are ValueErrors
+        notes.append(f"the stored directory mirror could not be read ({exc}): full sync")
+        return None
+    if not {"users", "groups"} <= set(stored.delta_links):
+        return None
+    return stored
+
+
+def _follow(
+    client: GraphClient,
+    start: str,
+    params: dict[str, str] | None,
+    apply: Callable[[dict[str, Any]], None],
+    directory: Directory,
+    key: str,
+) -> None:
+    delta_link = None
+    for page in client.pages(start, params):
+        for item in page["value"]:
+            apply(item)
+        delta_link = page.get("@odata.deltaLink", delta_link)
+    if delta_link is None:  # the last page of a delta round always carries one
+        raise SourceUnavailable("entra", f"{key} delta ended without an @odata.deltaLink", retryable=True)
+    directory.delta_links[key] = delta_link
+
+
+# --- configured groups and apps --------------------------------------------------------------------------
+
+
+def resolve_groups(configured: Sequence[str], directory: Directory) -> list[str]:
+    """Object ids or display names; a name matching no group, or two, is a configuration error."""
+    by_name: dict[str, list[str]] = {}
+    for group_id, group in directory.groups.items():
+        by_name.setdefault(group.get("displayName") or "", []).append(group_id)
+    resolved, problems = [], []
+    for value in configured:
+        if _GUID.match(value):
+            if value in directory.groups:
+                resolved.append(value)
+            else:
+                problems.append(f"entra.personal_data_groups: no group has the id {value}")
+            continue
+        matches = by_name.get(value, [])
+        if len(matches) == 1:
+            resolved.append(matches[0])
+        else:
+            found = "no group" if not matches else f"{len(matches)} groups ({', '.join(sorted(matches))})"
+            problems.append(f"entra.personal_data_groups: {value!r} names {found}; use the object id")
+    if problems:
+        raise ConfigurationError(problems)
+    return list(dict.fromkeys(resolved))
+
+
+def read_apps(client: GraphClient, configured: Sequence[str]) -> tuple[App, ...]:
+    paths = [
+        f"/servicePrincipals/{v}?$select={APP_SELECT}" if _GUID.match(v) else _by_name(v) for v in configured
+    ]
+    problems, found = [], []
+    for value, item in zip(configured, client.batch_get(paths), strict=True):
+        body = item.body or {}
+        matches = body.get("value", [body]) if item.status == 200 else []
+        if len(matches) != 1:
+            what = "no service principal" if not matches else f"{len(matches)} service principals"
+            problems.append(f"entra.personal_data_apps: {value!r} names {what}; use the object id")
+            continue
+        found.append(matches[0])
+    if problems:
+        raise ConfigurationError(problems)
+    assigned = _collections(client, [f"/servicePrincipals/{sp['id']}/appRoleAssignedTo" for sp in found])
+    owners = _owners(client, [f"/servicePrincipals/{sp['id']}/owners" for sp in found])
+    return tuple(_app(sp, a, o) for sp, a, o in zip(found, assigned, owners, strict=True))
+
+
+def _by_name(name: str) -> str:
+    quoted = name.replace("'", "''")  # OData escapes a quote by doubling it
+    return f"/servicePrincipals?$filter=displayName eq '{quoted}'&$select={APP_SELECT}"
+
+
+def _app(sp: dict[str, Any], assigned: list[dict[str, Any]], owners: list[dict[str, Any]]) -> App:
+    roles = tuple(
+        AppRole(r["id"], r.get("value") or "", r.get("displayName") or "") for r in sp.get("appRoles", ())
+    )
+    assignments = tuple(
+        Assignment(a["id"], a["principalId"], a["principalType"], a["appRoleId"]) for a in assigned
+    )
+    return App(
+        sp["id"], sp.get("appId") or "", sp["displayName"], roles, assignments, tuple(o["id"] for o in owners)
+    )
+
+
+# --- batched collections ---------------------------------------------------------------------------------
+
+
+def _collections(client: GraphClient, paths: list[str]) -> list[list[dict[str, Any]]]:
+    """Each path's whole collection: one `$batch` for the first pages, then any nextLinks followed."""
+    results = []
+    for path, item in zip(paths, client.batch_get(paths), strict=True):
+        if item.status != 200 or item.body is None or "value" not in item.body:
+            raise SourceUnavailable(
+                "entra", f"GET {path} answered {item.status} inside $batch", retryable=False
+            )
+        values = list(item.body["value"])
+        if "@odata.nextLink" in item.body:
+            values += client.get_all(item.body["@odata.nextLink"])
+        results.append(values)
+    return results
+
+
+def _owners(client: GraphClient, paths: list[str]) -> list[list[dict[str, Any]]]:
+    return _collections(client, [f"{p}?$select=id" for p in paths])
+
+
+def _service_principal_ids(
+    directory: Directory, groups: list[str], apps: tuple[App, ...], owners: list[list[dict[str, Any]]]
+) -> set[str]:
+    ids = {m for m in closure_members(directory, groups) if directory.kind(m) == "servicePrincipal"}
+    for app in apps:
+        ids |= {a.principal_id for a in app.assignments if a.principal_type == "ServicePrincipal"}
+        ids |= {o for o in app.owners if o not in directory.users}
+        for assignment in app.assignments:  # members of assigned groups (direct only)
+            if assignment.principal_type == "Group":
+                ids |= {
+                    m
+                    for m in directory.members.get(assignment.principal_id, ())
+                    if directory.kind(m) == "servicePrincipal"
+                }
+    ids |= {
+        o["id"]
+        for found in owners
+        for o in found
+        if o.get("@odata.type") == "#microsoft.graph.servicePrincipal"
+    }
+    return ids
+
+
+def read_service_principals(client: GraphClient, ids: list[str]) -> dict[str, ServicePrincipalInfo]:
+    paths = [f"/servicePrincipals/{i}?$select=id,displayName,accountEnabled" for i in ids]
+    found = {}
+    for object_id, item in zip(ids, client.batch_get(paths), strict=True):
+        if item.status == 404:
+            continue  # deleted since it was listed: it holds nothing any more
+        if item.status != 200 or item.body is None:
+            raise SourceUnavailable("entra", f"service principal {object_id}: {item.status}", retryable=False)
+        found[object_id] = ServicePrincipalInfo(
+            object_id, item.body["displayName"], item.body.get("accountEnabled")
+        )
+    return found
+
+
+def read_sign_ins(client: GraphClient, notes: list[str]) -> dict[str, datetime | None] | None:
+    """Last sign-in per user, or None when the app may not read it (AuditLog.Read.All): then unknown."""
+    try:
+        users = client.get_all("/users", {"$select": "id,signInActivity", "$top": "999"})
+    except Misconfigured as exc:
+        notes.append(f"sign-in activity not readable ({exc}): last sign-in is unknown, never 'inactive'")
+        return None
+    return {u["id"]: _last_sign_in(u.get("signInActivity")) for u in users}
+
+
+def _last_sign_in(activity: dict[str, Any] | None) -> datetime | None:
+    if not activity:
+        return None
+    times = [activity.get("lastSignInDateTime"), activity.get("lastNonInteractiveSignInDateTime")]
+    parsed = [datetime.fromisoformat(t.replace("Z", "+00:00")) for t in times if t]
+    return max(parsed) if parsed else None
