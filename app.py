@@ -38,8 +38,9 @@ from reviews.db import upgrade as upgrade_schema
 from reviews.errors import ConfigurationError, InvalidArgument, Misconfigured, NotBuiltYet, RecertifyError
 from reviews.operations.query_access import AccessRow, effective_access
 from reviews.operations.sync_inventory import apply_snapshot, record_failed_sync
-from reviews.ports import Connector
-from reviews.settings import LoadedConfig, Settings, config_path, load_settings, missing_secrets
+from reviews.ports import Connector, StateStore
+from reviews.settings import LoadedConfig, config_path, load_settings, missing_secrets
+from reviews.state import DatabaseStateStore
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -325,19 +326,20 @@ def sync(
             raise Misconfigured(
                 f"{name.value} is disabled in the configuration ({name.value}.enabled = false)"
             )
-        if name is Source.entra:
-            raise NotBuiltYet("reading Entra ID (the Entra connector)")
+        lacking = [p for p in missing_secrets(ctx.obj.config()) if p.startswith(name.value)]
+        if lacking:
+            raise ConfigurationError(lacking)
     engine = ctx.obj.engine()
     for name in chosen:
-        _sync_one(name, settings, engine)
+        _sync_one(name, ctx.obj.config(), engine)
 
 
-def _sync_one(source: Source, settings: Settings, engine: Engine) -> None:
+def _sync_one(source: Source, config: LoadedConfig, engine: Engine) -> None:
     clock = SystemClock()
     started = clock.now()
     try:
         with _progress(f"sync {source.value}") as report:
-            snapshot = _connector(source, settings, clock, report).snapshot()
+            snapshot = _connector(source, config, clock, report, DatabaseStateStore(engine, clock)).snapshot()
     except RecertifyError as exc:
         with session_scope(
             engine
@@ -358,15 +360,20 @@ def _sync_one(source: Source, settings: Settings, engine: Engine) -> None:
 
 
 def _connector(
-    source: Source, settings: Settings, clock: SystemClock, progress: Callable[[str], None]
+    source: Source,
+    config: LoadedConfig,
+    clock: SystemClock,
+    progress: Callable[[str], None],
+    state: StateStore,
 ) -> Connector:
+    # Imported on use: boto3, msgraph and the IAM catalogue are heavy, and most commands need none of them.
     if source is Source.aws:
-        from connectors.aws.connector import (
-            AwsConnector,
-        )  # imported on use: boto3 and the catalogue are heavy
+        from connectors.aws.connector import AwsConnector
 
-        return AwsConnector(settings.aws, clock=clock, progress=progress)
-    raise NotBuiltYet(f"reading {source.value}")
+        return AwsConnector(config.settings.aws, clock=clock, progress=progress)
+    from connectors.entra.connector import EntraConnector
+
+    return EntraConnector(config.settings.entra, config.secrets, clock=clock, state=state, progress=progress)
 
 
 @contextmanager

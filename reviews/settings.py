@@ -133,6 +133,16 @@ class EntraSettings(_Section):
     graph_url: str = "https://graph.microsoft.com/v1.0"
     personal_data_groups: list[str] = Field(default_factory=list)
     personal_data_apps: list[str] = Field(default_factory=list)
+    # The level group members and app assignees hold (owners always hold admin); DESIGN §4 says read.
+    member_access: Literal["read", "write", "admin"] = "read"
+    # How hard the Graph client may push (connectors/entra/graph): Graph's identity budget per app and
+    # tenant is 3,500 / 5,000 / 8,000 resource units per 10 s by tenant size; the default is the smallest.
+    resource_unit_budget: int = Field(default=3500, ge=10, le=150_000)
+    max_concurrency: int = Field(default=4, ge=1, le=32)  # $batch calls in flight; halves under pressure
+    request_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    max_attempts: int = Field(default=8, ge=1, le=20)  # per request or $batch item, then the sync fails
+    # Retry-After is always honoured; a longer wait than this fails the sync (retryable) instead of hanging.
+    max_retry_wait_seconds: float = Field(default=600.0, ge=0, le=3600)
 
     @field_validator("tenant_id")
     @classmethod

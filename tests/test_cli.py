@@ -14,7 +14,6 @@ from tests.helpers import run_cli
 @pytest.mark.parametrize(
     ("args", "capability"),
     [
-        (["sync", "--source", "entra"], "reading Entra ID (the Entra connector) is not built yet"),
         (["cycles", "validate", "quarterly.toml"], "review cycles"),
         (["cycles", "apply", "quarterly.toml"], "review cycles"),
         (["cycles", "list"], "review cycles"),
@@ -73,3 +72,13 @@ def test_the_readme_carries_the_permissions_the_code_declares(capsys, monkeypatc
         assert printed.stdout.strip() in readme, (
             f"README's {role} policy is out of date: paste `recertify permissions aws {role}`"
         )
+
+
+def test_sync_entra_without_a_credential_names_what_is_missing(
+    database_url: str, capsys, monkeypatch
+) -> None:
+    result = run_cli(
+        capsys, monkeypatch, "sync", "--source", "entra", env={"RECERTIFY_DATABASE_URL": database_url}
+    )
+    assert result.code == 2
+    assert "entra is enabled but has no credential" in result.stderr

@@ -1,0 +1,61 @@
+"""The Entra ID connector (reviews.ports.Connector): fetch → access → snapshot; revoke and verify.
+
+The Graph client (and its event-loop thread) lives only for the duration of one call: a sync or one
+revocation. Its state between syncs (the directory mirror and delta links) goes through the StateStore.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from connectors.entra import revoke as primitives
+from connectors.entra.access import entra_grants
+from connectors.entra.client import GraphClient
+from connectors.entra.fetch import fetch_inventory
+from connectors.entra.transform import to_snapshot
+from reviews.entitlements import AccessLevel, RevocationAction, RevocationResult, Snapshot, System
+from reviews.ports import Clock, StateStore
+from reviews.settings import EntraSettings, Secrets
+
+
+class EntraConnector:
+    system = System.ENTRA
+
+    def __init__(
+        self,
+        settings: EntraSettings,
+        secrets: Secrets,
+        *,
+        clock: Clock,
+        state: StateStore | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self._settings, self._secrets, self._clock, self._state = settings, secrets, clock, state
+        self._progress = progress or (lambda _message: None)
+        self.last_stats: object | None = (
+            None  # the Graph client's request counts of the last call (benchmarks)
+        )
+
+    def _client(self) -> GraphClient:
+        return GraphClient(self._settings, self._secrets)
+
+    def check(self) -> None:
+        with self._client() as client:
+            client.get_all("/users", {"$select": "id", "$top": "1"})
+
+    def snapshot(self) -> Snapshot:
+        with self._client() as client:
+            self._progress("reading users, groups and apps from Microsoft Graph")
+            inventory = fetch_inventory(client, self._settings, self._state, now=self._clock.now())
+            self.last_stats = client.stats
+        self._progress("computing access")
+        grants = entra_grants(inventory, member_access=AccessLevel(self._settings.member_access))
+        return to_snapshot(inventory, grants)
+
+    def revoke(self, action: RevocationAction, *, dry_run: bool) -> RevocationResult:
+        with self._client() as client:
+            return primitives.apply(client, action, dry_run=dry_run)
+
+    def verify(self, action: RevocationAction) -> bool:
+        with self._client() as client:
+            return primitives.verify(client, action)
