@@ -135,6 +135,8 @@ class EntraSettings(_Section):
     personal_data_apps: list[str] = Field(default_factory=list)
     # The level group members and app assignees hold (owners always hold admin); DESIGN §4 says read.
     member_access: Literal["read", "write", "admin"] = "read"
+    # Sign-in activity has no delta query; it is reread when older than this (0: every sync).
+    sign_in_refresh_hours: int = Field(default=24, ge=0, le=168)
     # How hard the Graph client may push (connectors/entra/graph): Graph's identity budget per app and
     # tenant is 3,500 / 5,000 / 8,000 resource units per 10 s by tenant size; the default is the smallest.
     resource_unit_budget: int = Field(default=3500, ge=10, le=150_000)

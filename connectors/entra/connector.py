@@ -6,6 +6,7 @@ revocation. Its state between syncs (the directory mirror and delta links) goes 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from connectors.entra import revoke as primitives
@@ -29,15 +30,17 @@ class EntraConnector:
         clock: Clock,
         state: StateStore | None = None,
         progress: Callable[[str], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._settings, self._secrets, self._clock, self._state = settings, secrets, clock, state
+        self._sleep = sleep  # how retries wait (Retry-After, backoff); tests pass one that does not
         self._progress = progress or (lambda _message: None)
         self.last_stats: object | None = (
             None  # the Graph client's request counts of the last call (benchmarks)
         )
 
     def _client(self) -> GraphClient:
-        return GraphClient(self._settings, self._secrets)
+        return GraphClient(self._settings, self._secrets, sleep=self._sleep)
 
     def check(self) -> None:
         with self._client() as client:

@@ -34,7 +34,7 @@ USER_FIELDS = (
     "managerId",
 )
 GROUP_FIELDS = ("displayName", "groupTypes", "membershipRule", "onPremisesSyncEnabled")
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass
@@ -45,6 +45,9 @@ class Directory:
     kinds: dict[str, str] = field(default_factory=dict)  # member id -> user | group | servicePrincipal | …
     quarantined: dict[str, str] = field(default_factory=dict)  # member id -> the @odata.type we do not know
     delta_links: dict[str, str] = field(default_factory=dict)  # "users" | "groups" -> the last deltaLink
+    # Sign-in activity has no delta query: kept here with when it was read, and refreshed on a schedule.
+    sign_ins: dict[str, str | None] | None = None  # user id -> ISO time of the last sign-in (None: never)
+    sign_ins_read_at: str | None = None
 
     # --- applying delta pages -------------------------------------------------------------------------
 
@@ -56,9 +59,8 @@ class Directory:
         for name in USER_FIELDS:
             if name in item:  # a delta carries only what changed; absent means unchanged
                 record[name] = item[name]
-        if "manager" in item:
-            manager = item["manager"]
-            record["managerId"] = manager.get("id") if isinstance(manager, dict) else None
+        for change in item.get("manager@delta", ()):  # a tracked navigation property: its changes only
+            record["managerId"] = None if "@removed" in change else change["id"]
         self.kinds[item["id"]] = "user"
 
     def apply_group(self, item: dict[str, Any]) -> None:
@@ -114,6 +116,10 @@ class Directory:
             "members": {str(index[g]): sorted(index[m] for m in ms) for g, ms in self.members.items()},
             "quarantined": self.quarantined,
             "delta_links": self.delta_links,
+            "sign_ins": None
+            if self.sign_ins is None
+            else {str(index[u]): t for u, t in self.sign_ins.items() if u in index},
+            "sign_ins_read_at": self.sign_ins_read_at,
         }
         return zlib.compress(json.dumps(body, separators=(",", ":")).encode("utf-8"), 1)
 
@@ -132,6 +138,9 @@ class Directory:
             ids[row[0]]: dict(zip(GROUP_FIELDS, row[1:], strict=True)) for row in body["groups"]
         }
         directory.members = {ids[int(g)]: {ids[m] for m in ms} for g, ms in body["members"].items()}
+        if body["sign_ins"] is not None:
+            directory.sign_ins = {ids[int(u)]: t for u, t in body["sign_ins"].items()}
+        directory.sign_ins_read_at = body["sign_ins_read_at"]
         return directory
 
     def fingerprint(self) -> tuple[Any, ...]:

@@ -11,12 +11,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from connectors.entra.client import DeltaExpired, GraphClient
-
 from connectors.entra.access import closure_members
+from connectors.entra.client import DeltaExpired, GraphClient
 from connectors.entra.directory import Directory
 from connectors.entra.inventory import App, AppRole, Assignment, EntraInventory, ServicePrincipalInfo
 from reviews.errors import ConfigurationError, Misconfigured, SourceUnavailable
@@ -26,10 +25,20 @@ from reviews.settings import EntraSettings
 logger = logging.getLogger(__name__)
 
 STATE_KEY = "entra:directory"
-USER_SELECT = (
-    "id,displayName,userPrincipalName,mail,accountEnabled,userType,createdDateTime,onPremisesSyncEnabled"
+# `manager` is a tracked navigation property of users delta: its changes arrive as `manager@delta`.
+USER_SELECT = ",".join(
+    (
+        "id",
+        "displayName",
+        "userPrincipalName",
+        "mail",
+        "accountEnabled",
+        "userType",
+        "createdDateTime",
+        "onPremisesSyncEnabled",
+        "manager",
+    )
 )
-USER_EXPAND = "manager($select=id)"
 GROUP_SELECT = "id,displayName,groupTypes,membershipRule,onPremisesSyncEnabled,members"
 APP_SELECT = "id,appId,displayName,appRoles"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -46,7 +55,8 @@ def fetch_inventory(
     group_owners = {g: tuple(o["id"] for o in found) for g, found in zip(groups, owners, strict=True)}
     sp_ids = _service_principal_ids(directory, groups, apps, owners)
     service_principals = read_service_principals(client, sorted(sp_ids))
-    sign_ins = read_sign_ins(client, notes)
+    refresh = timedelta(hours=settings.sign_in_refresh_hours)
+    sign_ins = read_sign_ins(client, directory, refresh, now, notes)
     if state is not None:  # after every read succeeded: a stored mirror is always a whole one
         state.save(STATE_KEY, directory.dump())
     return EntraInventory(
@@ -71,7 +81,7 @@ def read_directory(client: GraphClient, state: StateStore | None, notes: list[st
     _follow(
         client,
         "/users/delta",
-        {"$select": USER_SELECT, "$expand": USER_EXPAND},
+        {"$select": USER_SELECT},
         directory.apply_user,
         directory,
         "users",
@@ -236,19 +246,31 @@ def read_service_principals(client: GraphClient, ids: list[str]) -> dict[str, Se
     return found
 
 
-def read_sign_ins(client: GraphClient, notes: list[str]) -> dict[str, datetime | None] | None:
-    """Last sign-in per user, or None when the app may not read it (AuditLog.Read.All): then unknown."""
-    try:
-        users = client.get_all("/users", {"$select": "id,signInActivity", "$top": "999"})
-    except Misconfigured as exc:
-        notes.append(f"sign-in activity not readable ({exc}): last sign-in is unknown, never 'inactive'")
-        return None
-    return {u["id"]: _last_sign_in(u.get("signInActivity")) for u in users}
+def read_sign_ins(
+    client: GraphClient, directory: Directory, refresh: timedelta, now: datetime, notes: list[str]
+) -> dict[str, datetime | None] | None:
+    """Last sign-in per user, or None when the app may not read it (AuditLog.Read.All): then unknown.
+
+    Graph has no delta for sign-in activity, and reading it costs a pass over every user; it is reread
+    when older than `refresh` (a day by default: the resolution "inactive for N days" needs)."""
+    read_at = datetime.fromisoformat(directory.sign_ins_read_at) if directory.sign_ins_read_at else None
+    if directory.sign_ins is None or read_at is None or now - read_at >= refresh:
+        try:
+            users = client.get_all("/users", {"$select": "id,signInActivity", "$top": "999"})
+        except Misconfigured as exc:
+            notes.append(f"sign-in activity not readable ({exc}): last sign-in is unknown, never 'inactive'")
+            directory.sign_ins, directory.sign_ins_read_at = None, None
+            return None
+        directory.sign_ins = {u["id"]: _last_sign_in(u.get("signInActivity")) for u in users}
+        directory.sign_ins_read_at = now.isoformat()
+    else:
+        notes.append(f"sign-in activity as read at {directory.sign_ins_read_at} (refreshed every {refresh})")
+    return {user: datetime.fromisoformat(t) if t else None for user, t in directory.sign_ins.items()}
 
 
-def _last_sign_in(activity: dict[str, Any] | None) -> datetime | None:
+def _last_sign_in(activity: dict[str, Any] | None) -> str | None:
     if not activity:
         return None
     times = [activity.get("lastSignInDateTime"), activity.get("lastNonInteractiveSignInDateTime")]
     parsed = [datetime.fromisoformat(t.replace("Z", "+00:00")) for t in times if t]
-    return max(parsed) if parsed else None
+    return max(parsed).isoformat() if parsed else None

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from connectors.entra.client import GraphClient, GraphNotFound
-
 from reviews.entitlements import Grant, RevocationAction, RevocationResult, System
 from reviews.errors import RevocationRefused
 

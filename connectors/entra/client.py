@@ -1,0 +1,162 @@
+"""`GraphClient`: the one place Recertify talks to Microsoft Graph, with a synchronous API.
+
+It owns the real msgraph `GraphServiceClient` on one event loop in one thread (graph/loop.py) and sends
+every request through the SDK's pipeline while parsing plain JSON (graph/sdk.py); retries, the resource-unit
+budget and the concurrency limit live in graph/session.py and graph/pacing.py, pages and $batch in
+graph/reads.py, and the translation of Graph's errors into ours in graph/errors.py.
+
+Nothing partial ever comes back: a collection is every page or an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+from connectors.entra.graph.errors import DeltaExpired, GraphNotFound
+from connectors.entra.graph.loop import LoopThread
+from connectors.entra.graph.pacing import Clock
+from connectors.entra.graph.reads import BatchItem, batch_get, fetch_object, fetch_page, page_key
+from connectors.entra.graph.sdk import RawResponse, build_sdk, json_body
+from connectors.entra.graph.session import GraphSession, GraphStats, Invalid
+from reviews.settings import EntraSettings, Secrets
+
+__all__ = ["BatchItem", "DeltaExpired", "GraphClient", "GraphNotFound", "GraphStats", "duplicate_ids"]
+
+
+class GraphClient:
+    """Synchronous façade; safe to call from several threads (calls interleave on the loop).
+
+    `sleep` and `monotonic` pace retries and the resource budget. The default real sleep waits on the loop
+    (cancellable); an injected one is called on the loop thread and must return promptly (tests record the
+    waits and advance a fake clock).
+    """
+
+    def __init__(
+        self,
+        settings: EntraSettings,
+        secrets: Secrets,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._loop = LoopThread("recertify-graph")
+        clock = Clock(monotonic, asyncio.sleep if sleep is time.sleep else _inline(sleep))
+        try:
+            self._session = self._loop.run(_open(settings, secrets, clock))
+        except BaseException:
+            self._loop.stop()
+            raise
+
+    # --- reads ----------------------------------------------------------------------------------------
+
+    def pages(self, path_or_url: str, params: Mapping[str, str] | None = None) -> Iterator[dict[str, Any]]:
+        """Every page's raw JSON, following @odata.nextLink to the end; the last page of a delta query
+        carries @odata.deltaLink. A page is yielded only once it has been read whole."""
+        url = self._session.url(path_or_url, params)
+        followed = {page_key(url)}
+        while True:
+            page = self._loop.run(fetch_page(self._session, url, followed))
+            yield page
+            next_link = page.get("@odata.nextLink")
+            if next_link is None:
+                return
+            followed.add(page_key(next_link))
+            url = next_link
+
+    def get_all(self, path: str, params: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """The concatenated `value` of every page (duplicates across pages kept: see duplicate_ids)."""
+        return [item for page in self.pages(path, params) for item in page["value"]]
+
+    def get(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """One object; GraphNotFound when Graph answers 404."""
+        return self._loop.run(fetch_object(self._session, self._session.url(path, params)))
+
+    def batch_get(self, paths: Sequence[str]) -> list[BatchItem]:
+        """GETs of paths relative to the version root (`groups/{id}/members?$select=id`), through $batch.
+        Order preserved; 404 items come back with status 404; any other item error raises. A body may
+        carry @odata.nextLink: follow it with `pages(link)`."""
+        if not paths:
+            return []
+        return self._loop.run(batch_get(self._session, paths))
+
+    # --- writes ---------------------------------------------------------------------------------------
+
+    def post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """POST a JSON body; the JSON answer, or None for an empty one (204)."""
+        url = self._session.url(path)
+        return self._loop.run(
+            self._session.request("POST", url, _optional_json, body=json_body(body), write=True)
+        )
+
+    def delete(self, path: str) -> None:
+        """DELETE; GraphNotFound when the target is already gone."""
+        url = self._session.url(path)
+        self._loop.run(self._session.request("DELETE", url, _optional_json, write=True))
+
+    # --- lifecycle ------------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """The version root, e.g. https://graph.microsoft.com/v1.0 (for `@odata.id` references)."""
+        return self._session.base
+
+    @property
+    def stats(self) -> GraphStats:
+        return self._session.stats()
+
+    @property
+    def loop_thread(self) -> threading.Thread:
+        """The thread that owns the SDK (tests check that it ends on close)."""
+        return self._loop.thread
+
+    def close(self) -> None:
+        if self._loop.thread.is_alive():
+            try:
+                self._loop.run(self._session.sdk.aclose())
+            finally:
+                self._loop.stop()
+
+    def __enter__(self) -> GraphClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def duplicate_ids(items: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Object ids seen more than once in a collection, with their counts (the caller decides what that
+    means: delta pages may legitimately repeat an object, a plain listing may not)."""
+    counts = Counter(str(item["id"]) for item in items)
+    return {object_id: n for object_id, n in counts.items() if n > 1}
+
+
+async def _open(settings: EntraSettings, secrets: Secrets, clock: Clock) -> GraphSession:
+    # On the loop: httpx binds its connection pool to the loop that creates it.
+    return GraphSession(build_sdk(settings, secrets), settings, clock)
+
+
+def _inline(sleep: Callable[[float], None]) -> Callable[[float], Any]:
+    async def wait(seconds: float) -> None:
+        sleep(seconds)
+        await asyncio.sleep(0)
+
+    return wait
+
+
+def _optional_json(raw: RawResponse) -> dict[str, Any] | None:
+    if not raw.body.strip():
+        return None
+    try:
+        parsed = json.loads(raw.body)
+    except ValueError:
+        raise Invalid("the response is not valid JSON") from None
+    return parsed if isinstance(parsed, dict) else None

@@ -1,0 +1,102 @@
+"""Where Graph's answers become Recertify's errors: the one translation point of the Entra connector.
+
+Messages name the method, the path (never the query: skip tokens are long and say nothing) and Graph's own
+error code and message. Tokens never reach a message: requests carry them in a header we never print.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from reviews.errors import Misconfigured, NotFound, RecertifyError, SourceUnavailable
+
+SOURCE = "entra"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+DELTA_EXPIRED_CODES = frozenset({"syncStateNotFound", "resyncRequired", "syncStateInvalid"})
+
+# Least-privilege application permissions, most specific path first (the bot's own permissions module
+# documents the full set; this only makes a 403 actionable).
+_PERMISSIONS: tuple[tuple[str, str, str], ...] = (
+    ("DELETE", r"groups/[^/]+/(members|owners)/[^/]+/\$ref$", "GroupMember.ReadWrite.All"),
+    ("POST", r"groups/[^/]+/(members|owners)/\$ref$", "GroupMember.ReadWrite.All"),
+    ("DELETE", r"(servicePrincipals|users|groups)/[^/]+/appRoleAssign", "AppRoleAssignment.ReadWrite.All"),
+    ("GET", r"auditLogs/|signInActivity", "AuditLog.Read.All"),
+    ("GET", r"^(servicePrincipals|applications)|appRoleAssign", "Application.Read.All"),
+    ("GET", r"^groups/[^/]+/(transitiveMembers|members|owners)", "GroupMember.Read.All"),
+    ("GET", r"^groups", "GroupMember.Read.All"),
+    ("GET", r"^users", "User.Read.All"),
+    ("GET", r"^(directoryRoles|roleManagement)", "RoleManagement.Read.Directory"),
+)
+
+
+class GraphNotFound(NotFound):
+    """Graph answered 404 for this path."""
+
+    def __init__(self, path: str, code: str = "", message: str = "") -> None:
+        self.path = path
+        detail = f" ({code}: {message})" if code else ""
+        super().__init__(f"entra: {path} does not exist{detail}")
+
+
+class DeltaExpired(SourceUnavailable):
+    """The delta link is no longer valid (410): the caller must fall back to a full sync."""
+
+    def __init__(self, path: str, code: str) -> None:
+        super().__init__(
+            SOURCE, f"the delta link for {path} has expired ({code}); a full sync is needed", retryable=False
+        )
+
+
+def graph_error(body: bytes) -> tuple[str, str]:
+    """Graph's `{"error": {"code", "message"}}`, or ("", "") when the body is not one (a gateway page)."""
+    try:
+        parsed = json.loads(body) if body else None
+    except ValueError:
+        return "", ""
+    return _error_of(parsed)
+
+
+def _error_of(parsed: Any) -> tuple[str, str]:
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    if not isinstance(error, dict):
+        return "", ""
+    return str(error.get("code") or ""), str(error.get("message") or "")[:300]
+
+
+def translate(method: str, path: str, status: int, body: Any) -> RecertifyError:
+    """The error for a final (non-retried, or retried to exhaustion) failure.
+
+    `body` is the raw bytes of an HTTP response or the parsed body of a $batch item.
+    """
+    code, message = graph_error(body) if isinstance(body, bytes) else _error_of(body)
+    what = f"{method} {path}"
+    detail = f"{code}: {message}" if code else f"HTTP {status}"
+    if status == 404:
+        return GraphNotFound(path, code, message)
+    if status == 410:
+        return DeltaExpired(path, code or "HTTP 410")
+    if status == 401:
+        return Misconfigured(
+            f"entra: Microsoft Graph refused the credentials for {what} ({detail}); check "
+            "RECERTIFY_GRAPH_TOKEN, or entra.tenant_id, entra.client_id and the app's secret or certificate"
+        )
+    if status == 403:
+        hint = likely_permission(method, path)
+        needs = f"; the app registration likely lacks the {hint} application permission (with admin consent)"
+        return Misconfigured(f"entra: Microsoft Graph denied {what} ({detail}){needs if hint else ''}")
+    retryable = status in RETRY_STATUSES or status >= 500
+    return SourceUnavailable(SOURCE, f"{what} failed: {detail}", retryable=retryable)
+
+
+def likely_permission(method: str, path: str) -> str | None:
+    path = path.lstrip("/")
+    for verb, pattern, permission in _PERMISSIONS:
+        if verb == method and re.search(pattern, path):
+            return permission
+    return None
+
+
+def exhausted(what: str, reason: str, attempts: int) -> SourceUnavailable:
+    return SourceUnavailable(SOURCE, f"{what}: {reason} (gave up after {attempts} attempts)", retryable=True)

@@ -1,0 +1,1 @@
+"""Local simulators of the remote services Recertify talks to (tests, `recertify demo`, benchmarks)."""

@@ -1,0 +1,51 @@
+"""A local HTTP simulator of Microsoft Graph v1.0 (the Entra ID subset Recertify reads and writes).
+
+    tenant, names = generate_tenant(TenantShape(users=1_000, seed=7))   # or build a Tenant() by hand
+    with GraphSimulator(tenant, token="test-token") as sim:
+        ...  # point GraphServiceClient (request_adapter.base_url) at sim.url
+
+Faithful to the documented protocol: absolute `@odata.nextLink`s with opaque signed skiptokens, `$top`
+1–999 (the page is min($top, page_size)), `$select` (users default to Graph's basic profile only),
+`$filter` (eq/ne/in/startswith, and/or), type casts (`microsoft.graph.user` and the SDK's `graph.user`),
+`transitiveMembers` (each member once, loop-safe, the group itself excluded), `$batch` (per-item 429),
+`DELETE …/members/{id}/$ref` (and 400 without `$ref`), 401 without the bearer token, errors as
+`{"error": {"code", "message", "innerError"}}`, and `request-id`/`client-request-id` on every response.
+
+Delta (`/users/delta`, `/groups/delta`, also `delta()` and `microsoft.graph.delta`):
+- `$select` on the first call is carried in every token; `$deltatoken=latest` starts from now.
+- Managers: put `manager` in `$select` (the documented way; `$expand` on delta is ignored by Graph, so
+  the simulator refuses it with 400 rather than silently dropping managers). Users then carry
+  `manager@delta: [{"@odata.type": "#microsoft.graph.user", "id": …}]`: in a full round for every user who
+  has a manager; in an incremental round only when the manager changed, a removed manager as
+  `[{…, "id": <old>, "@removed": {"reason": "deleted"}}]`. No `manager@delta` = none (full) / unchanged.
+- Groups with `members` in `$select` carry `members@delta`, removals with
+  `"@removed": {"reason": "deleted"}`. A group appearance holds at most `delta_member_chunk` members; a
+  bigger group ends the page and appears again, properties and all, on the next page with more members.
+- Deleted objects: `{"id": …, "@removed": {"reason": …}}`: users "changed" (soft delete; "deleted" with
+  `delete_user(permanent=True)`), security groups "deleted", Microsoft 365 groups "changed".
+- A deltaLink returns the net changes since it was issued, then a new deltaLink. After
+  `expire_delta_links()`, or for a token not issued by this simulator, 410 with code `syncStateNotFound`.
+
+Also: `$expand=manager` on /users and /users/{id}, `GET /directoryObjects/{id}`, `PATCH /users/{id}`
+(accountEnabled, displayName, mail). Deliberate deviations, each making a client bug visible instead of
+silent: `$expand` or `$filter` on delta → 400 (Graph ignores them); `DELETE …/members/{id}` without
+`$ref` → 400 (Graph deletes the object); `$batch` answers in reverse order (Graph promises no order).
+
+Faults: see `faults.py`. Records: `sim.requests` (see `records.py`), `sim.request_count(...)`.
+"""
+
+from simulators.graph.faults import Faults
+from simulators.graph.generate import TenantNames, TenantShape, generate_tenant
+from simulators.graph.records import RecordedRequest
+from simulators.graph.server import GraphSimulator
+from simulators.graph.tenant import Tenant
+
+__all__ = [
+    "Faults",
+    "GraphSimulator",
+    "RecordedRequest",
+    "Tenant",
+    "TenantNames",
+    "TenantShape",
+    "generate_tenant",
+]

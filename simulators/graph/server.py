@@ -1,0 +1,257 @@
+"""The HTTP side: a ThreadingHTTPServer on 127.0.0.1 (ephemeral port) in front of `protocol.Context`.
+
+HTTP/1.1 keep-alive is on, so a client's connection pool is reused. Stopping shuts every open connection
+down and joins its thread, so a stopped simulator leaves no thread and no socket behind.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import socket
+import struct
+import sys
+import threading
+import time
+import uuid
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from simulators.graph.batch import run_batch
+from simulators.graph.errors import GraphError, error_body
+from simulators.graph.faults import NO_HEADER, Faults
+from simulators.graph.protocol import Context, Request, Response
+from simulators.graph.records import RecordedRequest
+from simulators.graph.routes import register_all
+from simulators.graph.tenant import Tenant
+
+
+class GraphSimulator:
+    """Microsoft Graph v1.0 over a `Tenant`. Use as a context manager; `url` is the SDK's base URL."""
+
+    def __init__(
+        self,
+        tenant: Tenant,
+        *,
+        token: str = "test-token",  # noqa: S107 - the simulator's own bearer token, not a secret
+        page_size: int = 100,
+        delta_page_size: int | None = None,
+        delta_member_chunk: int = 500,
+        max_batch: int = 20,
+        seed: int = 0,
+    ) -> None:
+        self.tenant = tenant
+        self.faults = Faults(seed)
+        self.requests: list[RecordedRequest] = []
+        self.max_batch = max_batch
+        self._token = token
+        self._ctx = Context(tenant, "", page_size, delta_page_size, delta_member_chunk)
+        register_all(self._ctx)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # ---- lifecycle --------------------------------------------------------------------------------
+    def start(self) -> GraphSimulator:
+        self._server = _Server(self)
+        self._ctx.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1.0"
+        self._thread = threading.Thread(  # a short poll, so stop() returns within 50 ms
+            target=self._server.serve_forever, args=(0.05,), name="graph-simulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None or self._thread is None:
+            return
+        self._server.shutdown()
+        self._server.close_connections()
+        self._server.server_close()
+        self._thread.join()
+        self._server = self._thread = None
+
+    def __enter__(self) -> GraphSimulator:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if not self._ctx.base_url:
+            raise RuntimeError("the simulator is not started")
+        return self._ctx.base_url
+
+    # ---- test controls ----------------------------------------------------------------------------
+    def expire_delta_links(self) -> None:
+        """Every delta token issued so far (deltaLinks and mid-round nextLinks) now answers 410 Gone."""
+        with self.tenant.lock:
+            self._ctx.delta_epoch += 1
+
+    def reset_faults(self) -> None:
+        self.faults.reset()
+
+    def request_count(
+        self, include_batch_items: bool = False, *, method: str | None = None, path_prefix: str | None = None
+    ) -> int:
+        """HTTP requests received; with include_batch_items, a $batch counts as its items, not as one."""
+        prefix = None if path_prefix is None else "/v1.0/" + path_prefix.lstrip("/").removeprefix("v1.0/")
+        flat: list[RecordedRequest] = []
+        for record in list(self.requests):
+            flat.extend(record.batch if include_batch_items and record.batch else [record])
+        return sum(
+            1
+            for r in flat
+            if (method is None or r.method == method) and (prefix is None or r.path.startswith(prefix))
+        )
+
+    # ---- serving ----------------------------------------------------------------------------------
+    def handle(
+        self, method: str, target: str, headers: Any, raw: bytes
+    ) -> tuple[RecordedRequest, Response | None]:
+        """One HTTP request → (its record, the response or None to reset the connection)."""
+        split = urlsplit(target)
+        query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        record = RecordedRequest(method, split.path, query, at=time.monotonic())
+        self.requests.append(record)
+        response = self._respond(record, target, headers, raw)
+        return record, None if response is None else self._finish(response, headers)
+
+    def _respond(self, record: RecordedRequest, target: str, headers: Any, raw: bytes) -> Response | None:
+        path = record.path.removeprefix("/v1.0")  # routes and faults work relative to the version root
+        try:
+            record.body = json.loads(raw) if raw else None
+        except ValueError:
+            return self._error(GraphError(400, "BadRequest", "The request body is not valid JSON."), headers)
+        if not record.path.startswith("/v1.0/"):
+            return self._error(GraphError(400, "BadRequest", f"Invalid version in '{record.path}'."), headers)
+        supplied = headers.get("Authorization") or ""
+        if not hmac.compare_digest(supplied.encode(), f"Bearer {self._token}".encode()):
+            message = "Access token is empty." if not supplied else "Access token validation failure."
+            response = self._error(GraphError(401, "InvalidAuthenticationToken", message), headers)
+            response.headers["WWW-Authenticate"] = 'Bearer realm="", error="invalid_token"'
+            return response
+        if self.faults.take("reset", path):
+            return None
+        if record.method == "POST" and path == "/$batch":
+            result = self._guarded(lambda: run_batch(record.body, self.max_batch, self._serve_item, record,
+                                                      reverse=self.faults.batch_out_of_order))  # fmt: skip
+        else:
+            result = self._serve_item(record)
+        if result.status == 200 and isinstance(result.body, dict) and "value" in result.body:
+            if self.faults.take("repeat", path):  # the page's nextLink points back at this very page
+                result.body.pop("@odata.deltaLink", None)
+                result.body["@odata.nextLink"] = self._ctx.base_url.removesuffix("/v1.0") + target
+                result.body["value"] = result.body.pop("value")
+            if self.faults.take("truncate", path):
+                result.truncate = True
+        return result
+
+    def _serve_item(self, record: RecordedRequest) -> Response:
+        path = record.path.removeprefix("/v1.0")
+        wait = self.faults.throttle(record.method, path, record.query)
+        if wait is not None:
+            response = self._error(GraphError(429, "TooManyRequests", "Too many requests. Retry later."), {})
+            if wait != NO_HEADER:
+                response.headers["Retry-After"] = str(wait)
+            return response
+        request = Request(record.method, path, record.query, record.body)
+        return self._guarded(lambda: self._ctx.dispatch(request))
+
+    def _guarded(self, call: Any) -> Response:
+        try:
+            return call()
+        except GraphError as exc:
+            response = self._error(exc, {})
+            response.headers.update(exc.headers)
+            return response
+
+    def _error(self, exc: GraphError, headers: Any) -> Response:
+        client_id = headers.get("client-request-id") or str(uuid.uuid4())
+        return Response(exc.status, error_body(exc.code, exc.message, str(uuid.uuid4()), client_id))
+
+    def _finish(self, response: Response, headers: Any) -> Response:
+        request_id = str(uuid.uuid4())
+        response.headers.setdefault("request-id", request_id)
+        response.headers.setdefault("client-request-id", headers.get("client-request-id") or request_id)
+        response.headers["Content-Type"] = "application/json"
+        if self.faults.throttle_limit_percentage is not None:
+            response.headers["x-ms-throttle-limit-percentage"] = str(self.faults.throttle_limit_percentage)
+        return response
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: one connection per client pool, not per request
+    disable_nagle_algorithm = True  # small answers must not wait for the client's delayed ACK
+    timeout = 120  # an idle keep-alive connection is closed after this many seconds
+    server: _Server
+
+    def do_GET(self) -> None:  # noqa: N802 — BaseHTTPRequestHandler's naming
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        record, response = self.server.sim.handle(self.command, self.path, self.headers, raw)
+        if response is None:  # reset: RST instead of an answer
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
+        data = b"" if response.body is None else json.dumps(response.body, separators=(",", ":")).encode()
+        if response.truncate:
+            data = data[: len(data) // 2]  # a complete HTTP response whose JSON stops mid-way
+        record.status = response.status  # before the answer leaves: a test may read it right after
+        head = [
+            f"HTTP/1.1 {response.status} {HTTPStatus(response.status).phrase}",
+            f"Date: {self.date_time_string()}",
+        ]
+        head += [f"{name}: {value}" for name, value in response.headers.items()]
+        head.append(f"Content-Length: {len(data)}")
+        self.wfile.write(
+            ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data
+        )  # one write, no Nagle wait
+
+    do_POST = do_PATCH = do_PUT = do_DELETE = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — keep request lines out of logs
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, sim: GraphSimulator) -> None:
+        self.sim = sim
+        self._open: dict[socket.socket, threading.Thread] = {}
+        self._open_lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], OSError):  # a client that went away is no error of ours
+            super().handle_error(request, client_address)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(target=self._serve_connection, args=(request, client_address), daemon=True)
+        with self._open_lock:
+            self._open[request] = thread
+        thread.start()
+
+    def _serve_connection(self, request: Any, client_address: Any) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            with self._open_lock:
+                self._open.pop(request, None)
+
+    def close_connections(self) -> None:
+        with self._open_lock:
+            open_now = list(self._open.items())
+        for sock, _ in open_now:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a handler blocked on an idle keep-alive read
+            except OSError:
+                pass
+        for _, thread in open_now:
+            thread.join(timeout=5)

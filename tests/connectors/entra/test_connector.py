@@ -1,0 +1,122 @@
+"""The Entra connector with the real GraphServiceClient against the Graph simulator."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.entra.connector import EntraConnector
+from connectors.entra.fetch import STATE_KEY
+from reviews.clock import FrozenClock
+from reviews.entitlements import Snapshot
+from reviews.errors import ConfigurationError, SourceUnavailable
+from simulators.graph import GraphSimulator
+from tests.connectors.entra.conftest import SECRETS, Department, MemoryState, settings_for
+from tests.helpers import T0
+
+
+def _connector(sim: GraphSimulator, state: MemoryState | None = None, **extra: object) -> EntraConnector:
+    waited.clear()
+    return EntraConnector(
+        settings_for(sim, **extra), SECRETS, clock=FrozenClock(T0), state=state, sleep=waited.append
+    )  # retries record their waits instead of sleeping
+
+
+waited: list[float] = []
+
+
+def _held(snapshot: Snapshot, ids: dict[str, str]) -> dict[tuple[str, str, str], list[str]]:
+    names = {v: k for k, v in ids.items()}
+    return {
+        (names.get(g.store_id, g.store_id), names.get(g.principal_id, g.principal_id), str(g.access)): [
+            str(s) for s in g.path
+        ]
+        for g in snapshot.grants
+    }
+
+
+def test_full_sync_reads_nesting_apps_owners_and_flags(
+    simulator: GraphSimulator, department: Department
+) -> None:
+    snapshot = _connector(simulator).snapshot()
+    held = _held(snapshot, department.ids)
+    assert held[("payroll", "ana", "read")] == ["group:payroll", "group:finance", "group:clerks"]
+    assert held[("payroll", "ben", "read")] == ["group:payroll"]
+    assert ("payroll", "dee", "read") in held and ("payroll", "gus", "read") in held
+    assert held[("payroll", "olu", "admin")] == ["owner:payroll"]
+    assert held[("app", "cat", "read")] == ["group:casework-readers", "app_role:Casework: Case.Read"]
+    assert held[("app", "etl", "read")] == ["app_role:Casework: Case.Read"]
+    assert ("app", "boss", "read") not in held  # nested under the assigned group: not cascaded
+    assert held[("dynamic", "cat", "read")] == ["group:dynamic-payroll"]
+    stores = {s.name: dict(s.tags) for s in snapshot.stores}
+    assert "recertify:unchangeable" in stores["dynamic-payroll"]
+    principals = {p.provider_id: p for p in snapshot.principals}
+    assert principals[department.ids["gus"]].guest is True
+    assert principals[department.ids["dee"]].enabled is False
+    assert any("quarantined" in n for n in snapshot.notes)
+    people = {p.email: p for p in snapshot.people}
+    assert people["ana@dept.example.gov"].manager_email == "boss@dept.example.gov"
+
+
+def test_throttled_calls_change_nothing(simulator: GraphSimulator, department: Department) -> None:
+    calm = _connector(simulator).snapshot()
+    simulator.faults.throttle_ratio, simulator.faults.retry_after = 0.3, 2
+    stormy = _connector(simulator).snapshot()
+    assert waited and min(waited) >= 2  # every retry waited out Retry-After
+    assert _held(stormy, department.ids) == _held(calm, department.ids)
+    assert any(r.status == 429 for r in simulator.requests)
+
+
+@pytest.mark.parametrize("fault", ["truncate_next", "repeat_next", "reset_next"])
+def test_a_broken_page_never_gives_a_partial_snapshot(
+    simulator: GraphSimulator, department: Department, fault: str
+) -> None:
+    calm = _held(_connector(simulator).snapshot(), department.ids)
+    getattr(simulator.faults, fault)("/users/delta")  # once: retried, and the answer is whole
+    assert _held(_connector(simulator).snapshot(), department.ids) == calm
+    state = MemoryState()
+    getattr(simulator.faults, fault)("/users/delta", times=50)  # for good: the sync fails
+    with pytest.raises(SourceUnavailable):
+        _connector(simulator, state).snapshot()
+    assert state.load(STATE_KEY) is None  # and nothing half-read is stored
+
+
+def test_incremental_sync_equals_a_fresh_full_sync(simulator: GraphSimulator, department: Department) -> None:
+    t, ids = department.tenant, department.ids
+    state = MemoryState()
+    _connector(simulator, state).snapshot()
+    full_requests = len(simulator.requests)
+    t.remove_member(ids["payroll"], ids["dee"])
+    t.add_member(ids["clerks"], ids["cat"])
+    t.add_member(ids["payroll"], t.add_user("Newcomer", "new@dept.example.gov", mail="new@dept.example.gov"))
+    t.delete_user(ids["gus"])
+    t.update_user(ids["ben"], enabled=False)
+    before = len(simulator.requests)
+    incremental = _connector(simulator, state).snapshot()
+    assert len(simulator.requests) - before < full_requests
+    fresh = _connector(simulator, MemoryState()).snapshot()
+    assert _held(incremental, ids) == _held(fresh, ids)
+    assert {p.provider_id: (p.enabled, p.name) for p in incremental.principals} == {
+        p.provider_id: (p.enabled, p.name) for p in fresh.principals
+    }
+    assert any("incremental" in n for n in incremental.notes)
+
+
+def test_an_expired_delta_link_falls_back_to_a_full_sync(
+    simulator: GraphSimulator, department: Department
+) -> None:
+    state = MemoryState()
+    first = _connector(simulator, state).snapshot()
+    simulator.expire_delta_links()
+    again = _connector(simulator, state).snapshot()
+    assert _held(again, department.ids) == _held(first, department.ids)
+    assert any("expired" in n for n in again.notes)
+
+
+def test_a_group_name_that_matches_nothing_or_two_is_a_configuration_error(
+    simulator: GraphSimulator, department: Department
+) -> None:
+    department.tenant.add_group("payroll")  # now two groups are called payroll
+    with pytest.raises(ConfigurationError) as caught:
+        _connector(simulator, personal_data_groups=["payroll", "nope"]).snapshot()
+    assert any("'payroll' names 2 groups" in p for p in caught.value.problems)
+    assert any("'nope' names no group" in p for p in caught.value.problems)

@@ -1,0 +1,49 @@
+"""End to end through the CLI: `recertify sync --source entra` against the Graph simulator, twice (the
+second time incrementally, from the mirror kept in the database), then `recertify access`."""
+
+from __future__ import annotations
+
+import json
+
+from simulators.graph import GraphSimulator
+from tests.connectors.entra.conftest import TOKEN, Department
+from tests.helpers import run_cli
+
+
+def test_sync_twice_then_access(
+    simulator: GraphSimulator, department: Department, database_url: str, capsys, monkeypatch
+) -> None:
+    env = {
+        "RECERTIFY_DATABASE_URL": database_url,
+        "RECERTIFY_GRAPH_URL": simulator.url,
+        "RECERTIFY_GRAPH_TOKEN": TOKEN,
+        "RECERTIFY_ENTRA_PERSONAL_DATA_GROUPS": '["payroll"]',
+        "RECERTIFY_ENTRA_PERSONAL_DATA_APPS": '["Casework"]',
+        "RECERTIFY_AWS_ENABLED": "false",
+    }
+    first = run_cli(capsys, monkeypatch, "sync", "--source", "entra", env=env)
+    assert first.code == 0, first.stderr
+    assert "entra: 2 stores" in first.stdout and "note: full sync" in first.stdout
+    assert "could not be matched by email" in first.stdout  # the guest has no address
+
+    department.tenant.remove_member(department.ids["payroll"], department.ids["dee"])
+    second = run_cli(capsys, monkeypatch, "sync", "--source", "entra", env=env)
+    assert second.code == 0, second.stderr
+    assert "1 closed" in second.stdout and "note: incremental sync" in second.stdout
+
+    rows = json.loads(
+        run_cli(capsys, monkeypatch, "access", "--store", "payroll", "--format", "json", env=env).stdout
+    )
+    by_name = {(r["principal"]["name"], r["access"]): r for r in rows}
+    assert set(by_name) == {("Ana", "read"), ("Ben", "read"), ("Gus", "read"), ("Olu", "admin")}
+    ana = by_name[("Ana", "read")]
+    assert ana["store"] == {
+        "id": department.ids["payroll"],
+        "name": "payroll",
+        "system": "entra",
+        "kind": "entra_group",
+        "owner": "olu@dept.example.gov",
+        "owners": ["olu@dept.example.gov"],
+    }
+    assert ana["principal"]["type"] == "entra_user" and ana["principal"]["email"] == "ana@dept.example.gov"
+    assert ana["path"] == ["group:payroll", "group:finance", "group:clerks"]
