@@ -153,6 +153,16 @@ def permissions_aws(ctx: typer.Context, role: AwsRole) -> None:
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
 
+@permissions_cli.command("entra")
+def permissions_entra() -> None:
+    """The Microsoft Graph application permissions of the app registration, by purpose."""
+    from connectors.entra.permissions import all_permissions
+
+    for side, purposes in all_permissions().items():
+        for purpose, permissions in purposes.items():
+            sys.stdout.write(f"{side}\t{', '.join(permissions)}\t{purpose}\n")
+
+
 # --- db -----------------------------------------------------------------------------------------------------
 
 

@@ -82,3 +82,12 @@ def test_sync_entra_without_a_credential_names_what_is_missing(
     )
     assert result.code == 2
     assert "entra is enabled but has no credential" in result.stderr
+
+
+def test_the_readme_lists_every_graph_permission_the_code_declares(capsys, monkeypatch) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    printed = run_cli(capsys, monkeypatch, "permissions", "entra")
+    assert printed.code == 0
+    for line in printed.stdout.splitlines():
+        side, permissions, purpose = line.split("\t")
+        assert f"| `{permissions}` | {side} | {purpose} |" in readme
