@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from reviews.db import (
 )
 from reviews.db import upgrade as upgrade_schema
 from reviews.errors import ConfigurationError, InvalidArgument, Misconfigured, NotBuiltYet, RecertifyError
+from reviews.operations.link_people import link_chat_accounts
 from reviews.operations.query_access import AccessRow, effective_access
 from reviews.operations.sync_inventory import apply_snapshot, record_failed_sync
 from reviews.ports import Connector, StateStore
@@ -342,6 +344,7 @@ def sync(
     engine = ctx.obj.engine()
     for name in chosen:
         _sync_one(name, ctx.obj.config(), engine)
+    _link_people(ctx.obj.config(), engine)
 
 
 def _sync_one(source: Source, config: LoadedConfig, engine: Engine) -> None:
@@ -367,6 +370,46 @@ def _sync_one(source: Source, config: LoadedConfig, engine: Engine) -> None:
         out.print(f"{source.value}: {summary.unmatched} person(s) could not be matched by email (see notes)")
     for note in summary.notes:
         out.print(f"{source.value}: note: {note}")
+
+
+def _link_people(config: LoadedConfig, engine: Engine) -> None:
+    """Bind people to Slack accounts by email, a bounded number of lookups per sync, committed in batches."""
+    slack, token = config.settings.slack, config.secrets.slack_bot_token
+    if not slack.enabled:
+        return
+    if token is None:
+        out.print("people: not linked to Slack (SLACK_BOT_TOKEN is not set)")
+        return
+    from bot.directory import SlackDirectory, slack_client
+
+    directory = SlackDirectory(slack_client(token.get_secret_value(), slack.api_url))
+    clock, budget, totals = SystemClock(), slack.lookups_per_sync, Counter[str]()
+    remaining = 0
+    while budget > 0:
+        with session_scope(engine) as session:
+            summary = link_chat_accounts(
+                session=session,
+                directory=directory,
+                clock=clock,
+                max_age=timedelta(days=slack.people_refresh_days),
+                limit=min(50, budget),
+            )
+        totals.update(
+            checked=summary.checked,
+            linked=summary.linked,
+            not_found=summary.not_found,
+            unlinked=summary.unlinked,
+        )
+        for conflict in summary.conflicts:
+            out.print(f"people: not linked: {conflict}")
+        budget, remaining = budget - summary.checked, summary.remaining
+        if summary.checked == 0 or remaining == 0:
+            break
+    out.print(
+        f"people: {totals['checked']} looked up in Slack, {totals['linked']} linked, "
+        f"{totals['not_found']} not found, {totals['unlinked']} unlinked (deleted accounts); "
+        f"{remaining} due at the next sync"
+    )
 
 
 def _connector(

@@ -73,6 +73,7 @@ class Person(SQLModel, table=True):
     display_name: str = ""
     entra_object_id: str | None = Field(default=None, unique=True, max_length=64)
     slack_user_id: str | None = Field(default=None, unique=True, max_length=32)
+    slack_checked_at: datetime | None = _time(default=None)  # last lookup by email: links are cached
     manager_email: str | None = None
     first_seen_at: datetime = _time()
     updated_at: datetime = _time()

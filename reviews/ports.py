@@ -65,3 +65,19 @@ class StateStore(Protocol):
     def load(self, key: str) -> bytes | None: ...
 
     def save(self, key: str, value: bytes) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChatIdentity:
+    """A chat (Slack) account as its directory describes it. `user_id` is immutable; the email is not."""
+
+    user_id: str
+    email: str
+    deleted: bool
+
+
+class ChatDirectory(Protocol):
+    """Finds a person's chat account by email. None: no account has it. Raises SourceUnavailable when the
+    directory cannot answer (so "not found" is never confused with "could not ask")."""
+
+    def lookup_by_email(self, email: str) -> ChatIdentity | None: ...

@@ -171,6 +171,10 @@ class SlackSettings(_Section):
     api_url: str = "https://slack.com/api/"
     admins: list[str] = Field(default_factory=list)
     auditors: list[str] = Field(default_factory=list)
+    # People are linked to Slack accounts by email after each sync; answers are cached this long, and at
+    # most this many lookups are made per sync (users.lookupByEmail allows about 50 a minute).
+    people_refresh_days: int = Field(default=7, ge=1, le=365)
+    lookups_per_sync: int = Field(default=500, ge=1, le=100_000)
 
     @field_validator("api_url")
     @classmethod

@@ -1,0 +1,84 @@
+"""Link people to their chat (Slack) accounts by email, caching the answer.
+
+A lookup is made only for people never checked or checked longer ago than `max_age`, a few at a time (the
+lookup is rate-limited: Slack allows about 50 a minute), so a large first run spreads over several syncs.
+The binding is the chat account's immutable id: a later change of its email or display name changes
+nothing, and an address no longer found keeps the existing binding. A deleted account is unlinked (it can
+no longer act). Two people resolving to one account are not guessed between: neither is linked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import Session, col, or_, select
+
+from reviews import audit
+from reviews.models import Person
+from reviews.ports import ChatDirectory, Clock
+
+ACTOR = "system:people"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSummary:
+    checked: int
+    linked: int
+    not_found: int
+    unlinked: int
+    conflicts: tuple[str, ...]
+    remaining: int  # people still due for a lookup (the next run continues)
+
+
+def link_chat_accounts(
+    *, session: Session, directory: ChatDirectory, clock: Clock, max_age: timedelta, limit: int
+) -> LinkSummary:
+    now = clock.now()
+    due = or_(col(Person.slack_checked_at).is_(None), col(Person.slack_checked_at) < now - max_age)
+    people = session.exec(
+        select(Person)
+        .where(due)
+        .order_by(col(Person.slack_checked_at).is_(None).desc(), col(Person.id))
+        .limit(limit)
+    ).all()
+    linked = not_found = unlinked = 0
+    conflicts: list[str] = []
+    events: list[audit.NewEvent] = []
+    for person in people:
+        identity = directory.lookup_by_email(person.email)
+        person.slack_checked_at = now
+        if identity is None:
+            not_found += 1
+        elif identity.deleted:
+            if person.slack_user_id is not None:
+                events.append(
+                    audit.NewEvent(
+                        ACTOR,
+                        "person.chat_unlinked",
+                        f"person:{person.email}",
+                        {"slack_user_id": person.slack_user_id, "reason": "account deleted"},
+                    )
+                )
+                person.slack_user_id = None
+                unlinked += 1
+        elif person.slack_user_id != identity.user_id:
+            holder = session.exec(select(Person).where(Person.slack_user_id == identity.user_id)).first()
+            if holder is not None and holder.id != person.id:
+                conflicts.append(
+                    f"{person.email} and {holder.email} both resolve to Slack user {identity.user_id}"
+                )
+                continue
+            person.slack_user_id = identity.user_id
+            linked += 1
+            events.append(
+                audit.NewEvent(
+                    ACTOR, "person.chat_linked", f"person:{person.email}", {"slack_user_id": identity.user_id}
+                )
+            )
+        session.add(person)
+    session.flush()
+    if events:
+        audit.append_many(session, events, clock=clock)
+    remaining = len(session.exec(select(Person.id).where(due)).all())
+    return LinkSummary(len(people), linked, not_found, unlinked, tuple(conflicts), remaining)

@@ -1,0 +1,93 @@
+"""Linking people to chat accounts: by email, cached, bound by immutable id, never guessed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from reviews import audit
+from reviews.clock import FrozenClock
+from reviews.models import AuditEvent, Person
+from reviews.operations.link_people import link_chat_accounts
+from reviews.ports import ChatIdentity
+from tests.helpers import T0
+
+WEEK = timedelta(days=7)
+
+
+class Directory:
+    """reviews.ports.ChatDirectory in memory, counting lookups."""
+
+    def __init__(self, accounts: dict[str, ChatIdentity]) -> None:
+        self.accounts, self.lookups = accounts, 0
+
+    def lookup_by_email(self, email: str) -> ChatIdentity | None:
+        self.lookups += 1
+        return self.accounts.get(email)
+
+
+def _people(session: Session, *emails: str) -> None:
+    for email in emails:
+        session.add(Person(email=email, first_seen_at=T0, updated_at=T0))
+    session.commit()
+
+
+def _slack_ids(session: Session) -> dict[str, str | None]:
+    return {p.email: p.slack_user_id for p in session.exec(select(Person))}
+
+
+def _link(session: Session, directory: Directory, clock: FrozenClock, limit: int = 50):
+    summary = link_chat_accounts(session=session, directory=directory, clock=clock, max_age=WEEK, limit=limit)
+    session.commit()
+    return summary
+
+
+def test_people_are_linked_by_email_and_the_answer_is_cached(session: Session) -> None:
+    _people(session, "ana@dept.example.gov", "ben@dept.example.gov")
+    directory = Directory({"ana@dept.example.gov": ChatIdentity("U1", "ana@dept.example.gov", False)})
+    clock = FrozenClock(T0)
+    summary = _link(session, directory, clock)
+    assert (summary.checked, summary.linked, summary.not_found) == (2, 1, 1)
+    assert _slack_ids(session) == {"ana@dept.example.gov": "U1", "ben@dept.example.gov": None}
+    clock.advance(timedelta(days=1))
+    assert _link(session, directory, clock).checked == 0 and directory.lookups == 2  # cached
+    clock.advance(WEEK)
+    assert _link(session, directory, clock).checked == 2  # stale: asked again
+
+
+def test_a_changed_email_keeps_the_binding_and_a_deleted_account_loses_it(session: Session) -> None:
+    _people(session, "ana@dept.example.gov", "ben@dept.example.gov")
+    directory = Directory(
+        {
+            "ana@dept.example.gov": ChatIdentity("U1", "ana@dept.example.gov", False),
+            "ben@dept.example.gov": ChatIdentity("U2", "ben@dept.example.gov", False),
+        }
+    )
+    clock = FrozenClock(T0)
+    _link(session, directory, clock)
+    directory.accounts = {"ben@dept.example.gov": ChatIdentity("U2", "ben@dept.example.gov", True)}
+    clock.advance(WEEK * 2)
+    summary = _link(session, directory, clock)
+    assert summary.unlinked == 1
+    assert _slack_ids(session) == {"ana@dept.example.gov": "U1", "ben@dept.example.gov": None}
+    kinds = [e.kind for e in session.exec(select(AuditEvent).order_by(AuditEvent.seq))]
+    assert kinds == ["person.chat_linked", "person.chat_linked", "person.chat_unlinked"]
+    assert audit.verify(session).seq == 3
+
+
+def test_two_people_resolving_to_one_account_are_not_guessed_between(session: Session) -> None:
+    _people(session, "ana@dept.example.gov", "ana.smith@dept.example.gov")
+    same = ChatIdentity("U1", "ana@dept.example.gov", False)
+    directory = Directory({"ana@dept.example.gov": same, "ana.smith@dept.example.gov": same})
+    summary = _link(session, directory, FrozenClock(T0))
+    assert summary.linked == 1 and len(summary.conflicts) == 1
+    assert "both resolve to Slack user U1" in summary.conflicts[0]
+    assert sorted(v for v in _slack_ids(session).values() if v) == ["U1"]
+
+
+def test_lookups_per_run_are_bounded_and_the_rest_waits(session: Session) -> None:
+    _people(session, *(f"p{i}@dept.example.gov" for i in range(7)))
+    directory = Directory({})
+    summary = _link(session, directory, FrozenClock(T0), limit=5)
+    assert (summary.checked, summary.remaining) == (5, 2)
