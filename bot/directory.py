@@ -1,10 +1,12 @@
-"""Slack as the chat directory (reviews.ports.ChatDirectory): `users.lookupByEmail` through slack_sdk.
+"""Slack as the chat directory (reviews.ports.ChatDirectory), through slack_sdk.
 
 The client retries 429s itself (slack_sdk's RateLimitErrorRetryHandler, honouring Retry-After); any answer
-other than a user or `users_not_found` is a failure to ask, never "not found".
+other than a user or "no such user" is a failure to ask, never "not found".
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -18,11 +20,8 @@ _AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked
 
 
 def slack_client(token: str, api_url: str, *, rate_limit_retries: int = 5) -> WebClient:
-    return WebClient(
-        token=token,
-        base_url=api_url,
-        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)],
-    )
+    handler = RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)
+    return WebClient(token=token, base_url=api_url, retry_handlers=[handler])
 
 
 class SlackDirectory:
@@ -30,22 +29,31 @@ class SlackDirectory:
         self._client = client
 
     def lookup_by_email(self, email: str) -> ChatIdentity | None:
+        """Slack answers users_not_found for unknown *and* deactivated accounts (as documented)."""
+        user = self._call("users.lookupByEmail", "users_not_found", email=email)
+        return None if user is None else _identity(user)
+
+    def account(self, user_id: str) -> ChatIdentity | None:
+        user = self._call("users.info", "user_not_found", user=user_id)
+        return None if user is None else _identity(user)
+
+    def _call(self, method: str, absent: str, **arguments: str) -> dict[str, Any] | None:
         try:
-            answer = self._client.users_lookupByEmail(email=email)
+            answer = self._client.api_call(method, http_verb="GET", params=arguments)
         except SlackApiError as exc:
             error = exc.response.get("error") if exc.response is not None else None
-            if error == "users_not_found":
+            if error == absent:
                 return None
             if error in _AUTH_ERRORS:
                 raise Misconfigured(
-                    f"Slack refused users.lookupByEmail: {error} (the bot needs users:read.email)"
+                    f"Slack refused {method}: {error} (the bot needs users:read.email)"
                 ) from None
-            raise SourceUnavailable(
-                SOURCE, f"users.lookupByEmail failed: {error or exc}", retryable=True
-            ) from None
+            raise SourceUnavailable(SOURCE, f"{method} failed: {error or exc}", retryable=True) from None
         except (SlackClientError, OSError) as exc:  # connection errors, rate limits beyond the retries
-            raise SourceUnavailable(SOURCE, f"users.lookupByEmail failed: {exc}", retryable=True) from None
-        user = answer["user"]
-        return ChatIdentity(
-            user["id"], (user.get("profile") or {}).get("email") or email, bool(user.get("deleted"))
-        )
+            raise SourceUnavailable(SOURCE, f"{method} failed: {exc}", retryable=True) from None
+        user: dict[str, Any] = answer["user"]
+        return user
+
+
+def _identity(user: dict[str, Any]) -> ChatIdentity:
+    return ChatIdentity(user["id"], (user.get("profile") or {}).get("email") or "", bool(user.get("deleted")))

@@ -81,3 +81,7 @@ class ChatDirectory(Protocol):
     directory cannot answer (so "not found" is never confused with "could not ask")."""
 
     def lookup_by_email(self, email: str) -> ChatIdentity | None: ...
+
+    def account(self, user_id: str) -> ChatIdentity | None:
+        """The account with this id (deactivated ones included, marked deleted), or None when none exists."""
+        ...

@@ -24,7 +24,11 @@ class Directory:
 
     def lookup_by_email(self, email: str) -> ChatIdentity | None:
         self.lookups += 1
-        return self.accounts.get(email)
+        found = self.accounts.get(email)
+        return None if found is None or found.deleted else found  # as Slack: deactivated = not found
+
+    def account(self, user_id: str) -> ChatIdentity | None:
+        return next((a for a in self.accounts.values() if a.user_id == user_id), None)
 
 
 def _people(session: Session, *emails: str) -> None:
@@ -56,7 +60,7 @@ def test_people_are_linked_by_email_and_the_answer_is_cached(session: Session) -
     assert _link(session, directory, clock).checked == 2  # stale: asked again
 
 
-def test_a_changed_email_keeps_the_binding_and_a_deleted_account_loses_it(session: Session) -> None:
+def test_a_changed_email_keeps_the_binding_and_a_deactivated_account_loses_it(session: Session) -> None:
     _people(session, "ana@dept.example.gov", "ben@dept.example.gov")
     directory = Directory(
         {
@@ -66,7 +70,10 @@ def test_a_changed_email_keeps_the_binding_and_a_deleted_account_loses_it(sessio
     )
     clock = FrozenClock(T0)
     _link(session, directory, clock)
-    directory.accounts = {"ben@dept.example.gov": ChatIdentity("U2", "ben@dept.example.gov", True)}
+    directory.accounts = {
+        "ana.new@dept.example.gov": ChatIdentity("U1", "ana.new@dept.example.gov", False),
+        "ben@dept.example.gov": ChatIdentity("U2", "ben@dept.example.gov", True),
+    }
     clock.advance(WEEK * 2)
     summary = _link(session, directory, clock)
     assert summary.unlinked == 1

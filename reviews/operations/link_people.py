@@ -3,7 +3,8 @@
 A lookup is made only for people never checked or checked longer ago than `max_age`, a few at a time (the
 lookup is rate-limited: Slack allows about 50 a minute), so a large first run spreads over several syncs.
 The binding is the chat account's immutable id: a later change of its email or display name changes
-nothing, and an address no longer found keeps the existing binding. A deleted account is unlinked (it can
+nothing. When an address is no longer found (Slack also answers so for a *deactivated* account), the bound
+account is checked by its id: still active, the binding stays; deactivated or gone, it is unlinked (it can
 no longer act). Two people resolving to one account are not guessed between: neither is linked.
 """
 
@@ -16,7 +17,7 @@ from sqlmodel import Session, col, or_, select
 
 from reviews import audit
 from reviews.models import Person
-from reviews.ports import ChatDirectory, Clock
+from reviews.ports import ChatDirectory, ChatIdentity, Clock
 
 ACTOR = "system:people"
 
@@ -48,6 +49,8 @@ def link_chat_accounts(
     for person in people:
         identity = directory.lookup_by_email(person.email)
         person.slack_checked_at = now
+        if identity is None and person.slack_user_id is not None:
+            identity = directory.account(person.slack_user_id) or ChatIdentity(person.slack_user_id, "", True)
         if identity is None:
             not_found += 1
         elif identity.deleted:

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import json
 
+from sqlmodel import Session, select
+
+from reviews.db import create_db_engine
+from reviews.models import Person
 from simulators.graph import GraphSimulator
+from simulators.slack import SlackSimulator, SlackWorkspace
 from tests.connectors.entra.conftest import TOKEN, Department
 from tests.helpers import run_cli
 
@@ -47,3 +52,32 @@ def test_sync_twice_then_access(
     }
     assert ana["principal"]["type"] == "entra_user" and ana["principal"]["email"] == "ana@dept.example.gov"
     assert ana["path"] == ["group:payroll", "group:finance", "group:clerks"]
+
+
+def test_people_are_linked_to_slack_after_the_sync(
+    simulator: GraphSimulator, department: Department, database_url: str, capsys, monkeypatch
+) -> None:
+    workspace = SlackWorkspace(team_id="T0001", team_name="Department")
+    ana = workspace.add_user("ana@dept.example.gov", "Ana")
+    with SlackSimulator(workspace, bot_token="xoxb-test") as slack:
+        env = {
+            "RECERTIFY_DATABASE_URL": database_url,
+            "RECERTIFY_GRAPH_URL": simulator.url,
+            "RECERTIFY_GRAPH_TOKEN": TOKEN,
+            "RECERTIFY_ENTRA_PERSONAL_DATA_GROUPS": '["payroll"]',
+            "RECERTIFY_AWS_ENABLED": "false",
+            "RECERTIFY_SLACK_API_URL": slack.api_url,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+        }
+        result = run_cli(capsys, monkeypatch, "sync", "--source", "entra", env=env)
+        again = run_cli(capsys, monkeypatch, "sync", "--source", "entra", env=env)
+        lookups = len(slack.calls_to("users.lookupByEmail"))
+    assert result.code == 0, result.stderr
+    assert "1 linked" in result.stdout and "0 due at the next sync" in result.stdout
+    assert "people: 0 looked up in Slack" in again.stdout  # cached
+    engine = create_db_engine(database_url)
+    with Session(engine) as session:
+        people = session.exec(select(Person)).all()
+    engine.dispose()
+    assert {p.email: p.slack_user_id for p in people if p.slack_user_id} == {"ana@dept.example.gov": ana}
+    assert lookups == len(people)  # one lookup per person, none on the second sync

@@ -1,0 +1,60 @@
+"""The Slack directory adapter with the real slack_sdk WebClient against the Slack simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.directory import SlackDirectory, slack_client
+from reviews.errors import Misconfigured, SourceUnavailable
+from reviews.ports import ChatIdentity
+from simulators.slack import SlackSimulator, SlackWorkspace
+
+TOKEN = "xoxb-test"
+
+
+@pytest.fixture
+def workspace() -> SlackWorkspace:
+    return SlackWorkspace(team_id="T0001", team_name="Department")
+
+
+@pytest.fixture
+def sim(workspace: SlackWorkspace) -> Iterator[SlackSimulator]:
+    with SlackSimulator(workspace, bot_token=TOKEN) as simulator:
+        yield simulator
+
+
+def _directory(sim: SlackSimulator, token: str = TOKEN) -> SlackDirectory:
+    return SlackDirectory(slack_client(token, sim.api_url))
+
+
+def test_lookup_and_account(sim: SlackSimulator, workspace: SlackWorkspace) -> None:
+    uid = workspace.add_user("Ana@Dept.example.gov", "Ana")
+    directory = _directory(sim)
+    assert directory.lookup_by_email("ana@dept.example.gov") == ChatIdentity(
+        uid, "Ana@Dept.example.gov", False
+    )
+    assert directory.lookup_by_email("nobody@dept.example.gov") is None
+    workspace.update_user(uid, deleted=True)
+    assert directory.lookup_by_email("ana@dept.example.gov") is None  # Slack hides deactivated accounts here…
+    assert directory.account(uid) == ChatIdentity(uid, "Ana@Dept.example.gov", True)  # …but not by id
+    assert [c.args for c in sim.calls_to("users.lookupByEmail")][0] == {"email": "ana@dept.example.gov"}
+
+
+def test_rate_limits_are_waited_out(sim: SlackSimulator, workspace: SlackWorkspace) -> None:
+    uid = workspace.add_user("ana@dept.example.gov", "Ana")
+    sim.faults.rate_limit_next("users.lookupByEmail", retry_after=1)
+    assert _directory(sim).lookup_by_email("ana@dept.example.gov") == ChatIdentity(
+        uid, "ana@dept.example.gov", False
+    )
+    assert [c.status for c in sim.calls_to("users.lookupByEmail")] == [429, 200]
+
+
+def test_failures_to_ask_are_never_not_found(sim: SlackSimulator, workspace: SlackWorkspace) -> None:
+    workspace.add_user("ana@dept.example.gov", "Ana")
+    with pytest.raises(Misconfigured, match="invalid_auth"):
+        _directory(sim, token="xoxb-wrong").lookup_by_email("ana@dept.example.gov")
+    sim.faults.outage(True)
+    with pytest.raises(SourceUnavailable, match="users.lookupByEmail failed"):
+        _directory(sim).lookup_by_email("ana@dept.example.gov")
