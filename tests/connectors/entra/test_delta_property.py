@@ -13,10 +13,23 @@ from tests.helpers import T0
 
 USERS = ["ana", "ben", "cat", "olu", "boss", "dee"]
 GROUPS = ["payroll", "finance", "clerks", "casework-readers", "nested-readers"]
+# The department's memberships (conftest), so that removals mostly hit something real.
+MEMBERSHIPS = [
+    ("payroll", "finance"),
+    ("payroll", "ben"),
+    ("payroll", "dee"),
+    ("finance", "clerks"),
+    ("finance", "ben"),
+    ("clerks", "ana"),
+    ("clerks", "payroll"),
+    ("casework-readers", "cat"),
+    ("casework-readers", "nested-readers"),
+    ("nested-readers", "boss"),
+]
 
 change = st.one_of(
     st.tuples(st.just("add"), st.sampled_from(GROUPS), st.sampled_from(USERS + GROUPS)),
-    st.tuples(st.just("remove"), st.sampled_from(GROUPS), st.sampled_from(USERS + GROUPS)),
+    st.sampled_from(MEMBERSHIPS).map(lambda m: ("remove", m[0], m[1])),
     st.tuples(st.just("disable"), st.sampled_from(USERS), st.booleans()),
     st.tuples(st.just("delete"), st.sampled_from(["dee", "cat"]), st.none()),
     st.tuples(st.just("manager"), st.sampled_from(USERS), st.sampled_from(USERS)),
