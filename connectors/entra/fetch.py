@@ -16,7 +16,7 @@ from typing import Any
 
 from connectors.entra.access import closure_members
 from connectors.entra.client import DeltaExpired, GraphClient
-from connectors.entra.directory import Directory
+from connectors.entra.directory import GROUP_FIELDS, USER_FIELDS, Directory
 from connectors.entra.inventory import App, AppRole, Assignment, EntraInventory, ServicePrincipalInfo
 from reviews.errors import ConfigurationError, Misconfigured, SourceUnavailable
 from reviews.ports import StateStore
@@ -25,21 +25,10 @@ from reviews.settings import EntraSettings
 logger = logging.getLogger(__name__)
 
 STATE_KEY = "entra:directory"
-# `manager` is a tracked navigation property of users delta: its changes arrive as `manager@delta`.
-USER_SELECT = ",".join(
-    (
-        "id",
-        "displayName",
-        "userPrincipalName",
-        "mail",
-        "accountEnabled",
-        "userType",
-        "createdDateTime",
-        "onPremisesSyncEnabled",
-        "manager",
-    )
-)
-GROUP_SELECT = "id,displayName,groupTypes,membershipRule,onPremisesSyncEnabled,members"
+# The mirror's fields, as selected. `manager` is a tracked navigation property of users delta: its changes
+# arrive as `manager@delta`.
+USER_SELECT = ",".join(("id", *(f for f in USER_FIELDS if f != "managerId"), "manager"))
+GROUP_SELECT = ",".join(("id", *GROUP_FIELDS, "members"))
 APP_SELECT = "id,appId,displayName,appRoles"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
