@@ -1,4 +1,5 @@
-"""The HTTP side: a ThreadingHTTPServer on 127.0.0.1 (ephemeral port) in front of `protocol.Context`.
+"""The HTTP side: `simulators.transport.LocalServer` on 127.0.0.1 (ephemeral port) in front of
+`protocol.Context`.
 
 HTTP/1.1 keep-alive is on, so a client's connection pool is reused. Stopping shuts every open connection
 down and joins its thread, so a stopped simulator leaves no thread and no socket behind.
@@ -8,15 +9,9 @@ from __future__ import annotations
 
 import hmac
 import json
-import socket
-import struct
-import sys
-import threading
 import time
 import uuid
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from email.message import Message
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,9 +22,10 @@ from simulators.graph.protocol import Context, Request, Response
 from simulators.graph.records import RecordedRequest
 from simulators.graph.routes import register_all
 from simulators.graph.tenant import Tenant
+from simulators.transport import LocalServer, Reply, Service
 
 
-class GraphSimulator:
+class GraphSimulator(Service):
     """Microsoft Graph v1.0 over a `Tenant`. Use as a context manager; `url` is the SDK's base URL."""
 
     def __init__(
@@ -50,35 +46,16 @@ class GraphSimulator:
         self._token = token
         self._ctx = Context(tenant, "", page_size, delta_page_size, delta_member_chunk)
         register_all(self._ctx)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._http = LocalServer(self._serve, name="graph-simulator")
 
     # ---- lifecycle --------------------------------------------------------------------------------
     def start(self) -> GraphSimulator:
-        self._server = _Server(self)
-        self._ctx.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1.0"
-        self._thread = threading.Thread(  # a short poll, so stop() returns within 50 ms
-            target=self._server.serve_forever, args=(0.05,), name="graph-simulator", daemon=True
-        )
-        self._thread.start()
+        self._http.start()
+        self._ctx.base_url = f"http://127.0.0.1:{self._http.port}/v1.0"
         return self
 
     def stop(self) -> None:
-        if self._server is None or self._thread is None:
-            return
-        self._server.shutdown()
-        self._server.close_connections()
-        self._server.server_close()
-        self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> GraphSimulator:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        self._http.stop()
 
     @property
     def url(self) -> str:
@@ -110,6 +87,16 @@ class GraphSimulator:
         )
 
     # ---- serving ----------------------------------------------------------------------------------
+    def _serve(self, method: str, target: str, headers: Message, raw: bytes) -> Reply | None:
+        record, response = self.handle(method, target, headers, raw)
+        if response is None:  # reset: RST instead of an answer
+            return None
+        data = b"" if response.body is None else json.dumps(response.body, separators=(",", ":")).encode()
+        if response.truncate:
+            data = data[: len(data) // 2]  # a complete HTTP response whose JSON stops mid-way
+        record.status = response.status  # before the answer leaves: a test may read it right after
+        return Reply(response.status, data, response.headers)
+
     def handle(
         self, method: str, target: str, headers: Any, raw: bytes
     ) -> tuple[RecordedRequest, Response | None]:
@@ -182,76 +169,3 @@ class GraphSimulator:
         if self.faults.throttle_limit_percentage is not None:
             response.headers["x-ms-throttle-limit-percentage"] = str(self.faults.throttle_limit_percentage)
         return response
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: one connection per client pool, not per request
-    disable_nagle_algorithm = True  # small answers must not wait for the client's delayed ACK
-    timeout = 120  # an idle keep-alive connection is closed after this many seconds
-    server: _Server
-
-    def do_GET(self) -> None:  # noqa: N802 — BaseHTTPRequestHandler's naming
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        record, response = self.server.sim.handle(self.command, self.path, self.headers, raw)
-        if response is None:  # reset: RST instead of an answer
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.close_connection = True
-            self.connection.close()
-            return
-        data = b"" if response.body is None else json.dumps(response.body, separators=(",", ":")).encode()
-        if response.truncate:
-            data = data[: len(data) // 2]  # a complete HTTP response whose JSON stops mid-way
-        record.status = response.status  # before the answer leaves: a test may read it right after
-        head = [
-            f"HTTP/1.1 {response.status} {HTTPStatus(response.status).phrase}",
-            f"Date: {self.date_time_string()}",
-        ]
-        head += [f"{name}: {value}" for name, value in response.headers.items()]
-        head.append(f"Content-Length: {len(data)}")
-        self.wfile.write(
-            ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data
-        )  # one write, no Nagle wait
-
-    do_POST = do_PATCH = do_PUT = do_DELETE = do_GET
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — keep request lines out of logs
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, sim: GraphSimulator) -> None:
-        self.sim = sim
-        self._open: dict[socket.socket, threading.Thread] = {}
-        self._open_lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not isinstance(sys.exc_info()[1], OSError):  # a client that went away is no error of ours
-            super().handle_error(request, client_address)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        thread = threading.Thread(target=self._serve_connection, args=(request, client_address), daemon=True)
-        with self._open_lock:
-            self._open[request] = thread
-        thread.start()
-
-    def _serve_connection(self, request: Any, client_address: Any) -> None:
-        try:
-            self.process_request_thread(request, client_address)
-        finally:
-            with self._open_lock:
-                self._open.pop(request, None)
-
-    def close_connections(self) -> None:
-        with self._open_lock:
-            open_now = list(self._open.items())
-        for sock, _ in open_now:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)  # wakes a handler blocked on an idle keep-alive read
-            except OSError:
-                pass
-        for _, thread in open_now:
-            thread.join(timeout=5)

@@ -13,21 +13,20 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from email.message import Message
-from types import TracebackType
 from typing import Any
 
 from simulators.slack.faults import Faults
 from simulators.slack.methods import METHODS, ApiError, Call
 from simulators.slack.ratelimits import RateLimiter
 from simulators.slack.records import RecordedCall
-from simulators.slack.transport import LocalServer, Reply
 from simulators.slack.wire import API_PREFIX, parse
 from simulators.slack.workspace import SlackWorkspace
+from simulators.transport import LocalServer, Reply, Service
 
 JSON_TYPE = "application/json; charset=utf-8"
 
 
-class SlackSimulator:
+class SlackSimulator(Service):
     """Use as a context manager; `api_url` is slack_sdk's `WebClient(base_url=...)`."""
 
     def __init__(
@@ -63,14 +62,6 @@ class SlackSimulator:
     def stop(self) -> None:
         self._http.stop()
         self._base = ""
-
-    def __enter__(self) -> SlackSimulator:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     @property
     def api_url(self) -> str:

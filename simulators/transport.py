@@ -1,13 +1,15 @@
 """A small HTTP/1.1 server on 127.0.0.1 (ephemeral port) that hands each request to an `App` callable.
 
-Same house rules as the Graph simulator: keep-alive (one connection per client pool), Nagle off, headers
+Shared by the simulators; the house rules: keep-alive (one connection per client pool), Nagle off, headers
 and body in one write, and stopping shuts every open connection down and joins its thread, so a stopped
-server leaves no thread and no socket behind. It knows nothing of Slack.
+server leaves no thread and no socket behind. An app may answer None to reset the connection (RST, no
+answer). It knows nothing of Graph or Slack.
 """
 
 from __future__ import annotations
 
 import socket
+import struct
 import sys
 import threading
 from collections.abc import Callable
@@ -15,7 +17,8 @@ from dataclasses import dataclass, field
 from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 
 @dataclass
@@ -25,7 +28,27 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-App = Callable[[str, str, Message, bytes], Reply]  # (HTTP method, target, headers, body) → reply
+# (HTTP method, target, headers, body) → the reply, or None to reset the connection
+App = Callable[[str, str, Message, bytes], Reply | None]
+
+
+class Service:
+    """A simulator's lifecycle: `start()` / `stop()`, and the context manager that calls them."""
+
+    def start(self) -> object:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
 
 
 class LocalServer:
@@ -70,6 +93,11 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         reply = self.server.app(self.command, self.path, self.headers, raw)
+        if reply is None:  # reset: RST instead of an answer
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
         head = [
             f"HTTP/1.1 {reply.status} {HTTPStatus(reply.status).phrase}",
             f"Date: {self.date_time_string()}",
