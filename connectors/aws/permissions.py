@@ -17,7 +17,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from connectors.aws import iam, identity_center, scp
+from connectors.aws.fetch import LAST_ACCESSED_PERMISSIONS
 from connectors.aws.revoke.base import UNDO, AwsKind
+from connectors.aws.stores import SPECS
+from connectors.aws.stores.discovery import TAGGING_PERMISSIONS
+from reviews.entitlements import StoreKind
 
 VERSION = "2012-10-17"
 
@@ -28,52 +33,21 @@ class KindNeeds:
     writes: tuple[str, ...]  # the change itself
 
 
-# Per inventory operation (see connectors.aws.fetch and the modules it calls).
+# Per inventory operation: composed from what each reading module declares next to the calls it makes, so
+# the policy cannot drift from the code (a test checks that every action exists in the IAM catalogue).
+_STORE_SIDS = {
+    StoreKind.S3_BUCKET: "ReadS3Buckets",
+    StoreKind.DYNAMODB_TABLE: "ReadDynamoDbTables",
+    StoreKind.RDS_DB: "ReadRdsDatabases",
+}
 READS: Mapping[str, tuple[str, ...]] = {
-    "ReadIam": (
-        "iam:GetAccountAuthorizationDetails",
-        "iam:GetUser",
-        "iam:ListAccessKeys",
-        "iam:GetAccessKeyLastUsed",
-        "iam:GetPolicy",
-        "iam:GetPolicyVersion",
-    ),
+    "ReadIam": iam.PERMISSIONS,
     # Generating the report is an asynchronous job, not a change to anything: IAM ranks it a Read.
-    "ReadServiceLastAccessed": (
-        "iam:GenerateServiceLastAccessedDetails",
-        "iam:GetServiceLastAccessedDetails",
-    ),
-    "FindTaggedStores": ("tag:GetResources",),
-    "ReadS3Buckets": ("s3:ListAllMyBuckets", "s3:GetBucketTagging", "s3:GetBucketPolicy"),
-    "ReadDynamoDbTables": (
-        "dynamodb:ListTables",
-        "dynamodb:ListTagsOfResource",
-        "dynamodb:GetResourcePolicy",
-        "dynamodb:DescribeTable",
-    ),
-    "ReadRdsDatabases": ("rds:DescribeDBInstances", "rds:DescribeDBClusters", "rds:ListTagsForResource"),
-    "ReadOrganization": (
-        "organizations:DescribeOrganization",
-        "organizations:ListAccounts",
-        "organizations:ListRoots",
-        "organizations:ListParents",
-        "organizations:ListPoliciesForTarget",
-        "organizations:DescribePolicy",
-    ),
-    "ReadIdentityCenter": (
-        "sso:ListInstances",
-        "sso:ListPermissionSets",
-        "sso:DescribePermissionSet",
-        "sso:ListManagedPoliciesInPermissionSet",
-        "sso:ListCustomerManagedPolicyReferencesInPermissionSet",
-        "sso:GetInlinePolicyForPermissionSet",
-        "sso:GetPermissionsBoundaryForPermissionSet",
-        "sso:ListAccountAssignments",
-        "sso:ListAccountsForProvisionedPermissionSet",
-        "identitystore:ListUsers",
-        "identitystore:ListGroups",
-        "identitystore:ListGroupMemberships",
-    ),
+    "ReadServiceLastAccessed": LAST_ACCESSED_PERMISSIONS,
+    "FindTaggedStores": TAGGING_PERMISSIONS,
+    **{_STORE_SIDS[spec.kind]: spec.permissions for spec in SPECS},
+    "ReadOrganization": (*scp.PERMISSIONS, "organizations:ListAccounts"),
+    "ReadIdentityCenter": identity_center.PERMISSIONS,
 }
 # sts:GetCallerIdentity needs no permission (AWS allows it to every principal), so it is not listed.
 
