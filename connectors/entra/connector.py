@@ -35,22 +35,18 @@ class EntraConnector:
         self._settings, self._secrets, self._clock, self._state = settings, secrets, clock, state
         self._sleep = sleep  # how retries wait (Retry-After, backoff); tests pass one that does not
         self._progress = progress or (lambda _message: None)
-        self.last_stats: object | None = (
-            None  # the Graph client's request counts of the last call (benchmarks)
-        )
 
     def _client(self) -> GraphClient:
         return GraphClient(self._settings, self._secrets, sleep=self._sleep)
 
     def check(self) -> None:
-        with self._client() as client:
-            client.get_all("/users", {"$select": "id", "$top": "1"})
+        with self._client() as client:  # one page, not the directory: get() does not follow nextLinks
+            client.get("/users", {"$select": "id", "$top": "1"})
 
     def snapshot(self) -> Snapshot:
         with self._client() as client:
             self._progress("reading users, groups and apps from Microsoft Graph")
             inventory = fetch_inventory(client, self._settings, self._state, now=self._clock.now())
-            self.last_stats = client.stats
         self._progress("computing access")
         grants = entra_grants(inventory, member_access=AccessLevel(self._settings.member_access))
         return to_snapshot(inventory, grants)

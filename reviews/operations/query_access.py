@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,18 +26,7 @@ class AccessRow:
     valid_to: str | None
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "store": self.store,
-            "principal": self.principal,
-            "access": self.access,
-            "path": self.path,
-            "conditional": self.conditional,
-            "needs_human_review": self.needs_human_review,
-            "last_used": self.last_used,
-            "last_used_source": self.last_used_source,
-            "valid_from": self.valid_from,
-            "valid_to": self.valid_to,
-        }
+        return asdict(self)
 
 
 def effective_access(

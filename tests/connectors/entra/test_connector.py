@@ -120,3 +120,8 @@ def test_a_group_name_that_matches_nothing_or_two_is_a_configuration_error(
         _connector(simulator, personal_data_groups=["payroll", "nope"]).snapshot()
     assert any("'payroll' names 2 groups" in p for p in caught.value.problems)
     assert any("'nope' names no group" in p for p in caught.value.problems)
+
+
+def test_check_reads_one_page_not_the_directory(simulator: GraphSimulator) -> None:
+    _connector(simulator).check()
+    assert [r.path for r in simulator.requests] == ["/v1.0/users"]
