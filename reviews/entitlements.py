@@ -202,6 +202,40 @@ class RevocationAction:
         raise KeyError(name)
 
 
+@dataclass(frozen=True, slots=True)
+class PlannedChange:
+    """The provider change that ends one grant, and the change that undoes it (None: nothing to restore)."""
+
+    action: RevocationAction
+    inverse: RevocationAction | None
+
+
+def action_to_json(action: RevocationAction) -> dict[str, object]:
+    """How an action is kept in the outbox (revocation.action / .inverse)."""
+    return {
+        "system": action.system.value,
+        "kind": action.kind,
+        "params": [list(pair) for pair in action.params],
+        "description": action.description,
+    }
+
+
+def action_from_json(data: dict[str, object]) -> RevocationAction:
+    """The stored action back, or IncompleteSnapshot-style refusal when the row was damaged."""
+    try:
+        params = data["params"]
+        if not isinstance(params, list) or not all(isinstance(p, list) and len(p) == 2 for p in params):
+            raise ValueError("params must be [name, value] pairs")
+        return RevocationAction(
+            system=System(str(data["system"])),
+            kind=str(data["kind"]),
+            params=tuple((str(k), str(v)) for k, v in params),
+            description=str(data["description"]),
+        )
+    except (KeyError, ValueError) as exc:
+        raise IncompleteSnapshot(f"a stored revocation action is damaged: {exc}") from None
+
+
 class RevocationResult(StrEnum):
     APPLIED = "applied"
     ALREADY_ABSENT = "already_absent"

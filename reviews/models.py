@@ -45,11 +45,29 @@ class CampaignStatus(StrEnum):
     CLOSED = "closed"
 
 
+class CampaignKind(StrEnum):
+    SCHEDULED = "scheduled"  # started by the cycle's schedule
+    MANUAL = "manual"  # `recertify campaign start`, Slack /recertify start
+    EVENT = "event"  # one-item review of a new grant or a re-grant after revocation
+
+
 class ItemStatus(StrEnum):
     PENDING = "pending"
     KEPT = "kept"
-    REVOKED = "revoked"
-    NEEDS_HUMAN_REVIEW = "needs_human_review"
+    REVOKED = "revoked"  # decided revoke (by a reviewer or by the cycle's no-response policy)
+    EXPIRED = "expired"  # nobody decided and the policy did not: access unchanged, reported
+    NEEDS_HUMAN_REVIEW = "needs_human_review"  # revocation refused by the safety envelope; a person must act
+
+
+class DecisionOutcome(StrEnum):
+    KEEP = "keep"
+    REVOKE = "revoke"
+
+
+class DecidedVia(StrEnum):
+    SLACK = "slack"
+    CLI = "cli"
+    POLICY = "policy"
 
 
 class RevocationState(StrEnum):
@@ -190,13 +208,18 @@ class Campaign(SQLModel, table=True):
     cycle_id: int = Field(foreign_key="review_cycle.id")
     cycle_version: int
     period_key: str = Field(max_length=64)
+    kind: str = Field(default=CampaignKind.MANUAL, max_length=16)
     status: str = Field(default=CampaignStatus.OPEN, max_length=16, index=True)
     started_at: datetime = _time()
+    started_by: str = ""
+    scheduled_for: datetime | None = _time(default=None)  # the schedule's start; started_at - it = lateness
     due_at: datetime = _time()
     closed_at: datetime | None = _time(default=None)
+    closed_by: str | None = None
     sync_run_ids: list[int] = _json(default_factory=list)
     population_count: int
     population_sha256: str = Field(max_length=64)
+    notes: dict[str, Any] = _json(default_factory=dict)  # excluded, protected in scope, unreachable reviewers
 
 
 class ReviewItem(SQLModel, table=True):
@@ -210,16 +233,24 @@ class ReviewItem(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id")
     grant_id: int = Field(foreign_key="access_grant.id")
+    store_id: int = Field(foreign_key="store.id", index=True)
+    principal_id: int = Field(foreign_key="principal.id", index=True)
+    holder_person_id: int | None = Field(default=None, foreign_key="person.id")  # whose access it is
     frozen_grant: dict[str, Any] = _json(default_factory=dict)  # the grant as it stood at freeze time
     reviewer_person_id: int | None = Field(default=None, foreign_key="person.id")
+    reviewer_source: str | None = Field(default=None, max_length=24)  # owner, manager, fallback, stage, …
     stage: int = 1
     status: str = Field(default=ItemStatus.PENDING, max_length=24)
     recommendation: str | None = Field(default=None, max_length=16)
     recommendation_evidence: dict[str, Any] = _json(default_factory=dict)
+    justification_required: bool = False
     delivery_status: str | None = Field(default=None, max_length=24)
     delivered_at: datetime | None = _time(default=None)
     reminded_at: datetime | None = _time(default=None)
+    reminders_sent: int = 0
+    escalated_at: datetime | None = _time(default=None)
     decided_at: datetime | None = _time(default=None)
+    human_review_reason: str | None = None
 
 
 class Decision(SQLModel, table=True):
@@ -227,13 +258,51 @@ class Decision(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     review_item_id: int = Field(foreign_key="review_item.id", index=True)
+    stage: int = 1
     decided_by_person_id: int | None = Field(default=None, foreign_key="person.id")
+    on_behalf_of_person_id: int | None = Field(default=None, foreign_key="person.id")  # when a delegate
     outcome: str = Field(max_length=16)  # keep | revoke
     decided_at: datetime = _time()
     via: str = Field(max_length=16)  # slack | cli | policy
     justification: str | None = None
     context: dict[str, Any] = _json(default_factory=dict)  # e.g. Slack team, channel, message ts
-    superseded: bool = False
+    # The same click delivered twice (Slack retries, a double click) carries the same key: one decision.
+    request_key: str | None = Field(default=None, unique=True, max_length=200)
+    superseded: bool = False  # lost a race, or came after the item was decided: recorded, not applied
+
+
+class Delegation(SQLModel, table=True):
+    """A reviewer hands all their items to someone else for a period."""
+
+    __tablename__ = "delegation"
+    __table_args__ = (Index("ix_delegation_person_period", "person_id", "valid_from"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    delegate_person_id: int = Field(foreign_key="person.id")
+    valid_from: datetime = _time()
+    valid_to: datetime = _time()
+    created_at: datetime = _time()
+    created_by: str
+    revoked_at: datetime | None = _time(default=None)
+
+
+class Notification(SQLModel, table=True):
+    """Every message sent to a reviewer and what became of it: the non-response rule depends on these."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_campaign_person", "campaign_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    kind: str = Field(max_length=16)  # digest | reminder | escalation | revoked
+    item_ids: list[int] = _json(default_factory=list)
+    sent_at: datetime = _time()
+    delivered: bool
+    channel: str | None = None
+    message_ts: str | None = None
+    error: str | None = None
 
 
 class Revocation(SQLModel, table=True):
@@ -243,12 +312,21 @@ class Revocation(SQLModel, table=True):
     __table_args__ = (Index("ix_revocation_state_next", "state", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    review_item_id: int | None = Field(default=None, foreign_key="review_item.id", index=True)
+    # One revocation per reviewed item, whatever re-runs the plan.
+    review_item_id: int | None = Field(default=None, foreign_key="review_item.id", unique=True)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)
     grant_id: int = Field(foreign_key="access_grant.id", index=True)
+    store_id: int = Field(foreign_key="store.id")
+    principal_id: int = Field(foreign_key="principal.id")
+    system: str = Field(max_length=16)
     action: dict[str, Any] = _json(default_factory=dict)
     inverse: dict[str, Any] | None = _json(default=None)
     state: str = Field(default=RevocationState.PLANNED, max_length=24)
-    dry_run: bool = True
+    hold_reason: str | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = _time(default=None)
+    dry_run: bool = True  # the mode of the last execution
+    dry_run_result: str | None = Field(default=None, max_length=24)  # what a dry run said it would do
     attempts: int = 0
     next_attempt_at: datetime | None = _time(default=None)
     last_error: str | None = None
@@ -287,6 +365,18 @@ class ConnectorState(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     value: bytes = Field(sa_type=LargeBinary)
     updated_at: datetime = _time()
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Who schedules. The holder of the PostgreSQL advisory lock bumps `token`; its writes check it (fencing),
+    so a replica that lost the lock without noticing cannot start a campaign after another took over."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: str = Field(primary_key=True, max_length=64)
+    token: int = 0
+    holder: str = ""
+    acquired_at: datetime = _time()
 
 
 class AuditHead(SQLModel, table=True):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from reviews.entitlements import RevocationAction, RevocationResult, Snapshot, System
+from reviews.entitlements import Grant, PlannedChange, RevocationAction, RevocationResult, Snapshot, System
 
 
 class Clock(Protocol):
@@ -23,6 +23,9 @@ class Connector(Protocol):
 
     - `check()` proves the credentials and permissions work, or raises `Misconfigured`/`SourceUnavailable`;
     - `snapshot()` returns everything or raises `SourceUnavailable`; it never returns less;
+    - `plan_revocation(grant)` names the one provider change that ends this grant for this principal, with
+      its inverse, or raises `RevocationRefused` saying what a person must change instead (nested or dynamic
+      membership, access through a role or a resource policy…): refused means human review, never a guess;
     - `revoke(action, dry_run=...)` is idempotent: a target already gone is `ALREADY_ABSENT`, not an error;
       with `dry_run=True` it makes no write call;
     - `verify(action)` reads back and says whether the access is really gone.
@@ -33,6 +36,8 @@ class Connector(Protocol):
     def check(self) -> None: ...
 
     def snapshot(self) -> Snapshot: ...
+
+    def plan_revocation(self, grant: Grant) -> PlannedChange: ...
 
     def revoke(self, action: RevocationAction, *, dry_run: bool) -> RevocationResult: ...
 
@@ -49,10 +54,44 @@ class Delivery:
     error: str | None = None
 
 
-class Notifier(Protocol):
-    """Reaches a person (Slack in production). The review engine records every Delivery it returns."""
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """One item as a reviewer sees it: enough to decide without opening another tool."""
 
-    def send(self, person_email: str, text: str) -> Delivery: ...
+    item_id: int
+    store: str
+    store_system: str
+    store_kind: str
+    holder: str  # the principal's name
+    holder_email: str | None
+    access: str
+    path: tuple[str, ...]
+    last_used: str | None  # ISO time, or None when unknown
+    last_used_source: str | None
+    recommendation: str | None  # keep | revoke | None
+    recommendation_reason: str
+    justification_required: bool
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewerMessage:
+    """What the engine asks a notifier to tell one reviewer: one digest per campaign, never one per item."""
+
+    kind: str  # digest | reminder | escalation
+    campaign_id: int
+    campaign: str  # cycle name and period
+    due_at: datetime
+    reviewer_email: str
+    reviewer_chat_id: str | None  # the immutable chat (Slack) user id, when linked
+    items: tuple[ItemView, ...]
+
+
+class Notifier(Protocol):
+    """Reaches a reviewer (Slack in production). The engine records every Delivery it returns: the
+    no-response rule only revokes when the reviewer was really reached."""
+
+    def notify(self, message: ReviewerMessage) -> Delivery: ...
 
 
 class StateStore(Protocol):

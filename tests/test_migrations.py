@@ -102,6 +102,8 @@ def test_every_model_round_trips(session: Session) -> None:
     item = models.ReviewItem(
         campaign_id=campaign.id,
         grant_id=grant.id,
+        store_id=store.id,
+        principal_id=principal.id,
         frozen_grant={"access": "read"},
         reviewer_person_id=person.id,
         recommendation="revoke",
@@ -122,6 +124,9 @@ def test_every_model_round_trips(session: Session) -> None:
             ),
             models.Revocation(
                 grant_id=grant.id,
+                store_id=store.id,
+                principal_id=principal.id,
+                system="aws",
                 review_item_id=item.id,
                 planned_at=later,
                 action={"kind": "detach_user_policy", "params": [["user", "ana"]]},
