@@ -13,7 +13,6 @@ import fnmatch
 import re
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
