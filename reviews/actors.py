@@ -1,0 +1,37 @@
+"""Who is acting, as the use cases see it. Authorization is decided in the use cases from this, never in a
+Slack handler or a CLI command (DESIGN §3.10).
+
+The CLI runs with the database's own credentials, so its operator is an admin: whoever can run it could
+also edit the tables. Slack users get their roles from `[slack] admins` / `auditors` (issue 6).
+"""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # defines cycles, starts and closes campaigns, approves held revocations
+    AUDITOR = "auditor"  # reads everything, writes nothing
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """`id` is what the audit chain records: "cli:<os user>", "slack:<user id>", "system:scheduler"."""
+
+    id: str
+    person_id: int | None = None  # the person behind it, when known (decisions need one)
+    roles: frozenset[Role] = field(default_factory=frozenset)
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles
+
+
+SCHEDULER = Actor("system:scheduler", roles=frozenset({Role.ADMIN}))
+
+
+def cli_operator() -> Actor:
+    return Actor(f"cli:{getpass.getuser()}", roles=frozenset({Role.ADMIN}))
