@@ -80,3 +80,11 @@ class AuditChainBroken(RecertifyError):
 
 class InvalidAuditPayload(RecertifyError):
     """An audit payload that cannot be encoded canonically (NaN, bytes, objects…)."""
+
+
+class CampaignRefused(RecertifyError):
+    """A campaign cannot start or close safely now (stale or failed sync, nothing to review…)."""
+
+
+class PopulationDropped(RecertifyError):
+    """A sync whose population fell sharply without explanation: not applied (DESIGN §3.5)."""

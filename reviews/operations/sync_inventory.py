@@ -14,17 +14,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, SQLModel, col, select
 
 from reviews import audit
 from reviews.entitlements import Grant, Person, Principal, Snapshot, Store
-from reviews.models import AccessGrant, SyncRun, SyncStatus
+from reviews.models import AccessGrant, Revocation, RevocationState, SyncRun, SyncStatus
 from reviews.models import Person as PersonRow
 from reviews.models import Principal as PrincipalRow
 from reviews.models import Store as StoreRow
+from reviews.operations.population_sanity import check_population
 from reviews.ports import Clock
 
 ACTOR = "system:sync"
+_GRANTS = SQLModel.metadata.tables[AccessGrant.__tablename__]
+_REVOCATIONS = SQLModel.metadata.tables[Revocation.__tablename__]
 RowT = TypeVar("RowT", StoreRow, PrincipalRow)
 ItemT = TypeVar("ItemT", Store, Principal)
 
@@ -44,8 +48,17 @@ class SyncSummary:
 
 
 def apply_snapshot(
-    snapshot: Snapshot, *, session: Session, clock: Clock, started_at: datetime | None = None
+    snapshot: Snapshot,
+    *,
+    session: Session,
+    clock: Clock,
+    started_at: datetime | None = None,
+    max_drop: float | None = None,
 ) -> SyncSummary:
+    """`max_drop`: refuse (PopulationDropped, nothing written) a population that fell by more than this
+    share; None skips the check (an admin accepted the drop)."""
+    if max_drop is not None:
+        check_population(session, snapshot, max_drop=max_drop)
     now = clock.now()
     run = SyncRun(source=snapshot.system, started_at=started_at or now)
     session.add(run)
@@ -55,6 +68,7 @@ def apply_snapshot(
     stores = _upsert_stores(session, snapshot, now)
     principals = _upsert_principals(session, snapshot, people, now)
     events, opened, closed, changed = _reconcile_grants(session, snapshot, stores, principals, run.id, now)
+    events += _reappeared(session, run.id)
     population = population_sha256(snapshot.grants)
     run.finished_at = clock.now()
     run.status = SyncStatus.SUCCEEDED
@@ -265,6 +279,34 @@ def _reconcile_grants(
         )
     session.flush()
     return events, opened, len(open_rows), changed
+
+
+def _reappeared(session: Session, sync_run_id: int) -> list[audit.NewEvent]:
+    """Grants this sync opened for a (store, principal, level) whose access Recertify revoked and did not
+    undo: someone granted it again. Flagged in the chain (and, per cycle, reviewed again)."""
+    revoked = (RevocationState.APPLIED, RevocationState.VERIFIED, RevocationState.ALREADY_ABSENT)
+    grants, revocations = _GRANTS, _REVOCATIONS
+    earlier = grants.alias("earlier")
+    same_access = (
+        (earlier.c.store_id == grants.c.store_id)
+        & (earlier.c.principal_id == grants.c.principal_id)
+        & (earlier.c.access == grants.c.access)
+    )
+    query = (
+        sa_select(grants.c.id, grants.c.store_id, grants.c.principal_id, grants.c.access, revocations.c.id)
+        .join(earlier, same_access)
+        .join(revocations, revocations.c.grant_id == earlier.c.id)
+        .where(grants.c.opened_by_sync_id == sync_run_id, revocations.c.state.in_(revoked))
+    )
+    return [
+        audit.NewEvent(
+            ACTOR,
+            "grant.reappeared",
+            f"grant:{grant_id}",
+            {"store": store_id, "principal": principal_id, "access": access, "revocation": revocation_id},
+        )
+        for grant_id, store_id, principal_id, access, revocation_id in session.execute(query).tuples()
+    ]
 
 
 def _flushed_id(row: StoreRow | PrincipalRow) -> int:

@@ -1,0 +1,400 @@
+"""The one way an item is decided: `record_decision`, used by Slack, the CLI and the cycle's policy.
+
+Rules (DESIGN §3.10, TESTING.md "Authorization"): only the assigned reviewer or their recorded delegate
+decides; nobody decides on their own access; nothing changes after the item was decided or the campaign
+closed (the late click is recorded as superseded and answered with the final state); the same request
+twice (a Slack retry, a double click) is one decision; two reviewers at once → one wins, by a
+compare-and-set on the item, and the other is recorded as superseded. A refusal is itself evidence: it is
+committed to the audit chain before NotAuthorized is raised.
+
+This use case owns its transactions (it takes the engine): the refusal must be kept even though the
+request fails, and the race is settled by the database, not by the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from reviews import audit
+from reviews.actors import Actor
+from reviews.campaigns.reviewers import first_reviewer, stage_reviewer
+from reviews.cycle_definition import CycleDefinition, StageCondition
+from reviews.errors import InvalidArgument, NotAuthorized, NotFound
+from reviews.models import (
+    Campaign,
+    CampaignStatus,
+    DecidedVia,
+    Decision,
+    DecisionOutcome,
+    Delegation,
+    ItemStatus,
+    Person,
+    ReviewCycle,
+    ReviewItem,
+)
+from reviews.ports import Clock
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionResult:
+    item_id: int
+    applied: bool  # this request decided the item (False: superseded or a repeat)
+    status: str  # the item's status now
+    stage: int
+    message: str  # for the person who clicked
+
+
+def record_decision(
+    engine: Engine,
+    *,
+    item_id: int,
+    outcome: DecisionOutcome,
+    actor: Actor,
+    via: DecidedVia,
+    clock: Clock,
+    justification: str | None = None,
+    request_key: str | None = None,
+    context: dict[str, Any] | None = None,
+) -> DecisionResult:
+    try:
+        with Session(engine) as session:
+            result = _decide(
+                session, item_id, outcome, actor, via, clock, justification, request_key, context
+            )
+            session.commit()
+            return result
+    except IntegrityError:
+        # The same request_key committed by a concurrent delivery of the same click: answer as a repeat.
+        with Session(engine) as session:
+            repeat = _repeat(session, request_key)
+            if repeat is None:
+                raise
+            return repeat
+    except _Refused as refused:
+        with Session(engine) as session:
+            audit.append(session, refused.event, clock=clock)
+            session.commit()
+        raise NotAuthorized(refused.message) from None
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, event: audit.NewEvent) -> None:
+        super().__init__(message)
+        self.message, self.event = message, event
+
+
+def _decide(
+    session: Session,
+    item_id: int,
+    outcome: DecisionOutcome,
+    actor: Actor,
+    via: DecidedVia,
+    clock: Clock,
+    justification: str | None,
+    request_key: str | None,
+    context: dict[str, Any] | None,
+) -> DecisionResult:
+    repeat = _repeat(session, request_key)
+    if repeat is not None:
+        return repeat
+    item = session.get(ReviewItem, item_id)
+    if item is None:
+        raise NotFound(f"review item {item_id} does not exist")
+    campaign = session.get(Campaign, item.campaign_id)
+    assert campaign is not None  # noqa: S101  (foreign key)
+    now = clock.now()
+    on_behalf = _authorize(session, item, actor, outcome, via, now)
+    justification = (justification or "").strip() or None
+    if outcome is DecisionOutcome.KEEP and item.justification_required and not justification:
+        raise InvalidArgument(
+            f"item {item_id}: keeping access to special-category data needs a justification"
+        )
+    decision = Decision(
+        review_item_id=item_id,
+        stage=item.stage,
+        decided_by_person_id=actor.person_id,
+        on_behalf_of_person_id=on_behalf,
+        outcome=outcome,
+        decided_at=now,
+        via=via,
+        justification=justification,
+        context={"actor": actor.id, **(context or {})},
+        request_key=request_key,
+    )
+    if campaign.status != CampaignStatus.OPEN or item.status != ItemStatus.PENDING:
+        return _superseded(
+            session,
+            decision,
+            item,
+            clock,
+            "the campaign is closed"
+            if campaign.status != CampaignStatus.OPEN
+            else "the item was already decided",
+        )
+    changes = _changes(session, item, campaign, outcome, now)
+    won = session.execute(
+        update(ReviewItem)
+        .where(
+            col(ReviewItem.id) == item_id,
+            col(ReviewItem.status) == ItemStatus.PENDING,
+            col(ReviewItem.stage) == item.stage,
+        )
+        .values(**changes)
+    )
+    if won.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(item)
+        return _superseded(session, decision, item, clock, "another reviewer decided it first")
+    session.add(decision)
+    session.flush()
+    audit.append(
+        session,
+        audit.NewEvent(
+            actor.id,
+            "decision.recorded",
+            f"item:{item_id}",
+            {
+                "campaign": item.campaign_id,
+                "outcome": outcome.value,
+                "stage": item.stage,
+                "via": via.value,
+                "decision": decision.id,
+                "on_behalf_of": on_behalf,
+                "justification": justification,
+                "next_stage": changes.get("stage"),
+            },
+        ),
+        clock=clock,
+    )
+    session.refresh(item)
+    message = f"{outcome.value} recorded" + (
+        f"; passed to stage {item.stage} for a second review" if item.status == ItemStatus.PENDING else ""
+    )
+    return DecisionResult(item_id, True, item.status, item.stage, message)
+
+
+def _authorize(
+    session: Session, item: ReviewItem, actor: Actor, outcome: DecisionOutcome, via: DecidedVia, now: datetime
+) -> int | None:
+    """The reviewer, or whose delegate the actor is (returned), or a committed refusal."""
+
+    def refuse(reason: str) -> _Refused:
+        event = audit.NewEvent(
+            actor.id,
+            "security.decision_refused",
+            f"item:{item.id}",
+            {"reason": reason, "outcome": outcome.value, "via": via.value, "person": actor.person_id},
+        )
+        return _Refused(f"item {item.id}: {reason}", event)
+
+    if via is DecidedVia.POLICY:
+        return None
+    if actor.person_id is None:
+        raise refuse("the actor is not linked to a person")
+    if item.holder_person_id is not None and actor.person_id == item.holder_person_id:
+        raise refuse("nobody reviews their own access")
+    if actor.person_id == item.reviewer_person_id:
+        return None
+    if item.reviewer_person_id is not None and is_delegate(
+        session, item.reviewer_person_id, actor.person_id, now
+    ):
+        return item.reviewer_person_id
+    raise refuse("only the assigned reviewer or their delegate may decide this item")
+
+
+def is_delegate(session: Session, person_id: int, delegate_id: int, now: datetime) -> bool:
+    return (
+        session.exec(
+            select(Delegation.id).where(
+                Delegation.person_id == person_id,
+                Delegation.delegate_person_id == delegate_id,
+                col(Delegation.valid_from) <= now,
+                col(Delegation.valid_to) > now,
+                col(Delegation.revoked_at).is_(None),
+            )
+        ).first()
+        is not None
+    )
+
+
+def _changes(
+    session: Session, item: ReviewItem, campaign: Campaign, outcome: DecisionOutcome, now: datetime
+) -> dict[str, Any]:
+    """The item's new state: decided, or (kept, with a later stage that applies) handed to that stage."""
+    if outcome is DecisionOutcome.REVOKE:
+        return {"status": ItemStatus.REVOKED, "decided_at": now}
+    definition = cycle_definition(session, campaign)
+    if item.stage < len(definition.stages):
+        stage = definition.stages[item.stage]  # stages are 1-based on items
+        applies = (
+            stage.applies_to is StageCondition.KEPT
+            or (stage.applies_to is StageCondition.KEPT_ADMIN and item.frozen_grant.get("access") == "admin")
+            or stage.applies_to is StageCondition.ALL
+        )
+        if applies:
+            reviewer_id, source = _stage_reviewer(session, item, definition, stage.name, stage.reviewer, now)
+            return {
+                "stage": item.stage + 1,
+                "reviewer_person_id": reviewer_id,
+                "reviewer_source": source,
+                "delivered_at": None,
+                "delivery_status": None,
+                "reminders_sent": 0,
+                "reminded_at": None,
+                "escalated_at": None,
+            }
+    return {"status": ItemStatus.KEPT, "decided_at": now}
+
+
+def _stage_reviewer(
+    session: Session, item: ReviewItem, definition: CycleDefinition, name: str, reviewer: str, now: datetime
+) -> tuple[int | None, str]:
+    holder = session.get(Person, item.holder_person_id) if item.holder_person_id else None
+    holder_email = holder.email if holder else item.frozen_grant.get("principal", {}).get("email")
+    if reviewer == "owner":
+        assignment = first_reviewer(
+            owners=item.frozen_grant.get("store", {}).get("owners", []),
+            holder_email=holder_email,
+            manager_email=holder.manager_email if holder else None,
+            rules=definition.reviewers,
+        )
+    else:
+        assignment = stage_reviewer(
+            stage_name=name,
+            reviewer=reviewer,
+            holder_email=holder_email,
+            fallback=definition.reviewers.fallback,
+        )
+    if assignment.email is None:
+        return None, assignment.source
+    return person_id_for(session, assignment.email, now), assignment.source
+
+
+def person_id_for(session: Session, email: str, now: datetime) -> int:
+    person = session.exec(select(Person).where(Person.email == email.lower())).first()
+    if person is None:
+        person = Person(email=email.lower(), first_seen_at=now, updated_at=now)
+        session.add(person)
+        session.flush()
+    assert person.id is not None  # noqa: S101
+    return person.id
+
+
+def cycle_definition(session: Session, campaign: Campaign) -> CycleDefinition:
+    cycle = session.get(ReviewCycle, campaign.cycle_id)
+    assert cycle is not None  # noqa: S101  (foreign key)
+    return CycleDefinition.model_validate(cycle.definition)
+
+
+def _superseded(
+    session: Session, decision: Decision, item: ReviewItem, clock: Clock, why: str
+) -> DecisionResult:
+    decision.superseded = True
+    session.add(decision)
+    session.flush()
+    audit.append(
+        session,
+        audit.NewEvent(
+            str(decision.context.get("actor", "unknown")),
+            "decision.superseded",
+            f"item:{item.id}",
+            {
+                "outcome": decision.outcome,
+                "reason": why,
+                "decision": decision.id,
+                "final_status": item.status,
+            },
+        ),
+        clock=clock,
+    )
+    assert item.id is not None  # noqa: S101
+    return DecisionResult(
+        item.id, False, item.status, item.stage, f"nothing changed: {why} (now {item.status})"
+    )
+
+
+def _repeat(session: Session, request_key: str | None) -> DecisionResult | None:
+    if request_key is None:
+        return None
+    decision = session.exec(select(Decision).where(Decision.request_key == request_key)).first()
+    if decision is None:
+        return None
+    item = session.get(ReviewItem, decision.review_item_id)
+    assert item is not None and item.id is not None  # noqa: S101
+    return DecisionResult(item.id, False, item.status, item.stage, "already recorded")
+
+
+def delegate(
+    session: Session,
+    *,
+    person_id: int,
+    delegate_person_id: int,
+    valid_from: datetime,
+    valid_to: datetime,
+    actor: Actor,
+    clock: Clock,
+) -> Delegation:
+    """A reviewer (or an admin for them) hands every item to someone else for a period."""
+    if actor.person_id != person_id and not actor.is_admin:
+        raise NotAuthorized("only the reviewer themself or an admin can set their delegate")
+    if delegate_person_id == person_id:
+        raise InvalidArgument("a reviewer cannot delegate to themself")
+    if valid_to <= valid_from:
+        raise InvalidArgument("a delegation must end after it starts")
+    row = Delegation(
+        person_id=person_id,
+        delegate_person_id=delegate_person_id,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        created_at=clock.now(),
+        created_by=actor.id,
+    )
+    session.add(row)
+    session.flush()
+    audit.append(
+        session,
+        audit.NewEvent(
+            actor.id,
+            "delegation.created",
+            f"person:{person_id}",
+            {"delegate": delegate_person_id, "from": valid_from.isoformat(), "to": valid_to.isoformat()},
+        ),
+        clock=clock,
+    )
+    return row
+
+
+def active_delegate(session: Session, person_id: int, now: datetime) -> int | None:
+    return session.exec(
+        select(Delegation.delegate_person_id)
+        .where(
+            Delegation.person_id == person_id,
+            col(Delegation.valid_from) <= now,
+            col(Delegation.valid_to) > now,
+            col(Delegation.revoked_at).is_(None),
+        )
+        .order_by(col(Delegation.created_at).desc())
+    ).first()
+
+
+def reviewers_who_answered(session: Session, campaign_id: int | None) -> set[int]:
+    """People who decided at least one item of the campaign themselves (or for whom a delegate did)."""
+    rows = session.exec(
+        select(Decision.decided_by_person_id, Decision.on_behalf_of_person_id)
+        .join(ReviewItem, col(ReviewItem.id) == Decision.review_item_id)
+        .where(ReviewItem.campaign_id == campaign_id, Decision.via != DecidedVia.POLICY)
+    ).all()
+    return {person for pair in rows for person in pair if person is not None}
+
+
+def hand_to_fallback(item: ReviewItem, fallback_id: int, now: datetime) -> int | None:
+    """Reassign an item to the fallback; it will get a fresh digest. Returns the previous reviewer."""
+    previous = item.reviewer_person_id
+    item.reviewer_person_id, item.reviewer_source, item.escalated_at = fallback_id, "escalation", now
+    item.delivered_at, item.delivery_status, item.reminded_at = None, None, None
+    return previous

@@ -1,0 +1,247 @@
+"""Reaching reviewers: one digest per reviewer per campaign, reminders on the cycle's days, escalation of
+silent reviewers to the fallback. Every attempt is recorded (notification rows, the item's delivery state):
+the no-response rule revokes only what reached a reviewer who was reminded (DESIGN §3.7).
+
+`advance_notifications` is idempotent: run it as often as you like (the scheduler's tick does); it sends
+only what is due and not yet sent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from reviews import audit
+from reviews.campaigns.decide import (
+    active_delegate,
+    cycle_definition,
+    hand_to_fallback,
+    person_id_for,
+    reviewers_who_answered,
+)
+from reviews.cycle_definition import CycleDefinition
+from reviews.models import Campaign, CampaignStatus, ItemStatus, Notification, Person, ReviewItem
+from reviews.ports import Clock, Delivery, ItemView, Notifier, ReviewerMessage
+
+ACTOR = "system:notifier"
+
+
+@dataclass
+class NotifySummary:
+    sent: int = 0
+    failed: int = 0
+    escalated: int = 0
+    unassigned: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def advance_notifications(session: Session, notifier: Notifier, *, clock: Clock) -> NotifySummary:
+    summary = NotifySummary()
+    campaigns = session.exec(select(Campaign).where(Campaign.status == CampaignStatus.OPEN)).all()
+    for campaign in campaigns:
+        definition = cycle_definition(session, campaign)
+        _escalate_silent(session, campaign, definition, clock, summary)
+        _send(session, campaign, definition, notifier, clock, summary)
+    return summary
+
+
+def _escalate_silent(
+    session: Session, campaign: Campaign, definition: CycleDefinition, clock: Clock, summary: NotifySummary
+) -> None:
+    """Items delivered N days ago to a reviewer who decided nothing in this campaign go to the fallback."""
+    if definition.escalate_after_days is None or definition.reviewers.fallback is None:
+        return
+    now = clock.now()
+    cutoff = now - timedelta(days=definition.escalate_after_days)
+    stale = session.exec(
+        select(ReviewItem).where(
+            ReviewItem.campaign_id == campaign.id,
+            ReviewItem.status == ItemStatus.PENDING,
+            col(ReviewItem.escalated_at).is_(None),
+            col(ReviewItem.delivered_at).is_not(None),
+            col(ReviewItem.delivered_at) <= cutoff,
+        )
+    ).all()
+    fallback_id = person_id_for(session, definition.reviewers.fallback, now)
+    active = reviewers_who_answered(session, campaign.id)
+    for item in stale:
+        if item.reviewer_person_id in active or item.reviewer_person_id == fallback_id:
+            continue
+        if item.holder_person_id == fallback_id:
+            continue  # the fallback would review their own access: leave it with the reviewer
+        previous = hand_to_fallback(item, fallback_id, now)
+        session.add(item)
+        summary.escalated += 1
+        audit.append(
+            session,
+            audit.NewEvent(
+                ACTOR,
+                "item.escalated",
+                f"item:{item.id}",
+                {
+                    "campaign": campaign.id,
+                    "from": previous,
+                    "to": fallback_id,
+                    "silent_days": definition.escalate_after_days,
+                },
+            ),
+            clock=clock,
+        )
+    session.flush()
+
+
+def reminders_due(definition: CycleDefinition, campaign: Campaign, now: datetime) -> int:
+    """How many reminders a reviewer should have had by now: one per configured day passed, then (when the
+    campaign runs past its deadline) one a day."""
+    count = sum(
+        1 for days in definition.reminders.days_before if now >= campaign.due_at - timedelta(days=days)
+    )
+    if now > campaign.due_at and definition.reminders.daily_when_overdue:
+        count += 1 + int((now - campaign.due_at) / timedelta(days=1))
+    return count
+
+
+def _send(
+    session: Session,
+    campaign: Campaign,
+    definition: CycleDefinition,
+    notifier: Notifier,
+    clock: Clock,
+    summary: NotifySummary,
+) -> None:
+    now = clock.now()
+    pending = session.exec(
+        select(ReviewItem)
+        .where(ReviewItem.campaign_id == campaign.id, ReviewItem.status == ItemStatus.PENDING)
+        .order_by(col(ReviewItem.id))
+    ).all()
+    by_reviewer: dict[int, list[ReviewItem]] = defaultdict(list)
+    for item in pending:
+        if item.reviewer_person_id is None:
+            summary.unassigned += 1
+            continue
+        by_reviewer[item.reviewer_person_id].append(item)
+    due = reminders_due(definition, campaign, now)
+    label = f"{definition.name} ({campaign.period_key})"
+    for reviewer_id, items in by_reviewer.items():
+        fresh = [item for item in items if item.delivered_at is None]
+        if fresh:
+            kind = "escalation" if any(item.escalated_at for item in fresh) else "digest"
+            # The digest carries everything pending, so the reviewer sees one list, not fragments.
+            _deliver(session, campaign, label, kind, reviewer_id, items, notifier, clock, summary)
+            for item in items:
+                item.reminders_sent = max(item.reminders_sent, due)  # reminders already passed are not owed
+        elif due and min(item.reminders_sent for item in items) < due:
+            if _deliver(session, campaign, label, "reminder", reviewer_id, items, notifier, clock, summary):
+                for item in items:
+                    item.reminders_sent, item.reminded_at = due, now
+                    session.add(item)
+    session.flush()
+
+
+def _deliver(
+    session: Session,
+    campaign: Campaign,
+    label: str,
+    kind: str,
+    reviewer_id: int,
+    items: list[ReviewItem],
+    notifier: Notifier,
+    clock: Clock,
+    summary: NotifySummary,
+) -> bool:
+    now = clock.now()
+    target_id = active_delegate(session, reviewer_id, now) or reviewer_id
+    person = session.get(Person, target_id)
+    assert person is not None and campaign.id is not None  # noqa: S101
+    message = ReviewerMessage(
+        kind=kind,
+        campaign_id=campaign.id,
+        campaign=label,
+        due_at=campaign.due_at,
+        reviewer_email=person.email,
+        reviewer_chat_id=person.slack_user_id,
+        items=tuple(item_view(item) for item in items),
+    )
+    delivery = notifier.notify(message)
+    _record(session, campaign.id, target_id, kind, items, delivery, now)
+    if delivery.delivered:
+        summary.sent += 1
+        for item in items:
+            if item.delivered_at is None:
+                item.delivered_at = now
+            item.delivery_status = "delivered"
+            session.add(item)
+    else:
+        summary.failed += 1
+        summary.errors.append(f"{person.email}: {delivery.error}")
+        for item in items:
+            if item.delivered_at is None:
+                item.delivery_status = f"failed: {delivery.error}"[:24]
+                session.add(item)
+    audit.append(
+        session,
+        audit.NewEvent(
+            ACTOR,
+            f"notification.{kind}",
+            f"campaign:{campaign.id}",
+            {
+                "person": target_id,
+                "reviewer": reviewer_id,
+                "items": len(items),
+                "delivered": delivery.delivered,
+                "error": delivery.error,
+            },
+        ),
+        clock=clock,
+    )
+    return delivery.delivered
+
+
+def _record(
+    session: Session,
+    campaign_id: int,
+    person_id: int,
+    kind: str,
+    items: list[ReviewItem],
+    delivery: Delivery,
+    now: datetime,
+) -> None:
+    session.add(
+        Notification(
+            campaign_id=campaign_id,
+            person_id=person_id,
+            kind=kind,
+            item_ids=[item.id for item in items if item.id is not None],
+            sent_at=now,
+            delivered=delivery.delivered,
+            channel=delivery.channel,
+            message_ts=delivery.message_ts,
+            error=delivery.error,
+        )
+    )
+
+
+def item_view(item: ReviewItem) -> ItemView:
+    grant = item.frozen_grant
+    evidence = item.recommendation_evidence
+    assert item.id is not None  # noqa: S101
+    return ItemView(
+        item_id=item.id,
+        store=grant["store"]["name"],
+        store_system=grant["store"]["system"],
+        store_kind=grant["store"]["kind"],
+        holder=grant["principal"]["name"],
+        holder_email=grant["principal"].get("email"),
+        access=grant["access"],
+        path=tuple(f"{step['kind']}:{step['name']}" for step in grant["path"]),
+        last_used=grant.get("last_used"),
+        last_used_source=grant.get("last_used_source"),
+        recommendation=item.recommendation,
+        recommendation_reason=str(evidence.get("reason", "")),
+        justification_required=item.justification_required,
+        status=item.status,
+    )

@@ -1,0 +1,275 @@
+"""Planning revocations inside the safety envelope (DESIGN §3): what a campaign decided to revoke becomes
+outbox rows, or a reason a person must act instead. Nothing here calls a provider's write API: connectors
+only name the change (`plan_revocation`), the outbox executes it later (reviews.operations.outbox).
+
+Checks, in order, for each revoked item: the grant is still open; the principal is not protected; the
+grant was fully understood; the source's latest sync is healthy; it is not the store's last admin; the
+connector can name a change that ends it for this principal alone. Then per store: automatic revocations
+(decided by policy, not by a reviewer) above the blast-radius limit are held for an admin.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, insert
+from sqlmodel import Session, SQLModel, col, select
+
+from reviews import audit
+from reviews.campaigns.protection import Protection
+from reviews.entitlements import AccessLevel, Grant, PathStep, action_to_json
+from reviews.errors import NotFound, RevocationRefused
+from reviews.models import (
+    AccessGrant,
+    Campaign,
+    DecidedVia,
+    Decision,
+    ItemStatus,
+    Principal,
+    ReviewItem,
+    Revocation,
+    RevocationState,
+    Store,
+)
+from reviews.operations.source_health import source_health
+from reviews.ports import Clock, Connector
+from reviews.settings import EnforcementSettings
+
+REVOCATIONS = SQLModel.metadata.tables[Revocation.__tablename__]
+ACTOR = "system:planner"
+
+
+@dataclass
+class PlanSummary:
+    planned: int = 0
+    held: int = 0
+    approved: int = 0
+    already_absent: int = 0
+    needs_human_review: int = 0
+    waiting: int = 0  # left for a later run: the source is not healthy, or no connector is configured
+    reasons: Counter[str] = field(default_factory=Counter)
+
+
+def plan_revocations(
+    session: Session,
+    campaign: Campaign,
+    connectors: Mapping[str, Connector],
+    *,
+    settings: EnforcementSettings,
+    protection: Protection,
+    auto_apply: bool,
+    cycle_name: str,
+    clock: Clock,
+    max_sync_age: timedelta = timedelta(hours=26),
+) -> PlanSummary:
+    """Idempotent: items that already have an outbox row are skipped, so a re-run plans only what waited."""
+    now = clock.now()
+    summary = PlanSummary()
+    rows = (
+        session.execute(
+            select(ReviewItem, AccessGrant, Store, Principal)
+            .join(AccessGrant, col(AccessGrant.id) == ReviewItem.grant_id)
+            .join(Store, col(Store.id) == ReviewItem.store_id)
+            .join(Principal, col(Principal.id) == ReviewItem.principal_id)
+            .outerjoin(Revocation, col(Revocation.review_item_id) == ReviewItem.id)
+            .where(
+                ReviewItem.campaign_id == campaign.id,
+                ReviewItem.status == ItemStatus.REVOKED,
+                col(Revocation.id).is_(None),
+            )
+            .order_by(col(ReviewItem.id))
+        )
+        .tuples()
+        .all()
+    )
+    automatic = _decided_by_policy(session, [item.id for item, *_ in rows if item.id is not None])
+    health = {
+        system: source_health(session, system, now=now, max_age=max_sync_age).problem
+        for system in {store.system for _, _, store, _ in rows}
+    }
+    admins_left = _open_admins(session, {store.id for _, _, store, _ in rows if store.id is not None})
+    planned: list[dict[str, Any]] = []
+    events: list[audit.NewEvent] = []
+    for item, grant, store, principal in rows:
+        refusal = _refusal(grant, principal, store, protection, health, admins_left)
+        if refusal == "wait":
+            summary.waiting += 1
+            continue
+        connector = connectors.get(store.system)
+        if refusal is None and connector is None:
+            summary.waiting += 1
+            summary.reasons[f"no {store.system} connector configured"] += 1
+            continue
+        change = None
+        if refusal is None and connector is not None:
+            try:
+                change = connector.plan_revocation(_grant(grant, store, principal))
+            except RevocationRefused as exc:
+                refusal = str(exc)
+            except NotFound as exc:
+                summary.already_absent += 1
+                events.append(_event("revocation.already_absent", item, {"reason": str(exc)}))
+                continue
+        if refusal is not None:
+            _needs_human(session, item, refusal, summary, events)
+            continue
+        assert change is not None  # noqa: S101
+        if grant.access == AccessLevel.ADMIN:
+            admins_left[store.id] -= 1
+        planned.append(
+            {
+                "review_item_id": item.id,
+                "campaign_id": campaign.id,
+                "grant_id": grant.id,
+                "store_id": store.id,
+                "principal_id": principal.id,
+                "system": store.system,
+                "action": action_to_json(change.action),
+                "inverse": action_to_json(change.inverse) if change.inverse else None,
+                "state": RevocationState.PLANNED,
+                "dry_run": settings.mode != "live",
+                "attempts": 0,
+                "planned_at": now,
+                "_automatic": item.id in automatic,
+                "_description": change.action.description,
+            }
+        )
+    _apply_blast_radius(session, planned, settings, auto_apply, cycle_name, now, summary)
+    for row in planned:
+        description, _ = row.pop("_description"), row.pop("_automatic")
+        events.append(
+            audit.NewEvent(
+                ACTOR,
+                f"revocation.{row['state']}",
+                f"item:{row['review_item_id']}",
+                {"campaign": campaign.id, "action": description, "hold_reason": row.get("hold_reason")},
+            )
+        )
+    if planned:
+        session.execute(insert(REVOCATIONS), planned)
+    audit.append_many(session, events, clock=clock)
+    return summary
+
+
+def _refusal(
+    grant: AccessGrant,
+    principal: Principal,
+    store: Store,
+    protection: Protection,
+    health: dict[str, str | None],
+    admins_left: Counter[int],
+) -> str | None:
+    """Why this grant must not be revoked automatically ("wait": not now, try again later), or None."""
+    reason = protection.reason(provider_id=principal.provider_id, name=principal.name, email=principal.email)
+    if reason:
+        return f"protected: {reason}"
+    if grant.needs_human_review:
+        return "a policy on this path could not be fully understood; a person must check it"
+    if health.get(store.system):
+        return "wait"
+    if grant.access == AccessLevel.ADMIN and store.id is not None and admins_left[store.id] <= 1:
+        return f"the last admin of {store.name}: never removed automatically"
+    return None
+
+
+def _needs_human(
+    session: Session, item: ReviewItem, reason: str, summary: PlanSummary, events: list[audit.NewEvent]
+) -> None:
+    item.status, item.human_review_reason = ItemStatus.NEEDS_HUMAN_REVIEW, reason
+    session.add(item)
+    summary.needs_human_review += 1
+    summary.reasons[reason.split(":")[0]] += 1
+    events.append(_event("revocation.refused", item, {"reason": reason}))
+
+
+def _apply_blast_radius(
+    session: Session,
+    planned: list[dict[str, Any]],
+    settings: EnforcementSettings,
+    auto_apply: bool,
+    cycle_name: str,
+    now: Any,
+    summary: PlanSummary,
+) -> None:
+    per_store: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in planned:
+        if row["_automatic"]:
+            per_store[row["store_id"]].append(row)
+    totals = _open_grant_counts(session, set(per_store))
+    for store_id, rows in per_store.items():
+        share = len(rows) / max(totals[store_id], 1)
+        over = len(rows) > settings.blast_radius_count or (
+            len(rows) >= 3 and share > settings.blast_radius_share
+        )
+        if over:
+            reason = (
+                f"{len(rows)} automatic revocations on one store ({share:.0%} of its grants) exceed the "
+                f"blast-radius limit ({settings.blast_radius_count}, {settings.blast_radius_share:.0%}): "
+                "an admin must approve"
+            )
+            for row in rows:
+                row["state"], row["hold_reason"] = RevocationState.HELD, reason
+    for row in planned:
+        if row["state"] == RevocationState.HELD:
+            summary.held += 1
+        elif auto_apply:
+            row["state"], row["approved_by"], row["approved_at"] = (
+                RevocationState.APPROVED,
+                f"policy:{cycle_name}",
+                now,
+            )
+            summary.approved += 1
+        else:
+            summary.planned += 1
+
+
+def _decided_by_policy(session: Session, item_ids: list[int]) -> set[int]:
+    if not item_ids:
+        return set()
+    return set(
+        session.exec(
+            select(Decision.review_item_id).where(
+                col(Decision.review_item_id).in_(item_ids),
+                Decision.via == DecidedVia.POLICY,
+                col(Decision.superseded).is_(False),
+            )
+        ).all()
+    )
+
+
+def _open_admins(session: Session, store_ids: set[int]) -> Counter[int]:
+    return _count_open(session, store_ids, admin_only=True)
+
+
+def _open_grant_counts(session: Session, store_ids: set[int]) -> Counter[int]:
+    return _count_open(session, store_ids, admin_only=False)
+
+
+def _count_open(session: Session, store_ids: set[int], *, admin_only: bool) -> Counter[int]:
+    if not store_ids:
+        return Counter()
+    query = select(AccessGrant.store_id, func.count()).where(
+        col(AccessGrant.valid_to).is_(None), col(AccessGrant.store_id).in_(sorted(store_ids))
+    )
+    if admin_only:
+        query = query.where(AccessGrant.access == AccessLevel.ADMIN)
+    return Counter(dict(session.execute(query.group_by(col(AccessGrant.store_id))).tuples().all()))
+
+
+def _grant(grant: AccessGrant, store: Store, principal: Principal) -> Grant:
+    return Grant(
+        store_id=store.provider_id,
+        principal_id=principal.provider_id,
+        access=AccessLevel(grant.access),
+        path=tuple(PathStep(step["kind"], step["id"], step["name"]) for step in grant.path),
+        conditional=grant.conditional,
+        needs_human_review=grant.needs_human_review,
+    )
+
+
+def _event(kind: str, item: ReviewItem, payload: dict[str, Any]) -> audit.NewEvent:
+    return audit.NewEvent(ACTOR, kind, f"item:{item.id}", {"campaign": item.campaign_id, **payload})

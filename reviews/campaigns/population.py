@@ -1,0 +1,152 @@
+"""The population a campaign reviews: every open grant, with its store, principal and holder, read in one
+query as plain rows (100,000 grants must load in seconds, so no ORM objects), then filtered by the cycle's
+scope and exclusions. Pure functions below the query."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+
+from reviews.campaigns.recommend import Usage
+from reviews.cycle_definition import Exclusion, Scope
+from reviews.models import AccessGrant, Person, Principal, Store
+
+
+@dataclass(frozen=True, slots=True)
+class GrantView:
+    grant_id: int
+    access: str
+    path: list[dict[str, str]]
+    conditional: bool
+    needs_human_review: bool
+    usage: Usage
+    store_id: int
+    store_system: str
+    store_kind: str
+    store_provider_id: str
+    store_name: str
+    store_owners: list[str]
+    store_classification: str
+    store_tags: dict[str, str]
+    principal_id: int
+    principal_type: str
+    principal_provider_id: str
+    principal_name: str
+    principal_email: str | None
+    enabled: bool | None
+    guest: bool
+    holder_person_id: int | None
+    holder_email: str | None
+    holder_manager: str | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.store_provider_id}\t{self.principal_provider_id}\t{self.access}"
+
+    def frozen(self) -> dict[str, Any]:
+        """The grant as the campaign saw it: the evidence keeps this even after the grant changes."""
+        return {
+            "store": {
+                "id": self.store_provider_id,
+                "name": self.store_name,
+                "system": self.store_system,
+                "kind": self.store_kind,
+                "owners": self.store_owners,
+                "classification": self.store_classification,
+            },
+            "principal": {
+                "id": self.principal_provider_id,
+                "type": self.principal_type,
+                "name": self.principal_name,
+                "email": self.principal_email,
+                "enabled": self.enabled,
+                "guest": self.guest,
+            },
+            "access": self.access,
+            "path": self.path,
+            "conditional": self.conditional,
+            "needs_human_review": self.needs_human_review,
+            "last_used": self.usage.last_used_at.isoformat() if self.usage.last_used_at else None,
+            "last_used_source": self.usage.source,
+        }
+
+
+def open_grants(session: Session, *, grant_ids: Iterable[int] | None = None) -> list[GrantView]:
+    holder = aliased(Person)
+    query = (
+        select(AccessGrant, Store, Principal, holder)
+        .join(Store, col(Store.id) == AccessGrant.store_id)
+        .join(Principal, col(Principal.id) == AccessGrant.principal_id)
+        .outerjoin(holder, col(holder.id) == Principal.person_id)
+        .where(col(AccessGrant.valid_to).is_(None))
+        .order_by(col(AccessGrant.id))
+    )
+    if grant_ids is not None:
+        query = query.where(col(AccessGrant.id).in_(list(grant_ids)))
+    views = []
+    for grant, store, principal, person in session.execute(query).tuples():
+        assert grant.id is not None and store.id is not None and principal.id is not None  # noqa: S101
+        views.append(
+            GrantView(
+                grant_id=grant.id,
+                access=grant.access,
+                path=grant.path,
+                conditional=grant.conditional,
+                needs_human_review=grant.needs_human_review,
+                usage=Usage(
+                    grant.last_used_at,
+                    grant.last_used_source,
+                    grant.last_used_window_start,
+                    grant.last_used_window_end,
+                ),
+                store_id=store.id,
+                store_system=store.system,
+                store_kind=store.kind,
+                store_provider_id=store.provider_id,
+                store_name=store.name,
+                store_owners=list(store.owners),
+                store_classification=store.classification,
+                store_tags=dict(store.tags),
+                principal_id=principal.id,
+                principal_type=principal.type,
+                principal_provider_id=principal.provider_id,
+                principal_name=principal.name,
+                principal_email=principal.email,
+                enabled=principal.enabled,
+                guest=principal.guest,
+                holder_person_id=person.id if person else None,
+                holder_email=person.email if person else principal.email,
+                holder_manager=person.manager_email if person else None,
+            )
+        )
+    return views
+
+
+def in_scope(view: GrantView, scope: Scope) -> bool:
+    return (
+        (not scope.systems or view.store_system in scope.systems)
+        and (not scope.store_kinds or view.store_kind in scope.store_kinds)
+        and (not scope.store_names or any(fnmatch.fnmatchcase(view.store_name, p) for p in scope.store_names))
+        and all(view.store_tags.get(key) == value for key, value in scope.store_tags.items())
+        and (not scope.access or view.access in scope.access)
+        and (not scope.principal_types or view.principal_type in scope.principal_types)
+        and (not scope.guests_only or view.guest)
+    )
+
+
+def exclusion_of(view: GrantView, exclusions: list[Exclusion]) -> Exclusion | None:
+    stores = (view.store_provider_id, view.store_name)
+    principals = (view.principal_provider_id, view.principal_name, view.principal_email or "")
+    return next((rule for rule in exclusions if rule.matches(stores, principals)), None)
+
+
+def population_sha256(views: Iterable[GrantView]) -> str:
+    """Order-independent fingerprint of what a campaign froze (the same lines as a sync's population)."""
+    return hashlib.sha256("\n".join(sorted(view.key for view in views)).encode("utf-8")).hexdigest()

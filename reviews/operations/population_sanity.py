@@ -1,0 +1,51 @@
+"""Population sanity (DESIGN §3.5): a source that suddenly says far fewer people hold access is more often
+broken (a filter, a permission, a half-read) than right. Such a snapshot is not applied: applying it would
+close every missing grant, and the audit trail would say access ended when it did not. An admin who knows
+the drop is real re-runs the sync with `--accept-drop`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlmodel import Session, col, func, select
+
+from reviews.entitlements import Snapshot
+from reviews.errors import PopulationDropped
+from reviews.models import AccessGrant, Store
+
+MIN_POPULATION = 10  # below this, a store's count is too small for a share to mean anything
+
+
+def check_population(session: Session, snapshot: Snapshot, *, max_drop: float) -> None:
+    before = _open_by_store(session, snapshot.system)
+    after = Counter(grant.store_id for grant in snapshot.grants)
+    total_before, total_after = sum(before.values()), len(snapshot.grants)
+    problems = []
+    if total_before and total_after == 0:
+        problems.append(f"{snapshot.system} returned no grants at all (previously {total_before})")
+    elif total_before >= MIN_POPULATION and total_after < total_before * (1 - max_drop):
+        problems.append(
+            f"{snapshot.system} returned {total_after} grants, down from {total_before} "
+            f"(more than {max_drop:.0%} fewer)"
+        )
+    present = {store.provider_id for store in snapshot.stores}
+    for store_id, count in sorted(before.items()):
+        if store_id in present and count >= MIN_POPULATION and after[store_id] < count * (1 - max_drop):
+            problems.append(f"store {store_id}: {after[store_id]} grants, down from {count}")
+    if problems:
+        shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
+        raise PopulationDropped(
+            f"not applied: {shown}. Campaigns and revocations for {snapshot.system} stop until an admin "
+            "looks; if the drop is real, run `recertify sync --accept-drop`"
+        )
+
+
+def _open_by_store(session: Session, system: str) -> Counter[str]:
+    rows = session.execute(
+        select(Store.provider_id, func.count())
+        .join(AccessGrant, col(AccessGrant.store_id) == Store.id)
+        .where(Store.system == system, col(AccessGrant.valid_to).is_(None))
+        .group_by(col(Store.provider_id))
+    ).tuples()
+    return Counter(dict(rows.all()))

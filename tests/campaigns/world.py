@@ -1,0 +1,181 @@
+"""A small department for the engine's tests: stores with owners, people with managers, grants with the
+usage evidence a connector would report. Built as a real Snapshot and applied through apply_snapshot, so
+the engine reads exactly what a sync writes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from reviews.clock import FrozenClock
+from reviews.cycle_definition import CycleDefinition
+from reviews.entitlements import (
+    AccessLevel,
+    Grant,
+    LastUse,
+    PathStep,
+    Person,
+    Principal,
+    PrincipalType,
+    Snapshot,
+    Store,
+    StoreKind,
+    System,
+)
+from reviews.models import ReviewCycle
+from reviews.operations.sync_inventory import SyncSummary, apply_snapshot
+from reviews.ports import Delivery, ReviewerMessage
+
+DOMAIN = "dept.example.gov"
+FALLBACK = f"security@{DOMAIN}"
+
+
+def email(name: str) -> str:
+    return f"{name}@{DOMAIN}"
+
+
+def arn(name: str) -> str:
+    return f"arn:aws:iam::111122223333:user/{name}"
+
+
+@dataclass
+class Department:
+    """Mutable description; `snapshot(at)` freezes it. Grants go through a group named after the store."""
+
+    stores: dict[str, tuple[str, str]] = field(default_factory=dict)  # name → (owner, classification)
+    users: dict[str, dict[str, object]] = field(default_factory=dict)  # name → principal attributes
+    grants: dict[tuple[str, str, AccessLevel], LastUse | None] = field(default_factory=dict)
+    managers: dict[str, str] = field(default_factory=dict)  # user → manager user
+
+    def store(self, name: str, owner: str, classification: str = "personal") -> Department:
+        self.stores[name] = (owner, classification)
+        return self
+
+    def user(
+        self, name: str, *, enabled: bool | None = True, guest: bool = False, manager: str | None = None
+    ) -> Department:
+        self.users[name] = {"enabled": enabled, "guest": guest}
+        if manager:
+            self.managers[name] = manager
+        return self
+
+    def grant(
+        self, user: str, store: str, access: AccessLevel = AccessLevel.READ, *, used: LastUse | None = None
+    ) -> Department:
+        self.grants[(user, store, access)] = used
+        return self
+
+    def revoke(self, user: str, store: str, access: AccessLevel = AccessLevel.READ) -> Department:
+        del self.grants[(user, store, access)]
+        return self
+
+    def snapshot(self, at: datetime) -> Snapshot:
+        stores = tuple(
+            Store(
+                System.AWS,
+                StoreKind.S3_BUCKET,
+                f"arn:aws:s3:::{name}",
+                name,
+                owners=(email(owner),),
+                classification=classification,
+                tags=(("data-classification", classification),),
+            )
+            for name, (owner, classification) in sorted(self.stores.items())
+        )
+        principals = tuple(
+            Principal(
+                System.AWS,
+                PrincipalType.IAM_USER,
+                arn(name),
+                name,
+                email=email(name),
+                enabled=attrs["enabled"],  # type: ignore[arg-type]
+                guest=bool(attrs["guest"]),
+                person_email=email(name),
+            )
+            for name, attrs in sorted(self.users.items())
+        )
+        everyone = sorted(
+            set(self.users) | {owner for owner, _ in self.stores.values()} | set(self.managers.values())
+        )
+        people = tuple(
+            Person(
+                email(name),
+                display_name=name.title(),
+                manager_email=email(self.managers[name]) if name in self.managers else None,
+            )
+            for name in everyone
+        )
+        grants = tuple(
+            Grant(
+                f"arn:aws:s3:::{store}",
+                arn(user),
+                access,
+                path=(
+                    PathStep(
+                        "group", f"arn:aws:iam::111122223333:group/{store}-{access}", f"{store}-{access}"
+                    ),
+                ),
+                last_used=used,
+            )
+            for (user, store, access), used in sorted(self.grants.items())
+        )
+        return Snapshot(System.AWS, at, stores, principals, grants, people)
+
+    def sync(self, session: Session, clock: FrozenClock, *, max_drop: float | None = 0.3) -> SyncSummary:
+        summary = apply_snapshot(self.snapshot(clock.now()), session=session, clock=clock, max_drop=max_drop)
+        session.commit()
+        return summary
+
+
+def used(at: datetime, source: str = "iam:service-last-accessed") -> LastUse:
+    return LastUse(at, source, window_start=at - timedelta(days=400), window_end=at)
+
+
+def store_cycle(session: Session, definition: CycleDefinition, at: datetime, version: int = 1) -> ReviewCycle:
+    body = definition.model_dump(mode="json")
+    row = ReviewCycle(
+        name=definition.name,
+        version=version,
+        definition=body,
+        definition_sha256=hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest(),
+        applied_at=at,
+        applied_by="cli:test",
+    )
+    session.add(row)
+    session.commit()
+    return row
+
+
+def cycle(**overrides: object) -> CycleDefinition:
+    body: dict[str, object] = {
+        "name": "quarterly",
+        "reviewers": {"fallback": FALLBACK},
+        "on_no_response": "revoke",
+        "max_sync_age_hours": 24,
+    }
+    body.update(overrides)
+    return CycleDefinition.model_validate(body)
+
+
+class RecordingNotifier:
+    """Stands in for Slack at the port: records every message, fails for the emails it is told to."""
+
+    def __init__(self, undeliverable: set[str] | None = None) -> None:
+        self.messages: list[ReviewerMessage] = []
+        self.undeliverable = undeliverable or set()
+
+    def notify(self, message: ReviewerMessage) -> Delivery:
+        self.messages.append(message)
+        if message.reviewer_email in self.undeliverable:
+            return Delivery(delivered=False, error="user_not_found")
+        return Delivery(delivered=True, channel="D0001", message_ts=f"{len(self.messages)}.0001")
+
+    def to(self, name: str, kind: str | None = None) -> list[ReviewerMessage]:
+        return [
+            m for m in self.messages if m.reviewer_email == email(name) and (kind is None or m.kind == kind)
+        ]
