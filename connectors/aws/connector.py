@@ -1,4 +1,4 @@
-"""The AWS connector (reviews.ports.Connector): fetch → evaluate → last use → snapshot; revoke and verify.
+"""The AWS connector (reviews.ports.Connector): fetch → evaluate → last use → snapshot; plan, revoke, verify.
 
 Composes the I/O (fetch.py, revoke/) around the pure parts (access.py, transform.py). Everything it
 returns is complete or it raises: one unreadable account, a failed last-accessed job, a page that does
@@ -20,7 +20,15 @@ from connectors.aws.catalog import ActionCatalog
 from connectors.aws.fetch import fetch_inventory, fetch_last_accessed
 from connectors.aws.inventory import AwsInventory, ServiceLastAccessed
 from connectors.aws.transform import SERVICE_OF_KIND, to_snapshot
-from reviews.entitlements import Grant, RevocationAction, RevocationResult, Snapshot, StoreKind, System
+from reviews.entitlements import (
+    Grant,
+    PlannedChange,
+    RevocationAction,
+    RevocationResult,
+    Snapshot,
+    StoreKind,
+    System,
+)
 from reviews.ports import Clock
 from reviews.settings import AwsSettings
 
@@ -62,6 +70,14 @@ class AwsConnector:
             last_used = self._last_accessed(sessions, evaluation.grants, _store_kinds(inventory))
         self._progress("building the snapshot")
         return to_snapshot(inventory, evaluation, self._settings, last_used)
+
+    def plan_revocation(self, grant: Grant) -> PlannedChange:
+        """The one change that ends `grant` for its principal alone (revoke/planning.py), confirmed by a read
+        with the read role; RevocationRefused says what a person must change instead, NotFound that the
+        access is already gone. Never writes."""
+        plan = primitives.plan_for_grant(grant)  # refusals need no AWS call
+        planned = plan(self._clients(write=False))
+        return PlannedChange(action=planned.action, inverse=planned.inverse)
 
     def revoke(self, action: RevocationAction, *, dry_run: bool) -> RevocationResult:
         """Idempotent; a dry run reads with the read role and writes nothing (revoke/engine.py)."""

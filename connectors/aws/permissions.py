@@ -65,8 +65,9 @@ KINDS: Mapping[AwsKind, KindNeeds] = {
     AwsKind.PUT_ROLE_POLICY: KindNeeds(("iam:GetRolePolicy",), ("iam:PutRolePolicy",)),
     AwsKind.DEACTIVATE_ACCESS_KEY: KindNeeds(("iam:ListAccessKeys",), ("iam:UpdateAccessKey",)),
     AwsKind.ACTIVATE_ACCESS_KEY: KindNeeds(("iam:ListAccessKeys",), ("iam:UpdateAccessKey",)),
-    AwsKind.DELETE_ACCOUNT_ASSIGNMENT: KindNeeds(
-        _IC_READ, ("sso:DeleteAccountAssignment", "sso:DescribeAccountAssignmentDeletionStatus")
+    AwsKind.DELETE_ACCOUNT_ASSIGNMENT: KindNeeds(  # planning also finds the permission set's instance
+        (*_IC_READ, "sso:ListInstances"),
+        ("sso:DeleteAccountAssignment", "sso:DescribeAccountAssignmentDeletionStatus"),
     ),
     AwsKind.CREATE_ACCOUNT_ASSIGNMENT: KindNeeds(
         _IC_READ, ("sso:CreateAccountAssignment", "sso:DescribeAccountAssignmentCreationStatus")

@@ -1,4 +1,4 @@
-"""The Entra ID connector (reviews.ports.Connector): fetch → access → snapshot; revoke and verify.
+"""The Entra ID connector (reviews.ports.Connector): fetch → access → snapshot; plan, revoke, verify.
 
 The Graph client (and its event-loop thread) lives only for the duration of one call: a sync or one
 revocation. Its state between syncs (the directory mirror and delta links) goes through the StateStore.
@@ -13,8 +13,17 @@ from connectors.entra import revoke as primitives
 from connectors.entra.access import entra_grants
 from connectors.entra.client import GraphClient
 from connectors.entra.fetch import fetch_inventory
+from connectors.entra.planning import plan_for_grant
 from connectors.entra.transform import to_snapshot
-from reviews.entitlements import AccessLevel, RevocationAction, RevocationResult, Snapshot, System
+from reviews.entitlements import (
+    AccessLevel,
+    Grant,
+    PlannedChange,
+    RevocationAction,
+    RevocationResult,
+    Snapshot,
+    System,
+)
 from reviews.ports import Clock, StateStore
 from reviews.settings import EntraSettings, Secrets
 
@@ -50,6 +59,14 @@ class EntraConnector:
         self._progress("computing access")
         grants = entra_grants(inventory, member_access=AccessLevel(self._settings.member_access))
         return to_snapshot(inventory, grants)
+
+    def plan_revocation(self, grant: Grant) -> PlannedChange:
+        """The one change that ends `grant` for its principal alone (planning.py); RevocationRefused says
+        what a person must change instead, NotFound that the access is already gone. Reads, never writes."""
+        plan = plan_for_grant(grant)  # refusals that need no read open no client
+        with self._client() as client:
+            planned = plan(client)
+        return PlannedChange(action=planned.action, inverse=planned.inverse)
 
     def revoke(self, action: RevocationAction, *, dry_run: bool) -> RevocationResult:
         with self._client() as client:

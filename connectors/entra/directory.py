@@ -37,6 +37,16 @@ GROUP_FIELDS = ("displayName", "groupTypes", "membershipRule", "onPremisesSyncEn
 FORMAT = 2
 
 
+def unchangeable(group: dict[str, Any]) -> str | None:
+    """Why a group's membership cannot be changed through Graph (from its `groupTypes` and
+    `onPremisesSyncEnabled`), or None when it can."""
+    if "DynamicMembership" in (group.get("groupTypes") or ()):
+        return "dynamic membership (rule-based): change the rule or the attributes it reads"
+    if group.get("onPremisesSyncEnabled"):
+        return "synchronized from on-premises Active Directory: change it there"
+    return None
+
+
 @dataclass
 class Directory:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> USER_FIELDS
@@ -94,12 +104,7 @@ class Directory:
 
     def changeable(self, group_id: str) -> str | None:
         """Why this group's membership cannot be changed through Graph, or None when it can."""
-        group = self.groups.get(group_id, {})
-        if "DynamicMembership" in (group.get("groupTypes") or ()):
-            return "dynamic membership (rule-based): change the rule or the attributes it reads"
-        if group.get("onPremisesSyncEnabled"):
-            return "synchronized from on-premises Active Directory: change it there"
-        return None
+        return unchangeable(self.groups.get(group_id, {}))
 
     # --- storage (an opaque blob for reviews.ports.StateStore) ---------------------------------------
 

@@ -4,6 +4,7 @@
     apply(clients, planned.action, dry_run=False)   # APPLIED, ALREADY_ABSENT or DRY_RUN
     verify(clients, planned.action)                 # True once the access is really gone
     apply(clients, planned.inverse, dry_run=False)  # undo
+    plan_for_grant(grant)(clients)                  # the change that ends a grant, chosen from its path
 
 The IAM permissions each kind needs are declared in connectors.aws.permissions.
 """
@@ -25,12 +26,14 @@ from connectors.aws.revoke.iam import (
 )
 from connectors.aws.revoke.identity_center import plan_delete_account_assignment
 from connectors.aws.revoke.inline import plan_delete_role_policy, plan_delete_user_policy
+from connectors.aws.revoke.planning import Plan, plan_for_grant
 
 __all__ = [
     "PRIMITIVES",
     "UNDO",
     "AwsClients",
     "AwsKind",
+    "Plan",
     "PlannedRevocation",
     "Polling",
     "SessionClients",
@@ -41,6 +44,7 @@ __all__ = [
     "plan_delete_user_policy",
     "plan_detach_role_policy",
     "plan_detach_user_policy",
+    "plan_for_grant",
     "plan_remove_user_from_group",
     "verify",
 ]
