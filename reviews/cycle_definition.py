@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,6 +22,7 @@ from reviews.entitlements import AccessLevel, PrincipalType, StoreKind, System
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # a cron that never fires after this never fires at all
 
 
 class _Strict(BaseModel):
@@ -71,26 +72,32 @@ class Schedule(_Strict):
             ) from None
         return value
 
-    @model_validator(mode="after")
-    def _cron(self) -> Schedule:
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        # A field check (the zone changes when it fires, not whether it parses): errors name schedule.cron.
         try:
-            self.trigger()
+            trigger = CronTrigger.from_crontab(value, timezone=UTC)
         except ValueError as exc:
-            raise ValueError(
-                f"cron {self.cron!r}: {exc} (expected 'minute hour day month weekday')"
-            ) from None
-        return self
+            raise ValueError(f"{value!r}: {exc} (expected 'minute hour day month weekday')") from None
+        if trigger.get_next_fire_time(None, _EPOCH) is None:
+            raise ValueError(f"{value!r} matches no date (such as 31 February): it would never start")
+        return value
 
     def trigger(self) -> CronTrigger:
         return CronTrigger.from_crontab(self.cron, timezone=ZoneInfo(self.timezone))
 
     def latest_start(self, now: datetime, *, not_before: datetime) -> datetime | None:
         """The most recent scheduled start in (not_before, now], or None."""
-        trigger, latest, previous = self.trigger(), None, None
-        fire = trigger.get_next_fire_time(None, not_before + timedelta(microseconds=1))
-        while fire is not None and fire <= now:
-            latest, previous = fire, fire
-            fire = trigger.get_next_fire_time(previous, previous + timedelta(seconds=1))
+        trigger, latest = self.trigger(), None
+        cursor = not_before + timedelta(microseconds=1)
+        while (fire := trigger.get_next_fire_time(None, cursor)) is not None and fire <= now:
+            if fire >= cursor:
+                latest, cursor = fire, fire + timedelta(seconds=1)
+            else:
+                # Around the autumn DST change APScheduler 3.11 can answer a time before `cursor` (the second
+                # 01:30, again and again): step past it instead of asking the same question forever.
+                cursor += timedelta(minutes=1)
         return latest
 
     def period_key(self, fire_time: datetime) -> str:
