@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import socket
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -22,11 +23,20 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlmodel import select
 
 from reviews import audit
+from reviews.actors import Actor, cli_operator
+from reviews.campaigns.close import close_campaign
+from reviews.campaigns.decide import cycle_definition, record_decision
+from reviews.campaigns.plan import plan_revocations
+from reviews.campaigns.protection import Protection
+from reviews.campaigns.start import start_campaign
+from reviews.campaigns.triggered import open_triggered_reviews
+from reviews.campaigns.views import list_campaigns, outbox_rows, show_campaign
 from reviews.clock import SystemClock
 from reviews.db import (
     create_db_engine,
@@ -36,8 +46,25 @@ from reviews.db import (
     session_scope,
 )
 from reviews.db import upgrade as upgrade_schema
-from reviews.errors import ConfigurationError, InvalidArgument, Misconfigured, NotBuiltYet, RecertifyError
+from reviews.errors import (
+    ConfigurationError,
+    InvalidArgument,
+    Misconfigured,
+    NotBuiltYet,
+    NotFound,
+    RecertifyError,
+)
+from reviews.models import Campaign, CampaignStatus, DecidedVia, DecisionOutcome, Person
 from reviews.operations.link_people import link_chat_accounts
+from reviews.operations.manage_cycles import (
+    apply_cycles,
+    describe_schedule,
+    latest_cycle,
+    list_cycles,
+    next_start,
+    validate_files,
+)
+from reviews.operations.outbox import approve, execute, undo
 from reviews.operations.query_access import AccessRow, effective_access
 from reviews.operations.sync_inventory import apply_snapshot, record_failed_sync
 from reviews.ports import Connector, StateStore
@@ -327,6 +354,9 @@ class Source(StrEnum):
 def sync(
     ctx: typer.Context,
     source: Annotated[Source | None, typer.Option(help="one source (default: every enabled one)")] = None,
+    accept_drop: Annotated[
+        bool, typer.Option("--accept-drop", help="apply a population that fell sharply (an admin checked it)")
+    ] = False,
 ) -> None:
     """Read the sources and apply their snapshots; print counts."""
     settings = ctx.obj.config().settings
@@ -343,24 +373,26 @@ def sync(
             raise ConfigurationError(lacking)
     engine = ctx.obj.engine()
     for name in chosen:
-        _sync_one(name, ctx.obj.config(), engine)
+        _sync_one(name, ctx.obj.config(), engine, accept_drop=accept_drop)
     _link_people(ctx.obj.config(), engine)
 
 
-def _sync_one(source: Source, config: LoadedConfig, engine: Engine) -> None:
+def _sync_one(source: Source, config: LoadedConfig, engine: Engine, *, accept_drop: bool) -> None:
     clock = SystemClock()
     started = clock.now()
+    max_drop = None if accept_drop else config.settings.enforcement.max_population_drop
     try:
         with _progress(f"sync {source.value}") as report:
             snapshot = _connector(source, config, clock, report, DatabaseStateStore(engine, clock)).snapshot()
+        with session_scope(engine) as session:
+            summary = apply_snapshot(
+                snapshot, session=session, clock=clock, started_at=started, max_drop=max_drop
+            )
     except RecertifyError as exc:
-        with session_scope(
-            engine
-        ) as session:  # the failure is part of the record, and blocks nothing silently
+        # The failure is part of the record, and it stops campaigns and revocations for this source.
+        with session_scope(engine) as session:
             record_failed_sync(source.value, str(exc), session=session, clock=clock, started_at=started)
         raise
-    with session_scope(engine) as session:
-        summary = apply_snapshot(snapshot, session=session, clock=clock, started_at=started)
     out.print(
         f"{source.value}: {summary.stores} stores, {summary.principals} principals, {summary.grants} grants "
         f"({summary.opened} opened, {summary.closed} closed, {summary.changed} paths changed); "
@@ -370,6 +402,12 @@ def _sync_one(source: Source, config: LoadedConfig, engine: Engine) -> None:
         out.print(f"{source.value}: {summary.unmatched} person(s) could not be matched by email (see notes)")
     for note in summary.notes:
         out.print(f"{source.value}: note: {note}")
+    with session_scope(engine) as session:
+        opened = open_triggered_reviews(
+            session, summary.sync_run_id, clock=clock, protection=_protection(config)
+        )
+    if opened:
+        out.print(f"{source.value}: {len(opened)} new grant(s) opened a one-item review")
 
 
 def _link_people(config: LoadedConfig, engine: Engine) -> None:
@@ -439,70 +477,344 @@ def _progress(title: str) -> Iterator[Callable[[str], None]]:
         yield lambda message: status.update(f"{title}: {message}")
 
 
+CycleFiles = Annotated[
+    list[Path], typer.Argument(help="YAML or TOML cycle files, or directories of them", show_default=False)
+]
+
+
 @cycles_cli.command("validate")
-def cycles_validate(file: Path) -> None:
-    """Validate a review-cycle file without side effects."""
-    raise NotBuiltYet("review cycles (they arrive with the review engine)")
+def cycles_validate(files: CycleFiles) -> None:
+    """Validate review-cycle files without side effects; exit 2 naming each problem's file and line."""
+    now = SystemClock().now()
+    for definition in validate_files(files):
+        fire = next_start(definition, now)
+        when = f"next start {fire:%Y-%m-%d %H:%M %Z}" if fire else "no scheduled start"
+        out.print(f"ok: {definition.name} — schedule {describe_schedule(definition)}, {when}", markup=False)
 
 
 @cycles_cli.command("apply")
-def cycles_apply(file: Path) -> None:
-    """Apply a validated review-cycle file."""
-    raise NotBuiltYet("review cycles (they arrive with the review engine)")
+def cycles_apply(ctx: typer.Context, files: CycleFiles) -> None:
+    """Validate every file, then store a new version of each changed cycle (all or nothing)."""
+    definitions = validate_files(files)  # an invalid file stops everything before the database is opened
+    with session_scope(ctx.obj.engine()) as session:
+        results = apply_cycles(session, definitions, actor=cli_operator(), clock=SystemClock())
+    for result in results:
+        out.print(f"{result.outcome}: {result.name} version {result.version} (sha256 {result.sha256[:12]})")
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
 
 
 @cycles_cli.command("list")
-def cycles_list() -> None:
-    """List review cycles."""
-    raise NotBuiltYet("review cycles (they arrive with the review engine)")
+def cycles_list(
+    ctx: typer.Context,
+    format: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,  # noqa: A002
+) -> None:
+    """The version of each review cycle in force, with its schedule and next start."""
+    with session_scope(ctx.obj.engine()) as session:
+        cycles = list_cycles(session, clock=SystemClock())
+    if format is ListFormat.json:
+        sys.stdout.write(json.dumps([cycle.as_json() for cycle in cycles], indent=2) + "\n")
+        return
+    # Names and times stay whole on a narrow or piped console; who applied each and when: --format json.
+    table = Table(Column("cycle", no_wrap=True), "version", "schedule", Column("next start", no_wrap=True))
+    for cycle in cycles:
+        fire = f"{cycle.next_start:%Y-%m-%d %H:%M %Z}" if cycle.next_start else ""
+        table.add_row(cycle.name, str(cycle.version), cycle.schedule, fire)
+    out.print(table)
+
+
+def _protection(config: LoadedConfig) -> Protection:
+    """The configured protected principals plus the bot's own identities (its AWS roles, its Entra app)."""
+    settings = config.settings
+    own = (settings.entra.client_id,) if settings.entra.client_id else ()
+    patterns = [*settings.enforcement.protected_names, settings.aws.read_role, settings.aws.write_role]
+    return Protection.of(settings.enforcement.protected, patterns, own)
 
 
 @campaign_cli.command("start")
-def campaign_start(cycle: str) -> None:
-    """Start a campaign of a cycle now."""
-    raise NotBuiltYet("campaigns (they arrive with the review engine)")
+def campaign_start(ctx: typer.Context, cycle: str) -> None:
+    """Start a campaign of CYCLE now: freeze the population and assign reviewers."""
+    with session_scope(ctx.obj.engine()) as session:
+        row, definition = latest_cycle(session, cycle)
+        started = start_campaign(
+            session,
+            row,
+            definition,
+            actor=cli_operator(),
+            clock=SystemClock(),
+            protection=_protection(ctx.obj.config()),
+        ).campaign
+    out.print(
+        f"campaign {started.id}: {cycle} v{started.cycle_version}, {started.population_count} items, "
+        f"due {started.due_at:%Y-%m-%d %H:%M} UTC; population sha256 {started.population_sha256[:12]}"
+    )
+    for reason, count in started.notes.get("excluded", {}).items():
+        out.print(f"  excluded: {count} ({reason})", markup=False)
+    if started.notes.get("protected_in_scope"):
+        out.print(f"  protected principals in scope (never revoked): {started.notes['protected_in_scope']}")
 
 
 @campaign_cli.command("list")
-def campaign_list() -> None:
-    """List campaigns."""
-    raise NotBuiltYet("campaigns (they arrive with the review engine)")
+def campaign_list(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(help="open or closed")] = None,
+    format: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,  # noqa: A002
+) -> None:
+    """Campaigns with their items by status."""
+    with session_scope(ctx.obj.engine()) as session:
+        campaigns = list_campaigns(session, status=status)
+    if format is ListFormat.json:
+        sys.stdout.write(json.dumps([c.as_json() for c in campaigns], indent=2) + "\n")
+        return
+    table = Table(
+        "id", Column("cycle", no_wrap=True), "period", "kind", "status", Column("due", no_wrap=True), "items"
+    )
+    for c in campaigns:
+        items = ", ".join(f"{count} {status}" for status, count in c.items.items()) or "none"
+        table.add_row(str(c.id), c.cycle, c.period, c.kind, c.status, f"{c.due_at:%Y-%m-%d %H:%M}", items)
+    out.print(table)
 
 
 @campaign_cli.command("show")
-def campaign_show(campaign_id: int) -> None:
-    """Show one campaign."""
-    raise NotBuiltYet("campaigns (they arrive with the review engine)")
+def campaign_show(
+    ctx: typer.Context,
+    campaign_id: int,
+    format: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,  # noqa: A002
+) -> None:
+    """One campaign: its frozen population and every item with reviewer, recommendation and outcome."""
+    with session_scope(ctx.obj.engine()) as session:
+        summary, lines = show_campaign(session, campaign_id)
+    if format is ListFormat.json:
+        body = {**summary.as_json(), "items_detail": [line.as_json() for line in lines]}
+        sys.stdout.write(json.dumps(body, indent=2) + "\n")
+        return
+    out.print(
+        f"campaign {summary.id}: {summary.cycle} v{summary.cycle_version} ({summary.period}), "
+        f"{summary.status}, due {summary.due_at:%Y-%m-%d %H:%M} UTC; {summary.population_count} items frozen "
+        f"(sha256 {summary.population_sha256[:12]})",
+        markup=False,
+    )
+    table = Table(
+        "item", "store", "holder", "access", "recommendation", "reviewer", "stage", "status", "revocation"
+    )
+    for line in lines:
+        view = line.view
+        advice = f"{view.recommendation or '-'}: {view.recommendation_reason}"
+        table.add_row(
+            str(view.item_id),
+            view.store,
+            view.holder,
+            view.access,
+            advice,
+            line.reviewer or "-",
+            str(line.stage),
+            view.status,
+            line.revocation or line.human_review_reason or "",
+        )
+    out.print(table)
+
+
+@campaign_cli.command("decide")
+def campaign_decide(
+    ctx: typer.Context,
+    item_id: int,
+    outcome: DecisionOutcome,
+    reviewer: Annotated[
+        str, typer.Option("--as", help="the reviewer's email: decisions are theirs, not yours")
+    ],
+    justification: Annotated[str | None, typer.Option(help="why access is kept")] = None,
+) -> None:
+    """Record a reviewer's decision (the same rules as Slack: only the reviewer or their delegate)."""
+    engine = ctx.obj.engine()
+    with session_scope(engine) as session:
+        person = session.exec(select(Person).where(Person.email == reviewer.strip().lower())).first()
+        if person is None:
+            raise NotFound(f"no person with email {reviewer!r}")
+        actor = Actor(f"{cli_operator().id}:as:{person.email}", person_id=person.id)
+    result = record_decision(
+        engine,
+        item_id=item_id,
+        outcome=outcome,
+        actor=actor,
+        via=DecidedVia.CLI,
+        clock=SystemClock(),
+        justification=justification,
+    )
+    out.print(f"item {result.item_id}: {result.message} (status {result.status})")
 
 
 @campaign_cli.command("close")
-def campaign_close(campaign_id: int) -> None:
-    """Close a campaign and apply its no-response policy."""
-    raise NotBuiltYet("campaigns (they arrive with the review engine)")
+def campaign_close(
+    ctx: typer.Context,
+    campaign_id: int,
+    force: Annotated[
+        bool, typer.Option(help="close before the deadline or with escalated items pending")
+    ] = False,
+) -> None:
+    """Apply the cycle's no-response policy, close, and plan the revocations it decided."""
+    config, engine, clock = ctx.obj.config(), ctx.obj.engine(), SystemClock()
+    with session_scope(engine) as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise NotFound(f"campaign {campaign_id} does not exist (see `recertify campaign list`)")
+        summary = close_campaign(session, campaign, actor=cli_operator(), clock=clock, force=force)
+    if not summary.closed:
+        out.print(
+            f"campaign {campaign_id} stays open: {summary.escalated} item(s) escalated to the fallback "
+            "reviewer"
+        )
+        return
+    out.print(
+        f"campaign {campaign_id} closed: {summary.kept} kept, {summary.revoked} revoked and "
+        f"{summary.expired} left unchanged by the no-response policy"
+    )
+    for reason, count in summary.reasons.items():
+        out.print(f"  {count}: {reason}", markup=False)
+    _plan(config, engine, clock, [campaign_id])
+
+
+def _connectors(config: LoadedConfig, engine: Engine, clock: SystemClock) -> dict[str, Connector]:
+    """A connector per enabled source; built lazily by the connectors themselves (no I/O until used)."""
+    state = DatabaseStateStore(engine, clock)
+    return {
+        source.value: _connector(source, config, clock, lambda _message: None, state)
+        for source in Source
+        if getattr(config.settings, source.value).enabled
+    }
+
+
+def _plan(config: LoadedConfig, engine: Engine, clock: SystemClock, campaign_ids: list[int]) -> None:
+    connectors = _connectors(config, engine, clock)
+    for campaign_id in campaign_ids:
+        with session_scope(engine) as session:
+            campaign = session.get(Campaign, campaign_id)
+            if campaign is None:
+                raise NotFound(f"campaign {campaign_id} does not exist")
+            definition = cycle_definition(session, campaign)
+            summary = plan_revocations(
+                session,
+                campaign,
+                connectors,
+                settings=config.settings.enforcement,
+                protection=_protection(config),
+                auto_apply=definition.auto_apply,
+                cycle_name=definition.name,
+                clock=clock,
+            )
+        out.print(
+            f"campaign {campaign_id}: {summary.planned} planned (awaiting approval), "
+            f"{summary.approved} approved by the cycle, {summary.held} held by the blast-radius limit, "
+            f"{summary.needs_human_review} need a person, {summary.already_absent} already absent, "
+            f"{summary.waiting} waiting"
+        )
+        for reason, count in summary.reasons.items():
+            out.print(f"  {count}: {reason}", markup=False)
 
 
 @revocations_cli.command("plan")
-def revocations_plan() -> None:
-    """Plan revocations (always a dry run)."""
-    raise NotBuiltYet("enforcement (it arrives with the review engine)")
+def revocations_plan(
+    ctx: typer.Context,
+    campaign: Annotated[
+        int | None, typer.Option(help="one closed campaign (default: every closed one)")
+    ] = None,
+) -> None:
+    """Plan what closed campaigns decided to revoke (idempotent), then list the outbox."""
+    engine, clock = ctx.obj.engine(), SystemClock()
+    with session_scope(engine) as session:
+        query = select(Campaign.id).where(Campaign.status == CampaignStatus.CLOSED)
+        if campaign is not None:
+            query = query.where(Campaign.id == campaign)
+        ids = [campaign_id for campaign_id in session.exec(query).all() if campaign_id is not None]
+    if campaign is not None and not ids:
+        raise InvalidArgument(f"campaign {campaign} is not closed (or does not exist): close it first")
+    _plan(ctx.obj.config(), engine, clock, ids)
+    _print_outbox(engine, campaign)
+
+
+def _print_outbox(engine: Engine, campaign: int | None) -> None:
+    with session_scope(engine) as session:
+        rows = outbox_rows(session, campaign_id=campaign)
+    table = Table("id", "campaign", "state", "action", "note")
+    for row in rows:
+        note = (
+            row.hold_reason
+            or row.last_error
+            or (f"dry run: {row.dry_run_result}" if row.dry_run_result else "")
+        )
+        table.add_row(
+            str(row.id), str(row.campaign_id or ""), row.state, row.action.get("description", ""), note
+        )
+    out.print(table)
+
+
+@revocations_cli.command("list")
+def revocations_list(
+    ctx: typer.Context, campaign: Annotated[int | None, typer.Option(help="one campaign")] = None
+) -> None:
+    """The outbox: every planned revocation and its state."""
+    _print_outbox(ctx.obj.engine(), campaign)
 
 
 @revocations_cli.command("approve")
-def revocations_approve() -> None:
-    """Approve revocations held by the blast-radius limit."""
-    raise NotBuiltYet("enforcement (it arrives with the review engine)")
+def revocations_approve(
+    ctx: typer.Context,
+    ids: Annotated[
+        list[int] | None, typer.Argument(help="revocation ids (default: all of --campaign)")
+    ] = None,
+    campaign: Annotated[
+        int | None, typer.Option(help="approve this campaign's planned and held revocations")
+    ] = None,
+) -> None:
+    """Approve planned revocations, including those held by the blast-radius limit."""
+    with session_scope(ctx.obj.engine()) as session:
+        approved = approve(
+            session, ids or None, campaign_id=campaign, actor=cli_operator(), clock=SystemClock()
+        )
+    out.print(f"approved {len(approved)} revocation(s): {', '.join(map(str, approved)) or 'none'}")
 
 
 @revocations_cli.command("apply")
-def revocations_apply(dry_run: Annotated[bool, typer.Option("--dry-run/--live")] = True) -> None:
-    """Apply planned revocations."""
-    raise NotBuiltYet("enforcement (it arrives with the review engine)")
+def revocations_apply(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="report only, even when enforcement is live")
+    ] = False,
+) -> None:
+    """Execute approved revocations: live only when `[enforcement] mode = "live"`, otherwise a dry run."""
+    config, engine, clock = ctx.obj.config(), ctx.obj.engine(), SystemClock()
+    settings = config.settings.enforcement
+    if dry_run:
+        settings = settings.model_copy(update={"mode": "dry-run"})
+    summary = execute(
+        engine, _connectors(config, engine, clock), settings=settings, clock=clock, worker=_worker_name()
+    )
+    done = ", ".join(f"{count} {state}" for state, count in sorted(summary.outcomes.items())) or "nothing due"
+    out.print(f"{summary.mode}: {done}")
+    for reason, count in summary.blocked.items():
+        out.print(f"  waiting ({count}): {reason}", markup=False)
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @revocations_cli.command("undo")
-def revocations_undo(revocation_id: int) -> None:
-    """Restore what a revocation removed."""
-    raise NotBuiltYet("enforcement (it arrives with the review engine)")
+def revocations_undo(ctx: typer.Context, revocation_id: int) -> None:
+    """Restore an applied revocation from its recorded inverse."""
+    config, engine, clock = ctx.obj.config(), ctx.obj.engine(), SystemClock()
+    result = undo(
+        engine,
+        revocation_id,
+        _connectors(config, engine, clock),
+        actor=cli_operator(),
+        clock=clock,
+        settings=config.settings.enforcement,
+    )
+    mode = "dry run: would restore" if result.dry_run else "restored"
+    out.print(f"revocation {result.revocation_id}: {mode} ({result.result})")
 
 
 @cli.command("serve")

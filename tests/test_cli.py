@@ -14,17 +14,6 @@ from tests.helpers import run_cli
 @pytest.mark.parametrize(
     ("args", "capability"),
     [
-        (["cycles", "validate", "quarterly.toml"], "review cycles"),
-        (["cycles", "apply", "quarterly.toml"], "review cycles"),
-        (["cycles", "list"], "review cycles"),
-        (["campaign", "start", "quarterly"], "campaigns"),
-        (["campaign", "list"], "campaigns"),
-        (["campaign", "show", "1"], "campaigns"),
-        (["campaign", "close", "1"], "campaigns"),
-        (["revocations", "plan"], "enforcement"),
-        (["revocations", "approve"], "enforcement"),
-        (["revocations", "apply", "--dry-run"], "enforcement"),
-        (["revocations", "undo", "1"], "enforcement"),
         (["audit", "history"], "audit history"),
         (["audit", "export", "1"], "campaign evidence export"),
         (["serve", "--http", "3000"], "the Slack bot and scheduler is not built yet"),

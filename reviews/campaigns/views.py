@@ -1,0 +1,125 @@
+"""Read models of campaigns for people: the CLI's `campaign list|show` and Slack's `/recertify status`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from reviews.campaigns.notify import item_view
+from reviews.errors import NotFound
+from reviews.models import Campaign, Person, ReviewCycle, ReviewItem, Revocation
+from reviews.ports import ItemView
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSummary:
+    id: int
+    cycle: str
+    cycle_version: int
+    period: str
+    kind: str
+    status: str
+    started_at: datetime
+    due_at: datetime
+    closed_at: datetime | None
+    population_count: int
+    population_sha256: str
+    items: dict[str, int]  # by status
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("started_at", "due_at", "closed_at"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class ItemLine:
+    view: ItemView
+    stage: int
+    reviewer: str | None
+    delivery: str | None
+    revocation: str | None  # the outbox state, when one was planned
+    human_review_reason: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            **asdict(self.view),
+            "stage": self.stage,
+            "reviewer": self.reviewer,
+            "delivery": self.delivery,
+            "revocation": self.revocation,
+            "human_review_reason": self.human_review_reason,
+        }
+
+
+def list_campaigns(session: Session, *, status: str | None = None) -> list[CampaignSummary]:
+    query = select(Campaign, ReviewCycle.name).join(ReviewCycle, col(ReviewCycle.id) == Campaign.cycle_id)
+    if status:
+        query = query.where(Campaign.status == status)
+    rows = session.exec(query.order_by(col(Campaign.id))).all()
+    counts: dict[int, Counter[str]] = {}
+    for campaign_id, item_status, count in session.execute(
+        select(ReviewItem.campaign_id, ReviewItem.status, func.count()).group_by(
+            col(ReviewItem.campaign_id), col(ReviewItem.status)
+        )
+    ).tuples():
+        counts.setdefault(campaign_id, Counter())[item_status] = count
+    return [_summary(campaign, name, counts.get(campaign.id or 0, Counter())) for campaign, name in rows]
+
+
+def show_campaign(session: Session, campaign_id: int) -> tuple[CampaignSummary, list[ItemLine]]:
+    found = session.exec(
+        select(Campaign, ReviewCycle.name)
+        .join(ReviewCycle, col(ReviewCycle.id) == Campaign.cycle_id)
+        .where(Campaign.id == campaign_id)
+    ).first()
+    if found is None:
+        raise NotFound(f"campaign {campaign_id} does not exist (see `recertify campaign list`)")
+    campaign, name = found
+    rows = (
+        session.execute(
+            select(ReviewItem, Person.email, Revocation.state)
+            .outerjoin(Person, col(Person.id) == ReviewItem.reviewer_person_id)
+            .outerjoin(Revocation, col(Revocation.review_item_id) == ReviewItem.id)
+            .where(ReviewItem.campaign_id == campaign_id)
+            .order_by(col(ReviewItem.id))
+        )
+        .tuples()
+        .all()
+    )
+    lines = [
+        ItemLine(item_view(item), item.stage, reviewer, item.delivery_status, state, item.human_review_reason)
+        for item, reviewer, state in rows
+    ]
+    return _summary(campaign, name, Counter(line.view.status for line in lines)), lines
+
+
+def _summary(campaign: Campaign, cycle: str, counts: Counter[str]) -> CampaignSummary:
+    assert campaign.id is not None  # noqa: S101
+    return CampaignSummary(
+        id=campaign.id,
+        cycle=cycle,
+        cycle_version=campaign.cycle_version,
+        period=campaign.period_key,
+        kind=campaign.kind,
+        status=campaign.status,
+        started_at=campaign.started_at,
+        due_at=campaign.due_at,
+        closed_at=campaign.closed_at,
+        population_count=campaign.population_count,
+        population_sha256=campaign.population_sha256,
+        items=dict(sorted(counts.items())),
+    )
+
+
+def outbox_rows(session: Session, *, campaign_id: int | None = None) -> list[Revocation]:
+    query = select(Revocation).order_by(col(Revocation.id))
+    if campaign_id is not None:
+        query = query.where(Revocation.campaign_id == campaign_id)
+    return list(session.exec(query).all())
