@@ -98,6 +98,7 @@ def plan_revocations(
         refusal = _refusal(grant, principal, store, protection, health, admins_left)
         if refusal == "wait":
             summary.waiting += 1
+            summary.reasons[f"waiting: {health[store.system]}"] += 1
             continue
         connector = connectors.get(store.system)
         if refusal is None and connector is None:
