@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
 from reviews.campaigns.recommend import Usage
 from reviews.cycle_definition import Exclusion, Scope
@@ -79,54 +78,81 @@ class GrantView:
 
 
 def open_grants(session: Session, *, grant_ids: Iterable[int] | None = None) -> list[GrantView]:
-    holder = aliased(Person)
+    """Stores and principals are read once each; grants as plain rows of columns (no ORM objects)."""
+    grants = SQLModel.metadata.tables[AccessGrant.__tablename__]
     query = (
-        select(AccessGrant, Store, Principal, holder)
-        .join(Store, col(Store.id) == AccessGrant.store_id)
-        .join(Principal, col(Principal.id) == AccessGrant.principal_id)
-        .outerjoin(holder, col(holder.id) == Principal.person_id)
-        .where(col(AccessGrant.valid_to).is_(None))
-        .order_by(col(AccessGrant.id))
+        select(
+            grants.c.id,
+            grants.c.store_id,
+            grants.c.principal_id,
+            grants.c.access,
+            grants.c.path,
+            grants.c.conditional,
+            grants.c.needs_human_review,
+            grants.c.last_used_at,
+            grants.c.last_used_source,
+            grants.c.last_used_window_start,
+            grants.c.last_used_window_end,
+        )
+        .where(grants.c.valid_to.is_(None))
+        .order_by(grants.c.id)
     )
     if grant_ids is not None:
-        query = query.where(col(AccessGrant.id).in_(list(grant_ids)))
-    views = []
-    for grant, store, principal, person in session.execute(query).tuples():
-        assert grant.id is not None and store.id is not None and principal.id is not None  # noqa: S101
-        views.append(
-            GrantView(
-                grant_id=grant.id,
-                access=grant.access,
-                path=grant.path,
-                conditional=grant.conditional,
-                needs_human_review=grant.needs_human_review,
-                usage=Usage(
-                    grant.last_used_at,
-                    grant.last_used_source,
-                    grant.last_used_window_start,
-                    grant.last_used_window_end,
-                ),
-                store_id=store.id,
-                store_system=store.system,
-                store_kind=store.kind,
-                store_provider_id=store.provider_id,
-                store_name=store.name,
-                store_owners=list(store.owners),
-                store_classification=store.classification,
-                store_tags=dict(store.tags),
-                principal_id=principal.id,
-                principal_type=principal.type,
-                principal_provider_id=principal.provider_id,
-                principal_name=principal.name,
-                principal_email=principal.email,
-                enabled=principal.enabled,
-                guest=principal.guest,
-                holder_person_id=person.id if person else None,
-                holder_email=person.email if person else principal.email,
-                holder_manager=person.manager_email if person else None,
-            )
-        )
-    return views
+        query = query.where(grants.c.id.in_(list(grant_ids)))
+    rows = session.execute(query).all()
+    stores = {
+        store.id: store
+        for store in session.scalars(select(Store).where(col(Store.id).in_({r.store_id for r in rows})))
+    }
+    holders = _principals(session, {row.principal_id for row in rows})
+    return [_view(row, stores[row.store_id], *holders[row.principal_id]) for row in rows]
+
+
+def _principals(session: Session, ids: set[int]) -> dict[int, tuple[Principal, Person | None]]:
+    found: dict[int, tuple[Principal, Person | None]] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 5_000):  # bounded IN lists
+        chunk = ordered[start : start + 5_000]
+        for principal, person in session.execute(
+            select(Principal, Person)
+            .outerjoin(Person, col(Person.id) == Principal.person_id)
+            .where(col(Principal.id).in_(chunk))
+        ).tuples():
+            assert principal.id is not None  # noqa: S101
+            found[principal.id] = (principal, person)
+    return found
+
+
+def _view(row: Any, store: Store, principal: Principal, person: Person | None) -> GrantView:
+    assert store.id is not None and principal.id is not None  # noqa: S101
+    return GrantView(
+        grant_id=row.id,
+        access=row.access,
+        path=row.path,
+        conditional=row.conditional,
+        needs_human_review=row.needs_human_review,
+        usage=Usage(
+            row.last_used_at, row.last_used_source, row.last_used_window_start, row.last_used_window_end
+        ),
+        store_id=store.id,
+        store_system=store.system,
+        store_kind=store.kind,
+        store_provider_id=store.provider_id,
+        store_name=store.name,
+        store_owners=store.owners,
+        store_classification=store.classification,
+        store_tags=store.tags,
+        principal_id=principal.id,
+        principal_type=principal.type,
+        principal_provider_id=principal.provider_id,
+        principal_name=principal.name,
+        principal_email=principal.email,
+        enabled=principal.enabled,
+        guest=principal.guest,
+        holder_person_id=person.id if person else None,
+        holder_email=person.email if person else principal.email,
+        holder_manager=person.manager_email if person else None,
+    )
 
 
 def in_scope(view: GrantView, scope: Scope) -> bool:
