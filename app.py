@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import socket
 import sys
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -29,13 +31,14 @@ from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from reviews import audit
-from reviews.actors import Actor, cli_operator
+from reviews.actors import SCHEDULER, Actor, cli_operator
 from reviews.campaigns.close import close_campaign
 from reviews.campaigns.decide import cycle_definition, record_decision
 from reviews.campaigns.plan import plan_revocations
 from reviews.campaigns.protection import Protection
-from reviews.campaigns.start import start_campaign
-from reviews.campaigns.triggered import open_triggered_reviews
+from reviews.campaigns.start import start_campaign, start_scheduled
+from reviews.campaigns.tick import run_tick
+from reviews.campaigns.triggered import latest_cycles, open_triggered_reviews
 from reviews.campaigns.views import list_campaigns, outbox_rows, show_campaign
 from reviews.clock import SystemClock
 from reviews.db import (
@@ -47,6 +50,7 @@ from reviews.db import (
 )
 from reviews.db import upgrade as upgrade_schema
 from reviews.errors import (
+    CampaignRefused,
     ConfigurationError,
     InvalidArgument,
     Misconfigured,
@@ -70,6 +74,7 @@ from reviews.operations.sync_inventory import apply_snapshot, record_failed_sync
 from reviews.ports import Connector, StateStore
 from reviews.settings import LoadedConfig, config_path, load_settings, missing_secrets
 from reviews.state import DatabaseStateStore
+from scheduler import JobContext, Leadership, ScheduledJob, build_scheduler
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -817,13 +822,128 @@ def revocations_undo(ctx: typer.Context, revocation_id: int) -> None:
     out.print(f"revocation {result.revocation_id}: {mode} ({result.result})")
 
 
+# --- the scheduler: `serve` runs it; `campaign tick` runs one tick by hand ---------------------------------
+
+TICK_EVERY = timedelta(minutes=5)
+MISFIRE_GRACE = timedelta(hours=6)  # a start missed while no replica ran is made up this late, and no later
+
+
+@dataclass(frozen=True)
+class Services:
+    """What scheduled jobs receive from the composition root (JobContext.services)."""
+
+    config: LoadedConfig
+
+
+def scheduled_jobs(engine: Engine) -> list[ScheduledJob]:
+    """One job per scheduled cycle (its cron, its zone) and the tick."""
+    with session_scope(engine) as session:
+        cycles = latest_cycles(session)
+    jobs = [
+        ScheduledJob(
+            id=f"cycle:{row.name}", target="app:scheduled_cycle", kwargs={"cycle": row.name}, cron=d.schedule
+        )
+        for row, d in cycles
+        if d.schedule is not None
+    ]
+    return [*jobs, ScheduledJob(id="tick", target="app:scheduled_tick", every=TICK_EVERY)]
+
+
+def scheduled_cycle(context: JobContext, /, *, cycle: str) -> None:
+    """A cycle's start: idempotent by period; a refusal (stale or failed sync) is recorded, not retried."""
+    config, clock = context.services.config, SystemClock()
+    try:
+        with context.fenced_session() as session:
+            row, definition = latest_cycle(session, cycle)
+            start_scheduled(
+                session,
+                row,
+                definition,
+                actor=SCHEDULER,
+                clock=clock,
+                protection=_protection(config),
+                grace=MISFIRE_GRACE,
+            )
+    except CampaignRefused as exc:
+        with context.fenced_session() as session:
+            audit.append(
+                session,
+                audit.NewEvent(SCHEDULER.id, "campaign.refused", f"cycle:{cycle}", {"reason": str(exc)}),
+                clock=clock,
+            )
+        err.print(f"scheduler: {exc}", markup=False)
+
+
+def scheduled_tick(context: JobContext, /) -> None:
+    """Remind, escalate, close what is due, plan, execute the outbox. Slack delivery arrives with the bot;
+    until then no notifier is wired, so nothing is delivered and silence never revokes (DESIGN §3.7)."""
+    _tick(context.services.config, context.engine, context.fenced_session)
+
+
+def _tick(config: LoadedConfig, engine: Engine, unit_of_work: Callable[[], Any]) -> None:
+    clock = SystemClock()
+    connectors = _connectors(config, engine, clock)
+    summary = run_tick(
+        unit_of_work,
+        notifier=None,
+        connectors=connectors,
+        settings=config.settings.enforcement,
+        protection=_protection(config),
+        actor=SCHEDULER,
+        clock=clock,
+    )
+    executed = execute(
+        engine, connectors, settings=config.settings.enforcement, clock=clock, worker=_worker_name()
+    )
+    for campaign_id, closed in summary.closed.items():
+        state = "closed" if closed.closed else f"open, {closed.escalated} escalated"
+        out.print(f"campaign {campaign_id}: {state}")
+    for campaign_id, planned in summary.planned.items():
+        out.print(
+            f"campaign {campaign_id}: {planned.planned + planned.approved + planned.held} "
+            "revocation(s) planned"
+        )
+    if executed.processed:
+        out.print(
+            f"outbox ({executed.mode}): "
+            + ", ".join(f"{n} {k}" for k, n in sorted(executed.outcomes.items()))
+        )
+
+
+@campaign_cli.command("tick")
+def campaign_tick(ctx: typer.Context) -> None:
+    """Run the scheduler's tick once: close due campaigns, plan and execute revocations."""
+    engine = ctx.obj.engine()
+    _tick(ctx.obj.config(), engine, lambda: session_scope(engine))
+
+
 @cli.command("serve")
 def serve(
+    ctx: typer.Context,
     http: Annotated[int | None, typer.Option(help="serve HTTP on this port instead of Socket Mode")] = None,
     host: Annotated[str, typer.Option(help="address to bind in HTTP mode")] = "127.0.0.1",
 ) -> None:
-    """Run the Slack bot and the scheduler."""
-    raise NotBuiltYet("the Slack bot and scheduler")
+    """Run the scheduler (and, in a later version, the Slack bot). One replica schedules at a time."""
+    if http is not None:
+        raise NotBuiltYet("the Slack bot (HTTP mode)")
+    engine = ctx.obj.engine()
+    leadership = Leadership(engine, holder=_worker_name())
+    clock = build_scheduler(
+        engine,
+        jobs=scheduled_jobs(engine),
+        leadership=leadership,
+        misfire_grace=MISFIRE_GRACE,
+        services=Services(ctx.obj.config()),
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    clock.start()
+    out.print(
+        f"scheduler started ({'leading' if clock.leading else 'standing by'}); the Slack bot is not built yet"
+    )
+    stop.wait()
+    clock.shutdown()
 
 
 @cli.command("demo")

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import insert, update
-from sqlmodel import Session, SQLModel, col
+from sqlalchemy import insert, select, update
+from sqlmodel import Session, SQLModel
 
 from reviews.actors import cli_operator
 from reviews.campaigns.close import close_campaign
@@ -188,25 +188,17 @@ def measure(url: str, grants: int, stores: int, revocations: int) -> None:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         # Reviewers answered everything but `revocations` items, which were delivered and reminded after an
         # escalation: silence revokes exactly those (DESIGN §3.7).
-        ids = [
-            item_id
-            for (item_id,) in session.execute(
-                ReviewItem.__table__.select()
-                .with_only_columns(ReviewItem.__table__.c.id)  # type: ignore[attr-defined]
-                .where(ReviewItem.__table__.c.campaign_id == campaign.id)
-                .order_by(ReviewItem.__table__.c.id)  # type: ignore[attr-defined]
-            )
-        ]
-        silent = ids[:revocations]
-        session.execute(
-            update(ReviewItem).where(col(ReviewItem.id).in_(ids[revocations:])).values(status=ItemStatus.KEPT)
+        items = SQLModel.metadata.tables[ReviewItem.__tablename__]
+        ids = list(
+            session.scalars(select(items.c.id).where(items.c.campaign_id == campaign.id).order_by(items.c.id))
         )
-        for chunk in range(0, len(silent), 5000):
-            session.execute(
-                update(ReviewItem)
-                .where(col(ReviewItem.id).in_(silent[chunk : chunk + 5000]))
-                .values(delivered_at=clock.now(), reminded_at=clock.now(), escalated_at=clock.now())
-            )
+        last_silent = ids[revocations - 1]
+        session.execute(update(items).where(items.c.id > last_silent).values(status=ItemStatus.KEPT))
+        session.execute(
+            update(items)
+            .where(items.c.campaign_id == campaign.id, items.c.id <= last_silent)
+            .values(delivered_at=clock.now(), reminded_at=clock.now(), escalated_at=clock.now())
+        )
         session.commit()
         clock.advance(timedelta(days=15))
         session.add(

@@ -86,7 +86,7 @@ def plan_revocations(
         .tuples()
         .all()
     )
-    automatic = _decided_by_policy(session, [item.id for item, *_ in rows if item.id is not None])
+    automatic = _decided_by_policy(session, campaign.id)
     health = {
         system: source_health(session, system, now=now, max_age=max_sync_age).problem
         for system in {store.system for _, _, store, _ in rows}
@@ -228,13 +228,14 @@ def _apply_blast_radius(
             summary.planned += 1
 
 
-def _decided_by_policy(session: Session, item_ids: list[int]) -> set[int]:
-    if not item_ids:
-        return set()
+def _decided_by_policy(session: Session, campaign_id: int | None) -> set[int]:
+    """Items of the campaign decided by the cycle's policy (a join, not an IN list: 20,000 ids and more)."""
     return set(
         session.exec(
-            select(Decision.review_item_id).where(
-                col(Decision.review_item_id).in_(item_ids),
+            select(Decision.review_item_id)
+            .join(ReviewItem, col(ReviewItem.id) == Decision.review_item_id)
+            .where(
+                ReviewItem.campaign_id == campaign_id,
                 Decision.via == DecidedVia.POLICY,
                 col(Decision.superseded).is_(False),
             )
