@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
+from sqlalchemy.orm import defer
 from sqlmodel import Session, SQLModel, col, select
 
 from reviews import audit
@@ -63,6 +64,7 @@ def close_campaign(
     definition = cycle_definition(session, campaign)
     pending = session.exec(
         select(ReviewItem)
+        .options(defer(ReviewItem.frozen_grant), defer(ReviewItem.recommendation_evidence))  # type: ignore[arg-type]
         .where(ReviewItem.campaign_id == campaign.id, ReviewItem.status == ItemStatus.PENDING)
         .order_by(col(ReviewItem.id))
     ).all()
@@ -72,16 +74,18 @@ def close_campaign(
             return summary
     answered = reviewers_who_answered(session, campaign.id)
     decisions: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []  # one executemany, not an ORM flush of 20,000 objects
     events: list[audit.NewEvent] = []
     for item in pending:
         outcome, reason = _no_response(item, definition, campaign, answered, now)
         summary.reasons[reason] += 1
         if outcome is None:
-            item.status = ItemStatus.EXPIRED
+            status = ItemStatus.EXPIRED
+            updates.append({"id": item.id, "status": status})
             summary.expired += 1
         else:
-            item.status = ItemStatus.REVOKED if outcome is DecisionOutcome.REVOKE else ItemStatus.KEPT
-            item.decided_at = now
+            status = ItemStatus.REVOKED if outcome is DecisionOutcome.REVOKE else ItemStatus.KEPT
+            updates.append({"id": item.id, "status": status, "decided_at": now})
             summary.revoked += outcome is DecisionOutcome.REVOKE
             summary.kept += outcome is DecisionOutcome.KEEP
             decisions.append(
@@ -95,16 +99,19 @@ def close_campaign(
                     "superseded": False,
                 }
             )
-        session.add(item)
         events.append(
             audit.NewEvent(
                 f"policy:{definition.name}",
                 "item.closed_without_response",
                 f"item:{item.id}",
-                {"campaign": campaign.id, "status": item.status, "reason": reason},
+                {"campaign": campaign.id, "status": status.value, "reason": reason},
             )
         )
     session.flush()
+    for status_only in (True, False):  # executemany needs the same columns in every row
+        batch = [row for row in updates if ("decided_at" not in row) == status_only]
+        if batch:
+            session.execute(update(ReviewItem), batch)
     if decisions:
         session.execute(insert(DECISIONS), decisions)
     campaign.status, campaign.closed_at, campaign.closed_by = CampaignStatus.CLOSED, now, actor.id

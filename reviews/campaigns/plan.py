@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, insert
+from sqlalchemy.orm import defer
 from sqlmodel import Session, SQLModel, col, select
 
 from reviews import audit
@@ -72,6 +73,7 @@ def plan_revocations(
     rows = (
         session.execute(
             select(ReviewItem, AccessGrant, Store, Principal)
+            .options(defer(ReviewItem.frozen_grant), defer(ReviewItem.recommendation_evidence))  # type: ignore[arg-type]
             .join(AccessGrant, col(AccessGrant.id) == ReviewItem.grant_id)
             .join(Store, col(Store.id) == ReviewItem.store_id)
             .join(Principal, col(Principal.id) == ReviewItem.principal_id)
