@@ -28,12 +28,12 @@ from rich.console import Console
 from rich.table import Column, Table
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from reviews import audit
 from reviews.actors import SCHEDULER, Actor, cli_operator
 from reviews.campaigns.close import close_campaign
-from reviews.campaigns.decide import cycle_definition, record_decision
+from reviews.campaigns.decide import cycle_definition, delegate, record_decision
 from reviews.campaigns.plan import plan_revocations
 from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign, start_scheduled
@@ -635,10 +635,9 @@ def campaign_decide(
     """Record a reviewer's decision (the same rules as Slack: only the reviewer or their delegate)."""
     engine = ctx.obj.engine()
     with session_scope(engine) as session:
-        person = session.exec(select(Person).where(Person.email == reviewer.strip().lower())).first()
-        if person is None:
-            raise NotFound(f"no person with email {reviewer!r}")
-        actor = Actor(f"{cli_operator().id}:as:{person.email}", person_id=person.id)
+        actor = Actor(
+            f"{cli_operator().id}:as:{reviewer.strip().lower()}", person_id=_person_id(session, reviewer)
+        )
     result = record_decision(
         engine,
         item_id=item_id,
@@ -649,6 +648,36 @@ def campaign_decide(
         justification=justification,
     )
     out.print(f"item {result.item_id}: {result.message} (status {result.status})")
+
+
+@campaign_cli.command("delegate")
+def campaign_delegate(
+    ctx: typer.Context,
+    reviewer: Annotated[str, typer.Argument(help="the reviewer's email")],
+    delegate_to: Annotated[str, typer.Argument(help="who decides their items meanwhile (email)")],
+    days: Annotated[int, typer.Option(min=1, max=365, help="for how many days, from now")] = 14,
+) -> None:
+    """Hand every item of a reviewer to someone else for a period (recorded; the reviewer keeps theirs)."""
+    clock = SystemClock()
+    with session_scope(ctx.obj.engine()) as session:
+        now = clock.now()
+        row = delegate(
+            session,
+            person_id=_person_id(session, reviewer),
+            delegate_person_id=_person_id(session, delegate_to),
+            valid_from=now,
+            valid_to=now + timedelta(days=days),
+            actor=cli_operator(),
+            clock=clock,
+        )
+    out.print(f"{delegate_to} decides for {reviewer} until {row.valid_to:%Y-%m-%d %H:%M} UTC")
+
+
+def _person_id(session: Session, email: str) -> int:
+    person = session.exec(select(Person).where(Person.email == email.strip().lower())).first()
+    if person is None or person.id is None:
+        raise NotFound(f"no person with email {email!r} (people come from syncs and campaigns)")
+    return person.id
 
 
 @campaign_cli.command("close")

@@ -229,14 +229,9 @@ def _changes(
     if outcome is DecisionOutcome.REVOKE:
         return {"status": ItemStatus.REVOKED, "decided_at": now}
     definition = cycle_definition(session, campaign)
-    if item.stage < len(definition.stages):
-        stage = definition.stages[item.stage]  # stages are 1-based on items
-        applies = (
-            stage.applies_to is StageCondition.KEPT
-            or (stage.applies_to is StageCondition.KEPT_ADMIN and item.frozen_grant.get("access") == "admin")
-            or stage.applies_to is StageCondition.ALL
-        )
-        if applies:
+    if item.stage < len(definition.stages):  # stages are numbered from 1 on items: this is the next one
+        stage = definition.stages[item.stage]
+        if stage.applies_to is not StageCondition.KEPT_ADMIN or item.frozen_grant.get("access") == "admin":
             reviewer_id, source = _stage_reviewer(session, item, definition, stage.name, stage.reviewer, now)
             return {
                 "stage": item.stage + 1,

@@ -41,6 +41,7 @@ from reviews.ports import Clock, Connector
 from reviews.settings import EnforcementSettings
 
 REVOCATIONS = SQLModel.metadata.tables[Revocation.__tablename__]
+WAIT = "wait"  # not refused: the source is not healthy now; a later run plans it
 ACTOR = "system:planner"
 
 
@@ -98,7 +99,7 @@ def plan_revocations(
     events: list[audit.NewEvent] = []
     for item, grant, store, principal in rows:
         refusal = _refusal(grant, principal, store, protection, health, admins_left)
-        if refusal == "wait":
+        if refusal == WAIT:
             summary.waiting += 1
             summary.reasons[f"waiting: {health[store.system]}"] += 1
             continue
@@ -166,14 +167,14 @@ def _refusal(
     health: dict[str, str | None],
     admins_left: Counter[int],
 ) -> str | None:
-    """Why this grant must not be revoked automatically ("wait": not now, try again later), or None."""
+    """Why this grant must not be revoked automatically (WAIT: not now, try again later), or None."""
     reason = protection.reason(provider_id=principal.provider_id, name=principal.name, email=principal.email)
     if reason:
         return f"protected: {reason}"
     if grant.needs_human_review:
         return "a policy on this path could not be fully understood; a person must check it"
     if health.get(store.system):
-        return "wait"
+        return WAIT
     if grant.access == AccessLevel.ADMIN and store.id is not None and admins_left[store.id] <= 1:
         return f"the last admin of {store.name}: never removed automatically"
     return None

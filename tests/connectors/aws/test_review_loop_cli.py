@@ -73,6 +73,9 @@ def test_the_review_loop_end_to_end(
         env=env,
     )
     assert refused.code == 1 and "own access" in refused.stderr
+    cli("campaign", "delegate", "olu@dept.example.gov", "security@dept.example.gov", "--days", "3")
+    kept = cli("campaign", "decide", str(items["cy"]["item_id"]), "keep", "--as", "security@dept.example.gov")
+    assert "keep recorded" in kept.stdout
 
     closed = cli("campaign", "close", campaign, "--force").stdout
     assert "1 planned (awaiting approval)" in closed
