@@ -4,8 +4,6 @@ the engine reads exactly what a sync writes."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,6 +25,7 @@ from reviews.entitlements import (
     System,
 )
 from reviews.models import ReviewCycle
+from reviews.operations.manage_cycles import definition_sha256
 from reviews.operations.sync_inventory import SyncSummary, apply_snapshot
 from reviews.ports import Delivery, ReviewerMessage
 
@@ -142,7 +141,7 @@ def store_cycle(session: Session, definition: CycleDefinition, at: datetime, ver
         name=definition.name,
         version=version,
         definition=body,
-        definition_sha256=hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest(),
+        definition_sha256=definition_sha256(definition),
         applied_at=at,
         applied_by="cli:test",
     )
