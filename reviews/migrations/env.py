@@ -8,12 +8,23 @@ from sqlmodel import SQLModel
 
 import reviews.models  # noqa: F401  (registers the tables on the metadata)
 
+# APScheduler creates and owns its job store table (scheduler.service); autogenerate must not drop it.
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def include_object(
+    _object: object, name: str | None, type_: str, _reflected: bool, _compare_to: object
+) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
     target_metadata=SQLModel.metadata,
     render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table instead
     compare_type=True,
+    include_object=include_object,
 )
 with context.begin_transaction():
     context.run_migrations()
