@@ -33,11 +33,10 @@ from sqlmodel import Session, select
 from reviews import audit
 from reviews.actors import SCHEDULER, Actor, cli_operator
 from reviews.campaigns.close import close_campaign
-from reviews.campaigns.decide import cycle_definition, delegate, record_decision
-from reviews.campaigns.plan import plan_revocations
+from reviews.campaigns.decide import delegate, record_decision
 from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign, start_scheduled
-from reviews.campaigns.tick import run_tick
+from reviews.campaigns.tick import plan_campaign, run_tick
 from reviews.campaigns.triggered import latest_cycles, open_triggered_reviews
 from reviews.campaigns.views import list_campaigns, outbox_rows, show_campaign
 from reviews.clock import SystemClock
@@ -724,18 +723,12 @@ def _plan(config: LoadedConfig, engine: Engine, clock: SystemClock, campaign_ids
     connectors = _connectors(config, engine, clock)
     for campaign_id in campaign_ids:
         with session_scope(engine) as session:
-            campaign = session.get(Campaign, campaign_id)
-            if campaign is None:
-                raise NotFound(f"campaign {campaign_id} does not exist")
-            definition = cycle_definition(session, campaign)
-            summary = plan_revocations(
+            summary = plan_campaign(
                 session,
-                campaign,
+                campaign_id,
                 connectors,
                 settings=config.settings.enforcement,
                 protection=_protection(config),
-                auto_apply=definition.auto_apply,
-                cycle_name=definition.name,
                 clock=clock,
             )
         out.print(

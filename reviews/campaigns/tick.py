@@ -19,6 +19,7 @@ from reviews.campaigns.decide import cycle_definition
 from reviews.campaigns.notify import NotifySummary, advance_notifications
 from reviews.campaigns.plan import PlanSummary, plan_revocations
 from reviews.campaigns.protection import Protection
+from reviews.errors import NotFound
 from reviews.models import Campaign, CampaignStatus, ItemStatus, ReviewItem, Revocation
 from reviews.ports import Clock, Connector, Notifier
 from reviews.settings import EnforcementSettings
@@ -64,21 +65,44 @@ def run_tick(
                 summary.closed[campaign.id] = close_campaign(session, campaign, actor=actor, clock=clock)
     for campaign_id in campaigns_to_plan(unit_of_work):
         with unit_of_work() as session:
-            campaign = session.get(Campaign, campaign_id)
-            assert campaign is not None  # noqa: S101  (just listed)
-            definition = cycle_definition(session, campaign)
-            summary.planned[campaign_id] = plan_revocations(
+            summary.planned[campaign_id] = plan_campaign(
                 session,
-                campaign,
+                campaign_id,
                 connectors,
                 settings=settings,
                 protection=protection,
-                auto_apply=definition.auto_apply,
-                cycle_name=definition.name,
                 clock=clock,
                 max_sync_age=max_sync_age,
             )
     return summary
+
+
+def plan_campaign(
+    session: Session,
+    campaign_id: int,
+    connectors: Mapping[str, Connector],
+    *,
+    settings: EnforcementSettings,
+    protection: Protection,
+    clock: Clock,
+    max_sync_age: timedelta = timedelta(hours=26),
+) -> PlanSummary:
+    """Plan one campaign's revocations with its cycle's own settings (auto-apply, name)."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(f"campaign {campaign_id} does not exist")
+    definition = cycle_definition(session, campaign)
+    return plan_revocations(
+        session,
+        campaign,
+        connectors,
+        settings=settings,
+        protection=protection,
+        auto_apply=definition.auto_apply,
+        cycle_name=definition.name,
+        clock=clock,
+        max_sync_age=max_sync_age,
+    )
 
 
 def campaigns_to_plan(unit_of_work: UnitOfWork) -> list[int]:

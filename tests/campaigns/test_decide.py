@@ -65,6 +65,23 @@ def person(session: Session, name: str) -> Actor:
     return Actor(f"slack:{name}", person_id=row.id)
 
 
+def hand_over(
+    session: Session, clock: FrozenClock, reviewer: Actor, to: Actor, *, by: Actor | None = None
+) -> None:
+    """`to` decides `reviewer`'s items for a week from T0, set by `by` (the reviewer themself by default)."""
+    assert reviewer.person_id is not None and to.person_id is not None
+    delegate(
+        session,
+        person_id=reviewer.person_id,
+        delegate_person_id=to.person_id,
+        valid_from=T0,
+        valid_to=T0 + timedelta(days=7),
+        actor=by or reviewer,
+        clock=clock,
+    )
+    session.commit()
+
+
 def item(session: Session, holder: str, store: str = "payroll") -> ReviewItem:
     for row in session.exec(select(ReviewItem)).all():
         if row.frozen_grant["principal"]["name"] == holder and row.frozen_grant["store"]["name"] == store:
@@ -180,16 +197,7 @@ def test_a_delegate_decides_for_the_reviewer_within_the_period(engine: Engine, s
     setup(session, clock)
     olu, dan = person(session, "olu"), person(session, "dan")
     assert olu.person_id is not None and dan.person_id is not None
-    delegate(
-        session,
-        person_id=olu.person_id,
-        delegate_person_id=dan.person_id,
-        valid_from=T0,
-        valid_to=T0 + timedelta(days=7),
-        actor=olu,
-        clock=clock,
-    )
-    session.commit()
+    hand_over(session, clock, olu, dan)
     target = item(session, "ana")
     result = record_decision(engine, item_id=target.id, outcome=KEEP, actor=dan, via=SLACK, clock=clock)
     assert result.applied
@@ -206,15 +214,7 @@ def test_only_the_reviewer_or_an_admin_sets_a_delegate(session: Session) -> None
     olu, eve, dan = person(session, "olu"), person(session, "eve"), person(session, "dan")
     assert olu.person_id and dan.person_id
     with pytest.raises(NotAuthorized):
-        delegate(
-            session,
-            person_id=olu.person_id,
-            delegate_person_id=dan.person_id,
-            valid_from=T0,
-            valid_to=T0 + timedelta(days=1),
-            actor=eve,
-            clock=clock,
-        )
+        hand_over(session, clock, olu, dan, by=eve)
 
 
 def test_kept_admin_access_goes_to_the_second_stage(engine: Engine, session: Session) -> None:
@@ -245,16 +245,7 @@ def test_two_people_deciding_at_once_one_wins_the_other_is_superseded(
     setup(session, clock)
     olu, dan = person(session, "olu"), person(session, "dan")
     assert olu.person_id and dan.person_id
-    delegate(
-        session,
-        person_id=olu.person_id,
-        delegate_person_id=dan.person_id,
-        valid_from=T0,
-        valid_to=T0 + timedelta(days=7),
-        actor=olu,
-        clock=clock,
-    )
-    session.commit()
+    hand_over(session, clock, olu, dan)
     target = item(session, "ana")
     barrier, results, errors = threading.Barrier(2), [], []
 

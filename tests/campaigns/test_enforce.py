@@ -3,6 +3,7 @@ undo, and what a later sync says (TESTING.md "Revocation safety"), against the f
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -12,13 +13,13 @@ from sqlmodel import Session, select
 from reviews.actors import Actor, cli_operator
 from reviews.campaigns.close import close_campaign
 from reviews.campaigns.decide import record_decision
-from reviews.campaigns.plan import plan_revocations
+from reviews.campaigns.plan import PlanSummary, plan_revocations
 from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
 from reviews.campaigns.triggered import open_triggered_reviews
 from reviews.clock import FrozenClock
 from reviews.entitlements import AccessLevel
-from reviews.errors import PopulationDropped
+from reviews.errors import NotAuthorized, PopulationDropped
 from reviews.models import (
     AuditEvent,
     Campaign,
@@ -31,7 +32,7 @@ from reviews.models import (
     Revocation,
     RevocationState,
 )
-from reviews.operations.outbox import approve, execute, undo
+from reviews.operations.outbox import ExecutionSummary, approve, execute, undo
 from reviews.operations.sync_inventory import apply_snapshot, record_failed_sync
 from reviews.settings import EnforcementSettings
 from tests.campaigns.world import FALLBACK, cycle, email, store_cycle
@@ -49,268 +50,251 @@ def arn(name: str) -> str:
     return f"arn:aws:iam::111122223333:user/{name}"
 
 
-def provider_with(readers: int, clock: FrozenClock) -> FakeProvider:
-    provider = FakeProvider(":memory:")
-    provider.add_store(PAYROLL, name="payroll", owners=(email("olu"),))
-    provider.add_group(READERS, store_id=PAYROLL, name="payroll-read")
-    provider.add_group(ADMINS, store_id=PAYROLL, name="payroll-admin", access=AccessLevel.ADMIN)
-    for name in ("olu", "break-glass-1", *(f"u{i:02d}" for i in range(readers))):
-        provider.add_principal(arn(name), email=email(name), last_used=clock.now() - timedelta(days=200))
-        provider.add_member(READERS, arn(name))
-    provider.add_member(ADMINS, arn("olu"))
-    return provider
+@dataclass
+class Loop:
+    """payroll, owned by olu (its only admin), read by olu, break-glass-1 and N users unused for 200 days."""
 
+    session: Session
+    engine: Engine
+    clock: FrozenClock
+    provider: FakeProvider
+    connector: FakeConnector
 
-def sync(session: Session, connector: FakeConnector, clock: FrozenClock, max_drop: float | None = 0.3) -> int:
-    summary = apply_snapshot(connector.snapshot(), session=session, clock=clock, max_drop=max_drop)
-    session.commit()
-    return summary.sync_run_id
+    @classmethod
+    def with_readers(cls, session: Session, engine: Engine, readers: int) -> Loop:
+        clock = FrozenClock(T0)
+        provider = FakeProvider(":memory:")
+        provider.add_store(PAYROLL, name="payroll", owners=(email("olu"),))
+        provider.add_group(READERS, store_id=PAYROLL, name="payroll-read")
+        provider.add_group(ADMINS, store_id=PAYROLL, name="payroll-admin", access=AccessLevel.ADMIN)
+        for name in ("olu", "break-glass-1", *(f"u{i:02d}" for i in range(readers))):
+            provider.add_principal(arn(name), email=email(name), last_used=T0 - timedelta(days=200))
+            provider.add_member(READERS, arn(name))
+        provider.add_member(ADMINS, arn("olu"))
+        loop = cls(session, engine, clock, provider, FakeConnector(provider, clock=clock))
+        loop.sync()
+        return loop
 
+    def sync(self) -> int:
+        summary = apply_snapshot(
+            self.connector.snapshot(), session=self.session, clock=self.clock, max_drop=0.3
+        )
+        self.session.commit()
+        return summary.sync_run_id
 
-def closed_campaign(
-    session: Session, provider: FakeProvider, clock: FrozenClock, **overrides: object
-) -> Campaign:
-    """Everything left to the no-response policy "recommendation": every reader is inactive → revoke.
-    Escalation delivers and reminds, so silence may revoke (DESIGN §3.7)."""
-    definition = cycle(on_no_response="recommendation", **overrides)
-    row = store_cycle(session, definition, clock.now())
-    campaign = start_campaign(
-        session, row, definition, actor=cli_operator(), clock=clock, protection=PROTECT
-    ).campaign
-    for item in session.exec(select(ReviewItem).where(ReviewItem.campaign_id == campaign.id)).all():
-        item.delivered_at, item.reminded_at, item.escalated_at = clock.now(), clock.now(), clock.now()
-        session.add(item)
-    session.commit()
-    clock.advance(timedelta(days=15))
-    close_campaign(session, campaign, actor=cli_operator(), clock=clock)
-    session.commit()
-    sync(session, FakeConnector(provider, clock=clock), clock)  # planning needs a fresh, complete sync
-    return campaign
+    def start(self, **overrides: object) -> Campaign:
+        definition = cycle(**overrides)
+        row = store_cycle(self.session, definition, self.clock.now())
+        campaign = start_campaign(
+            self.session, row, definition, actor=cli_operator(), clock=self.clock, protection=PROTECT
+        ).campaign
+        self.session.commit()
+        return campaign
 
+    def close(self, campaign: Campaign) -> None:
+        self.clock.advance(timedelta(days=15))
+        close_campaign(self.session, campaign, actor=cli_operator(), clock=self.clock)
+        self.session.commit()
+        self.sync()  # planning needs a fresh, complete sync
 
-def plan(
-    session: Session, campaign: Campaign, connector: FakeConnector, clock: FrozenClock, **settings: object
-):
-    summary = plan_revocations(
-        session,
-        campaign,
-        {"aws": connector},
+    def closed_by_silence(self, **overrides: object) -> Campaign:
+        """Everything left to the policy "recommendation": every reader is inactive → revoke. Escalation
+        delivered and reminded, so silence may revoke (DESIGN §3.7)."""
+        campaign = self.start(on_no_response="recommendation", **overrides)
+        for item in self.items(campaign):
+            item.delivered_at = item.reminded_at = item.escalated_at = self.clock.now()
+            self.session.add(item)
+        self.session.commit()
+        self.close(campaign)
+        return campaign
+
+    def plan(self, campaign: Campaign, **settings: object) -> PlanSummary:
         # Limits out of the way unless a test sets them: most tests are about something else.
-        settings=EnforcementSettings(**{"blast_radius_count": 1000, "blast_radius_share": 1.0, **settings}),  # type: ignore[arg-type]
-        protection=PROTECT,
-        auto_apply=False,
-        cycle_name="quarterly",
-        clock=clock,
-    )
-    session.commit()
-    return summary
+        limits: dict[str, object] = {"blast_radius_count": 1000, "blast_radius_share": 1.0, **settings}
+        summary = plan_revocations(
+            self.session,
+            campaign,
+            {"aws": self.connector},
+            settings=EnforcementSettings.model_validate(limits),
+            protection=PROTECT,
+            auto_apply=False,
+            cycle_name="quarterly",
+            clock=self.clock,
+        )
+        self.session.commit()
+        return summary
 
+    def approve(self, campaign: Campaign, actor: Actor | None = None) -> None:
+        approve(self.session, None, campaign_id=campaign.id, actor=actor or cli_operator(), clock=self.clock)
+        self.session.commit()
 
-def outbox(session: Session) -> list[Revocation]:
-    session.expire_all()
-    return list(session.exec(select(Revocation).order_by(Revocation.id)).all())
+    def execute(self, settings: EnforcementSettings = LIVE, worker: str = "w1") -> ExecutionSummary:
+        return execute(
+            self.engine, {"aws": self.connector}, settings=settings, clock=self.clock, worker=worker
+        )
+
+    def planned_and_approved(self, **overrides: object) -> Campaign:
+        campaign = self.closed_by_silence(**overrides)
+        self.plan(campaign)
+        self.approve(campaign)
+        return campaign
+
+    def items(self, campaign: Campaign) -> list[ReviewItem]:
+        return list(self.session.exec(select(ReviewItem).where(ReviewItem.campaign_id == campaign.id)).all())
+
+    def outbox(self) -> list[Revocation]:
+        self.session.expire_all()
+        return list(self.session.exec(select(Revocation).order_by(Revocation.id)).all())
 
 
 def test_the_whole_loop_revokes_verifies_and_a_later_sync_agrees(engine: Engine, session: Session) -> None:
-    clock = FrozenClock(T0)
-    provider = provider_with(3, clock)
-    connector = FakeConnector(provider, clock=clock)
-    sync(session, connector, clock)
-    campaign = closed_campaign(session, provider, clock)
-    summary = plan(session, campaign, connector, clock)
+    loop = Loop.with_readers(session, engine, 3)
+    campaign = loop.closed_by_silence()
+    summary = loop.plan(campaign)
     # u00..u02 and olu's own read access (the fallback reviewed it); olu's admin is the last admin and
     # break-glass-1 is protected: both left to a person.
     assert (summary.planned, summary.needs_human_review) == (4, 2)
-    approve(session, None, campaign_id=campaign.id, actor=cli_operator(), clock=clock)
-    session.commit()
-    result = execute(engine, {"aws": connector}, settings=LIVE, clock=clock, worker="w1")
-    assert result.outcomes["verified"] == 4
-    assert provider.members(READERS) == {arn("break-glass-1")}
-    assert provider.members(ADMINS) == {arn("olu")}
-    assert len(provider.writes()) == 4
-    clock.advance(timedelta(hours=1))
-    sync(session, connector, clock)
-    assert {row.state for row in outbox(session)} == {RevocationState.VERIFIED}
+    loop.approve(campaign)
+    assert loop.execute().outcomes["verified"] == 4
+    assert loop.provider.members(READERS) == {arn("break-glass-1")}
+    assert loop.provider.members(ADMINS) == {arn("olu")}
+    assert len(loop.provider.writes()) == 4
+    loop.clock.advance(timedelta(hours=1))
+    loop.sync()
+    assert {row.state for row in loop.outbox()} == {RevocationState.VERIFIED}
 
 
-def test_a_protected_account_in_scope_is_never_planned(session: Session) -> None:
-    clock = FrozenClock(T0)
-    provider = provider_with(1, clock)
-    connector = FakeConnector(provider, clock=clock)
-    sync(session, connector, clock)
-    campaign = closed_campaign(session, provider, clock)
-    plan(session, campaign, connector, clock)
-    protected = session.exec(select(ReviewItem)).all()
-    glass = [i for i in protected if i.frozen_grant["principal"]["name"] == "break-glass-1"]
-    assert glass[0].status == ItemStatus.NEEDS_HUMAN_REVIEW and "protected" in glass[0].human_review_reason
-    assert all(row.principal_id != glass[0].principal_id for row in outbox(session))
+def test_a_protected_account_in_scope_is_never_planned(engine: Engine, session: Session) -> None:
+    loop = Loop.with_readers(session, engine, 1)
+    campaign = loop.closed_by_silence()
+    loop.plan(campaign)
+    (glass,) = [i for i in loop.items(campaign) if i.frozen_grant["principal"]["name"] == "break-glass-1"]
+    assert glass.status == ItemStatus.NEEDS_HUMAN_REVIEW and "protected" in (glass.human_review_reason or "")
+    assert all(row.principal_id != glass.principal_id for row in loop.outbox())
     assert campaign.notes["protected_in_scope"] == 1
 
 
-def test_the_last_admin_is_never_removed(session: Session) -> None:
-    clock = FrozenClock(T0)
-    provider = provider_with(0, clock)
-    connector = FakeConnector(provider, clock=clock)
-    sync(session, connector, clock)
-    campaign = closed_campaign(session, provider, clock, scope={"access": ["admin"]})
-    plan(session, campaign, connector, clock)
-    (item,) = session.exec(select(ReviewItem).where(ReviewItem.campaign_id == campaign.id)).all()
-    assert item.status == ItemStatus.NEEDS_HUMAN_REVIEW and "last admin" in item.human_review_reason
-    assert outbox(session) == []
+def test_the_last_admin_is_never_removed(engine: Engine, session: Session) -> None:
+    loop = Loop.with_readers(session, engine, 0)
+    campaign = loop.closed_by_silence(scope={"access": ["admin"]})
+    loop.plan(campaign)
+    (item,) = loop.items(campaign)
+    assert item.status == ItemStatus.NEEDS_HUMAN_REVIEW and "last admin" in (item.human_review_reason or "")
+    assert loop.outbox() == []
 
 
 def test_over_the_blast_radius_nothing_runs_until_an_admin_approves_then_each_runs_once(
     engine: Engine, session: Session
 ) -> None:
-    clock = FrozenClock(T0)
-    provider = provider_with(12, clock)
-    connector = FakeConnector(provider, clock=clock)
-    sync(session, connector, clock)
-    campaign = closed_campaign(session, provider, clock)
-    summary = plan(session, campaign, connector, clock, blast_radius_count=10)
+    loop = Loop.with_readers(session, engine, 12)
+    campaign = loop.closed_by_silence()
+    summary = loop.plan(campaign, blast_radius_count=10)
     assert summary.held == 12 + 1  # twelve readers and olu's own read access (reviewed by the fallback)
-    rows = outbox(session)
+    rows = loop.outbox()
     assert {row.state for row in rows} == {RevocationState.HELD}
-    assert "blast-radius" in rows[0].hold_reason
-    assert execute(engine, {"aws": connector}, settings=LIVE, clock=clock, worker="w1").processed == 0
-    assert provider.writes() == []
-    with pytest.raises(Exception, match="admin"):
-        approve(session, None, campaign_id=campaign.id, actor=Actor("slack:olu", 1), clock=clock)
+    assert "blast-radius" in (rows[0].hold_reason or "")
+    assert loop.execute().processed == 0
+    assert loop.provider.writes() == []
+    with pytest.raises(NotAuthorized, match="admin"):
+        loop.approve(campaign, Actor("slack:olu", 1))
     session.rollback()
-    approve(session, None, campaign_id=campaign.id, actor=cli_operator(), clock=clock)
-    session.commit()
-    execute(engine, {"aws": connector}, settings=LIVE, clock=clock, worker="w1")
-    execute(engine, {"aws": connector}, settings=LIVE, clock=clock, worker="w2")  # nothing left to do
-    writes = [(w.group, w.principal) for w in provider.writes()]
+    loop.approve(campaign)
+    loop.execute()
+    loop.execute(worker="w2")  # nothing left to do
+    writes = [(w.group, w.principal) for w in loop.provider.writes()]
     assert len(writes) == len(set(writes)) == 13
 
 
 def test_dry_run_plan_equals_what_live_executes_and_writes_nothing(engine: Engine, session: Session) -> None:
-    clock = FrozenClock(T0)
-    provider = provider_with(4, clock)
-    connector = FakeConnector(provider, clock=clock)
-    sync(session, connector, clock)
-    campaign = closed_campaign(session, provider, clock)
-    plan(session, campaign, connector, clock)
-    approve(session, None, campaign_id=campaign.id, actor=cli_operator(), clock=clock)
-    session.commit()
-    provider.remove_member(READERS, arn("u03"))  # someone removed it by hand meanwhile
-    execute(engine, {"aws": connector}, settings=DRY, clock=clock, worker="w1")
-    assert provider.writes() == []
-    predicted = {row.action["description"] for row in outbox(session) if row.dry_run_result == "would_apply"}
-    absent = {row.action["description"] for row in outbox(session) if row.dry_run_result == "already_absent"}
+    loop = Loop.with_readers(session, engine, 4)
+    loop.planned_and_approved()
+    loop.provider.remove_member(READERS, arn("u03"))  # someone removed it by hand meanwhile
+    loop.execute(DRY)
+    assert loop.provider.writes() == []
+    predicted = {row.action["description"] for row in loop.outbox() if row.dry_run_result == "would_apply"}
+    absent = {row.action["description"] for row in loop.outbox() if row.dry_run_result == "already_absent"}
     assert len(absent) == 1 and len(predicted) == 4  # u00..u02 and olu's read; u03 is gone already
-    execute(engine, {"aws": connector}, settings=LIVE, clock=clock, worker="w1")
-    applied = {f"remove {w.principal} from payroll-read" for w in provider.writes()}
-    assert applied == predicted
+    loop.execute()
+    assert {f"remove {w.principal} from payroll-read" for w in loop.provider.writes()} == predicted
 
 
 def test_undo_restores_the_access(engine: Engine, session: Session) -> None:
-    clock = FrozenClock(T0)
-    provider = provider_with(1, clock)
-    connector = FakeConnector(provider, clock=clock)
-    sync(session, connector, clock)
-    campaign = closed_campaign(session, provider, clock)
-    plan(session, campaign, connector, clock)
-    approve(session, None, campaign_id=campaign.id, actor=cli_operator(), clock=clock)
-    session.commit()
-    execute(engine, {"aws": connector}, settings=LIVE, clock=clock, worker="w1")
-    target = next(row for row in outbox(session) if "u00" in row.action["description"])
-    assert not provider.is_member(READERS, arn("u00"))
-    undo(engine, target.id, {"aws": connector}, actor=cli_operator(), clock=clock, settings=LIVE)
-    assert provider.is_member(READERS, arn("u00"))
-    assert next(r for r in outbox(session) if r.id == target.id).state == RevocationState.UNDONE
+    loop = Loop.with_readers(session, engine, 1)
+    loop.planned_and_approved()
+    loop.execute()
+    target = next(row for row in loop.outbox() if "u00" in row.action["description"])
+    assert target.id is not None and not loop.provider.is_member(READERS, arn("u00"))
+    undo(engine, target.id, {"aws": loop.connector}, actor=cli_operator(), clock=loop.clock, settings=LIVE)
+    assert loop.provider.is_member(READERS, arn("u00"))
+    assert next(r for r in loop.outbox() if r.id == target.id).state == RevocationState.UNDONE
 
 
 def test_a_sharply_smaller_population_is_not_applied_and_stops_campaigns_and_revocations(
     engine: Engine, session: Session
 ) -> None:
-    clock = FrozenClock(T0)
-    provider = provider_with(12, clock)
-    connector = FakeConnector(provider, clock=clock)
-    sync(session, connector, clock)
-    campaign = closed_campaign(session, provider, clock)
-    plan(session, campaign, connector, clock)
-    approve(session, None, campaign_id=campaign.id, actor=cli_operator(), clock=clock)
-    session.commit()
+    loop = Loop.with_readers(session, engine, 12)
+    loop.planned_and_approved()
     for i in range(12):
-        provider.remove_member(READERS, arn(f"u{i:02d}"))  # a broken read would look like this
+        loop.provider.remove_member(READERS, arn(f"u{i:02d}"))  # a broken read would look like this
     with pytest.raises(PopulationDropped, match="down from"):
-        sync(session, connector, clock)
+        loop.sync()
     session.rollback()
-    record_failed_sync("aws", "population dropped", session=session, clock=clock, started_at=clock.now())
+    record_failed_sync(
+        "aws", "population dropped", session=session, clock=loop.clock, started_at=loop.clock.now()
+    )
     session.commit()
-    result = execute(engine, {"aws": connector}, settings=LIVE, clock=clock, worker="w1")
+    result = loop.execute()
     assert result.processed == 0 and result.skipped > 0
-    assert provider.writes() == []
+    assert loop.provider.writes() == []
 
 
-def test_an_empty_answer_is_never_applied(session: Session) -> None:
-    clock = FrozenClock(T0)
-    provider = provider_with(2, clock)
-    connector = FakeConnector(provider, clock=clock)
-    sync(session, connector, clock)
+def test_an_empty_answer_is_never_applied(engine: Engine, session: Session) -> None:
+    loop = Loop.with_readers(session, engine, 2)
     for name in ("olu", "break-glass-1", "u00", "u01"):
-        provider.remove_member(READERS, arn(name))
-    provider.remove_member(ADMINS, arn("olu"))
+        loop.provider.remove_member(READERS, arn(name))
+    loop.provider.remove_member(ADMINS, arn("olu"))
     with pytest.raises(PopulationDropped, match="no grants at all"):
-        sync(session, connector, clock)
+        loop.sync()
 
 
 def test_a_revoked_grant_that_reappears_is_flagged_and_reviewed_again(
     engine: Engine, session: Session
 ) -> None:
-    clock = FrozenClock(T0)
-    provider = provider_with(1, clock)
-    connector = FakeConnector(provider, clock=clock)
-    sync(session, connector, clock)
-    campaign = closed_campaign(session, provider, clock, review_new_grants=True)
-    plan(session, campaign, connector, clock)
-    approve(session, None, campaign_id=campaign.id, actor=cli_operator(), clock=clock)
-    session.commit()
-    execute(engine, {"aws": connector}, settings=LIVE, clock=clock, worker="w1")
-    sync(session, connector, clock)
-    provider.add_member(READERS, arn("u00"))  # someone grants it again
-    clock.advance(timedelta(hours=1))
-    run = sync(session, connector, clock)
-    flagged = session.exec(select(AuditEvent).where(AuditEvent.kind == "grant.reappeared")).all()
-    assert len(flagged) == 1
-    opened = open_triggered_reviews(session, run, clock=clock, protection=PROTECT)
+    loop = Loop.with_readers(session, engine, 1)
+    loop.planned_and_approved(review_new_grants=True)
+    loop.execute()
+    loop.sync()
+    loop.provider.add_member(READERS, arn("u00"))  # someone grants it again
+    loop.clock.advance(timedelta(hours=1))
+    run = loop.sync()
+    assert len(session.exec(select(AuditEvent).where(AuditEvent.kind == "grant.reappeared")).all()) == 1
+    opened = open_triggered_reviews(session, run, clock=loop.clock, protection=PROTECT)
     session.commit()
     assert [c.kind for c in opened] == [CampaignKind.EVENT]
-    (item,) = session.exec(select(ReviewItem).where(ReviewItem.campaign_id == opened[0].id)).all()
+    (item,) = loop.items(opened[0])
     assert item.frozen_grant["principal"]["name"] == "u00"
-    assert session.get(Person, item.reviewer_person_id).email == email("olu")
+    reviewer = session.get(Person, item.reviewer_person_id)
+    assert reviewer is not None and reviewer.email == email("olu")
 
 
 def test_a_reviewer_decision_to_revoke_is_planned_without_counting_toward_the_blast_radius(
     engine: Engine, session: Session
 ) -> None:
-    clock = FrozenClock(T0)
-    provider = provider_with(12, clock)
-    connector = FakeConnector(provider, clock=clock)
-    sync(session, connector, clock)
-    definition = cycle(on_no_response="keep")
-    row = store_cycle(session, definition, clock.now())
-    campaign = start_campaign(
-        session, row, definition, actor=cli_operator(), clock=clock, protection=PROTECT
-    ).campaign
-    session.commit()
+    loop = Loop.with_readers(session, engine, 12)
+    campaign = loop.start(on_no_response="keep")
     olu = session.exec(select(Person).where(Person.email == email("olu"))).one()
     for item in session.exec(select(ReviewItem).where(ReviewItem.reviewer_person_id == olu.id)).all():
+        assert item.id is not None
         record_decision(
             engine,
             item_id=item.id,
             outcome=DecisionOutcome.REVOKE,
             actor=Actor("slack:olu", olu.id),
             via=DecidedVia.SLACK,
-            clock=clock,
+            clock=loop.clock,
         )
-    clock.advance(timedelta(days=15))
-    close_campaign(session, campaign, actor=cli_operator(), clock=clock)
-    session.commit()
-    sync(session, connector, clock)
-    summary = plan(session, campaign, connector, clock, blast_radius_count=10, blast_radius_share=0.25)
+    loop.close(campaign)
+    summary = loop.plan(campaign, blast_radius_count=10, blast_radius_share=0.25)
     # Twelve readers revoked by their reviewer (a person decided: no hold); break-glass-1 protected; olu's
     # own accesses were the fallback's, unanswered, and kept by the policy.
     assert (summary.held, summary.planned, summary.needs_human_review) == (0, 12, 1)

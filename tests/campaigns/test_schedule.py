@@ -12,31 +12,44 @@ from reviews.actors import SCHEDULER
 from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_scheduled
 from reviews.clock import FrozenClock
-from reviews.models import AuditEvent, Campaign
+from reviews.cycle_definition import CycleDefinition
+from reviews.models import AuditEvent, Campaign, ReviewCycle
 from tests.campaigns.world import Department, cycle, store_cycle
 
 LONDON = ZoneInfo("Europe/London")
 
 
+def nightly(**overrides: object) -> CycleDefinition:
+    return cycle(
+        schedule={"cron": "30 1 * * *", "timezone": "Europe/London"}, max_sync_age_hours=1000, **overrides
+    )
+
+
+def tick(
+    session: Session, row: ReviewCycle, definition: CycleDefinition, clock: FrozenClock
+) -> Campaign | None:
+    """What the scheduler's job for this cycle does at `clock.now()`."""
+    started = start_scheduled(
+        session,
+        row,
+        definition,
+        actor=SCHEDULER,
+        clock=clock,
+        protection=Protection.of([], []),
+        grace=timedelta(hours=6),
+    )
+    session.commit()
+    return started.campaign if started else None
+
+
 def run_ticks(
     session: Session, clock: FrozenClock, end: datetime, step: timedelta, **overrides: object
 ) -> None:
-    definition = cycle(
-        schedule={"cron": "30 1 * * *", "timezone": "Europe/London"}, max_sync_age_hours=1000, **overrides
-    )
+    definition = nightly(**overrides)
     row = store_cycle(session, definition, clock.now())
     while clock.now() < end:
         clock.advance(step)
-        start_scheduled(
-            session,
-            row,
-            definition,
-            actor=SCHEDULER,
-            clock=clock,
-            protection=Protection.of([], []),
-            grace=timedelta(hours=6),
-        )
-        session.commit()
+        tick(session, row, definition, clock)
 
 
 def local_days(session: Session) -> Counter[str]:
@@ -61,23 +74,20 @@ def test_0130_london_runs_once_on_both_dst_change_days(session: Session) -> None
         assert [counts[day] for day in days] == [1, 1], counts
 
 
-def test_a_start_missed_while_down_runs_once_late_and_says_how_late(session: Session) -> None:
+def down_until(session: Session, hours: float) -> tuple[ReviewCycle, CycleDefinition, FrozenClock]:
+    """A nightly cycle applied at midnight UTC on 1 June, and a bot that was down for `hours`."""
     clock = FrozenClock(datetime(2026, 6, 1, 0, 0, tzinfo=UTC))
     Department().store("payroll", "olu").user("ana").grant("ana", "payroll").sync(session, clock)
-    definition = cycle(schedule={"cron": "30 1 * * *", "timezone": "Europe/London"}, max_sync_age_hours=1000)
+    definition = nightly()
     row = store_cycle(session, definition, clock.now())
-    clock.advance(timedelta(hours=5, minutes=30))  # 01:30 London (00:30 UTC) passed while the bot was down
+    clock.advance(timedelta(hours=hours))
+    return row, definition, clock
+
+
+def test_a_start_missed_while_down_runs_once_late_and_says_how_late(session: Session) -> None:
+    row, definition, clock = down_until(session, 5.5)  # 01:30 London (00:30 UTC) passed while down
     for _ in range(3):  # the scheduler's catch-up run, then its regular ticks
-        start_scheduled(
-            session,
-            row,
-            definition,
-            actor=SCHEDULER,
-            clock=clock,
-            protection=Protection.of([], []),
-            grace=timedelta(hours=6),
-        )
-        session.commit()
+        tick(session, row, definition, clock)
     (campaign,) = session.exec(select(Campaign)).all()
     assert campaign.scheduled_for == datetime(2026, 6, 1, 0, 30, tzinfo=UTC)
     event = session.exec(select(AuditEvent).where(AuditEvent.kind == "campaign.started")).one()
@@ -85,18 +95,6 @@ def test_a_start_missed_while_down_runs_once_late_and_says_how_late(session: Ses
 
 
 def test_a_start_older_than_the_grace_is_not_run(session: Session) -> None:
-    clock = FrozenClock(datetime(2026, 6, 1, 0, 0, tzinfo=UTC))
-    Department().store("payroll", "olu").user("ana").grant("ana", "payroll").sync(session, clock)
-    definition = cycle(schedule={"cron": "30 1 * * *", "timezone": "Europe/London"}, max_sync_age_hours=1000)
-    row = store_cycle(session, definition, clock.now())
-    clock.advance(timedelta(hours=8))
-    result = start_scheduled(
-        session,
-        row,
-        definition,
-        actor=SCHEDULER,
-        clock=clock,
-        protection=Protection.of([], []),
-        grace=timedelta(hours=6),
-    )
-    assert result is None
+    row, definition, clock = down_until(session, 8)
+    assert tick(session, row, definition, clock) is None
+    assert session.exec(select(Campaign)).all() == []
