@@ -1,0 +1,34 @@
+"""What every command group shares: the two consoles, the progress spinner, list formats, a worker name."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+
+from rich.console import Console
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@contextmanager
+def progress(title: str) -> Iterator[Callable[[str], None]]:
+    """A spinner with the current step on a terminal; silent when piped (the counts still print)."""
+    if not err.is_terminal:
+        yield lambda _message: None
+        return
+    with err.status(title) as status:
+        yield lambda message: status.update(f"{title}: {message}")
+
+
+def worker_name() -> str:
+    """Who claims outbox rows and holds the scheduler's lease: host and process."""
+    return f"{socket.gethostname()}:{os.getpid()}"

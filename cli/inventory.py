@@ -1,0 +1,236 @@
+"""Reading the sources (`sync`) and answering who can access what (`access`)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from cli.common import out, progress
+from reviews.campaigns.triggered import open_triggered_reviews
+from reviews.clock import SystemClock
+from reviews.db import (
+    session_scope,
+)
+from reviews.errors import (
+    ConfigurationError,
+    InvalidArgument,
+    Misconfigured,
+    RecertifyError,
+)
+from reviews.operations.link_people import link_chat_accounts
+from reviews.operations.query_access import AccessRow, effective_access
+from reviews.operations.sync_inventory import apply_snapshot, record_failed_sync
+from reviews.settings import missing_secrets
+
+if TYPE_CHECKING:
+    from app import Wiring
+
+
+class Source(StrEnum):
+    aws = "aws"
+    entra = "entra"
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def sync(
+    ctx: typer.Context,
+    source: Annotated[Source | None, typer.Option(help="one source (default: every enabled one)")] = None,
+    accept_drop: Annotated[
+        bool, typer.Option("--accept-drop", help="apply a population that fell sharply (an admin checked it)")
+    ] = False,
+) -> None:
+    """Read the sources and apply their snapshots; print counts."""
+    settings = ctx.obj.config().settings
+    chosen = [source] if source else [s for s in Source if getattr(settings, s.value).enabled]
+    if not chosen:
+        raise Misconfigured("no source is enabled: set aws.enabled or entra.enabled")
+    for name in chosen:  # every source checked before anything is read or written
+        if not getattr(settings, name.value).enabled:
+            raise Misconfigured(
+                f"{name.value} is disabled in the configuration ({name.value}.enabled = false)"
+            )
+        lacking = [p for p in missing_secrets(ctx.obj.config()) if p.startswith(name.value)]
+        if lacking:
+            raise ConfigurationError(lacking)
+    wiring = ctx.obj.wiring()
+    for name in chosen:
+        _sync_one(name, wiring, accept_drop=accept_drop)
+    _link_people(wiring)
+
+
+def _sync_one(source: Source, wiring: Wiring, *, accept_drop: bool) -> None:
+    engine = wiring.engine
+    clock = SystemClock()
+    started = clock.now()
+    max_drop = None if accept_drop else wiring.config.settings.enforcement.max_population_drop
+    try:
+        with progress(f"sync {source.value}") as report:
+            snapshot = wiring.connector(source.value, clock, report).snapshot()
+        with session_scope(engine) as session:
+            summary = apply_snapshot(
+                snapshot, session=session, clock=clock, started_at=started, max_drop=max_drop
+            )
+    except RecertifyError as exc:
+        # The failure is part of the record, and it stops campaigns and revocations for this source.
+        with session_scope(engine) as session:
+            record_failed_sync(source.value, str(exc), session=session, clock=clock, started_at=started)
+        raise
+    out.print(
+        f"{source.value}: {summary.stores} stores, {summary.principals} principals, {summary.grants} grants "
+        f"({summary.opened} opened, {summary.closed} closed, {summary.changed} paths changed); "
+        f"sync run {summary.sync_run_id}"
+    )
+    if summary.unmatched:
+        out.print(f"{source.value}: {summary.unmatched} person(s) could not be matched by email (see notes)")
+    for note in summary.notes:
+        out.print(f"{source.value}: note: {note}")
+    with session_scope(engine) as session:
+        opened = open_triggered_reviews(
+            session, summary.sync_run_id, clock=clock, protection=wiring.protection()
+        )
+    if opened:
+        out.print(f"{source.value}: {len(opened)} new grant(s) opened a one-item review")
+
+
+def _link_people(wiring: Wiring) -> None:
+    """Bind people to Slack accounts by email, a bounded number of lookups per sync, committed in batches."""
+    slack, engine = wiring.config.settings.slack, wiring.engine
+    directory = wiring.chat_directory()
+    if isinstance(directory, str):
+        if slack.enabled:
+            out.print(f"people: not linked to Slack ({directory})")
+        return
+    clock, budget, totals = SystemClock(), slack.lookups_per_sync, Counter[str]()
+    remaining = 0
+    while budget > 0:
+        with session_scope(engine) as session:
+            summary = link_chat_accounts(
+                session=session,
+                directory=directory,
+                clock=clock,
+                max_age=timedelta(days=slack.people_refresh_days),
+                limit=min(50, budget),
+            )
+        totals.update(
+            checked=summary.checked,
+            linked=summary.linked,
+            not_found=summary.not_found,
+            unlinked=summary.unlinked,
+        )
+        for conflict in summary.conflicts:
+            out.print(f"people: not linked: {conflict}")
+        budget, remaining = budget - summary.checked, summary.remaining
+        if summary.checked == 0 or remaining == 0:
+            break
+    out.print(
+        f"people: {totals['checked']} looked up in Slack, {totals['linked']} linked, "
+        f"{totals['not_found']} not found, {totals['unlinked']} unlinked (deleted accounts); "
+        f"{remaining} due at the next sync"
+    )
+
+
+def access(
+    ctx: typer.Context,
+    store: Annotated[str | None, typer.Option(help="store ARN, object id or name")] = None,
+    principal: Annotated[str | None, typer.Option(help="principal ARN, object id, name or email")] = None,
+    at: Annotated[str | None, typer.Option(help="YYYY-MM-DD (the whole UTC day) or an ISO time")] = None,
+    format: Annotated[Format, typer.Option("--format")] = Format.table,  # noqa: A002
+) -> None:
+    """Effective access, now or at a past date, from the last applied syncs."""
+    start, end = _moment(at)
+    with session_scope(ctx.obj.engine()) as session:
+        rows = effective_access(session=session, start=start, end=end, store=store, principal=principal)
+    if format is Format.json:
+        sys.stdout.write(json.dumps([row.as_json() for row in rows], indent=2) + "\n")
+    elif format is Format.csv:
+        _write_csv(rows)
+    else:
+        table = Table("store", "principal", "access", "path", "conditional", "last used")
+        for row in rows:
+            table.add_row(
+                row.store["name"],
+                row.principal["name"],
+                row.access,
+                " → ".join(row.path),
+                "yes" if row.conditional else "",
+                row.last_used or "unknown",
+            )
+        out.print(table)
+
+
+def _moment(at: str | None) -> tuple[datetime, datetime]:
+    """A date means the whole UTC day (anyone who could read at any time that day); a time is a point."""
+    if at is None:
+        now = SystemClock().now()
+        return now, now + timedelta(microseconds=1)
+    try:
+        if len(at) == 10:
+            day = date.fromisoformat(at)
+            start = datetime.combine(day, time(), tzinfo=UTC)
+            return start, start + timedelta(days=1)
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        raise InvalidArgument(f"--at {at!r}: expected YYYY-MM-DD or an ISO 8601 time") from None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment, moment + timedelta(microseconds=1)
+
+
+def _write_csv(rows: list[AccessRow]) -> None:
+    writer = csv.writer(sys.stdout)
+    writer.writerow(
+        [
+            "store_id",
+            "store_name",
+            "system",
+            "kind",
+            "owner",
+            "principal_id",
+            "principal_type",
+            "principal_name",
+            "email",
+            "access",
+            "path",
+            "conditional",
+            "last_used",
+        ]
+    )
+    for row in rows:
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    row.store["id"],
+                    row.store["name"],
+                    row.store["system"],
+                    row.store["kind"],
+                    row.store["owner"],
+                    row.principal["id"],
+                    row.principal["type"],
+                    row.principal["name"],
+                    row.principal["email"],
+                    row.access,
+                    " > ".join(row.path),
+                    row.conditional,
+                    row.last_used,
+                )
+            ]
+        )
+
+
+def _cell(value: object) -> str:
+    """Neutralise spreadsheet formulas: a cell starting with = + - @ is read as text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
