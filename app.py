@@ -33,6 +33,7 @@ from reviews.campaigns.tick import TickSummary, run_tick
 from reviews.campaigns.triggered import latest_cycles
 from reviews.clock import SystemClock
 from reviews.db import create_db_engine, require_current_schema, session_scope
+from reviews.entitlements import System
 from reviews.errors import CampaignRefused, ConfigurationError, InvalidArgument, NotBuiltYet, RecertifyError
 from reviews.operations.manage_cycles import latest_cycle
 from reviews.operations.outbox import ExecutionSummary, execute
@@ -41,7 +42,6 @@ from reviews.settings import LoadedConfig, config_path, load_settings
 from reviews.state import DatabaseStateStore
 from scheduler import JobContext, Leadership, ScheduledJob, build_scheduler
 
-SOURCES = ("aws", "entra")
 TICK_EVERY = timedelta(minutes=5)
 MISFIRE_GRACE = timedelta(hours=6)  # a start missed while no replica ran is made up this late, and no later
 
@@ -87,7 +87,7 @@ class Wiring:
 
     def connectors(self, clock: Clock) -> dict[str, Connector]:
         """A connector per enabled source; they open no connection until used."""
-        enabled = [s for s in SOURCES if getattr(self.config.settings, s).enabled]
+        enabled = [s.value for s in System if getattr(self.config.settings, s.value).enabled]
         return {source: self.connector(source, clock, lambda _message: None) for source in enabled}
 
     def protection(self) -> Protection:

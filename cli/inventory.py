@@ -19,6 +19,7 @@ from reviews.clock import SystemClock
 from reviews.db import (
     session_scope,
 )
+from reviews.entitlements import System
 from reviews.errors import (
     ConfigurationError,
     InvalidArgument,
@@ -34,11 +35,6 @@ if TYPE_CHECKING:
     from app import Wiring
 
 
-class Source(StrEnum):
-    aws = "aws"
-    entra = "entra"
-
-
 class Format(StrEnum):
     table = "table"
     json = "json"
@@ -47,14 +43,14 @@ class Format(StrEnum):
 
 def sync(
     ctx: typer.Context,
-    source: Annotated[Source | None, typer.Option(help="one source (default: every enabled one)")] = None,
+    source: Annotated[System | None, typer.Option(help="one source (default: every enabled one)")] = None,
     accept_drop: Annotated[
         bool, typer.Option("--accept-drop", help="apply a population that fell sharply (an admin checked it)")
     ] = False,
 ) -> None:
     """Read the sources and apply their snapshots; print counts."""
     settings = ctx.obj.config().settings
-    chosen = [source] if source else [s for s in Source if getattr(settings, s.value).enabled]
+    chosen = [source] if source else [s for s in System if getattr(settings, s.value).enabled]
     if not chosen:
         raise Misconfigured("no source is enabled: set aws.enabled or entra.enabled")
     for name in chosen:  # every source checked before anything is read or written
@@ -71,7 +67,7 @@ def sync(
     _link_people(wiring)
 
 
-def _sync_one(source: Source, wiring: Wiring, *, accept_drop: bool) -> None:
+def _sync_one(source: System, wiring: Wiring, *, accept_drop: bool) -> None:
     engine = wiring.engine
     clock = SystemClock()
     started = clock.now()
