@@ -69,6 +69,7 @@ def apply_snapshot(
     principals = _upsert_principals(session, snapshot, people, now)
     events, opened, closed, changed = _reconcile_grants(session, snapshot, stores, principals, run.id, now)
     events += _reappeared(session, run.id)
+    events += _survived(session, snapshot.system, now)
     population = population_sha256(snapshot.grants)
     run.finished_at = clock.now()
     run.status = SyncStatus.SUCCEEDED
@@ -302,6 +303,33 @@ def _reappeared(session: Session, sync_run_id: int) -> list[audit.NewEvent]:
         audit.NewEvent(
             ACTOR,
             "grant.reappeared",
+            f"grant:{grant_id}",
+            {"store": store_id, "principal": principal_id, "access": access, "revocation": revocation_id},
+        )
+        for grant_id, store_id, principal_id, access, revocation_id in session.execute(query).tuples()
+    ]
+
+
+def _survived(session: Session, system: str, now: datetime) -> list[audit.NewEvent]:
+    """Grants still open although Recertify's revocation of them was applied: the change took, but another
+    path (a second group, a role) still grants the same access. The verify read checks the change; only a
+    sync can see the effective access, so it says so here, at every sync until someone acts."""
+    grants, revocations = _GRANTS, _REVOCATIONS
+    done = (RevocationState.APPLIED, RevocationState.VERIFIED)
+    query = (
+        sa_select(grants.c.id, grants.c.store_id, grants.c.principal_id, grants.c.access, revocations.c.id)
+        .join(revocations, revocations.c.grant_id == grants.c.id)
+        .where(
+            grants.c.valid_to.is_(None),
+            revocations.c.system == system,
+            revocations.c.state.in_(done),
+            revocations.c.applied_at < now,
+        )
+    )
+    return [
+        audit.NewEvent(
+            ACTOR,
+            "grant.survived_revocation",
             f"grant:{grant_id}",
             {"store": store_id, "principal": principal_id, "access": access, "revocation": revocation_id},
         )

@@ -301,3 +301,18 @@ def test_a_reviewer_decision_to_revoke_is_planned_without_counting_toward_the_bl
     fallback = session.exec(select(Person).where(Person.email == FALLBACK)).one()
     kept = session.exec(select(ReviewItem).where(ReviewItem.reviewer_person_id == fallback.id)).all()
     assert {item.status for item in kept} == {ItemStatus.KEPT}
+
+
+def test_access_that_survives_its_revocation_through_another_path_is_flagged(
+    engine: Engine, session: Session
+) -> None:
+    loop = Loop.with_readers(session, engine, 1)
+    loop.provider.add_group("g-payroll-read-2", store_id=PAYROLL, name="payroll-read-too")
+    loop.provider.add_member("g-payroll-read-2", arn("u00"))  # a second path to the same read access
+    loop.planned_and_approved()
+    loop.execute()
+    assert not loop.provider.is_member(READERS, arn("u00"))  # the change took…
+    loop.clock.advance(timedelta(hours=1))
+    loop.sync()
+    flagged = session.exec(select(AuditEvent).where(AuditEvent.kind == "grant.survived_revocation")).all()
+    assert len(flagged) == 1  # …but u00 still reads payroll through payroll-read-too, and the sync says so
