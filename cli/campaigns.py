@@ -15,7 +15,8 @@ from cli.common import ListFormat, out
 from cli.revocations import plan_and_report
 from reviews.actors import Actor, cli_operator
 from reviews.campaigns.close import close_campaign
-from reviews.campaigns.decide import delegate, record_decision
+from reviews.campaigns.decide import record_decision
+from reviews.campaigns.delegation import delegate
 from reviews.campaigns.start import start_campaign
 from reviews.campaigns.tick import TickSummary
 from reviews.campaigns.views import list_campaigns, show_campaign

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from reviews import audit
 from reviews.actors import Actor
+from reviews.campaigns.delegation import is_delegate
 from reviews.campaigns.reviewers import first_reviewer, stage_reviewer
 from reviews.cycle_definition import CycleDefinition, StageCondition
 from reviews.errors import InvalidArgument, NotAuthorized, NotFound
@@ -32,7 +33,6 @@ from reviews.models import (
     DecidedVia,
     Decision,
     DecisionOutcome,
-    Delegation,
     ItemStatus,
     Person,
     ReviewCycle,
@@ -207,21 +207,6 @@ def _authorize(
     raise refuse("only the assigned reviewer or their delegate may decide this item")
 
 
-def is_delegate(session: Session, person_id: int, delegate_id: int, now: datetime) -> bool:
-    return (
-        session.exec(
-            select(Delegation.id).where(
-                Delegation.person_id == person_id,
-                Delegation.delegate_person_id == delegate_id,
-                col(Delegation.valid_from) <= now,
-                col(Delegation.valid_to) > now,
-                col(Delegation.revoked_at).is_(None),
-            )
-        ).first()
-        is not None
-    )
-
-
 def _changes(
     session: Session, item: ReviewItem, campaign: Campaign, outcome: DecisionOutcome, now: datetime
 ) -> dict[str, Any]:
@@ -322,59 +307,6 @@ def _repeat(session: Session, request_key: str | None) -> DecisionResult | None:
     item = session.get(ReviewItem, decision.review_item_id)
     assert item is not None and item.id is not None  # noqa: S101
     return DecisionResult(item.id, False, item.status, item.stage, "already recorded")
-
-
-def delegate(
-    session: Session,
-    *,
-    person_id: int,
-    delegate_person_id: int,
-    valid_from: datetime,
-    valid_to: datetime,
-    actor: Actor,
-    clock: Clock,
-) -> Delegation:
-    """A reviewer (or an admin for them) hands every item to someone else for a period."""
-    if actor.person_id != person_id and not actor.is_admin:
-        raise NotAuthorized("only the reviewer themself or an admin can set their delegate")
-    if delegate_person_id == person_id:
-        raise InvalidArgument("a reviewer cannot delegate to themself")
-    if valid_to <= valid_from:
-        raise InvalidArgument("a delegation must end after it starts")
-    row = Delegation(
-        person_id=person_id,
-        delegate_person_id=delegate_person_id,
-        valid_from=valid_from,
-        valid_to=valid_to,
-        created_at=clock.now(),
-        created_by=actor.id,
-    )
-    session.add(row)
-    session.flush()
-    audit.append(
-        session,
-        audit.NewEvent(
-            actor.id,
-            "delegation.created",
-            f"person:{person_id}",
-            {"delegate": delegate_person_id, "from": valid_from.isoformat(), "to": valid_to.isoformat()},
-        ),
-        clock=clock,
-    )
-    return row
-
-
-def active_delegate(session: Session, person_id: int, now: datetime) -> int | None:
-    return session.exec(
-        select(Delegation.delegate_person_id)
-        .where(
-            Delegation.person_id == person_id,
-            col(Delegation.valid_from) <= now,
-            col(Delegation.valid_to) > now,
-            col(Delegation.revoked_at).is_(None),
-        )
-        .order_by(col(Delegation.created_at).desc())
-    ).first()
 
 
 def reviewers_who_answered(session: Session, campaign_id: int | None) -> set[int]:

@@ -16,12 +16,12 @@ from sqlmodel import Session, col, select
 
 from reviews import audit
 from reviews.campaigns.decide import (
-    active_delegate,
     cycle_definition,
     hand_to_fallback,
     person_id_for,
     reviewers_who_answered,
 )
+from reviews.campaigns.delegation import active_delegate
 from reviews.cycle_definition import CycleDefinition
 from reviews.models import Campaign, CampaignStatus, ItemStatus, Notification, Person, ReviewItem
 from reviews.ports import Clock, Delivery, ItemView, Notifier, ReviewerMessage

@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 
 from reviews.actors import Actor, cli_operator
 from reviews.campaigns.close import close_campaign
-from reviews.campaigns.decide import delegate, record_decision
+from reviews.campaigns.decide import record_decision
+from reviews.campaigns.delegation import delegate
 from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
 from reviews.clock import FrozenClock
