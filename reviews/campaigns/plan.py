@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert
@@ -22,7 +22,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from reviews import audit
 from reviews.campaigns.protection import Protection
-from reviews.entitlements import AccessLevel, Grant, PathStep, action_to_json
+from reviews.entitlements import AccessLevel, Grant, PathStep, PlannedChange, action_to_json
 from reviews.errors import NotFound, RevocationRefused
 from reviews.models import (
     AccessGrant,
@@ -108,40 +108,30 @@ def plan_revocations(
             summary.waiting += 1
             summary.reasons[f"no {store.system} connector configured"] += 1
             continue
-        change = None
-        if refusal is None and connector is not None:
+        change, gone = None, None
+        if grant.valid_to is not None:
+            gone = f"a sync found the access gone at {grant.valid_to:%Y-%m-%d %H:%M} UTC"
+        elif refusal is None and connector is not None:
             try:
                 change = connector.plan_revocation(_grant(grant, store, principal))
             except RevocationRefused as exc:
                 refusal = str(exc)
             except NotFound as exc:
-                summary.already_absent += 1
-                events.append(_event("revocation.already_absent", item, {"reason": str(exc)}))
-                continue
+                gone = str(exc)
+        if gone is not None:
+            # Recorded as an outbox row (already absent, nothing to execute or undo), so the item is not
+            # planned again at every tick, and a later re-grant is flagged like any revoked access.
+            planned.append(_row(item, grant, store, principal, campaign, now, None, gone))
+            summary.already_absent += 1
+            continue
         if refusal is not None:
             _needs_human(session, item, refusal, summary, events)
             continue
         assert change is not None  # noqa: S101
         if grant.access == AccessLevel.ADMIN:
             admins_left[store.id] -= 1
-        planned.append(
-            {
-                "review_item_id": item.id,
-                "campaign_id": campaign.id,
-                "grant_id": grant.id,
-                "store_id": store.id,
-                "principal_id": principal.id,
-                "system": store.system,
-                "action": action_to_json(change.action),
-                "inverse": action_to_json(change.inverse) if change.inverse else None,
-                "state": RevocationState.PLANNED,
-                "dry_run": settings.mode != "live",
-                "attempts": 0,
-                "planned_at": now,
-                "_automatic": item.id in automatic,
-                "_description": change.action.description,
-            }
-        )
+        row = _row(item, grant, store, principal, campaign, now, change, None)
+        planned.append({**row, "dry_run": settings.mode != "live", "_automatic": item.id in automatic})
     _apply_blast_radius(session, planned, settings, auto_apply, cycle_name, now, summary)
     for row in planned:
         description, _ = row.pop("_description"), row.pop("_automatic")
@@ -157,6 +147,55 @@ def plan_revocations(
         session.execute(insert(REVOCATIONS), planned)
     audit.append_many(session, events, clock=clock)
     return summary
+
+
+def _row(
+    item: ReviewItem,
+    grant: AccessGrant,
+    store: Store,
+    principal: Principal,
+    campaign: Campaign,
+    now: datetime,
+    change: PlannedChange | None,
+    gone: str | None,
+) -> dict[str, Any]:
+    """An outbox row: the planned change, or (`gone`) a record that there was nothing left to revoke."""
+    base = {
+        "review_item_id": item.id,
+        "campaign_id": campaign.id,
+        "grant_id": grant.id,
+        "store_id": store.id,
+        "principal_id": principal.id,
+        "system": store.system,
+        "attempts": 0,
+        "planned_at": now,
+        "dry_run": True,
+        "hold_reason": None,  # every row carries every column: one executemany for the whole plan
+        "approved_by": None,
+        "approved_at": None,
+        "_automatic": False,
+    }
+    if change is None:
+        assert gone is not None  # noqa: S101
+        description = f"nothing to revoke: {gone}"
+        return {
+            **base,
+            "action": {"description": description},
+            "inverse": None,
+            "_description": description,
+            "state": RevocationState.ALREADY_ABSENT,
+            "applied_at": now,
+            "verified_at": now,
+        }
+    return {
+        **base,
+        "action": action_to_json(change.action),
+        "inverse": action_to_json(change.inverse) if change.inverse else None,
+        "state": RevocationState.PLANNED,
+        "_description": change.action.description,
+        "applied_at": None,
+        "verified_at": None,
+    }
 
 
 def _refusal(
@@ -218,6 +257,8 @@ def _apply_blast_radius(
             for row in rows:
                 row["state"], row["hold_reason"] = RevocationState.HELD, reason
     for row in planned:
+        if row["state"] == RevocationState.ALREADY_ABSENT:
+            continue  # counted where it was found
         if row["state"] == RevocationState.HELD:
             summary.held += 1
         elif auto_apply:

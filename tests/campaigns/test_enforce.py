@@ -316,3 +316,18 @@ def test_access_that_survives_its_revocation_through_another_path_is_flagged(
     loop.sync()
     flagged = session.exec(select(AuditEvent).where(AuditEvent.kind == "grant.survived_revocation")).all()
     assert len(flagged) == 1  # …but u00 still reads payroll through payroll-read-too, and the sync says so
+
+
+def test_one_plan_mixes_held_and_already_absent_rows_and_plans_each_item_once(
+    engine: Engine, session: Session
+) -> None:
+    loop = Loop.with_readers(session, engine, 12)
+    campaign = loop.closed_by_silence()
+    loop.provider.remove_member(READERS, arn("u00"))  # gone by hand after the last sync
+    summary = loop.plan(campaign, blast_radius_count=10)
+    assert (summary.already_absent, summary.held) == (1, 12)
+    states = [row.state for row in loop.outbox()]
+    assert sorted(states) == [RevocationState.ALREADY_ABSENT] + [RevocationState.HELD] * 12
+    again = loop.plan(campaign, blast_radius_count=10)  # the next tick plans nothing twice
+    assert (again.already_absent, again.held, again.planned) == (0, 0, 0)
+    assert len(loop.outbox()) == 13
