@@ -175,6 +175,26 @@ class SlackSettings(_Section):
     # most this many lookups are made per sync (users.lookupByEmail allows about 50 a minute).
     people_refresh_days: int = Field(default=7, ge=1, le=365)
     lookups_per_sync: int = Field(default=500, ge=1, le=100_000)
+    # The workspace and app this bot serves: a request naming another team or app is refused. "" = not
+    # checked (a single-workspace app cannot receive another team's requests, but say which to be sure).
+    team_id: str = ""
+    app_id: str = ""
+    # Tell a person whose access was revoked why, and by whom (a DM).
+    notify_revoked: bool = False
+
+    @field_validator("team_id")
+    @classmethod
+    def _team(cls, value: str) -> str:
+        if value and not re.match(r"^[TE][A-Z0-9]{2,}$", value):
+            raise ValueError("expected a Slack team id such as T0123ABCD")
+        return value
+
+    @field_validator("app_id")
+    @classmethod
+    def _app(cls, value: str) -> str:
+        if value and not re.match(r"^A[A-Z0-9]{2,}$", value):
+            raise ValueError("expected a Slack app id such as A0123ABCD")
+        return value
 
     @field_validator("api_url")
     @classmethod
