@@ -379,6 +379,16 @@ class SchedulerLease(SQLModel, table=True):
     acquired_at: datetime = _time()
 
 
+class ChatEvent(SQLModel, table=True):
+    """Chat events already handled, by the platform's event id: Slack retries an event it thinks was not
+    acknowledged in time, and a retry must be processed once."""
+
+    __tablename__ = "chat_event"
+
+    event_id: str = Field(primary_key=True, max_length=100)
+    received_at: datetime = _time()
+
+
 class AuditHead(SQLModel, table=True):
     """One row: the last sequence number and hash. Appenders lock it, which serializes the chain."""
 

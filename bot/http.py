@@ -1,0 +1,112 @@
+"""HTTP mode: Slack's events, interactivity and slash commands on one path (`/slack/events`, Bolt's
+default) and `GET /healthz`, served by a threaded WSGI server from the standard library.
+
+Bolt verifies every signature itself. In front of it, requests whose signature headers are malformed (missing,
+empty, not ASCII digits, absurdly long) are answered 401 without reaching Bolt, so no odd header can turn
+into a 5xx, and bodies over `MAX_BODY` get 413 before they are read. Nothing here logs a body or a header.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+logger = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+MAX_BODY = 1_000_000  # Slack's payloads are far smaller; a modal submission is a few KB
+_TIMESTAMP = re.compile(r"^[0-9]{1,12}$", re.ASCII)
+_SIGNATURE = re.compile(r"^v0=[0-9a-f]{64}$", re.ASCII)
+
+Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def wsgi_app(bolt: App, *, ready: Callable[[], bool]) -> Wsgi:
+    slack = SlackRequestHandler(bolt, path=EVENTS_PATH)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+        if path == "/healthz" and method == "GET":
+            return _reply(start_response, 200 if ready() else 503, b"ok" if ready() else b"starting")
+        if path != EVENTS_PATH:
+            return _reply(start_response, 404, b"not found")
+        if method != "POST":
+            return _reply(start_response, 405, b"method not allowed")
+        length = environ.get("CONTENT_LENGTH") or "0"
+        if not length.isascii() or not length.isdigit() or int(length) > MAX_BODY:
+            return _reply(start_response, 413, b"payload too large")
+        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+        signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+        if not _TIMESTAMP.match(timestamp) or not _SIGNATURE.match(signature):
+            return _reply(start_response, 401, b"")
+        return slack(environ, start_response)
+
+    return application
+
+
+def _reply(start_response: Callable[..., Any], status: int, body: bytes) -> list[bytes]:
+    reason = {
+        200: "OK",
+        401: "Unauthorized",
+        404: "Not Found",
+        405: "Method Not Allowed",
+        413: "Payload Too Large",
+        503: "Service Unavailable",
+    }[status]
+    start_response(
+        f"{status} {reason}",
+        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True  # a slow client never holds the process open at shutdown
+    allow_reuse_address = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (the stdlib's name)
+        logger.debug("http %s", format % args)  # the request line only: never a body or a header
+
+
+class BotServer:
+    """`serve --http PORT [--host HOST]`; `port=0` picks a free port (tests)."""
+
+    def __init__(self, bolt: App, *, host: str, port: int, ready: Callable[[], bool]) -> None:
+        self._server = make_server(
+            host,
+            port,
+            wsgi_app(bolt, ready=ready),
+            server_class=_ThreadingServer,
+            handler_class=_QuietHandler,
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # noqa: S101  (an IPv4/IPv6 server address, never bytes)
+        return f"http://{host}:{port}"
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def start(self) -> BotServer:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="recertify-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
