@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy import Engine
@@ -34,13 +34,24 @@ from reviews.campaigns.triggered import latest_cycles
 from reviews.clock import SystemClock
 from reviews.db import create_db_engine, require_current_schema, session_scope
 from reviews.entitlements import System
-from reviews.errors import CampaignRefused, ConfigurationError, InvalidArgument, NotBuiltYet, RecertifyError
+from reviews.errors import (
+    CampaignRefused,
+    ConfigurationError,
+    InvalidArgument,
+    Misconfigured,
+    NotBuiltYet,
+    RecertifyError,
+)
 from reviews.operations.manage_cycles import latest_cycle
 from reviews.operations.outbox import ExecutionSummary, execute
-from reviews.ports import ChatDirectory, Clock, Connector
+from reviews.ports import ChatDirectory, Clock, Connector, Notifier
 from reviews.settings import LoadedConfig, config_path, load_settings
 from reviews.state import DatabaseStateStore
 from scheduler import JobContext, Leadership, ScheduledJob, build_scheduler
+
+if TYPE_CHECKING:  # imported on use: most commands never talk to Slack
+    from slack_bolt import App
+    from slack_sdk import WebClient
 
 TICK_EVERY = timedelta(minutes=5)
 MISFIRE_GRACE = timedelta(hours=6)  # a start missed while no replica ran is made up this late, and no later
@@ -108,17 +119,51 @@ class Wiring:
 
         return SlackDirectory(slack_client(token.get_secret_value(), slack.api_url))
 
+    def slack_client(self) -> WebClient | None:
+        slack, token = self.config.settings.slack, self.config.secrets.slack_bot_token
+        if not slack.enabled or token is None:
+            return None
+        from bot.directory import slack_client
+
+        return slack_client(token.get_secret_value(), slack.api_url)
+
+    def notifier(self) -> Notifier | None:
+        """Slack, when it is configured. Without one nothing is delivered, so silence never revokes."""
+        client = self.slack_client()
+        if client is None:
+            return None
+        from bot.notifier import SlackNotifier
+
+        return SlackNotifier(client)
+
+    def bolt_app(self) -> App:
+        """The Slack app, for Socket Mode or HTTP mode."""
+        client, secrets = self.slack_client(), self.config.secrets
+        if client is None:
+            raise Misconfigured("the Slack bot needs slack.enabled = true and SLACK_BOT_TOKEN")
+        from bot.app import BotServices, build_app
+
+        directory = self.chat_directory()
+        services = BotServices(
+            engine=self.engine,
+            clock=SystemClock(),
+            slack=self.config.settings.slack,
+            directory=None if isinstance(directory, str) else directory,
+            protection=self.protection(),
+        )
+        secret = secrets.slack_signing_secret.get_secret_value() if secrets.slack_signing_secret else None
+        return build_app(services, client=client, signing_secret=secret)
+
     def tick(
         self, unit_of_work: Callable[[], AbstractContextManager[Session]]
     ) -> tuple[TickSummary, ExecutionSummary]:
-        """The scheduler's tick: remind, escalate, close what is due, plan, execute the outbox. Slack delivery
-        arrives with the bot; until then no notifier is wired, so silence never revokes (DESIGN §3.7)."""
+        """The scheduler's tick: remind, escalate, close what is due, plan, execute the outbox."""
         clock = SystemClock()
         connectors = self.connectors(clock)
         enforcement = self.config.settings.enforcement
         summary = run_tick(
             unit_of_work,
-            notifier=None,
+            notifier=self.notifier(),
             connectors=connectors,
             settings=enforcement,
             protection=self.protection(),
@@ -222,25 +267,42 @@ def serve(
     http: Annotated[int | None, typer.Option(help="serve HTTP on this port instead of Socket Mode")] = None,
     host: Annotated[str, typer.Option(help="address to bind in HTTP mode")] = "127.0.0.1",
 ) -> None:
-    """Run the scheduler (and, in a later version, the Slack bot). One replica schedules at a time."""
-    if http is not None:
-        raise NotBuiltYet("the Slack bot (HTTP mode)")
-    engine = ctx.obj.engine()
+    """The Slack bot (Socket Mode, or HTTP with --http) and the scheduler. One replica schedules at a time."""
+    wiring: Wiring = ctx.obj.wiring()
+    engine = wiring.engine
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     scheduler = build_scheduler(
         engine,
         jobs=scheduled_jobs(engine),
         leadership=Leadership(engine, holder=worker_name()),
         misfire_grace=MISFIRE_GRACE,
-        services=ctx.obj.wiring(),
+        services=wiring,
     )
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    bot = _start_bot(wiring, http, host)
     scheduler.start()
     state = "leading" if scheduler.leading else "standing by"
-    out.print(f"scheduler started ({state}); the Slack bot is not built yet")
+    out.print(f"scheduler started ({state}); {bot}")
     stop.wait()
     scheduler.shutdown()
+
+
+def _start_bot(wiring: Wiring, http: int | None, host: str) -> str:
+    secrets = wiring.config.secrets
+    if http is not None:
+        if secrets.slack_signing_secret is None:
+            raise Misconfigured("HTTP mode needs SLACK_SIGNING_SECRET (requests are verified with it)")
+        from bot.http import BotServer
+
+        server = BotServer(wiring.bolt_app(), host=host, port=http, ready=lambda: True).start()
+        return f"Slack HTTP mode on {server.url}/slack/events"
+    if secrets.slack_app_token is not None and wiring.slack_client() is not None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        SocketModeHandler(wiring.bolt_app(), secrets.slack_app_token.get_secret_value()).connect()
+        return "Slack Socket Mode connected"
+    return "Slack is not configured (no SLACK_APP_TOKEN for Socket Mode; use --http for HTTP mode)"
 
 
 @cli.command("demo")

@@ -6,7 +6,7 @@ import csv
 import json
 import sys
 from collections import Counter
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,12 +22,11 @@ from reviews.db import (
 from reviews.entitlements import System
 from reviews.errors import (
     ConfigurationError,
-    InvalidArgument,
     Misconfigured,
     RecertifyError,
 )
 from reviews.operations.link_people import link_chat_accounts
-from reviews.operations.query_access import AccessRow, effective_access
+from reviews.operations.query_access import AccessRow, access_window, effective_access
 from reviews.operations.sync_inventory import apply_snapshot, record_failed_sync
 from reviews.settings import missing_secrets
 
@@ -146,7 +145,7 @@ def access(
     format: Annotated[Format, typer.Option("--format")] = Format.table,  # noqa: A002
 ) -> None:
     """Effective access, now or at a past date, from the last applied syncs."""
-    start, end = _moment(at)
+    start, end = access_window(at, now=SystemClock().now())
     with session_scope(ctx.obj.engine()) as session:
         rows = effective_access(session=session, start=start, end=end, store=store, principal=principal)
     if format is Format.json:
@@ -165,23 +164,6 @@ def access(
                 row.last_used or "unknown",
             )
         out.print(table)
-
-
-def _moment(at: str | None) -> tuple[datetime, datetime]:
-    """A date means the whole UTC day (anyone who could read at any time that day); a time is a point."""
-    if at is None:
-        now = SystemClock().now()
-        return now, now + timedelta(microseconds=1)
-    try:
-        if len(at) == 10:
-            day = date.fromisoformat(at)
-            start = datetime.combine(day, time(), tzinfo=UTC)
-            return start, start + timedelta(days=1)
-        moment = datetime.fromisoformat(at)
-    except ValueError:
-        raise InvalidArgument(f"--at {at!r}: expected YYYY-MM-DD or an ISO 8601 time") from None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return moment, moment + timedelta(microseconds=1)
 
 
 def _write_csv(rows: list[AccessRow]) -> None:

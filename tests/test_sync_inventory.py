@@ -162,4 +162,4 @@ def test_a_bad_date_is_a_clear_argument_error(database_url: str, capsys, monkeyp
         capsys, monkeypatch, "access", "--at", "5 March", env={"RECERTIFY_DATABASE_URL": database_url}
     )
     assert result.code == 2
-    assert "--at '5 March': expected YYYY-MM-DD or an ISO 8601 time" in result.stderr
+    assert "at '5 March': expected YYYY-MM-DD or an ISO 8601 time" in result.stderr

@@ -23,7 +23,7 @@ from reviews.campaigns.protection import Protection
 from reviews.campaigns.recommend import recommend
 from reviews.campaigns.reviewers import first_reviewer, stage_reviewer
 from reviews.cycle_definition import CycleDefinition
-from reviews.errors import CampaignRefused
+from reviews.errors import CampaignRefused, NotAuthorized
 from reviews.models import Campaign, CampaignKind, Person, ReviewCycle, ReviewItem, Store
 from reviews.operations.source_health import source_health
 from reviews.ports import Clock
@@ -51,6 +51,8 @@ def start_campaign(
     scheduled_for: datetime | None = None,
     grant_ids: list[int] | None = None,
 ) -> StartedCampaign:
+    if kind is CampaignKind.MANUAL and not actor.is_admin:
+        raise NotAuthorized(f"only an admin starts a campaign by hand ({actor.id} is not one)")
     now = clock.now()
     period = period_key or f"manual:{now:%Y-%m-%dT%H:%M:%S}"
     assert cycle.id is not None  # noqa: S101  (a stored cycle)

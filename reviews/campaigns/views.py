@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from reviews.campaigns.notify import item_view
 from reviews.errors import NotFound
 from reviews.models import Campaign, Person, ReviewCycle, ReviewItem, Revocation
-from reviews.ports import ItemView
+from reviews.ports import ItemView, ReviewerMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,3 +123,61 @@ def outbox_rows(session: Session, *, campaign_id: int | None = None) -> list[Rev
     if campaign_id is not None:
         query = query.where(Revocation.campaign_id == campaign_id)
     return list(session.exec(query).all())
+
+
+def item_views(session: Session, item_ids: list[int]) -> dict[int, ItemView]:
+    """The items as a reviewer sees them now (after a decision, to redraw the message they are in)."""
+    if not item_ids:
+        return {}
+    items = session.exec(select(ReviewItem).where(col(ReviewItem.id).in_(item_ids))).all()
+    return {item.id: item_view(item) for item in items if item.id is not None}
+
+
+def pending_for(session: Session, person_id: int) -> list[tuple[str, list[ItemView]]]:
+    """Every pending item a person reviews, by open campaign (their App Home)."""
+    rows = session.exec(
+        select(ReviewItem, Campaign, ReviewCycle.name)
+        .join(Campaign, col(Campaign.id) == ReviewItem.campaign_id)
+        .join(ReviewCycle, col(ReviewCycle.id) == Campaign.cycle_id)
+        .where(
+            ReviewItem.reviewer_person_id == person_id,
+            ReviewItem.status == "pending",
+            Campaign.status == "open",
+        )
+        .order_by(col(Campaign.due_at), col(ReviewItem.id))
+    ).all()
+    grouped: dict[str, list[ItemView]] = {}
+    for item, campaign, cycle in rows:
+        label = f"{cycle} ({campaign.period_key}), due {campaign.due_at:%Y-%m-%d}"
+        grouped.setdefault(label, []).append(item_view(item))
+    return list(grouped.items())
+
+
+def reviewer_message(
+    session: Session, campaign_id: int, reviewer_person_id: int, kind: str = "digest"
+) -> ReviewerMessage:
+    """Everything one reviewer holds in one campaign, decided or not, as the notifier renders it: what a
+    digest page is redrawn from after a click."""
+    found = session.exec(
+        select(Campaign, ReviewCycle.name)
+        .join(ReviewCycle, col(ReviewCycle.id) == Campaign.cycle_id)
+        .where(Campaign.id == campaign_id)
+    ).first()
+    person = session.get(Person, reviewer_person_id)
+    if found is None or person is None:
+        raise NotFound(f"campaign {campaign_id} or reviewer {reviewer_person_id} does not exist")
+    campaign, cycle = found
+    items = session.exec(
+        select(ReviewItem)
+        .where(ReviewItem.campaign_id == campaign_id, ReviewItem.reviewer_person_id == reviewer_person_id)
+        .order_by(col(ReviewItem.id))
+    ).all()
+    return ReviewerMessage(
+        kind=kind,
+        campaign_id=campaign_id,
+        campaign=f"{cycle} ({campaign.period_key})",
+        due_at=campaign.due_at,
+        reviewer_email=person.email,
+        reviewer_chat_id=person.slack_user_id,
+        items=tuple(item_view(item) for item in items),
+    )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
+from reviews.errors import InvalidArgument
 from reviews.models import AccessGrant, Principal, Store
 
 
@@ -90,3 +91,19 @@ def _row(grant: AccessGrant, store: Store, principal: Principal) -> AccessRow:
         valid_from=grant.valid_from.isoformat(),
         valid_to=grant.valid_to.isoformat() if grant.valid_to else None,
     )
+
+
+def access_window(at: str | None, *, now: datetime) -> tuple[datetime, datetime]:
+    """What "at" means to an auditor: nothing is now; a date (YYYY-MM-DD) is the whole UTC day (anyone who
+    could access at any moment of it); an ISO time is that instant (UTC when no offset is given)."""
+    if at is None:
+        return now, now + timedelta(microseconds=1)
+    try:
+        if len(at) == 10:
+            start = datetime.combine(date.fromisoformat(at), time(), tzinfo=UTC)
+            return start, start + timedelta(days=1)
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        raise InvalidArgument(f"at {at!r}: expected YYYY-MM-DD or an ISO 8601 time") from None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment, moment + timedelta(microseconds=1)

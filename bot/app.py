@@ -1,0 +1,282 @@
+"""The Slack app (Bolt): reviewers decide, admins start campaigns and approve held revocations, auditors ask.
+
+Every handler acknowledges first (Slack allows 3 s), then does the work and redraws what the person sees.
+Who may do what is decided by the use cases (`record_decision`, `record_bulk`, `start_campaign`, the reads),
+from the person bound to the clicking Slack account by its immutable id; a refusal is answered ephemerally
+and recorded by the use case. Requests from another workspace or app are refused before any handler runs,
+and an event Slack retries is processed once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot import commands
+from bot.blocks import (
+    BULK_ACCEPT,
+    BULK_KEEP,
+    ITEM_KEEP,
+    ITEM_REVOKE,
+    PageRef,
+    home_view,
+    justification_modal,
+    page_ref,
+    parse_item_value,
+    updated_page,
+)
+from bot.blocks_views import justification_text
+from reviews.actors import Actor
+from reviews.campaigns.bulk import BulkMode, record_bulk
+from reviews.campaigns.decide import record_decision
+from reviews.campaigns.protection import Protection
+from reviews.campaigns.views import item_views, pending_for, reviewer_message
+from reviews.errors import InvalidArgument, NotAuthorized, NotFound
+from reviews.models import DecidedVia, DecisionOutcome, ItemStatus, ReviewItem
+from reviews.operations.chat_actor import chat_actor
+from reviews.operations.chat_events import first_delivery
+from reviews.ports import ChatDirectory, Clock
+from reviews.settings import SlackSettings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BotServices:
+    """What the handlers need; built by app.py (the composition root)."""
+
+    engine: Engine
+    clock: Clock
+    slack: SlackSettings
+    directory: ChatDirectory | None
+    protection: Protection
+
+    def actor(self, user_id: str) -> Actor:
+        with Session(self.engine) as session:
+            actor = chat_actor(
+                session,
+                user_id,
+                directory=self.directory,
+                admins=self.slack.admins,
+                auditors=self.slack.auditors,
+                clock=self.clock,
+            )
+            session.commit()
+        return actor
+
+
+def build_app(services: BotServices, *, client: WebClient, signing_secret: str | None) -> App:
+    """`signing_secret` None: Socket Mode only (requests arrive over the app's own socket, not HTTP)."""
+    app = App(
+        client=client,
+        signing_secret=signing_secret or "",
+        request_verification_enabled=signing_secret is not None,
+        token_verification_enabled=False,  # no auth.test at start: `config check` and the sync prove it
+        raise_error_for_unhandled_request=False,
+    )
+    app.middleware(_only_our_workspace(services.slack))
+    app.middleware(_events_once(services))
+    reviews = _Reviews(services)
+    app.action(ITEM_KEEP)(reviews.on_item)
+    app.action(ITEM_REVOKE)(reviews.on_item)
+    app.action(BULK_ACCEPT)(reviews.on_bulk)
+    app.action(BULK_KEEP)(reviews.on_bulk)
+    app.view("justify")(reviews.on_justification)
+    app.event("app_home_opened")(reviews.on_home)
+    commands.register(app, services)
+    return app
+
+
+def _only_our_workspace(slack: SlackSettings) -> Callable[..., Any]:
+    def middleware(body: dict[str, Any], next: Callable[[], Any]) -> Any:  # noqa: A002  (Bolt's name)
+        team = body.get("team_id") or (body.get("team") or {}).get("id")
+        app_id = body.get("api_app_id")
+        if (slack.team_id and team != slack.team_id) or (slack.app_id and app_id and app_id != slack.app_id):
+            logger.warning("refused a request for team %s, app %s", team, app_id)
+            return BoltResponse(status=403, body="")
+        return next()
+
+    return middleware
+
+
+def _events_once(services: BotServices) -> Callable[..., Any]:
+    def middleware(body: dict[str, Any], next: Callable[[], Any]) -> Any:  # noqa: A002
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not first_delivery(services.engine, str(event_id), clock=services.clock):
+            return BoltResponse(status=200, body="")  # a retry of what was handled: acknowledge, do nothing
+        return next()
+
+    return middleware
+
+
+class _Reviews:
+    def __init__(self, services: BotServices) -> None:
+        self.services = services
+
+    def on_item(
+        self, ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        user, channel, ts = _where(body)
+        try:
+            item_id = parse_item_value(str(action.get("value", "")))
+        except ValueError:
+            return _tell(client, channel, user, "That button is not one of Recertify's.")
+        outcome = DecisionOutcome.KEEP if action.get("action_id") == ITEM_KEEP else DecisionOutcome.REVOKE
+        with Session(self.services.engine) as session:
+            view = item_views(session, [item_id]).get(item_id)
+        if view is None:
+            return _tell(client, channel, user, "That item no longer exists.")
+        if (
+            outcome is DecisionOutcome.KEEP
+            and view.justification_required
+            and view.status == ItemStatus.PENDING
+        ):
+            # The modal carries where the click came from, so the page can be redrawn after the submission.
+            ref = page_ref((body.get("message") or {}).get("blocks", []))
+            page = [ref.campaign_id, ref.page, ref.pages, list(ref.item_ids)] if ref else None
+            metadata = json.dumps({"item": item_id, "channel": channel, "ts": ts, "page": page})
+            client.views_open(trigger_id=body["trigger_id"], view=justification_modal(view, "keep", metadata))
+            return
+        key = f"{_team(body)}:{user}:{action.get('action_ts', '')}:{item_id}"
+        ref = page_ref((body.get("message") or {}).get("blocks", []))
+        self._decide(client, user, channel, ts, item_id, outcome, key, None, ref)
+
+    def on_justification(
+        self, ack: Callable[..., None], body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        text = justification_text(view.get("state", {}).get("values", {}))
+        if len(text.strip()) < 10:
+            ack(response_action="errors", errors={"justification": "Say why in at least 10 characters."})
+            return
+        ack()
+        meta = json.loads(view.get("private_metadata") or "{}")
+        user = body["user"]["id"]
+        key = f"{_team(body)}:{user}:{view.get('id', '')}"
+        page = meta.get("page")
+        ref = PageRef(page[0], page[1], page[2], tuple(page[3])) if page else None
+        self._decide(
+            client,
+            user,
+            meta.get("channel"),
+            meta.get("ts"),
+            int(meta["item"]),
+            DecisionOutcome.KEEP,
+            key,
+            text,
+            ref,
+        )
+
+    def on_bulk(
+        self, ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        user, channel, ts = _where(body)
+        ref = page_ref((body.get("message") or {}).get("blocks", []))
+        if ref is None:
+            return _tell(client, channel, user, "That message is not a Recertify digest.")
+        mode = (
+            BulkMode.ACCEPT_RECOMMENDATIONS if action.get("action_id") == BULK_ACCEPT else BulkMode.KEEP_ALL
+        )
+        actor = self.services.actor(user)
+        try:
+            result = record_bulk(
+                self.services.engine,
+                campaign_id=ref.campaign_id,
+                mode=mode,
+                actor=actor,
+                via=DecidedVia.SLACK,
+                clock=self.services.clock,
+                request_key=f"{_team(body)}:{user}:{action.get('action_ts', '')}",
+                context={"channel": channel, "ts": ts},
+            )
+        except NotAuthorized as exc:
+            return _tell(client, channel, user, f"Not recorded: {exc}")
+        self._redraw(client, channel, ts, ref)
+        decided = ", ".join(f"{n} {outcome}" for outcome, n in result.decided.items()) or "nothing"
+        skipped = "; ".join(f"{n} skipped: {why}" for why, n in result.skipped.items())
+        _tell(client, channel, user, f"Decided: {decided}." + (f" {skipped}." if skipped else ""))
+
+    def on_home(self, event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab") not in (None, "home"):
+            return
+        user = str(event.get("user", ""))
+        actor = self.services.actor(user)
+        pending = []
+        if actor.person_id is not None:
+            with Session(self.services.engine) as session:
+                pending = pending_for(session, actor.person_id)
+        client.views_publish(user_id=user, view=home_view(pending, None, actor.person_id is not None))
+
+    def _decide(
+        self,
+        client: WebClient,
+        user: str,
+        channel: str | None,
+        ts: str | None,
+        item_id: int,
+        outcome: DecisionOutcome,
+        key: str,
+        justification: str | None,
+        ref: PageRef | None,
+    ) -> None:
+        try:
+            result = record_decision(
+                self.services.engine,
+                item_id=item_id,
+                outcome=outcome,
+                actor=self.services.actor(user),
+                via=DecidedVia.SLACK,
+                clock=self.services.clock,
+                justification=justification,
+                request_key=key[:200],
+                context={"channel": channel, "ts": ts, "slack_user": user},
+            )
+        except (NotAuthorized, InvalidArgument, NotFound) as exc:
+            return _tell(client, channel, user, f"Not recorded: {exc}")
+        self._redraw(client, channel, ts, ref)
+        if not result.applied:
+            _tell(client, channel, user, result.message)
+
+    def _redraw(self, client: WebClient, channel: str | None, ts: str | None, ref: PageRef | None) -> None:
+        """Redraw the digest page the click came from, from the database: the message updates in place."""
+        if ref is None or not channel or not ts or not ref.item_ids:
+            return
+        with Session(self.services.engine) as session:
+            item = session.get(ReviewItem, ref.item_ids[0])
+            if item is None or item.reviewer_person_id is None:
+                return
+            message = reviewer_message(session, ref.campaign_id, item.reviewer_person_id)
+        page = updated_page(message, ref)
+        try:
+            client.chat_update(channel=channel, ts=ts, text=page.text, blocks=page.blocks)
+        except (SlackApiError, SlackClientError) as exc:  # the decision stands; only the redraw failed
+            logger.warning("could not redraw message %s in %s: %s", ts, channel, exc)
+
+
+def _where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    container = body.get("container") or {}
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    return str(body["user"]["id"]), channel, ts
+
+
+def _team(body: dict[str, Any]) -> str:
+    return str(body.get("team_id") or (body.get("team") or {}).get("id") or "")
+
+
+def _tell(client: WebClient, channel: str | None, user: str, text: str) -> None:
+    """An ephemeral answer to one person: in the channel of the click, or as a DM when there is none."""
+    if channel:
+        client.chat_postEphemeral(channel=channel, user=user, text=text)
+    else:
+        client.chat_postMessage(channel=user, text=text)

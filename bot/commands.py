@@ -1,0 +1,110 @@
+"""`/recertify …` for admins and auditors, and the approval of held revocations. Every answer is ephemeral
+(only the asker sees it); every question goes to the same use cases and queries as the CLI, which decide
+whether this person may ask it."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import App
+from sqlmodel import Session
+
+from bot.blocks import (
+    access_blocks,
+    campaigns_list_blocks,
+    held_revocations_blocks,
+    parse_revocation_value,
+    status_blocks,
+)
+from reviews.campaigns.start import start_campaign
+from reviews.errors import RecertifyError
+from reviews.operations.manage_cycles import latest_cycle
+from reviews.operations.outbox import approve
+from reviews.operations.query_access import access_window
+from reviews.operations.reads import campaign_status, cycles_overview, held_revocations, who_can_access
+
+if TYPE_CHECKING:
+    from bot.app import BotServices
+
+USAGE = (
+    "*/recertify* commands:\n"
+    "• `status [CAMPAIGN]`: open campaigns, or one (auditors, admins)\n"
+    "• `cycles`: the review cycles in force (auditors, admins)\n"
+    "• `who-can-access STORE [at YYYY-MM-DD]`: effective access, now or on a past day (auditors, admins)\n"
+    "• `start CYCLE`: start a campaign now (admins)\n"
+    "• `held`: revocations held by the blast-radius limit, to approve (admins)"
+)
+Respond = Callable[..., Any]
+
+
+def register(app: App, services: BotServices) -> None:
+    def on_command(ack: Callable[..., None], command: dict[str, Any], respond: Respond) -> None:
+        ack()
+        try:
+            words = shlex.split(command.get("text", ""))
+        except ValueError:
+            words = []
+        actor = services.actor(str(command.get("user_id", "")))
+        try:
+            _answer(services, actor, words, respond)
+        except RecertifyError as exc:  # refusals (NotAuthorized), unknown names: the asker is told why
+            respond(text=f"Not done: {exc}", response_type="ephemeral")
+
+    def on_approve(
+        ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        ack()
+        actor = services.actor(str(body["user"]["id"]))
+        try:
+            revocation = parse_revocation_value(str(action.get("value", "")))
+            with Session(services.engine) as session:
+                approved = approve(session, [revocation], campaign_id=None, actor=actor, clock=services.clock)
+                session.commit()
+        except (RecertifyError, ValueError) as exc:
+            respond(text=f"Not approved: {exc}", response_type="ephemeral", replace_original=False)
+            return
+        done = "approved" if approved else "was already approved"
+        respond(
+            text=f"Revocation {revocation} {done}; it runs with the next outbox pass.", replace_original=False
+        )
+
+    app.command("/recertify")(on_command)
+    app.action("approve_held")(on_approve)
+
+
+def _answer(services: BotServices, actor: Any, words: list[str], respond: Respond) -> None:
+    verb, args = (words[0].lower(), words[1:]) if words else ("help", [])
+    with Session(services.engine) as session:
+        if verb == "status":
+            campaign = int(args[0]) if args and args[0].isdigit() else None
+            summaries = campaign_status(session, actor, campaign)
+            blocks = status_blocks(summaries[0]) if campaign is not None else campaigns_list_blocks(summaries)
+        elif verb == "cycles":
+            cycles = cycles_overview(session, actor, clock=services.clock)
+            lines = [f"• *{c.name}* v{c.version}: {c.schedule}" for c in cycles] or [
+                "No cycle is applied yet."
+            ]
+            blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}}]
+        elif verb == "who-can-access" and args:
+            at = args[2] if len(args) >= 3 and args[1].lower() == "at" else None
+            start, end = access_window(at, now=services.clock.now())
+            blocks = access_blocks(who_can_access(session, actor, store=args[0], start=start, end=end))
+        elif verb == "start" and args:
+            row, definition = latest_cycle(session, args[0])
+            started = start_campaign(
+                session, row, definition, actor=actor, clock=services.clock, protection=services.protection
+            ).campaign
+            session.commit()
+            respond(
+                text=f"Campaign {started.id} started: {started.population_count} items.",
+                response_type="ephemeral",
+            )
+            return
+        elif verb == "held":
+            blocks = held_revocations_blocks(held_revocations(session, actor))
+        else:
+            respond(text=USAGE, response_type="ephemeral")
+            return
+    respond(blocks=blocks, text="Recertify", response_type="ephemeral")

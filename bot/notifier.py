@@ -1,0 +1,64 @@
+"""Slack as the engine's notifier (reviews.ports.Notifier): one digest per reviewer per campaign, as DMs.
+
+Each page is a `chat.postMessage` to the reviewer's user id (Slack opens the app's DM with them). slack_sdk
+retries 429s itself, honouring Retry-After (RateLimitErrorRetryHandler on the client), and messages to one
+channel are paced at about one a second, Slack's documented rate for chat.postMessage. Nothing is dropped
+silently: a person Slack cannot reach, or Slack being down, is a `Delivery` that says so, which the engine
+records (and which keeps silence from ever revoking that reviewer's items).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.blocks import digest_pages
+from reviews.ports import Delivery, ReviewerMessage
+
+PACE_SECONDS = 1.0
+
+
+class SlackNotifier:
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        pace_seconds: float = PACE_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._pace, self._sleep, self._monotonic = pace_seconds, sleep, monotonic
+        self._last_post: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def notify(self, message: ReviewerMessage) -> Delivery:
+        if not message.reviewer_chat_id:
+            return Delivery(delivered=False, error="no Slack account is linked to this reviewer")
+        channel = message.reviewer_chat_id
+        first: tuple[str, str] | None = None
+        for page in digest_pages(message):
+            self._wait_for(channel)
+            try:
+                answer = self._client.chat_postMessage(channel=channel, text=page.text, blocks=page.blocks)
+            except SlackApiError as exc:
+                error = exc.response.get("error") if exc.response is not None else None
+                return Delivery(delivered=False, error=str(error or exc))
+            except (SlackClientError, OSError) as exc:  # unreachable, or 429s beyond the retries
+                return Delivery(delivered=False, error=f"slack unavailable: {exc}")
+            if first is None:
+                first = (str(answer["channel"]), str(answer["ts"]))
+        assert first is not None  # noqa: S101  (digest_pages returns at least one page)
+        return Delivery(delivered=True, channel=first[0], message_ts=first[1])
+
+    def _wait_for(self, channel: str) -> None:
+        with self._lock:
+            last = self._last_post.get(channel)
+            now = self._monotonic()
+            if last is not None and now - last < self._pace:
+                self._sleep(self._pace - (now - last))
+            self._last_post[channel] = self._monotonic()
