@@ -16,7 +16,6 @@ from tests.helpers import run_cli
     [
         (["audit", "history"], "audit history"),
         (["audit", "export", "1"], "campaign evidence export"),
-        (["serve", "--http", "3000"], "the Slack bot (HTTP mode) is not built yet"),
         (["demo"], "the demo"),
     ],
 )

@@ -1,8 +1,14 @@
-"""Per-method rate limits over a sliding minute, on an injectable clock.
+"""Rate limits, on an injectable clock.
 
-Slack applies its limits "per API method per workspace per app"; the simulator has one workspace and one
-app, so a limit is per method. A call that is answered (whether ok or not) takes a slot; a call refused
-with 429 takes none. Retry-After is the whole seconds until the oldest call in the window leaves it.
+`RateLimiter`: per-method limits over a sliding minute. Slack applies its limits "per API method per
+workspace per app"; the simulator has one workspace and one app, so a limit is per method. A call that is
+answered (whether ok or not) takes a slot; a call refused with 429 takes none. Retry-After is the whole
+seconds until the oldest call in the window leaves it.
+
+`ChannelLimiter`: chat.postMessage's per-conversation limit, "1 per second, short bursts >1 allowed"
+(docs.slack.dev/apis/web-api/rate-limits), as a token bucket: `burst` messages at once, refilled at
+`per_second`. Slack does not publish the burst; the default here is 3 (configurable, or None for none).
+Retry-After is the whole seconds until one token is back (1 at the documented rate).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import math
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 WINDOW_S = 60.0
 
@@ -41,3 +48,47 @@ class RateLimiter:
     def reset(self) -> None:
         with self._lock:
             self._seen.clear()
+
+
+@dataclass(frozen=True)
+class ChannelLimit:
+    per_second: float = 1.0
+    burst: int = 3
+
+    def __post_init__(self) -> None:
+        if self.per_second <= 0 or self.burst < 1:
+            raise ValueError("a channel limit refills at a positive rate and holds at least one message")
+
+
+class ChannelLimiter:
+    def __init__(self, limit: ChannelLimit | None, clock: Callable[[], float]) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}  # channel → (tokens, at)
+
+    def wait(self, channel: str) -> int | None:
+        """None if a message may be posted to the channel now, else the Retry-After seconds; takes nothing."""
+        if self.limit is None:
+            return None
+        with self._lock:
+            tokens = self._tokens(channel)
+            if tokens >= 1.0:
+                return None
+            return max(1, math.ceil((1.0 - tokens) / self.limit.per_second))
+
+    def take(self, channel: str) -> None:
+        if self.limit is None:
+            return
+        with self._lock:
+            self._buckets[channel] = (self._tokens(channel) - 1.0, self._clock())
+
+    def reset(self) -> None:
+        with self._lock:
+            self._buckets.clear()
+
+    def _tokens(self, channel: str) -> float:
+        limit = self.limit or ChannelLimit()
+        now = self._clock()
+        tokens, at = self._buckets.get(channel, (float(limit.burst), now))
+        return min(float(limit.burst), tokens + (now - at) * limit.per_second)

@@ -203,7 +203,21 @@ def test_a_method_over_its_limit_answers_429_until_the_minute_slides(
 
 
 def test_default_limits_follow_slack_tiers(sim: SlackSimulator) -> None:
-    assert sim.limiter.limits == {"auth.test": 100, "users.lookupByEmail": 50, "users.info": 100}
+    assert sim.limiter.limits == {
+        "auth.test": 100,  # special: "hundreds per minute"
+        "users.lookupByEmail": 50,
+        "users.info": 100,
+        "usergroups.users.list": 20,
+        "conversations.open": 50,
+        "chat.postMessage": 300,  # special: per channel too (the channel limiter)
+        "chat.update": 50,
+        "chat.postEphemeral": 100,
+        "views.open": 100,
+        "views.push": 100,
+        "views.update": 100,
+        "views.publish": 100,
+        "apps.connections.open": 1,
+    }
     with pytest.raises(ValueError, match="no such methods"):
         SlackSimulator(sim.workspace, rate_limits={"users.lookupbyemail": 1})
 
@@ -243,7 +257,7 @@ def test_fail_next_answers_an_error_once(client: WebClient, sim: SlackSimulator)
         assert failure.value.response.data == {"ok": False, "error": "internal_error"}
     assert client.users_lookupByEmail(email="ana@dept.example.gov")["ok"] is True
     with pytest.raises(ValueError, match="does not implement"):
-        sim.faults.fail_next("chat.postMessage")
+        sim.faults.fail_next("chat.deleteScheduledMessage")
 
 
 def test_an_outage_answers_503_to_every_call_until_it_ends(http: httpx.Client, sim: SlackSimulator) -> None:
