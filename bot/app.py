@@ -275,8 +275,15 @@ def _team(body: dict[str, Any]) -> str:
 
 
 def _tell(client: WebClient, channel: str | None, user: str, text: str) -> None:
-    """An ephemeral answer to one person: in the channel of the click, or as a DM when there is none."""
-    if channel:
-        client.chat_postEphemeral(channel=channel, user=user, text=text)
-    else:
+    """A private answer to one person: ephemeral where they clicked, else (not a member there, or no
+    channel) a DM. Never raises: the decision (or refusal) is already recorded."""
+    try:
+        if channel:
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
+            return
+    except SlackApiError:
+        pass  # e.g. user_not_in_channel: fall through to a DM
+    try:
         client.chat_postMessage(channel=user, text=text)
+    except (SlackApiError, SlackClientError) as exc:
+        logger.warning("could not tell %s: %s", user, exc)
