@@ -20,6 +20,10 @@ from bot.blocks import digest_pages
 from reviews.ports import Delivery, ReviewerMessage
 
 PACE_SECONDS = 1.0
+# Slack's answers that mean "this person cannot get a DM from the app", not "try later".
+UNREACHABLE = frozenset(
+    {"user_not_found", "channel_not_found", "user_disabled", "is_archived", "not_in_channel", "cannot_dm_bot"}
+)
 
 
 class SlackNotifier:
@@ -38,7 +42,9 @@ class SlackNotifier:
 
     def notify(self, message: ReviewerMessage) -> Delivery:
         if not message.reviewer_chat_id:
-            return Delivery(delivered=False, error="no Slack account is linked to this reviewer")
+            return Delivery(
+                delivered=False, error="no Slack account is linked to this reviewer", unreachable=True
+            )
         channel = message.reviewer_chat_id
         first: tuple[str, str] | None = None
         for page in digest_pages(message):
@@ -47,7 +53,7 @@ class SlackNotifier:
                 answer = self._client.chat_postMessage(channel=channel, text=page.text, blocks=page.blocks)
             except SlackApiError as exc:
                 error = exc.response.get("error") if exc.response is not None else None
-                return Delivery(delivered=False, error=str(error or exc))
+                return Delivery(delivered=False, error=str(error or exc), unreachable=error in UNREACHABLE)
             except (SlackClientError, OSError) as exc:  # unreachable, or 429s beyond the retries
                 return Delivery(delivered=False, error=f"slack unavailable: {exc}")
             if first is None:

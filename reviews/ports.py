@@ -52,6 +52,9 @@ class Delivery:
     channel: str | None = None
     message_ts: str | None = None
     error: str | None = None
+    # The person cannot be reached this way at all (no account, deactivated…), as opposed to "not now"
+    # (an outage): their items go to the fallback reviewer at once instead of waiting to be retried.
+    unreachable: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -180,8 +180,10 @@ def _deliver(
         summary.errors.append(f"{person.email}: {delivery.error}")
         for item in items:
             if item.delivered_at is None:
-                item.delivery_status = f"failed: {delivery.error}"[:24]
+                item.delivery_status = "unreachable" if delivery.unreachable else "failed"
                 session.add(item)
+        if delivery.unreachable:
+            summary.escalated += _escalate_unreachable(session, campaign, items, clock)
     audit.append(
         session,
         audit.NewEvent(
@@ -199,6 +201,41 @@ def _deliver(
         clock=clock,
     )
     return delivery.delivered
+
+
+def _escalate_unreachable(session: Session, campaign: Campaign, items: list[ReviewItem], clock: Clock) -> int:
+    """A reviewer Slack cannot reach at all hands their items to the fallback now: waiting would only run
+    out the clock, and silence never revokes what nobody saw (DESIGN §3.7)."""
+    fallback = cycle_definition(session, campaign).reviewers.fallback
+    now = clock.now()
+    fallback_id = person_id_for(session, fallback, now) if fallback else None
+    moved = 0
+    for item in items:
+        if (
+            fallback_id is None
+            or item.reviewer_person_id == fallback_id
+            or item.holder_person_id == fallback_id
+        ):
+            continue
+        previous = hand_to_fallback(item, fallback_id, now)
+        session.add(item)
+        moved += 1
+        audit.append(
+            session,
+            audit.NewEvent(
+                ACTOR,
+                "item.escalated",
+                f"item:{item.id}",
+                {
+                    "campaign": campaign.id,
+                    "from": previous,
+                    "to": fallback_id,
+                    "reason": "reviewer unreachable",
+                },
+            ),
+            clock=clock,
+        )
+    return moved
 
 
 def _record(

@@ -95,7 +95,7 @@ def test_an_undelivered_digest_is_recorded_and_makes_the_item_ineligible_for_sil
         tick(session, notifier, clock)
         clock.advance(timedelta(days=1))
     failed = session.exec(select(Notification).where(Notification.delivered == False)).all()  # noqa: E712
-    assert failed and failed[0].error == "user_not_found"
+    assert failed and failed[0].error == "service_unavailable"
     summary = close_campaign(session, campaign, actor=cli_operator(), clock=clock)
     session.commit()
     assert statuses(session)["cat"] == ItemStatus.EXPIRED
@@ -182,3 +182,16 @@ def test_keep_policy_keeps_and_records_a_policy_decision(session: Session) -> No
     session.commit()
     assert set(statuses(session).values()) == {ItemStatus.KEPT}
     assert len(session.exec(select(Decision).where(Decision.via == "policy")).all()) == 3
+
+
+def test_an_unreachable_reviewer_is_escalated_to_the_fallback_at_once(session: Session) -> None:
+    clock, notifier = FrozenClock(T0), RecordingNotifier(unreachable={email("pat")})
+    setup(session, clock, escalate_after_days=None)
+    tick(session, notifier, clock)
+    tick(session, notifier, clock)  # the next pass reaches the fallback
+    cat = next(
+        i for i in session.exec(select(ReviewItem)).all() if i.frozen_grant["principal"]["name"] == "cat"
+    )
+    fallback = session.exec(select(Person).where(Person.email == FALLBACK)).one()
+    assert cat.reviewer_person_id == fallback.id and cat.escalated_at is not None
+    assert [m.kind for m in notifier.to("security")] == ["escalation"]

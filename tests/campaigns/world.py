@@ -164,14 +164,17 @@ def cycle(**overrides: object) -> CycleDefinition:
 class RecordingNotifier:
     """Stands in for Slack at the port: records every message, fails for the emails it is told to."""
 
-    def __init__(self, undeliverable: set[str] | None = None) -> None:
+    def __init__(self, undeliverable: set[str] | None = None, unreachable: set[str] | None = None) -> None:
         self.messages: list[ReviewerMessage] = []
-        self.undeliverable = undeliverable or set()
+        self.undeliverable = undeliverable or set()  # failing now (an outage for them)
+        self.unreachable = unreachable or set()  # never reachable (no account)
 
     def notify(self, message: ReviewerMessage) -> Delivery:
         self.messages.append(message)
         if message.reviewer_email in self.undeliverable:
-            return Delivery(delivered=False, error="user_not_found")
+            return Delivery(delivered=False, error="service_unavailable")
+        if message.reviewer_email in self.unreachable:
+            return Delivery(delivered=False, error="user_not_found", unreachable=True)
         return Delivery(delivered=True, channel="D0001", message_ts=f"{len(self.messages)}.0001")
 
     def to(self, name: str, kind: str | None = None) -> list[ReviewerMessage]:
