@@ -93,14 +93,13 @@ def _answer(services: BotServices, actor: Any, words: list[str], respond: Respon
             blocks = access_blocks(who_can_access(session, actor, store=args[0], start=start, end=end))
         elif verb == "start" and args:
             row, definition = latest_cycle(session, args[0])
-            started = start_campaign(
+            result = start_campaign(
                 session, row, definition, actor=actor, clock=services.clock, protection=services.protection
-            ).campaign
-            session.commit()
-            respond(
-                text=f"Campaign {started.id} started: {started.population_count} items.",
-                response_type="ephemeral",
             )
+            session.commit()
+            campaign, said = result.campaign, "started" if result.created else "was already started just now"
+            text = f"Campaign {campaign.id} {said}: {campaign.population_count} items."
+            respond(text=text, response_type="ephemeral")
             return
         elif verb == "held":
             blocks = held_revocations_blocks(held_revocations(session, actor))

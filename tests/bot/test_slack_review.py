@@ -5,111 +5,12 @@ the database and the simulator show the outcome (TESTING.md "Slack authenticity"
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 
-import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from bot.app import BotServices, build_app
-from bot.directory import SlackDirectory, slack_client
-from bot.http import BotServer
-from bot.notifier import SlackNotifier
-from reviews.actors import cli_operator
-from reviews.campaigns.notify import advance_notifications
-from reviews.campaigns.protection import Protection
-from reviews.campaigns.start import start_campaign
-from reviews.clock import FrozenClock
-from reviews.models import AuditEvent, Decision, ItemStatus, Person, ReviewItem
-from reviews.settings import SlackSettings
-from simulators.slack import SlackSimulator, SlackWorkspace
-from simulators.slack.outgoing import SlackRequests
-from tests.campaigns.world import Department, cycle, email, store_cycle
-from tests.helpers import T0
-
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # noqa: S105  (the simulator's signing secret, not a real one)
-TOKEN = "xoxb-test"  # noqa: S105
-
-
-@dataclass
-class Conversation:
-    ws: SlackWorkspace
-    sim: SlackSimulator
-    slack: SlackRequests
-    engine: Engine
-    users: dict[str, str]  # name → Slack user id
-
-    def digest(self, name: str):  # noqa: ANN201
-        (message,) = [m for m in self.ws.dm_messages(self.users[name]) if m.bot_id]
-        return message
-
-    def press(self, name: str, message, action_id: str, value: str | None = None):  # noqa: ANN001, ANN201
-        payload = self.sim.payloads().block_action(self.users[name], message, action_id, value)
-        return self.slack.send(payload)
-
-
-def eventually(check, timeout: float = 10.0):  # noqa: ANN001, ANN201
-    """The bot acknowledges first and works after (Slack's 3 s): wait for the work, not for the answer."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return check()
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-def items(engine: Engine) -> dict[str, ReviewItem]:
-    with Session(engine) as session:
-        return {i.frozen_grant["principal"]["name"]: i for i in session.exec(select(ReviewItem)).all()}
-
-
-@pytest.fixture
-def conversation(engine: Engine, session: Session) -> Iterator[Conversation]:
-    clock = FrozenClock(T0)
-    names = ("olu", "ana", "ben", "eve")
-    (
-        Department()
-        .store("payroll", "olu")
-        .user("ana")
-        .user("ben")
-        .user("eve")
-        .grant("ana", "payroll")
-        .grant("ben", "payroll")
-        .sync(session, clock)
-    )
-    ws = SlackWorkspace(team_id="T0001", team_name="Department")
-    users = {name: ws.add_user(email(name), name.title()) for name in names}
-    for name, user_id in users.items():  # what the people sync would have linked
-        person = session.exec(select(Person).where(Person.email == email(name))).first()
-        if person is not None:
-            person.slack_user_id = user_id
-            session.add(person)
-    session.commit()
-    definition = cycle()
-    row = store_cycle(session, definition, clock.now())
-    start_campaign(
-        session, row, definition, actor=cli_operator(), clock=clock, protection=Protection.of([], [])
-    )
-    session.commit()
-    with SlackSimulator(ws, bot_token=TOKEN) as sim:
-        client = slack_client(TOKEN, sim.api_url)
-        advance_notifications(session, SlackNotifier(client, pace_seconds=0), clock=clock)
-        session.commit()
-        settings = SlackSettings(team_id="T0001")
-        services = BotServices(engine, clock, settings, SlackDirectory(client), Protection.of([], []))
-        server = BotServer(
-            build_app(services, client=client, signing_secret=SECRET),
-            host="127.0.0.1",
-            port=0,
-            ready=lambda: True,
-        ).start()
-        try:
-            yield Conversation(ws, sim, SlackRequests(f"{server.url}/slack/events", SECRET), engine, users)
-        finally:
-            server.stop()
+from reviews.models import AuditEvent, Decision, ItemStatus
+from tests.bot.conftest import Conversation, eventually, items
 
 
 def test_the_owner_gets_one_digest_with_every_item_and_its_buttons(conversation: Conversation) -> None:
@@ -138,7 +39,12 @@ def test_someone_else_pressing_is_refused_and_told_why(conversation: Conversatio
     target = items(conversation.engine)["ana"]
     digest = conversation.digest("olu")
     payload = conversation.sim.payloads().block_action(
-        conversation.users["eve"], digest, "item_keep", str(target.id), strict=False
+        conversation.users["eve"],
+        digest,
+        "item_keep",
+        str(target.id),
+        block_id=f"item:{target.id}",
+        strict=False,
     )
     assert conversation.slack.send(payload).status == 200
 
@@ -157,7 +63,11 @@ def test_someone_else_pressing_is_refused_and_told_why(conversation: Conversatio
 def test_a_forged_signature_is_refused_and_records_nothing(conversation: Conversation) -> None:
     target = items(conversation.engine)["ana"]
     payload = conversation.sim.payloads().block_action(
-        conversation.users["olu"], conversation.digest("olu"), "item_revoke", str(target.id)
+        conversation.users["olu"],
+        conversation.digest("olu"),
+        "item_revoke",
+        str(target.id),
+        block_id=f"item:{target.id}",
     )
     before = len(conversation.sim.calls)
     assert conversation.slack.send(payload, secret="not-the-secret").status == 401
@@ -170,7 +80,11 @@ def test_a_forged_signature_is_refused_and_records_nothing(conversation: Convers
 def test_the_same_press_twice_is_one_decision(conversation: Conversation) -> None:
     target = items(conversation.engine)["ana"]
     payload = conversation.sim.payloads().block_action(
-        conversation.users["olu"], conversation.digest("olu"), "item_keep", str(target.id)
+        conversation.users["olu"],
+        conversation.digest("olu"),
+        "item_keep",
+        str(target.id),
+        block_id=f"item:{target.id}",
     )
     first = conversation.slack.send(payload)
     again = conversation.slack.replay(first)
@@ -187,11 +101,57 @@ def test_the_same_press_twice_is_one_decision(conversation: Conversation) -> Non
 
 def test_accept_all_recommendations_from_the_digest(conversation: Conversation) -> None:
     digest = conversation.digest("olu")
-    if "bulk_keep" not in str(digest.blocks):
-        pytest.skip("no bulk button on this digest")
+    assert "bulk_keep" in str(digest.blocks)
     assert conversation.press("olu", digest, "bulk_keep").status == 200
     eventually(lambda: _all_kept(conversation.engine))
 
 
 def _all_kept(engine: Engine) -> None:
-    assert {i.status for i in items(engine).values()} == {ItemStatus.KEPT}
+    statuses = {name: i.status for name, i in items(engine).items()}
+    # gil's access to special-category data needs a justification: "keep all" leaves it to be decided alone
+    assert statuses == {"ana": ItemStatus.KEPT, "ben": ItemStatus.KEPT, "gil": ItemStatus.PENDING}
+
+
+def test_keeping_special_category_access_opens_a_modal_and_records_the_justification(
+    conversation: Conversation,
+) -> None:
+    target = items(conversation.engine)["gil"]
+    olu = conversation.users["olu"]
+    assert conversation.press("olu", conversation.digest("olu"), "item_keep", str(target.id)).status == 200
+
+    def modal_open() -> str:
+        views = conversation.ws.open_views(olu)
+        assert views and views[-1].callback_id == "justify"
+        return views[-1].id
+
+    view_id = eventually(modal_open)
+    too_short = conversation.sim.payloads().view_submission(olu, view_id, {"text": "ok"}, strict=False)
+    assert conversation.slack.send(too_short).status == 200
+    assert items(conversation.engine)["gil"].status == ItemStatus.PENDING  # refused in the modal itself
+    submit = conversation.sim.payloads().view_submission(
+        olu, view_id, {"text": "case officer for the inquiry"}
+    )
+    assert conversation.slack.send(submit).status == 200
+
+    def kept() -> None:
+        assert items(conversation.engine)["gil"].status == ItemStatus.KEPT
+        assert "Kept" in str(conversation.digest("olu").blocks)
+
+    eventually(kept)
+    with Session(conversation.engine) as session:
+        decision = session.exec(select(Decision)).one()
+    assert decision.justification == "case officer for the inquiry" and decision.via == "slack"
+
+
+def test_the_app_home_lists_pending_items(conversation: Conversation) -> None:
+    olu = conversation.users["olu"]
+    event = conversation.sim.payloads().app_home_opened(olu)
+    assert conversation.slack.send(event).status == 200
+
+    def published() -> None:
+        home = conversation.ws.home(olu)
+        assert home is not None
+        text = str(home.blocks)
+        assert "ana" in text and "gil" in text and "set_delegate" in text
+
+    eventually(published)

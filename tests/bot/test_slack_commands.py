@@ -1,0 +1,74 @@
+"""`/recertify` for admins and auditors: each question answered privately, by the same use cases as the CLI,
+and refused for anyone without the role (TESTING.md "Authorization": the role × action matrix)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from reviews.models import Campaign
+from tests.bot.conftest import Conversation, eventually
+
+
+def ask(conversation: Conversation, name: str, text: str) -> str:
+    user = conversation.users[name]
+    before = len(_answers(conversation, user))
+    command = conversation.sim.payloads().slash_command(user, "/recertify", text)
+    assert conversation.slack.send(command).status == 200
+
+    def answered() -> str:
+        answers = _answers(conversation, user)
+        assert len(answers) > before
+        return answers[-1]
+
+    return eventually(answered)
+
+
+def _answers(conversation: Conversation, user: str) -> list[str]:
+    return [f"{m.text} {m.blocks}" for m in conversation.ws.ephemeral_messages(user)]
+
+
+def campaigns(conversation: Conversation) -> int:
+    with Session(conversation.engine) as session:
+        return len(session.exec(select(Campaign)).all())
+
+
+def test_an_admin_starts_a_campaign_and_nobody_else_can(conversation: Conversation) -> None:
+    assert campaigns(conversation) == 1
+    assert "Not done: only an admin" in ask(conversation, "eve", "start quarterly")
+    assert "Not done: only an admin" in ask(conversation, "aud", "start quarterly")
+    assert campaigns(conversation) == 1
+    conversation.clock.advance(
+        timedelta(minutes=1)
+    )  # manual starts are one per second: a double click starts one
+    answer = ask(conversation, "adm", "start quarterly")
+    assert "started" in answer and "Not done" not in answer, answer
+    assert campaigns(conversation) == 2
+
+
+@pytest.mark.parametrize(("who", "allowed"), [("aud", True), ("adm", True), ("olu", False), ("eve", False)])
+def test_who_can_access_is_for_auditors_and_admins(
+    conversation: Conversation, who: str, allowed: bool
+) -> None:
+    answer = ask(conversation, who, "who-can-access payroll")
+    if allowed:
+        assert "ana" in answer and "ben" in answer
+    else:
+        assert "Not done: only auditors" in answer and "ana" not in answer
+
+
+@pytest.mark.parametrize(("who", "allowed"), [("aud", True), ("adm", True), ("eve", False)])
+def test_status_is_for_auditors_and_admins(conversation: Conversation, who: str, allowed: bool) -> None:
+    answer = ask(conversation, who, "status")
+    assert ("quarterly" in answer) is allowed
+
+
+def test_held_revocations_are_for_admins_only(conversation: Conversation) -> None:
+    assert "Not done: only admins" in ask(conversation, "aud", "held")
+    assert "Not done" not in ask(conversation, "adm", "held")
+
+
+def test_help_for_anything_else(conversation: Conversation) -> None:
+    assert "who-can-access" in ask(conversation, "eve", "")
