@@ -97,8 +97,8 @@ def _answer(services: BotServices, actor: Any, words: list[str], respond: Respon
                 session, row, definition, actor=actor, clock=services.clock, protection=services.protection
             )
             session.commit()
-            campaign, said = result.campaign, "started" if result.created else "was already started just now"
-            text = f"Campaign {campaign.id} {said}: {campaign.population_count} items."
+            started, said = result.campaign, "started" if result.created else "was already started just now"
+            text = f"Campaign {started.id} {said}: {started.population_count} items."
             respond(text=text, response_type="ephemeral")
             return
         elif verb == "held":
