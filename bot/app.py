@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -34,17 +35,18 @@ from bot.blocks import (
     parse_item_value,
     updated_page,
 )
-from bot.blocks_views import justification_text
+from bot.blocks_views import CLEAR_DELEGATE, DELEGATE_DAYS, SET_DELEGATE, delegate_days, justification_text
 from reviews.actors import Actor
 from reviews.campaigns.bulk import BulkMode, record_bulk
 from reviews.campaigns.decide import record_decision
+from reviews.campaigns.delegation import active_delegate, delegate, end_delegations
 from reviews.campaigns.protection import Protection
 from reviews.campaigns.views import item_views, pending_for, reviewer_message
 from reviews.errors import InvalidArgument, NotAuthorized, NotFound
-from reviews.models import DecidedVia, DecisionOutcome, ItemStatus, ReviewItem
+from reviews.models import DecidedVia, DecisionOutcome, ItemStatus, Person, ReviewItem
 from reviews.operations.chat_actor import chat_actor
 from reviews.operations.chat_events import first_delivery
-from reviews.ports import ChatDirectory, Clock
+from reviews.ports import ChatDirectory, Clock, ItemView
 from reviews.settings import SlackSettings
 
 logger = logging.getLogger(__name__)
@@ -92,6 +94,9 @@ def build_app(services: BotServices, *, client: WebClient, signing_secret: str |
     app.action(BULK_KEEP)(reviews.on_bulk)
     app.view("justify")(reviews.on_justification)
     app.event("app_home_opened")(reviews.on_home)
+    app.action(SET_DELEGATE)(reviews.on_set_delegate)
+    app.action(CLEAR_DELEGATE)(reviews.on_clear_delegate)
+    app.action(DELEGATE_DAYS)(lambda ack: ack())  # Slack keeps the choice in the view's state
     commands.register(app, services)
     return app
 
@@ -209,13 +214,58 @@ class _Reviews:
     def on_home(self, event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab") not in (None, "home"):
             return
-        user = str(event.get("user", ""))
+        self._publish_home(client, str(event.get("user", "")))
+
+    def on_set_delegate(
+        self, ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        user = str(body["user"]["id"])
+        actor, chosen = self.services.actor(user), self.services.actor(str(action.get("selected_user", "")))
+        try:
+            days = delegate_days((body.get("view") or {}).get("state", {}).get("values", {}))
+            if actor.person_id is None or chosen.person_id is None:
+                raise NotAuthorized("both of you must be people Recertify knows (linked to Slack)")
+            now = self.services.clock.now()
+            with Session(self.services.engine) as session:
+                delegate(
+                    session,
+                    person_id=actor.person_id,
+                    delegate_person_id=chosen.person_id,
+                    valid_from=now,
+                    valid_to=now + timedelta(days=days),
+                    actor=actor,
+                    clock=self.services.clock,
+                )
+                session.commit()
+        except (NotAuthorized, InvalidArgument, ValueError) as exc:
+            _tell(client, None, user, f"No delegate set: {exc}")
+            return
+        self._publish_home(client, user)
+
+    def on_clear_delegate(self, ack: Callable[..., None], body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user = str(body["user"]["id"])
         actor = self.services.actor(user)
-        pending = []
         if actor.person_id is not None:
             with Session(self.services.engine) as session:
-                pending = pending_for(session, actor.person_id)
-        client.views_publish(user_id=user, view=home_view(pending, None, actor.person_id is not None))
+                end_delegations(session, person_id=actor.person_id, actor=actor, clock=self.services.clock)
+                session.commit()
+        self._publish_home(client, user)
+
+    def _publish_home(self, client: WebClient, user: str) -> None:
+        actor = self.services.actor(user)
+        pending: list[tuple[str, list[ItemView]]] = []
+        delegate_label = None
+        if actor.person_id is not None:
+            with Session(self.services.engine) as session:
+                pending = pending_for(session, actor.person_id, self.services.clock.now())
+                current = active_delegate(session, actor.person_id, self.services.clock.now())
+                person = session.get(Person, current) if current else None
+                delegate_label = person.email if person else None
+        client.views_publish(
+            user_id=user, view=home_view(pending, delegate_label, actor.person_id is not None)
+        )
 
     def _decide(
         self,
@@ -243,6 +293,8 @@ class _Reviews:
             )
         except (NotAuthorized, InvalidArgument, NotFound) as exc:
             return _tell(client, channel, user, f"Not recorded: {exc}")
+        if ref is None and channel is None:  # clicked in the App Home: redraw it
+            self._publish_home(client, user)
         self._redraw(client, channel, ts, ref)
         if not result.applied:
             _tell(client, channel, user, result.message)

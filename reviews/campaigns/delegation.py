@@ -80,3 +80,44 @@ def active_delegate(session: Session, person_id: int, now: datetime) -> int | No
         )
         .order_by(col(Delegation.created_at).desc())
     ).first()
+
+
+def end_delegations(session: Session, *, person_id: int, actor: Actor, clock: Clock) -> int:
+    """The reviewer takes their items back: every delegation of theirs still running ends now."""
+    if actor.person_id != person_id and not actor.is_admin:
+        raise NotAuthorized("only the reviewer themself or an admin can remove their delegate")
+    now = clock.now()
+    running = session.exec(
+        select(Delegation).where(
+            Delegation.person_id == person_id,
+            col(Delegation.valid_to) > now,
+            col(Delegation.revoked_at).is_(None),
+        )
+    ).all()
+    for row in running:
+        row.revoked_at = now
+        session.add(row)
+    session.flush()
+    if running:
+        audit.append(
+            session,
+            audit.NewEvent(
+                actor.id, "delegation.ended", f"person:{person_id}", {"delegations": len(running)}
+            ),
+            clock=clock,
+        )
+    return len(running)
+
+
+def delegators(session: Session, delegate_id: int, now: datetime) -> list[int]:
+    """Whose items this person may decide now, as their delegate."""
+    return list(
+        session.exec(
+            select(Delegation.person_id).where(
+                Delegation.delegate_person_id == delegate_id,
+                col(Delegation.valid_from) <= now,
+                col(Delegation.valid_to) > now,
+                col(Delegation.revoked_at).is_(None),
+            )
+        ).all()
+    )

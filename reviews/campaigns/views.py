@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from reviews.campaigns.delegation import delegators
 from reviews.campaigns.notify import item_view
 from reviews.errors import NotFound
 from reviews.models import Campaign, Person, ReviewCycle, ReviewItem, Revocation
@@ -133,14 +134,16 @@ def item_views(session: Session, item_ids: list[int]) -> dict[int, ItemView]:
     return {item.id: item_view(item) for item in items if item.id is not None}
 
 
-def pending_for(session: Session, person_id: int) -> list[tuple[str, list[ItemView]]]:
-    """Every pending item a person reviews, by open campaign (their App Home)."""
+def pending_for(session: Session, person_id: int, now: datetime) -> list[tuple[str, list[ItemView]]]:
+    """Every pending item a person reviews, or decides as someone's delegate now, by open campaign (their
+    App Home)."""
+    reviewers = {person_id, *delegators(session, person_id, now)}
     rows = session.exec(
         select(ReviewItem, Campaign, ReviewCycle.name)
         .join(Campaign, col(Campaign.id) == ReviewItem.campaign_id)
         .join(ReviewCycle, col(ReviewCycle.id) == Campaign.cycle_id)
         .where(
-            ReviewItem.reviewer_person_id == person_id,
+            col(ReviewItem.reviewer_person_id).in_(sorted(reviewers)),
             ReviewItem.status == "pending",
             Campaign.status == "open",
         )

@@ -131,7 +131,6 @@ class Payloads:
         self.api_app_id = api_app_id or workspace.app_id
         self.verification_token = verification_token
         self._lock = threading.Lock()
-        self._events = 0
 
     # ---- interactivity ----------------------------------------------------------------------------
     def block_action(
@@ -326,9 +325,6 @@ class Payloads:
         self, event: Json, event_id: str | None = None, *, event_time: int | None = None
     ) -> Outgoing:
         ws = self.ws
-        with self._lock:
-            self._events += 1
-            serial = self._events
         payload: Json = {
             "token": self.verification_token,
             "team_id": self.team_id,
@@ -336,7 +332,7 @@ class Payloads:
             "api_app_id": self.api_app_id,
             "event": event,
             "type": "event_callback",
-            "event_id": event_id or f"Ev0{serial:09d}",
+            "event_id": event_id or ws.next_event_id(),
             "event_time": event_time if event_time is not None else int(ws.now()),
             "authorizations": [
                 {

@@ -481,6 +481,12 @@ class SlackWorkspace:
             self._channels[cid] = found
         return found
 
+    def next_event_id(self) -> str:
+        """A fresh Events API event id, unique in the workspace as Slack's are (bots dedupe retries on it)."""
+        with self.lock:
+            self._event_serial = getattr(self, "_event_serial", 0) + 1
+            return f"Ev0{self._event_serial:09d}"
+
     def _new_id(self, prefix: str) -> str:
         taken = (self._users, self._channels, self._groups, self._views)
         while True:

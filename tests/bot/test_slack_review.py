@@ -155,3 +155,37 @@ def test_the_app_home_lists_pending_items(conversation: Conversation) -> None:
         assert "ana" in text and "gil" in text and "set_delegate" in text
 
     eventually(published)
+
+
+def test_a_reviewer_hands_their_items_to_a_delegate_from_the_app_home(conversation: Conversation) -> None:
+    olu, eve = conversation.users["olu"], conversation.users["eve"]
+    conversation.slack.send(conversation.sim.payloads().app_home_opened(olu))
+    home = eventually(lambda: _home(conversation, olu))
+    pick = conversation.sim.payloads().view_action(olu, home.id, "set_delegate", eve)
+    assert conversation.slack.send(pick).status == 200
+    eventually(lambda: _shows(conversation, olu, "eve@"))  # olu's home now names the delegate
+    conversation.slack.send(conversation.sim.payloads().app_home_opened(eve))
+    eve_home = eventually(lambda: _shows(conversation, eve, "ana"))  # eve sees olu's items
+    target = items(conversation.engine)["ana"]
+    keep = conversation.sim.payloads().view_action(eve, eve_home.id, "item_keep", str(target.id))
+    assert conversation.slack.send(keep).status == 200
+
+    def decided_for_olu() -> None:
+        assert items(conversation.engine)["ana"].status == ItemStatus.KEPT
+        with Session(conversation.engine) as session:
+            decision = session.exec(select(Decision)).one()
+        assert decision.on_behalf_of_person_id is not None
+
+    eventually(decided_for_olu)
+
+
+def _home(conversation: Conversation, user: str):  # noqa: ANN202
+    home = conversation.ws.home(user)
+    assert home is not None
+    return home
+
+
+def _shows(conversation: Conversation, user: str, text: str):  # noqa: ANN202
+    home = _home(conversation, user)
+    assert text in str(home.blocks), home.blocks
+    return home
