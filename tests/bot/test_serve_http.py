@@ -63,3 +63,42 @@ def test_serve_http_answers_signed_requests_and_health(database_url: str, tmp_pa
             out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert len(sim.calls_to("views.publish")) == 1  # the forged request published nothing
+
+
+def test_serve_in_socket_mode_handles_envelopes(database_url: str, tmp_path: Path) -> None:
+    ws = SlackWorkspace(team_id="T0001", team_name="Department")
+    olu = ws.add_user("olu@dept.example.gov", "Olu")
+    with SlackSimulator(ws, bot_token=TOKEN, app_token="xapp-test", socket_mode=True) as sim:  # noqa: S106
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "RECERTIFY_DATABASE_URL": database_url,
+            "RECERTIFY_AWS_ENABLED": "false",
+            "RECERTIFY_ENTRA_ENABLED": "false",
+            "RECERTIFY_SLACK_API_URL": sim.api_url,
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_APP_TOKEN": "xapp-test",
+        }
+        script = Path(sys.executable).with_name("recertify")
+        process = subprocess.Popen(
+            [str(script), "serve"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert sim.socket is not None
+            sim.socket.wait_for_connection(timeout=20)
+            ack = sim.socket.deliver(sim.payloads().app_home_opened(olu))
+            assert ack is not None
+            deadline = time.monotonic() + 10
+            while ws.home(olu) is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert ws.home(olu) is not None  # the event came over the socket and was served
+        finally:
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=30)
+    assert "Socket Mode connected" in out, err
+    assert process.returncode == 0, err
