@@ -309,8 +309,7 @@ def _start_bot(wiring: Wiring, http: int | None, host: str) -> str:
 def demo() -> None:
     """The whole loop on local simulators and SQLite."""
     raise NotBuiltYet(
-        "the demo (it arrives with the Slack bot; until then the review loop runs from the command line: "
-        "see the README)"
+        "the demo (until it arrives, the review loop runs from the command line and in Slack: see the README)"
     )
 
 
