@@ -71,6 +71,8 @@ class BotServices:
                 admins=self.slack.admins,
                 auditors=self.slack.auditors,
                 clock=self.clock,
+                admin_groups=self.slack.admin_groups,
+                auditor_groups=self.slack.auditor_groups,
             )
             session.commit()
         return actor

@@ -6,6 +6,9 @@ other than a user or "no such user" is a failure to ask, never "not found".
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -24,9 +27,41 @@ def slack_client(token: str, api_url: str, *, rate_limit_retries: int = 5) -> We
     return WebClient(token=token, base_url=api_url, retry_handlers=[handler])
 
 
+GROUP_CACHE_SECONDS = 300.0  # usergroups.users.list is Tier 2 (about 20 a minute): not once per click
+
+
 class SlackDirectory:
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._client = client
+        self._monotonic = monotonic
+        self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+        self._lock = threading.Lock()
+
+    def group_members(self, group_id: str) -> frozenset[str]:
+        """Members of a Slack user group, cached a few minutes. An unknown group is a configuration error."""
+        with self._lock:
+            cached = self._groups.get(group_id)
+            if cached is not None and self._monotonic() - cached[0] < GROUP_CACHE_SECONDS:
+                return cached[1]
+        try:
+            answer = self._client.api_call(
+                "usergroups.users.list", http_verb="GET", params={"usergroup": group_id}
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error") if exc.response is not None else None
+            if error == "no_such_subteam":
+                raise Misconfigured(
+                    f"Slack has no user group {group_id} (slack.admin_groups / auditor_groups)"
+                ) from None
+            raise SourceUnavailable(
+                SOURCE, f"usergroups.users.list failed: {error or exc}", retryable=True
+            ) from None
+        except (SlackClientError, OSError) as exc:
+            raise SourceUnavailable(SOURCE, f"usergroups.users.list failed: {exc}", retryable=True) from None
+        members = frozenset(str(user) for user in answer.get("users") or [])
+        with self._lock:
+            self._groups[group_id] = (self._monotonic(), members)
+        return members
 
     def lookup_by_email(self, email: str) -> ChatIdentity | None:
         """Slack answers users_not_found for unknown *and* deactivated accounts (as documented)."""

@@ -9,6 +9,7 @@ METHOD_SCOPES: dict[str, str | None] = {
     "views.publish": None,  # the App Home
     "users.info": "users:read",  # who a clicking Slack account is (its immutable id → its email)
     "users.lookupByEmail": "users:read.email",  # people linked to Slack accounts after each sync
+    "usergroups.users.list": "usergroups:read",  # admins and auditors by Slack user group
 }
 # Not a method: the slash command needs its own scope.
 EXTRA_SCOPES = ("commands",)

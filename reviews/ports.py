@@ -127,3 +127,8 @@ class ChatDirectory(Protocol):
     def account(self, user_id: str) -> ChatIdentity | None:
         """The account with this id (deactivated ones included, marked deleted), or None when none exists."""
         ...
+
+    def group_members(self, group_id: str) -> frozenset[str]:
+        """The user ids in a chat user group (Slack: a "S…" user group); raises SourceUnavailable when the
+        directory cannot answer, so a role is never granted, or denied, on a guess."""
+        ...

@@ -181,6 +181,15 @@ class SlackSettings(_Section):
     app_id: str = ""
     # Tell a person whose access was revoked why, and by whom (a DM).
     notify_revoked: bool = False
+    # Slack user groups whose members are admins / auditors too (ids such as S0123ABCD), checked live
+    # (cached for a few minutes), so leaving the group takes the role away.
+    admin_groups: list[str] = Field(default_factory=list)
+    auditor_groups: list[str] = Field(default_factory=list)
+
+    @field_validator("admin_groups", "auditor_groups")
+    @classmethod
+    def _groups(cls, value: list[str]) -> list[str]:
+        return _each(value, re.compile(r"^S[A-Z0-9]{2,}$"), "a Slack user group id such as S0123ABCD")
 
     @field_validator("team_id")
     @classmethod

@@ -13,14 +13,18 @@ from tests.helpers import T0
 
 
 class Directory:
-    def __init__(self, accounts: dict[str, ChatIdentity]) -> None:
+    def __init__(self, accounts: dict[str, ChatIdentity], groups: dict[str, set[str]] | None = None) -> None:
         self.accounts = accounts
+        self.groups = groups or {}
 
     def lookup_by_email(self, email: str) -> ChatIdentity | None:
         return next((a for a in self.accounts.values() if a.email == email), None)
 
     def account(self, user_id: str) -> ChatIdentity | None:
         return self.accounts.get(user_id)
+
+    def group_members(self, group_id: str) -> frozenset[str]:
+        return frozenset(self.groups.get(group_id, ()))
 
 
 def people(session: Session, *emails: str) -> None:
@@ -90,3 +94,18 @@ def test_roles_come_from_the_configuration_by_person_email_or_user_id(session: S
     assert admin.roles == {Role.ADMIN, Role.AUDITOR}
     assert auditor.roles == {Role.AUDITOR}
     assert nobody.roles == frozenset() and nobody.person_id is None
+
+
+def test_membership_of_a_configured_user_group_makes_an_admin_while_it_lasts(session: Session) -> None:
+    people(session, "ana@x.gov")
+    directory = Directory({"U1": ChatIdentity("U1", "ana@x.gov", False)}, groups={"S1": {"U1"}})
+    clock = FrozenClock(T0)
+    admin = chat_actor(
+        session, "U1", directory=directory, admins=[], auditors=[], clock=clock, admin_groups=["S1"]
+    )
+    assert admin.is_admin
+    directory.groups["S1"] = set()
+    former = chat_actor(
+        session, "U1", directory=directory, admins=[], auditors=[], clock=clock, admin_groups=["S1"]
+    )
+    assert not former.is_admin

@@ -10,6 +10,8 @@ matched against the bound person's own email, never against what the chat accoun
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlmodel import Session, select
 
 from reviews import audit
@@ -26,15 +28,17 @@ def chat_actor(
     admins: list[str],
     auditors: list[str],
     clock: Clock,
+    admin_groups: Sequence[str] = (),
+    auditor_groups: Sequence[str] = (),
 ) -> Actor:
     person = session.exec(select(Person).where(Person.slack_user_id == user_id)).first()
     if person is None and directory is not None:
         person = _bind(session, user_id, directory, clock)
     email = person.email if person else None
     roles: set[Role] = set()
-    if _listed(admins, user_id, email):
+    if _listed(admins, user_id, email) or _in_groups(directory, admin_groups, user_id):
         roles |= {Role.ADMIN, Role.AUDITOR}  # admins read everything auditors read
-    if _listed(auditors, user_id, email):
+    if _listed(auditors, user_id, email) or _in_groups(directory, auditor_groups, user_id):
         roles.add(Role.AUDITOR)
     return Actor(f"slack:{user_id}", person.id if person else None, frozenset(roles))
 
@@ -57,6 +61,10 @@ def _bind(session: Session, user_id: str, directory: ChatDirectory, clock: Clock
         clock=clock,
     )
     return person
+
+
+def _in_groups(directory: ChatDirectory | None, groups: Sequence[str], user_id: str) -> bool:
+    return directory is not None and any(user_id in directory.group_members(group) for group in groups)
 
 
 def _listed(entries: list[str], user_id: str, email: str | None) -> bool:

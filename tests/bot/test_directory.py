@@ -58,3 +58,18 @@ def test_failures_to_ask_are_never_not_found(sim: SlackSimulator, workspace: Sla
     sim.faults.outage(True)
     with pytest.raises(SourceUnavailable, match="users.lookupByEmail failed"):
         _directory(sim).lookup_by_email("ana@dept.example.gov")
+
+
+def test_user_group_members_are_read_and_cached(sim: SlackSimulator, workspace: SlackWorkspace) -> None:
+    ana = workspace.add_user("ana@dept.example.gov", "Ana")
+    group = workspace.add_usergroup("security-admins", members=[ana])
+    now = [0.0]
+    directory = SlackDirectory(slack_client(TOKEN, sim.api_url), monotonic=lambda: now[0])
+    assert directory.group_members(group) == {ana}
+    workspace.set_usergroup_members(group, [])
+    assert directory.group_members(group) == {ana}  # cached: one Tier 2 call, not one per click
+    now[0] += 301
+    assert directory.group_members(group) == frozenset()
+    assert len(sim.calls_to("usergroups.users.list")) == 2
+    with pytest.raises(Misconfigured, match="no user group"):
+        directory.group_members("S0NOSUCH")
