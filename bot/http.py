@@ -3,11 +3,16 @@ default) and `GET /healthz`, served by a threaded WSGI server from the standard 
 
 Bolt verifies every signature itself. In front of it, requests whose signature headers are malformed (missing,
 empty, not ASCII digits, absurdly long) are answered 401 without reaching Bolt, so no odd header can turn
-into a 5xx, and bodies over `MAX_BODY` get 413 before they are read. Nothing here logs a body or a header.
+into a 5xx, and bodies over `MAX_BODY` get 413 before they are read. The signature is also checked here, on
+the raw bytes with Bolt's own verifier and secret, before Bolt sees the request: Bolt parses a body before
+it verifies it (an unsigned body that is not JSON would be a 500) and logs the whole body of a request
+whose signature fails. A signed body that Bolt could not parse into an object (a form whose `payload` is not
+a JSON object, a JSON body that is not one) is answered 400. Nothing here logs a body or a header.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import threading
@@ -18,6 +23,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.request.internals import parse_body
+from slack_sdk.signature import SignatureVerifier
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +38,8 @@ Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 def wsgi_app(bolt: App, *, ready: Callable[[], bool]) -> Wsgi:
     slack = SlackRequestHandler(bolt, path=EVENTS_PATH)
+    secret: str = getattr(bolt, "_signing_secret", "") or ""  # App(signing_secret=…); Bolt has no getter
+    verifier = SignatureVerifier(secret) if secret.strip() else None  # None: Socket Mode only, refuse all
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
@@ -47,14 +56,37 @@ def wsgi_app(bolt: App, *, ready: Callable[[], bool]) -> Wsgi:
         signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
         if not _TIMESTAMP.match(timestamp) or not _SIGNATURE.match(signature):
             return _reply(start_response, 401, b"")
+        body = environ["wsgi.input"].read(int(length))
+        environ["wsgi.input"] = io.BytesIO(body)  # for Bolt to read again
+        if verifier is None or not _signed(verifier, body, timestamp, signature):
+            return _reply(start_response, 401, b"")
+        if not _parses(body, environ.get("CONTENT_TYPE")):
+            return _reply(start_response, 400, b"unreadable payload")
         return slack(environ, start_response)
 
     return application
 
 
+def _signed(verifier: SignatureVerifier, body: bytes, timestamp: str, signature: str) -> bool:
+    try:
+        return verifier.is_valid(body, timestamp, signature)
+    except UnicodeDecodeError:  # slack_sdk hashes the body decoded as UTF-8; Slack sends nothing else
+        return False
+
+
+def _parses(body: bytes, content_type: str | None) -> bool:
+    """Whether Bolt can parse the body (as it does: a form, a form's `payload`, or JSON) into an object."""
+    try:
+        parsed = parse_body(body.decode("utf-8"), content_type.split(";")[0] if content_type else None)
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, nested beyond the parser
+        return False
+    return isinstance(parsed, dict)
+
+
 def _reply(start_response: Callable[..., Any], status: int, body: bytes) -> list[bytes]:
     reason = {
         200: "OK",
+        400: "Bad Request",
         401: "Unauthorized",
         404: "Not Found",
         405: "Method Not Allowed",

@@ -179,8 +179,6 @@ class SlackSettings(_Section):
     # checked (a single-workspace app cannot receive another team's requests, but say which to be sure).
     team_id: str = ""
     app_id: str = ""
-    # Tell a person whose access was revoked why, and by whom (a DM).
-    notify_revoked: bool = False
     # Slack user groups whose members are admins / auditors too (ids such as S0123ABCD), checked live
     # (cached for a few minutes), so leaving the group takes the role away.
     admin_groups: list[str] = Field(default_factory=list)
