@@ -295,7 +295,9 @@ def _start_bot(wiring: Wiring, http: int | None, host: str) -> str:
             raise Misconfigured("HTTP mode needs SLACK_SIGNING_SECRET (requests are verified with it)")
         from bot.http import BotServer
 
-        server = BotServer(wiring.bolt_app(), host=host, port=http, ready=lambda: True).start()
+        secret = secrets.slack_signing_secret.get_secret_value()
+        server = BotServer(wiring.bolt_app(), signing_secret=secret, host=host, port=http, ready=lambda: True)
+        server.start()
         return f"Slack HTTP mode on {server.url}/slack/events"
     if secrets.slack_app_token is not None and wiring.slack_client() is not None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler

@@ -36,10 +36,10 @@ _SIGNATURE = re.compile(r"^v0=[0-9a-f]{64}$", re.ASCII)
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def wsgi_app(bolt: App, *, ready: Callable[[], bool]) -> Wsgi:
+def wsgi_app(bolt: App, *, signing_secret: str, ready: Callable[[], bool]) -> Wsgi:
+    """`signing_secret`: the one the Bolt app verifies with too (we check first, on the raw bytes)."""
     slack = SlackRequestHandler(bolt, path=EVENTS_PATH)
-    secret: str = getattr(bolt, "_signing_secret", "") or ""  # App(signing_secret=…); Bolt has no getter
-    verifier = SignatureVerifier(secret) if secret.strip() else None  # None: Socket Mode only, refuse all
+    verifier = SignatureVerifier(signing_secret) if signing_secret.strip() else None  # None: refuse all
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
@@ -113,11 +113,13 @@ class _QuietHandler(WSGIRequestHandler):
 class BotServer:
     """`serve --http PORT [--host HOST]`; `port=0` picks a free port (tests)."""
 
-    def __init__(self, bolt: App, *, host: str, port: int, ready: Callable[[], bool]) -> None:
+    def __init__(
+        self, bolt: App, *, signing_secret: str, host: str, port: int, ready: Callable[[], bool]
+    ) -> None:
         self._server = make_server(
             host,
             port,
-            wsgi_app(bolt, ready=ready),
+            wsgi_app(bolt, signing_secret=signing_secret, ready=ready),
             server_class=_ThreadingServer,
             handler_class=_QuietHandler,
         )

@@ -112,6 +112,7 @@ def conversation(engine: Engine, session: Session) -> Iterator[Conversation]:
         services = BotServices(engine, clock, settings, SlackDirectory(client), Protection.of([], []))
         server = BotServer(
             build_app(services, client=client, signing_secret=SECRET),
+            signing_secret=SECRET,
             host="127.0.0.1",
             port=0,
             ready=lambda: True,

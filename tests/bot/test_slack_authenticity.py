@@ -164,7 +164,7 @@ def bot(engine: Engine, session: Session) -> Iterator[Bot]:
         settings = SlackSettings(team_id=TEAM, app_id=ws.app_id, admins=[email("adm")])
         services = BotServices(engine, clock, settings, SlackDirectory(client), Protection.of([], []))
         bolt = build_app(services, client=client, signing_secret=SECRET)
-        server = BotServer(bolt, host="127.0.0.1", port=0, ready=lambda: True).start()
+        server = BotServer(bolt, signing_secret=SECRET, host="127.0.0.1", port=0, ready=lambda: True).start()
         try:
             yield Bot(
                 ws, sim, SlackRequests(f"{server.url}/slack/events", SECRET), engine, users, bolt, server.url
