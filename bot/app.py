@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot import commands
+from bot.background import SerialWorker
 from bot.blocks import (
     BULK_ACCEPT,
     BULK_KEEP,
@@ -50,6 +52,7 @@ from reviews.ports import ChatDirectory, Clock, ItemView
 from reviews.settings import SlackSettings
 
 logger = logging.getLogger(__name__)
+LISTENER_THREADS = 32
 
 
 @dataclass(frozen=True)
@@ -78,10 +81,18 @@ class BotServices:
         return actor
 
 
-def build_app(services: BotServices, *, client: WebClient, signing_secret: str | None) -> App:
+def build_app(
+    services: BotServices,
+    *,
+    client: WebClient,
+    signing_secret: str | None,
+) -> App:
     """`signing_secret` None: Socket Mode only (requests arrive over the app's own socket, not HTTP)."""
     app = App(
         client=client,
+        # Bolt acknowledges a press only once a listener thread runs it: its default of 10 threads left the
+        # 50th of 50 simultaneous presses waiting (bench/slack.py). Listeners are short (bot/background.py).
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="bolt"),
         signing_secret=signing_secret or "",
         request_verification_enabled=signing_secret is not None,
         token_verification_enabled=False,  # no auth.test at start: `config check` and the sync prove it
@@ -128,6 +139,8 @@ def _events_once(services: BotServices) -> Callable[..., Any]:
 class _Reviews:
     def __init__(self, services: BotServices) -> None:
         self.services = services
+        self.decisions = SerialWorker("recertify-decisions")
+        self.redraws = SerialWorker("recertify-redraws")
 
     def on_item(
         self, ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any], client: WebClient
@@ -156,7 +169,9 @@ class _Reviews:
             return
         key = f"{_team(body)}:{user}:{action.get('action_ts', '')}:{item_id}"
         ref = page_ref((body.get("message") or {}).get("blocks", []))
-        self._decide(client, user, channel, ts, item_id, outcome, key, None, ref)
+        self.decisions.request(
+            key, lambda: self._decide(client, user, channel, ts, item_id, outcome, key, None, ref)
+        )
 
     def on_justification(
         self, ack: Callable[..., None], body: dict[str, Any], view: dict[str, Any], client: WebClient
@@ -171,16 +186,10 @@ class _Reviews:
         key = f"{_team(body)}:{user}:{view.get('id', '')}"
         page = meta.get("page")
         ref = PageRef(page[0], page[1], page[2], tuple(page[3])) if page else None
-        self._decide(
-            client,
-            user,
-            meta.get("channel"),
-            meta.get("ts"),
-            int(meta["item"]),
-            DecisionOutcome.KEEP,
+        channel, ts, item_id = meta.get("channel"), meta.get("ts"), int(meta["item"])
+        self.decisions.request(
             key,
-            text,
-            ref,
+            lambda: self._decide(client, user, channel, ts, item_id, DecisionOutcome.KEEP, key, text, ref),
         )
 
     def on_bulk(
@@ -194,16 +203,28 @@ class _Reviews:
         mode = (
             BulkMode.ACCEPT_RECOMMENDATIONS if action.get("action_id") == BULK_ACCEPT else BulkMode.KEEP_ALL
         )
-        actor = self.services.actor(user)
+        key = f"{_team(body)}:{user}:{action.get('action_ts', '')}"
+        self.decisions.request(key, lambda: self._decide_bulk(client, user, channel, ts, ref, mode, key))
+
+    def _decide_bulk(
+        self,
+        client: WebClient,
+        user: str,
+        channel: str | None,
+        ts: str | None,
+        ref: PageRef,
+        mode: BulkMode,
+        key: str,
+    ) -> None:
         try:
             result = record_bulk(
                 self.services.engine,
                 campaign_id=ref.campaign_id,
                 mode=mode,
-                actor=actor,
+                actor=self.services.actor(user),
                 via=DecidedVia.SLACK,
                 clock=self.services.clock,
-                request_key=f"{_team(body)}:{user}:{action.get('action_ts', '')}",
+                request_key=key,
                 context={"channel": channel, "ts": ts},
             )
         except NotAuthorized as exc:
@@ -302,9 +323,13 @@ class _Reviews:
             _tell(client, channel, user, result.message)
 
     def _redraw(self, client: WebClient, channel: str | None, ts: str | None, ref: PageRef | None) -> None:
-        """Redraw the digest page the click came from, from the database: the message updates in place."""
+        """Redraw the digest page the click came from, from the database: the message updates in place,
+        soon after, on the redraw worker (bot/redraw.py)."""
         if ref is None or not channel or not ts or not ref.item_ids:
             return
+        self.redraws.request((channel, ts), lambda: self._draw(client, channel, ts, ref))
+
+    def _draw(self, client: WebClient, channel: str, ts: str, ref: PageRef) -> None:
         with Session(self.services.engine) as session:
             item = session.get(ReviewItem, ref.item_ids[0])
             if item is None or item.reviewer_person_id is None:
