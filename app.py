@@ -23,11 +23,12 @@ import typer
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from cli import admin, campaigns, cycles, inventory, revocations
+from cli import admin, campaigns, cycles, history, inventory, revocations  # noqa: F401  (history registers on audit)
 from cli.common import err, out, worker_name
 from reviews import audit
 from reviews.actors import SCHEDULER
 from reviews.campaigns.protection import Protection
+from reviews.campaigns.revoked_notice import tell_revoked
 from reviews.campaigns.start import start_scheduled
 from reviews.campaigns.tick import TickSummary, run_tick
 from reviews.campaigns.triggered import latest_cycles
@@ -160,10 +161,10 @@ class Wiring:
         """The scheduler's tick: remind, escalate, close what is due, plan, execute the outbox."""
         clock = SystemClock()
         connectors = self.connectors(clock)
-        enforcement = self.config.settings.enforcement
+        enforcement, notifier = self.config.settings.enforcement, self.notifier()
         summary = run_tick(
             unit_of_work,
-            notifier=self.notifier(),
+            notifier=notifier,
             connectors=connectors,
             settings=enforcement,
             protection=self.protection(),
@@ -171,6 +172,9 @@ class Wiring:
             clock=clock,
         )
         executed = execute(self.engine, connectors, settings=enforcement, clock=clock, worker=worker_name())
+        if notifier is not None and self.config.settings.slack.notify_revoked:
+            with unit_of_work() as session:
+                tell_revoked(session, notifier, clock=clock)
         return summary, executed
 
 

@@ -31,6 +31,7 @@ from bot.blocks_admin import (
     access_blocks,
     campaigns_list_blocks,
     held_revocations_blocks,
+    history_blocks,
     parse_revocation_value,
     status_blocks,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "campaigns_list_blocks",
     "digest_pages",
     "held_revocations_blocks",
+    "history_blocks",
     "home_view",
     "item_blocks",
     "item_ids",

@@ -1,4 +1,5 @@
-"""What admins and auditors read: `/recertify status`, the campaign list, who-can-access, held revocations.
+"""What admins and auditors read: `/recertify status`, the campaign list, who-can-access, history, held
+revocations.
 
 Ephemeral answers are messages: at most 50 blocks and the message text budget; what does not fit is
 counted ("and N more") and left to the CLI.
@@ -25,6 +26,7 @@ from bot.blocks_kit import (
     utc,
 )
 from reviews.campaigns.views import CampaignSummary
+from reviews.operations.history import HistoryEntry
 from reviews.operations.query_access import AccessRow
 
 APPROVE_HELD = "approve_held"
@@ -92,6 +94,21 @@ def access_blocks(rows: Sequence[AccessRow], *, title: str = "Who can access") -
     return fit(head, units, len(rows), lambda left: f"…and {left:,} more; use the CLI for the full list.")
 
 
+def history_blocks(entries: Sequence[HistoryEntry], *, subject: str, cli: str) -> list[Block]:
+    """`/recertify history`: newest first; past the message limits, "and N earlier" and the CLI command
+    that prints them all."""
+    head = [
+        header(f"History of {subject}"),
+        context(f"{plural(len(entries), 'event')}, newest first, read-only."),
+    ]
+    if not entries:
+        return [*head, section("Nothing recorded.")]
+    units = ([section(_history_line(entry))] for entry in reversed(entries))
+    return fit(
+        head, units, len(entries), lambda left: f"…and {left:,} earlier: `{safe(cli, 300)}` prints all."
+    )
+
+
 def held_revocations_blocks(rows: Sequence[HeldRow]) -> list[Block]:
     """Revocations held by the blast-radius limit, each with Approve (action `approve_held`, value = the
     revocation id) behind a confirmation."""
@@ -133,6 +150,16 @@ def _access_line(row: AccessRow) -> str:
         f"{who} · {safe(str(principal['type']), 30)} → *{safe(row.access, 200)}* on {store}{flags}\n"
         f"Through: {safe_path(row.path)} · {last_use(row.last_used, row.last_used_source)}"
         f" · since {safe(row.valid_from, 40)}{until}"
+    )
+
+
+def _history_line(entry: HistoryEntry) -> str:
+    holder = f" ({safe(entry.person, 120)})" if entry.person else ""
+    where = f" · campaign {entry.campaign}" if entry.campaign is not None else ""
+    return (
+        f"`{utc(entry.at)}` *{safe(entry.event.replace('_', ' '), 40)}* · {safe(entry.store, 150)} · "
+        f"{safe(entry.principal, 150)}{holder} · {safe(entry.access, 20)}{where}\n"
+        f"by {safe(entry.actor, 150)}: {safe(entry.detail, 900)}"
     )
 
 

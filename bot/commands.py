@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
@@ -15,11 +16,13 @@ from bot.blocks import (
     access_blocks,
     campaigns_list_blocks,
     held_revocations_blocks,
+    history_blocks,
     parse_revocation_value,
     status_blocks,
 )
 from reviews.campaigns.start import start_campaign
-from reviews.errors import RecertifyError
+from reviews.errors import NotFound, RecertifyError
+from reviews.operations.history import HistoryFilter, history
 from reviews.operations.manage_cycles import latest_cycle
 from reviews.operations.outbox import approve
 from reviews.operations.query_access import access_window
@@ -33,6 +36,7 @@ USAGE = (
     "• `status [CAMPAIGN]`: open campaigns, or one (auditors, admins)\n"
     "• `cycles`: the review cycles in force (auditors, admins)\n"
     "• `who-can-access STORE [at YYYY-MM-DD]`: effective access, now or on a past day (auditors, admins)\n"
+    "• `history STORE|EMAIL [since YYYY-MM-DD]`: granted, reviewed, decided, revoked (auditors, admins)\n"
     "• `start CYCLE`: start a campaign now (admins)\n"
     "• `held`: revocations held by the blast-radius limit, to approve (admins)"
 )
@@ -91,6 +95,8 @@ def _answer(services: BotServices, actor: Any, words: list[str], respond: Respon
             at = args[2] if len(args) >= 3 and args[1].lower() == "at" else None
             start, end = access_window(at, now=services.clock.now())
             blocks = access_blocks(who_can_access(session, actor, store=args[0], start=start, end=end))
+        elif verb == "history" and args:
+            blocks = _history(session, actor, args, now=services.clock.now())
         elif verb == "start" and args:
             row, definition = latest_cycle(session, args[0])
             result = start_campaign(
@@ -107,3 +113,21 @@ def _answer(services: BotServices, actor: Any, words: list[str], respond: Respon
             respond(text=USAGE, response_type="ephemeral")
             return
     respond(blocks=blocks, text="Recertify", response_type="ephemeral")
+
+
+def _history(session: Session, actor: Any, args: list[str], *, now: datetime) -> list[dict[str, Any]]:
+    """An email is a person (all their accounts); anything else a store, else a principal (an ARN, a name)."""
+    subject = args[0]
+    since = access_window(args[2], now=now)[0] if len(args) >= 3 and args[1].lower() == "since" else None
+    option = f" --since {args[2]}" if since else ""
+    if "@" in subject:
+        entries = history(session, actor, HistoryFilter(person=subject, since=since))
+        cli = f"recertify audit history --person {subject}{option}"
+    else:
+        try:
+            entries = history(session, actor, HistoryFilter(store=subject, since=since))
+            cli = f"recertify audit history --store {subject}{option}"
+        except NotFound:
+            entries = history(session, actor, HistoryFilter(principal=subject, since=since))
+            cli = f"recertify audit history --principal {subject}{option}"
+    return history_blocks(entries, subject=subject, cli=cli)

@@ -17,7 +17,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks import digest_pages
-from reviews.ports import Delivery, ReviewerMessage
+from bot.blocks_kit import SlackMessage
+from bot.blocks_notice import revoked_notice
+from reviews.ports import Delivery, ReviewerMessage, RevocationNotice
 
 PACE_SECONDS = 1.0
 # Slack's answers that mean "this person cannot get a DM from the app", not "try later".
@@ -45,21 +47,32 @@ class SlackNotifier:
             return Delivery(
                 delivered=False, error="no Slack account is linked to this reviewer", unreachable=True
             )
-        channel = message.reviewer_chat_id
-        first: tuple[str, str] | None = None
+        first: Delivery | None = None
         for page in digest_pages(message):
-            self._wait_for(channel)
-            try:
-                answer = self._client.chat_postMessage(channel=channel, text=page.text, blocks=page.blocks)
-            except SlackApiError as exc:
-                error = exc.response.get("error") if exc.response is not None else None
-                return Delivery(delivered=False, error=str(error or exc), unreachable=error in UNREACHABLE)
-            except (SlackClientError, OSError) as exc:  # unreachable, or 429s beyond the retries
-                return Delivery(delivered=False, error=f"slack unavailable: {exc}")
-            if first is None:
-                first = (str(answer["channel"]), str(answer["ts"]))
+            delivery = self._post(message.reviewer_chat_id, page)
+            if not delivery.delivered:
+                return delivery
+            first = first or delivery
         assert first is not None  # noqa: S101  (digest_pages returns at least one page)
-        return Delivery(delivered=True, channel=first[0], message_ts=first[1])
+        return first
+
+    def tell_revoked(self, notice: RevocationNotice) -> Delivery:
+        if not notice.person_chat_id:
+            return Delivery(
+                delivered=False, error="no Slack account is linked to this person", unreachable=True
+            )
+        return self._post(notice.person_chat_id, revoked_notice(notice))
+
+    def _post(self, channel: str, message: SlackMessage) -> Delivery:
+        self._wait_for(channel)
+        try:
+            answer = self._client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
+        except SlackApiError as exc:
+            error = exc.response.get("error") if exc.response is not None else None
+            return Delivery(delivered=False, error=str(error or exc), unreachable=error in UNREACHABLE)
+        except (SlackClientError, OSError) as exc:  # unreachable, or 429s beyond the retries
+            return Delivery(delivered=False, error=f"slack unavailable: {exc}")
+        return Delivery(delivered=True, channel=str(answer["channel"]), message_ts=str(answer["ts"]))
 
     def _wait_for(self, channel: str) -> None:
         with self._lock:

@@ -20,7 +20,6 @@ from reviews.db import (
 from reviews.db import upgrade as upgrade_schema
 from reviews.errors import (
     ConfigurationError,
-    NotBuiltYet,
 )
 from reviews.settings import LoadedConfig, missing_secrets
 
@@ -116,15 +115,3 @@ def audit_verify(
     with session_scope(ctx.obj.engine()) as session:
         head = audit.verify(session, expect_head=expect_head)
     out.print(f"audit chain intact: {head.seq} events; head {head}")
-
-
-@audit_cli.command("history")
-def audit_history() -> None:
-    """History by store, principal, person, campaign and time range."""
-    raise NotBuiltYet("audit history (it arrives with the evidence release)")
-
-
-@audit_cli.command("export")
-def audit_export(campaign: str) -> None:
-    """Evidence export of one campaign."""
-    raise NotBuiltYet("campaign evidence export (it arrives with the evidence release)")

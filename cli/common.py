@@ -19,6 +19,19 @@ class ListFormat(StrEnum):
     json = "json"
 
 
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def csv_cell(value: object) -> str:
+    """Neutralise spreadsheet formulas: a cell starting with = + - @ (or a tab or carriage return, which some
+    spreadsheets skip before reading one) is prefixed with ' and read as text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 @contextmanager
 def progress(title: str) -> Iterator[Callable[[str], None]]:
     """A spinner with the current step on a terminal; silent when piped (the counts still print)."""

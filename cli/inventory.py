@@ -7,13 +7,12 @@ import json
 import sys
 from collections import Counter
 from datetime import timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from cli.common import out, progress
+from cli.common import Format, csv_cell, out, progress
 from reviews.campaigns.triggered import open_triggered_reviews
 from reviews.clock import SystemClock
 from reviews.db import (
@@ -32,12 +31,6 @@ from reviews.settings import missing_secrets
 
 if TYPE_CHECKING:
     from app import Wiring
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
 
 
 def sync(
@@ -188,7 +181,7 @@ def _write_csv(rows: list[AccessRow]) -> None:
     for row in rows:
         writer.writerow(
             [
-                _cell(v)
+                csv_cell(v)
                 for v in (
                     row.store["id"],
                     row.store["name"],
@@ -206,9 +199,3 @@ def _write_csv(rows: list[AccessRow]) -> None:
                 )
             ]
         )
-
-
-def _cell(value: object) -> str:
-    """Neutralise spreadsheet formulas: a cell starting with = + - @ is read as text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

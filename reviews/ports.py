@@ -90,11 +90,31 @@ class ReviewerMessage:
     items: tuple[ItemView, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class RevocationNotice:
+    """What the engine tells a person whose access it removed (`[slack] notify_revoked`): what, why and
+    by whom."""
+
+    person_email: str
+    person_chat_id: str | None
+    principal: str  # the account that lost the access
+    store: str
+    store_system: str
+    access: str
+    path: tuple[str, ...]
+    decided_by: str  # the reviewer's email, or "the review policy"
+    reason: str  # the reviewer's justification, or why the policy revoked
+    campaign: str  # cycle name and period
+    revoked_at: datetime
+
+
 class Notifier(Protocol):
     """Reaches a reviewer (Slack in production). The engine records every Delivery it returns: the
     no-response rule only revokes when the reviewer was really reached."""
 
     def notify(self, message: ReviewerMessage) -> Delivery: ...
+
+    def tell_revoked(self, notice: RevocationNotice) -> Delivery: ...
 
 
 class StateStore(Protocol):

@@ -183,6 +183,9 @@ class SlackSettings(_Section):
     # (cached for a few minutes), so leaving the group takes the role away.
     admin_groups: list[str] = Field(default_factory=list)
     auditor_groups: list[str] = Field(default_factory=list)
+    # Tell a person in a DM when Recertify removed their access, why and by whom (live, verified
+    # revocations of the last week). Off by default: some departments tell people through their manager.
+    notify_revoked: bool = False
 
     @field_validator("admin_groups", "auditor_groups")
     @classmethod

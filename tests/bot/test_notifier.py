@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.directory import slack_client
 from bot.notifier import SlackNotifier
-from reviews.ports import ItemView, ReviewerMessage
+from reviews.ports import ItemView, ReviewerMessage, RevocationNotice
 from simulators.slack import SlackSimulator, SlackWorkspace
 from tests.bot.conftest import TOKEN
 from tests.helpers import T0
@@ -65,3 +65,35 @@ def test_a_reviewer_without_a_slack_account_is_unreachable() -> None:
         unknown = notifier.notify(message("U0NOSUCHUSER"))
     assert unlinked.unreachable and not unlinked.delivered
     assert unknown.unreachable and unknown.error == "channel_not_found"
+
+
+def notice(chat_id: str | None) -> RevocationNotice:
+    return RevocationNotice(
+        person_email="ana@x.gov",
+        person_chat_id=chat_id,
+        principal="ana-iam",
+        store="payroll <prod>",
+        store_system="aws",
+        access="read",
+        path=("group:payroll-read",),
+        decided_by="olu@x.gov",
+        reason="left the payroll team in <March>",
+        campaign="quarterly 2026-Q1",
+        revoked_at=datetime(2026, 3, 16, 9, tzinfo=T0.tzinfo),
+    )
+
+
+def test_the_person_whose_access_was_removed_is_told_what_why_and_by_whom() -> None:
+    ws = SlackWorkspace(team_id="T0001", team_name="Department")
+    ana = ws.add_user("ana@x.gov", "Ana")
+    with SlackSimulator(ws, bot_token=TOKEN) as sim:
+        notifier = SlackNotifier(slack_client(TOKEN, sim.api_url), pace_seconds=0)
+        delivery = notifier.tell_revoked(notice(ana))
+        unlinked = notifier.tell_revoked(notice(None))
+    assert delivery.delivered and delivery.message_ts
+    (dm,) = ws.dm_messages(ana)
+    shown = str(dm.blocks)
+    assert "payroll &lt;prod&gt;" in shown and "ana-iam" in shown and "group:payroll-read" in shown
+    assert "olu@x.gov" in shown and "left the payroll team in &lt;March&gt;" in shown
+    assert "2026-03-16" in shown
+    assert not unlinked.delivered and unlinked.unreachable

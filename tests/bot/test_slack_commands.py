@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from reviews.models import Campaign
 from tests.bot.conftest import Conversation, eventually
+from tests.campaigns.world import email
 
 
 def ask(conversation: Conversation, name: str, text: str) -> str:
@@ -72,3 +73,26 @@ def test_held_revocations_are_for_admins_only(conversation: Conversation) -> Non
 
 def test_help_for_anything_else(conversation: Conversation) -> None:
     assert "who-can-access" in ask(conversation, "eve", "")
+
+
+@pytest.mark.parametrize(("who", "allowed"), [("aud", True), ("adm", True), ("olu", False), ("eve", False)])
+def test_history_of_a_store_is_for_auditors_and_admins(
+    conversation: Conversation, who: str, allowed: bool
+) -> None:
+    answer = ask(conversation, who, "history payroll")
+    if allowed:
+        assert "History of payroll" in answer and "review opened" in answer and "*granted*" in answer
+        assert "ana" in answer and "ben" in answer and "Not done" not in answer
+    else:
+        assert "Not done: only auditors and admins may read history" in answer and "ana" not in answer
+
+
+def test_history_of_a_person_shows_only_their_access_and_names_what_it_cannot_find(
+    conversation: Conversation,
+) -> None:
+    answer = ask(conversation, "aud", f"history {email('ana')} since 2020-01-01")
+    assert f"History of {email('ana')}" in answer and "ana" in answer and "ben" not in answer
+    assert "Not done: no principal has the id, name or email 'nope'" in ask(
+        conversation, "aud", "history nope"
+    )
+    assert "Not done: no person has the email" in ask(conversation, "aud", "history nobody@example.gov")

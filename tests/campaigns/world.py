@@ -27,7 +27,7 @@ from reviews.entitlements import (
 from reviews.models import ReviewCycle
 from reviews.operations.manage_cycles import definition_sha256
 from reviews.operations.sync_inventory import SyncSummary, apply_snapshot
-from reviews.ports import Delivery, ReviewerMessage
+from reviews.ports import Delivery, ReviewerMessage, RevocationNotice
 
 DOMAIN = "dept.example.gov"
 FALLBACK = f"security@{DOMAIN}"
@@ -166,6 +166,7 @@ class RecordingNotifier:
 
     def __init__(self, undeliverable: set[str] | None = None, unreachable: set[str] | None = None) -> None:
         self.messages: list[ReviewerMessage] = []
+        self.notices: list[RevocationNotice] = []
         self.undeliverable = undeliverable or set()  # failing now (an outage for them)
         self.unreachable = unreachable or set()  # never reachable (no account)
 
@@ -176,6 +177,12 @@ class RecordingNotifier:
         if message.reviewer_email in self.unreachable:
             return Delivery(delivered=False, error="user_not_found", unreachable=True)
         return Delivery(delivered=True, channel="D0001", message_ts=f"{len(self.messages)}.0001")
+
+    def tell_revoked(self, notice: RevocationNotice) -> Delivery:
+        self.notices.append(notice)
+        if notice.person_email in self.undeliverable:
+            return Delivery(delivered=False, error="service_unavailable")
+        return Delivery(delivered=True, channel="D0002", message_ts=f"{len(self.notices)}.0002")
 
     def to(self, name: str, kind: str | None = None) -> list[ReviewerMessage]:
         return [

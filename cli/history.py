@@ -1,0 +1,61 @@
+"""`recertify audit history`: what happened to access, filtered, as a table, JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli.admin import audit_cli
+from cli.common import Format, csv_cell, out
+from reviews.actors import cli_operator
+from reviews.clock import SystemClock
+from reviews.db import session_scope
+from reviews.operations.history import COLUMNS, HistoryFilter, history
+from reviews.operations.query_access import access_window
+
+TIME_HELP = "YYYY-MM-DD (a whole UTC day) or an ISO time"
+
+
+@audit_cli.command("history")
+def audit_history(
+    ctx: typer.Context,
+    store: Annotated[str | None, typer.Option(help="store ARN, object id or name")] = None,
+    principal: Annotated[str | None, typer.Option(help="principal ARN, object id, name or email")] = None,
+    person: Annotated[str | None, typer.Option(help="a person's email: all their accounts")] = None,
+    campaign: Annotated[int | None, typer.Option(help="campaign id")] = None,
+    since: Annotated[str | None, typer.Option(help=f"from, inclusive: {TIME_HELP}")] = None,
+    until: Annotated[str | None, typer.Option(help=f"to, inclusive: {TIME_HELP}")] = None,
+    format: Annotated[Format, typer.Option("--format")] = Format.table,  # noqa: A002
+) -> None:
+    """Granted, reviewed, decided (by whom, how, why), revoked, verified, undone, ended: oldest first."""
+    now = SystemClock().now()
+    where = HistoryFilter(
+        store=store,
+        principal=principal,
+        person=person,
+        campaign=campaign,
+        since=access_window(since, now=now)[0] if since else None,
+        until=access_window(until, now=now)[1] if until else None,
+    )
+    with session_scope(ctx.obj.engine()) as session:
+        entries = history(session, cli_operator(), where)
+    if format is Format.json:
+        sys.stdout.write(json.dumps([e.as_json() for e in entries], indent=2) + "\n")
+    elif format is Format.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(COLUMNS)
+        for entry in entries:
+            row = entry.as_json()
+            writer.writerow([csv_cell(row[column]) for column in COLUMNS])
+    else:
+        table = Table("at (UTC)", "event", "store", "principal", "access", "by", "detail")
+        for e in entries:
+            at = e.at.strftime("%Y-%m-%d %H:%M:%S")
+            table.add_row(at, e.event, e.store, e.principal, e.access, e.actor, e.detail)
+        out.print(table)
+        out.print(f"{len(entries)} events")

@@ -1,0 +1,184 @@
+"""`recertify audit history` and the query behind it (and behind `/recertify history`): one timeline of
+granted, reviewed, decided, revoked, verified, ended and granted again, filtered and refused as it should."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from reviews.actors import Actor, Role, cli_operator
+from reviews.campaigns.decide import record_decision
+from reviews.errors import NotAuthorized, NotFound
+from reviews.models import DecidedVia, DecisionOutcome, Person
+from reviews.operations.history import HistoryEntry, HistoryFilter, history
+from tests.campaigns.test_enforce import READERS, Loop, arn
+from tests.campaigns.world import email
+from tests.helpers import run_cli
+
+AUDITOR = Actor("slack:UAUDIT", roles=frozenset({Role.AUDITOR}))
+
+
+def events(entries: list[HistoryEntry], principal: str = "u00") -> list[str]:
+    return [e.event for e in entries if e.principal == principal]
+
+
+@pytest.fixture
+def revoked_then_regranted(engine: Engine, session: Session) -> Loop:
+    """u00 reads payroll through payroll-read; a campaign revokes it (silence, inactive for 200 days), the
+    revocation is verified and the next sync sees it gone; a day later someone grants it again."""
+    loop = Loop.with_readers(session, engine, 1)
+    loop.planned_and_approved()
+    loop.execute()
+    loop.clock.advance(timedelta(hours=1))
+    loop.sync()
+    loop.clock.advance(timedelta(days=1))
+    loop.provider.add_member(READERS, arn("u00"))
+    loop.sync()
+    return loop
+
+
+def test_a_person_s_history_runs_from_grant_to_revocation_to_the_grant_again(
+    revoked_then_regranted: Loop, session: Session
+) -> None:
+    entries = history(session, AUDITOR, HistoryFilter(person=email("u00")))
+    assert events(entries) == [
+        "granted",
+        "review_opened",
+        "escalated",  # the fixture's silence: delivered, reminded and escalated, so it may revoke
+        "decided",
+        "revocation_planned",
+        "revocation_approved",
+        "revoked",
+        "revocation_verified",
+        "access_ended",
+        "granted",
+    ]
+    assert {e.principal for e in entries} == {"u00"}  # nobody else's access
+    decided = next(e for e in entries if e.event == "decided")
+    assert decided.actor == "policy" and decided.detail.startswith("revoke via policy")
+    assert decided.campaign is not None and decided.item is not None
+    assert next(e for e in entries if e.event == "revoked").detail == "applied (live)"
+    assert [e.at for e in entries] == sorted(e.at for e in entries)
+    granted = [e for e in entries if e.event == "granted"]
+    assert granted[0].detail == "group:payroll-read" and granted[1].at > granted[0].at
+
+
+def test_filters_by_store_principal_campaign_and_time(revoked_then_regranted: Loop, session: Session) -> None:
+    loop = revoked_then_regranted
+    by_store = history(session, AUDITOR, HistoryFilter(store="payroll"))
+    assert {e.principal for e in by_store} == {"olu", "break-glass-1", "u00"}
+    by_arn = history(session, AUDITOR, HistoryFilter(store="arn:aws:s3:::payroll", principal=arn("u00")))
+    assert by_arn == [e for e in by_store if e.principal == "u00"]
+    campaign = next(e.campaign for e in by_store if e.campaign is not None)
+    in_campaign = history(session, AUDITOR, HistoryFilter(campaign=campaign, principal="u00"))
+    assert events(in_campaign) == [
+        "granted",  # the grant that campaign reviewed, not the later one
+        "review_opened",
+        "escalated",
+        "decided",
+        "revocation_planned",
+        "revocation_approved",
+        "revoked",
+        "revocation_verified",
+        "access_ended",
+    ]
+    since = loop.clock.now() - timedelta(hours=1)
+    assert events(history(session, AUDITOR, HistoryFilter(person=email("u00"), since=since))) == ["granted"]
+    until = next(e.at for e in by_store if e.event == "access_ended")
+    assert events(history(session, AUDITOR, HistoryFilter(principal="u00", until=until)))[-1] == (
+        "revocation_verified"
+    )
+
+
+def test_a_reviewer_s_keep_shows_who_decided_how_and_why(engine: Engine, session: Session) -> None:
+    loop = Loop.with_readers(session, engine, 1)
+    campaign = loop.start()
+    item = next(i for i in loop.items(campaign) if i.frozen_grant["principal"]["name"] == "u00")
+    olu = session.exec(select(Person).where(Person.email == email("olu"))).one()
+    assert item.id is not None and olu.id is not None
+    record_decision(
+        engine,
+        item_id=item.id,
+        outcome=DecisionOutcome.KEEP,
+        actor=Actor("slack:UOLU", person_id=olu.id),
+        via=DecidedVia.SLACK,
+        clock=loop.clock,
+        justification='=HYPERLINK("http://evil") needed for payroll runs',
+    )
+    (decided,) = [
+        e for e in history(session, AUDITOR, HistoryFilter(principal="u00")) if e.event == "decided"
+    ]
+    assert decided.actor == email("olu")
+    assert decided.detail == 'keep via slack, stage 1: =HYPERLINK("http://evil") needed for payroll runs'
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        (HistoryFilter(store="nope"), "no store has the id or name 'nope'"),
+        (HistoryFilter(store="payroll' OR '1'='1"), "no store has the id or name \"payroll' OR '1'='1\""),
+        (HistoryFilter(principal="x'; DROP TABLE person; --"), "no principal"),
+        (HistoryFilter(person="%@%"), "no person has the email '%@%'"),
+        (HistoryFilter(campaign=999), "no campaign 999"),
+    ],
+)
+def test_a_filter_that_names_nothing_is_an_error_and_is_only_ever_text(
+    engine: Engine, session: Session, where: HistoryFilter, message: str
+) -> None:
+    Loop.with_readers(session, engine, 1)
+    with pytest.raises(NotFound, match=message.replace("(", r"\(").replace(")", r"\)").replace("'1'", ".1.")):
+        history(session, AUDITOR, where)
+    assert session.exec(select(Person)).first() is not None  # the table is still there
+
+
+def test_only_auditors_and_admins_read_history(engine: Engine, session: Session) -> None:
+    Loop.with_readers(session, engine, 1)
+    with pytest.raises(NotAuthorized, match="only auditors and admins"):
+        history(session, Actor("slack:UNOBODY", person_id=1), HistoryFilter(store="payroll"))
+    assert history(session, cli_operator(), HistoryFilter(store="payroll"))
+
+
+def test_the_cli_prints_json_and_csv_and_refuses_an_unknown_store(
+    revoked_then_regranted: Loop,
+    session: Session,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loop = revoked_then_regranted
+    campaign = loop.start(name="after-the-regrant")
+    item = next(i for i in loop.items(campaign) if i.frozen_grant["principal"]["name"] == "u00")
+    olu = session.exec(select(Person).where(Person.email == email("olu"))).one()
+    assert item.id is not None and olu.id is not None
+    record_decision(
+        loop.engine,
+        item_id=item.id,
+        outcome=DecisionOutcome.KEEP,
+        actor=Actor("cli:olu", person_id=olu.id),
+        via=DecidedVia.CLI,
+        clock=loop.clock,
+        justification="fine",
+    )
+    env = {"RECERTIFY_DATABASE_URL": database_url}
+    result = run_cli(
+        capsys, monkeypatch, "audit", "history", "--person", email("u00"), "--format", "json", env=env
+    )
+    assert result.code == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [r["event"] for r in rows][-3:] == ["granted", "review_opened", "decided"]
+    assert rows[-1]["actor"] == email("olu") and rows[-1]["detail"] == "keep via cli, stage 1: fine"
+    result = run_cli(
+        capsys, monkeypatch, "audit", "history", "--store", "payroll", "--format", "csv", env=env
+    )
+    assert result.code == 0, result.stderr
+    table = list(csv.reader(io.StringIO(result.stdout)))
+    assert table[0][:3] == ["at", "event", "store_id"]
+    assert len(table) == 1 + len(history(session, AUDITOR, HistoryFilter(store="payroll")))
+    result = run_cli(capsys, monkeypatch, "audit", "history", "--store", "nope", env=env)
+    assert result.code != 0 and "no store has the id or name 'nope'" in result.stderr
