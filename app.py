@@ -23,7 +23,7 @@ import typer
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from cli import admin, campaigns, cycles, history, inventory, revocations  # noqa: F401  (history registers on audit)
+from cli import admin, campaigns, cycles, export, history, inventory, revocations  # noqa: F401  (register on audit)
 from cli.common import err, out, worker_name
 from reviews import audit
 from reviews.actors import SCHEDULER

@@ -10,6 +10,8 @@ from enum import StrEnum
 
 from rich.console import Console
 
+from reviews.evidence.render_csv import neutralise
+
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -26,10 +28,8 @@ class Format(StrEnum):
 
 
 def csv_cell(value: object) -> str:
-    """Neutralise spreadsheet formulas: a cell starting with = + - @ (or a tab or carriage return, which some
-    spreadsheets skip before reading one) is prefixed with ' and read as text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """A CSV cell a spreadsheet cannot read as a formula (the evidence export's rule)."""
+    return neutralise("" if value is None else str(value))
 
 
 @contextmanager

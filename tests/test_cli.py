@@ -14,8 +14,6 @@ from tests.helpers import run_cli
 @pytest.mark.parametrize(
     ("args", "capability"),
     [
-        (["audit", "history"], "audit history"),
-        (["audit", "export", "1"], "campaign evidence export"),
         (["demo"], "the demo"),
     ],
 )

@@ -1,0 +1,146 @@
+"""What a campaign's evidence is made of: the campaign as it was frozen, one row per review item, every
+decision recorded on it. Plain frozen values, read once from the database (`collect`) and rendered by the
+CSV, JSON and HTML writers without another query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+FORMAT_VERSION = "recertify.evidence/1"
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignFacts:
+    id: int
+    cycle: str
+    cycle_version: int
+    period: str
+    kind: str
+    status: str
+    started_at: datetime
+    started_by: str
+    due_at: datetime
+    closed_at: datetime | None
+    closed_by: str | None
+    population_count: int
+    population_sha256: str
+    sync_run_ids: tuple[int, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {f.name: jsonable(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionFact:
+    """One decision row, superseded ones included (a late or losing click is evidence too)."""
+
+    decision_id: int
+    item_id: int
+    stage: int
+    outcome: str
+    via: str  # slack | cli | policy
+    decided_at: datetime
+    decided_by: str  # the person's email, or the policy's actor ("policy:<cycle>")
+    decided_by_person_id: int | None
+    on_behalf_of: str | None  # the reviewer a delegate decided for
+    justification: str | None
+    superseded: bool
+    request_key: str | None
+    bulk: str | None  # the bulk action that recorded it ("keep_all", "accept_recommendations")
+    reason: str | None  # the policy's reason, for decisions the cycle's policy made
+    # When the item reached the decider: the first delivered message listing it, to them or to the reviewer
+    # they decided for, sent before the decision (else the item's recorded delivery, if earlier). None: the
+    # item never reached them (reviewer quality then counts from the campaign's start).
+    delivered_at: datetime | None
+
+    @property
+    def by_reviewer(self) -> bool:
+        return self.via != "policy" and not self.superseded
+
+    def as_json(self) -> dict[str, Any]:
+        return {f.name: jsonable(getattr(self, f.name)) for f in fields(self)}
+
+    def as_text(self) -> str:
+        text = (
+            f"stage {self.stage} {self.outcome} by {self.decided_by} via {self.via} at {iso(self.decided_at)}"
+        )
+        if self.on_behalf_of:
+            text += f" for {self.on_behalf_of}"
+        return text + (" (superseded)" if self.superseded else "")
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRow:
+    """One review item with everything an auditor asks about it. The field order is the CSV's columns."""
+
+    campaign_id: int
+    cycle: str
+    cycle_version: int
+    population_count: int
+    population_sha256: str
+    item_id: int
+    store_id: str  # ARN or Entra object id, as frozen
+    store_name: str
+    store_system: str
+    store_kind: str
+    store_classification: str
+    principal_id: str
+    principal_name: str
+    principal_type: str
+    person: str | None  # whose access it is (the holder's email), when known
+    access: str
+    path: tuple[str, ...]  # "kind:name" steps, as frozen
+    conditional: bool
+    recommendation: str | None  # keep | revoke | None (no opinion)
+    recommendation_reason: str
+    evidence_source: str | None  # who measured the last use
+    evidence_last_used_at: str | None
+    evidence_window_start: str | None
+    evidence_window_end: str | None
+    reviewer: str | None  # the item's reviewer (the last one, after escalation or stages)
+    reviewer_source: str | None  # owner, manager, fallback, escalation, stage …
+    stage: int
+    status: str  # pending, kept, revoked, expired, needs_human_review
+    decision: str | None  # the latest decision that was not superseded
+    decision_stage: int | None
+    justification: str | None
+    decided_at: datetime | None
+    decided_via: str | None  # slack | cli | policy
+    decided_by: str | None
+    on_behalf_of: str | None
+    decision_history: tuple[DecisionFact, ...]
+    delivery_status: str | None  # delivered, failed, unreachable (of the current stage's reviewer)
+    delivered_at: datetime | None
+    revocation_state: str | None  # the outbox state, when a revocation was planned
+    revocation_dry_run: bool | None
+    revocation_dry_run_result: str | None
+    revocation_hold_reason: str | None
+    revocation_error: str | None
+    applied_at: datetime | None
+    verified_at: datetime | None
+    undone_at: datetime | None
+    human_review_reason: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        data = {f.name: jsonable(getattr(self, f.name)) for f in fields(self)}
+        data["path"] = list(self.path)
+        data["decision_history"] = [d.as_json() for d in self.decision_history]
+        return data
+
+
+def columns() -> list[str]:
+    return [f.name for f in fields(EvidenceRow)]
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [jsonable(v) for v in value]
+    return value

@@ -1,0 +1,256 @@
+"""The evidence as a report for people: one self-contained HTML file (inline CSS, inline SVG charts, no
+script, no font, no link to anything; a Content-Security-Policy forbids loading anything even if a value
+slipped through). Every value from the database is escaped.
+
+Sections: the campaign, completion and timeliness, decisions by store, revocations (revoked, held, failed,
+undone, in progress, left to a person), reviewer quality with its rules, and every item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from html import escape
+
+from reviews.evidence.charts import histogram, stacked_bars
+from reviews.evidence.collect import Evidence
+from reviews.evidence.model import CampaignFacts, EvidenceRow
+from reviews.evidence.quality import BATCH_RULE, FLAG_RULE, WAIT_RULE, QualityReport, wait_seconds
+from reviews.evidence.summary import STATUSES, by_store, completion, revocations, wait_histogram
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:2rem;color:#212121;max-width:1400px}
+h1{font-size:1.5rem}h2{margin-top:2.5rem;border-bottom:1px solid #ccc}h3{font-size:1rem}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
+th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f5f5f5}dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}
+dt{font-weight:600}code{font-size:.8rem;word-break:break-all}.flag{background:#fff3e0}
+.none{color:#757575;font-style:italic}
+"""
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'"
+
+
+def render_html(evidence: Evidence, quality: QualityReport) -> bytes:
+    campaign, rows = evidence.campaign, list(evidence.rows)
+    title = f"Campaign {campaign.id} evidence: {campaign.cycle} v{campaign.cycle_version} ({campaign.period})"
+    body = [
+        f"<h1>{escape(title)}</h1>",
+        _campaign(evidence),
+        _completion(rows, campaign),
+        _stores(rows),
+        _revocations(rows),
+        _reviewers(quality),
+        _items(rows),
+        f"<footer><p>Read at audit chain head <code>{escape(str(evidence.audit_head))}</code>; check it with "
+        "<code>recertify audit verify --expect-head SEQ:HASH</code>.</p></footer>",
+    ]
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>\n"
+        + "\n".join(body)
+        + "\n</body></html>\n"
+    )
+    return page.encode("utf-8")
+
+
+def _campaign(evidence: Evidence) -> str:
+    c = evidence.campaign
+    facts = [
+        ("Campaign", c.id),
+        ("Cycle", f"{c.cycle} version {c.cycle_version}"),
+        ("Period", c.period),
+        ("Kind, status", f"{c.kind}, {c.status}"),
+        ("Started", f"{_value(c.started_at)} by {c.started_by}"),
+        ("Due", c.due_at),
+        ("Closed", f"{_value(c.closed_at)} by {c.closed_by}" if c.closed_at else None),
+        ("Population (frozen)", f"{c.population_count} grants"),
+        ("Population SHA-256", c.population_sha256),
+        ("Audit chain head", str(evidence.audit_head)),
+        ("Exported", f"{_value(evidence.exported_at)} by {evidence.exported_by}"),
+    ]
+    return "<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{_cell(v)}</dd>" for k, v in facts) + "</dl>"
+
+
+def _completion(rows: list[EvidenceRow], campaign: CampaignFacts) -> str:
+    done = completion(rows, campaign.due_at)
+    segments = [("on time", done.on_time), ("late", done.late), ("by policy", done.by_policy)]
+    chart = stacked_bars(
+        "Items by who decided and when", [("all items", [*segments, ("undecided", done.undecided)])]
+    )
+    waits = [
+        wait_seconds(d, campaign.started_at) for row in rows for d in row.decision_history if d.by_reviewer
+    ]
+    table = _table(
+        ["items", "decided by a reviewer", "on time", "late", "by the policy", "undecided", "share decided"],
+        [[done.items, done.by_reviewer, done.on_time, done.late, done.by_policy, done.undecided,
+          _share(done.share_by_reviewer)]],
+    )  # fmt: skip
+    return (
+        '<section id="completion"><h2>Completion and timeliness</h2>'
+        + table
+        + chart
+        + "<h3>Time to decide (from delivery, or from the campaign start when never delivered)</h3>"
+        + histogram("Time to decide", wait_histogram(waits))
+        + "</section>"
+    )
+
+
+def _stores(rows: list[EvidenceRow]) -> str:
+    stores = by_store(rows)
+    chart = stacked_bars(
+        "Items by store and outcome",
+        [(name, [(s, counts[s]) for s in STATUSES]) for _id, name, counts in stores],
+    )
+    table = _table(
+        ["store", "store id", *STATUSES],
+        [[name, store, *(counts[s] for s in STATUSES)] for store, name, counts in stores],
+    )
+    return f'<section id="stores"><h2>Decisions by store</h2>{chart}{table}</section>'
+
+
+def _revocations(rows: list[EvidenceRow]) -> str:
+    parts = ['<section id="revocations"><h2>Revocations</h2>']
+    for group, found in revocations(rows).items():
+        parts.append(f"<h3>{escape(group.capitalize())} ({len(found)})</h3>")
+        parts.append(
+            _table(
+                [
+                    "item",
+                    "store",
+                    "principal",
+                    "access",
+                    "state",
+                    "dry run",
+                    "applied",
+                    "verified",
+                    "undone",
+                    "why",
+                ],
+                [
+                    [
+                        r.item_id,
+                        r.store_name,
+                        r.principal_name,
+                        r.access,
+                        r.revocation_state or r.status,
+                        r.revocation_dry_run_result if r.revocation_dry_run else None,
+                        r.applied_at,
+                        r.verified_at,
+                        r.undone_at,
+                        r.revocation_hold_reason or r.revocation_error or r.human_review_reason,
+                    ]
+                    for r in found
+                ],
+            )
+        )
+    return "".join(parts) + "</section>"
+
+
+def _reviewers(quality: QualityReport) -> str:
+    rules = (
+        f"<p>Batches: {escape(BATCH_RULE)}. Flagged (highlighted): "
+        f"{escape(FLAG_RULE.format(seconds=quality.keep_all_within_seconds))}. Time to decide: "
+        f"{escape(WAIT_RULE)}.</p>"
+    )
+    headers = ["reviewer", "assigned", "undecided", "decisions", "kept", "revoked", "median time", "max time",
+               "batches", "largest batch", "bulk", "share kept", "share recommended keep",
+               f"kept all within {quality.keep_all_within_seconds} s"]  # fmt: skip
+    body = [
+        [
+            q.reviewer,
+            q.items_assigned,
+            q.undecided,
+            q.decisions,
+            q.kept,
+            q.revoked,
+            _duration(q.time_to_decide_median_seconds),
+            _duration(q.time_to_decide_max_seconds),
+            q.batches,
+            q.largest_batch,
+            q.bulk_decisions,
+            _share(q.share_kept),
+            _share(q.share_recommended_keep),
+            "FLAGGED" if q.kept_all_quickly else "no",
+        ]  # fmt: skip
+        for q in quality.reviewers
+    ]
+    flagged = [q.kept_all_quickly for q in quality.reviewers]
+    return (
+        f'<section id="reviewers"><h2>Reviewer quality</h2>{rules}{_table(headers, body, flagged)}</section>'
+    )
+
+
+def _items(rows: list[EvidenceRow]) -> str:
+    headers = ["item", "store", "principal", "person", "access", "path", "recommendation", "evidence",
+               "reviewer", "stage", "status", "decision", "via", "by", "decided at", "justification",
+               "delivery", "revocation"]  # fmt: skip
+    body = [
+        [
+            r.item_id,
+            r.store_name,
+            r.principal_name,
+            r.person,
+            r.access,
+            " > ".join(r.path),
+            f"{r.recommendation or 'none'}: {r.recommendation_reason}",
+            _evidence(r),
+            r.reviewer,
+            r.stage,
+            r.status,
+            r.decision,
+            r.decided_via,
+            r.decided_by,
+            r.decided_at,
+            r.justification,
+            r.delivery_status,
+            r.revocation_state,
+        ]  # fmt: skip
+        for r in rows
+    ]
+    return f'<section id="items"><h2>Every item ({len(rows)})</h2>{_table(headers, body)}</section>'
+
+
+def _evidence(row: EvidenceRow) -> str:
+    window = f"{row.evidence_window_start or '?'} to {row.evidence_window_end or '?'}"
+    used = row.evidence_last_used_at or "no use seen"
+    return f"{row.evidence_source or 'no source'}; last used {used}; window {window}"
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[object]], marked: Sequence[bool] = ()) -> str:
+    lines = list(rows)
+    if not lines:
+        return '<p class="none">none</p>'
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join(
+        ('<tr class="flag">' if index < len(marked) and marked[index] else "<tr>")
+        + "".join(f"<td>{_cell(v)}</td>" for v in line)
+        + "</tr>"
+        for index, line in enumerate(lines)
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cell(value: object) -> str:
+    return escape(_value(value))
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return str(value)
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"

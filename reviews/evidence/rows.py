@@ -1,0 +1,221 @@
+"""The queries behind one campaign's evidence, and the rows built from them. Reads only.
+
+Everything is read by campaign (items, their decisions and revocations, the notifications that reached
+reviewers) plus the people those rows name, each table once: no query per item.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from reviews.errors import NotFound
+from reviews.evidence.model import CampaignFacts, DecisionFact, EvidenceRow
+from reviews.models import Campaign, Decision, Notification, Person, ReviewCycle, ReviewItem, Revocation
+
+CHUNK = 5_000  # bounded IN lists
+
+
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    items: list[ReviewItem]
+    decisions: dict[int, list[Decision]]  # by item, oldest first
+    revocations: dict[int, Revocation]  # by item
+    people: dict[int, str]  # person id → email
+    deliveries: dict[
+        tuple[int, int], list[datetime]
+    ]  # (person, item) → delivered notifications, oldest first
+
+
+def read_campaign(session: Session, campaign_id: int) -> tuple[CampaignFacts, list[EvidenceRow]]:
+    found = session.exec(
+        select(Campaign, ReviewCycle.name)
+        .join(ReviewCycle, col(ReviewCycle.id) == Campaign.cycle_id)
+        .where(Campaign.id == campaign_id)
+    ).first()
+    if found is None:
+        raise NotFound(f"campaign {campaign_id} does not exist (see `recertify campaign list`)")
+    campaign, cycle = found
+    facts = CampaignFacts(
+        id=campaign_id,
+        cycle=cycle,
+        cycle_version=campaign.cycle_version,
+        period=campaign.period_key,
+        kind=campaign.kind,
+        status=campaign.status,
+        started_at=campaign.started_at,
+        started_by=campaign.started_by,
+        due_at=campaign.due_at,
+        closed_at=campaign.closed_at,
+        closed_by=campaign.closed_by,
+        population_count=campaign.population_count,
+        population_sha256=campaign.population_sha256,
+        sync_run_ids=tuple(campaign.sync_run_ids),
+    )
+    tables = _tables(session, campaign_id)
+    return facts, [_row(facts, item, tables) for item in tables.items]
+
+
+def _tables(session: Session, campaign_id: int) -> _Tables:
+    items = list(
+        session.exec(
+            select(ReviewItem).where(ReviewItem.campaign_id == campaign_id).order_by(col(ReviewItem.id))
+        ).all()
+    )
+    decisions: dict[int, list[Decision]] = defaultdict(list)
+    for decision in session.exec(
+        select(Decision)
+        .join(ReviewItem, col(ReviewItem.id) == Decision.review_item_id)
+        .where(ReviewItem.campaign_id == campaign_id)
+        .order_by(col(Decision.decided_at), col(Decision.id))
+    ).all():
+        decisions[decision.review_item_id].append(decision)
+    revocations = {
+        row.review_item_id: row
+        for row in session.exec(
+            select(Revocation)
+            .join(ReviewItem, col(ReviewItem.id) == Revocation.review_item_id)
+            .where(ReviewItem.campaign_id == campaign_id)
+        ).all()
+        if row.review_item_id is not None
+    }
+    deliveries: dict[tuple[int, int], list[datetime]] = defaultdict(list)
+    for person_id, item_ids, sent_at in session.exec(
+        select(Notification.person_id, Notification.item_ids, Notification.sent_at)
+        .where(Notification.campaign_id == campaign_id, col(Notification.delivered).is_(True))
+        .order_by(col(Notification.sent_at), col(Notification.id))
+    ).all():
+        if person_id is not None:
+            for item_id in item_ids:
+                deliveries[(person_id, int(item_id))].append(sent_at)
+    named = {p for i in items for p in (i.holder_person_id, i.reviewer_person_id)}
+    named |= {
+        p for ds in decisions.values() for d in ds for p in (d.decided_by_person_id, d.on_behalf_of_person_id)
+    }
+    return _Tables(items, decisions, revocations, _emails(session, named), deliveries)
+
+
+def _emails(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = sorted({i for i in ids if i is not None})
+    found: dict[int, str] = {}
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        for person_id, email in session.exec(
+            select(Person.id, Person.email).where(col(Person.id).in_(chunk))
+        ).all():
+            if person_id is not None:
+                found[person_id] = email
+    return found
+
+
+def _row(campaign: CampaignFacts, item: ReviewItem, tables: _Tables) -> EvidenceRow:
+    assert item.id is not None  # noqa: S101
+    grant, evidence = item.frozen_grant, item.recommendation_evidence
+    store, principal = grant["store"], grant["principal"]
+    history = tuple(_decision(d, item, tables) for d in tables.decisions.get(item.id, []))
+    effective = next((d for d in reversed(history) if not d.superseded), None)
+    revocation = tables.revocations.get(item.id)
+    person = tables.people.get(item.holder_person_id) if item.holder_person_id else None
+    return EvidenceRow(
+        campaign_id=campaign.id,
+        cycle=campaign.cycle,
+        cycle_version=campaign.cycle_version,
+        population_count=campaign.population_count,
+        population_sha256=campaign.population_sha256,
+        item_id=item.id,
+        store_id=store["id"],
+        store_name=store["name"],
+        store_system=store["system"],
+        store_kind=store["kind"],
+        store_classification=store.get("classification") or "",
+        principal_id=principal["id"],
+        principal_name=principal["name"],
+        principal_type=principal["type"],
+        person=person or principal.get("email"),
+        access=grant["access"],
+        path=tuple(f"{step['kind']}:{step['name']}" for step in grant["path"]),
+        conditional=bool(grant.get("conditional")),
+        recommendation=item.recommendation,
+        recommendation_reason=evidence["reason"],
+        evidence_source=evidence.get("source"),
+        evidence_last_used_at=evidence.get("last_used_at"),
+        evidence_window_start=evidence.get("window_start"),
+        evidence_window_end=evidence.get("window_end"),
+        reviewer=tables.people.get(item.reviewer_person_id) if item.reviewer_person_id else None,
+        reviewer_source=item.reviewer_source,
+        stage=item.stage,
+        status=item.status,
+        decision=effective.outcome if effective else None,
+        decision_stage=effective.stage if effective else None,
+        justification=effective.justification if effective else None,
+        decided_at=effective.decided_at if effective else None,
+        decided_via=effective.via if effective else None,
+        decided_by=effective.decided_by if effective else None,
+        on_behalf_of=effective.on_behalf_of if effective else None,
+        decision_history=history,
+        delivery_status=item.delivery_status,
+        delivered_at=item.delivered_at,
+        revocation_state=revocation.state if revocation else None,
+        revocation_dry_run=revocation.dry_run if revocation else None,
+        revocation_dry_run_result=revocation.dry_run_result if revocation else None,
+        revocation_hold_reason=revocation.hold_reason if revocation else None,
+        revocation_error=revocation.last_error if revocation else None,
+        applied_at=revocation.applied_at if revocation else None,
+        verified_at=revocation.verified_at if revocation else None,
+        undone_at=revocation.undone_at if revocation else None,
+        human_review_reason=item.human_review_reason,
+    )
+
+
+def _decision(decision: Decision, item: ReviewItem, tables: _Tables) -> DecisionFact:
+    assert decision.id is not None and item.id is not None  # noqa: S101
+    by = decision.decided_by_person_id
+    context = decision.context or {}
+    return DecisionFact(
+        decision_id=decision.id,
+        item_id=item.id,
+        stage=decision.stage,
+        outcome=decision.outcome,
+        via=decision.via,
+        decided_at=decision.decided_at,
+        decided_by=tables.people[by] if by is not None else str(context.get("actor", decision.via)),
+        decided_by_person_id=by,
+        on_behalf_of=tables.people[decision.on_behalf_of_person_id]
+        if decision.on_behalf_of_person_id is not None
+        else None,
+        justification=decision.justification,
+        superseded=decision.superseded,
+        request_key=decision.request_key,
+        bulk=context.get("bulk"),
+        reason=context.get("reason"),
+        delivered_at=_reached(decision, item, tables),
+    )
+
+
+def _reached(decision: Decision, item: ReviewItem, tables: _Tables) -> datetime | None:
+    """When the item reached whoever decided: the first delivered message listing it, sent to them or to the
+    reviewer they decided for, before the decision; else the item's own delivery time if it belongs to this
+    stage and came first. Decisions by the policy reached nobody."""
+    assert item.id is not None  # noqa: S101
+    people = {p for p in (decision.decided_by_person_id, decision.on_behalf_of_person_id) if p is not None}
+    if not people:
+        return None
+    sent = [
+        at
+        for person in people
+        for at in tables.deliveries.get((person, item.id), [])
+        if at <= decision.decided_at
+    ]
+    if sent:
+        return min(sent)
+    if (
+        item.delivered_at is not None
+        and decision.stage == item.stage
+        and item.delivered_at <= decision.decided_at
+    ):
+        return item.delivered_at
+    return None
