@@ -21,25 +21,27 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from cli import admin, campaigns, cycles, export, history, inventory, revocations  # noqa: F401  (register on audit)
 from cli.common import err, out, worker_name
 from reviews import audit
-from reviews.actors import SCHEDULER
+from reviews.actors import SCHEDULER, Actor, Role, cli_operator
 from reviews.campaigns.protection import Protection
 from reviews.campaigns.revoked_notice import tell_revoked
 from reviews.campaigns.start import start_scheduled
 from reviews.campaigns.tick import TickSummary, run_tick
 from reviews.campaigns.triggered import latest_cycles
 from reviews.clock import SystemClock
-from reviews.db import create_db_engine, require_current_schema, session_scope
+from reviews.db import create_db_engine, is_read_only_refusal, require_current_schema, session_scope
 from reviews.entitlements import System
 from reviews.errors import (
     CampaignRefused,
     ConfigurationError,
     InvalidArgument,
     Misconfigured,
+    NotAuthorized,
     NotBuiltYet,
     RecertifyError,
 )
@@ -183,8 +185,19 @@ class Context:
     """What one command needs, built on first use and closed when the command ends."""
 
     config_file: Path | None
+    role: Role = Role.ADMIN
     _config: LoadedConfig | None = None
     _engine: Engine | None = None
+
+    def actor(self, *, writes: str | None = None) -> Actor:
+        """Who runs this command. `writes` names a command that changes something: an auditor is refused
+        here, before any work (the use cases and the read-only connection refuse it too)."""
+        actor = cli_operator(self.role)
+        if writes is not None and not actor.is_admin:
+            raise NotAuthorized(
+                f"auditors only read: `recertify {writes}` changes things (run it as an admin)"
+            )
+        return actor
 
     def config(self) -> LoadedConfig:
         if self._config is None:
@@ -193,7 +206,8 @@ class Context:
 
     def engine(self, *, require_schema: bool = True) -> Engine:
         if self._engine is None:
-            self._engine = create_db_engine(self.config().settings.database.url)
+            read_only = self.role is Role.AUDITOR
+            self._engine = create_db_engine(self.config().settings.database.url, read_only=read_only)
         if require_schema:
             require_current_schema(self._engine)
         return self._engine
@@ -212,8 +226,16 @@ def _root(
     config: Annotated[
         Path | None, typer.Option("--config", help="recertify.toml (or RECERTIFY_CONFIG)")
     ] = None,
+    role: Annotated[
+        Role,
+        typer.Option(
+            "--role",
+            envvar="RECERTIFY_ROLE",
+            help="auditor: read every answer, change nothing (the database connection is read-only)",
+        ),
+    ] = Role.ADMIN,
 ) -> None:
-    ctx.obj = Context(config)
+    ctx.obj = Context(config, role)
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -272,6 +294,7 @@ def serve(
     host: Annotated[str, typer.Option(help="address to bind in HTTP mode")] = "127.0.0.1",
 ) -> None:
     """The Slack bot (Socket Mode, or HTTP with --http) and the scheduler. One replica schedules at a time."""
+    ctx.obj.actor(writes="serve")
     wiring: Wiring = ctx.obj.wiring()
     engine = wiring.engine
     stop = threading.Event()
@@ -327,6 +350,13 @@ def main() -> None:
         raise SystemExit(2) from None
     except RecertifyError as exc:
         err.print(f"error: {exc}", markup=False)
+        raise SystemExit(1) from None
+    except DBAPIError as exc:
+        if not is_read_only_refusal(exc):
+            raise
+        err.print(
+            "error: the database refused a write: this command changes things, and --role auditor only reads"
+        )
         raise SystemExit(1) from None
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from cli.common import ListFormat, out
 from cli.revocations import plan_and_report
-from reviews.actors import Actor, cli_operator
+from reviews.actors import Actor
 from reviews.campaigns.close import close_campaign
 from reviews.campaigns.decide import record_decision
 from reviews.campaigns.delegation import delegate
@@ -39,13 +39,14 @@ campaign_cli = typer.Typer(help="Campaigns: one run of a review cycle.", no_args
 @campaign_cli.command("start")
 def campaign_start(ctx: typer.Context, cycle: str) -> None:
     """Start a campaign of CYCLE now: freeze the population and assign reviewers."""
+    actor = ctx.obj.actor(writes="campaign start")
     with session_scope(ctx.obj.engine()) as session:
         row, definition = latest_cycle(session, cycle)
         started = start_campaign(
             session,
             row,
             definition,
-            actor=cli_operator(),
+            actor=actor,
             clock=SystemClock(),
             protection=ctx.obj.wiring().protection(),
         ).campaign
@@ -130,11 +131,9 @@ def campaign_decide(
     justification: Annotated[str | None, typer.Option(help="why access is kept")] = None,
 ) -> None:
     """Record a reviewer's decision (the same rules as Slack: only the reviewer or their delegate)."""
-    engine = ctx.obj.engine()
+    operator, engine = ctx.obj.actor(writes="campaign decide"), ctx.obj.engine()
     with session_scope(engine) as session:
-        actor = Actor(
-            f"{cli_operator().id}:as:{reviewer.strip().lower()}", person_id=_person_id(session, reviewer)
-        )
+        actor = Actor(f"{operator.id}:as:{reviewer.strip().lower()}", person_id=_person_id(session, reviewer))
     result = record_decision(
         engine,
         item_id=item_id,
@@ -155,7 +154,7 @@ def campaign_delegate(
     days: Annotated[int, typer.Option(min=1, max=365, help="for how many days, from now")] = 14,
 ) -> None:
     """Hand every item of a reviewer to someone else for a period (recorded; the reviewer keeps theirs)."""
-    clock = SystemClock()
+    actor, clock = ctx.obj.actor(writes="campaign delegate"), SystemClock()
     with session_scope(ctx.obj.engine()) as session:
         now = clock.now()
         row = delegate(
@@ -164,7 +163,7 @@ def campaign_delegate(
             delegate_person_id=_person_id(session, delegate_to),
             valid_from=now,
             valid_to=now + timedelta(days=days),
-            actor=cli_operator(),
+            actor=actor,
             clock=clock,
         )
     out.print(f"{delegate_to} decides for {reviewer} until {row.valid_to:%Y-%m-%d %H:%M} UTC")
@@ -186,12 +185,12 @@ def campaign_close(
     ] = False,
 ) -> None:
     """Apply the cycle's no-response policy, close, and plan the revocations it decided."""
-    engine, clock = ctx.obj.engine(), SystemClock()
+    actor, engine, clock = ctx.obj.actor(writes="campaign close"), ctx.obj.engine(), SystemClock()
     with session_scope(engine) as session:
         campaign = session.get(Campaign, campaign_id)
         if campaign is None:
             raise NotFound(f"campaign {campaign_id} does not exist (see `recertify campaign list`)")
-        summary = close_campaign(session, campaign, actor=cli_operator(), clock=clock, force=force)
+        summary = close_campaign(session, campaign, actor=actor, clock=clock, force=force)
     if not summary.closed:
         out.print(
             f"campaign {campaign_id} stays open: {summary.escalated} item(s) escalated to the fallback "
@@ -210,6 +209,7 @@ def campaign_close(
 @campaign_cli.command("tick")
 def campaign_tick(ctx: typer.Context) -> None:
     """Run the scheduler's tick once: close due campaigns, plan and execute revocations."""
+    ctx.obj.actor(writes="campaign tick")
     engine = ctx.obj.engine()
     report_tick(*ctx.obj.wiring().tick(lambda: session_scope(engine)))
 

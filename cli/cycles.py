@@ -11,7 +11,6 @@ import typer
 from rich.table import Column, Table
 
 from cli.common import ListFormat, out
-from reviews.actors import cli_operator
 from reviews.clock import SystemClock
 from reviews.db import (
     session_scope,
@@ -45,9 +44,10 @@ def cycles_validate(files: CycleFiles) -> None:
 @cycles_cli.command("apply")
 def cycles_apply(ctx: typer.Context, files: CycleFiles) -> None:
     """Validate every file, then store a new version of each changed cycle (all or nothing)."""
+    actor = ctx.obj.actor(writes="cycles apply")
     definitions = validate_files(files)  # an invalid file stops everything before the database is opened
     with session_scope(ctx.obj.engine()) as session:
-        results = apply_cycles(session, definitions, actor=cli_operator(), clock=SystemClock())
+        results = apply_cycles(session, definitions, actor=actor, clock=SystemClock())
     for result in results:
         out.print(f"{result.outcome}: {result.name} version {result.version} (sha256 {result.sha256[:12]})")
 

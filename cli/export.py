@@ -10,7 +10,6 @@ import typer
 
 from cli.admin import audit_cli
 from cli.common import out
-from reviews.actors import cli_operator
 from reviews.clock import SystemClock
 from reviews.evidence.export import ExportFormat, export_campaign
 from reviews.evidence.quality import KEEP_ALL_WITHIN_SECONDS
@@ -45,7 +44,7 @@ def audit_export(
     formats = list(ExportFormat) if FormatChoice.all in format else [ExportFormat(f.value) for f in format]
     result = export_campaign(
         ctx.obj.engine(),
-        cli_operator(),
+        ctx.obj.actor(),
         campaign,
         formats=formats,
         out_dir=out_dir,

@@ -12,7 +12,6 @@ from rich.table import Table
 
 from cli.admin import audit_cli
 from cli.common import Format, csv_cell, out
-from reviews.actors import cli_operator
 from reviews.clock import SystemClock
 from reviews.db import session_scope
 from reviews.operations.history import COLUMNS, HistoryFilter, history
@@ -43,7 +42,7 @@ def audit_history(
         until=access_window(until, now=now)[1] if until else None,
     )
     with session_scope(ctx.obj.engine()) as session:
-        entries = history(session, cli_operator(), where)
+        entries = history(session, ctx.obj.actor(), where)
     if format is Format.json:
         sys.stdout.write(json.dumps([e.as_json() for e in entries], indent=2) + "\n")
     elif format is Format.csv:

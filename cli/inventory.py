@@ -41,6 +41,7 @@ def sync(
     ] = False,
 ) -> None:
     """Read the sources and apply their snapshots; print counts."""
+    ctx.obj.actor(writes="sync")
     settings = ctx.obj.config().settings
     chosen = [source] if source else [s for s in System if getattr(settings, s.value).enabled]
     if not chosen:

@@ -10,7 +10,6 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from cli.common import out, worker_name
-from reviews.actors import cli_operator
 from reviews.campaigns.tick import plan_campaign
 from reviews.campaigns.views import outbox_rows
 from reviews.clock import SystemClock
@@ -61,6 +60,7 @@ def revocations_plan(
     ] = None,
 ) -> None:
     """Plan what closed campaigns decided to revoke (idempotent), then list the outbox."""
+    ctx.obj.actor(writes="revocations plan")
     engine = ctx.obj.engine()
     with session_scope(engine) as session:
         query = select(Campaign.id).where(Campaign.status == CampaignStatus.CLOSED)
@@ -108,10 +108,9 @@ def revocations_approve(
     ] = None,
 ) -> None:
     """Approve planned revocations, including those held by the blast-radius limit."""
+    actor = ctx.obj.actor(writes="revocations approve")
     with session_scope(ctx.obj.engine()) as session:
-        approved = approve(
-            session, ids or None, campaign_id=campaign, actor=cli_operator(), clock=SystemClock()
-        )
+        approved = approve(session, ids or None, campaign_id=campaign, actor=actor, clock=SystemClock())
     out.print(f"approved {len(approved)} revocation(s): {', '.join(map(str, approved)) or 'none'}")
 
 
@@ -123,6 +122,7 @@ def revocations_apply(
     ] = False,
 ) -> None:
     """Execute approved revocations: live only when `[enforcement] mode = "live"`, otherwise a dry run."""
+    ctx.obj.actor(writes="revocations apply")  # even a dry run records what it would do
     wiring, clock = ctx.obj.wiring(), SystemClock()
     settings = wiring.config.settings.enforcement
     if dry_run:
@@ -138,12 +138,12 @@ def revocations_apply(
 @revocations_cli.command("undo")
 def revocations_undo(ctx: typer.Context, revocation_id: int) -> None:
     """Restore an applied revocation from its recorded inverse."""
-    wiring, clock = ctx.obj.wiring(), SystemClock()
+    actor, wiring, clock = ctx.obj.actor(writes="revocations undo"), ctx.obj.wiring(), SystemClock()
     result = undo(
         wiring.engine,
         revocation_id,
         wiring.connectors(clock),
-        actor=cli_operator(),
+        actor=actor,
         clock=clock,
         settings=wiring.config.settings.enforcement,
     )

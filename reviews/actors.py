@@ -1,8 +1,10 @@
 """Who is acting, as the use cases see it. Authorization is decided in the use cases from this, never in a
 Slack handler or a CLI command (DESIGN §3.10).
 
-The CLI runs with the database's own credentials, so its operator is an admin: whoever can run it could
-also edit the tables. Slack users get their roles from `[slack] admins` / `auditors` (issue 6).
+The CLI runs with the database's own credentials, so its operator is an admin (whoever can run it could
+also edit the tables), unless it runs with `--role auditor` (or RECERTIFY_ROLE=auditor): then every use case
+refuses what writes, and the database connection itself is read-only. Slack users get their roles from
+`[slack] admins` / `auditors`.
 """
 
 from __future__ import annotations
@@ -33,5 +35,7 @@ class Actor:
 SCHEDULER = Actor("system:scheduler", roles=frozenset({Role.ADMIN}))
 
 
-def cli_operator() -> Actor:
-    return Actor(f"cli:{getpass.getuser()}", roles=frozenset({Role.ADMIN}))
+def cli_operator(role: Role = Role.ADMIN) -> Actor:
+    """Admins read everything auditors read (as in Slack)."""
+    roles = {Role.ADMIN, Role.AUDITOR} if role is Role.ADMIN else {role}
+    return Actor(f"cli:{getpass.getuser()}", roles=frozenset(roles))

@@ -182,3 +182,32 @@ def test_the_cli_prints_json_and_csv_and_refuses_an_unknown_store(
     assert len(table) == 1 + len(history(session, AUDITOR, HistoryFilter(store="payroll")))
     result = run_cli(capsys, monkeypatch, "audit", "history", "--store", "nope", env=env)
     assert result.code != 0 and "no store has the id or name 'nope'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("at", "u00_could_read"),
+    [
+        ("2026-02-01", False),  # before the first sync saw it
+        ("2026-03-10", True),  # the first grant
+        ("2026-03-16T12:00:00+00:00", False),  # revoked, verified, and the sync agreed
+        ("2026-03-17", True),  # the whole day: granted again at 10:00
+        ("2026-03-17T09:59:00", False),  # an instant (UTC) before the re-grant
+        ("2026-03-17T10:00:00Z", True),
+    ],
+)
+def test_who_could_read_at_a_past_moment_across_grant_revoke_and_re_grant(
+    revoked_then_regranted: Loop,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    at: str,
+    u00_could_read: bool,
+) -> None:
+    env = {"RECERTIFY_DATABASE_URL": database_url}
+    result = run_cli(
+        capsys, monkeypatch, "access", "--store", "payroll", "--at", at, "--format", "json", env=env
+    )
+    assert result.code == 0, result.stderr
+    readers = {row["principal"]["name"] for row in json.loads(result.stdout) if row["access"] == "read"}
+    assert ("u00" in readers) is u00_could_read
+    assert readers <= {"olu", "break-glass-1", "u00"}

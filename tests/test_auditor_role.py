@@ -1,0 +1,153 @@
+"""An auditor reads everything and changes nothing (TESTING.md "Authorization"): every CLI command that writes
+is refused for `--role auditor` (RECERTIFY_ROLE=auditor) with a clear error and the database untouched, every
+read works, and beneath that the auditor's connection itself refuses writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, insert
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, SQLModel, select
+
+from reviews import audit
+from reviews.db import create_db_engine, is_read_only_refusal
+from reviews.models import (
+    AuditEvent,
+    Campaign,
+    Decision,
+    Delegation,
+    Notification,
+    ReviewCycle,
+    Revocation,
+    SyncRun,
+)
+from tests.campaigns.test_enforce import Loop
+from tests.campaigns.world import email
+from tests.helpers import run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+CYCLES = ROOT / "examples" / "cycles"
+
+WRITES = [  # (the command as the refusal names it, its arguments)
+    ("sync", []),
+    ("cycles apply", [str(CYCLES)]),
+    ("campaign start", ["quarterly"]),
+    ("campaign decide", ["1", "keep", "--as", email("olu")]),
+    ("campaign delegate", [email("olu"), email("u00")]),
+    ("campaign close", ["1", "--force"]),
+    ("campaign tick", []),
+    ("revocations plan", []),
+    ("revocations approve", ["--campaign", "1"]),
+    ("revocations apply", ["--dry-run"]),
+    ("revocations undo", ["1"]),
+    ("serve", ["--http", "0"]),
+]
+READS = [
+    ["access", "--store", "payroll", "--format", "json"],
+    ["audit", "history", "--store", "payroll", "--format", "json"],
+    ["audit", "verify"],
+    ["campaign", "list"],
+    ["campaign", "show", "1"],
+    ["cycles", "list"],
+    ["revocations", "list"],
+]
+
+
+def state(engine: Engine) -> dict[str, object]:
+    with Session(engine) as session:
+        counts = {
+            model.__name__: session.exec(select(func.count()).select_from(model)).one()
+            for model in (
+                AuditEvent,
+                Campaign,
+                Decision,
+                Delegation,
+                Notification,
+                ReviewCycle,
+                Revocation,
+                SyncRun,
+            )
+        }
+        return {"head": str(audit.head(session)), **counts}
+
+
+@pytest.fixture
+def department(engine: Engine, session: Session) -> Loop:
+    """A closed campaign whose revocations were planned and approved: something for every command to touch."""
+    loop = Loop.with_readers(session, engine, 2)
+    loop.planned_and_approved()
+    return loop
+
+
+@pytest.mark.parametrize(("command", "args"), WRITES, ids=[command for command, _ in WRITES])
+def test_every_command_that_writes_is_refused_for_an_auditor(
+    department: Loop,
+    engine: Engine,
+    database_url: str,
+    command: str,
+    args: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = state(engine)
+    env = {"RECERTIFY_DATABASE_URL": database_url, "RECERTIFY_ROLE": "auditor"}
+    result = run_cli(capsys, monkeypatch, *command.split(), *args, env=env)
+    assert result.code == 1, (result.stdout, result.stderr)
+    assert f"error: auditors only read: `recertify {command}` changes things" in result.stderr
+    assert state(engine) == before
+
+
+@pytest.mark.parametrize("args", READS, ids=lambda args: " ".join(args[:2]))
+def test_every_read_works_for_an_auditor(
+    department: Loop,
+    engine: Engine,
+    database_url: str,
+    args: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = state(engine)
+    env = {"RECERTIFY_DATABASE_URL": database_url, "RECERTIFY_ROLE": "auditor"}
+    result = run_cli(capsys, monkeypatch, *args, env=env)
+    assert result.code == 0, result.stderr
+    if "--format" in args:
+        assert json.loads(result.stdout)  # an answer, not an empty one
+    assert state(engine) == before
+
+
+def test_an_auditor_exports_evidence_without_writing(
+    department: Loop,
+    engine: Engine,
+    database_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = state(engine)
+    env = {"RECERTIFY_DATABASE_URL": database_url, "RECERTIFY_ROLE": "auditor"}
+    result = run_cli(
+        capsys, monkeypatch, "audit", "export", "1", "--format", "all", "--out", str(tmp_path), env=env
+    )
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "campaign-1-manifest.json").exists()
+    assert state(engine) == before
+
+
+def test_the_auditor_s_connection_itself_refuses_writes(
+    department: Loop, engine: Engine, database_url: str
+) -> None:
+    before = state(engine)
+    read_only = create_db_engine(database_url, read_only=True)
+    try:
+        with read_only.connect() as connection:
+            assert connection.execute(select(func.count()).select_from(Campaign)).scalar_one() == 1
+            table = SQLModel.metadata.tables["chat_event"]
+            with pytest.raises(DBAPIError) as refused:
+                connection.execute(insert(table).values(event_id="E1", received_at=department.clock.now()))
+            assert is_read_only_refusal(refused.value)
+    finally:
+        read_only.dispose()
+    assert state(engine) == before
