@@ -153,8 +153,13 @@ def test_access_filters_are_text_not_sql(engine: Engine, database_url: str, caps
     with Session(engine) as session:
         _apply(session, FrozenClock(T0), ("ana", PAYROLL, READ))
     env = {"RECERTIFY_DATABASE_URL": database_url}
-    result = run_cli(capsys, monkeypatch, "access", "--store", "x' OR '1'='1", "--format", "json", env=env)
-    assert result.code == 0 and json.loads(result.stdout) == []
+    for option in ("--store", "--principal"):
+        result = run_cli(capsys, monkeypatch, "access", option, "x' OR '1'='1", "--format", "json", env=env)
+        assert result.code == 1 and result.stdout == ""
+        assert "x' OR '1'='1" in result.stderr and "no " in result.stderr  # named as text, found nowhere
+    result = run_cli(capsys, monkeypatch, "access", "--store", "payroll", "--format", "json", env=env)
+    assert result.code == 0, result.stderr
+    assert [row["principal"]["name"] for row in json.loads(result.stdout)] == ["ana"]
 
 
 def test_a_bad_date_is_a_clear_argument_error(database_url: str, capsys, monkeypatch) -> None:

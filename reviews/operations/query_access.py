@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
-from reviews.errors import InvalidArgument
+from reviews.errors import InvalidArgument, NotFound
 from reviews.models import AccessGrant, Principal, Store
 
 
@@ -41,7 +41,9 @@ def effective_access(
     """Grants valid at any moment of [start, end): a point in time is a one-microsecond window, a day is a
     day. `store` matches a provider id or a name; `principal` an id, a name or an email.
 
-    Filters are bound parameters, never spliced into SQL: whatever an auditor types is only ever text.
+    Filters are bound parameters, never spliced into SQL: whatever an auditor types is only ever text. A filter
+    that names no store or principal ever seen is an error, not an empty answer: "nobody" must never be what
+    a typo reads as.
     """
     query = (
         select(AccessGrant, Store, Principal)
@@ -54,15 +56,19 @@ def effective_access(
         .order_by(col(Store.name), col(Principal.name), col(AccessGrant.access))
     )
     if store is not None:
-        query = query.where(or_(col(Store.provider_id) == store, col(Store.name) == store))
+        named = or_(col(Store.provider_id) == store, col(Store.name) == store)
+        if session.exec(select(Store.id).where(named)).first() is None:
+            raise NotFound(f"no store has the id or name {store!r}")
+        query = query.where(named)
     if principal is not None:
-        query = query.where(
-            or_(
-                col(Principal.provider_id) == principal,
-                col(Principal.name) == principal,
-                and_(col(Principal.email).is_not(None), col(Principal.email) == principal.lower()),
-            )
+        named = or_(
+            col(Principal.provider_id) == principal,
+            col(Principal.name) == principal,
+            and_(col(Principal.email).is_not(None), col(Principal.email) == principal.lower()),
         )
+        if session.exec(select(Principal.id).where(named)).first() is None:
+            raise NotFound(f"no principal has the id, name or email {principal!r}")
+        query = query.where(named)
     return [_row(grant, store_row, principal_row) for grant, store_row, principal_row in session.exec(query)]
 
 

@@ -96,3 +96,8 @@ def test_history_of_a_person_shows_only_their_access_and_names_what_it_cannot_fi
         conversation, "aud", "history nope"
     )
     assert "Not done: no person has the email" in ask(conversation, "aud", "history nobody@example.gov")
+
+
+def test_who_can_access_an_unknown_store_says_so_rather_than_nobody(conversation: Conversation) -> None:
+    answer = ask(conversation, "aud", "who-can-access payrol")
+    assert "Not done: no store has the id or name 'payrol'" in answer
