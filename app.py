@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from cli import admin, campaigns, cycles, export, history, inventory, revocations  # noqa: F401  (register on audit)
 from cli.common import err, out, worker_name
-from reviews import audit
+from reviews import audit, checkpoints
 from reviews.actors import SCHEDULER, Actor, Role, cli_operator
 from reviews.campaigns.protection import Protection
 from reviews.campaigns.revoked_notice import tell_revoked
@@ -47,16 +47,17 @@ from reviews.errors import (
 )
 from reviews.operations.manage_cycles import latest_cycle
 from reviews.operations.outbox import ExecutionSummary, execute
-from reviews.ports import ChatDirectory, Clock, Connector, Notifier
+from reviews.ports import ChatDirectory, CheckpointSink, Clock, Connector, Notifier
 from reviews.settings import LoadedConfig, config_path, load_settings
 from reviews.state import DatabaseStateStore
-from scheduler import JobContext, Leadership, ScheduledJob, build_scheduler
+from scheduler import JobContext, Leadership, LeadershipLost, ScheduledJob, build_scheduler
 
 if TYPE_CHECKING:  # imported on use: most commands never talk to Slack
     from slack_bolt import App
     from slack_sdk import WebClient
 
 TICK_EVERY = timedelta(minutes=5)
+CHECKPOINT_EVERY = timedelta(minutes=60)  # [audit] checkpoint_every_minutes
 MISFIRE_GRACE = timedelta(hours=6)  # a start missed while no replica ran is made up this late, and no later
 
 cli = typer.Typer(
@@ -157,6 +158,21 @@ class Wiring:
         secret = secrets.slack_signing_secret.get_secret_value() if secrets.slack_signing_secret else None
         return build_app(services, client=client, signing_secret=secret)
 
+    def checkpoint_sink(self) -> CheckpointSink | None:
+        """The write-once store for audit checkpoints (`[audit] checkpoint_bucket`), checked: a bucket
+        without Object Lock is refused here, before anything is written. None when none is configured."""
+        audit_settings = self.config.settings.audit
+        if not audit_settings.checkpoint_bucket:
+            return None
+        from connectors.aws.checkpoints import open_checkpoint_sink
+
+        return open_checkpoint_sink(
+            audit_settings.checkpoint_bucket,
+            prefix=audit_settings.checkpoint_prefix,
+            retention_days=audit_settings.checkpoint_retention_days,
+            region=self.config.settings.aws.regions[0],
+        )
+
     def tick(
         self, unit_of_work: Callable[[], AbstractContextManager[Session]]
     ) -> tuple[TickSummary, ExecutionSummary]:
@@ -242,8 +258,8 @@ def _root(
 # --- the scheduler: `serve` runs it ------------------------------------------------------------------------
 
 
-def scheduled_jobs(engine: Engine) -> list[ScheduledJob]:
-    """One job per scheduled cycle (its cron, its zone) and the tick."""
+def scheduled_jobs(engine: Engine, *, checkpoint_every: timedelta = CHECKPOINT_EVERY) -> list[ScheduledJob]:
+    """One job per scheduled cycle (its cron, its zone), the tick and the audit checkpoint."""
     with session_scope(engine) as session:
         applied = latest_cycles(session)
     jobs = [
@@ -256,7 +272,11 @@ def scheduled_jobs(engine: Engine) -> list[ScheduledJob]:
         for row, definition in applied
         if definition.schedule is not None
     ]
-    return [*jobs, ScheduledJob(id="tick", target="app:scheduled_tick", every=TICK_EVERY)]
+    return [
+        *jobs,
+        ScheduledJob(id="tick", target="app:scheduled_tick", every=TICK_EVERY),
+        ScheduledJob(id="audit:checkpoint", target="app:scheduled_checkpoint", every=checkpoint_every),
+    ]
 
 
 def scheduled_cycle(context: JobContext, /, *, cycle: str) -> None:
@@ -287,6 +307,24 @@ def scheduled_tick(context: JobContext, /) -> None:
     campaigns.report_tick(*wiring.tick(context.fenced_session))
 
 
+def scheduled_checkpoint(context: JobContext, /) -> None:
+    """Record the audit chain's head (and its write-once copy) when it moved since the last checkpoint.
+    A failure is printed and retried at the next run; a chain that no longer checks out is never
+    checkpointed over."""
+    wiring: Wiring = context.services
+    try:
+        sink = wiring.checkpoint_sink()
+        with context.fenced_session() as session:
+            recorded = checkpoints.record_checkpoint(session, sink, clock=SystemClock())
+    except LeadershipLost:
+        raise
+    except RecertifyError as exc:
+        err.print(f"scheduler: audit checkpoint failed: {exc}", markup=False)
+        return
+    if recorded is not None:
+        out.print(f"scheduler: audit checkpoint {recorded.head} recorded", markup=False)
+
+
 @cli.command("serve")
 def serve(
     ctx: typer.Context,
@@ -300,9 +338,11 @@ def serve(
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    wiring.checkpoint_sink()  # a checkpoint bucket without Object Lock stops serve now, not an hour later
+    every = timedelta(minutes=wiring.config.settings.audit.checkpoint_every_minutes)
     scheduler = build_scheduler(
         engine,
-        jobs=scheduled_jobs(engine),
+        jobs=scheduled_jobs(engine, checkpoint_every=every),
         leadership=Leadership(engine, holder=worker_name()),
         misfire_grace=MISFIRE_GRACE,
         services=wiring,

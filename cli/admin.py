@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
+from functools import partial
 from typing import Annotated
 
 import typer
 from sqlalchemy.engine import make_url
 
 from cli.common import out
-from reviews import audit
+from reviews import audit, checkpoints, retention
+from reviews.clock import SystemClock
 from reviews.db import (
     current_revision,
     head_revision,
@@ -20,6 +23,7 @@ from reviews.db import (
 from reviews.db import upgrade as upgrade_schema
 from reviews.errors import (
     ConfigurationError,
+    InvalidArgument,
 )
 from reviews.settings import LoadedConfig, missing_secrets
 
@@ -92,6 +96,7 @@ def permissions_entra() -> None:
 @db_cli.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Create or migrate the schema (SQLite and PostgreSQL)."""
+    ctx.obj.actor(writes="db upgrade")
     engine = ctx.obj.engine(require_schema=False)
     upgrade_schema(engine)
     out.print(
@@ -111,7 +116,103 @@ def audit_verify(
     ctx: typer.Context,
     expect_head: Annotated[str | None, typer.Option(help="a head saved earlier, SEQ:HASH or HASH")] = None,
 ) -> None:
-    """Walk the hash chain; exit 1 naming the first bad sequence number."""
+    """Walk the hash chain from its base, then check every checkpoint (the database's, and the write-once
+    copies when audit.checkpoint_bucket is set) is in it; exit 1 naming the first bad sequence number."""
+    sink = ctx.obj.wiring().checkpoint_sink()
     with session_scope(ctx.obj.engine()) as session:
         head = audit.verify(session, expect_head=expect_head)
-    out.print(f"audit chain intact: {head.seq} events; head {head}")
+        base = audit.base(session)
+        report = checkpoints.verify_checkpoints(session, sink)
+    out.print(f"audit chain intact: {head.seq - base.seq} events; head {head}", markup=False)
+    if base.seq:
+        out.print(f"events 1..{base.seq} were purged; the chain starts after {base}", markup=False)
+    copies = "" if report.write_once is None else f", {report.write_once} write-once in {report.location}"
+    out.print(f"checkpoints in the chain: {report.in_database} in the database{copies}", markup=False)
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint(
+    ctx: typer.Context,
+    attest_base: Annotated[
+        bool,
+        typer.Option(
+            "--attest-base",
+            help="also write the chain's base to the write-once store (configured after a purge)",
+        ),
+    ] = False,
+) -> None:
+    """Record the chain's head now (the scheduler does it hourly), and its write-once copy if configured."""
+    ctx.obj.actor(writes="audit checkpoint")
+    sink = ctx.obj.wiring().checkpoint_sink()
+    if attest_base:
+        if sink is None:
+            raise InvalidArgument("--attest-base needs a write-once store: set [audit] checkpoint_bucket")
+        with session_scope(ctx.obj.engine()) as session:
+            where = checkpoints.attest_base(session, sink, clock=SystemClock())
+        out.print(f"base attested at {where}", markup=False)
+    with session_scope(ctx.obj.engine()) as session:
+        recorded = checkpoints.record_checkpoint(session, sink, clock=SystemClock())
+        last = checkpoints.latest(session)
+    if recorded is not None:
+        where = f", written to {recorded.written_to}" if recorded.written_to else " (database only)"
+        out.print(f"checkpoint {recorded.head} recorded{where}", markup=False)
+    elif last is None:
+        out.print("nothing to checkpoint: the chain has no events yet")
+    else:
+        out.print(f"nothing to record: the head has not moved since checkpoint {last.head}", markup=False)
+
+
+@audit_cli.command("purge")
+def audit_purge(
+    ctx: typer.Context,
+    before: Annotated[
+        str | None,
+        typer.Option(
+            help="purge only events older than this: YYYY-MM-DD (UTC midnight) or an ISO time; "
+            "default and latest allowed: now minus audit.retention_months"
+        ),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="purge; without it, only say what would go")] = False,
+) -> None:
+    """Purge events older than the retention (admin): checkpoint first, then delete and record it."""
+    actor = ctx.obj.actor(writes="audit purge") if yes else ctx.obj.actor()  # the dry run only reads
+    wiring = ctx.obj.wiring()
+    months, clock = wiring.config.settings.audit.retention_months, SystemClock()
+    cutoff = _moment("--before", before) if before is not None else None
+    with session_scope(wiring.engine) as session:
+        plan = retention.plan_purge(session, retention_months=months, before=cutoff, clock=clock)
+    if plan.through is None:
+        out.print(f"nothing to purge: no event before {plan.cutoff.isoformat(timespec='seconds')}")
+        return
+    assert plan.oldest_at is not None and plan.newest_at is not None  # noqa: S101  (set with through)
+    what = (
+        f"events {plan.first_seq}..{plan.through.seq} ({plan.count}, from "
+        f"{plan.oldest_at.isoformat(timespec='seconds')} to {plan.newest_at.isoformat(timespec='seconds')})"
+    )
+    if not yes:
+        out.print(
+            f"would purge {what}, older than {plan.cutoff.isoformat(timespec='seconds')}; "
+            "nothing changed (run again with --yes to purge)",
+            markup=False,
+        )
+        return
+    sink = wiring.checkpoint_sink()
+    unit_of_work = partial(session_scope, wiring.engine)
+    done = retention.purge(unit_of_work, plan, sink=sink, actor=actor, clock=clock)
+    out.print(f"checkpoint {done.checkpoint} recorded before purging", markup=False)
+    out.print(
+        f"purged {what}; the chain now starts after {plan.through}; recorded as {audit.PURGED} "
+        f"at {done.event.seq}" + (f"; base attested at {done.attested_at}" if done.attested_at else ""),
+        markup=False,
+    )
+
+
+def _moment(option: str, value: str) -> datetime:
+    """YYYY-MM-DD is that day's start in UTC; an ISO time without an offset is UTC."""
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidArgument(f"{option} {value!r}: expected YYYY-MM-DD or an ISO 8601 time") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

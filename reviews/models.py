@@ -397,3 +397,28 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     seq: int
     hash: str = Field(max_length=64)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A chain head recorded at a moment (reviews.checkpoints): event `seq` had hash `hash`. `written_to` is
+    where a write-once copy went (s3://bucket/key), or None when it stayed in the database only."""
+
+    __tablename__ = "audit_checkpoint"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    hash: str = Field(max_length=64)
+    recorded_at: datetime = _time()
+    written_to: str | None = None
+
+
+class AuditBase(SQLModel, table=True):
+    """One row: where the remaining chain starts. Events 1..`seq` were removed by an audited purge
+    (reviews.retention) and the first remaining event links to `hash`; (0, genesis) before any purge."""
+
+    __tablename__ = "audit_base"
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int
+    hash: str = Field(max_length=64)
+    purged_at: datetime | None = _time(default=None)
+    purged_by: str | None = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from reviews.entitlements import Grant, PlannedChange, RevocationAction, RevocationResult, Snapshot, System
@@ -152,3 +153,38 @@ class ChatDirectory(Protocol):
         """The user ids in a chat user group (Slack: a "S…" user group); raises SourceUnavailable when the
         directory cannot answer, so a role is never granted, or denied, on a guess."""
         ...
+
+
+class CheckpointKind(StrEnum):
+    CHECKPOINT = "checkpoint"  # the chain's head at a moment (hourly, and before a purge)
+    BASE = "base"  # written by a purge before it deletes: events up to here go, the rest links to this hash
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenCheckpoint:
+    """One record read back from a write-once store: event `seq` had hash `hash` when it was written."""
+
+    kind: CheckpointKind
+    seq: int
+    hash: str
+    location: str  # where it is, as `write` returned it (s3://bucket/key)
+
+
+class CheckpointSink(Protocol):
+    """A write-once store for chain positions (S3 with Object Lock in production). What it holds cannot be
+    changed or deleted by whoever can rewrite the database, so `audit verify` trusts it over the database.
+
+    - `location` names the store for messages and prefixes what `write` returns (s3://bucket/prefix/);
+    - `write` stores one record and returns where; writing a record that is already there is not an error
+      (the same kind, seq and hash make the same record);
+    - `read_all` returns every record ever written (hidden or superseded versions included), or raises
+      `SourceUnavailable`; never a partial list.
+    """
+
+    location: str
+
+    def write(
+        self, seq: int, hash: str, recorded_at: datetime, *, kind: CheckpointKind = CheckpointKind.CHECKPOINT
+    ) -> str: ...
+
+    def read_all(self) -> list[WrittenCheckpoint]: ...

@@ -241,6 +241,46 @@ class EnforcementSettings(_Section):
         return _each(value, (_ARN, _GUID, _EMAIL), "an ARN, an Entra object id or an email")
 
 
+class AuditSettings(_Section):
+    """The audit chain's retention and its checkpoints (reviews.retention, reviews.checkpoints).
+
+    `retention_months` (default 24, at least 1): `recertify audit purge` removes only events older than this,
+    never on its own. `checkpoint_bucket`: an S3 bucket created with Object Lock enabled; when set, every
+    checkpoint is also written there in COMPLIANCE mode, retained `checkpoint_retention_days` (default
+    2555, about seven years), and `audit verify` compares the chain with those write-once copies. "" keeps
+    checkpoints in the database only. The scheduler records one every `checkpoint_every_minutes`.
+    """
+
+    retention_months: int = 24
+    checkpoint_bucket: str = ""
+    checkpoint_prefix: str = "recertify/"  # the folder of the bucket the checkpoints go to
+    checkpoint_retention_days: int = Field(default=2555, ge=1, le=36_500)
+    checkpoint_every_minutes: int = Field(default=60, ge=1, le=1440)
+
+    @field_validator("retention_months")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("expected a number of months, at least 1 (the default, 24, keeps two years)")
+        if value > 1200:
+            raise ValueError("expected a number of months, at most 1200")
+        return value
+
+    @field_validator("checkpoint_bucket")
+    @classmethod
+    def _bucket(cls, value: str) -> str:
+        if value and not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", value):
+            raise ValueError("expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)")
+        return value
+
+    @field_validator("checkpoint_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if value.startswith("/") or (value and not value.endswith("/")):
+            raise ValueError('expected a folder such as "recertify/" (no leading slash, a trailing one)')
+        return value
+
+
 class Secrets(BaseSettings):
     """Read from the environment only, under their conventional names, and never printed."""
 
@@ -269,6 +309,7 @@ class Settings(BaseSettings):
     entra: EntraSettings = Field(default_factory=EntraSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     enforcement: EnforcementSettings = Field(default_factory=EnforcementSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
 
 class LoadedConfig(BaseModel):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, insert, select, text
 from sqlmodel import Session
 
 from reviews import audit
@@ -186,3 +186,37 @@ def test_audit_verify_command_reports_intact_and_broken_chains(
     broken = run_cli(capsys, monkeypatch, "audit", "verify", env=env)
     assert broken.code == 1
     assert "audit chain broken at sequence 3: content does not match its hash" in broken.stderr
+
+
+def _purge_through(session: Session, seq: int) -> None:
+    """What an audited purge leaves (reviews.retention): the prefix gone, the base moved, the event that
+    records it appended."""
+    base = session.execute(text("SELECT hash FROM audit_event WHERE seq = :s"), {"s": seq}).scalar_one()
+    session.execute(text("DELETE FROM audit_event WHERE seq <= :s"), {"s": seq})
+    session.execute(text("UPDATE audit_base SET seq = :s, hash = :h"), {"s": seq, "h": base})
+    payload = {"through_seq": seq, "base_hash": base}
+    audit.append(
+        session, audit.NewEvent("cli:root", audit.PURGED, "audit:chain", payload), clock=FrozenClock(T0)
+    )
+    session.commit()
+
+
+def test_the_chain_verifies_from_its_base_after_a_purge(session: Session) -> None:
+    saved = _fill(session, 6)
+    _purge_through(session, 4)
+    assert audit.base(session).seq == 4
+    assert audit.verify(session).seq == 7
+    assert audit.verify(session, expect_head=str(saved)).seq == 7
+    with pytest.raises(InvalidArgument, match="was purged: the chain now starts after event 4"):
+        audit.verify(session, expect_head=f"2:{'a' * 64}")
+
+
+def test_an_event_put_back_below_the_base_is_detected(session: Session) -> None:
+    _fill(session, 6)
+    row = session.execute(select(audit.EVENTS).where(audit.EVENTS.c.seq == 2)).mappings().one()
+    _purge_through(session, 4)
+    session.execute(insert(audit.EVENTS), [dict(row)])  # restored from a backup, say
+    session.commit()
+    with pytest.raises(AuditChainBroken, match="present although the chain was purged through 4") as caught:
+        audit.verify(session)
+    assert caught.value.seq == 2

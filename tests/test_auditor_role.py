@@ -44,6 +44,9 @@ WRITES = [  # (the command as the refusal names it, its arguments)
     ("revocations apply", ["--dry-run"]),
     ("revocations undo", ["1"]),
     ("serve", ["--http", "0"]),
+    ("db upgrade", []),
+    ("audit checkpoint", []),
+    ("audit purge", ["--before", "2020-01-01", "--yes"]),
 ]
 READS = [
     ["access", "--store", "payroll", "--format", "json"],

@@ -41,9 +41,9 @@ def effective_access(
     """Grants valid at any moment of [start, end): a point in time is a one-microsecond window, a day is a
     day. `store` matches a provider id or a name; `principal` an id, a name or an email.
 
-    Filters are bound parameters, never spliced into SQL: whatever an auditor types is only ever text. A filter
-    that names no store or principal ever seen is an error, not an empty answer: "nobody" must never be what
-    a typo reads as.
+    Filters are bound parameters, never spliced into SQL: whatever an auditor types is only ever text. A
+    filter that names no store or principal ever seen is an error, not an empty answer: "nobody" must never
+    be what a typo reads as.
     """
     query = (
         select(AccessGrant, Store, Principal)

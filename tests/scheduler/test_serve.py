@@ -55,7 +55,7 @@ def test_serve_schedules_the_cycles_and_the_tick_then_stops_on_sigterm(
         engine = create_db_engine(database_url)
         jobs: list[str] = []
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and sorted(jobs) != ["cycle:nightly", "tick"]:
+        while time.monotonic() < deadline and sorted(jobs) != ["audit:checkpoint", "cycle:nightly", "tick"]:
             time.sleep(0.2)
             with engine.connect() as connection:
                 try:
@@ -63,7 +63,7 @@ def test_serve_schedules_the_cycles_and_the_tick_then_stops_on_sigterm(
                 except (OperationalError, ProgrammingError):  # no table yet: the scheduler creates it
                     connection.rollback()
         engine.dispose()
-        assert sorted(jobs) == ["cycle:nightly", "tick"]
+        assert sorted(jobs) == ["audit:checkpoint", "cycle:nightly", "tick"]
     finally:
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)
