@@ -167,3 +167,21 @@ def postgresql_url(backends: Backends, tmp_path: Path) -> str:
     if "postgresql" not in BACKENDS:
         pytest.skip("RECERTIFY_TEST_DATABASES excludes postgresql")
     return backends.migrated("postgresql", tmp_path)
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Dummy AWS credentials and no profile, config file or instance metadata: boto3 can reach only moto."""
+    empty = tmp_path_factory.mktemp("aws") / "none"
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-2",
+        "AWS_CONFIG_FILE": str(empty),  # never a developer's profiles
+        "AWS_SHARED_CREDENTIALS_FILE": str(empty),
+        "AWS_EC2_METADATA_DISABLED": "true",  # never the instance metadata service
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)

@@ -7,72 +7,35 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import boto3
 import pytest
-from moto import mock_aws
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 import app
-from connectors.aws.checkpoints import S3CheckpointSink, open_checkpoint_sink
+from connectors.aws.checkpoints import S3CheckpointSink
 from reviews import audit, checkpoints
 from reviews.clock import FrozenClock
 from reviews.errors import AuditChainBroken
 from reviews.settings import load_settings
 from scheduler import JobContext, Leadership
+from tests.checkpoint_world import BUCKET, REGION, append_events, locked_bucket, s3_sink
 from tests.helpers import T0, run_cli
-
-REGION = "eu-west-2"
-BUCKET = "recertify-audit"
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[object]:
-    """moto in-process with dummy credentials, and a bucket created with Object Lock."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": str(tmp_path / "none"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        client = boto3.client("s3", region_name=REGION)
-        client.create_bucket(
-            Bucket=BUCKET,
-            ObjectLockEnabledForBucket=True,
-            CreateBucketConfiguration={"LocationConstraint": REGION},
-        )
+def s3(aws_env: None) -> Iterator[object]:
+    with locked_bucket() as client:
         yield client
-
-
-def _sink() -> S3CheckpointSink:
-    return open_checkpoint_sink(BUCKET, prefix="recertify/", retention_days=3650, region=REGION)
-
-
-def _append(session: Session, count: int, clock: FrozenClock) -> audit.ChainHead:
-    head = audit.head(session)
-    for i in range(count):
-        event = audit.NewEvent("system:sync", "grant.opened", f"store:{head.seq + i + 1}", {"i": i})
-        head = audit.append(session, event, clock=clock)
-    session.commit()
-    return head
 
 
 def _checkpointed_chain(session: Session, sink: S3CheckpointSink | None) -> FrozenClock:
     """Ten events with checkpoints at 4 and 10, as the hourly job would leave them."""
     clock = FrozenClock(T0)
-    _append(session, 4, clock)
+    append_events(session, 4, clock)
     assert checkpoints.record_checkpoint(session, sink, clock=clock) is not None
     clock.advance(timedelta(hours=1))
-    _append(session, 6, clock)
+    append_events(session, 6, clock)
     assert checkpoints.record_checkpoint(session, sink, clock=clock) is not None
     session.commit()
     return clock
@@ -91,12 +54,12 @@ def _truncate_and_rewrite_head(session: Session, keep: int) -> None:
 def test_a_checkpoint_records_the_head_once_until_it_moves(session: Session) -> None:
     clock = FrozenClock(T0)
     assert checkpoints.record_checkpoint(session, None, clock=clock) is None  # no events yet
-    head = _append(session, 3, clock)
+    head = append_events(session, 3, clock)
     first = checkpoints.record_checkpoint(session, None, clock=clock)
     session.commit()
     assert first is not None and first.head == head and first.written_to is None
     assert checkpoints.record_checkpoint(session, None, clock=clock) is None  # the head did not move
-    head = _append(session, 2, clock)
+    head = append_events(session, 2, clock)
     second = checkpoints.record_checkpoint(session, None, clock=clock)
     session.commit()
     assert second is not None and second.head == head
@@ -125,7 +88,7 @@ def test_no_checkpoint_is_recorded_over_a_truncated_chain(session: Session) -> N
 
 def test_a_rewritten_chain_is_not_checkpointed_over(session: Session) -> None:
     clock = _checkpointed_chain(session, None)
-    _append(session, 2, clock)
+    append_events(session, 2, clock)
     session.execute(text("UPDATE audit_event SET subject = 'store:forged' WHERE seq = 11"))
     session.commit()
     with pytest.raises(AuditChainBroken, match="content does not match its hash") as caught:
@@ -136,7 +99,7 @@ def test_a_rewritten_chain_is_not_checkpointed_over(session: Session) -> None:
 def test_the_write_once_copies_catch_a_truncation_whose_checkpoint_rows_were_deleted_too(
     session: Session, s3
 ) -> None:
-    sink = _sink()
+    sink = s3_sink()
     _checkpointed_chain(session, sink)
     _truncate_and_rewrite_head(session, keep=7)
     session.execute(text("DELETE FROM audit_checkpoint"))
@@ -152,7 +115,7 @@ def test_the_write_once_copies_catch_a_truncation_whose_checkpoint_rows_were_del
 
 
 def test_a_deleted_checkpoint_row_is_caught_while_its_write_once_copy_remains(session: Session, s3) -> None:
-    sink = _sink()
+    sink = s3_sink()
     _checkpointed_chain(session, sink)
     report = checkpoints.verify_checkpoints(session, sink)
     assert (report.in_database, report.write_once) == (2, 2)
@@ -164,7 +127,7 @@ def test_a_deleted_checkpoint_row_is_caught_while_its_write_once_copy_remains(se
 
 
 def test_an_edited_checkpoint_row_is_caught(session: Session, s3) -> None:
-    sink = _sink()
+    sink = s3_sink()
     _checkpointed_chain(session, sink)
     forged = "f" * 64
     session.execute(text("UPDATE audit_checkpoint SET hash = :h WHERE seq = 4"), {"h": forged})
@@ -174,7 +137,7 @@ def test_an_edited_checkpoint_row_is_caught(session: Session, s3) -> None:
 
 
 def test_a_row_claiming_a_write_once_copy_that_does_not_exist_is_caught(session: Session, s3) -> None:
-    sink = _sink()
+    sink = s3_sink()
     _checkpointed_chain(session, None)  # recorded without the store…
     claimed = f"s3://{BUCKET}/recertify/checkpoints/000000000004-x.json"
     session.execute(text("UPDATE audit_checkpoint SET written_to = :w WHERE seq = 4"), {"w": claimed})
@@ -188,7 +151,7 @@ def test_a_checkpoint_kept_only_in_the_database_gets_its_copy_when_a_store_is_co
     session: Session, s3
 ) -> None:
     clock = _checkpointed_chain(session, None)
-    sink = _sink()
+    sink = s3_sink()
     copied = checkpoints.record_checkpoint(session, sink, clock=clock)  # the head has not moved
     session.commit()
     assert copied is not None and copied.seq == 10
@@ -206,7 +169,7 @@ def test_audit_verify_names_the_checkpoint_missing_from_the_chain(
 ) -> None:
     env = {"RECERTIFY_DATABASE_URL": database_url, "RECERTIFY_AUDIT_CHECKPOINT_BUCKET": BUCKET}
     with Session(engine) as session:
-        _append(session, 4, FrozenClock(T0))
+        append_events(session, 4, FrozenClock(T0))
     recorded = run_cli(capsys, monkeypatch, "audit", "checkpoint", env=env)
     assert recorded.code == 0, recorded.stderr
     assert "checkpoint 4:" in recorded.stdout and f"written to s3://{BUCKET}/recertify/" in recorded.stdout
@@ -250,13 +213,13 @@ def test_the_scheduled_job_checkpoints_only_when_the_head_moved(
     try:
         app.scheduled_checkpoint(context)  # no events: nothing to record
         with Session(engine) as session:
-            head = _append(session, 3, FrozenClock(T0))
+            head = append_events(session, 3, FrozenClock(T0))
         app.scheduled_checkpoint(context)
         app.scheduled_checkpoint(context)  # the head did not move
         with Session(engine) as session:
             rows = session.execute(text("SELECT seq, hash FROM audit_checkpoint")).all()
             assert [(r.seq, r.hash) for r in rows] == [(head.seq, head.hash)]
-            head = _append(session, 1, FrozenClock(T0))
+            head = append_events(session, 1, FrozenClock(T0))
         app.scheduled_checkpoint(context)
         with Session(engine) as session:
             seqs = session.execute(text("SELECT seq FROM audit_checkpoint ORDER BY seq")).scalars().all()

@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from reviews.actors import Actor, Role, cli_operator
-from reviews.campaigns.decide import record_decision
 from reviews.errors import NotAuthorized, NotFound
 from reviews.models import DecidedVia, DecisionOutcome, Person
 from reviews.operations.history import HistoryEntry, HistoryFilter, history
@@ -99,17 +98,12 @@ def test_filters_by_store_principal_campaign_and_time(revoked_then_regranted: Lo
 def test_a_reviewer_s_keep_shows_who_decided_how_and_why(engine: Engine, session: Session) -> None:
     loop = Loop.with_readers(session, engine, 1)
     campaign = loop.start()
-    item = next(i for i in loop.items(campaign) if i.frozen_grant["principal"]["name"] == "u00")
-    olu = session.exec(select(Person).where(Person.email == email("olu"))).one()
-    assert item.id is not None and olu.id is not None
-    record_decision(
-        engine,
-        item_id=item.id,
-        outcome=DecisionOutcome.KEEP,
-        actor=Actor("slack:UOLU", person_id=olu.id),
+    loop.owner_decides(
+        campaign,
+        "u00",
+        DecisionOutcome.KEEP,
+        '=HYPERLINK("http://evil") needed for payroll runs',
         via=DecidedVia.SLACK,
-        clock=loop.clock,
-        justification='=HYPERLINK("http://evil") needed for payroll runs',
     )
     (decided,) = [
         e for e in history(session, AUDITOR, HistoryFilter(principal="u00")) if e.event == "decided"
@@ -153,18 +147,7 @@ def test_the_cli_prints_json_and_csv_and_refuses_an_unknown_store(
 ) -> None:
     loop = revoked_then_regranted
     campaign = loop.start(name="after-the-regrant")
-    item = next(i for i in loop.items(campaign) if i.frozen_grant["principal"]["name"] == "u00")
-    olu = session.exec(select(Person).where(Person.email == email("olu"))).one()
-    assert item.id is not None and olu.id is not None
-    record_decision(
-        loop.engine,
-        item_id=item.id,
-        outcome=DecisionOutcome.KEEP,
-        actor=Actor("cli:olu", person_id=olu.id),
-        via=DecidedVia.CLI,
-        clock=loop.clock,
-        justification="fine",
-    )
+    loop.owner_decides(campaign, "u00", DecisionOutcome.KEEP, "fine", via=DecidedVia.CLI)
     env = {"RECERTIFY_DATABASE_URL": database_url}
     result = run_cli(
         capsys, monkeypatch, "audit", "history", "--person", email("u00"), "--format", "json", env=env

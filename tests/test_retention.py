@@ -11,13 +11,11 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-import boto3
 import pytest
-from moto import mock_aws
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from connectors.aws.checkpoints import S3CheckpointSink, open_checkpoint_sink
+from connectors.aws.checkpoints import S3CheckpointSink
 from reviews import audit, checkpoints, retention
 from reviews.actors import Actor, Role
 from reviews.clock import FrozenClock
@@ -26,52 +24,23 @@ from reviews.errors import AuditChainBroken, ConfigurationError, InvalidArgument
 from reviews.ports import CheckpointKind
 from reviews.retention import months_before
 from reviews.settings import load_settings
+from tests.checkpoint_world import BUCKET, append_events, locked_bucket, s3_sink
 from tests.helpers import run_cli
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 OLD = months_before(NOW, 30)  # older than the default retention
 RECENT = NOW - timedelta(days=3)
 ADMIN = Actor("cli:root", roles=frozenset({Role.ADMIN}))
-REGION = "eu-west-2"
-BUCKET = "recertify-audit"
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[object]:
-    """moto in-process with dummy credentials, and a bucket created with Object Lock."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": str(tmp_path / "none"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        client = boto3.client("s3", region_name=REGION)
-        client.create_bucket(
-            Bucket=BUCKET,
-            ObjectLockEnabledForBucket=True,
-            CreateBucketConfiguration={"LocationConstraint": REGION},
-        )
+def s3(aws_env: None) -> Iterator[object]:
+    with locked_bucket() as client:
         yield client
 
 
-def _sink() -> S3CheckpointSink:
-    return open_checkpoint_sink(BUCKET, prefix="recertify/", retention_days=3650, region=REGION)
-
-
 def _append(session: Session, when: datetime, count: int) -> audit.ChainHead:
-    head = audit.head(session)
-    for i in range(count):
-        event = audit.NewEvent("system:sync", "grant.opened", f"store:{head.seq + i + 1}", {"i": i})
-        head = audit.append(session, event, clock=FrozenClock(when))
-    session.commit()
-    return head
+    return append_events(session, count, FrozenClock(when))
 
 
 def _old_and_recent(session: Session) -> None:
@@ -242,7 +211,7 @@ def test_moving_the_base_past_the_last_purge_is_detected(engine: Engine) -> None
 def test_with_a_write_once_store_a_purge_attests_its_base_and_a_forged_one_is_caught(
     engine: Engine, s3
 ) -> None:
-    sink = _sink()
+    sink = s3_sink()
     with Session(engine) as session:
         _old_and_recent(session)
     done = _purge(engine, sink)

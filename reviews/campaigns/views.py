@@ -74,7 +74,8 @@ def list_campaigns(session: Session, *, status: str | None = None) -> list[Campa
     return [_summary(campaign, name, counts.get(campaign.id or 0, Counter())) for campaign, name in rows]
 
 
-def show_campaign(session: Session, campaign_id: int) -> tuple[CampaignSummary, list[ItemLine]]:
+def campaign_and_cycle_name(session: Session, campaign_id: int) -> tuple[Campaign, str]:
+    """The campaign and its cycle's name, or NotFound naming the id."""
     found = session.exec(
         select(Campaign, ReviewCycle.name)
         .join(ReviewCycle, col(ReviewCycle.id) == Campaign.cycle_id)
@@ -82,7 +83,11 @@ def show_campaign(session: Session, campaign_id: int) -> tuple[CampaignSummary, 
     ).first()
     if found is None:
         raise NotFound(f"campaign {campaign_id} does not exist (see `recertify campaign list`)")
-    campaign, name = found
+    return found
+
+
+def show_campaign(session: Session, campaign_id: int) -> tuple[CampaignSummary, list[ItemLine]]:
+    campaign, name = campaign_and_cycle_name(session, campaign_id)
     rows = (
         session.execute(
             select(ReviewItem, Person.email, Revocation.state)

@@ -13,9 +13,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from reviews.errors import NotFound
+from reviews.campaigns.views import campaign_and_cycle_name
 from reviews.evidence.model import CampaignFacts, DecisionFact, EvidenceRow
-from reviews.models import Campaign, Decision, Notification, Person, ReviewCycle, ReviewItem, Revocation
+from reviews.models import Decision, Notification, Person, ReviewItem, Revocation
 
 CHUNK = 5_000  # bounded IN lists
 
@@ -32,14 +32,7 @@ class _Tables:
 
 
 def read_campaign(session: Session, campaign_id: int) -> tuple[CampaignFacts, list[EvidenceRow]]:
-    found = session.exec(
-        select(Campaign, ReviewCycle.name)
-        .join(ReviewCycle, col(ReviewCycle.id) == Campaign.cycle_id)
-        .where(Campaign.id == campaign_id)
-    ).first()
-    if found is None:
-        raise NotFound(f"campaign {campaign_id} does not exist (see `recertify campaign list`)")
-    campaign, cycle = found
+    campaign, cycle = campaign_and_cycle_name(session, campaign_id)
     facts = CampaignFacts(
         id=campaign_id,
         cycle=cycle,

@@ -139,6 +139,29 @@ class Loop:
         self.approve(campaign)
         return campaign
 
+    def owner_decides(
+        self,
+        campaign: Campaign,
+        holder: str,
+        outcome: DecisionOutcome,
+        justification: str,
+        via: DecidedVia = DecidedVia.SLACK,
+    ) -> None:
+        """olu, payroll's owner and so the reviewer, decides `holder`'s item."""
+        item = next(i for i in self.items(campaign) if i.frozen_grant["principal"]["name"] == holder)
+        olu = self.session.exec(select(Person).where(Person.email == email("olu"))).one()
+        assert item.id is not None and olu.id is not None
+        actor = Actor(f"{via.value}:olu", person_id=olu.id)
+        record_decision(
+            self.engine,
+            item_id=item.id,
+            outcome=outcome,
+            actor=actor,
+            via=via,
+            clock=self.clock,
+            justification=justification,
+        )
+
     def items(self, campaign: Campaign) -> list[ReviewItem]:
         return list(self.session.exec(select(ReviewItem).where(ReviewItem.campaign_id == campaign.id)).all())
 

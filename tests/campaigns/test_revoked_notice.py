@@ -8,10 +8,8 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from reviews.actors import Actor
-from reviews.campaigns.decide import record_decision
 from reviews.campaigns.revoked_notice import MAX_ATTEMPTS, NOTICE_WINDOW, tell_revoked
-from reviews.models import AuditEvent, DecidedVia, DecisionOutcome, Notification, Person
+from reviews.models import AuditEvent, DecidedVia, DecisionOutcome, Notification
 from tests.campaigns.test_enforce import DRY, Loop
 from tests.campaigns.world import RecordingNotifier, email
 
@@ -54,17 +52,8 @@ def test_a_reviewer_s_decision_is_told_with_their_name_and_justification(
 ) -> None:
     loop = Loop.with_readers(session, engine, 1)
     campaign = loop.start()
-    item = next(i for i in loop.items(campaign) if i.frozen_grant["principal"]["name"] == "u00")
-    olu = session.exec(select(Person).where(Person.email == email("olu"))).one()
-    assert item.id is not None and olu.id is not None
-    record_decision(
-        engine,
-        item_id=item.id,
-        outcome=DecisionOutcome.REVOKE,
-        actor=Actor("slack:UOLU", person_id=olu.id),
-        via=DecidedVia.SLACK,
-        clock=loop.clock,
-        justification="moved to the pensions team",
+    loop.owner_decides(
+        campaign, "u00", DecisionOutcome.REVOKE, "moved to the pensions team", via=DecidedVia.SLACK
     )
     loop.close(campaign)
     loop.plan(campaign)

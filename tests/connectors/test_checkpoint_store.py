@@ -9,49 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from connectors.aws.checkpoints import S3CheckpointSink, open_checkpoint_sink
 from reviews.errors import Misconfigured, SourceUnavailable
 from reviews.ports import CheckpointKind
+from tests.checkpoint_world import BUCKET, REGION, locked_bucket, s3_sink
 
-REGION = "eu-west-2"
-BUCKET = "recertify-audit"
 HASH = "ab" * 32
 # S3 (and moto) compare retain-until dates with their own clock, so the records are dated now.
 RECORDED = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[object]:
-    """moto in-process, dummy credentials only; a bucket with Object Lock and one without."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": str(tmp_path / "none"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        client = boto3.client("s3", region_name=REGION)
-        where = {"LocationConstraint": REGION}
-        client.create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True, CreateBucketConfiguration=where)
-        client.create_bucket(Bucket="plain-bucket", CreateBucketConfiguration=where)
+def s3(aws_env: None) -> Iterator[object]:
+    with locked_bucket("plain-bucket") as client:
         yield client
 
 
 def _sink(days: int = 30) -> S3CheckpointSink:
-    return open_checkpoint_sink(BUCKET, prefix="recertify/", retention_days=days, region=REGION)
+    return s3_sink(retention_days=days)
 
 
 def test_a_checkpoint_is_written_in_compliance_mode_until_its_retain_date(s3) -> None:

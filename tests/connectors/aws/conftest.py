@@ -1,4 +1,5 @@
-"""AWS test fixtures: dummy credentials only, and moto in-process. Nothing here can reach real AWS."""
+"""AWS test fixtures: moto in-process or as a server, over the root conftest's `aws_env` (dummy credentials
+only). Nothing here can reach real AWS."""
 
 from __future__ import annotations
 
@@ -8,23 +9,6 @@ import pytest
 import requests
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    empty = tmp_path_factory.mktemp("aws") / "none"
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-2",
-        "AWS_CONFIG_FILE": str(empty),  # never a developer's profiles
-        "AWS_SHARED_CREDENTIALS_FILE": str(empty),
-        "AWS_EC2_METADATA_DISABLED": "true",  # never the instance metadata service
-    }.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
