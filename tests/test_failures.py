@@ -13,19 +13,42 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from datetime import timedelta
 
 import psycopg
+import pytest
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from reviews.clock import SystemClock
+from bot.directory import slack_client
+from bot.notifier import SlackNotifier
+from reviews.actors import Actor, cli_operator
+from reviews.campaigns.close import close_campaign
+from reviews.campaigns.decide import cycle_definition, record_decision
+from reviews.campaigns.notify import advance_notifications, reminders_due
+from reviews.clock import FrozenClock, SystemClock
 from reviews.db import create_db_engine
-from reviews.models import Revocation, RevocationState
+from reviews.models import (
+    Campaign,
+    DecidedVia,
+    DecisionOutcome,
+    ItemStatus,
+    Notification,
+    Person,
+    ReviewItem,
+    Revocation,
+    RevocationState,
+)
 from reviews.operations.outbox import execute
 from reviews.settings import EnforcementSettings
+from simulators.slack import SlackSimulator, SlackWorkspace
+from tests.bot.conftest import TOKEN
+from tests.campaigns.test_notify_close import setup, statuses
+from tests.campaigns.world import email
 from tests.fakes.provider import REMOVE_MEMBER
+from tests.helpers import T0
 from tests.outbox_worker import unfinished
 from tests.test_outbox import GROUP, Outbox, arn
 
@@ -92,3 +115,72 @@ def test_postgresql_dropping_every_connection_mid_batch_loses_nothing_and_double
         outbox.chain_intact()
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("stormy", [False, True], ids=["calm", "429s-and-an-outage-across-a-reminder"])
+def test_slack_429s_and_an_outage_across_a_reminder_change_no_outcome(
+    engine: Engine, session: Session, stormy: bool
+) -> None:
+    """The real SlackNotifier against the simulator: the digests meet 429s, the first reminder day meets
+    an outage. Failed deliveries are recorded and sent again on the next tick; the review ends as it does
+    calm. (Calm is not free of 429s: unpaced, the simulator's one-a-second per channel limit answers some.)"""
+    clock = FrozenClock(T0)
+    campaign = setup(session, clock, escalate_after_days=None)
+    ws = SlackWorkspace(team_id="T0001", team_name="Department")
+    for name in ("olu", "pat"):
+        user_id = ws.add_user(email(name), name.title())
+        person = session.exec(select(Person).where(Person.email == email(name))).one()
+        person.slack_user_id = user_id
+        session.add(person)
+    session.commit()
+    olu = session.exec(select(Person).where(Person.email == email("olu"))).one()
+    with SlackSimulator(ws, bot_token=TOKEN) as sim:
+        notifier = SlackNotifier(slack_client(TOKEN, sim.api_url), pace_seconds=0)
+        if stormy:
+            sim.faults.rate_limit_next("chat.postMessage", times=2, retry_after=1)
+        advance_notifications(session, notifier, clock=clock)
+        session.commit()
+        ana = next(
+            i for i in session.exec(select(ReviewItem)).all() if i.frozen_grant["principal"]["name"] == "ana"
+        )
+        assert ana.id is not None and olu.id is not None
+        record_decision(
+            engine,
+            item_id=ana.id,
+            outcome=DecisionOutcome.KEEP,
+            actor=Actor("slack:olu", olu.id),
+            via=DecidedVia.SLACK,
+            clock=clock,
+        )
+        reminders_before_outage = 0
+        for _day in range(15):
+            clock.advance(timedelta(days=1))
+            down = stormy and not reminders_before_outage and _reminder_due(session, campaign, clock)
+            sim.faults.outage(down)
+            advance_notifications(session, notifier, clock=clock)
+            session.commit()
+            reminders_before_outage += down
+        sim.faults.outage(False)
+        posts = sim.calls_to("chat.postMessage")
+    close_campaign(session, campaign, actor=cli_operator(), clock=clock)
+    session.commit()
+    assert statuses(session) == {"ana": ItemStatus.KEPT, "ben": ItemStatus.REVOKED, "cat": ItemStatus.EXPIRED}
+    delivered = Counter(
+        (n.kind, n.person_id)
+        for n in session.exec(select(Notification).where(col(Notification.delivered))).all()
+    )
+    assert delivered[("digest", olu.id)] == 1 and delivered[("reminder", olu.id)] >= 1
+    failed = session.exec(select(Notification).where(col(Notification.delivered).is_(False))).all()
+    if stormy:
+        assert reminders_before_outage == 1 and failed and all(n.kind == "reminder" for n in failed)
+        assert sum(c.status == 429 for c in posts) >= 2  # the two armed ones at least, all retried
+    else:
+        assert not failed
+
+
+def _reminder_due(session: Session, campaign: Campaign, clock: FrozenClock) -> bool:
+    """Whether today's tick owes a reminder (so the outage lands on one), as the engine counts them."""
+    session.expire_all()
+    owed = reminders_due(cycle_definition(session, campaign), campaign, clock.now())
+    pending = session.exec(select(ReviewItem).where(ReviewItem.status == ItemStatus.PENDING)).all()
+    return any(item.reminders_sent < owed for item in pending)
