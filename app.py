@@ -9,12 +9,13 @@ failed.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -45,6 +46,7 @@ from reviews.errors import (
     NotBuiltYet,
     RecertifyError,
 )
+from reviews.logging_setup import LogFormat, LogLevel, configure_logging, configured_secrets
 from reviews.operations.manage_cycles import latest_cycle
 from reviews.operations.outbox import ExecutionSummary, execute
 from reviews.ports import ChatDirectory, CheckpointSink, Clock, Connector, Notifier
@@ -56,6 +58,7 @@ if TYPE_CHECKING:  # imported on use: most commands never talk to Slack
     from slack_bolt import App
     from slack_sdk import WebClient
 
+logger = logging.getLogger("recertify.serve")
 TICK_EVERY = timedelta(minutes=5)
 CHECKPOINT_EVERY = timedelta(minutes=60)  # [audit] checkpoint_every_minutes
 MISFIRE_GRACE = timedelta(hours=6)  # a start missed while no replica ran is made up this late, and no later
@@ -87,6 +90,7 @@ class Wiring:
 
     config: LoadedConfig
     engine: Engine
+    graph_throttled: Callable[[int], None] | None = None  # serve counts Graph's 429/503 for /metrics
 
     def connector(self, source: str, clock: Clock, progress: Callable[[str], None]) -> Connector:
         # Imported on use: boto3, msgraph and the IAM catalogue are heavy; most commands need none of them.
@@ -98,7 +102,9 @@ class Wiring:
 
         state = DatabaseStateStore(self.engine, clock)
         settings, secrets = self.config.settings.entra, self.config.secrets
-        return EntraConnector(settings, secrets, clock=clock, state=state, progress=progress)
+        return EntraConnector(
+            settings, secrets, clock=clock, state=state, progress=progress, on_throttled=self.graph_throttled
+        )
 
     def connectors(self, clock: Clock) -> dict[str, Connector]:
         """A connector per enabled source; they open no connection until used."""
@@ -299,7 +305,7 @@ def scheduled_cycle(context: JobContext, /, *, cycle: str) -> None:
         with context.fenced_session() as session:
             event = audit.NewEvent(SCHEDULER.id, "campaign.refused", f"cycle:{cycle}", {"reason": str(exc)})
             audit.append(session, event, clock=clock)
-        err.print(f"scheduler: {exc}", markup=False)
+        logger.warning("scheduler: %s", exc, extra={"job": f"cycle:{cycle}"})  # stderr carries the logs
 
 
 def scheduled_tick(context: JobContext, /) -> None:
@@ -309,7 +315,7 @@ def scheduled_tick(context: JobContext, /) -> None:
 
 def scheduled_checkpoint(context: JobContext, /) -> None:
     """Record the audit chain's head (and its write-once copy) when it moved since the last checkpoint.
-    A failure is printed and retried at the next run; a chain that no longer checks out is never
+    A failure is logged and retried at the next run; a chain that no longer checks out is never
     checkpointed over."""
     wiring: Wiring = context.services
     try:
@@ -319,7 +325,7 @@ def scheduled_checkpoint(context: JobContext, /) -> None:
     except LeadershipLost:
         raise
     except RecertifyError as exc:
-        err.print(f"scheduler: audit checkpoint failed: {exc}", markup=False)
+        logger.warning("scheduler: audit checkpoint failed: %s", exc, extra={"job": "audit:checkpoint"})
         return
     if recorded is not None:
         out.print(f"scheduler: audit checkpoint {recorded.head} recorded", markup=False)
@@ -329,13 +335,24 @@ def scheduled_checkpoint(context: JobContext, /) -> None:
 def serve(
     ctx: typer.Context,
     http: Annotated[int | None, typer.Option(help="serve HTTP on this port instead of Socket Mode")] = None,
-    host: Annotated[str, typer.Option(help="address to bind in HTTP mode")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="address to bind the HTTP and metrics ports")] = "127.0.0.1",
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="serve /healthz and /metrics on this port (with --http: moves /metrics here)"),
+    ] = None,
+    log_format: Annotated[
+        LogFormat, typer.Option(help="json: one object per line; auto: text on a terminal, json otherwise")
+    ] = LogFormat.auto,
+    log_level: Annotated[LogLevel, typer.Option(help="the least severe level written")] = LogLevel.info,
 ) -> None:
     """The Slack bot (Socket Mode, or HTTP with --http) and the scheduler. One replica schedules at a time."""
     ctx.obj.actor(writes="serve")
-    wiring: Wiring = ctx.obj.wiring()
+    configure_logging(log_format, level=log_level, secrets=configured_secrets(ctx.obj.config()))
+    from bot.metrics import count_graph_throttled, metrics_endpoint
+
+    wiring: Wiring = replace(ctx.obj.wiring(), graph_throttled=count_graph_throttled)
     engine = wiring.engine
-    stop = threading.Event()
+    stop, started = threading.Event(), threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     wiring.checkpoint_sink()  # a checkpoint bucket without Object Lock stops serve now, not an hour later
@@ -347,15 +364,34 @@ def serve(
         misfire_grace=MISFIRE_GRACE,
         services=wiring,
     )
-    bot = _start_bot(wiring, http, host)
+    metrics = metrics_endpoint(engine, leading=lambda: scheduler.leading)
+    ops = None
+    if metrics_port is not None:
+        from bot.http import OpsServer
+
+        ops = OpsServer(host=host, port=metrics_port, ready=started.is_set, metrics=metrics).start()
+    bot = _start_bot(wiring, http, host, None if ops else metrics, started.is_set)
     scheduler.start()
+    started.set()
     state = "leading" if scheduler.leading else "standing by"
-    out.print(f"scheduler started ({state}); {bot}")
+    ops_line = f"; /healthz and /metrics on {ops.url}" if ops is not None else ""
+    out.print(f"scheduler started ({state}); {bot}{ops_line}")
+    logger.info("serve started", extra={"scheduler": state, "mode": "http" if http is not None else "socket"})
     stop.wait()
+    logger.info("serve stopping")
     scheduler.shutdown()
+    if ops is not None:
+        ops.stop()
 
 
-def _start_bot(wiring: Wiring, http: int | None, host: str) -> str:
+def _start_bot(
+    wiring: Wiring,
+    http: int | None,
+    host: str,
+    metrics: Callable[[], tuple[int, str, bytes]] | None,
+    ready: Callable[[], bool],
+) -> str:
+    """`metrics`: served on the Slack port in HTTP mode (None when --metrics-port has them)."""
     secrets = wiring.config.secrets
     if http is not None:
         if secrets.slack_signing_secret is None:
@@ -363,7 +399,9 @@ def _start_bot(wiring: Wiring, http: int | None, host: str) -> str:
         from bot.http import BotServer
 
         secret = secrets.slack_signing_secret.get_secret_value()
-        server = BotServer(wiring.bolt_app(), signing_secret=secret, host=host, port=http, ready=lambda: True)
+        server = BotServer(
+            wiring.bolt_app(), signing_secret=secret, host=host, port=http, ready=ready, metrics=metrics
+        )
         server.start()
         return f"Slack HTTP mode on {server.url}/slack/events"
     if secrets.slack_app_token is not None and wiring.slack_client() is not None:

@@ -13,8 +13,8 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot.metrics import CountingRateLimitHandler
 from reviews.errors import Misconfigured, SourceUnavailable
 from reviews.ports import ChatIdentity
 
@@ -23,7 +23,8 @@ _AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked
 
 
 def slack_client(token: str, api_url: str, *, rate_limit_retries: int = 5) -> WebClient:
-    handler = RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)
+    # slack_sdk's RateLimitErrorRetryHandler, counting each 429 for /metrics first
+    handler = CountingRateLimitHandler(max_retry_count=rate_limit_retries)
     return WebClient(token=token, base_url=api_url, retry_handlers=[handler])
 
 

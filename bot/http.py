@@ -1,5 +1,6 @@
 """HTTP mode: Slack's events, interactivity and slash commands on one path (`/slack/events`, Bolt's
-default) and `GET /healthz`, served by a threaded WSGI server from the standard library.
+default), `GET /healthz` and `GET /metrics` (bot/metrics.py), served by a threaded WSGI server from the
+standard library. In Socket Mode, `OpsServer` serves only the last two (`serve --metrics-port`).
 
 Bolt verifies every signature itself. In front of it, requests whose signature headers are malformed (missing,
 empty, not ASCII digits, absurdly long) are answered 401 without reaching Bolt, so no odd header can turn
@@ -18,7 +19,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from socketserver import ThreadingMixIn
-from typing import Any
+from typing import Any, Self
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
@@ -34,17 +35,22 @@ _TIMESTAMP = re.compile(r"^[0-9]{1,12}$", re.ASCII)
 _SIGNATURE = re.compile(r"^v0=[0-9a-f]{64}$", re.ASCII)
 
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+Metrics = Callable[[], tuple[int, str, bytes]]  # GET /metrics: status, content type, body
 
 
-def wsgi_app(bolt: App, *, signing_secret: str, ready: Callable[[], bool]) -> Wsgi:
-    """`signing_secret`: the one the Bolt app verifies with too (we check first, on the raw bytes)."""
+def wsgi_app(
+    bolt: App, *, signing_secret: str, ready: Callable[[], bool], metrics: Metrics | None = None
+) -> Wsgi:
+    """`signing_secret`: the one the Bolt app verifies with too (we check first, on the raw bytes).
+    `metrics`: None serves no /metrics here (404)."""
     slack = SlackRequestHandler(bolt, path=EVENTS_PATH)
     verifier = SignatureVerifier(signing_secret) if signing_secret.strip() else None  # None: refuse all
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
-        if path == "/healthz" and method == "GET":
-            return _reply(start_response, 200 if ready() else 503, b"ok" if ready() else b"starting")
+        operational = _operational(start_response, path, method, ready, metrics)
+        if operational is not None:
+            return operational
         if path != EVENTS_PATH:
             return _reply(start_response, 404, b"not found")
         if method != "POST":
@@ -67,6 +73,38 @@ def wsgi_app(bolt: App, *, signing_secret: str, ready: Callable[[], bool]) -> Ws
     return application
 
 
+def ops_app(*, ready: Callable[[], bool], metrics: Metrics) -> Wsgi:
+    """`/healthz` and `/metrics` only (Socket Mode has no Slack path to serve)."""
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+        answer = _operational(start_response, path, method, ready, metrics)
+        return answer if answer is not None else _reply(start_response, 404, b"not found")
+
+    return application
+
+
+def _operational(
+    start_response: Callable[..., Any],
+    path: str,
+    method: str,
+    ready: Callable[[], bool],
+    metrics: Metrics | None,
+) -> list[bytes] | None:
+    """The answer to /healthz or /metrics; None for any other path."""
+    if path == "/healthz":
+        if method != "GET":
+            return _reply(start_response, 405, b"method not allowed")
+        up = ready()
+        return _reply(start_response, 200 if up else 503, b"ok" if up else b"starting")
+    if path == "/metrics" and metrics is not None:
+        if method != "GET":
+            return _reply(start_response, 405, b"method not allowed")
+        status, content_type, body = metrics()
+        return _reply(start_response, status, body, content_type=content_type)
+    return None
+
+
 def _signed(verifier: SignatureVerifier, body: bytes, timestamp: str, signature: str) -> bool:
     try:
         return verifier.is_valid(body, timestamp, signature)
@@ -83,7 +121,13 @@ def _parses(body: bytes, content_type: str | None) -> bool:
     return isinstance(parsed, dict)
 
 
-def _reply(start_response: Callable[..., Any], status: int, body: bytes) -> list[bytes]:
+def _reply(
+    start_response: Callable[..., Any],
+    status: int,
+    body: bytes,
+    *,
+    content_type: str = "text/plain; charset=utf-8",
+) -> list[bytes]:
     reason = {
         200: "OK",
         400: "Bad Request",
@@ -95,7 +139,7 @@ def _reply(start_response: Callable[..., Any], status: int, body: bytes) -> list
     }[status]
     start_response(
         f"{status} {reason}",
-        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+        [("Content-Type", content_type), ("Content-Length", str(len(body)))],
     )
     return [body]
 
@@ -113,18 +157,12 @@ class _QuietHandler(WSGIRequestHandler):
         logger.debug("http %s", format % args)  # the request line only: never a body or a header
 
 
-class BotServer:
-    """`serve --http PORT [--host HOST]`; `port=0` picks a free port (tests)."""
+class _Server:
+    """A threaded WSGI server; `port=0` picks a free port (tests)."""
 
-    def __init__(
-        self, bolt: App, *, signing_secret: str, host: str, port: int, ready: Callable[[], bool]
-    ) -> None:
+    def __init__(self, application: Wsgi, *, host: str, port: int) -> None:
         self._server = make_server(
-            host,
-            port,
-            wsgi_app(bolt, signing_secret=signing_secret, ready=ready),
-            server_class=_ThreadingServer,
-            handler_class=_QuietHandler,
+            host, port, application, server_class=_ThreadingServer, handler_class=_QuietHandler
         )
         self._thread: threading.Thread | None = None
 
@@ -137,7 +175,7 @@ class BotServer:
     def serve_forever(self) -> None:
         self._server.serve_forever()
 
-    def start(self) -> BotServer:
+    def start(self) -> Self:
         self._thread = threading.Thread(target=self._server.serve_forever, name="recertify-http", daemon=True)
         self._thread.start()
         return self
@@ -147,3 +185,27 @@ class BotServer:
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+
+class BotServer(_Server):
+    """`serve --http PORT [--host HOST]`: Slack, /healthz and (with `metrics`) /metrics."""
+
+    def __init__(
+        self,
+        bolt: App,
+        *,
+        signing_secret: str,
+        host: str,
+        port: int,
+        ready: Callable[[], bool],
+        metrics: Metrics | None = None,
+    ) -> None:
+        application = wsgi_app(bolt, signing_secret=signing_secret, ready=ready, metrics=metrics)
+        super().__init__(application, host=host, port=port)
+
+
+class OpsServer(_Server):
+    """`serve --metrics-port PORT [--host HOST]`: /healthz and /metrics only."""
+
+    def __init__(self, *, host: str, port: int, ready: Callable[[], bool], metrics: Metrics) -> None:
+        super().__init__(ops_app(ready=ready, metrics=metrics), host=host, port=port)

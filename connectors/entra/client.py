@@ -35,7 +35,7 @@ class GraphClient:
 
     `sleep` and `monotonic` pace retries and the resource budget. The default real sleep waits on the loop
     (cancellable); an injected one is called on the loop thread and must return promptly (tests record the
-    waits and advance a fake clock).
+    waits and advance a fake clock). `on_throttled(status)` hears of every 429 and 503 (graph/session.py).
     """
 
     def __init__(
@@ -45,11 +45,12 @@ class GraphClient:
         *,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        on_throttled: Callable[[int], None] | None = None,
     ) -> None:
         self._loop = LoopThread("recertify-graph")
         clock = Clock(monotonic, asyncio.sleep if sleep is time.sleep else _inline(sleep))
         try:
-            self._session = self._loop.run(_open(settings, secrets, clock))
+            self._session = self._loop.run(_open(settings, secrets, clock, on_throttled))
         except BaseException:
             self._loop.stop()
             raise
@@ -139,9 +140,11 @@ def duplicate_ids(items: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return {object_id: n for object_id, n in counts.items() if n > 1}
 
 
-async def _open(settings: EntraSettings, secrets: Secrets, clock: Clock) -> GraphSession:
+async def _open(
+    settings: EntraSettings, secrets: Secrets, clock: Clock, on_throttled: Callable[[int], None] | None
+) -> GraphSession:
     # On the loop: httpx binds its connection pool to the loop that creates it.
-    return GraphSession(build_sdk(settings, secrets), settings, clock)
+    return GraphSession(build_sdk(settings, secrets), settings, clock, on_throttled=on_throttled)
 
 
 def _inline(sleep: Callable[[float], None]) -> Callable[[float], Any]:

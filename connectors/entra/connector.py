@@ -40,13 +40,15 @@ class EntraConnector:
         state: StateStore | None = None,
         progress: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        on_throttled: Callable[[int], None] | None = None,
     ) -> None:
         self._settings, self._secrets, self._clock, self._state = settings, secrets, clock, state
         self._sleep = sleep  # how retries wait (Retry-After, backoff); tests pass one that does not
+        self._on_throttled = on_throttled  # each 429/503 Graph answers (serve counts them for /metrics)
         self._progress = progress or (lambda _message: None)
 
     def _client(self) -> GraphClient:
-        return GraphClient(self._settings, self._secrets, sleep=self._sleep)
+        return GraphClient(self._settings, self._secrets, sleep=self._sleep, on_throttled=self._on_throttled)
 
     def check(self) -> None:
         with self._client() as client:  # one page, not the directory: get() does not follow nextLinks

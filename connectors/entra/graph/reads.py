@@ -23,7 +23,7 @@ import httpx
 from connectors.entra.graph.errors import exhausted, translate
 from connectors.entra.graph.pacing import resource_units, under_pressure
 from connectors.entra.graph.sdk import RawResponse, json_body
-from connectors.entra.graph.session import READ_RETRY_STATUSES, GraphSession, Invalid
+from connectors.entra.graph.session import READ_RETRY_STATUSES, THROTTLED_STATUSES, GraphSession, Invalid
 
 BATCH_SIZE = 20  # Graph's maximum per $batch call
 PageKey = tuple[str, str, tuple[tuple[str, str], ...]]
@@ -116,6 +116,8 @@ async def _chunk(session: GraphSession, paths: list[str]) -> list[BatchItem]:
             status, body = answer["status"], answer.get("body")
             headers = httpx.Headers(answer.get("headers") or {})
             session.throttled += status == 429
+            if status in THROTTLED_STATUSES:
+                session.on_throttled(status)
             if under_pressure(status, headers):  # calm is judged on whole calls, not on their items
                 session.limit.observe(pressure=True)
             if 200 <= status < 300 or status == 404:

@@ -9,6 +9,10 @@ Retry rules (the SDK's RetryHandler is off, see sdk.py, so one attempt is one HT
   exponential backoff with jitter.
 - Writes are resent only after 429/503, which mean the change was not made; after a timeout, a reset or
   another 5xx the change may have happened, so the caller (revocation: idempotent, verifies) decides.
+
+Every 429 or 503 seen (an HTTP call's or a $batch item's) is also reported to `on_throttled(status)`, a plain
+callback: `recertify serve` counts them for /metrics without this package knowing about Prometheus. It runs
+on the loop thread and must return at once.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 WRITE_RETRY_STATUSES = frozenset({429, 503})
 READ_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+THROTTLED_STATUSES = frozenset({429, 503})  # what on_throttled hears about
 
 
 class Invalid(Exception):
@@ -62,9 +67,17 @@ class GraphStats:
 
 
 class GraphSession:
-    def __init__(self, sdk: Sdk, settings: EntraSettings, clock: Clock) -> None:
+    def __init__(
+        self,
+        sdk: Sdk,
+        settings: EntraSettings,
+        clock: Clock,
+        *,
+        on_throttled: Callable[[int], None] | None = None,
+    ) -> None:
         self.sdk = sdk
         self.clock = clock
+        self.on_throttled = on_throttled or _ignore
         self.base = settings.graph_url
         self.max_attempts = settings.max_attempts
         self.max_wait = settings.max_retry_wait_seconds
@@ -205,8 +218,14 @@ class GraphSession:
             ) from None
         self.bytes_received += len(raw.body)
         self.throttled += raw.status == 429
+        if raw.status in THROTTLED_STATUSES:
+            self.on_throttled(raw.status)
         self.limit.observe(under_pressure(raw.status, raw.headers))
         return raw
+
+
+def _ignore(_status: int) -> None:
+    pass
 
 
 def _first_line(message: Any) -> str:
