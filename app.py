@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from cli import admin, campaigns, cycles, export, history, inventory, revocations  # noqa: F401  (register on audit)
+from cli import admin, campaigns, cycles, demo, export, history, inventory, revocations  # noqa: F401  (register on audit)
 from cli.common import err, out, worker_name
 from reviews import audit, checkpoints
 from reviews.actors import SCHEDULER, Actor, Role, cli_operator
@@ -43,7 +43,6 @@ from reviews.errors import (
     InvalidArgument,
     Misconfigured,
     NotAuthorized,
-    NotBuiltYet,
     RecertifyError,
 )
 from reviews.logging_setup import LogFormat, LogLevel, configure_logging, configured_secrets
@@ -412,12 +411,7 @@ def _start_bot(
     return "Slack is not configured (no SLACK_APP_TOKEN for Socket Mode; use --http for HTTP mode)"
 
 
-@cli.command("demo")
-def demo() -> None:
-    """The whole loop on local simulators and SQLite."""
-    raise NotBuiltYet(
-        "the demo (until it arrives, the review loop runs from the command line and in Slack: see the README)"
-    )
+cli.command("demo")(demo.demo)
 
 
 def main() -> None:

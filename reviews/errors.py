@@ -54,13 +54,6 @@ class NotFound(RecertifyError):
     """The named object does not exist."""
 
 
-class NotBuiltYet(RecertifyError):
-    """A command whose capability a later release brings."""
-
-    def __init__(self, capability: str) -> None:
-        super().__init__(f"{capability} is not built yet in this version of Recertify")
-
-
 class DatabaseError(RecertifyError):
     """The database cannot be used as it is."""
 

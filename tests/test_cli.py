@@ -1,4 +1,4 @@
-"""Commands that later releases complete exist, say plainly what is missing, and exit non-zero."""
+"""The console script as installed: every command group is there and helps."""
 
 from __future__ import annotations
 
@@ -6,22 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.helpers import run_cli
-
-
-@pytest.mark.parametrize(
-    ("args", "capability"),
-    [
-        (["demo"], "the demo"),
-    ],
-)
-def test_unbuilt_commands_say_so_and_fail(args: list[str], capability: str, capsys, monkeypatch) -> None:
-    result = run_cli(capsys, monkeypatch, *args)
-    assert result.code == 1
-    assert result.stderr.startswith("error: ") and capability in result.stderr
-    assert "not built yet" in result.stderr
 
 
 def test_the_console_script_is_installed_and_helps(tmp_path: Path) -> None:

@@ -1,0 +1,193 @@
+"""`recertify demo`, run in-process as the console script runs it: the whole loop against moto, the Graph
+simulator and the Slack simulator, and what it leaves behind (the database, the evidence, a verifiable
+audit chain), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+import simulators.department.world
+from reviews import audit
+from reviews.clock import FrozenClock
+from reviews.db import create_db_engine, session_scope
+from reviews.models import (
+    AccessGrant,
+    Campaign,
+    Decision,
+    ItemStatus,
+    Principal,
+    ReviewItem,
+    Revocation,
+    RevocationState,
+    Store,
+)
+from reviews.settings import Settings, load_settings, missing_secrets
+from simulators.department import BREAK_GLASS
+from tests.helpers import T0, run_cli
+
+HELD_STORE = "benefit-claims"  # Marcus never answers, nor does the fallback he is escalated to
+
+
+def _outcomes(engine: Engine) -> None:
+    """What the demo must have left in the database, whichever database it was."""
+    with Session(engine) as session:
+        (campaign,) = session.exec(select(Campaign)).all()
+        assert campaign.status == "closed"
+        decisions = Counter(
+            (d.via, d.outcome)
+            for d in session.exec(select(Decision).where(col(Decision.superseded).is_(False)))
+        )
+        assert (
+            decisions[("slack", "keep")]
+            and decisions[("slack", "revoke")]
+            and decisions[("policy", "revoke")]
+        )
+        (glass,) = session.exec(select(Principal).where(Principal.name == BREAK_GLASS)).all()
+        assert not session.exec(select(Revocation).where(Revocation.principal_id == glass.id)).all()
+        items = session.exec(select(ReviewItem).where(ReviewItem.principal_id == glass.id)).all()
+        assert items and all(i.status == ItemStatus.NEEDS_HUMAN_REVIEW for i in items)
+        assert all("protected" in (i.human_review_reason or "") for i in items)
+        stores = {s.id: s.name for s in session.exec(select(Store))}
+        rows = session.exec(select(Revocation)).all()
+        held = {stores[r.store_id] for r in rows if r.state == RevocationState.HELD}
+        assert held == {HELD_STORE}
+        assert all(r.state == RevocationState.HELD for r in rows if stores[r.store_id] == HELD_STORE)
+        verified = [r for r in rows if r.state == RevocationState.VERIFIED]
+        assert {r.system for r in verified} == {"aws", "entra"}  # revoked in both simulators, read back
+        assert all(r.verified_at is not None and not r.dry_run for r in verified)
+        ended = {
+            g.id for g in session.exec(select(AccessGrant).where(col(AccessGrant.valid_to).is_not(None)))
+        }
+        assert {r.grant_id for r in verified} <= ended  # and the next sync saw the access gone
+        assert audit.verify(session).seq > 0
+
+
+def _evidence(out: Path) -> None:
+    (manifest_file,) = out.glob("campaign-*-manifest.json")
+    manifest = json.loads(manifest_file.read_text())
+    assert {entry["format"] for entry in manifest["files"]} == {"csv", "json", "html"}
+    for entry in manifest["files"]:
+        assert hashlib.sha256((out / entry["name"]).read_bytes()).hexdigest() == entry["sha256"]
+    assert (out / manifest["files"][-1]["name"]).read_text().lstrip().lower().startswith("<!doctype html")
+
+
+def test_the_demo_runs_the_whole_loop_and_leaves_verifiable_evidence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "demo"
+    out.mkdir()
+    (out / "demo.db").write_text("a previous demo")  # --fresh replaces it, and the old report with it
+    (out / "campaign-7-evidence.html").write_text("stale")
+    environment = dict(os.environ)
+
+    result = run_cli(capsys, monkeypatch, "demo", "--out", str(out), "--fresh")
+
+    assert result.code == 0, result.stderr
+    assert dict(os.environ) == environment  # moto's endpoint and dummy credentials were only borrowed
+    assert not (out / "campaign-7-evidence.html").exists()
+    for step in ("Who can access what", "The owners decide", "The deadline", "Demo complete in"):
+        assert step in result.stdout
+    assert result.stdout.count("✔ ") == 6 and "(gone in moto)" in result.stdout
+    assert "(gone in the Graph simulator)" in result.stdout
+    engine = create_db_engine(f"sqlite:///{out / 'demo.db'}")
+    try:
+        _outcomes(engine)
+    finally:
+        engine.dispose()
+    _evidence(out)
+    verified = run_cli(capsys, monkeypatch, "--config", str(out / "recertify.toml"), "audit", "verify")
+    assert verified.code == 0 and verified.stdout.startswith("audit chain intact"), verified.stderr
+    config = str(out / "recertify.toml")
+    history = run_cli(capsys, monkeypatch, "--config", config, "audit", "history", "--store", HELD_STORE)
+    assert history.code == 0 and "held" in history.stdout, history.stderr
+    cycle = run_cli(capsys, monkeypatch, "cycles", "validate", str(out / "personal-data-review.yaml"))
+    assert cycle.code == 0 and cycle.stdout.startswith("ok: personal-data-review"), cycle.stderr
+
+
+def test_the_demo_honours_recertify_database_url(
+    empty_database_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = tmp_path / "out"
+    result = run_cli(
+        capsys,
+        monkeypatch,
+        "demo",
+        "--out",
+        str(out),
+        "--quiet",
+        env={"RECERTIFY_DATABASE_URL": empty_database_url},
+    )
+    assert result.code == 0, result.stderr
+    assert result.stdout.lstrip().startswith("Demo complete in")  # --quiet: the summary only
+    assert not (out / "demo.db").exists()
+    assert "url =" not in (out / "recertify.toml").read_text()  # the database stays in the environment
+    engine = create_db_engine(empty_database_url)
+    try:
+        _outcomes(engine)
+    finally:
+        engine.dispose()
+    _evidence(out)
+
+
+def test_an_existing_demo_database_is_kept_unless_fresh(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "recertify-demo").mkdir()
+    (tmp_path / "recertify-demo" / "demo.db").write_text("someone's earlier demo")
+    result = run_cli(capsys, monkeypatch, "demo")
+    assert result.code == 2 and "--fresh" in result.stderr
+    assert (tmp_path / "recertify-demo" / "demo.db").read_text() == "someone's earlier demo"
+
+
+def test_a_database_that_holds_data_is_never_written_into(
+    database_url: str, engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    with session_scope(engine) as session:
+        audit.append(
+            session, audit.NewEvent("cli:someone", "cycle.applied", "cycle:x", {}), clock=FrozenClock(T0)
+        )
+    result = run_cli(capsys, monkeypatch, "demo", env={"RECERTIFY_DATABASE_URL": database_url})
+    assert result.code == 2 and "already holds Recertify data (1 audit events)" in result.stderr
+    with Session(engine) as session:
+        assert audit.head(session).seq == 1
+
+
+def test_a_step_that_fails_stops_the_demo_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(simulators.department.world, "seed_aws", lambda: None)  # an AWS with nothing in it
+    environment = dict(os.environ)
+    result = run_cli(capsys, monkeypatch, "demo", "--out", str(tmp_path / "out"))
+    assert result.code == 1
+    assert result.stderr.startswith(
+        "error: demo step 2 (Sync AWS and Entra ID with the real connectors) failed"
+    )
+    assert "aws found 0 stores" in result.stderr
+    assert dict(os.environ) == environment
+
+
+def test_an_auditor_cannot_run_the_demo(capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    result = run_cli(capsys, monkeypatch, "--role", "auditor", "demo")
+    assert result.code == 1 and "auditors only read" in result.stderr
+    assert not Path("recertify-demo").exists()
+
+
+def test_the_example_configuration_sets_every_key_and_loads() -> None:
+    path = Path(__file__).resolve().parent.parent / "examples" / "recertify.toml"
+    loaded = load_settings(path, {})  # the environment has no say: the file alone must be valid
+    for section in Settings.model_fields:
+        keys = type(getattr(loaded.settings, section)).model_fields
+        left_out = {key for key in keys if loaded.origins[f"{section}.{key}"] == "default"}
+        assert left_out == set(), f"examples/recertify.toml leaves {sorted(left_out)} of [{section}] out"
+    assert missing_secrets(loaded)  # and it says which secrets the environment must give
