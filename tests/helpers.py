@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -37,3 +40,11 @@ def run_cli(
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     captured = capsys.readouterr()
     return CliResult(code, captured.out, captured.err)
+
+
+def recertify_process(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    """The installed console script in its own process, as an operator starts it; output piped as text."""
+    script = Path(sys.executable).with_name("recertify")
+    return subprocess.Popen(  # noqa: S603  (our own script, fixed arguments)
+        [str(script), *args], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )

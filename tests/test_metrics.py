@@ -9,8 +9,6 @@ import json
 import os
 import re
 import signal
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -37,7 +35,7 @@ from simulators.slack import SlackSimulator, SlackWorkspace
 from tests.bot.conftest import SECRET, TOKEN
 from tests.campaigns.test_enforce import Loop
 from tests.connectors.entra.graphing import secrets, settings, tenant_with_users
-from tests.helpers import T0
+from tests.helpers import T0, recertify_process
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -242,14 +240,8 @@ def test_serve_in_socket_mode_with_a_metrics_port_and_json_logs(database_url: st
             "SLACK_BOT_TOKEN": TOKEN,
             "SLACK_APP_TOKEN": app_token,
         }
-        script = Path(sys.executable).with_name("recertify")
-        process = subprocess.Popen(
-            [str(script), "serve", "--metrics-port", "0", "--log-level", "debug"],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        process = recertify_process(
+            "serve", "--metrics-port", "0", "--log-level", "debug", env=env, cwd=tmp_path
         )
         try:
             line = process.stdout.readline() if process.stdout else ""

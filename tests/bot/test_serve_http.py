@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -15,6 +13,7 @@ from pathlib import Path
 from simulators.slack import SlackSimulator, SlackWorkspace
 from simulators.slack.outgoing import SlackRequests
 from tests.bot.conftest import SECRET, TOKEN
+from tests.helpers import recertify_process
 
 
 def test_serve_http_answers_signed_requests_and_health(database_url: str, tmp_path: Path) -> None:
@@ -32,15 +31,7 @@ def test_serve_http_answers_signed_requests_and_health(database_url: str, tmp_pa
             "SLACK_BOT_TOKEN": TOKEN,
             "SLACK_SIGNING_SECRET": SECRET,
         }
-        script = Path(sys.executable).with_name("recertify")
-        process = subprocess.Popen(
-            [str(script), "serve", "--http", "0"],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        process = recertify_process("serve", "--http", "0", env=env, cwd=tmp_path)
         try:
             line = process.stdout.readline() if process.stdout else ""
             found = re.search(r"(http://127\.0\.0\.1:\d+)/slack/events", line)
@@ -79,15 +70,7 @@ def test_serve_in_socket_mode_handles_envelopes(database_url: str, tmp_path: Pat
             "SLACK_BOT_TOKEN": TOKEN,
             "SLACK_APP_TOKEN": "xapp-test",
         }
-        script = Path(sys.executable).with_name("recertify")
-        process = subprocess.Popen(
-            [str(script), "serve"],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        process = recertify_process("serve", env=env, cwd=tmp_path)
         try:
             assert sim.socket is not None
             sim.socket.wait_for_connection(timeout=20)
