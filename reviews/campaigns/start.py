@@ -20,7 +20,7 @@ from reviews import audit
 from reviews.actors import Actor
 from reviews.campaigns.population import GrantView, exclusion_of, in_scope, open_grants, population_sha256
 from reviews.campaigns.protection import Protection
-from reviews.campaigns.recommend import recommend
+from reviews.campaigns.recommend import Recommendation, recommend
 from reviews.campaigns.reviewers import first_reviewer, stage_reviewer
 from reviews.cycle_definition import CycleDefinition
 from reviews.errors import CampaignRefused, NotAuthorized
@@ -192,6 +192,10 @@ def _select(
         )
         if reason:
             protected.append(f"{view.principal_name} → {view.store_name} ({view.access}): {reason}")
+            # Never recommended for revocation: "accept all recommendations" must not ask for what the
+            # safety envelope will refuse, and the reviewer sees why (DESIGN §3.2).
+            why = f"a protected account ({reason}): never revoked automatically; decide it by hand"
+            rec = Recommendation(None, why, {**rec.evidence, "protected": True}, rec.inactive)
         selected.append((view, rec))
     notes = {
         "excluded": dict(excluded),

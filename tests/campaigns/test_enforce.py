@@ -174,9 +174,9 @@ def test_the_whole_loop_revokes_verifies_and_a_later_sync_agrees(engine: Engine,
     loop = Loop.with_readers(session, engine, 3)
     campaign = loop.closed_by_silence()
     summary = loop.plan(campaign)
-    # u00..u02 and olu's own read access (the fallback reviewed it); olu's admin is the last admin and
-    # break-glass-1 is protected: both left to a person.
-    assert (summary.planned, summary.needs_human_review) == (4, 2)
+    # u00..u02 and olu's own read access (the fallback reviewed it); olu's admin is the last admin: left to
+    # a person. break-glass-1 is protected: never recommended for revocation, so silence left it unchanged.
+    assert (summary.planned, summary.needs_human_review) == (4, 1)
     loop.approve(campaign)
     assert loop.execute().outcomes["verified"] == 4
     assert loop.provider.members(READERS) == {arn("break-glass-1")}
@@ -192,7 +192,10 @@ def test_a_protected_account_in_scope_is_never_planned(engine: Engine, session: 
     campaign = loop.closed_by_silence()
     loop.plan(campaign)
     (glass,) = [i for i in loop.items(campaign) if i.frozen_grant["principal"]["name"] == "break-glass-1"]
-    assert glass.status == ItemStatus.NEEDS_HUMAN_REVIEW and "protected" in (glass.human_review_reason or "")
+    # The reviewer was told, and nothing recommended revoking it: silence leaves it as it is.
+    assert glass.recommendation is None and glass.recommendation_evidence["protected"] is True
+    assert "a protected account" in glass.recommendation_evidence["reason"]
+    assert glass.status == ItemStatus.EXPIRED
     assert all(row.principal_id != glass.principal_id for row in loop.outbox())
     assert campaign.notes["protected_in_scope"] == 1
 
