@@ -123,13 +123,14 @@ def test_metrics_count_what_the_database_holds(
     assert value(samples, "recertify_campaigns", status="closed") == 1
     assert value(samples, "recertify_decisions_total", via="slack", outcome="keep") == 1
     assert value(samples, "recertify_decisions_total", via="cli", outcome="revoke") == 1
-    # The four left pending (u02, break-glass-1, olu's read and admin access), unused for 200 days, are
-    # revoked by the cycle's policy at the deadline; planning then leaves break-glass-1 (protected) and olu's
-    # admin (the last one) to a person.
-    assert value(samples, "recertify_decisions_total", via="policy", outcome="revoke") == 4
+    # Of the four left pending, unused for 200 days, three (u02, olu's read and admin access) are revoked by
+    # the cycle's policy at the deadline; break-glass-1 is protected, so nothing recommended revoking it and
+    # it expires unchanged. Planning then leaves olu's admin (the last one) to a person.
+    assert value(samples, "recertify_decisions_total", via="policy", outcome="revoke") == 3
     assert (
-        value(samples, "recertify_review_items", status="needs_human_review", campaign_status="closed") == 2
+        value(samples, "recertify_review_items", status="needs_human_review", campaign_status="closed") == 1
     )
+    assert value(samples, "recertify_review_items", status="expired", campaign_status="closed") == 1
     assert value(samples, "recertify_review_items", status="kept", campaign_status="closed") == 1
     with Session(engine) as fresh:
         verified = fresh.exec(
