@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,3 +51,17 @@ def recertify_process(*args: str, env: dict[str, str], cwd: Path) -> subprocess.
     return subprocess.Popen(  # noqa: S603  (our own script, fixed arguments)
         [str(script), *args], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+
+
+def stop_processes(processes: Iterable[subprocess.Popen[Any]], *, grace: float) -> None:
+    """SIGTERM to every process still running, then wait `grace` seconds each before SIGKILL."""
+    processes = list(processes)
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

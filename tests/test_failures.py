@@ -44,7 +44,7 @@ from reviews.models import (
 from reviews.operations.outbox import execute
 from reviews.settings import EnforcementSettings
 from simulators.slack import SlackSimulator, SlackWorkspace
-from tests.bot.conftest import TOKEN
+from tests.bot.conftest import TOKEN, link_slack_accounts
 from tests.campaigns.test_notify_close import setup, statuses
 from tests.campaigns.world import email
 from tests.fakes.provider import REMOVE_MEMBER
@@ -127,12 +127,7 @@ def test_slack_429s_and_an_outage_across_a_reminder_change_no_outcome(
     clock = FrozenClock(T0)
     campaign = setup(session, clock, escalate_after_days=None)
     ws = SlackWorkspace(team_id="T0001", team_name="Department")
-    for name in ("olu", "pat"):
-        user_id = ws.add_user(email(name), name.title())
-        person = session.exec(select(Person).where(Person.email == email(name))).one()
-        person.slack_user_id = user_id
-        session.add(person)
-    session.commit()
+    link_slack_accounts(session, ws, ("olu", "pat"))
     olu = session.exec(select(Person).where(Person.email == email("olu"))).one()
     with SlackSimulator(ws, bot_token=TOKEN) as sim:
         notifier = SlackNotifier(slack_client(TOKEN, sim.api_url), pace_seconds=0)

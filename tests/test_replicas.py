@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from reviews.db import create_db_engine
+from tests.helpers import stop_processes
 
 TAKEOVER_LIMIT = 30.0
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # noqa: S105  (a test signing secret)
@@ -83,15 +84,7 @@ def replica(
         return process, port
 
     yield start
-    for process in started:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in started:
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop_processes(started, grace=15)
 
 
 def lease(engine: Engine) -> tuple[str, int] | None:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from reviews.actors import Actor, Role
@@ -31,6 +31,7 @@ from reviews.models import (
     Revocation,
     Store,
 )
+from reviews.operations.query_access import principal_ids, store_ids
 
 COLUMNS = (
     "at",
@@ -133,53 +134,43 @@ class _Grant:
     principal: Principal
 
 
-def _scope(session: Session, where: HistoryFilter) -> tuple[dict[int, Store] | None, set[int] | None]:
-    """The stores and principals the filters name (None: any), refusing a filter that names nothing."""
-    stores = principals = None
-    if where.store is not None:
-        found = session.exec(
-            select(Store).where(or_(col(Store.provider_id) == where.store, col(Store.name) == where.store))
-        ).all()
-        if not found:
-            raise NotFound(f"no store has the id or name {where.store!r}")
-        stores = {s.id: s for s in found if s.id is not None}
-    if where.principal is not None:
-        text = where.principal
-        rows = session.exec(
-            select(Principal.id).where(
-                or_(
-                    col(Principal.provider_id) == text,
-                    col(Principal.name) == text,
-                    and_(col(Principal.email).is_not(None), col(Principal.email) == text.lower()),
-                )
-            )
-        ).all()
-        if not rows:
-            raise NotFound(f"no principal has the id, name or email {text!r}")
-        principals = set(rows)
+def _scope(session: Session, where: HistoryFilter) -> tuple[set[int] | None, set[int] | None]:
+    """The store and principal ids the filters name (None: any), refusing a filter that names nothing."""
+    stores = store_ids(session, where.store) if where.store is not None else None
+    principals = principal_ids(session, where.principal) if where.principal is not None else None
     if where.person is not None:
         person = session.exec(select(Person).where(col(Person.email) == where.person.strip().lower())).first()
         if person is None:
             raise NotFound(f"no person has the email {where.person!r}")
-        linked = set(session.exec(select(Principal.id).where(col(Principal.person_id) == person.id)).all())
+        linked = {
+            i
+            for i in session.exec(select(Principal.id).where(col(Principal.person_id) == person.id))
+            if i is not None
+        }
         principals = linked if principals is None else principals & linked
     if where.campaign is not None and session.get(Campaign, where.campaign) is None:
         raise NotFound(f"no campaign {where.campaign}")
-    return stores, {p for p in principals if p is not None} if principals is not None else None
+    return stores, principals
+
+
+def _narrowed(query: Any, table: Any, stores: set[int] | None, principals: set[int] | None) -> Any:
+    """Rows of `table` (store_id, principal_id) for the stores and principals asked about."""
+    if stores is not None:
+        query = query.where(col(table.store_id).in_(stores))
+    if principals is not None:
+        query = query.where(col(table.principal_id).in_(principals))
+    return query
 
 
 def _grants(
-    session: Session, where: HistoryFilter, stores: dict[int, Store] | None, principals: set[int] | None
+    session: Session, where: HistoryFilter, stores: set[int] | None, principals: set[int] | None
 ) -> list[_Grant]:
     query = (
         select(AccessGrant, Store, Principal)
         .join(Store, col(Store.id) == AccessGrant.store_id)
         .join(Principal, col(Principal.id) == AccessGrant.principal_id)
     )
-    if stores is not None:
-        query = query.where(col(AccessGrant.store_id).in_(stores))
-    if principals is not None:
-        query = query.where(col(AccessGrant.principal_id).in_(principals))
+    query = _narrowed(query, AccessGrant, stores, principals)
     if where.campaign is not None:  # the grants that campaign reviewed
         reviewed = select(ReviewItem.grant_id).where(col(ReviewItem.campaign_id) == where.campaign)
         query = query.where(col(AccessGrant.id).in_(reviewed))
@@ -193,7 +184,7 @@ def _grants(
 
 
 def _items(
-    session: Session, where: HistoryFilter, stores: dict[int, Store] | None, principals: set[int] | None
+    session: Session, where: HistoryFilter, stores: set[int] | None, principals: set[int] | None
 ) -> list[tuple[ReviewItem, Campaign, Store, Principal]]:
     query = (
         select(ReviewItem, Campaign, Store, Principal)
@@ -201,10 +192,7 @@ def _items(
         .join(Store, col(Store.id) == ReviewItem.store_id)
         .join(Principal, col(Principal.id) == ReviewItem.principal_id)
     )
-    if stores is not None:
-        query = query.where(col(ReviewItem.store_id).in_(stores))
-    if principals is not None:
-        query = query.where(col(ReviewItem.principal_id).in_(principals))
+    query = _narrowed(query, ReviewItem, stores, principals)
     if where.campaign is not None:
         query = query.where(col(ReviewItem.campaign_id) == where.campaign)
     if where.until is not None:
@@ -290,7 +278,7 @@ def _item_entries(
 
 
 def _revocations(
-    session: Session, where: HistoryFilter, stores: dict[int, Store] | None, principals: set[int] | None
+    session: Session, where: HistoryFilter, stores: set[int] | None, principals: set[int] | None
 ) -> list[tuple[Revocation, str, Store, Principal]]:
     query = (
         select(Revocation, AccessGrant.access, Store, Principal)
@@ -298,10 +286,7 @@ def _revocations(
         .join(Store, col(Store.id) == Revocation.store_id)
         .join(Principal, col(Principal.id) == Revocation.principal_id)
     )
-    if stores is not None:
-        query = query.where(col(Revocation.store_id).in_(stores))
-    if principals is not None:
-        query = query.where(col(Revocation.principal_id).in_(principals))
+    query = _narrowed(query, Revocation, stores, principals)
     if where.campaign is not None:
         query = query.where(col(Revocation.campaign_id) == where.campaign)
     return list(session.exec(query).all())

@@ -58,22 +58,32 @@ def effective_access(
     # The ids first, then the grants by id: the planner (SQLite's without statistics, too) then walks the
     # grant indexes by store or principal instead of scanning every grant ever recorded (bench/evidence.py).
     if store is not None:
-        named = or_(col(Store.provider_id) == store, col(Store.name) == store)
-        store_ids = session.exec(select(Store.id).where(named)).all()
-        if not store_ids:
-            raise NotFound(f"no store has the id or name {store!r}")
-        query = query.where(col(AccessGrant.store_id).in_(store_ids))
+        query = query.where(col(AccessGrant.store_id).in_(store_ids(session, store)))
     if principal is not None:
-        named = or_(
-            col(Principal.provider_id) == principal,
-            col(Principal.name) == principal,
-            and_(col(Principal.email).is_not(None), col(Principal.email) == principal.lower()),
-        )
-        principal_ids = session.exec(select(Principal.id).where(named)).all()
-        if not principal_ids:
-            raise NotFound(f"no principal has the id, name or email {principal!r}")
-        query = query.where(col(AccessGrant.principal_id).in_(principal_ids))
+        query = query.where(col(AccessGrant.principal_id).in_(principal_ids(session, principal)))
     return [_row(grant, store_row, principal_row) for grant, store_row, principal_row in session.exec(query)]
+
+
+def store_ids(session: Session, store: str) -> set[int]:
+    """The stores a provider id or name names; NotFound when it names none (a typo is not "nobody")."""
+    named = or_(col(Store.provider_id) == store, col(Store.name) == store)
+    found = {i for i in session.exec(select(Store.id).where(named)).all() if i is not None}
+    if not found:
+        raise NotFound(f"no store has the id or name {store!r}")
+    return found
+
+
+def principal_ids(session: Session, principal: str) -> set[int]:
+    """The principals a provider id, name or email names; NotFound when it names none."""
+    named = or_(
+        col(Principal.provider_id) == principal,
+        col(Principal.name) == principal,
+        and_(col(Principal.email).is_not(None), col(Principal.email) == principal.lower()),
+    )
+    found = {i for i in session.exec(select(Principal.id).where(named)).all() if i is not None}
+    if not found:
+        raise NotFound(f"no principal has the id, name or email {principal!r}")
+    return found
 
 
 def _row(grant: AccessGrant, store: Store, principal: Principal) -> AccessRow:

@@ -5,7 +5,7 @@ port, reached through requests the simulator signs as Slack does."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -71,6 +71,28 @@ def items(engine: Engine) -> dict[str, ReviewItem]:
         return {i.frozen_grant["principal"]["name"]: i for i in session.exec(select(ReviewItem)).all()}
 
 
+def link_slack_accounts(session: Session, ws: SlackWorkspace, names: Iterable[str]) -> dict[str, str]:
+    """A Slack account for each name, linked to its person as the people sync would: name → user id."""
+    users = {name: ws.add_user(email(name), name.title()) for name in names}
+    for name, user_id in users.items():
+        person = session.exec(select(Person).where(Person.email == email(name))).first()
+        if person is not None:
+            person.slack_user_id = user_id
+            session.add(person)
+    session.commit()
+    return users
+
+
+def start_quarterly(session: Session, clock: FrozenClock) -> None:
+    """The default cycle applied and a campaign started over the synced department."""
+    definition = cycle()
+    row = store_cycle(session, definition, clock.now())
+    start_campaign(
+        session, row, definition, actor=cli_operator(), clock=clock, protection=Protection.of([], [])
+    )
+    session.commit()
+
+
 @pytest.fixture
 def conversation(engine: Engine, session: Session) -> Iterator[Conversation]:
     clock = FrozenClock(T0)
@@ -91,19 +113,8 @@ def conversation(engine: Engine, session: Session) -> Iterator[Conversation]:
         .sync(session, clock)
     )
     ws = SlackWorkspace(team_id="T0001", team_name="Department")
-    users = {name: ws.add_user(email(name), name.title()) for name in names}
-    for name, user_id in users.items():  # what the people sync would have linked
-        person = session.exec(select(Person).where(Person.email == email(name))).first()
-        if person is not None:
-            person.slack_user_id = user_id
-            session.add(person)
-    session.commit()
-    definition = cycle()
-    row = store_cycle(session, definition, clock.now())
-    start_campaign(
-        session, row, definition, actor=cli_operator(), clock=clock, protection=Protection.of([], [])
-    )
-    session.commit()
+    users = link_slack_accounts(session, ws, names)
+    start_quarterly(session, clock)
     with SlackSimulator(ws, bot_token=TOKEN) as sim:
         client = slack_client(TOKEN, sim.api_url)
         advance_notifications(session, SlackNotifier(client, pace_seconds=0), clock=clock)

@@ -28,17 +28,16 @@ from bot.app import BotServices, build_app
 from bot.directory import SlackDirectory, slack_client
 from bot.http import MAX_BODY, BotServer
 from bot.notifier import SlackNotifier
-from reviews.actors import cli_operator
 from reviews.campaigns.notify import advance_notifications
 from reviews.campaigns.protection import Protection
-from reviews.campaigns.start import start_campaign
 from reviews.clock import FrozenClock
-from reviews.models import AuditEvent, ChatEvent, Decision, ItemStatus, Person, ReviewItem
+from reviews.models import AuditEvent, ChatEvent, Decision, ItemStatus, ReviewItem
 from reviews.settings import SlackSettings
 from simulators.slack import SlackSimulator, SlackWorkspace
 from simulators.slack.model import SlackMessage
 from simulators.slack.outgoing import FORM, JSON_TYPE, Delivery, Outgoing, SlackRequests, encode_json, sign
-from tests.campaigns.world import Department, cycle, email, store_cycle
+from tests.bot.conftest import link_slack_accounts, start_quarterly
+from tests.campaigns.world import Department, email
 from tests.helpers import T0
 
 SECRET = "5e1f9c0a7d3b4e2f8a6c1d0b9e7f3a25"  # noqa: S105  (made up for these tests)
@@ -144,19 +143,8 @@ def bot(engine: Engine, session: Session) -> Iterator[Bot]:
         .sync(session, clock)
     )
     ws = SlackWorkspace(team_id=TEAM, team_name="Department")
-    users = {name: ws.add_user(email(name), name.title()) for name in names}
-    for name, user_id in users.items():  # what the people sync would have linked
-        person = session.exec(select(Person).where(Person.email == email(name))).first()
-        if person is not None:
-            person.slack_user_id = user_id
-            session.add(person)
-    session.commit()
-    definition = cycle()
-    row = store_cycle(session, definition, clock.now())
-    start_campaign(
-        session, row, definition, actor=cli_operator(), clock=clock, protection=Protection.of([], [])
-    )
-    session.commit()
+    users = link_slack_accounts(session, ws, names)
+    start_quarterly(session, clock)
     with SlackSimulator(ws, bot_token=TOKEN) as sim:
         client = slack_client(TOKEN, sim.api_url)
         advance_notifications(session, SlackNotifier(client, pace_seconds=0), clock=clock)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 from sqlalchemy import Engine
 
 from reviews.db import create_db_engine
+from tests.helpers import stop_processes
 from tests.scheduler.targets import calls, create_calls_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,15 +48,7 @@ def replicas(postgresql_url: str, tmp_path: Path) -> Iterator[Callable[[str], su
         return process
 
     yield start
-    for process in started:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in started:
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop_processes(started, grace=10)
 
 
 def _logs(tmp_path: Path) -> str:
