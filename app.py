@@ -273,6 +273,7 @@ def scheduled_jobs(engine: Engine, *, checkpoint_every: timedelta = CHECKPOINT_E
             target="app:scheduled_cycle",
             kwargs={"cycle": row.name},
             cron=definition.schedule,
+            catch_up=True,  # a start lost with a killed leader is made up at takeover (idempotent by period)
         )
         for row, definition in applied
         if definition.schedule is not None

@@ -68,6 +68,10 @@ class ScheduledJob:
     kwargs: dict[str, Any] = field(default_factory=dict)
     cron: Schedule | None = None
     every: timedelta | None = None
+    # Run once as soon as a replica starts leading, then on schedule. APScheduler records a job's next run
+    # before the run, so a leader killed mid-run loses that run; an idempotent target (a cycle's start, by
+    # period) made up at takeover closes that window.
+    catch_up: bool = False
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -101,7 +105,7 @@ class ScheduledJob:
     def fingerprint(self) -> str:
         """Stored as the APScheduler job's name: an unchanged job keeps its next run time (and so the runs
         it missed) across restarts; a changed one is replaced."""
-        return f"{self.target} {self.when}"
+        return f"{self.target} {self.when}" + (" catch-up" if self.catch_up else "")
 
 
 def resolve_target(reference: str) -> Callable[..., Any]:

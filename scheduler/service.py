@@ -7,7 +7,9 @@ pace and stops its scheduler as soon as it has lost it. Two schedulers on one jo
 jobs (DESIGN §6), so the lease, not APScheduler, decides who runs; `run_job` checks it again before each run.
 
 Missed runs: coalesce (runs missed while no replica led become one run), a misfire grace of hours rather
-than APScheduler's default second (which silently drops them), one instance of a job at a time.
+than APScheduler's default second (which silently drops them), one instance of a job at a time. APScheduler
+stores a job's next run when it hands the run to a thread, so a leader killed during a run loses it: jobs
+marked `catch_up` (idempotent ones: a cycle's start) run once whenever a replica starts leading.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -138,6 +140,7 @@ class RecertifyScheduler:
         try:
             clock.start(paused=True)  # align the stored jobs before anything runs
             self._apply(clock)
+            self._catch_up(clock)
             clock.resume()
         except BaseException:
             if clock.running:
@@ -178,6 +181,15 @@ class RecertifyScheduler:
                 replace_existing=True,
             )
             logger.info("scheduled job %s: %s", job.id, job.fingerprint)
+
+    def _catch_up(self, clock: BackgroundScheduler) -> None:
+        """Due now: the jobs that make up, idempotently, a run a dead leader may have lost. The run after
+        it comes from the trigger as usual, so no scheduled run is skipped."""
+        now = datetime.now(UTC)
+        for job in self._jobs:
+            if job.catch_up:
+                clock.modify_job(job.id, next_run_time=now)
+                logger.info("scheduled job %s: catching up now", job.id)
 
     def _args(self, job: ScheduledJob) -> tuple[Any, ...]:
         return (self._leadership.name, job.target, job.kwargs)

@@ -231,3 +231,28 @@ def test_a_new_misfire_grace_reaches_the_stored_jobs(engine: Engine) -> None:
     assert run_once(timedelta(hours=1)) != first  # the grace is stored per job: replaced
     with pytest.raises(ValueError, match="misfire_grace"):
         build_scheduler(engine, jobs=[], leadership=Leadership(engine), misfire_grace=timedelta(0))
+
+
+def test_a_catch_up_job_runs_whenever_a_replica_starts_leading_and_keeps_its_cron(engine: Engine) -> None:
+    """A leader killed while a cycle's start ran has already stored the next run: the start is made up at
+    the next takeover, and the cron's own next run is not moved."""
+    create_calls_table(engine)
+    yearly = Schedule(cron="0 9 1 1 *")
+    start = ScheduledJob("cycle:annual", RECORD, {"label": "annual"}, cron=yearly, catch_up=True)
+    plain = ScheduledJob("cycle:plain", RECORD, {"label": "plain"}, cron=yearly)
+    for holder, token in (("first", 1), ("second", 2)):
+        scheduler = build_scheduler(
+            engine, jobs=[start, plain], leadership=Leadership(engine, holder=holder), poll_interval=QUIET
+        )
+        scheduler.start()
+        try:
+            _wait_for(lambda token=token: len(calls(engine)) == token, timeout=5)
+            time.sleep(0.2)  # a second run would follow at once
+        finally:
+            scheduler.shutdown()
+        stored = _stored(engine)
+        assert stored["cycle:annual"] == stored["cycle:plain"]  # both due on 1 January, 09:00 UTC
+    assert [(row.label, row.holder, row.token) for row in calls(engine)] == [
+        ("annual", "first", 1),
+        ("annual", "second", 2),
+    ]
