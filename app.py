@@ -292,7 +292,7 @@ def scheduled_cycle(context: JobContext, /, *, cycle: str) -> None:
     try:
         with context.fenced_session() as session:
             row, definition = latest_cycle(session, cycle)
-            start_scheduled(
+            started = start_scheduled(
                 session,
                 row,
                 definition,
@@ -301,11 +301,22 @@ def scheduled_cycle(context: JobContext, /, *, cycle: str) -> None:
                 protection=wiring.protection(),
                 grace=MISFIRE_GRACE,
             )
+            outcome = None
+            if started is not None:
+                outcome = (started.campaign.period_key, started.campaign.id, started.created)
     except CampaignRefused as exc:
         with context.fenced_session() as session:
             event = audit.NewEvent(SCHEDULER.id, "campaign.refused", f"cycle:{cycle}", {"reason": str(exc)})
             audit.append(session, event, clock=clock)
         logger.warning("scheduler: %s", exc, extra={"job": f"cycle:{cycle}"})  # stderr carries the logs
+        return
+    if outcome is not None:  # committed: a repeat (a catch-up, a takeover) finds the period's campaign
+        period, campaign_id, created = outcome
+        logger.info(
+            "scheduler: cycle %s, period %s: campaign %s %s",
+            *(cycle, period, campaign_id, "started" if created else "already started"),
+            extra={"job": f"cycle:{cycle}"},
+        )
 
 
 def scheduled_tick(context: JobContext, /) -> None:

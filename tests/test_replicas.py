@@ -1,6 +1,7 @@
 """Two `recertify serve --http` replicas on one PostgreSQL, as an operator runs them: both serve Slack,
 exactly one schedules; `kill -9` of that one and the other takes over within 30 s, with the same jobs, none
-doubled (DESIGN §5). Campaign starts and revocations are fenced by the lease token (tests/scheduler)."""
+doubled (DESIGN §5); a cycle's scheduled start is made up at takeover and still starts one campaign.
+Revocations are fenced by the lease token and claimed once (tests/scheduler, tests/test_outbox_crash.py)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlmodel import Session
 
+from reviews.clock import FrozenClock
 from reviews.db import create_db_engine
+from tests.campaigns.world import Department, cycle, store_cycle
 from tests.helpers import stop_processes
 
 TAKEOVER_LIMIT = 30.0
@@ -103,6 +108,28 @@ def jobs(engine: Engine) -> list[str]:
             return []
 
 
+def leader_pid(engine: Engine) -> int | None:
+    held = lease(engine)
+    return int(held[0].rsplit(":", 1)[1]) if held else None
+
+
+def campaigns(engine: Engine) -> list[tuple[str, int]]:
+    """(period, how many campaigns) per period, and the `campaign.started` events beside them."""
+    with engine.connect() as connection:
+        return [
+            (str(row[0]), int(row[1]))
+            for row in connection.execute(
+                text("SELECT period_key, count(*) FROM campaign GROUP BY period_key ORDER BY period_key")
+            )
+        ]
+
+
+def started_events(engine: Engine) -> int:
+    with engine.connect() as connection:
+        query = text("SELECT count(*) FROM audit_event WHERE kind = 'campaign.started'")
+        return int(connection.execute(query).scalar_one())
+
+
 def test_one_replica_schedules_and_the_other_takes_over_after_kill_9(
     engine: Engine, replica: Callable[[str], tuple[subprocess.Popen[bytes], int]], tmp_path: Path
 ) -> None:
@@ -135,3 +162,35 @@ def test_one_replica_schedules_and_the_other_takes_over_after_kill_9(
     assert jobs(engine) == ["audit:checkpoint", "tick"]  # the same jobs, none doubled
     survivor_port = first_port if follower is first else second_port
     assert healthy(survivor_port) and follower.poll() is None
+
+
+def test_a_scheduled_start_is_made_up_at_takeover_and_starts_one_campaign(
+    engine: Engine, replica: Callable[[str], tuple[subprocess.Popen[bytes], int]], tmp_path: Path
+) -> None:
+    """A daily cycle whose start fell an hour ago (the bot was down): the first leader makes it up at once;
+    after `kill -9` the new leader makes it up again, finds the period's campaign and starts nothing."""
+    now = datetime.now(UTC)
+    an_hour_ago = now - timedelta(hours=1)
+    with Session(engine) as session:
+        Department().store("payroll", "olu").user("ana").grant("ana", "payroll").sync(
+            session, FrozenClock(now)
+        )
+        daily = {"cron": f"{an_hour_ago.minute} {an_hour_ago.hour} * * *", "timezone": "UTC"}
+        store_cycle(session, cycle(name="daily", schedule=daily), now - timedelta(days=2))
+    first, first_port = replica("first")
+    second, second_port = replica("second")
+    processes = {first.pid: (first, "first"), second.pid: (second, "second")}
+    wait_for(lambda: healthy(first_port) and healthy(second_port), 60, tmp_path)
+    wait_for(lambda: bool(campaigns(engine)) and leader_pid(engine) in processes, 30, tmp_path)
+    killed = leader_pid(engine)
+    assert killed is not None
+    processes[killed][0].send_signal(signal.SIGKILL)
+    processes[killed][0].wait(10)
+    (survivor, name) = next(entry for pid, entry in processes.items() if pid != killed)
+
+    made_up = tmp_path / f"{name}.log"
+    wait_for(lambda: "already started" in made_up.read_text(errors="replace"), TAKEOVER_LIMIT + 10, tmp_path)
+    assert leader_pid(engine) == survivor.pid
+    assert campaigns(engine) == [(campaigns(engine)[0][0], 1)]  # one period, one campaign
+    assert started_events(engine) == 1
+    assert "already started" not in (tmp_path / f"{processes[killed][1]}.log").read_text(errors="replace")
