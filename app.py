@@ -280,7 +280,8 @@ def scheduled_jobs(engine: Engine, *, checkpoint_every: timedelta = CHECKPOINT_E
     ]
     return [
         *jobs,
-        ScheduledJob(id="tick", target="app:scheduled_tick", every=TICK_EVERY),
+        # At takeover too: revocations a dead leader had claimed, and reminders, need not wait a whole interval.
+        ScheduledJob(id="tick", target="app:scheduled_tick", every=TICK_EVERY, catch_up=True),
         ScheduledJob(id="audit:checkpoint", target="app:scheduled_checkpoint", every=checkpoint_every),
     ]
 

@@ -6,7 +6,9 @@ Revocations are fenced by the lease token and claimed once (tests/scheduler, tes
 from __future__ import annotations
 
 import http.client
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -16,6 +18,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import boto3
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -24,7 +27,9 @@ from sqlmodel import Session
 from reviews.clock import FrozenClock
 from reviews.db import create_db_engine
 from tests.campaigns.world import Department, cycle, store_cycle
-from tests.helpers import stop_processes
+from tests.connectors.aws.test_sync_end_to_end import _seed_department
+from tests.connectors.aws.throttling import ThrottlingProxy
+from tests.helpers import run_cli, stop_processes
 
 TAKEOVER_LIMIT = 30.0
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # noqa: S105  (a test signing secret)
@@ -63,10 +68,11 @@ def engine(postgresql_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+Replica = Callable[..., tuple[subprocess.Popen[bytes], int]]  # (name, **environment) → (process, port)
+
+
 @pytest.fixture
-def replica(
-    postgresql_url: str, tmp_path: Path
-) -> Iterator[Callable[[str], tuple[subprocess.Popen[bytes], int]]]:
+def replica(postgresql_url: str, tmp_path: Path) -> Iterator[Replica]:
     started: list[subprocess.Popen[bytes]] = []
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RECERTIFY_", "SLACK_"))}
     env |= {
@@ -78,12 +84,16 @@ def replica(
         "SLACK_SIGNING_SECRET": SECRET,
     }
 
-    def start(name: str) -> tuple[subprocess.Popen[bytes], int]:
+    def start(name: str, **extra: str) -> tuple[subprocess.Popen[bytes], int]:
         port = free_port()
         script = Path(sys.executable).with_name("recertify")
         with (tmp_path / f"{name}.log").open("wb") as log:
             process = subprocess.Popen(  # noqa: S603
-                [str(script), "serve", "--http", str(port)], cwd=tmp_path, env=env, stdout=log, stderr=log
+                [str(script), "serve", "--http", str(port)],
+                cwd=tmp_path,
+                env=env | extra,
+                stdout=log,
+                stderr=log,
             )
         started.append(process)
         return process, port
@@ -131,7 +141,7 @@ def started_events(engine: Engine) -> int:
 
 
 def test_one_replica_schedules_and_the_other_takes_over_after_kill_9(
-    engine: Engine, replica: Callable[[str], tuple[subprocess.Popen[bytes], int]], tmp_path: Path
+    engine: Engine, replica: Replica, tmp_path: Path
 ) -> None:
     first, first_port = replica("first")
     second, second_port = replica("second")
@@ -165,7 +175,7 @@ def test_one_replica_schedules_and_the_other_takes_over_after_kill_9(
 
 
 def test_a_scheduled_start_is_made_up_at_takeover_and_starts_one_campaign(
-    engine: Engine, replica: Callable[[str], tuple[subprocess.Popen[bytes], int]], tmp_path: Path
+    engine: Engine, replica: Replica, tmp_path: Path
 ) -> None:
     """A daily cycle whose start fell an hour ago (the bot was down): the first leader makes it up at once;
     after `kill -9` the new leader makes it up again, finds the period's campaign and starts nothing."""
@@ -194,3 +204,88 @@ def test_a_scheduled_start_is_made_up_at_takeover_and_starts_one_campaign(
     assert campaigns(engine) == [(campaigns(engine)[0][0], 1)]  # one period, one campaign
     assert started_events(engine) == 1
     assert "already started" not in (tmp_path / f"{processes[killed][1]}.log").read_text(errors="replace")
+
+
+REVOKE_ALL = """\
+name: unanswered-means-revoked
+scope: {systems: [aws]}
+reviewers: {fallback: security@dept.example.gov}
+on_no_response: revoke
+escalate_after_days: null
+"""
+BATCH = 12  # group members whose review nobody answers
+
+
+def unfinished_revocations(engine: Engine) -> int:
+    query = "SELECT count(*) FROM revocation WHERE verified_at IS NULL AND state <> 'failed_permanent'"
+    with engine.connect() as connection:
+        return int(connection.execute(text(query)).scalar_one())
+
+
+def test_a_revocation_batch_cut_by_kill_9_is_finished_by_the_new_leader_each_written_once(
+    engine: Engine,
+    postgresql_url: str,
+    moto_server: str,
+    replica: Replica,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The leader's tick applies approved revocations to AWS (moto behind a proxy that counts writes and
+    slows them); it is killed mid-batch; the new leader's tick takes over the dead claim and the rest.
+    AWS receives exactly one write per revocation and the group ends empty."""
+    _seed_department()
+    iam = boto3.client("iam")
+    for number in range(BATCH - 1):  # and ana, seeded: BATCH members
+        name = f"clerk{number:02d}"
+        iam.create_user(UserName=name, Tags=[{"Key": "email", "Value": f"{name}@dept.example.gov"}])
+        iam.add_user_to_group(GroupName="payroll-team", UserName=name)
+    aws = {"RECERTIFY_AWS_IDENTITY_CENTER": "false", "RECERTIFY_AWS_LAST_ACCESSED": "false"}
+    env = {"RECERTIFY_DATABASE_URL": postgresql_url, "RECERTIFY_ENTRA_ENABLED": "false", **aws}
+
+    def cli(*args: str) -> str:
+        result = run_cli(capsys, monkeypatch, *args, env=env | {"RECERTIFY_SLACK_ENABLED": "false"})
+        assert result.code == 0, result.stderr
+        return result.stdout
+
+    cli("sync", "--source", "aws")
+    (tmp_path / "cycle.yaml").write_text(REVOKE_ALL)
+    cli("cycles", "apply", str(tmp_path / "cycle.yaml"))
+    campaign = re.search(r"campaign (\d+):", cli("campaign", "start", "unanswered-means-revoked"))
+    assert campaign is not None
+    shown = json.loads(cli("campaign", "show", campaign.group(1), "--format", "json"))
+    for item in shown["items_detail"]:  # the owner revokes every one
+        cli("campaign", "decide", str(item["item_id"]), "revoke", "--as", "olu@dept.example.gov")
+    assert f"{BATCH} planned (awaiting approval)" in cli("campaign", "close", campaign.group(1), "--force")
+    assert f"approved {BATCH}" in cli("revocations", "approve", "--campaign", campaign.group(1))
+
+    remove = "RemoveUserFromGroup"
+    with ThrottlingProxy(moto_server, delays={remove: 0.25}) as proxy:
+        live = {
+            **aws,
+            "RECERTIFY_AWS_ENABLED": "true",
+            "AWS_ENDPOINT_URL": proxy.url,
+            "RECERTIFY_ENFORCEMENT_MODE": "live",
+            "RECERTIFY_ENFORCEMENT_CLAIM_TIMEOUT_SECONDS": "2",  # a dead leader's claim, taken over soon
+        }
+        first, first_port = replica("first", **live)
+        second, second_port = replica("second", **live)
+        processes = {first.pid: first, second.pid: second}
+        wait_for(lambda: proxy.count(remove) >= 3, 60, tmp_path)  # the leader is mid-batch
+        killed = leader_pid(engine)
+        assert killed in processes
+        processes[killed].send_signal(signal.SIGKILL)
+        processes[killed].wait(10)
+        assert proxy.count(remove) < BATCH, "the batch finished before the kill: slow it down"
+        wait_for(lambda: unfinished_revocations(engine) == 0, 60, tmp_path)
+        survivor = next(process for pid, process in processes.items() if pid != killed)
+        assert leader_pid(engine) == survivor.pid
+
+    assert proxy.count(remove) == BATCH  # one write per revocation, none repeated by the new leader
+    assert iam.get_group(GroupName="payroll-team")["Users"] == []
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT state, claimed_by FROM revocation")).all()
+    assert len(rows) == BATCH
+    assert {state for state, _ in rows} <= {"verified", "already_absent"}, rows
+    workers = {int(str(claimed_by).rsplit(":", 1)[1]) for _, claimed_by in rows}
+    assert workers == {killed, survivor.pid}  # both worked on the batch: the survivor finished it

@@ -1,5 +1,7 @@
 """A local HTTP proxy in front of a moto server that answers the first request of each named operation with
-the throttling error AWS would send, and forwards everything else (including the retry) unchanged.
+the throttling error AWS would send, and forwards everything else (including the retry) unchanged. It also
+counts every operation it forwards (how many writes AWS received) and can slow named operations down (so a
+test can kill a process in the middle of a batch).
 
 Why not a Stubber: a Stubber answers before botocore's retry handler runs, so it cannot show that the
 client's retry configuration absorbs throttling. moto has no fault injection, hence this proxy.
@@ -10,7 +12,9 @@ from __future__ import annotations
 import http.client
 import json
 import threading
-from collections.abc import Iterable
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
@@ -24,11 +28,15 @@ _QUERY_ERROR = (
 
 
 class ThrottlingProxy:
-    def __init__(self, upstream: str, operations: Iterable[str]) -> None:
+    def __init__(
+        self, upstream: str, operations: Iterable[str] = (), delays: Mapping[str, float] | None = None
+    ) -> None:
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.pending = set(operations)
         self.throttled: list[str] = []
+        self.delays = dict(delays or {})  # operation → seconds to wait before forwarding it
+        self.forwarded: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.proxy = self  # type: ignore[attr-defined]
@@ -47,6 +55,14 @@ class ThrottlingProxy:
                 self.throttled.append(operation)
                 return True
             return False
+
+    def count(self, operation: str) -> int:
+        with self._lock:
+            return self.forwarded[operation]
+
+    def record_forwarded(self, operation: str) -> None:
+        with self._lock:
+            self.forwarded[operation] += 1
 
     def __enter__(self) -> ThrottlingProxy:
         self._thread.start()
@@ -72,9 +88,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         proxy: ThrottlingProxy = self.server.proxy  # type: ignore[attr-defined]
-        if proxy.claim(self._operation(body)):
+        operation = self._operation(body)
+        if proxy.claim(operation):
             self._throttle()
         else:
+            time.sleep(proxy.delays.get(operation, 0.0))
+            proxy.record_forwarded(operation)
             self._forward(proxy, body)
 
     def _operation(self, body: bytes) -> str:
