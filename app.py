@@ -57,6 +57,8 @@ if TYPE_CHECKING:  # imported on use: most commands never talk to Slack
     from slack_bolt import App
     from slack_sdk import WebClient
 
+    from bot.http import BotServer
+
 logger = logging.getLogger("recertify.serve")
 TICK_EVERY = timedelta(minutes=5)
 CHECKPOINT_EVERY = timedelta(minutes=60)  # [audit] checkpoint_every_minutes
@@ -145,8 +147,9 @@ class Wiring:
 
         return SlackNotifier(client)
 
-    def bolt_app(self) -> App:
-        """The Slack app, for Socket Mode or HTTP mode."""
+    def bolt_app(self, clock: Clock | None = None) -> App:
+        """The Slack app, for Socket Mode or HTTP mode; its handlers read the time from `clock` (the system's
+        by default; the demo's is frozen)."""
         client, secrets = self.slack_client(), self.config.secrets
         if client is None:
             raise Misconfigured("the Slack bot needs slack.enabled = true and SLACK_BOT_TOKEN")
@@ -155,13 +158,33 @@ class Wiring:
         directory = self.chat_directory()
         services = BotServices(
             engine=self.engine,
-            clock=SystemClock(),
+            clock=SystemClock() if clock is None else clock,
             slack=self.config.settings.slack,
             directory=None if isinstance(directory, str) else directory,
             protection=self.protection(),
         )
         secret = secrets.slack_signing_secret.get_secret_value() if secrets.slack_signing_secret else None
         return build_app(services, client=client, signing_secret=secret)
+
+    def http_bot(
+        self,
+        *,
+        host: str,
+        port: int,
+        ready: Callable[[], bool],
+        metrics: Callable[[], tuple[int, str, bytes]] | None = None,
+        clock: Clock | None = None,
+    ) -> BotServer:
+        """The Slack app behind bot/http.py's server, started (`port=0`: a free one). Requests are verified
+        with SLACK_SIGNING_SECRET; `metrics`, when given, are served on the same port."""
+        signing_secret = self.config.secrets.slack_signing_secret
+        if signing_secret is None:
+            raise Misconfigured("HTTP mode needs SLACK_SIGNING_SECRET (requests are verified with it)")
+        from bot.http import BotServer
+
+        bolt, secret = self.bolt_app(clock), signing_secret.get_secret_value()
+        server = BotServer(bolt, signing_secret=secret, host=host, port=port, ready=ready, metrics=metrics)
+        return server.start()
 
     def checkpoint_sink(self) -> CheckpointSink | None:
         """The write-once store for audit checkpoints (`[audit] checkpoint_bucket`), checked: a bucket
@@ -280,7 +303,7 @@ def scheduled_jobs(engine: Engine, *, checkpoint_every: timedelta = CHECKPOINT_E
     ]
     return [
         *jobs,
-        # At takeover too: revocations a dead leader had claimed, and reminders, need not wait a whole interval.
+        # At takeover too: revocations a dead leader claimed, and reminders, need not wait a whole interval.
         ScheduledJob(id="tick", target="app:scheduled_tick", every=TICK_EVERY, catch_up=True),
         ScheduledJob(id="audit:checkpoint", target="app:scheduled_checkpoint", every=checkpoint_every),
     ]
@@ -406,15 +429,7 @@ def _start_bot(
     """`metrics`: served on the Slack port in HTTP mode (None when --metrics-port has them)."""
     secrets = wiring.config.secrets
     if http is not None:
-        if secrets.slack_signing_secret is None:
-            raise Misconfigured("HTTP mode needs SLACK_SIGNING_SECRET (requests are verified with it)")
-        from bot.http import BotServer
-
-        secret = secrets.slack_signing_secret.get_secret_value()
-        server = BotServer(
-            wiring.bolt_app(), signing_secret=secret, host=host, port=http, ready=ready, metrics=metrics
-        )
-        server.start()
+        server = wiring.http_bot(host=host, port=http, ready=ready, metrics=metrics)
         return f"Slack HTTP mode on {server.url}/slack/events"
     if secrets.slack_app_token is not None and wiring.slack_client() is not None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler

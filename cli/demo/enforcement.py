@@ -1,0 +1,148 @@
+"""Steps 13–16, the enforcement half: the revocation plan as the safety envelope left it, an admin's approval,
+the live revocations read back from the simulators, the next sync seeing the access gone, the audit chain
+verified and the evidence report written and checked against its manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, defaultdict
+
+from sqlmodel import col, select
+
+from cli.common import worker_name
+from cli.demo.errors import Unexpected
+from cli.demo.state import LoopState
+from cli.demo.target import write_config
+from reviews import audit, checkpoints
+from reviews.campaigns.views import ItemLine, outbox_rows
+from reviews.db import session_scope
+from reviews.evidence.export import ExportFormat, export_campaign
+from reviews.models import Decision, ItemStatus, Revocation, RevocationState
+from reviews.operations.outbox import approve, execute
+from reviews.ports import ItemView
+from simulators import department
+
+
+class EnforcementSteps(LoopState):
+    def show_plan(self) -> list[int]:
+        lines = {line.view.item_id: line for line in self._lines()}
+        with session_scope(self.engine) as session:
+            rows = outbox_rows(session, campaign_id=self.campaign_id)
+            decisions = session.exec(
+                select(Decision.review_item_id, Decision.via).where(col(Decision.superseded).is_(False))
+            ).all()
+        via = dict(decisions)
+        planned = [row for row in rows if row.state == RevocationState.PLANNED]
+        held = [row for row in rows if row.state == RevocationState.HELD]
+        refused = [line for line in lines.values() if line.view.status == ItemStatus.NEEDS_HUMAN_REVIEW]
+        say = self.narrator.line
+        say(f"  planned, for an admin to approve ({len(planned)}):")
+        for row in planned:
+            view = lines[_item(row)].view
+            how = f"{view.access}; decided via {via[view.item_id]}"
+            say(f"    {view.store}: {view.holder} ({how}): {_change(row, view)}")
+        for store, group in _by_store(held, lines).items():
+            say(f"  held by the blast-radius limit ({len(group)}): {store}: {group[0].hold_reason}")
+            say("    " + ", ".join(sorted({lines[_item(row)].view.holder for row in group})))
+        say(f"  left to a person, never automatic ({len(refused)}):")
+        for line in refused:
+            say(f"    {line.view.store}: {line.view.holder} ({line.view.access}): {line.human_review_reason}")
+        self.held = len(held)
+        protected = {line.view.holder for line in refused if "protected" in (line.human_review_reason or "")}
+        in_outbox = {lines[_item(row)].view.holder for row in rows}
+        if (
+            not planned
+            or not held
+            or department.BREAK_GLASS not in protected
+            or department.BREAK_GLASS in in_outbox
+        ):
+            raise Unexpected(
+                f"the plan should hold planned ({len(planned)}) and held ({len(held)}) revocations, and "
+                f"leave the break-glass account protected, never planned ({sorted(protected)})"
+            )
+        return [row.id for row in planned if row.id is not None]
+
+    def revoke(self, planned: list[int]) -> None:
+        with session_scope(self.engine) as session:
+            approved = approve(
+                session, planned, campaign_id=self.campaign_id, actor=self.actor, clock=self.clock
+            )
+        enforcement = self.wiring.config.settings.enforcement
+        connectors = self.wiring.connectors(self.clock)
+        summary = execute(
+            self.engine, connectors, settings=enforcement, clock=self.clock, worker=worker_name()
+        )
+        outcomes = ", ".join(f"{n} {state}" for state, n in summary.outcomes.items())
+        self.narrator.line(
+            f"  {self.actor.id} approved {len(approved)}; the outbox ran in {summary.mode} mode: {outcomes}"
+        )
+        if summary.outcomes != Counter({"verified": len(approved)}):
+            raise Unexpected(f"{len(approved)} revocations should be verified: {dict(summary.outcomes)}")
+        lines = {line.view.item_id: line for line in self._lines()}
+        with session_scope(self.engine) as session:
+            rows = outbox_rows(session, campaign_id=self.campaign_id)
+        for row in rows:
+            view = lines[_item(row)].view
+            there = self.world.still_has_access(view.store, view.holder)
+            where = "moto" if row.system == "aws" else "the Graph simulator"
+            if (row.state == RevocationState.VERIFIED) == there:
+                raise Unexpected(f"{view.holder} on {view.store} is {row.state}, yet {where} says {there=}")
+            if row.state == RevocationState.VERIFIED:
+                self.narrator.line(f"  ✔ {view.store}: {view.holder}: {_change(row, view)} (gone in {where})")
+        kept = [line.view for line in lines.values() if line.view.status == ItemStatus.NEEDS_HUMAN_REVIEW]
+        if not all(self.world.still_has_access(view.store, view.holder) for view in kept):
+            raise Unexpected("access left to a person was removed")
+        self.narrator.line(
+            f"  still in place, as planned: the {self.held} held revocations and the protected accounts"
+        )
+
+    def evidence(self) -> None:
+        with session_scope(self.engine) as session:  # what the scheduler does every hour
+            checkpoints.record_checkpoint(session, None, clock=self.clock)
+        with session_scope(self.engine) as session:  # what `recertify audit verify` does
+            head = audit.verify(session)
+            report = checkpoints.verify_checkpoints(session, None)
+        self.narrator.line(
+            f"  audit chain intact: {head.seq} events, head {head}; checkpoints in the chain: "
+            f"{report.in_database}"
+        )
+        self.report = export_campaign(
+            self.engine,
+            self.actor,
+            self.campaign_id,
+            formats=list(ExportFormat),
+            out_dir=self.target.out,
+            clock=self.clock,
+        )
+        manifest = json.loads(self.report.manifest.path.read_bytes())
+        for entry in manifest["files"]:
+            data = (self.target.out / entry["name"]).read_bytes()
+            if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+                raise Unexpected(f"{entry['name']} does not match its SHA-256 in the manifest")
+            self.narrator.line(f"  {entry['name']}  {entry['bytes']:,} bytes, sha256 {entry['sha256'][:16]}…")
+        name, at = self.report.manifest.path.name, manifest["audit_head"]
+        self.narrator.line(f"  {name}  (each file's SHA-256; the evidence was read at audit head {at})")
+        write_config(self.target)
+
+
+def _item(row: Revocation) -> int:
+    assert row.review_item_id is not None  # noqa: S101  (a campaign's revocation)
+    return row.review_item_id
+
+
+def _change(row: Revocation, view: ItemView) -> str:
+    """The outbox's own description of the change, with names for the object ids Entra's descriptions use."""
+    text = str(row.action.get("description", ""))
+    names = {"member_id": view.holder, "principal_id": view.holder, "sp_id": view.store}
+    for key, value in row.action.get("params", []):
+        if key in names:
+            text = text.replace(str(value), names[key])
+    return text
+
+
+def _by_store(rows: list[Revocation], lines: dict[int, ItemLine]) -> dict[str, list[Revocation]]:
+    grouped: dict[str, list[Revocation]] = defaultdict(list)
+    for row in rows:
+        grouped[lines[_item(row)].view.store].append(row)
+    return grouped
