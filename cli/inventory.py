@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections import Counter
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,7 +23,7 @@ from reviews.errors import (
     Misconfigured,
     RecertifyError,
 )
-from reviews.operations.link_people import link_chat_accounts
+from reviews.operations.link_people import link_in_batches
 from reviews.operations.query_access import AccessRow, access_window, effective_access
 from reviews.operations.sync_inventory import apply_snapshot, record_failed_sync
 from reviews.settings import missing_secrets
@@ -102,32 +101,19 @@ def _link_people(wiring: Wiring) -> None:
         if slack.enabled:
             out.print(f"people: not linked to Slack ({directory})")
         return
-    clock, budget, totals = SystemClock(), slack.lookups_per_sync, Counter[str]()
-    remaining = 0
-    while budget > 0:
-        with session_scope(engine) as session:
-            summary = link_chat_accounts(
-                session=session,
-                directory=directory,
-                clock=clock,
-                max_age=timedelta(days=slack.people_refresh_days),
-                limit=min(50, budget),
-            )
-        totals.update(
-            checked=summary.checked,
-            linked=summary.linked,
-            not_found=summary.not_found,
-            unlinked=summary.unlinked,
-        )
-        for conflict in summary.conflicts:
-            out.print(f"people: not linked: {conflict}")
-        budget, remaining = budget - summary.checked, summary.remaining
-        if summary.checked == 0 or remaining == 0:
-            break
+    summary = link_in_batches(
+        lambda: session_scope(engine),
+        directory=directory,
+        clock=SystemClock(),
+        max_age=timedelta(days=slack.people_refresh_days),
+        budget=slack.lookups_per_sync,
+    )
+    for conflict in summary.conflicts:
+        out.print(f"people: not linked: {conflict}")
     out.print(
-        f"people: {totals['checked']} looked up in Slack, {totals['linked']} linked, "
-        f"{totals['not_found']} not found, {totals['unlinked']} unlinked (deleted accounts); "
-        f"{remaining} due at the next sync"
+        f"people: {summary.checked} looked up in Slack, {summary.linked} linked, "
+        f"{summary.not_found} not found, {summary.unlinked} unlinked (deleted accounts); "
+        f"{summary.remaining} due at the next sync"
     )
 
 

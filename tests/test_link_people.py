@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from reviews import audit
 from reviews.clock import FrozenClock
+from reviews.db import session_scope
 from reviews.models import AuditEvent, Person
-from reviews.operations.link_people import link_chat_accounts
+from reviews.operations.link_people import link_chat_accounts, link_in_batches
 from reviews.ports import ChatIdentity
 from tests.helpers import T0
 
@@ -98,3 +100,32 @@ def test_lookups_per_run_are_bounded_and_the_rest_waits(session: Session) -> Non
     directory = Directory({})
     summary = _link(session, directory, FrozenClock(T0), limit=5)
     assert (summary.checked, summary.remaining) == (5, 2)
+
+
+def test_a_sync_links_in_committed_batches_up_to_its_budget_and_says_how_many_are_left(
+    engine: Engine, session: Session
+) -> None:
+    emails = [f"p{n:02d}@dept.example.gov" for n in range(12)]
+    _people(session, *emails)
+    directory = Directory({e: ChatIdentity(f"U{n}", e, False) for n, e in enumerate(emails) if n % 3})
+    summary = link_in_batches(
+        lambda: session_scope(engine),
+        directory=directory,
+        clock=FrozenClock(T0),
+        max_age=WEEK,
+        budget=10,
+        batch=4,
+    )
+    assert (summary.checked, summary.linked, summary.not_found, summary.remaining) == (10, 6, 4, 2)
+    assert directory.lookups == 10
+    session.expire_all()
+    assert sum(1 for v in _slack_ids(session).values() if v) == 6  # committed, batch by batch
+    rest = link_in_batches(
+        lambda: session_scope(engine),
+        directory=directory,
+        clock=FrozenClock(T0),
+        max_age=WEEK,
+        budget=10,
+        batch=4,
+    )
+    assert (rest.checked, rest.linked, rest.remaining) == (2, 2, 0)

@@ -12,7 +12,7 @@ from cli.demo.errors import Unexpected
 from cli.demo.state import LoopState
 from reviews.db import session_scope
 from reviews.errors import RecertifyError
-from reviews.operations.link_people import link_chat_accounts
+from reviews.operations.link_people import link_in_batches
 from reviews.operations.query_access import AccessRow, access_window, effective_access
 from reviews.operations.sync_inventory import apply_snapshot, record_failed_sync
 
@@ -51,10 +51,13 @@ class SyncSteps(LoopState):
         directory = self.wiring.chat_directory()
         if isinstance(directory, str):
             raise Unexpected(directory)
-        with session_scope(self.engine) as session:
-            linked = link_chat_accounts(
-                session=session, directory=directory, clock=self.clock, max_age=timedelta(days=7), limit=500
-            )
+        linked = link_in_batches(
+            lambda: session_scope(self.engine),
+            directory=directory,
+            clock=self.clock,
+            max_age=timedelta(days=7),
+            budget=500,
+        )
         self.narrator.line(
             f"  people: {linked.checked} looked up in Slack by email, {linked.linked} linked, "
             f"{linked.not_found} without an account (the guest, the leaver)"

@@ -10,6 +10,8 @@ no longer act). Two people resolving to one account are not guessed between: nei
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -85,3 +87,30 @@ def link_chat_accounts(
         audit.append_many(session, events, clock=clock)
     remaining = len(session.exec(select(Person.id).where(due)).all())
     return LinkSummary(len(people), linked, not_found, unlinked, tuple(conflicts), remaining)
+
+
+def link_in_batches(
+    unit_of_work: Callable[[], AbstractContextManager[Session]],
+    *,
+    directory: ChatDirectory,
+    clock: Clock,
+    max_age: timedelta,
+    budget: int,
+    batch: int = 50,
+) -> LinkSummary:
+    """`link_chat_accounts` until `budget` lookups are spent or nobody is due, one commit per `batch` (a
+    failure midway keeps what was linked). The summary adds the batches up."""
+    checked = linked = not_found = unlinked = remaining = 0
+    conflicts: list[str] = []
+    while budget > 0:
+        with unit_of_work() as session:
+            part = link_chat_accounts(
+                session=session, directory=directory, clock=clock, max_age=max_age, limit=min(batch, budget)
+            )
+        checked, linked = checked + part.checked, linked + part.linked
+        not_found, unlinked = not_found + part.not_found, unlinked + part.unlinked
+        conflicts += part.conflicts
+        budget, remaining = budget - part.checked, part.remaining
+        if part.checked == 0 or remaining == 0:
+            break
+    return LinkSummary(checked, linked, not_found, unlinked, tuple(conflicts), remaining)
