@@ -10,6 +10,7 @@ refuses what writes, and the database connection itself is read-only. Slack user
 from __future__ import annotations
 
 import getpass
+import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -38,4 +39,13 @@ SCHEDULER = Actor("system:scheduler", roles=frozenset({Role.ADMIN}))
 def cli_operator(role: Role = Role.ADMIN) -> Actor:
     """Admins read everything auditors read (as in Slack)."""
     roles = {Role.ADMIN, Role.AUDITOR} if role is Role.ADMIN else {role}
-    return Actor(f"cli:{getpass.getuser()}", roles=frozenset(roles))
+    return Actor(f"cli:{_login_name()}", roles=frozenset(roles))
+
+
+def _login_name() -> str:
+    """The operator's login name; a uid with no passwd entry (a container run with an arbitrary uid, as
+    OpenShift does) is named by its number rather than stopping every command."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid{os.getuid()}"

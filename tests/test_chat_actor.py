@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import pwd
+
+import pytest
 from sqlmodel import Session, select
 
-from reviews.actors import Role
+from reviews.actors import Role, cli_operator
 from reviews.clock import FrozenClock
 from reviews.models import Person
 from reviews.operations.chat_actor import chat_actor
@@ -109,3 +113,18 @@ def test_membership_of_a_configured_user_group_makes_an_admin_while_it_lasts(ses
         session, "U1", directory=directory, admins=[], auditors=[], clock=clock, admin_groups=["S1"]
     )
     assert not former.is_admin
+
+
+def test_a_uid_without_a_passwd_entry_names_the_operator_by_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A container run with an arbitrary uid (OpenShift, `docker run --user 12345`): no name in the
+    environment and none in /etc/passwd. Every command used to stop at start with getpwuid's KeyError."""
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+
+    def no_entry(uid: int) -> pwd.struct_passwd:
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    assert cli_operator().id == f"cli:uid{os.getuid()}"
+    monkeypatch.setenv("USER", "recertify")
+    assert cli_operator().id == "cli:recertify"

@@ -5,6 +5,7 @@ secret baked in or sent in the build context."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import tomllib
@@ -115,6 +116,55 @@ def test_no_secret_is_baked_into_the_image() -> None:
     assert not re.search(r"xox[a-z]-|xapp-|://[^:/\s]+:[^@\s]+@|BEGIN [A-Z ]*PRIVATE KEY", text)
     copied = " ".join(arguments for keyword, arguments in instructions() if keyword in {"COPY", "ADD"})
     assert not re.search(r"\.env|recertify\.toml|\.db\b|\.pem|\.key", copied)
+
+
+def dockerignored(relative: str, patterns: list[str]) -> bool:
+    """Docker's rule: a path is left out of the build context when it or one of its parent directories
+    matches a pattern, the last matching line winning (`!` keeps). fnmatch's `*` also crosses `/`, so this
+    errs towards "left out": it can only fail a test wrongly, never pass one wrongly."""
+    parts = relative.split("/")
+    candidates = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+    left_out = False
+    for pattern in patterns:
+        keep = pattern.startswith("!")
+        glob = pattern.removeprefix("!").strip().strip("/")
+        if any(
+            fnmatch.fnmatchcase(c, glob) or fnmatch.fnmatchcase(c, glob.removeprefix("**/"))
+            for c in candidates
+        ):
+            left_out = not keep
+    return left_out
+
+
+def test_the_build_context_keeps_every_file_the_package_is_built_from() -> None:
+    """The COPY lines name whole packages, but .dockerignore decides what of them reaches the build: a
+    pattern like `*.yaml` or `**/migrations` would leave the image without bot/manifest.yaml or the schema."""
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    data = setuptools["package-data"]
+    sources = [
+        source
+        for keyword, arguments in stages()[0]
+        if keyword == "COPY"
+        for source in arguments.split()[:-1]
+        if not source.startswith("--")
+    ]
+    needed = []
+    for source in sources:
+        path = ROOT / source
+        for file in [path] if path.is_file() else sorted(path.rglob("*")):
+            if "__pycache__" in file.parts or not file.is_file():
+                continue
+            package = ".".join(file.parent.relative_to(ROOT).parts)
+            if path.is_file() or file.suffix == ".py" or any(file.match(g) for g in data.get(package, [])):
+                needed.append(file.relative_to(ROOT).as_posix())
+    assert any(n.endswith("manifest.yaml") for n in needed) and any(n.endswith(".mako") for n in needed)
+    left_out = [n for n in needed if dockerignored(n, patterns)]
+    assert not left_out, f".dockerignore leaves out of the build what the package needs: {left_out}"
 
 
 @pytest.mark.parametrize("pattern", [".git", ".venv", "tests", "*.db", "recertify.toml", "*.env", ".env*"])
