@@ -55,7 +55,8 @@ def item_text(view: ItemView, *, show_store: bool = False) -> str:
     lines.append(f"Access: *{safe(view.access, ACCESS)}*")
     if view.path:
         lines.append(f"Through: {safe_path(view.path)}")
-    lines.append(f"Last use: {last_use(view.last_used, view.last_used_source)}")
+    used = last_use(view.last_used, view.last_used_source)
+    lines.append(used[:1].upper() + used[1:])  # "Used 2026-03-01 (…)" or "Last use unknown"
     lines.append(recommendation_line(view))
     if view.justification_required and view.status == ItemStatus.PENDING:
         lines.append(":memo: Keeping this access needs a written justification.")

@@ -64,12 +64,20 @@ class PathStep:
 
 @dataclass(frozen=True, slots=True)
 class LastUse:
-    """When access was last used, and how we know. `at=None` means unknown, never "inactive"."""
+    """When access was last used, and how we know. `at=None` means unknown, never "inactive".
+
+    On a principal's `last_sign_in`, `covers_all_use` says the source records every way that principal can
+    authenticate, so nothing it holds can have been used since: an upper bound on the use of each grant
+    (`at=None` then means it never signed in). Only a connector that knows this sets it: Entra's
+    `signInActivity` with non-interactive sign-ins, for a cloud-only user, does; IAM's password and
+    access-key last used do not (session credentials outlive them; service-specific credentials and signing
+    certificates are not tracked)."""
 
     at: datetime | None
     source: str
     window_start: datetime | None = None
     window_end: datetime | None = None
+    covers_all_use: bool = False
 
 
 @dataclass(frozen=True, slots=True)

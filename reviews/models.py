@@ -127,6 +127,8 @@ class Principal(SQLModel, table=True):
     created_at: datetime | None = _time(default=None)  # at the provider
     last_sign_in_at: datetime | None = _time(default=None)
     last_sign_in_source: str | None = None
+    # The source records every way in, so the last sign-in bounds the use of all access held (LastUse).
+    last_sign_in_covers_all_use: bool = False
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     first_seen_at: datetime = _time()
     last_seen_at: datetime = _time()

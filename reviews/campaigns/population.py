@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel, col
 
-from reviews.campaigns.recommend import Usage
+from reviews.campaigns.recommend import SignIn, Usage
 from reviews.cycle_definition import Exclusion, Scope
 from reviews.models import AccessGrant, Person, Principal, Store
 
@@ -41,6 +41,7 @@ class GrantView:
     principal_email: str | None
     enabled: bool | None
     guest: bool
+    sign_in: SignIn | None  # the holder's last sign-in, as the connector read it
     holder_person_id: int | None
     holder_email: str | None
     holder_manager: str | None
@@ -149,9 +150,21 @@ def _view(row: Any, store: Store, principal: Principal, person: Person | None) -
         principal_email=principal.email,
         enabled=principal.enabled,
         guest=principal.guest,
+        sign_in=_sign_in(principal),
         holder_person_id=person.id if person else None,
         holder_email=person.email if person else principal.email,
         holder_manager=person.manager_email if person else None,
+    )
+
+
+def _sign_in(principal: Principal) -> SignIn | None:
+    if principal.last_sign_in_source is None:
+        return None
+    return SignIn(
+        principal.last_sign_in_at,
+        principal.last_sign_in_source,
+        covers_all_use=principal.last_sign_in_covers_all_use,
+        account_created_at=principal.created_at,
     )
 
 

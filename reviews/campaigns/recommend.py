@@ -1,7 +1,11 @@
 """What the engine recommends for one grant, and the evidence behind it. Pure: rows in, answer out.
 
 Unknown usage is never "inactive" (TESTING.md): a grant whose last use nobody measured gets no
-recommendation at all, and says so, rather than a revoke that would punish missing telemetry.
+recommendation at all, and says so, rather than a revoke that would punish missing telemetry. The one
+exception is not a guess: when the holder's last sign-in covers every way they can act (`SignIn`), nothing
+they hold can have been used since, so that sign-in bounds the grant's use from above (the rule Entra's own
+access reviews apply to inactive users). A recent sign-in says nothing about this grant in particular, and
+the reason says so.
 """
 
 from __future__ import annotations
@@ -26,6 +30,16 @@ class Usage:
 
 
 @dataclass(frozen=True, slots=True)
+class SignIn:
+    """The holder's last sign-in, as the connector read it. A bound on use only when `covers_all_use`."""
+
+    at: datetime | None  # None: never signed in (when covers_all_use), else unknown
+    source: str | None
+    covers_all_use: bool = False
+    account_created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Recommendation:
     action: str | None  # keep | revoke | None (no opinion)
     reason: str
@@ -37,24 +51,32 @@ class Recommendation:
 
 
 def recommend(
-    *, enabled: bool | None, guest: bool, usage: Usage, rules: Recommendations, now: datetime
+    *,
+    enabled: bool | None,
+    guest: bool,
+    usage: Usage,
+    rules: Recommendations,
+    now: datetime,
+    sign_in: SignIn | None = None,
 ) -> Recommendation:
     if enabled is False and rules.disabled_accounts:
         return Recommendation(REVOKE, "the account is disabled", {"source": "directory"})
     if guest and rules.guests:
         return Recommendation(REVOKE, "a guest account", {"source": "directory"})
-    return _by_usage(usage, rules.inactive_days, now)
+    return _by_usage(usage, sign_in, rules.inactive_days, now)
 
 
-def _by_usage(usage: Usage, inactive_days: int | None, now: datetime) -> Recommendation:
+def _by_usage(
+    usage: Usage, sign_in: SignIn | None, inactive_days: int | None, now: datetime
+) -> Recommendation:
     evidence: dict[str, Any] = {
         "source": usage.source,
-        "last_used_at": usage.last_used_at.isoformat() if usage.last_used_at else None,
-        "window_start": usage.window_start.isoformat() if usage.window_start else None,
-        "window_end": usage.window_end.isoformat() if usage.window_end else None,
+        "last_used_at": _iso(usage.last_used_at),
+        "window_start": _iso(usage.window_start),
+        "window_end": _iso(usage.window_end),
     }
     if usage.source is None:
-        return Recommendation(None, "usage unknown: no source measures it, so no recommendation", evidence)
+        return _by_sign_in(sign_in, inactive_days, now, evidence)
     if usage.last_used_at is not None:
         idle = now - usage.last_used_at
         if inactive_days is not None and idle >= timedelta(days=inactive_days):
@@ -73,3 +95,67 @@ def _by_usage(usage: Usage, inactive_days: int | None, now: datetime) -> Recomme
     return Recommendation(
         None, f"no use seen, but {usage.source} tracks only {tracked.days} days: too short to say", evidence
     )
+
+
+def _by_sign_in(
+    sign_in: SignIn | None, inactive_days: int | None, now: datetime, unmeasured: dict[str, Any]
+) -> Recommendation:
+    """The grant's own use is unmeasured: the holder's last sign-in, when it covers every way in, is the
+    latest moment the grant can have been used."""
+    if sign_in is None or sign_in.source is None:
+        return Recommendation(None, "usage unknown: no source measures it, so no recommendation", unmeasured)
+    if not sign_in.covers_all_use:
+        return Recommendation(
+            None,
+            f"usage unknown: no source measures it, and the last sign-in ({sign_in.source}) does not bound it"
+            " (it misses some ways in, or was not read), so no recommendation",
+            unmeasured,
+        )
+    evidence = {
+        **unmeasured,
+        "source": sign_in.source,
+        "bound": "last_sign_in",  # an upper bound on use, not a measured use
+        "last_sign_in_at": _iso(sign_in.at),
+        "account_created_at": _iso(sign_in.account_created_at),
+    }
+    limit = timedelta(days=inactive_days) if inactive_days is not None else None
+    if sign_in.at is not None:
+        idle = max(now - sign_in.at, timedelta(0))
+        if limit is not None and idle >= limit:
+            return Recommendation(
+                REVOKE,
+                f"no sign-in for {idle.days} days (limit {inactive_days}): this access cannot have been used",
+                evidence,
+                inactive=True,
+            )
+        return Recommendation(
+            KEEP,
+            f"signed in {idle.days} days ago (any sign-in: use of this access itself is not measured)",
+            evidence,
+        )
+    if sign_in.account_created_at is None:
+        return Recommendation(
+            None,
+            "never signed in, but the account's creation date is unknown, so no recommendation",
+            evidence,
+        )
+    age = max(now - sign_in.account_created_at, timedelta(0))
+    if limit is None:
+        return Recommendation(None, "never signed in, but the cycle sets no inactivity limit", evidence)
+    if age >= limit:
+        return Recommendation(
+            REVOKE,
+            f"never signed in, account created {age.days} days ago (limit {inactive_days}): "
+            "this access cannot have been used",
+            evidence,
+            inactive=True,
+        )
+    return Recommendation(
+        None,
+        f"never signed in, but the account was created only {age.days} days ago: too new to say",
+        evidence,
+    )
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None

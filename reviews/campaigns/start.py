@@ -184,6 +184,7 @@ def _select(
             usage=view.usage,
             rules=definition.recommendations,
             now=now,
+            sign_in=view.sign_in,
         )
         if definition.scope.inactive_only and not rec.inactive:
             continue

@@ -95,10 +95,12 @@ class EvidenceRow:
     conditional: bool
     recommendation: str | None  # keep | revoke | None (no opinion)
     recommendation_reason: str
-    evidence_source: str | None  # who measured the last use
+    evidence_source: str | None  # who measured the last use (or the last sign-in, when that bounded it)
     evidence_last_used_at: str | None
     evidence_window_start: str | None
     evidence_window_end: str | None
+    evidence_bound: str | None  # "last_sign_in": use unmeasured, bounded by the holder's last sign-in
+    evidence_last_sign_in_at: str | None  # that sign-in (empty with the bound: never signed in)
     reviewer: str | None  # the item's reviewer (the last one, after escalation or stages)
     reviewer_source: str | None  # owner, manager, fallback, escalation, stage …
     stage: int

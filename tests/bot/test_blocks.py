@@ -279,10 +279,10 @@ def test_an_item_shows_person_access_path_last_use_and_recommendation() -> None:
     assert "*Person 5* (p5@example.org)" in text
     assert "Access: *read-write*" in text
     assert "group:Finance → policy:S3FullAccess" in text
-    assert "used 2026-03-01 (iam:service-last-accessed)" in text
+    assert "Used 2026-03-01 (iam:service-last-accessed)" in text
     assert "Recommendation: *revoke*: no use in 120 days" in text
     assert "needs a written justification" in text
-    assert "last use unknown" in text
+    assert "Last use unknown" in text
     assert "Recommendation: none, your call" in text
     [keep] = [b for b in buttons(page.blocks, ITEM_KEEP) if b["value"] == "5"]
     assert keep["text"]["text"] == "Keep (justify)"

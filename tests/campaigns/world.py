@@ -41,10 +41,17 @@ def arn(name: str) -> str:
     return f"arn:aws:iam::111122223333:user/{name}"
 
 
+def object_id(name: str) -> str:
+    """An Entra user's (or group's) object id in a department built with `system=System.ENTRA`."""
+    return f"entra-{name}"
+
+
 @dataclass
 class Department:
-    """Mutable description; `snapshot(at)` freezes it. Grants go through a group named after the store."""
+    """Mutable description; `snapshot(at)` freezes it. In AWS (the default) stores are S3 buckets and grants
+    go through an IAM group named after the store; in Entra stores are groups and grants are memberships."""
 
+    system: System = System.AWS
     stores: dict[str, tuple[str, str]] = field(default_factory=dict)  # name → (owner, classification)
     users: dict[str, dict[str, object]] = field(default_factory=dict)  # name → principal attributes
     grants: dict[tuple[str, str, AccessLevel], LastUse | None] = field(default_factory=dict)
@@ -55,9 +62,16 @@ class Department:
         return self
 
     def user(
-        self, name: str, *, enabled: bool | None = True, guest: bool = False, manager: str | None = None
+        self,
+        name: str,
+        *,
+        enabled: bool | None = True,
+        guest: bool = False,
+        manager: str | None = None,
+        created: datetime | None = None,
+        sign_in: LastUse | None = None,
     ) -> Department:
-        self.users[name] = {"enabled": enabled, "guest": guest}
+        self.users[name] = {"enabled": enabled, "guest": guest, "created": created, "sign_in": sign_in}
         if manager:
             self.managers[name] = manager
         return self
@@ -73,11 +87,12 @@ class Department:
         return self
 
     def snapshot(self, at: datetime) -> Snapshot:
+        entra = self.system is System.ENTRA
         stores = tuple(
             Store(
-                System.AWS,
-                StoreKind.S3_BUCKET,
-                f"arn:aws:s3:::{name}",
+                self.system,
+                StoreKind.ENTRA_GROUP if entra else StoreKind.S3_BUCKET,
+                self._store_id(name),
                 name,
                 owners=(email(owner),),
                 classification=classification,
@@ -87,13 +102,15 @@ class Department:
         )
         principals = tuple(
             Principal(
-                System.AWS,
-                PrincipalType.IAM_USER,
-                arn(name),
+                self.system,
+                PrincipalType.ENTRA_USER if entra else PrincipalType.IAM_USER,
+                object_id(name) if entra else arn(name),
                 name,
                 email=email(name),
                 enabled=attrs["enabled"],  # type: ignore[arg-type]
                 guest=bool(attrs["guest"]),
+                created_at=attrs["created"],  # type: ignore[arg-type]
+                last_sign_in=attrs["sign_in"],  # type: ignore[arg-type]
                 person_email=email(name),
             )
             for name, attrs in sorted(self.users.items())
@@ -111,19 +128,26 @@ class Department:
         )
         grants = tuple(
             Grant(
-                f"arn:aws:s3:::{store}",
-                arn(user),
+                self._store_id(store),
+                object_id(user) if entra else arn(user),
                 access,
                 path=(
-                    PathStep(
-                        "group", f"arn:aws:iam::111122223333:group/{store}-{access}", f"{store}-{access}"
-                    ),
+                    (PathStep("group", object_id(store), store),)
+                    if entra
+                    else (
+                        PathStep(
+                            "group", f"arn:aws:iam::111122223333:group/{store}-{access}", f"{store}-{access}"
+                        ),
+                    )
                 ),
                 last_used=used,
             )
             for (user, store, access), used in sorted(self.grants.items())
         )
-        return Snapshot(System.AWS, at, stores, principals, grants, people)
+        return Snapshot(self.system, at, stores, principals, grants, people)
+
+    def _store_id(self, name: str) -> str:
+        return object_id(name) if self.system is System.ENTRA else f"arn:aws:s3:::{name}"
 
     def sync(self, session: Session, clock: FrozenClock, *, max_drop: float | None = 0.3) -> SyncSummary:
         summary = apply_snapshot(self.snapshot(clock.now()), session=session, clock=clock, max_drop=max_drop)

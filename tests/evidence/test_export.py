@@ -33,6 +33,7 @@ from reviews.campaigns.bulk import BulkMode, record_bulk
 from reviews.campaigns.decide import record_decision
 from reviews.campaigns.notify import advance_notifications
 from reviews.clock import FrozenClock
+from reviews.entitlements import System
 from reviews.errors import NotAuthorized, NotFound
 from reviews.evidence.collect import EvidenceIncomplete, read_only_session
 from reviews.evidence.export import ExportFormat, export_campaign
@@ -41,7 +42,9 @@ from reviews.evidence.render_csv import neutralise
 from reviews.models import Campaign, DecidedVia, DecisionOutcome, Person, ReviewItem, RevocationState
 from reviews.operations.outbox import undo
 from tests.campaigns.test_enforce import LIVE, Loop
-from tests.campaigns.world import FALLBACK, RecordingNotifier, arn, email
+from tests.campaigns.test_sign_in_bound import signed_in
+from tests.campaigns.test_start import started
+from tests.campaigns.world import FALLBACK, Department, RecordingNotifier, arn, email
 from tests.fakes.provider import FakeConnector, FakeProvider
 from tests.helpers import T0, run_cli
 
@@ -489,3 +492,42 @@ def test_an_unknown_campaign_is_refused_and_nothing_is_written(
             engine, cli_operator(), 999, formats=ALL, out_dir=tmp_path / "nothing", clock=FrozenClock(T0)
         )
     assert not (tmp_path / "nothing").exists()
+
+
+def test_a_sign_in_bound_is_exported_as_a_last_sign_in_never_as_a_use(
+    engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    """Entra memberships have no measured use; the holder's last sign-in bounded it, and every format says
+    so: the bound and the sign-in time in their own columns, "last sign-in" (not "last used") in HTML."""
+    clock = FrozenClock(T0)
+    (
+        Department(system=System.ENTRA)
+        .store("benefit-claims", "olu")
+        .user("olu", sign_in=signed_in(1))
+        .user("ida", created=T0 - timedelta(days=400), sign_in=signed_in(200))
+        .user("nia", created=T0 - timedelta(days=400), sign_in=signed_in(None))
+        .grant("ida", "benefit-claims")
+        .grant("nia", "benefit-claims")
+        .sync(session, clock)
+    )
+    campaign = started(session, clock)
+    assert campaign.id is not None
+    export_campaign(engine, cli_operator(), campaign.id, formats=ALL, out_dir=tmp_path, clock=clock)
+    items = {item["principal_name"]: item for item in load_json(tmp_path, campaign.id)["items"]}
+    idle, never = items["ida"], items["nia"]
+    assert (idle["recommendation"], idle["evidence_source"]) == ("revoke", "entra:signInActivity")
+    assert idle["evidence_bound"] == "last_sign_in" and idle["evidence_last_used_at"] is None
+    assert idle["evidence_last_sign_in_at"] == (T0 - timedelta(days=200)).isoformat()
+    assert never["evidence_bound"] == "last_sign_in" and never["evidence_last_sign_in_at"] is None
+    header, *rows = load_csv(tmp_path, campaign.id)
+    csv_rows = {row[header.index("principal_name")]: dict(zip(header, row, strict=True)) for row in rows}
+    assert csv_rows["ida"]["evidence_bound"] == "last_sign_in"
+    assert csv_rows["ida"]["evidence_last_sign_in_at"] == idle["evidence_last_sign_in_at"]
+    assert csv_rows["ida"]["evidence_last_used_at"] == ""
+    _text, cells = parse_html(tmp_path, campaign.id)
+    evidence = {row[2]: row[7] for row in cells.sections["items"] if row}
+    assert evidence["ida"] == (
+        f"entra:signInActivity; use not measured; last sign-in {idle['evidence_last_sign_in_at']}"
+        " (an upper bound on use)"
+    )
+    assert "last sign-in never" in evidence["nia"] and "last used" not in evidence["nia"]

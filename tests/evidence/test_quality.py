@@ -137,6 +137,8 @@ def row(
         evidence_last_used_at=None,
         evidence_window_start=None,
         evidence_window_end=None,
+        evidence_bound=None,
+        evidence_last_sign_in_at=None,
         reviewer=reviewer,
         reviewer_source="owner",
         stage=1,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from connectors.entra.access import entra_grants
 from connectors.entra.directory import Directory
 from connectors.entra.inventory import App, AppRole, Assignment, EntraInventory, ServicePrincipalInfo
-from connectors.entra.transform import to_snapshot
+from connectors.entra.transform import SIGN_IN_SOURCE, to_snapshot
+from reviews.entitlements import LastUse
 from tests.helpers import T0
 
 USER, GROUP, SP = "#microsoft.graph.user", "#microsoft.graph.group", "#microsoft.graph.servicePrincipal"
@@ -102,6 +105,31 @@ def test_guests_disabled_users_and_service_principals_are_listed() -> None:
     assert principals["dee"].enabled is False and principals["dee"].email == "dee@dept.example.gov"
     assert principals["etl"].type == "entra_service_principal"
     assert any("could not be matched to a person by email: Gus" in note for note in snapshot.notes)
+
+
+def test_a_read_sign_in_bounds_all_use_and_an_unread_one_does_not() -> None:
+    directory = _directory(
+        [_user("ana"), _user("ben"), _user("cat"), _user("hal", onPremisesSyncEnabled=True)],
+        [_group("payroll", (USER, "ana"), (USER, "ben"), (USER, "cat"), (USER, "hal"), (SP, "etl"))],
+    )
+    sps = {"etl": ServicePrincipalInfo("etl", "ETL job", True)}
+    # cat is newer than the last read of sign-in activity (it is reread once a day)
+    read = replace(
+        _inventory(directory, ("payroll",), sps=sps),
+        sign_ins={"ana": T0 - timedelta(days=5), "ben": None, "hal": T0},
+    )
+    signed = {p.provider_id: p.last_sign_in for p in to_snapshot(read, entra_grants(read)).principals}
+    assert signed["ana"] == LastUse(T0 - timedelta(days=5), SIGN_IN_SOURCE, covers_all_use=True)
+    assert signed["ben"] == LastUse(None, SIGN_IN_SOURCE, covers_all_use=True)  # never signed in
+    assert signed["cat"] is not None and signed["cat"].at is None and not signed["cat"].covers_all_use
+    assert "not read" in signed["cat"].source
+    assert signed["etl"] is None  # service principals: no sign-in, no bound
+    # synced from on-premises: access held in Entra is still used only with tokens Entra issues
+    assert signed["hal"] == LastUse(T0, SIGN_IN_SOURCE, covers_all_use=True)
+    refused = replace(read, sign_ins=None)
+    unread = {p.provider_id: p.last_sign_in for p in to_snapshot(refused, entra_grants(refused)).principals}
+    assert unread["ana"] is not None and unread["ana"].at is None and not unread["ana"].covers_all_use
+    assert "not permitted: AuditLog.Read.All" in unread["ana"].source
 
 
 def test_an_app_role_assigned_to_a_group_reaches_only_its_direct_members() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from connectors.entra.connector import EntraConnector
@@ -55,6 +57,22 @@ def test_full_sync_reads_nesting_apps_owners_and_flags(
     assert any("quarantined" in n for n in snapshot.notes)
     people = {p.email: p for p in snapshot.people}
     assert people["ana@dept.example.gov"].manager_email == "boss@dept.example.gov"
+
+
+def test_the_last_sign_in_counts_non_interactive_sign_ins_and_bounds_all_use(
+    simulator: GraphSimulator, department: Department
+) -> None:
+    ids = department.ids
+    department.tenant.update_user(
+        ids["ana"], last_sign_in=T0 - timedelta(days=100), last_non_interactive_sign_in=T0 - timedelta(days=2)
+    )
+    department.tenant.update_user(ids["ben"], last_sign_in=T0 - timedelta(days=120))
+    principals = {p.provider_id: p for p in _connector(simulator).snapshot().principals}
+    ana, ben, dee = (principals[ids[name]].last_sign_in for name in ("ana", "ben", "dee"))
+    assert ana is not None and ana.at == T0 - timedelta(days=2) and ana.covers_all_use is True
+    assert ben is not None and ben.at == T0 - timedelta(days=120) and ben.covers_all_use is True
+    assert dee is not None and dee.at is None and dee.covers_all_use is True  # read: never signed in
+    assert principals[ids["etl"]].last_sign_in is None
 
 
 def test_throttled_calls_change_nothing(simulator: GraphSimulator, department: Department) -> None:
