@@ -93,7 +93,15 @@ class Wiring:
     engine: Engine
     graph_throttled: Callable[[int], None] | None = None  # serve counts Graph's 429/503 for /metrics
 
-    def connector(self, source: str, clock: Clock, progress: Callable[[str], None]) -> Connector:
+    def connector(
+        self,
+        source: str,
+        clock: Clock,
+        progress: Callable[[str], None],
+        on_throttled: Callable[[int], None] | None = None,
+    ) -> Connector:
+        """`on_throttled` hears of each answer the source throttled (Graph reports them; AWS's retries stay
+        inside botocore), besides serve's counter for /metrics."""
         # Imported on use: boto3, msgraph and the IAM catalogue are heavy; most commands need none of them.
         if source == "aws":
             from connectors.aws.connector import AwsConnector
@@ -103,8 +111,14 @@ class Wiring:
 
         state = DatabaseStateStore(self.engine, clock)
         settings, secrets = self.config.settings.entra, self.config.secrets
+        listeners = [listener for listener in (self.graph_throttled, on_throttled) if listener is not None]
+
+        def throttled(status: int) -> None:
+            for listener in listeners:
+                listener(status)
+
         return EntraConnector(
-            settings, secrets, clock=clock, state=state, progress=progress, on_throttled=self.graph_throttled
+            settings, secrets, clock=clock, state=state, progress=progress, on_throttled=throttled
         )
 
     def connectors(self, clock: Clock) -> dict[str, Connector]:

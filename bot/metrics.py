@@ -130,6 +130,14 @@ class DatabaseCollector(Collector):
 
 def _families(f: OperationalFigures) -> Iterable[Metric]:
     yield _family(CounterMetricFamily, "recertify_syncs", "Sync runs recorded", ["source", "status"], f.syncs)
+    yield _family(
+        CounterMetricFamily,
+        "recertify_sync_throttled",
+        "Answers a source throttled during syncs (Graph 429 and 503, each waited out and retried), "
+        "from every sync run in the database, whichever process ran it",
+        ["source"],
+        {(source,): n for source, n in f.sync_throttled.items()},
+    )
     yield from _last_syncs(f)
     campaigns = {(status,): n for status, n in f.campaigns.items()}
     yield _family(GaugeMetricFamily, "recertify_campaigns", "Campaigns by status", ["status"], campaigns)

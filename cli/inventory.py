@@ -14,18 +14,12 @@ from rich.table import Table
 from cli.common import Format, csv_cell, out, progress
 from reviews.campaigns.triggered import open_triggered_reviews
 from reviews.clock import SystemClock
-from reviews.db import (
-    session_scope,
-)
+from reviews.db import session_scope
 from reviews.entitlements import System
-from reviews.errors import (
-    ConfigurationError,
-    Misconfigured,
-    RecertifyError,
-)
+from reviews.errors import ConfigurationError, Misconfigured
 from reviews.operations.link_people import link_in_batches
 from reviews.operations.query_access import AccessRow, access_window, effective_access
-from reviews.operations.sync_inventory import apply_snapshot, record_failed_sync
+from reviews.operations.sync_source import sync_source
 from reviews.settings import missing_secrets
 
 if TYPE_CHECKING:
@@ -60,27 +54,23 @@ def sync(
 
 
 def _sync_one(source: System, wiring: Wiring, *, accept_drop: bool) -> None:
-    engine = wiring.engine
-    clock = SystemClock()
-    started = clock.now()
+    engine, clock = wiring.engine, SystemClock()
     max_drop = None if accept_drop else wiring.config.settings.enforcement.max_population_drop
-    try:
-        with progress(f"sync {source.value}") as report:
-            snapshot = wiring.connector(source.value, clock, report).snapshot()
-        with session_scope(engine) as session:
-            summary = apply_snapshot(
-                snapshot, session=session, clock=clock, started_at=started, max_drop=max_drop
-            )
-    except RecertifyError as exc:
-        # The failure is part of the record, and it stops campaigns and revocations for this source.
-        with session_scope(engine) as session:
-            record_failed_sync(source.value, str(exc), session=session, clock=clock, started_at=started)
-        raise
+    with progress(f"sync {source.value}") as report:
+        summary = sync_source(
+            source.value,
+            lambda throttled: wiring.connector(source.value, clock, report, throttled).snapshot(),
+            engine=engine,
+            clock=clock,
+            max_drop=max_drop,
+        )
     out.print(
         f"{source.value}: {summary.stores} stores, {summary.principals} principals, {summary.grants} grants "
         f"({summary.opened} opened, {summary.closed} closed, {summary.changed} paths changed); "
         f"sync run {summary.sync_run_id}"
     )
+    if summary.throttled:
+        out.print(f"{source.value}: throttled {summary.throttled} time(s), each waited out and retried")
     if summary.unmatched:
         out.print(f"{source.value}: {summary.unmatched} person(s) could not be matched by email (see notes)")
     for note in summary.notes:

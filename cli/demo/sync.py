@@ -5,36 +5,31 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from functools import partial
 
 from rich.table import Table
 
 from cli.demo.errors import Unexpected
 from cli.demo.state import LoopState
 from reviews.db import session_scope
-from reviews.errors import RecertifyError
 from reviews.operations.link_people import link_in_batches
 from reviews.operations.query_access import AccessRow, access_window, effective_access
-from reviews.operations.sync_inventory import apply_snapshot, record_failed_sync
+from reviews.operations.sync_source import sync_source
 
 
 class SyncSteps(LoopState):
     def sync(self, *, link_people: bool, expect_closed: int | None = None) -> None:
         closed, max_drop = 0, self.wiring.config.settings.enforcement.max_population_drop
         for source in ("aws", "entra"):
-            started = self.clock.now()
-            try:
-                with self.narrator.progress(f"sync {source}") as report:
-                    snapshot = self.wiring.connector(source, self.clock, report).snapshot()
-                with session_scope(self.engine) as session:
-                    summary = apply_snapshot(
-                        snapshot, session=session, clock=self.clock, started_at=started, max_drop=max_drop
-                    )
-            except RecertifyError as exc:
-                with session_scope(self.engine) as session:
-                    record_failed_sync(
-                        source, str(exc), session=session, clock=self.clock, started_at=started
-                    )
-                raise
+            with self.narrator.progress(f"sync {source}") as report:
+                connector = partial(self.wiring.connector, source, self.clock, report)
+                summary = sync_source(
+                    source,
+                    lambda throttled: connector(throttled).snapshot(),  # noqa: B023  (called at once)
+                    engine=self.engine,
+                    clock=self.clock,
+                    max_drop=max_drop,
+                )
             if not summary.stores or not summary.grants:
                 raise Unexpected(f"{source} found {summary.stores} stores and {summary.grants} grants")
             closed += summary.closed

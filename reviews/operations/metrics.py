@@ -52,6 +52,7 @@ class LastSync:
 @dataclass(frozen=True, slots=True)
 class OperationalFigures:
     syncs: dict[tuple[str, str], int]  # (source, status) → runs
+    sync_throttled: dict[str, int]  # source → throttled answers counted by every sync run (Graph)
     last_syncs: tuple[LastSync, ...]
     campaigns: dict[str, int]  # status → campaigns
     items: dict[tuple[str, str], int]  # (item status, campaign status) → review items
@@ -81,6 +82,7 @@ def read_figures(session: Session) -> OperationalFigures:
     ).one()
     return OperationalFigures(
         syncs=_zeros(System, SyncStatus) | _pairs(session, col(SyncRun.source), col(SyncRun.status)),
+        sync_throttled=_sync_throttled(session),
         last_syncs=_last_syncs(session),
         campaigns=campaigns,
         items=_items(session),
@@ -103,6 +105,16 @@ def _items(session: Session) -> dict[tuple[str, str], int]:
     ).all()
     figures.update({(str(item), str(campaign)): int(n) for item, campaign, n in rows})
     return figures
+
+
+def _sync_throttled(session: Session) -> dict[str, int]:
+    """Summed in Python: the counts are JSON, and sync runs are few (one a day per source, and retention)."""
+    totals = {str(source): 0 for source in System}
+    for source, counts in session.exec(select(SyncRun.source, SyncRun.counts)).all():
+        throttled = (counts or {}).get("throttled")
+        if isinstance(throttled, int):
+            totals[source] = totals.get(source, 0) + throttled
+    return totals
 
 
 def _last_syncs(session: Session) -> tuple[LastSync, ...]:

@@ -45,6 +45,7 @@ class SyncSummary:
     population_sha256: str
     unmatched: int = 0
     notes: tuple[str, ...] = ()
+    throttled: int = 0  # answers the source throttled during the read (Graph), each waited out
 
 
 def apply_snapshot(
@@ -54,9 +55,11 @@ def apply_snapshot(
     clock: Clock,
     started_at: datetime | None = None,
     max_drop: float | None = None,
+    throttled: int = 0,
 ) -> SyncSummary:
     """`max_drop`: refuse (PopulationDropped, nothing written) a population that fell by more than this
-    share; None skips the check (an admin accepted the drop)."""
+    share; None skips the check (an admin accepted the drop). `throttled`: the answers the source throttled
+    during the read (counted in the run when there were any)."""
     if max_drop is not None:
         check_population(session, snapshot, max_drop=max_drop)
     now = clock.now()
@@ -81,6 +84,7 @@ def apply_snapshot(
         "closed": closed,
         "changed": changed,
         "unmatched_principals": len(snapshot.unmatched),
+        **_throttled(throttled),
     }
     events.append(
         audit.NewEvent(
@@ -107,22 +111,30 @@ def apply_snapshot(
         population,
         len(snapshot.unmatched),
         snapshot.notes,
+        throttled,
     )
 
 
 def record_failed_sync(
-    system: str, error: str, *, session: Session, clock: Clock, started_at: datetime
+    system: str, error: str, *, session: Session, clock: Clock, started_at: datetime, throttled: int = 0
 ) -> int:
     """A read that did not finish leaves a trace (and stops later campaigns relying on it), never rows."""
     run = SyncRun(
-        source=system, started_at=started_at, finished_at=clock.now(), status=SyncStatus.FAILED, error=error
+        source=system,
+        started_at=started_at,
+        finished_at=clock.now(),
+        status=SyncStatus.FAILED,
+        counts=_throttled(throttled),
+        error=error,
     )
     session.add(run)
     session.flush()
     assert run.id is not None  # noqa: S101
     audit.append(
         session,
-        audit.NewEvent(ACTOR, "sync.failed", f"system:{system}", {"error": error, "sync_run": run.id}),
+        audit.NewEvent(
+            ACTOR, "sync.failed", f"system:{system}", {"error": error, "sync_run": run.id, **run.counts}
+        ),
         clock=clock,
     )
     return run.id
@@ -370,3 +382,8 @@ def _grant_event(kind: str, grant: Grant, **extra: Any) -> audit.NewEvent:
         **extra,
     }
     return audit.NewEvent(ACTOR, kind, f"store:{grant.store_id}", payload)
+
+
+def _throttled(count: int) -> dict[str, int]:
+    """Only sources that report throttling (Graph) ever count any: AWS's retries stay inside botocore."""
+    return {"throttled": count} if count else {}

@@ -81,3 +81,35 @@ def test_people_are_linked_to_slack_after_the_sync(
     engine.dispose()
     assert {p.email: p.slack_user_id for p in people if p.slack_user_id} == {"ana@dept.example.gov": ana}
     assert lookups == len(people)  # one lookup per person, none on the second sync
+
+
+def test_graph_throttling_during_a_sync_is_counted_in_its_run_and_in_metrics(
+    simulator: GraphSimulator, department: Department, database_url: str, capsys, monkeypatch
+) -> None:
+    """`recertify sync` runs in its own process (a timer, a CronJob), not in `serve`: the 429s it waited
+    out are kept in its sync run, so /metrics shows them whichever replica is scraped."""
+    from bot.metrics import metrics_endpoint
+    from reviews.models import SyncRun
+
+    env = {
+        "RECERTIFY_DATABASE_URL": database_url,
+        "RECERTIFY_GRAPH_URL": simulator.url,
+        "RECERTIFY_GRAPH_TOKEN": TOKEN,
+        "RECERTIFY_ENTRA_PERSONAL_DATA_GROUPS": '["payroll"]',
+        "RECERTIFY_AWS_ENABLED": "false",
+    }
+    simulator.faults.throttle_ratio, simulator.faults.retry_after = 0.3, 1
+    result = run_cli(capsys, monkeypatch, "sync", "--source", "entra", env=env)
+    assert result.code == 0, result.stderr
+    answered = [*simulator.requests, *(item for r in simulator.requests for item in r.batch)]
+    throttled = sum(r.status == 429 for r in answered)
+    assert throttled > 0
+    assert f"entra: throttled {throttled} time(s), each waited out and retried" in result.stdout
+    engine = create_db_engine(database_url)
+    with Session(engine) as session:
+        run = session.exec(select(SyncRun)).one()
+    assert run.counts["throttled"] == throttled
+    status, _, body = metrics_endpoint(engine)()
+    engine.dispose()
+    assert status == 200
+    assert f'recertify_sync_throttled_total{{source="entra"}} {throttled}.0' in body.decode()
