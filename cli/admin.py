@@ -69,17 +69,24 @@ def config_check(ctx: typer.Context) -> None:
 class AwsRole(StrEnum):
     read = "read"
     write = "write"
+    checkpoint = "checkpoint"
 
 
 @permissions_cli.command("aws")
 def permissions_aws(ctx: typer.Context, role: AwsRole) -> None:
-    """The IAM policy of the read role (every account) or the write role (live revocation only)."""
-    from connectors.aws.permissions import read_policy, write_policy
+    """The IAM policy of the read role (every account), the write role (live revocation only), or of the
+    identity `serve` writes audit checkpoints as (the configured [audit] checkpoint_bucket and prefix)."""
+    from connectors.aws.permissions import checkpoint_policy, read_policy, write_policy
 
-    aws = ctx.obj.config().settings.aws
-    document = (
-        read_policy(aws.read_role) if role is AwsRole.read else write_policy(aws.read_role, aws.write_role)
-    )
+    settings = ctx.obj.config().settings
+    aws, audit_settings = settings.aws, settings.audit
+    if role is AwsRole.checkpoint:
+        bucket, prefix = audit_settings.checkpoint_bucket, audit_settings.checkpoint_prefix
+        document = checkpoint_policy(bucket, prefix) if bucket else checkpoint_policy()  # else the template
+    elif role is AwsRole.read:
+        document = read_policy(aws.read_role)
+    else:
+        document = write_policy(aws.read_role, aws.write_role)
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
 

@@ -24,9 +24,10 @@ S3_CALLS = {
 }
 
 
-@pytest.mark.parametrize("role", ["read", "write"])
+@pytest.mark.parametrize("role", ["read", "write", "checkpoint-bucket"])
 def test_the_aws_policies_are_what_recertify_permissions_aws_prints(role: str, capsys, monkeypatch) -> None:
-    printed = run_cli(capsys, monkeypatch, "permissions", "aws", role)
+    monkeypatch.delenv("RECERTIFY_AUDIT_CHECKPOINT_BUCKET", raising=False)  # no bucket: the template
+    printed = run_cli(capsys, monkeypatch, "permissions", "aws", role.removesuffix("-bucket"))
     assert printed.code == 0, printed.stderr
     document = f"docs/permissions/aws-{role}-policy.json"
     assert (ROOT / document).read_text(encoding="utf-8") == printed.stdout, (
@@ -46,6 +47,18 @@ def test_the_graph_permissions_page_is_what_recertify_permissions_entra_prints(c
     for side in ("read", "write"):
         wanted = " ".join(permission for s, permission, _ in rows if s == side)
         assert re.search(rf"^grant {re.escape(wanted)} +# {side}:", page, re.MULTILINE), side
+
+
+def test_the_checkpoint_policy_names_the_configured_bucket_and_prefix(capsys, monkeypatch) -> None:
+    env = {"RECERTIFY_AUDIT_CHECKPOINT_BUCKET": "dept-audit", "RECERTIFY_AUDIT_CHECKPOINT_PREFIX": "prod/"}
+    printed = run_cli(capsys, monkeypatch, "permissions", "aws", "checkpoint", env=env)
+    assert printed.code == 0, printed.stderr
+    resources = {s["Sid"]: s["Resource"] for s in json.loads(printed.stdout)["Statement"]}
+    assert resources == {
+        "CheckObjectLockAndReadEveryCheckpointVersion": ["arn:aws:s3:::dept-audit"],
+        "WriteCheckpointsWithComplianceRetention": ["arn:aws:s3:::dept-audit/prod/*"],
+        "NeverDeleteOrWeakenCheckpoints": ["arn:aws:s3:::dept-audit", "arn:aws:s3:::dept-audit/*"],
+    }
 
 
 def test_the_checkpoint_bucket_template_covers_every_call_the_sink_makes() -> None:

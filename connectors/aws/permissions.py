@@ -140,6 +140,32 @@ def write_policy(
     return {"Version": VERSION, "Statement": statements}
 
 
+# The audit checkpoints' write-once bucket ([audit] checkpoint_bucket; connectors/aws/checkpoints.py): check
+# Object Lock, write each checkpoint with its COMPLIANCE retention, read every version back; never delete
+# one or weaken the lock, whatever else the role is granted.
+CHECKPOINT_READS = ("s3:GetBucketObjectLockConfiguration", "s3:ListBucketVersions")
+CHECKPOINT_WRITES = ("s3:PutObject", "s3:PutObjectRetention")
+CHECKPOINT_NEVER = (
+    "s3:BypassGovernanceRetention",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutBucketObjectLockConfiguration",
+)
+
+
+def checkpoint_policy(bucket: str = "CHECKPOINT_BUCKET", prefix: str = "CHECKPOINT_PREFIX") -> dict[str, Any]:
+    """For the identity `serve` writes checkpoints as; the defaults are the template's placeholders."""
+    bucket_arn = f"arn:aws:s3:::{bucket}"
+    statements = [
+        _allow("CheckObjectLockAndReadEveryCheckpointVersion", CHECKPOINT_READS, [bucket_arn]),
+        _allow("WriteCheckpointsWithComplianceRetention", CHECKPOINT_WRITES, [f"{bucket_arn}/{prefix}*"]),
+        _statement(
+            "NeverDeleteOrWeakenCheckpoints", CHECKPOINT_NEVER, [bucket_arn, f"{bucket_arn}/*"], effect="Deny"
+        ),
+    ]
+    return {"Version": VERSION, "Statement": statements}
+
+
 def declared_actions() -> set[str]:
     """Every action named anywhere in the two policies."""
     return {a for policy in (read_policy(), write_policy()) for s in policy["Statement"] for a in s["Action"]}
