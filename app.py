@@ -35,7 +35,13 @@ from reviews.campaigns.start import start_scheduled
 from reviews.campaigns.tick import TickSummary, run_tick
 from reviews.campaigns.triggered import latest_cycles
 from reviews.clock import SystemClock
-from reviews.db import create_db_engine, is_read_only_refusal, require_current_schema, session_scope
+from reviews.db import (
+    create_db_engine,
+    is_permission_refusal,
+    is_read_only_refusal,
+    require_current_schema,
+    session_scope,
+)
 from reviews.entitlements import System
 from reviews.errors import (
     CampaignRefused,
@@ -466,11 +472,20 @@ def main() -> None:
         err.print(f"error: {exc}", markup=False)
         raise SystemExit(1) from None
     except DBAPIError as exc:
-        if not is_read_only_refusal(exc):
+        if is_read_only_refusal(exc):
+            err.print(
+                "error: the database refused a write: this command changes things, and --role auditor only "
+                "reads"
+            )
+        elif is_permission_refusal(exc):
+            first_line = str(exc.orig).splitlines()[0]
+            err.print(
+                f"error: the database refused: {first_line}. This connection's database role lacks the "
+                "privilege (an auditor's SELECT-only role cannot run commands that change things)",
+                markup=False,
+            )
+        else:
             raise
-        err.print(
-            "error: the database refused a write: this command changes things, and --role auditor only reads"
-        )
         raise SystemExit(1) from None
 
 

@@ -68,6 +68,12 @@ def is_read_only_refusal(exc: DBAPIError) -> bool:
     return "read-only transaction" in text or "attempt to write a readonly database" in text
 
 
+def is_permission_refusal(exc: DBAPIError) -> bool:
+    """PostgreSQL's insufficient_privilege (SQLSTATE 42501): the connection's database role may not do this
+    (an auditor's SELECT-only role asked to write, say)."""
+    return getattr(exc.orig, "sqlstate", None) == "42501"
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One unit of work: commit when the block ends, roll back if it raises."""

@@ -5,10 +5,12 @@ read works, and beneath that the auditor's connection itself refuses writes."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, insert
+from sqlalchemy import Engine, func, insert, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, select
 
@@ -154,3 +156,40 @@ def test_the_auditor_s_connection_itself_refuses_writes(
     finally:
         read_only.dispose()
     assert state(engine) == before
+
+
+def test_an_auditor_whose_database_role_may_only_select_reads_everything(
+    department: Loop,
+    engine: Engine,
+    database_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In production an auditor's connection is its own PostgreSQL role with SELECT and nothing else: every
+    read, `audit verify` and the evidence export still work (none of them needs more than SELECT)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("database roles: PostgreSQL only")
+    url = make_url(database_url)
+    role = f"recertify_auditor_{uuid.uuid4().hex[:8]}"
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        connection.execute(text(f'GRANT CONNECT ON DATABASE "{url.database}" TO "{role}"'))
+        connection.execute(text(f'GRANT USAGE ON SCHEMA public TO "{role}"'))
+        connection.execute(text(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"'))
+        connection.commit()
+    try:
+        env = {"RECERTIFY_DATABASE_URL": url.set(username=role).render_as_string(hide_password=False)}
+        env["RECERTIFY_ROLE"] = "auditor"
+        export = ["audit", "export", "1", "--format", "all", "--out", str(tmp_path)]
+        for args in [*READS, export]:
+            result = run_cli(capsys, monkeypatch, *args, env=env)
+            assert result.code == 0, (args, result.stderr)
+        assert (tmp_path / "campaign-1-manifest.json").exists()
+        refused = run_cli(capsys, monkeypatch, "audit", "checkpoint", env={**env, "RECERTIFY_ROLE": "admin"})
+        assert refused.code == 1 and "the database refused: permission denied for table" in refused.stderr
+    finally:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP OWNED BY "{role}"'))
+            connection.execute(text(f'DROP ROLE "{role}"'))
+            connection.commit()
