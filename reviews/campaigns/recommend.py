@@ -83,7 +83,7 @@ def _by_usage(
             return Recommendation(
                 REVOKE, f"not used for {idle.days} days (limit {inactive_days})", evidence, inactive=True
             )
-        return Recommendation(KEEP, f"used {idle.days} days ago", evidence)
+        return Recommendation(KEEP, f"used {_day_before(usage.last_used_at, idle)}", evidence)
     # Never used inside a measured window: inactive only when the window is at least as long as the rule.
     if usage.window_start is None:
         return Recommendation(None, f"usage unknown: {usage.source} gives no window", evidence)
@@ -130,7 +130,8 @@ def _by_sign_in(
             )
         return Recommendation(
             KEEP,
-            f"signed in {idle.days} days ago (any sign-in: use of this access itself is not measured)",
+            f"signed in {_day_before(sign_in.at, idle)} (any sign-in: use of this access itself is not "
+            "measured)",
             evidence,
         )
     if sign_in.account_created_at is None:
@@ -155,6 +156,11 @@ def _by_sign_in(
         f"never signed in, but the account was created only {age.days} days ago: too new to say",
         evidence,
     )
+
+
+def _day_before(at: datetime, idle: timedelta) -> str:
+    """ "on 2026-11-22, 2 days before the review": a digest is read days later, so "2 days ago" would lie."""
+    return f"on {at.date().isoformat()}, {idle.days} day{'' if idle.days == 1 else 's'} before the review"
 
 
 def _iso(at: datetime | None) -> str | None:

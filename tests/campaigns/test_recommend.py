@@ -47,7 +47,10 @@ def test_no_sign_in_for_longer_than_the_limit_revokes_with_the_sign_in_as_eviden
 def test_a_recent_sign_in_keeps_and_says_use_of_the_access_itself_is_not_measured() -> None:
     result = rec(bound(3))
     assert (result.action, result.inactive) == (KEEP, False)
-    assert result.reason == "signed in 3 days ago (any sign-in: use of this access itself is not measured)"
+    assert result.reason == (
+        "signed in on 2026-02-26, 3 days before the review (any sign-in: use of this access itself is not "
+        "measured)"
+    )
     assert result.evidence["bound"] == "last_sign_in"
     assert result.evidence["last_sign_in_at"] == (T0 - timedelta(days=3)).isoformat()
 

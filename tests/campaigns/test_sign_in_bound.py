@@ -95,7 +95,8 @@ def test_entra_items_are_recommended_from_the_holders_last_sign_in(session: Sess
     recent = items["ray"]
     assert recent.recommendation == "keep"
     assert recent.recommendation_evidence["reason"] == (
-        "signed in 3 days ago (any sign-in: use of this access itself is not measured)"
+        "signed in on 2026-02-26, 3 days before the review (any sign-in: use of this access itself is not "
+        "measured)"
     )
     assert recent.recommendation_evidence["inactive"] is False
 
@@ -120,7 +121,7 @@ def test_measured_use_disabled_guests_and_protection_come_before_the_sign_in(ses
     items = entra_items(session)
     measured = items["mel"]
     assert measured.recommendation == "keep"
-    assert measured.recommendation_evidence["reason"] == "used 2 days ago"
+    assert measured.recommendation_evidence["reason"] == "used on 2026-02-27, 2 days before the review"
     assert measured.recommendation_evidence["source"] == "test:measured"
     assert items["dee"].recommendation_evidence["reason"] == "the account is disabled"
     assert items["gia"].recommendation_evidence["reason"] == "a guest account"
@@ -173,4 +174,4 @@ def test_the_digest_shows_the_sign_in_as_the_reason_never_as_a_last_use(session:
     idle, recent = item_text(item_view(items["ida"])), item_text(item_view(items["ray"]))
     assert "Last use unknown" in idle and "Last use unknown" in recent
     assert "Recommendation: *revoke*: no sign-in for 200 days (limit 90): this access cannot" in idle
-    assert "Recommendation: *keep*: signed in 3 days ago (any sign-in: use of this access itself" in recent
+    assert "Recommendation: *keep*: signed in on 2026-02-26, 3 days before the review (any sign-in" in recent
