@@ -9,8 +9,12 @@ over: the new leader's bump waits for the old leader's open fenced transactions,
 the old leader sees a token that is not its own and raises `LeadershipLost`.
 
 A pooler in transaction mode (PgBouncer `pool_mode = transaction`) hands each statement to whichever server
-connection is free, so a session lock lands on a connection the leader no longer owns. That is detected when
-the lock is taken (and on every liveness check) and refused with `LeadershipUnavailable`.
+connection is free, so a session lock lands on a connection the leader no longer owns. PgBouncer hands a lone
+client the server connection it just freed, so the dedicated connection's backend pid alone looks stable:
+before its first lock, another connection of ours asks for its backend too, and getting the same one means
+server sessions are shared. That, a backend that changes between statements and a lock not held are refused
+with `LeadershipUnavailable`; a change seen by a liveness check ends the term. Tested against a real
+PgBouncer in both modes (tests/scheduler/test_pgbouncer.py).
 
 SQLite: one process owns the file (DESIGN §5), so leadership is always granted; there is no lock to hold.
 The token is still bumped and fenced so that both backends run the same code. Should a second process open
@@ -61,17 +65,29 @@ def advisory_key(name: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def shared_session_problem(pid_here: int, pid_elsewhere: int) -> str | None:
+    """Why the dedicated connection's server session is not its own, or None. Pure: `pid_here` is the
+    dedicated connection's backend, `pid_elsewhere` the one another connection got right after it, before
+    any lock is taken (so a refusal leaves no lock behind on a pooled server connection)."""
+    if pid_here != pid_elsewhere:
+        return None
+    return _refusal(f"another connection got the same server session (backend {pid_here})")
+
+
 def pooling_problem(pid_at_lock: int, pid_after: int, advisory_locks_held: int) -> str | None:
     """Why a session lock cannot be trusted on this connection, or None. Pure, so it can be tested without
     a pooler: the two backend pids come from consecutive statements on the dedicated connection, the count
     from `pg_locks` as seen by the second statement's backend."""
-    cause = None
     if pid_at_lock != pid_after:
-        cause = f"the server session changed between two statements (backend {pid_at_lock}, then {pid_after})"
-    elif advisory_locks_held < 1:
-        cause = "the advisory lock just taken is not held by this session"
-    if cause is None:
-        return None
+        return _refusal(
+            f"the server session changed between two statements (backend {pid_at_lock}, then {pid_after})"
+        )
+    if advisory_locks_held < 1:
+        return _refusal("the advisory lock just taken is not held by this session")
+    return None
+
+
+def _refusal(cause: str) -> str:
     return (
         f"the scheduler's leadership lock cannot work on this database connection: {cause}. A pooler in "
         "transaction mode (PgBouncer pool_mode = transaction) breaks PostgreSQL session locks; point "
@@ -99,6 +115,7 @@ class Leadership:
         self._postgresql = engine.dialect.name == "postgresql"
         self._lock = threading.RLock()
         self._connection: Connection | None = None
+        self._probed = False  # the dedicated connection's server session is known to be its own
         self._pid: int | None = None
         self._token: int | None = None
 
@@ -136,6 +153,9 @@ class Leadership:
 
     def _try_acquire_postgresql(self) -> bool:
         connection = self._dedicated_connection()
+        if not self._probed:
+            self._refuse_shared_sessions(connection)
+            self._probed = True
         got, pid_at_lock = connection.execute(
             text("SELECT pg_try_advisory_lock(:key), pg_backend_pid()"), {"key": self._key}
         ).one()
@@ -232,6 +252,17 @@ class Leadership:
         )
         return int(connection.execute(statement).scalar_one())
 
+    def _refuse_shared_sessions(self, connection: Connection) -> None:
+        """Once per dedicated connection, before its first lock: raise `LeadershipUnavailable` when another
+        connection gets the same server session (a pooler in transaction mode)."""
+        pid_here = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with self.engine.connect() as other:
+            pid_elsewhere = other.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        problem = shared_session_problem(pid_here, pid_elsewhere)
+        if problem is not None:
+            self._drop_connection()
+            raise LeadershipUnavailable(problem)
+
     def _dedicated_connection(self) -> Connection:
         if self._connection is None:
             connection = self.engine.connect()
@@ -248,6 +279,7 @@ class Leadership:
         """Close the dedicated connection for good. It is invalidated, never returned to the pool, so a
         session lock can never outlive our term on a connection someone else checks out."""
         connection, self._connection = self._connection, None
+        self._probed = False
         if connection is None:
             return
         try:

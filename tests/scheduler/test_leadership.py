@@ -18,6 +18,7 @@ from scheduler.leadership import (
     LeadershipLost,
     advisory_key,
     pooling_problem,
+    shared_session_problem,
 )
 from tests.conftest import Backends
 
@@ -157,8 +158,18 @@ def test_sqlite_always_grants_leadership_and_still_fences(backends: Backends, tm
 
 
 def test_a_healthy_session_is_trusted() -> None:
+    assert shared_session_problem(pid_here=41, pid_elsewhere=42) is None
     assert pooling_problem(pid_at_lock=41, pid_after=41, advisory_locks_held=1) is None
     assert pooling_problem(pid_at_lock=41, pid_after=41, advisory_locks_held=3) is None
+
+
+def test_a_server_session_shared_with_another_connection_is_refused_with_a_way_out() -> None:
+    """What a real PgBouncer in transaction mode shows (tests/scheduler/test_pgbouncer.py): a lone client's
+    backend looks stable, but another connection is handed the very same one."""
+    problem = shared_session_problem(pid_here=41, pid_elsewhere=41)
+    assert problem is not None
+    assert "another connection got the same server session (backend 41)" in problem
+    assert "PgBouncer pool_mode = transaction" in problem and "directly" in problem
 
 
 @pytest.mark.parametrize(
@@ -170,7 +181,7 @@ def test_a_healthy_session_is_trusted() -> None:
     ],
 )
 def test_transaction_pooling_is_refused_with_a_way_out(pid_after: int, held: int, cause: str) -> None:
-    """PgBouncer in transaction mode cannot run in this suite; the decision it would trigger is pure."""
+    """The decision is pure; tests/scheduler/test_pgbouncer.py runs `serve` behind a real PgBouncer."""
     problem = pooling_problem(pid_at_lock=41, pid_after=pid_after, advisory_locks_held=held)
     assert problem is not None
     assert cause in problem
