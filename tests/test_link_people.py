@@ -11,7 +11,7 @@ from reviews import audit
 from reviews.clock import FrozenClock
 from reviews.db import session_scope
 from reviews.models import AuditEvent, Person
-from reviews.operations.link_people import link_chat_accounts, link_in_batches
+from reviews.operations.link_people import LinkSummary, link_chat_accounts, link_in_batches
 from reviews.ports import ChatIdentity
 from tests.helpers import T0
 
@@ -108,24 +108,21 @@ def test_a_sync_links_in_committed_batches_up_to_its_budget_and_says_how_many_ar
     emails = [f"p{n:02d}@dept.example.gov" for n in range(12)]
     _people(session, *emails)
     directory = Directory({e: ChatIdentity(f"U{n}", e, False) for n, e in enumerate(emails) if n % 3})
-    summary = link_in_batches(
-        lambda: session_scope(engine),
-        directory=directory,
-        clock=FrozenClock(T0),
-        max_age=WEEK,
-        budget=10,
-        batch=4,
-    )
+
+    def sync() -> LinkSummary:  # one sync's linking: 10 lookups, committed 4 at a time
+        return link_in_batches(
+            lambda: session_scope(engine),
+            directory=directory,
+            clock=FrozenClock(T0),
+            max_age=WEEK,
+            budget=10,
+            batch=4,
+        )
+
+    summary = sync()
     assert (summary.checked, summary.linked, summary.not_found, summary.remaining) == (10, 6, 4, 2)
     assert directory.lookups == 10
     session.expire_all()
     assert sum(1 for v in _slack_ids(session).values() if v) == 6  # committed, batch by batch
-    rest = link_in_batches(
-        lambda: session_scope(engine),
-        directory=directory,
-        clock=FrozenClock(T0),
-        max_age=WEEK,
-        budget=10,
-        batch=4,
-    )
+    rest = sync()
     assert (rest.checked, rest.linked, rest.remaining) == (2, 2, 0)

@@ -27,6 +27,7 @@ from sqlmodel import Session
 from reviews.clock import FrozenClock
 from reviews.db import create_db_engine
 from tests.campaigns.world import Department, cycle, store_cycle
+from tests.connectors.aws.test_review_loop_cli import CYCLE
 from tests.connectors.aws.test_sync_end_to_end import _seed_department
 from tests.connectors.aws.throttling import ThrottlingProxy
 from tests.helpers import run_cli, stop_processes
@@ -206,13 +207,6 @@ def test_a_scheduled_start_is_made_up_at_takeover_and_starts_one_campaign(
     assert "already started" not in (tmp_path / f"{processes[killed][1]}.log").read_text(errors="replace")
 
 
-REVOKE_ALL = """\
-name: unanswered-means-revoked
-scope: {systems: [aws]}
-reviewers: {fallback: security@dept.example.gov}
-on_no_response: revoke
-escalate_after_days: null
-"""
 BATCH = 12  # group members whose review nobody answers
 
 
@@ -249,9 +243,9 @@ def test_a_revocation_batch_cut_by_kill_9_is_finished_by_the_new_leader_each_wri
         return result.stdout
 
     cli("sync", "--source", "aws")
-    (tmp_path / "cycle.yaml").write_text(REVOKE_ALL)
+    (tmp_path / "cycle.yaml").write_text(CYCLE)
     cli("cycles", "apply", str(tmp_path / "cycle.yaml"))
-    campaign = re.search(r"campaign (\d+):", cli("campaign", "start", "unanswered-means-revoked"))
+    campaign = re.search(r"campaign (\d+):", cli("campaign", "start", "quarterly-personal-data"))
     assert campaign is not None
     shown = json.loads(cli("campaign", "show", campaign.group(1), "--format", "json"))
     for item in shown["items_detail"]:  # the owner revokes every one

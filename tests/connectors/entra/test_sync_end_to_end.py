@@ -15,17 +15,22 @@ from tests.connectors.entra.conftest import TOKEN, Department
 from tests.helpers import run_cli
 
 
-def test_sync_twice_then_access(
-    simulator: GraphSimulator, department: Department, database_url: str, capsys, monkeypatch
-) -> None:
-    env = {
+def sync_env(simulator: GraphSimulator, database_url: str, **extra: str) -> dict[str, str]:
+    """`recertify sync --source entra` against the simulator, into `database_url`, for the group payroll."""
+    return {
         "RECERTIFY_DATABASE_URL": database_url,
         "RECERTIFY_GRAPH_URL": simulator.url,
         "RECERTIFY_GRAPH_TOKEN": TOKEN,
         "RECERTIFY_ENTRA_PERSONAL_DATA_GROUPS": '["payroll"]',
-        "RECERTIFY_ENTRA_PERSONAL_DATA_APPS": '["Casework"]',
         "RECERTIFY_AWS_ENABLED": "false",
+        **extra,
     }
+
+
+def test_sync_twice_then_access(
+    simulator: GraphSimulator, department: Department, database_url: str, capsys, monkeypatch
+) -> None:
+    env = sync_env(simulator, database_url, RECERTIFY_ENTRA_PERSONAL_DATA_APPS='["Casework"]')
     first = run_cli(capsys, monkeypatch, "sync", "--source", "entra", env=env)
     assert first.code == 0, first.stderr
     assert "entra: 2 stores" in first.stdout and "note: full sync" in first.stdout
@@ -60,15 +65,9 @@ def test_people_are_linked_to_slack_after_the_sync(
     workspace = SlackWorkspace(team_id="T0001", team_name="Department")
     ana = workspace.add_user("ana@dept.example.gov", "Ana")
     with SlackSimulator(workspace, bot_token="xoxb-test") as slack:
-        env = {
-            "RECERTIFY_DATABASE_URL": database_url,
-            "RECERTIFY_GRAPH_URL": simulator.url,
-            "RECERTIFY_GRAPH_TOKEN": TOKEN,
-            "RECERTIFY_ENTRA_PERSONAL_DATA_GROUPS": '["payroll"]',
-            "RECERTIFY_AWS_ENABLED": "false",
-            "RECERTIFY_SLACK_API_URL": slack.api_url,
-            "SLACK_BOT_TOKEN": "xoxb-test",
-        }
+        env = sync_env(
+            simulator, database_url, RECERTIFY_SLACK_API_URL=slack.api_url, SLACK_BOT_TOKEN="xoxb-test"
+        )
         result = run_cli(capsys, monkeypatch, "sync", "--source", "entra", env=env)
         again = run_cli(capsys, monkeypatch, "sync", "--source", "entra", env=env)
         lookups = len(slack.calls_to("users.lookupByEmail"))
@@ -91,13 +90,7 @@ def test_graph_throttling_during_a_sync_is_counted_in_its_run_and_in_metrics(
     from bot.metrics import metrics_endpoint
     from reviews.models import SyncRun
 
-    env = {
-        "RECERTIFY_DATABASE_URL": database_url,
-        "RECERTIFY_GRAPH_URL": simulator.url,
-        "RECERTIFY_GRAPH_TOKEN": TOKEN,
-        "RECERTIFY_ENTRA_PERSONAL_DATA_GROUPS": '["payroll"]',
-        "RECERTIFY_AWS_ENABLED": "false",
-    }
+    env = sync_env(simulator, database_url)
     simulator.faults.throttle_ratio, simulator.faults.retry_after = 0.3, 1
     result = run_cli(capsys, monkeypatch, "sync", "--source", "entra", env=env)
     assert result.code == 0, result.stderr
