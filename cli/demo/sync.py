@@ -84,7 +84,8 @@ class SyncSteps(LoopState):
                 table.add_row(who, ", ".join(levels), path, self._ago(used))
             self.narrator.table(table)
         self.narrator.line(
-            f"  {len(rows)} grants in all; last use from IAM in AWS (Entra gives none per store)"
+            f"  {len(rows)} grants in all; last use from IAM in AWS (Entra records none per store: its items "
+            "are recommended from the holder's last sign-in)"
         )
 
     def _ago(self, iso: str | None) -> str:
