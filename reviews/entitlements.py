@@ -71,7 +71,8 @@ class LastUse:
     (`at=None` then means it never signed in). Only a connector that knows this sets it: Entra's
     `signInActivity` with non-interactive sign-ins, for a cloud-only user, does; IAM's password and
     access-key last used do not (session credentials outlive them; service-specific credentials and signing
-    certificates are not tracked)."""
+    certificates are not tracked). That bound holds only up to when the source observed, `window_end` (for
+    Entra, when sign-in activity was last read): a sign-in after it is not in `at`."""
 
     at: datetime | None
     source: str

@@ -129,6 +129,8 @@ class Principal(SQLModel, table=True):
     last_sign_in_source: str | None = None
     # The source records every way in, so the last sign-in bounds the use of all access held (LastUse).
     last_sign_in_covers_all_use: bool = False
+    # Until when the source observed (Entra: when sign-ins were read): the bound holds up to here only.
+    last_sign_in_observed_until: datetime | None = _time(default=None)
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     first_seen_at: datetime = _time()
     last_seen_at: datetime = _time()

@@ -55,3 +55,10 @@ class EntraInventory:
     # user id -> last sign-in (None: never signed in); None for the whole map: not permitted to read it
     sign_ins: dict[str, datetime | None] | None
     notes: tuple[str, ...] = field(default=())
+
+    @property
+    def sign_ins_read_at(self) -> datetime | None:
+        """When `sign_ins` was read from Graph (it is reread only every `sign_in_refresh_hours`): no sign-in
+        after it is in the map. None: not read."""
+        read_at = self.directory.sign_ins_read_at
+        return datetime.fromisoformat(read_at) if read_at and self.sign_ins is not None else None

@@ -116,13 +116,20 @@ def _sign_in(inventory: EntraInventory, user_id: str) -> LastUse:
     `fetch._last_sign_in` takes the later of the interactive and non-interactive sign-ins (token refreshes
     included): the last sign-in bounds the use of everything the user holds here. That holds for a user
     synced from on-premises too: their Kerberos sign-ins to Active Directory reach no Entra-held access
-    (a group written back to AD would, and is not told apart: README, Entra ID). No bound when it was not
-    read (no permission, or the user is newer than the last read)."""
+    (a group written back to AD would, and is not told apart: README, Entra ID). It bounds use only up to
+    when sign-in activity was read (`window_end`; reread once a day): a sign-in since is not in it (Graph's
+    own delay in recording one is not subtracted). No bound when it was not read (no permission, or the user
+    is newer than the last read)."""
     if inventory.sign_ins is None:
         return LastUse(None, f"{SIGN_IN_SOURCE} (not permitted: AuditLog.Read.All)")
     if user_id not in inventory.sign_ins:
         return LastUse(None, f"{SIGN_IN_SOURCE} (not read yet for this user)")
-    return LastUse(inventory.sign_ins[user_id], SIGN_IN_SOURCE, covers_all_use=True)
+    return LastUse(
+        inventory.sign_ins[user_id],
+        SIGN_IN_SOURCE,
+        window_end=inventory.sign_ins_read_at,
+        covers_all_use=True,
+    )
 
 
 def _people(inventory: EntraInventory, holders: set[str], emails: dict[str, str]) -> list[Person]:

@@ -165,6 +165,7 @@ def _sign_in(principal: Principal) -> SignIn | None:
         principal.last_sign_in_source,
         covers_all_use=principal.last_sign_in_covers_all_use,
         account_created_at=principal.created_at,
+        observed_until=principal.last_sign_in_observed_until,
     )
 
 

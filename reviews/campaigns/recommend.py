@@ -4,8 +4,10 @@ Unknown usage is never "inactive" (TESTING.md): a grant whose last use nobody me
 recommendation at all, and says so, rather than a revoke that would punish missing telemetry. The one
 exception is not a guess: when the holder's last sign-in covers every way they can act (`SignIn`), nothing
 they hold can have been used since, so that sign-in bounds the grant's use from above (the rule Entra's own
-access reviews apply to inactive users). A recent sign-in says nothing about this grant in particular, and
-the reason says so.
+access reviews apply to inactive users). It proves only what the source observed: no sign-in between the last
+one and `observed_until` (when sign-ins were read, up to a day or more before the review), so idle time is
+measured to then, never to the review's start, and a bound with no observation time proves nothing. A recent
+sign-in says nothing about this grant in particular, and the reason says so.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class SignIn:
     source: str | None
     covers_all_use: bool = False
     account_created_at: datetime | None = None
+    observed_until: datetime | None = None  # when the source observed (sign-ins read): the bound ends here
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +104,7 @@ def _by_sign_in(
     sign_in: SignIn | None, inactive_days: int | None, now: datetime, unmeasured: dict[str, Any]
 ) -> Recommendation:
     """The grant's own use is unmeasured: the holder's last sign-in, when it covers every way in, is the
-    latest moment the grant can have been used."""
+    latest moment the grant can have been used, as far as the source observed (until `observed_until`)."""
     if sign_in is None or sign_in.source is None:
         return Recommendation(None, "usage unknown: no source measures it, so no recommendation", unmeasured)
     if not sign_in.covers_all_use:
@@ -111,28 +114,45 @@ def _by_sign_in(
             " (it misses some ways in, or was not read), so no recommendation",
             unmeasured,
         )
+    observed = sign_in.observed_until
+    if observed is None:  # "no sign-in since" proves nothing without the moment it was true at
+        return Recommendation(
+            None,
+            f"usage unknown: no source measures it, and the last sign-in ({sign_in.source}) does not say when"
+            " it was read, so it bounds nothing: no recommendation",
+            unmeasured,
+        )
     evidence = {
         **unmeasured,
         "source": sign_in.source,
         "bound": "last_sign_in",  # an upper bound on use, not a measured use
         "last_sign_in_at": _iso(sign_in.at),
         "account_created_at": _iso(sign_in.account_created_at),
+        "observed_until": _iso(observed),  # the bound holds up to here: later sign-ins were not read
     }
     limit = timedelta(days=inactive_days) if inactive_days is not None else None
+    read = f"{observed.date().isoformat()} (when sign-ins were last read)"
     if sign_in.at is not None:
-        idle = max(now - sign_in.at, timedelta(0))
+        idle = max(observed - sign_in.at, timedelta(0))
         if limit is not None and idle >= limit:
             return Recommendation(
                 REVOKE,
-                f"no sign-in for {idle.days} days (limit {inactive_days}): this access cannot have been used",
+                f"no sign-in from {sign_in.at.date().isoformat()} to {read}: {idle.days} days"
+                f" (limit {inactive_days}): this access cannot have been used",
                 evidence,
                 inactive=True,
             )
+        before_review = max(now - sign_in.at, timedelta(0))
+        said = f"signed in {_day_before(sign_in.at, before_review)}"
+        if limit is not None and before_review >= limit:  # past the limit by the review, not by the read
+            return Recommendation(  # whether they signed in since the read decides it, and nobody read that
+                None,
+                f"{said}, but only {idle.days} days before sign-ins were last read on "
+                f"{observed.date().isoformat()} (limit {inactive_days}): too soon to tell",
+                evidence,
+            )
         return Recommendation(
-            KEEP,
-            f"signed in {_day_before(sign_in.at, idle)} (any sign-in: use of this access itself is not "
-            "measured)",
-            evidence,
+            KEEP, f"{said} (any sign-in: use of this access itself is not measured)", evidence
         )
     if sign_in.account_created_at is None:
         return Recommendation(
@@ -140,20 +160,21 @@ def _by_sign_in(
             "never signed in, but the account's creation date is unknown, so no recommendation",
             evidence,
         )
-    age = max(now - sign_in.account_created_at, timedelta(0))
+    age = max(observed - sign_in.account_created_at, timedelta(0))
     if limit is None:
         return Recommendation(None, "never signed in, but the cycle sets no inactivity limit", evidence)
     if age >= limit:
         return Recommendation(
             REVOKE,
-            f"never signed in, account created {age.days} days ago (limit {inactive_days}): "
-            "this access cannot have been used",
+            f"never signed in from the account's creation on {sign_in.account_created_at.date().isoformat()}"
+            f" to {read}: {age.days} days (limit {inactive_days}): this access cannot have been used",
             evidence,
             inactive=True,
         )
     return Recommendation(
         None,
-        f"never signed in, but the account was created only {age.days} days ago: too new to say",
+        f"never signed in, but the account was only {age.days} days old when sign-ins were last read: too new"
+        " to say",
         evidence,
     )
 

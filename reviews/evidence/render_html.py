@@ -214,6 +214,7 @@ def _items(rows: list[EvidenceRow]) -> str:
 def _evidence(row: EvidenceRow) -> str:
     if row.evidence_bound == "last_sign_in":
         signed_in = row.evidence_last_sign_in_at or "never"
+        signed_in += f" as of {row.evidence_observed_until or '?'}"  # when read: the bound holds up to then
         return f"{row.evidence_source}; use not measured; last sign-in {signed_in} (an upper bound on use)"
     window = f"{row.evidence_window_start or '?'} to {row.evidence_window_end or '?'}"
     used = row.evidence_last_used_at or "no use seen"

@@ -140,6 +140,7 @@ def _row(campaign: CampaignFacts, item: ReviewItem, tables: _Tables) -> Evidence
         evidence_window_end=evidence.get("window_end"),
         evidence_bound=evidence.get("bound"),
         evidence_last_sign_in_at=evidence.get("last_sign_in_at"),
+        evidence_observed_until=evidence.get("observed_until"),
         reviewer=tables.people.get(item.reviewer_person_id) if item.reviewer_person_id else None,
         reviewer_source=item.reviewer_source,
         stage=item.stage,

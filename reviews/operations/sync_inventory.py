@@ -239,6 +239,7 @@ def _copy_principal(principal: Principal, row: PrincipalRow, people: dict[str, P
     row.last_sign_in_at = sign_in.at if sign_in else None
     row.last_sign_in_source = sign_in.source if sign_in else None
     row.last_sign_in_covers_all_use = sign_in.covers_all_use if sign_in else False
+    row.last_sign_in_observed_until = sign_in.window_end if sign_in else None
     person = people.get(principal.person_email) if principal.person_email else None
     row.person_id = person.id if person else None
 

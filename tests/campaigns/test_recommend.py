@@ -1,5 +1,6 @@
 """Recommendations from the holder's last sign-in when the grant's own use is unmeasured: only a sign-in
-that covers every way the holder can act bounds use; measured use, disabled and guest accounts come first."""
+that covers every way the holder can act bounds use, and only up to when it was read; measured use, disabled
+and guest accounts come first."""
 
 from __future__ import annotations
 
@@ -18,8 +19,21 @@ def days_ago(days: int | None) -> datetime | None:
     return T0 - timedelta(days=days) if days is not None else None
 
 
-def bound(days: int | None, *, created: int | None = 400, covers: bool = True, source: str = ENTRA) -> SignIn:
-    return SignIn(days_ago(days), source, covers_all_use=covers, account_created_at=days_ago(created))
+def bound(
+    days: int | None,
+    *,
+    created: int | None = 400,
+    covers: bool = True,
+    source: str = ENTRA,
+    read: int | None = 0,  # days before T0 that sign-ins were read (None: the read time is unknown)
+) -> SignIn:
+    return SignIn(
+        days_ago(days),
+        source,
+        covers_all_use=covers,
+        account_created_at=days_ago(created),
+        observed_until=days_ago(read),
+    )
 
 
 def rec(
@@ -36,10 +50,14 @@ def rec(
 def test_no_sign_in_for_longer_than_the_limit_revokes_with_the_sign_in_as_evidence() -> None:
     result = rec(bound(200))
     assert (result.action, result.inactive) == (REVOKE, True)
-    assert result.reason == "no sign-in for 200 days (limit 90): this access cannot have been used"
+    assert result.reason == (
+        "no sign-in from 2025-08-13 to 2026-03-01 (when sign-ins were last read): 200 days (limit 90): "
+        "this access cannot have been used"
+    )
     assert result.evidence["source"] == ENTRA
     assert result.evidence["bound"] == "last_sign_in"
     assert result.evidence["last_sign_in_at"] == (T0 - timedelta(days=200)).isoformat()
+    assert result.evidence["observed_until"] == T0.isoformat()
     assert result.evidence["last_used_at"] is None  # a sign-in is never reported as a use
     assert result.as_json()["inactive"] is True
 
@@ -64,13 +82,53 @@ def test_never_signed_in_revokes_only_an_account_older_than_the_limit() -> None:
     old = rec(bound(None, created=200))
     assert (old.action, old.inactive) == (REVOKE, True)
     assert old.reason == (
-        "never signed in, account created 200 days ago (limit 90): this access cannot have been used"
+        "never signed in from the account's creation on 2025-08-13 to 2026-03-01 (when sign-ins were last "
+        "read): 200 days (limit 90): this access cannot have been used"
     )
     assert old.evidence["last_sign_in_at"] is None
     assert old.evidence["account_created_at"] == (T0 - timedelta(days=200)).isoformat()
     new = rec(bound(None, created=10))
     assert (new.action, new.inactive) == (None, False)
     assert "too new" in new.reason
+
+
+def test_idle_time_is_measured_to_when_sign_ins_were_read_not_to_the_review() -> None:
+    """Read 2 days before the review: a last sign-in 89 days before the read is 91 before the review, but a
+    sign-in since the read would not be in it, so nothing proves 90 idle days."""
+    unproven = rec(bound(91, read=2))
+    assert (unproven.action, unproven.inactive) == (None, False)  # neither proven idle nor active
+    assert unproven.reason == (
+        "signed in on 2025-11-30, 91 days before the review, but only 89 days before sign-ins were last "
+        "read on 2026-02-27 (limit 90): too soon to tell"
+    )
+    assert unproven.evidence["observed_until"] == (T0 - timedelta(days=2)).isoformat()
+    proven = rec(bound(92, read=2))  # 90 days to the read
+    assert (proven.action, proven.inactive) == (REVOKE, True)
+    assert proven.reason == (
+        "no sign-in from 2025-11-29 to 2026-02-27 (when sign-ins were last read): 90 days (limit 90): "
+        "this access cannot have been used"
+    )
+    assert rec(bound(91, read=1)).action == REVOKE  # 90 days to a read the day before
+
+
+def test_an_account_that_never_signed_in_is_aged_to_when_sign_ins_were_read() -> None:
+    young = rec(bound(None, created=91, read=2))
+    assert (young.action, young.inactive) == (None, False)
+    assert young.reason == (
+        "never signed in, but the account was only 89 days old when sign-ins were last read: too new to say"
+    )
+    assert rec(bound(None, created=92, read=2)).action == REVOKE
+
+
+def test_a_bound_with_no_read_time_proves_nothing() -> None:
+    for sign_in in (bound(200, read=None), bound(None, created=400, read=None)):
+        result = rec(sign_in)
+        assert (result.action, result.inactive) == (None, False)
+        assert result.reason == (
+            "usage unknown: no source measures it, and the last sign-in (entra:signInActivity) does not say "
+            "when it was read, so it bounds nothing: no recommendation"
+        )
+        assert "bound" not in result.evidence and "observed_until" not in result.evidence
 
 
 def test_never_signed_in_with_no_creation_date_gives_no_recommendation() -> None:

@@ -5,7 +5,7 @@ any other sign-in (AWS password and access-key last used) does not."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -24,11 +24,13 @@ from tests.data.aws.inventory import ACCOUNT, user
 from tests.helpers import T0
 
 ENTRA = "entra:signInActivity"
+READ = T0 - timedelta(days=1)  # sign-in activity is reread once a day: the last read was the day before
 
 
-def signed_in(days: int | None) -> LastUse:
-    """As the Entra connector reports a sign-in it read (`None`: never signed in)."""
-    return LastUse(T0 - timedelta(days=days) if days is not None else None, ENTRA, covers_all_use=True)
+def signed_in(days: int | None, *, read: datetime | None = READ) -> LastUse:
+    """As the Entra connector reports a sign-in it read at `read` (`days`: before T0; `None`: never)."""
+    at = T0 - timedelta(days=days) if days is not None else None
+    return LastUse(at, ENTRA, window_end=read, covers_all_use=True)
 
 
 def entra_department() -> Department:
@@ -74,7 +76,9 @@ def test_sync_stores_whether_the_sign_in_covers_all_use(session: Session) -> Non
     assert rows["ida"].provider_id == object_id("ida")
     assert rows["ida"].last_sign_in_covers_all_use is True
     assert rows["ida"].last_sign_in_at == T0 - timedelta(days=200)
+    assert rows["ida"].last_sign_in_observed_until == READ
     assert rows["pat"].last_sign_in_covers_all_use is False
+    assert rows["pat"].last_sign_in_observed_until is None
 
 
 def test_entra_items_are_recommended_from_the_holders_last_sign_in(session: Session) -> None:
@@ -83,12 +87,14 @@ def test_entra_items_are_recommended_from_the_holders_last_sign_in(session: Sess
     idle = items["ida"]
     assert idle.recommendation == "revoke"
     assert idle.recommendation_evidence["reason"] == (
-        "no sign-in for 200 days (limit 90): this access cannot have been used"
+        "no sign-in from 2025-08-13 to 2026-02-28 (when sign-ins were last read): 199 days (limit 90): "
+        "this access cannot have been used"
     )
     assert idle.recommendation_evidence["inactive"] is True
     assert idle.recommendation_evidence["source"] == ENTRA
     assert idle.recommendation_evidence["bound"] == "last_sign_in"
     assert idle.recommendation_evidence["last_sign_in_at"] == (T0 - timedelta(days=200)).isoformat()
+    assert idle.recommendation_evidence["observed_until"] == READ.isoformat()
     assert idle.recommendation_evidence["last_used_at"] is None
     assert idle.frozen_grant["last_used"] is None  # the grant's own use stays unknown
 
@@ -102,7 +108,10 @@ def test_entra_items_are_recommended_from_the_holders_last_sign_in(session: Sess
 
     never = items["nia"]
     assert never.recommendation == "revoke" and never.recommendation_evidence["inactive"] is True
-    assert never.recommendation_evidence["reason"].startswith("never signed in, account created 200 days ago")
+    assert never.recommendation_evidence["reason"] == (
+        "never signed in from the account's creation on 2025-08-13 to 2026-02-28 (when sign-ins were last "
+        "read): 199 days (limit 90): this access cannot have been used"
+    )
     assert never.recommendation_evidence["account_created_at"] == (T0 - timedelta(days=200)).isoformat()
 
     assert items["ned"].recommendation is None and "too new" in items["ned"].recommendation_evidence["reason"]
@@ -173,5 +182,44 @@ def test_the_digest_shows_the_sign_in_as_the_reason_never_as_a_last_use(session:
     items = entra_items(session)
     idle, recent = item_text(item_view(items["ida"])), item_text(item_view(items["ray"]))
     assert "Last use unknown" in idle and "Last use unknown" in recent
-    assert "Recommendation: *revoke*: no sign-in for 200 days (limit 90): this access cannot" in idle
+    assert "Recommendation: *revoke*: no sign-in from 2025-08-13 to 2026-02-28 (when sign-ins were" in idle
     assert "Recommendation: *keep*: signed in on 2026-02-26, 3 days before the review (any sign-in" in recent
+
+
+def test_idle_time_runs_to_when_sign_ins_were_read_not_to_the_campaign_start(session: Session) -> None:
+    """Sign-in activity read two days before the campaign: a last sign-in 89 days before that read is 91
+    days before the start, but a sign-in in those two days would not be in it. Nothing proves 90 idle days,
+    so no revoke, and `inactive_only` does not take it."""
+    clock = FrozenClock(T0)
+    read = T0 - timedelta(days=2)
+    (
+        Department(system=System.ENTRA)
+        .store("benefit-claims", "olu")
+        .user("olu", created=T0 - timedelta(days=400), sign_in=signed_in(1))
+        .user("lee", created=T0 - timedelta(days=400), sign_in=signed_in(91, read=read))
+        .user("ada", created=T0 - timedelta(days=400), sign_in=signed_in(92, read=read))
+        .user("kit", created=T0 - timedelta(days=400), sign_in=signed_in(200, read=None))
+        .grant("lee", "benefit-claims")
+        .grant("ada", "benefit-claims")
+        .grant("kit", "benefit-claims")
+        .sync(session, clock)
+    )
+    items = items_by_holder(session, started(session, clock))
+    lee = items["lee"]
+    assert lee.recommendation is None and lee.recommendation_evidence["inactive"] is False
+    assert lee.recommendation_evidence["reason"] == (
+        "signed in on 2025-11-30, 91 days before the review, but only 89 days before sign-ins were last "
+        "read on 2026-02-27 (limit 90): too soon to tell"
+    )
+    assert lee.recommendation_evidence["observed_until"] == read.isoformat()
+    assert items["ada"].recommendation == "revoke"  # 90 days to the read: proven
+    assert (
+        items["ada"]
+        .recommendation_evidence["reason"]
+        .startswith(
+            "no sign-in from 2025-11-29 to 2026-02-27 (when sign-ins were last read): 90 days (limit 90)"
+        )
+    )
+    unread = items["kit"]  # a bound with no read time proves nothing
+    assert unread.recommendation is None and "bound" not in unread.recommendation_evidence
+    assert "does not say when it was read" in unread.recommendation_evidence["reason"]

@@ -42,7 +42,7 @@ from reviews.evidence.render_csv import neutralise
 from reviews.models import Campaign, DecidedVia, DecisionOutcome, Person, ReviewItem, RevocationState
 from reviews.operations.outbox import undo
 from tests.campaigns.test_enforce import LIVE, Loop
-from tests.campaigns.test_sign_in_bound import signed_in
+from tests.campaigns.test_sign_in_bound import READ, signed_in
 from tests.campaigns.test_start import started
 from tests.campaigns.world import FALLBACK, Department, RecordingNotifier, arn, email
 from tests.fakes.provider import FakeConnector, FakeProvider
@@ -518,16 +518,18 @@ def test_a_sign_in_bound_is_exported_as_a_last_sign_in_never_as_a_use(
     assert (idle["recommendation"], idle["evidence_source"]) == ("revoke", "entra:signInActivity")
     assert idle["evidence_bound"] == "last_sign_in" and idle["evidence_last_used_at"] is None
     assert idle["evidence_last_sign_in_at"] == (T0 - timedelta(days=200)).isoformat()
+    assert idle["evidence_observed_until"] == READ.isoformat()  # the bound holds up to the read
     assert never["evidence_bound"] == "last_sign_in" and never["evidence_last_sign_in_at"] is None
     header, *rows = load_csv(tmp_path, campaign.id)
     csv_rows = {row[header.index("principal_name")]: dict(zip(header, row, strict=True)) for row in rows}
     assert csv_rows["ida"]["evidence_bound"] == "last_sign_in"
     assert csv_rows["ida"]["evidence_last_sign_in_at"] == idle["evidence_last_sign_in_at"]
+    assert csv_rows["ida"]["evidence_observed_until"] == READ.isoformat()
     assert csv_rows["ida"]["evidence_last_used_at"] == ""
     _text, cells = parse_html(tmp_path, campaign.id)
     evidence = {row[2]: row[7] for row in cells.sections["items"] if row}
     assert evidence["ida"] == (
         f"entra:signInActivity; use not measured; last sign-in {idle['evidence_last_sign_in_at']}"
-        " (an upper bound on use)"
+        f" as of {READ.isoformat()} (an upper bound on use)"
     )
     assert "last sign-in never" in evidence["nia"] and "last used" not in evidence["nia"]

@@ -139,6 +139,7 @@ def row(
         evidence_window_end=None,
         evidence_bound=None,
         evidence_last_sign_in_at=None,
+        evidence_observed_until=None,
         reviewer=reviewer,
         reviewer_source="owner",
         stage=1,

@@ -1,4 +1,4 @@
-"""principal sign-in covers all use
+"""principal sign-in covers all use, and until when it was observed
 
 Revision ID: 0007
 Revises: 0006
@@ -6,10 +6,12 @@ Create Date: 2026-11-24
 
 Whether a principal's last sign-in covers every way it can authenticate (Entra signInActivity with
 non-interactive sign-ins, cloud-only users), so recommendations may use it as an upper bound on the use of
-grants whose own use nobody measures. Existing rows get false (no bound) until their source next syncs.
+grants whose own use nobody measures, and until when the source observed (Entra: when sign-ins were read),
+the moment that bound holds up to. Existing rows get false and null (no bound) until their source next syncs.
 """
 from alembic import op
 import sqlalchemy as sa
+import reviews.dbtypes
 
 
 revision = '0007'
@@ -21,8 +23,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('principal', schema=None) as batch_op:
         batch_op.add_column(sa.Column('last_sign_in_covers_all_use', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('last_sign_in_observed_until', reviews.dbtypes.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('principal', schema=None) as batch_op:
+        batch_op.drop_column('last_sign_in_observed_until')
         batch_op.drop_column('last_sign_in_covers_all_use')

@@ -113,22 +113,31 @@ def test_a_read_sign_in_bounds_all_use_and_an_unread_one_does_not() -> None:
         [_group("payroll", (USER, "ana"), (USER, "ben"), (USER, "cat"), (USER, "hal"), (SP, "etl"))],
     )
     sps = {"etl": ServicePrincipalInfo("etl", "ETL job", True)}
-    # cat is newer than the last read of sign-in activity (it is reread once a day)
+    # cat is newer than the last read of sign-in activity (it is reread once a day): read 5 hours ago
+    read_at = T0 - timedelta(hours=5)
+    directory.sign_ins_read_at = read_at.isoformat()
     read = replace(
         _inventory(directory, ("payroll",), sps=sps),
-        sign_ins={"ana": T0 - timedelta(days=5), "ben": None, "hal": T0},
+        sign_ins={"ana": T0 - timedelta(days=5), "ben": None, "hal": read_at},
     )
+    assert read.sign_ins_read_at == read_at
     signed = {p.provider_id: p.last_sign_in for p in to_snapshot(read, entra_grants(read)).principals}
-    assert signed["ana"] == LastUse(T0 - timedelta(days=5), SIGN_IN_SOURCE, covers_all_use=True)
-    assert signed["ben"] == LastUse(None, SIGN_IN_SOURCE, covers_all_use=True)  # never signed in
+    # the bound holds until the read, not until the snapshot: window_end
+    assert signed["ana"] == LastUse(
+        T0 - timedelta(days=5), SIGN_IN_SOURCE, window_end=read_at, covers_all_use=True
+    )
+    never = LastUse(None, SIGN_IN_SOURCE, window_end=read_at, covers_all_use=True)
+    assert signed["ben"] == never  # never signed in, up to the read
     assert signed["cat"] is not None and signed["cat"].at is None and not signed["cat"].covers_all_use
     assert "not read" in signed["cat"].source
     assert signed["etl"] is None  # service principals: no sign-in, no bound
     # synced from on-premises: access held in Entra is still used only with tokens Entra issues
-    assert signed["hal"] == LastUse(T0, SIGN_IN_SOURCE, covers_all_use=True)
+    assert signed["hal"] == LastUse(read_at, SIGN_IN_SOURCE, window_end=read_at, covers_all_use=True)
     refused = replace(read, sign_ins=None)
+    assert refused.sign_ins_read_at is None
     unread = {p.provider_id: p.last_sign_in for p in to_snapshot(refused, entra_grants(refused)).principals}
     assert unread["ana"] is not None and unread["ana"].at is None and not unread["ana"].covers_all_use
+    assert unread["ana"].window_end is None
     assert "not permitted: AuditLog.Read.All" in unread["ana"].source
 
 

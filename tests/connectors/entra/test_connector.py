@@ -8,8 +8,9 @@ import pytest
 
 from connectors.entra.connector import EntraConnector
 from connectors.entra.fetch import STATE_KEY
+from connectors.entra.transform import SIGN_IN_SOURCE
 from reviews.clock import FrozenClock
-from reviews.entitlements import Snapshot
+from reviews.entitlements import LastUse, Snapshot
 from reviews.errors import ConfigurationError, SourceUnavailable
 from simulators.graph import GraphSimulator
 from tests.connectors.entra.conftest import SECRETS, Department, MemoryState, settings_for
@@ -73,6 +74,24 @@ def test_the_last_sign_in_counts_non_interactive_sign_ins_and_bounds_all_use(
     assert ben is not None and ben.at == T0 - timedelta(days=120) and ben.covers_all_use is True
     assert dee is not None and dee.at is None and dee.covers_all_use is True  # read: never signed in
     assert principals[ids["etl"]].last_sign_in is None
+
+
+def test_a_sign_in_read_earlier_bounds_use_only_up_to_that_read(
+    simulator: GraphSimulator, department: Department
+) -> None:
+    """Sign-in activity is reread once a day: a sync five hours after the read reuses it, and a sign-in in
+    between is not in it, so the bound it gives ends at the read (`window_end`), not at the snapshot."""
+    ana = department.ids["ana"]
+    department.tenant.update_user(ana, last_sign_in=T0 - timedelta(days=100))
+    state = MemoryState()
+    first = {p.provider_id: p.last_sign_in for p in _connector(simulator, state).snapshot().principals}
+    assert first[ana] == LastUse(T0 - timedelta(days=100), SIGN_IN_SOURCE, window_end=T0, covers_all_use=True)
+    department.tenant.update_user(ana, last_sign_in=T0 + timedelta(hours=3))
+    later = EntraConnector(
+        settings_for(simulator), SECRETS, clock=FrozenClock(T0 + timedelta(hours=5)), state=state
+    ).snapshot()
+    assert {p.provider_id: p.last_sign_in for p in later.principals}[ana] == first[ana]
+    assert any("sign-in activity as read at" in note for note in later.notes)
 
 
 def test_throttled_calls_change_nothing(simulator: GraphSimulator, department: Department) -> None:
