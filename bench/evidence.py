@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.evidence            # PostgreSQL: a new database on 127.0.0.1:5432 (dropped after)
     .venv/bin/python -m bench.evidence --sqlite   # the same on SQLite in a temporary directory
     .venv/bin/python -m bench.evidence --grants 200000 --events 100000 --items 10000   # a smaller run
+    .venv/bin/python -m bench.evidence --only verify [--sqlite] [--workers N]   # the audit chain alone
 
 Targets, with 2,000,000 grant-history rows and 1,000,000 audit events:
 
@@ -10,7 +11,10 @@ Targets, with 2,000,000 grant-history rows and 1,000,000 audit events:
   20 warm runs, each on another store, a new session each);
 - the history of one person (`history(... HistoryFilter(person=EMAIL))`) under 200 ms (p95, 20 people);
 - `audit verify` (`reviews.audit.verify`) over the million events under 60 s; the database checkpoints
-  (`reviews.checkpoints.verify_checkpoints`, when present; no write-once store) are timed too;
+  (`reviews.checkpoints.verify_checkpoints`, when present; no write-once store) are timed too. `--workers N`
+  sets its worker processes (default: the product's, one per CPU), with the load average printed, since a
+  busy machine slows it; `--only verify` seeds nothing but the chain and its checkpoints, and times verify
+  both in one process (`--workers 1`) and with the workers;
 - the export of a 100,000-item campaign (`export_campaign`, CSV + JSON + HTML + manifest: read, render,
   write) under 60 s, in a fresh process like the CLI's, with that process's peak RSS. The manifest must
   count the whole population.
@@ -39,6 +43,7 @@ import itertools
 import json
 import math
 import multiprocessing
+import os
 import random
 import resource
 import statistics
@@ -50,6 +55,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from inspect import signature as inspect_signature
 from pathlib import Path
 from typing import Any
 
@@ -842,7 +848,61 @@ def vacuum(engine: Engine) -> None:
     print(f"postgresql: VACUUM ANALYZE in {time.perf_counter() - started:.1f} s", flush=True)
 
 
-def measure(url: str, shape: Shape) -> bool:
+def verify_options(workers: int | None) -> dict[str, Any]:
+    """`workers=` for `audit.verify` when given and this version of the product takes it."""
+    if workers is None or "workers" not in inspect_signature(audit.verify).parameters:
+        return {}
+    return {"workers": workers}
+
+
+def measure_verify(engine: Engine, workers: int | None) -> bool:
+    name, options = engine.dialect.name, verify_options(workers)
+    load = os.getloadavg()[0]
+    with Session(engine) as session:
+        started = time.perf_counter()
+        verified = audit.verify(session, **options)
+        seconds = time.perf_counter() - started
+    used = options.get("workers") or getattr(audit, "default_workers", lambda: 1)()
+    used = used if verified.seq >= getattr(audit, "PARALLEL_FROM", math.inf) else 1
+    good = seconds < VERIFY_TARGET_S
+    print(
+        f"{name}: audit verify ({used} process{'es' if used > 1 else ''}): {verified.seq:,} events in "
+        f"{seconds:.1f} s ({verified.seq / seconds:,.0f}/s; load average {load:.2f} before, "
+        f"{os.getloadavg()[0]:.2f} after); target < {VERIFY_TARGET_S:.0f} s {verdict(good)}",
+        flush=True,
+    )
+    verify_checkpoints = checkpoint_verifier()
+    if verify_checkpoints is not None:
+        with Session(engine) as session:
+            started = time.perf_counter()
+            report = verify_checkpoints(session, None)
+            seconds = time.perf_counter() - started
+        print(f"{name}: audit verify, checkpoints in the database: {report.in_database:,} in {seconds:.2f} s")
+    return good
+
+
+def measure_chain(url: str, shape: Shape, workers: int | None) -> bool:
+    """`--only verify`: the audit chain and its checkpoints alone, verified in one process, then in parallel
+    (when this version of the product can)."""
+    engine = create_db_engine(url)
+    upgrade(engine)
+    started = time.perf_counter()
+    chain_head, checkpoints = seed_chain(engine, Loader(engine), shape, random.Random(20261102))
+    print(
+        f"{engine.dialect.name}: seeded {shape.events:,} audit events (a valid chain, head {chain_head.seq:,}; "
+        f"{checkpoints:,} hourly checkpoints) in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    vacuum(engine)
+    ok = True
+    if verify_options(1):
+        ok &= measure_verify(engine, 1)
+    ok &= measure_verify(engine, workers)
+    engine.dispose()
+    return ok
+
+
+def measure(url: str, shape: Shape, workers: int | None) -> bool:
     engine = create_db_engine(url)
     name = engine.dialect.name
     upgrade(engine)
@@ -878,24 +938,7 @@ def measure(url: str, shape: Shape) -> bool:
         flush=True,
     )
 
-    with Session(engine) as session:
-        started = time.perf_counter()
-        verified = audit.verify(session)
-        seconds = time.perf_counter() - started
-    good = seconds < VERIFY_TARGET_S
-    ok &= good
-    print(
-        f"{name}: audit verify: {verified.seq:,} events in {seconds:.1f} s ({verified.seq / seconds:,.0f}/s); "
-        f"target < {VERIFY_TARGET_S:.0f} s {verdict(good)}",
-        flush=True,
-    )
-    verify_checkpoints = checkpoint_verifier()
-    if verify_checkpoints is not None:
-        with Session(engine) as session:
-            started = time.perf_counter()
-            report = verify_checkpoints(session, None)
-            seconds = time.perf_counter() - started
-        print(f"{name}: audit verify, checkpoints in the database: {report.in_database:,} in {seconds:.2f} s")
+    ok &= measure_verify(engine, workers)
 
     result = export(url, campaign_id)
     good = result["seconds"] < EXPORT_TARGET_S and result["population"] == shape.items == result["items"]
@@ -921,17 +964,29 @@ def main() -> None:
     parser.add_argument("--grants", type=int, default=2_000_000, help="grant-history rows")
     parser.add_argument("--events", type=int, default=1_000_000, help="audit events")
     parser.add_argument("--items", type=int, default=100_000, help="open grants: the campaign's items")
+    parser.add_argument(
+        "--only", choices=["verify"], help="verify: seed only the audit chain and time `audit verify`"
+    )
+    parser.add_argument(
+        "--workers", type=int, help="worker processes for `audit verify` (default: the product's)"
+    )
     args = parser.parse_args()
     shape = Shape(args.grants, args.events, args.items)
+
+    def run(url: str) -> bool:
+        if args.only == "verify":
+            return measure_chain(url, shape, args.workers)
+        return measure(url, shape, args.workers)
+
     if args.sqlite:
         with tempfile.TemporaryDirectory() as tmp:
-            ok = measure(f"sqlite:///{Path(tmp) / 'bench.db'}", shape)
+            ok = run(f"sqlite:///{Path(tmp) / 'bench.db'}")
     else:
         name = f"bench_evidence_{uuid.uuid4().hex[:8]}"
         with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
             admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            ok = measure(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", shape)
+            ok = run(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
         finally:
             with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
