@@ -42,7 +42,7 @@ from reviews.db import (
     require_current_schema,
     session_scope,
 )
-from reviews.entitlements import System
+from reviews.entitlements import Snapshot, System
 from reviews.errors import (
     CampaignRefused,
     ConfigurationError,
@@ -126,6 +126,12 @@ class Wiring:
         return EntraConnector(
             settings, secrets, clock=clock, state=state, progress=progress, on_throttled=throttled
         )
+
+    def snapshot_reader(
+        self, source: str, clock: Clock, progress: Callable[[str], None]
+    ) -> Callable[[Callable[[int], None]], Snapshot]:
+        """What `sync_source` reads with: the source's snapshot, telling `on_throttled` of each throttle."""
+        return lambda on_throttled: self.connector(source, clock, progress, on_throttled).snapshot()
 
     def connectors(self, clock: Clock) -> dict[str, Connector]:
         """A connector per enabled source; they open no connection until used."""

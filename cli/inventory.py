@@ -59,7 +59,7 @@ def _sync_one(source: System, wiring: Wiring, *, accept_drop: bool) -> None:
     with progress(f"sync {source.value}") as report:
         summary = sync_source(
             source.value,
-            lambda throttled: wiring.connector(source.value, clock, report, throttled).snapshot(),
+            wiring.snapshot_reader(source.value, clock, report),
             engine=engine,
             clock=clock,
             max_drop=max_drop,

@@ -28,19 +28,16 @@ from sqlmodel import Session, col, select
 
 from bot.directory import slack_client
 from bot.notifier import SlackNotifier
-from reviews.actors import Actor, cli_operator
+from reviews.actors import cli_operator
 from reviews.campaigns.close import close_campaign
-from reviews.campaigns.decide import cycle_definition, record_decision
+from reviews.campaigns.decide import cycle_definition
 from reviews.campaigns.notify import advance_notifications, reminders_due
 from reviews.clock import FrozenClock, SystemClock
 from reviews.db import create_db_engine
 from reviews.models import (
     Campaign,
-    DecidedVia,
-    DecisionOutcome,
     ItemStatus,
     Notification,
-    Person,
     ReviewItem,
     Revocation,
     RevocationState,
@@ -49,8 +46,7 @@ from reviews.operations.outbox import execute
 from reviews.settings import EnforcementSettings
 from simulators.slack import SlackSimulator, SlackWorkspace
 from tests.bot.conftest import TOKEN, link_slack_accounts
-from tests.campaigns.test_notify_close import setup, statuses
-from tests.campaigns.world import email
+from tests.campaigns.test_notify_close import olu_keeps_ana, setup, statuses
 from tests.fakes.provider import REMOVE_MEMBER
 from tests.helpers import T0
 from tests.outbox_worker import unfinished
@@ -157,25 +153,13 @@ def test_slack_429s_and_an_outage_across_a_reminder_change_no_outcome(
     campaign = setup(session, clock, escalate_after_days=None)
     ws = SlackWorkspace(team_id="T0001", team_name="Department")
     link_slack_accounts(session, ws, ("olu", "pat"))
-    olu = session.exec(select(Person).where(Person.email == email("olu"))).one()
     with SlackSimulator(ws, bot_token=TOKEN) as sim:
         notifier = SlackNotifier(slack_client(TOKEN, sim.api_url), pace_seconds=0)
         if stormy:
             sim.faults.rate_limit_next("chat.postMessage", times=2, retry_after=1)
         advance_notifications(session, notifier, clock=clock)
         session.commit()
-        ana = next(
-            i for i in session.exec(select(ReviewItem)).all() if i.frozen_grant["principal"]["name"] == "ana"
-        )
-        assert ana.id is not None and olu.id is not None
-        record_decision(
-            engine,
-            item_id=ana.id,
-            outcome=DecisionOutcome.KEEP,
-            actor=Actor("slack:olu", olu.id),
-            via=DecidedVia.SLACK,
-            clock=clock,
-        )
+        olu = olu_keeps_ana(engine, session, clock)
         reminders_before_outage = 0
         for _day in range(15):
             clock.advance(timedelta(days=1))

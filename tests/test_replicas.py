@@ -119,9 +119,14 @@ def jobs(engine: Engine) -> list[str]:
             return []
 
 
+def pid_of(worker: str) -> int:
+    """The process of a lease holder or an outbox claimant, named `host:pid` (cli.common.worker_name)."""
+    return int(worker.rsplit(":", 1)[1])
+
+
 def leader_pid(engine: Engine) -> int | None:
     held = lease(engine)
-    return int(held[0].rsplit(":", 1)[1]) if held else None
+    return pid_of(held[0]) if held else None
 
 
 def campaigns(engine: Engine) -> list[tuple[str, int]]:
@@ -148,20 +153,18 @@ def test_one_replica_schedules_and_the_other_takes_over_after_kill_9(
     second, second_port = replica("second")
     wait_for(lambda: healthy(first_port) and healthy(second_port), 60, tmp_path)
     pids = {first.pid: first, second.pid: second}
-    wait_for(
-        lambda: (held := lease(engine)) is not None and int(held[0].rsplit(":", 1)[1]) in pids, 30, tmp_path
-    )
+    wait_for(lambda: leader_pid(engine) in pids, 30, tmp_path)
     wait_for(lambda: jobs(engine) == ["audit:checkpoint", "tick"], 30, tmp_path)
     held = lease(engine)
     assert held is not None
-    leader_pid, token = int(held[0].rsplit(":", 1)[1]), held[1]
-    follower = next(process for pid, process in pids.items() if pid != leader_pid)
+    leader, token = pid_of(held[0]), held[1]
+    follower = next(process for pid, process in pids.items() if pid != leader)
     time.sleep(2)  # the follower keeps polling and must not take over from a live leader
     assert lease(engine) == held
 
-    pids[leader_pid].send_signal(signal.SIGKILL)
+    pids[leader].send_signal(signal.SIGKILL)
     killed_at = time.monotonic()
-    pids[leader_pid].wait(10)
+    pids[leader].wait(10)
 
     def taken_over() -> bool:
         now = lease(engine)
@@ -281,5 +284,5 @@ def test_a_revocation_batch_cut_by_kill_9_is_finished_by_the_new_leader_each_wri
         rows = connection.execute(text("SELECT state, claimed_by FROM revocation")).all()
     assert len(rows) == BATCH
     assert {state for state, _ in rows} <= {"verified", "already_absent"}, rows
-    workers = {int(str(claimed_by).rsplit(":", 1)[1]) for _, claimed_by in rows}
+    workers = {pid_of(str(claimed_by)) for _, claimed_by in rows}
     assert workers == {killed, survivor.pid}  # both worked on the batch: the survivor finished it

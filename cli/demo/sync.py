@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
-from functools import partial
 
 from rich.table import Table
 
@@ -22,10 +21,9 @@ class SyncSteps(LoopState):
         closed, max_drop = 0, self.wiring.config.settings.enforcement.max_population_drop
         for source in ("aws", "entra"):
             with self.narrator.progress(f"sync {source}") as report:
-                connector = partial(self.wiring.connector, source, self.clock, report)
                 summary = sync_source(
                     source,
-                    lambda throttled: connector(throttled).snapshot(),  # noqa: B023  (called at once)
+                    self.wiring.snapshot_reader(source, self.clock, report),
                     engine=self.engine,
                     clock=self.clock,
                     max_drop=max_drop,

@@ -56,6 +56,24 @@ def tick(session: Session, notifier: RecordingNotifier, clock: FrozenClock) -> N
     session.commit()
 
 
+def olu_keeps_ana(engine: Engine, session: Session, clock: FrozenClock) -> Person:
+    """The owner answers for one of the three items, in Slack; returns the owner."""
+    olu = session.exec(select(Person).where(Person.email == email("olu"))).one()
+    ana = next(
+        i for i in session.exec(select(ReviewItem)).all() if i.frozen_grant["principal"]["name"] == "ana"
+    )
+    assert ana.id is not None and olu.id is not None
+    record_decision(
+        engine,
+        item_id=ana.id,
+        outcome=DecisionOutcome.KEEP,
+        actor=Actor("slack:olu", olu.id),
+        via=DecidedVia.SLACK,
+        clock=clock,
+    )
+    return olu
+
+
 def statuses(session: Session) -> dict[str, str]:
     session.expire_all()
     return {i.frozen_grant["principal"]["name"]: i.status for i in session.exec(select(ReviewItem)).all()}
@@ -122,18 +140,7 @@ def test_silence_revokes_after_delivery_reminders_and_an_answer(engine: Engine, 
     clock, notifier = FrozenClock(T0), RecordingNotifier()
     campaign = setup(session, clock, escalate_after_days=None)
     tick(session, notifier, clock)
-    olu = session.exec(select(Person).where(Person.email == email("olu"))).one()
-    ana = next(
-        i for i in session.exec(select(ReviewItem)).all() if i.frozen_grant["principal"]["name"] == "ana"
-    )
-    record_decision(
-        engine,
-        item_id=ana.id,
-        outcome=DecisionOutcome.KEEP,
-        actor=Actor("slack:olu", olu.id),
-        via=DecidedVia.SLACK,
-        clock=clock,
-    )
+    olu_keeps_ana(engine, session, clock)
     for _ in range(15):
         clock.advance(timedelta(days=1))
         tick(session, notifier, clock)
