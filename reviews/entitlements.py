@@ -30,18 +30,31 @@ class StoreKind(StrEnum):
 
 
 class PrincipalType(StrEnum):
-    """Identities that act. Groups and permission sets appear in paths, never as principals (DESIGN §4)."""
+    """Identities that act. Groups and permission sets appear in paths, never as principals (DESIGN §4).
+
+    Three kinds stand for who lies beyond what Recertify reads, as resource policies and ACLs name them:
+    `public` is anyone, anonymous included (one principal per system, id `*`); `aws_account` is an account
+    Recertify does not read (id `arn:aws:iam::<account>:root`), or one principal of such an account named by
+    its own ARN (a partner's role); `aws_service` is an AWS service principal (id its name, e.g.
+    `cloudtrail.amazonaws.com`)."""
 
     IAM_USER = "iam_user"
     IAM_ROLE = "iam_role"
     IDENTITY_CENTER_USER = "identity_center_user"
     ENTRA_USER = "entra_user"
     ENTRA_SERVICE_PRINCIPAL = "entra_service_principal"
+    PUBLIC = "public"
+    AWS_ACCOUNT = "aws_account"
+    AWS_SERVICE = "aws_service"
 
 
 HUMAN_TYPES = frozenset(
     {PrincipalType.IAM_USER, PrincipalType.IDENTITY_CENTER_USER, PrincipalType.ENTRA_USER}
 )
+# Access that reaches beyond the organisation's own identities: anyone, or an account nobody here reviews.
+# Such a grant is an exposure: reviewed by the store's owner, changed only with an admin's approval.
+EXPOSURE_TYPES = frozenset({PrincipalType.PUBLIC, PrincipalType.AWS_ACCOUNT})
+PUBLIC_PRINCIPAL_ID = "*"
 
 
 class AccessLevel(StrEnum):
@@ -115,6 +128,8 @@ class Principal:
     name: str
     email: str | None = None
     enabled: bool | None = None  # None: the source did not say
+    # From outside the organisation: an Entra guest (B2B); an AWS account outside the AWS organisation (or
+    # whose membership Recertify could not read: the worse case is assumed).
     guest: bool = False
     created_at: datetime | None = None
     last_sign_in: LastUse | None = None
@@ -213,10 +228,14 @@ class RevocationAction:
 
 @dataclass(frozen=True, slots=True)
 class PlannedChange:
-    """The provider change that ends one grant, and the change that undoes it (None: nothing to restore)."""
+    """The provider change that ends one grant, and the change that undoes it (None: nothing to restore).
+
+    `approval`: why an admin must approve this change before it runs, whatever the cycle's policy says (a
+    shared resource policy, a public-access setting): such a change is planned held, never automatic."""
 
     action: RevocationAction
     inverse: RevocationAction | None
+    approval: str | None = None
 
 
 def action_to_json(action: RevocationAction) -> dict[str, object]:

@@ -72,6 +72,55 @@ class IamRole:
     tags: tuple[tuple[str, str], ...]
     last_used: datetime | None
     last_used_region: str | None
+    role_id: str = ""  # AROA…: the unique id (aws:userid is "{role_id}:{session name}")
+
+
+@dataclass(frozen=True, slots=True)
+class PublicAccessBlock:
+    """S3 Block Public Access, as configured at one level (account, bucket or access point)."""
+
+    block_public_acls: bool
+    ignore_public_acls: bool
+    block_public_policy: bool
+    restrict_public_buckets: bool
+
+    def __or__(self, other: PublicAccessBlock | None) -> PublicAccessBlock:
+        """Levels combine: S3 applies the most restrictive combination of the account's and the bucket's."""
+        if other is None:
+            return self
+        return PublicAccessBlock(
+            self.block_public_acls or other.block_public_acls,
+            self.ignore_public_acls or other.ignore_public_acls,
+            self.block_public_policy or other.block_public_policy,
+            self.restrict_public_buckets or other.restrict_public_buckets,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AclGrant:
+    grantee_type: str  # CanonicalUser | Group | AmazonCustomerByEmail
+    grantee: str  # the canonical user id, the group URI, or the email address
+    permission: str  # READ | WRITE | READ_ACP | WRITE_ACP | FULL_CONTROL
+
+
+@dataclass(frozen=True, slots=True)
+class BucketAcl:
+    owner_id: str  # the bucket owner's canonical user id
+    grants: tuple[AclGrant, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AccessPoint:
+    """An S3 access point attached to a store's bucket (possibly owned by another account)."""
+
+    arn: str  # arn:aws:s3:{region}:{account}:accesspoint/{name}
+    name: str
+    account_id: str
+    region: str
+    network_origin: str  # Internet | VPC
+    vpc_id: str | None
+    policy: PolicyDocument | None  # None: it has none
+    public_access_block: PublicAccessBlock | None  # its own, fixed when it was created
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +135,38 @@ class StoreResource:
     tags: tuple[tuple[str, str], ...]
     resource_policy: PolicyDocument | None  # bucket policy / DynamoDB resource policy; None: it has none
     data_arns: tuple[str, ...] = ()  # further ARNs that reach the data (RDS: the rds-db:connect dbuser ARNs)
+    # S3 only. `acl` None: ACLs are disabled (Object Ownership BucketOwnerEnforced), so none is read.
+    acl: BucketAcl | None = None
+    object_ownership: str | None = None  # BucketOwnerEnforced | BucketOwnerPreferred | ObjectWriter | None
+    public_access_block: PublicAccessBlock | None = None  # the bucket's own; None: not configured
+    access_points: tuple[AccessPoint, ...] = ()
+    # The customer managed KMS key that encrypts the data by default (S3 default encryption, a DynamoDB
+    # table's key); None: SSE-S3, an AWS owned or AWS managed key, or no encryption.
+    kms_key_arn: str | None = None
+    # DynamoDB: the table's stream (its records are the table's data) and the stream's own resource policy.
+    stream_arn: str | None = None
+    stream_policy: PolicyDocument | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KmsGrant:
+    grantee: str  # the grantee principal (an ARN, or a service principal)
+    operations: tuple[str, ...]  # Decrypt, Encrypt, GenerateDataKey, …
+    constrained: bool  # encryption-context constraints: the grant holds only for some requests
+
+
+@dataclass(frozen=True, slots=True)
+class KmsKey:
+    """A customer managed key that encrypts a store. `policy` None: it could not be read (`unreadable` says
+    why); whoever needs it then holds the store's data access only conditionally."""
+
+    arn: str
+    account_id: str
+    region: str
+    policy: PolicyDocument | None
+    grants: tuple[KmsGrant, ...]
+    aliases: tuple[str, ...] = ()
+    unreadable: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +191,12 @@ class AccountInventory:
     # action must be allowed at every level. Empty: Organizations not readable or not in use (no SCP limit).
     scp_levels: tuple[tuple[PolicyDocument, ...], ...] = ()
     last_accessed: tuple[ServiceLastAccessed, ...] = ()
+    # Resource control policies that apply to this account's resources, root first (like scp_levels). Empty:
+    # none readable or none in force (the default RCPFullAWSAccess allows everything).
+    rcp_levels: tuple[tuple[PolicyDocument, ...], ...] = ()
+    public_access_block: PublicAccessBlock | None = None  # S3 Block Public Access for the whole account
+    kms_keys: tuple[KmsKey, ...] = ()  # the customer managed keys that encrypt this account's stores
+    canonical_id: str | None = None  # the account's S3 canonical user id (ACL grants name accounts by it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,9 +243,19 @@ class IdentityCenter:
 
 
 @dataclass(frozen=True, slots=True)
+class Organization:
+    """The AWS organisation the accounts belong to, when Organizations could be read."""
+
+    org_id: str
+    management_account_id: str
+    accounts: tuple[tuple[str, str], ...]  # (account id, account name) for every account of the organisation
+
+
+@dataclass(frozen=True, slots=True)
 class AwsInventory:
     taken_at: datetime
     accounts: tuple[AccountInventory, ...]
     identity_center: IdentityCenter | None = None
     # What could not be read and why that does not matter (e.g. Organizations not in use: no SCPs).
     notes: tuple[str, ...] = field(default=())
+    organization: Organization | None = None  # None: not in one, or not readable (then "external" is assumed)
