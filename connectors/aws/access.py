@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from connectors.aws.catalog import ActionCatalog
 from connectors.aws.evaluate import Access, Evaluator, Held, held
+from connectors.aws.exposure import Outsider, outsiders
 from connectors.aws.inventory import AwsInventory, IamRole, IdentityCenter
 from connectors.aws.trust import Edge, TrustGraph, trust_graph
 from reviews.entitlements import AccessLevel, Grant, PathStep
@@ -19,6 +20,7 @@ class Evaluation:
     grants: tuple[Grant, ...]
     trusted: dict[str, tuple[PathStep, ...]]  # role ARN -> services / federations that can assume it
     notes: tuple[str, ...]
+    outsiders: tuple[Outsider, ...] = ()  # anyone, unread accounts and services that some store names
 
 
 def effective_access(inventory: AwsInventory, catalog: ActionCatalog | None = None) -> Evaluation:
@@ -31,7 +33,9 @@ def effective_access(inventory: AwsInventory, catalog: ActionCatalog | None = No
     notes: list[str] = []
     by_principal: dict[str, Access] = dict(total)
     if inventory.identity_center is not None:
-        by_principal.update(_identity_center(inventory.identity_center, roles, total, notes))
+        by_principal.update(_identity_center(inventory.identity_center, roles, total, notes, evaluator))
+    found, outside = outsiders(evaluator)
+    by_principal.update(outside)
     grants = tuple(
         Grant(
             store_id=evaluator.stores[store].arn,
@@ -44,7 +48,7 @@ def effective_access(inventory: AwsInventory, catalog: ActionCatalog | None = No
         for principal, access in by_principal.items()
         for (store, level), way in sorted(access.items())
     )
-    return Evaluation(grants, graph.trusted, tuple(notes))
+    return Evaluation(grants, graph.trusted, tuple(notes), found)
 
 
 def _keep_better(access: Access, key: tuple[int, AccessLevel], candidate: Held) -> None:
@@ -120,12 +124,20 @@ class _RoleReach:
 
 
 def _identity_center(
-    center: IdentityCenter, roles: list[IamRole], total: dict[str, Access], notes: list[str]
+    center: IdentityCenter,
+    roles: list[IamRole],
+    total: dict[str, Access],
+    notes: list[str],
+    evaluator: Evaluator,
 ) -> dict[str, Access]:
     """An assignment provisions `AWSReservedSSO_<permission set>_<suffix>` in the account; its users (and
-    its groups' members) get that role's access, path user → group → permission set → role → policy."""
+    its groups' members) get that role's access, path user → group → permission set → role → policy.
+
+    A user signs in to that role as a session named by their user name, so a resource policy naming
+    `assumed-role/AWSReservedSSO_…/<user name>` grants that user exactly (not just the role, conditionally)."""
     permission_sets = {ps.arn: ps for ps in center.permission_sets}
     groups = {g.group_id: g for g in center.groups}
+    names = {user.user_id: user.user_name for user in center.users}
     access: dict[str, Access] = {user.user_id: {} for user in center.users}
     for assignment in center.assignments:
         permission_set = permission_sets[assignment.permission_set_arn]
@@ -148,8 +160,13 @@ def _identity_center(
             ]
         else:
             members = [(assignment.principal_id, via)]
+        sessions = evaluator.sessions_named(role.arn)
         for user_id, prefix in members:
-            for key, way in total.get(role.arn, {}).items():
+            own = total.get(role.arn, {})
+            if names.get(user_id) in sessions:
+                own = dict(own)
+                _merge_into(own, evaluator.direct_access(evaluator.actors[role.arn], names[user_id]))
+            for key, way in own.items():
                 candidate = held((*prefix, *way.path), way.conditional, way.needs_review)
                 _keep_better(access.setdefault(user_id, {}), key, candidate)
     return access

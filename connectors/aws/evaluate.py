@@ -1,14 +1,14 @@
 """Effective access of every IAM user and role to every personal-data store. Pure: no boto3 in here.
 
-For one principal and one store, per action (bit masks, see summary.py):
-    identity  = what its own and its groups' policies allow, cut by its permissions boundary
-    resource  = what the store's resource policy allows naming this principal directly (same account: that
-                alone grants; it is not cut by the boundary)
-    allowed   = (identity [needs the resource policy's consent across accounts] | resource) & SCPs & ~deny
-and any Deny (identity, boundary, resource policy, SCP) wins. A level is held when one of its actions is
-allowed; it is conditional when no action of the level is allowed without a condition (an Allow that needs a
-condition, or a Deny that may not hold). Statements we could not read make the grant "needs human review".
-The path reported is the shortest source that allows it: the policy itself, then group → policy.
+For one principal and one store, slot by slot (space.py: the bucket, each region of its objects, each access
+point…), combine.py applies AWS's evaluation logic to action bit masks:
+    identity  = what its own and its groups' policies allow, within its permissions boundary
+    resource  = what the store's resource policies and ACLs say to it (resource_policy.py)
+    guards    = the SCPs of its account and the RCPs of the store's account
+A level is held when some action of the level is allowed on some slot; it is conditional when no slot allows
+one of its actions whatever the conditions. Statements we could not read make the grant "needs human review".
+The path reported is the shortest source that allows it: the policy itself, group → policy, or the resource
+policy statement that grants it; through an access point, the access point closes the path.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from connectors.aws.catalog import ActionCatalog, targets
+from connectors.aws.catalog import ActionCatalog
+from connectors.aws.combine import IAM, Decision, Guard, decide
+from connectors.aws.context import Conditions
+from connectors.aws.guards import Guards
 from connectors.aws.inventory import (
     AccountInventory,
     AwsInventory,
@@ -24,13 +27,20 @@ from connectors.aws.inventory import (
     ManagedPolicy,
     PolicyDocument,
 )
-from connectors.aws.matching import action_matches, has_variable, resource_matches
-from connectors.aws.policy import Effect, ParsedPolicy, Statement, parse_policy
-from connectors.aws.resource_policy import ResourcePolicies
-from connectors.aws.summary import Masks, StoreIndex, Summary, summarize
+from connectors.aws.key_access import KeyAccess
+from connectors.aws.policy import ParsedPolicy, Statement, parse_policy
+from connectors.aws.principals import Requester
+from connectors.aws.resource_policy import ResourceSide, Views, registered_patterns
+from connectors.aws.single import about, decide_statements, guards_allow
+from connectors.aws.space import StoreIndex, StoreSpace
+from connectors.aws.summary import Masks, Slots, Summary, summarize
+from connectors.aws.targets import BUCKET, IDENTITY
 from reviews.entitlements import AccessLevel, PathStep
 
 Source = tuple[tuple[PathStep, ...], Summary, ParsedPolicy]
+_NO_SLOTS: Slots = {}  # shared empties: their ids key the memo of decisions
+_NO_VIEWS: Views = {}
+SERVICE_LINKED = "/aws-service-role/"
 
 
 @dataclass
@@ -40,8 +50,26 @@ class Actor:
     arn: str
     name: str
     account_id: str
+    requester: Requester
     sources: list[Source] = field(default_factory=list)  # identity policies, shortest path first
     boundary: tuple[Summary, ParsedPolicy] | None = None
+    service_linked: bool = False  # SCPs do not apply to service-linked roles
+    _by_store: dict[int, tuple[Slots, ...]] | None = None
+
+    def touching(self, store: int) -> tuple[Slots, ...]:
+        """Its sources' say on one store, one entry per source that says anything."""
+        if self._by_store is None:
+            found: dict[int, list[Slots]] = {}
+            for _, summary, _ in self.sources:
+                for position, slots in summary.items():
+                    found.setdefault(position, []).append(slots)
+            self._by_store = {position: tuple(slots) for position, slots in found.items()}
+        return self._by_store.get(store, ())
+
+    def stores(self) -> set[int]:
+        self.touching(-1)
+        assert self._by_store is not None  # noqa: S101
+        return set(self._by_store)
 
 
 class Held(NamedTuple):
@@ -63,57 +91,115 @@ Access = dict[tuple[int, AccessLevel], Held]  # (store index, level) -> how it i
 class Evaluator:
     def __init__(self, inventory: AwsInventory, catalog: ActionCatalog | None = None) -> None:
         self.catalog = catalog or ActionCatalog()
+        self.inventory = inventory
         self.stores = [store for account in inventory.accounts for store in account.stores]
-        self.index = StoreIndex(self.catalog, [targets(s.kind, s.arn, s.data_arns) for s in self.stores])
-        self.resource_policies = ResourcePolicies(self.stores, self.index)
-        self._summaries: dict[tuple[str, str], tuple[Summary, ParsedPolicy]] = {}
-        self.actors: dict[str, Actor] = {}
-        self._scp: dict[str, list[Summary] | None] = {}
-        self._about: dict[tuple[str, str], list[Statement]] = {}
-        self._scp_cache: dict[tuple[str, int], Masks | None] = {}
-        self._level_masks = [(level, self.catalog.level_mask(level)) for level in AccessLevel]
-        self._decisions: dict[tuple[tuple[int, ...], int, str, str], tuple[bool, bool]] = {}
+        self.spaces = [StoreSpace(store, self.catalog) for store in self.stores]
+        self.index = StoreIndex(self.spaces)
+        self.conditions = Conditions.of(inventory)
+        self._parsed: dict[tuple[str, str], ParsedPolicy] = {}
+        self._summaries: dict[tuple[str, str], Summary] = {}
+        self._documents: dict[tuple[str, str], PolicyDocument] = {}
         for account in inventory.accounts:
-            self._add_account(account)
+            self._collect(account)
+        for position, store in enumerate(self.stores):  # resource policies name only their own store
+            for form, pattern in registered_patterns(store):
+                for target in range(len(self.spaces[position].targets)):
+                    self.spaces[position].register(form, pattern, target)
+        for space in self.spaces:
+            space.seal()
+        accounts = {account.account_id: account for account in inventory.accounts}
+        self.sides = [
+            ResourceSide(
+                store,
+                space,
+                self.catalog,
+                accounts[store.account_id].public_access_block,
+                accounts[store.account_id].canonical_id,
+            )
+            for store, space in zip(self.stores, self.spaces, strict=True)
+        ]
+        self.guards = Guards(inventory, self)
+        self.keys = KeyAccess(inventory, self)
+        self._level_masks = [(level, self.catalog.level_mask(level)) for level in AccessLevel]
+        self.canonical_accounts = {a.canonical_id: a.account_id for a in inventory.accounts if a.canonical_id}
+        self.actors: dict[str, Actor] = {}
+        for account in inventory.accounts:
+            self._add_actors(account)
+        self._open_to_all = {i for i, side in enumerate(self.sides) if side.open_to_all}
+        self._named: dict[str, set[int]] = {}  # ARN, unique id or account/role -> stores naming it
+        for i, side in enumerate(self.sides):
+            for key in side.named_keys():
+                self._named.setdefault(key, set()).add(i)
+        self._keyed = {i for i, store in enumerate(self.stores) if self.keys.key_of(i)}
+        self._single = _SingleRequests(self)
+        self._merged: dict[tuple[int, ...], Slots] = {}
+        self._decided: dict[tuple[object, ...], list[tuple[int, Decision]]] = {}
 
-    # --- building actors -----------------------------------------------------------------------------
+    def allows(self, actor: Actor, action: str, resource: str) -> tuple[bool, bool]:
+        """(allowed, conditional) for an action outside the store catalogue, such as sts:AssumeRole."""
+        return self._single.allows(actor, action, resource)
 
-    def _add_account(self, account: AccountInventory) -> None:
+    # --- documents -----------------------------------------------------------------------------------
+
+    def _collect(self, account: AccountInventory) -> None:
+        """Parse every identity-side document once and register its resource patterns (before sealing)."""
+        me = account.account_id
+        for managed in account.policies:
+            self._parse(me, managed.arn, managed.document)
+        for holder in (*account.users, *account.groups, *account.roles):
+            for inline in holder.inline:
+                self._parse(me, _inline_key(holder.arn, inline), inline.document)
+        for kind, levels in (("scp", account.scp_levels), ("rcp", account.rcp_levels)):
+            for i, level in enumerate(levels):
+                for j, document in enumerate(level):
+                    self._parse(me, f"{kind}:{i}:{j}", document)
+
+    def _parse(self, account_id: str, key: str, document: PolicyDocument) -> ParsedPolicy:
+        cache_key = (account_id, key)
+        parsed = self._parsed.get(cache_key)
+        if parsed is None:
+            parsed = self._parsed[cache_key] = parse_policy(document)
+            self._documents[cache_key] = document
+            for statement in parsed.statements:
+                for pattern in statement.resources:
+                    for store, target in self.index.candidates(pattern):
+                        self.spaces[store].register(IDENTITY, pattern, target)
+        return parsed
+
+    def summary(self, account_id: str, key: str) -> tuple[Summary, ParsedPolicy]:
+        cache_key = (account_id, key)
+        parsed = self._parsed[cache_key]
+        found = self._summaries.get(cache_key)
+        if found is None:
+            found = self._summaries[cache_key] = summarize(parsed, self.index, self.catalog)
+        return found, parsed
+
+    # --- actors --------------------------------------------------------------------------------------
+
+    def _add_actors(self, account: AccountInventory) -> None:
+        me = account.account_id
         policies = {p.arn: p for p in account.policies}
         groups = {g.name: g for g in account.groups}
-        self._scp[account.account_id] = (
-            [
-                self._merged(
-                    [self._summary(account.account_id, f"scp:{i}:{j}", d) for j, d in enumerate(level)]
-                )
-                for i, level in enumerate(account.scp_levels)
-            ]
-            if account.scp_levels
-            else None
-        )
+        canonical = frozenset({account.canonical_id} if account.canonical_id else ())
         for user in account.users:
-            actor = Actor(user.arn, user.name, account.account_id)
-            actor.sources += self._policies(
-                account.account_id, (), user.attached, user.inline, policies, user.arn
-            )
+            who = Requester("user", user.arn, me, user.user_id, canonical_ids=canonical)
+            actor = Actor(user.arn, user.name, me, who)
+            actor.sources += self._sources(me, (), user.attached, user.inline, policies, user.arn)
             for group_name in user.groups:
                 group = groups[group_name]
                 step = (PathStep("group", group.arn, group.name),)
-                actor.sources += self._policies(
-                    account.account_id, step, group.attached, group.inline, policies, group.arn
-                )
+                actor.sources += self._sources(me, step, group.attached, group.inline, policies, group.arn)
             actor.sources.sort(key=lambda source: len(source[0]))
-            actor.boundary = self._boundary(account.account_id, user.boundary, policies)
+            actor.boundary = self._boundary(me, user.boundary, policies)
             self.actors[user.arn] = actor
         for role in account.roles:
-            actor = Actor(role.arn, role.name, account.account_id)
-            actor.sources += self._policies(
-                account.account_id, (), role.attached, role.inline, policies, role.arn
-            )
-            actor.boundary = self._boundary(account.account_id, role.boundary, policies)
+            who = Requester("role", role.arn, me, role.role_id, role.name, canonical)
+            actor = Actor(role.arn, role.name, me, who, service_linked=SERVICE_LINKED in role.arn)
+            actor.sources += self._sources(me, (), role.attached, role.inline, policies, role.arn)
+            actor.boundary = self._boundary(me, role.boundary, policies)
             self.actors[role.arn] = actor
 
-    def _policies(
+    def _sources(
         self,
         account_id: str,
         prefix: tuple[PathStep, ...],
@@ -127,11 +213,11 @@ class Evaluator:
             managed = policies.get(arn)
             if managed is None:  # fetch promises every attached policy; a gap is a bug, never "no access"
                 raise KeyError(f"{owner_arn}: attached policy {arn} missing from the inventory")
-            summary, parsed = self._summary(account_id, arn, managed.document)
+            summary, parsed = self.summary(account_id, arn)
             sources.append(((*prefix, PathStep("policy", arn, managed.name)), summary, parsed))
         for policy in inline:
-            key = f"{owner_arn}#inline:{policy.name}"
-            summary, parsed = self._summary(account_id, key, policy.document)
+            key = _inline_key(owner_arn, policy)
+            summary, parsed = self.summary(account_id, key)
             sources.append(((*prefix, PathStep("inline_policy", key, policy.name)), summary, parsed))
         return sources
 
@@ -140,160 +226,271 @@ class Evaluator:
     ) -> tuple[Summary, ParsedPolicy] | None:
         if arn is None:
             return None
-        managed = policies.get(arn)
-        if managed is None:
+        if arn not in policies:
             raise KeyError(f"permissions boundary {arn} missing from the inventory")
-        return self._summary(account_id, arn, managed.document)
-
-    def _summary(self, account_id: str, key: str, document: PolicyDocument) -> tuple[Summary, ParsedPolicy]:
-        cache_key = (account_id, key)
-        if cache_key not in self._summaries:
-            parsed = parse_policy(document)
-            self._summaries[cache_key] = (summarize(parsed, self.index), parsed)
-        return self._summaries[cache_key]
-
-    @staticmethod
-    def _merged(summaries: list[tuple[Summary, ParsedPolicy]]) -> Summary:
-        merged: Summary = {}
-        for summary, _ in summaries:
-            for store, masks in summary.items():
-                merged.setdefault(store, Masks()).merge(masks)
-        return merged
+        return self.summary(account_id, arn)
 
     # --- evaluating ----------------------------------------------------------------------------------
 
-    def direct_access(self, actor: Actor) -> Access:
-        """What the actor's own policies (and resource policies naming it) give, before assuming roles."""
+    def direct_access(self, actor: Actor, session: str = "") -> Access:
+        """What the actor's own policies, and the resource policies that name it, give before it assumes
+        any role. `session`: a role's session name when it is known (Identity Center users)."""
         access: Access = {}
-        stores = {
-            s for _, summary, _ in actor.sources for s in summary
-        } | self.resource_policies.stores_naming(actor)
-        for store in stores:
-            self._evaluate_store(actor, store, access)
+        stores = actor.stores() | self._open_to_all | self._naming(actor)
+        for store in sorted(stores):
+            self._evaluate_store(actor, store, session, access)
         return access
 
-    def _evaluate_store(self, actor: Actor, store: int, access: Access) -> None:
-        identity = Masks()
-        for _, summary, _ in actor.sources:
-            if store in summary:
-                identity.merge(summary[store])
-        allow, uncond = identity.allow | identity.allow_cond, identity.allow
-        deny, deny_cond, unknown = identity.deny, identity.deny_cond, identity.unknown
-        if actor.boundary is not None:
-            b = actor.boundary[0].get(store, Masks())
-            allow &= (b.allow | b.allow_cond) & ~b.deny
-            uncond &= b.allow & ~b.deny & ~b.deny_cond
-            deny, deny_cond, unknown = deny | b.deny, deny_cond | b.deny_cond, unknown | b.unknown
-        rp = self.resource_policies.for_actor(store, actor)
-        if self.stores[store].account_id != actor.account_id:
-            allow &= rp.account_allow | rp.account_allow_cond  # across accounts both sides must agree
-            uncond &= rp.account_allow
-        allow |= rp.masks.allow | rp.masks.allow_cond
-        uncond |= rp.masks.allow
-        deny, deny_cond, unknown = (
-            deny | rp.masks.deny,
-            deny_cond | rp.masks.deny_cond,
-            unknown | rp.masks.unknown,
-        )
-        scp = self._scp_masks(actor.account_id, store)
-        if scp is not None:
-            allow &= scp.allow | scp.allow_cond
-            uncond &= scp.allow
-            deny, deny_cond, unknown = deny | scp.deny, deny_cond | scp.deny_cond, unknown | scp.unknown
-        allow &= ~deny
-        uncond &= ~deny & ~deny_cond
-        if allow:
-            self._record_levels(actor, store, allow, uncond, unknown, rp.path, access)
+    def _naming(self, actor: Actor) -> set[int]:
+        """Stores whose resource policies name the actor itself (its ARN, its role, its sessions)."""
+        who = actor.requester
+        keys = (who.arn, who.unique_id, f"{who.account_id}/{who.role_name}" if who.kind == "role" else "")
+        return {i for key in keys if key for i in self._named.get(key, ())}
 
-    def _record_levels(
+    def sessions_named(self, role_arn: str) -> frozenset[str]:
+        """Session names the resource policies grant to by name for this role (`assumed-role/<role>/<s>`)."""
+        actor = self.actors[role_arn]
+        return frozenset(name for side in self.sides for name in side.sessions_of(actor.requester))
+
+    def _evaluate_store(self, actor: Actor, store: int, session: str, access: Access) -> None:
+        identity = self._identity(actor.touching(store))
+        bounded = actor.boundary is not None
+        views = self.views_for(store, actor.requester, bounded=bounded, session=session)
+        if not views and not any(masks.allow | masks.allow_cond for masks in identity.values()):
+            return  # nothing here allows it anything (a Deny alone grants nothing)
+        boundary = actor.boundary[0].get(store, _NO_SLOTS) if actor.boundary else _NO_SLOTS
+        exempt = actor.service_linked  # SCPs and RCPs do not apply to service-linked roles
+        scp = None if exempt else self.guards.scp(actor.account_id, store, actor.requester)
+        rcp = None if exempt else self.guards.rcp(store, actor.requester)
+        same = self.stores[store].account_id == actor.account_id
+        key_answer = self.keys.decrypt_for(store, actor.requester)
+        # Everything below depends only on these (shared, cached) objects: principals that share them share
+        # the answer, as thousands do in a large account.
+        memo = (store, id(identity), id(boundary), id(views), id(scp), id(rcp), same, bounded, key_answer)
+        decisions = self._decided.get(memo)
+        if decisions is None:
+            decisions = self._decided[memo] = self.decisions(
+                store,
+                actor.requester,
+                IAM,
+                views,
+                identity=identity,
+                boundary=boundary,
+                bounded=bounded,
+                same_account=same,
+                scp=scp,
+                rcp=rcp,
+            )
+        if decisions:
+            self.record(store, decisions, views, actor.sources, access)
+
+    def _identity(self, touching: tuple[Slots, ...]) -> Slots:
+        """The identity side on one store: the sources' slots merged, once per distinct set of sources."""
+        if len(touching) <= 1:
+            return touching[0] if touching else _NO_SLOTS
+        key = tuple(map(id, touching))  # summaries live as long as the evaluator: their ids are stable
+        merged = self._merged.get(key)
+        if merged is None:
+            merged = self._merged[key] = {}
+            for slots in touching:
+                for slot, masks in slots.items():
+                    merged.setdefault(slot, Masks()).merge(masks)
+        return merged
+
+    def decisions(
         self,
-        actor: Actor,
         store: int,
-        allow: int,
-        uncond: int,
-        unknown: int,
-        rp_path: tuple[PathStep, ...],
+        who: Requester,
+        kind: str,
+        views: Views,
+        *,
+        identity: Slots | None = None,
+        boundary: Slots | None = None,
+        bounded: bool = False,
+        same_account: bool = False,
+        scp: dict[int, Guard] | None = None,
+        rcp: dict[int, Guard] | None = None,
+    ) -> list[tuple[int, Decision]]:
+        """The slots of `store` where `who` is allowed something, with what (combine.decide)."""
+        identity, boundary = identity or {}, boundary or {}
+        if kind == IAM and not views and store not in self._keyed:
+            return _identity_only(identity, boundary, bounded, same_account, scp, rcp)
+        space, side = self.spaces[store], self.sides[store]
+        viewed = {slot for slot, _ in views}
+        found = []
+        for slot, spec in enumerate(space.slots):
+            if slot not in identity and slot not in viewed:
+                continue
+            target = space.targets[spec.target]
+            through = target.access_point is not None
+            decision = decide(
+                kind,
+                everything=self.catalog.all,
+                identity=identity.get(slot),
+                boundary=boundary.get(slot),
+                bounded=bounded,
+                primary=views.get((slot, target.views[0][0])) if target.views else None,
+                bucket=views.get((slot, BUCKET)) if through else None,
+                through_access_point=through,
+                same_account=same_account,
+                scp=scp.get(slot) if scp else None,
+                rcp=rcp.get(slot) if rcp else None,
+                restricted=side.restricted(spec.target),
+            )
+            decision = self.keys.limit(store, slot, who, decision)
+            if decision.allow:
+                found.append((slot, decision))
+        return found
+
+    def views_for(self, store: int, who: Requester, *, bounded: bool, session: str = "") -> Views:
+        """What the store's resource side says to `who`, slot by slot (empty: it says nothing)."""
+        side = self.sides[store]
+        if not side.rules:
+            return _NO_VIEWS
+        return side.views(
+            who, lambda s, w, slot: self.check(s, w, store, slot), bounded=bounded, session=session
+        )
+
+    def check(self, statement: Statement, who: Requester, store: int, slot: int) -> tuple[bool | None, str]:
+        return self.conditions.check(statement, who, self.spaces[store].slot_keys(slot))
+
+    def record(
+        self,
+        store: int,
+        decisions: list[tuple[int, Decision]],
+        views: Views,
+        sources: list[Source],
         access: Access,
     ) -> None:
+        """One Held per level: from a slot that allows one of its actions whatever the conditions if any
+        does, else from the first that allows one at all."""
+        space = self.spaces[store]
         for level, level_bits in self._level_masks:
-            bits = allow & level_bits
-            if not bits:
+            chosen: tuple[int, Decision] | None = None
+            unknown = False
+            for slot, decision in decisions:
+                if not decision.allow & level_bits:
+                    continue
+                unknown = unknown or bool(decision.unknown & level_bits)
+                certain = bool(decision.certain & level_bits) and not space.approximate >> slot & 1
+                if certain:
+                    chosen = (slot, decision)
+                    break
+                chosen = chosen or (slot, decision)
+            if chosen is None:
                 continue
-            path = next(
-                (
-                    p
-                    for p, summary, _ in actor.sources
-                    if store in summary and (summary[store].allow | summary[store].allow_cond) & bits
-                ),
-                rp_path,
+            slot, decision = chosen
+            bits = decision.allow & level_bits
+            approximate = bool(space.approximate >> slot & 1)
+            path = self._path(store, slot, bits & decision.by_identity, bits, views, sources)
+            candidate = held(
+                path,
+                approximate or not decision.certain & level_bits,
+                approximate or unknown,
             )
-            access[(store, level)] = held(path, not uncond & level_bits, bool(unknown & level_bits))
+            key = (store, level)
+            current = access.get(key)
+            if current is None or candidate.rank < current.rank:
+                access[key] = candidate
 
-    def _scp_masks(self, account_id: str, store: int) -> Masks | None:
-        """SCPs depend on the account and the store only: combined once per pair."""
-        key = (account_id, store)
-        if key in self._scp_cache:
-            return self._scp_cache[key]
-        levels = self._scp.get(account_id)
-        combined = None
-        if levels is not None:
-            combined = Masks(allow=self.catalog.all, allow_cond=self.catalog.all)
-            for level in levels:  # every level from the root down must allow
-                masks = level.get(store, Masks())
-                combined.allow &= masks.allow & ~masks.deny
-                combined.allow_cond &= (masks.allow | masks.allow_cond) & ~masks.deny
-                combined.deny |= masks.deny
-                combined.deny_cond |= masks.deny_cond
-                combined.unknown |= masks.unknown
-        self._scp_cache[key] = combined
-        return combined
+    def _path(
+        self, store: int, slot: int, by_identity: int, bits: int, views: Views, sources: list[Source]
+    ) -> tuple[PathStep, ...]:
+        space = self.spaces[store]
+        target = space.targets[space.slots[slot].target]
+        closing: tuple[PathStep, ...] = ()
+        if target.access_point is not None:
+            point = self.stores[store].access_points[target.access_point]
+            closing = (PathStep("access_point", point.arn, point.name),)
+        if by_identity:
+            for path, summary, _ in sources:
+                masks = summary.get(store, {}).get(slot)
+                if masks is not None and (masks.allow | masks.allow_cond) & by_identity:
+                    return (*path, *closing)
+        for form, _ in target.views:
+            view = views.get((slot, form))
+            for rule, detail in view.rules if view else ():
+                if rule.actions & bits:
+                    return (_with_detail(rule.step, detail), *closing)
+        raise RuntimeError(f"no source grants {bits:#x} on slot {slot} of {self.stores[store].arn}")
 
-    def _statements_about(self, actor: Actor, action: str) -> list[Statement]:
-        """The actor's identity statements that name `action` at all (cached: asked once per role)."""
-        key = (actor.arn, action)
-        if key not in self._about:
-            self._about[key] = [
-                s
-                for _, _, parsed in actor.sources
-                for s in parsed.statements
-                if any(action_matches(p, action) for p in s.actions) != s.not_action
-            ]
-        return self._about[key]
+
+class _SingleRequests:
+    """Actions outside the store catalogue (sts:AssumeRole), for one actor on one ARN: its identity policies
+    within its boundary, and its account's SCPs. Decided once per distinct set of statements (thousands of
+    principals share a few hundred sets)."""
+
+    def __init__(self, evaluator: Evaluator) -> None:
+        self._ev = evaluator
+        self._about: dict[tuple[str, str], list[Statement]] = {}
+        self._answers: dict[tuple[tuple[int, ...], int, str, str, str], tuple[bool, bool]] = {}
 
     def allows(self, actor: Actor, action: str, resource: str) -> tuple[bool, bool]:
-        """Whether the actor's identity policies (and boundary) allow one action on one ARN, for actions
-        outside the store catalogue (sts:AssumeRole). Returns (allowed, conditional)."""
-        statements = self._statements_about(actor, action)
-        # Principals sharing policies share statements: decide once per distinct set (large accounts have
-        # thousands of principals but a few hundred distinct sets).
-        key = (tuple(map(id, statements)), id(actor.boundary[1]) if actor.boundary else 0, action, resource)
-        if key not in self._decisions:
-            allowed, conditional = _decide(statements, action, resource)
+        key_about = (actor.arn, action)
+        if key_about not in self._about:
+            self._about[key_about] = about([s for _, _, p in actor.sources for s in p.statements], action)
+        statements = self._about[key_about]
+        boundary = id(actor.boundary[1]) if actor.boundary else 0
+        scp_account = "" if actor.service_linked else actor.account_id
+        key = (tuple(map(id, statements)), boundary, scp_account, action, resource)
+        if key not in self._answers:
+            allowed, conditional = decide_statements(statements, action, resource)
             if allowed and actor.boundary is not None:
-                in_boundary, boundary_conditional = _decide(
-                    list(actor.boundary[1].statements), action, resource
-                )
-                allowed, conditional = in_boundary, conditional or boundary_conditional
-            self._decisions[key] = (allowed, conditional)
-        return self._decisions[key]
+                inside, maybe = decide_statements(list(actor.boundary[1].statements), action, resource)
+                allowed, conditional = inside, conditional or maybe
+            scps = self._ev.guards.levels("scp", scp_account) if scp_account else None
+            if allowed and scps:
+                inside, maybe = guards_allow(scps, action, resource)
+                allowed, conditional = inside, conditional or maybe
+            self._answers[key] = (allowed, allowed and conditional)
+        return self._answers[key]
 
 
-def _decide(statements: list[Statement], action: str, resource: str) -> tuple[bool, bool]:
-    """(allowed, conditional) for one action on one ARN under these statements."""
-    allow = allow_always = deny_always = deny_maybe = False
-    for statement in statements:
-        acts = any(action_matches(p, action) for p in statement.actions) != statement.not_action
-        names = any(resource_matches(p, resource) for p in statement.resources) != statement.not_resource
-        if not (acts and names):
+def _identity_only(
+    identity: Slots,
+    boundary: Slots,
+    bounded: bool,
+    same_account: bool,
+    scp: dict[int, Guard] | None,
+    rcp: dict[int, Guard] | None,
+) -> list[tuple[int, Decision]]:
+    """combine.decide for an IAM principal on a store with no resource policy nor key: its identity side
+    within its boundary, within the guards; across accounts that grants nothing. The hot path, inlined."""
+    if not same_account:
+        return []
+    found = []
+    for slot, masks in identity.items():
+        allow, certain = masks.allow | masks.allow_cond, masks.allow
+        if not allow:
             continue
-        maybe = (
-            statement.conditional
-            or statement.problem is not None
-            or any(map(has_variable, statement.resources))
-        )
-        if statement.effect in (Effect.ALLOW, Effect.UNKNOWN):
-            allow, allow_always = True, allow_always or not maybe
-        if statement.effect in (Effect.DENY, Effect.UNKNOWN):
-            deny_always, deny_maybe = deny_always or not maybe, deny_maybe or maybe
-    allowed = allow and not deny_always
-    return allowed, allowed and (not allow_always or deny_maybe)
+        deny, deny_cond, unknown = masks.deny, masks.deny_cond, masks.unknown
+        if bounded:
+            limit = boundary.get(slot)
+            if limit is None:
+                continue
+            allow &= limit.allow | limit.allow_cond
+            certain &= limit.allow
+            deny, deny_cond, unknown = deny | limit.deny, deny_cond | limit.deny_cond, unknown | limit.unknown
+        for guards in (scp, rcp):
+            guard = guards.get(slot) if guards else None
+            if guard is not None:
+                allow &= guard.allow | guard.allow_cond
+                certain &= guard.allow
+                deny, deny_cond, unknown = (
+                    deny | guard.deny,
+                    deny_cond | guard.deny_cond,
+                    unknown | guard.unknown,
+                )
+        allow &= ~deny
+        if allow:
+            certain &= allow & ~deny_cond
+            found.append((slot, Decision(allow, certain, unknown & allow, allow)))
+    return found
+
+
+def _with_detail(step: PathStep, detail: str) -> PathStep:
+    return PathStep(step.kind, step.id, f"{step.name} ({detail})") if detail else step
+
+
+def _inline_key(owner_arn: str, policy: InlinePolicy) -> str:
+    return f"{owner_arn}#inline:{policy.name}"

@@ -8,6 +8,7 @@ person look at a grant but can never make Recertify revoke one automatically.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -71,6 +72,7 @@ class Statement:
     conditional: bool
     problem: str | None = None  # why the statement is (partly) unknown
     sid: str = ""
+    condition: str = ""  # the Condition element as canonical JSON ("" when there is none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +132,7 @@ def _statement(raw: Any, resource_required: bool) -> Statement:
         conditional=conditional or bool(problems),
         problem="; ".join(problems) or None,
         sid=sid,
+        condition=json.dumps(raw["Condition"], sort_keys=True) if conditional and "Condition" in raw else "",
     )
 
 

@@ -1,103 +1,278 @@
-"""Bucket policies and DynamoDB resource policies: what they grant or deny to a given principal.
+"""A store's resource-side say: its resource policies (bucket, table, stream, access point policies) and,
+for S3, its ACL grants, Object Ownership and Block Public Access, turned into rules over the store's slots.
 
-A statement naming the principal's ARN (or `*`) grants by itself within the account and is not cut by the
-principal's permissions boundary. A statement naming the principal's *account* only delegates to the
-account's identity policies: it grants nothing alone, but it is the consent a cross-account grant needs.
-A Deny applies whichever way the principal is named.
+`views(requester)` says, slot by slot and policy by policy, what those rules grant or deny that requester,
+and how it is named (principals.py): by its own ARN or "*" (a grant that passes the permissions boundary of a
+user or session), as a role (a grant its boundary still cuts), or through its account (only the consent a
+cross-account request needs). Conditions are decided against what is known of the requester and the slot
+(conditions.py); what stays unknown makes the bits conditional.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from connectors.aws.inventory import StoreResource
+from connectors.aws.acl import acl_rules
+from connectors.aws.catalog import ActionCatalog
+from connectors.aws.inventory import PublicAccessBlock, StoreResource
 from connectors.aws.policy import Effect, ParsedPolicy, Statement, parse_policy
-from connectors.aws.summary import Masks, StoreIndex, summarize
-from reviews.entitlements import PathStep
+from connectors.aws.principals import EXEMPT, NOT_EXEMPT, Named, Requester, parse
+from connectors.aws.public_policy import is_public
+from connectors.aws.rules import Rule
+from connectors.aws.space import StoreSpace
+from connectors.aws.steps import StatementRef, statement_step
+from connectors.aws.summary import action_bits, iter_bits
+from connectors.aws.targets import BUCKET, STREAM, TABLE, access_point_policy
 
-if TYPE_CHECKING:
-    from connectors.aws.evaluate import Actor
+Outcome = bool | None  # a condition holds (True), cannot hold (False), or may hold (None)
+ConditionCheck = Callable[[Statement, Requester, int], tuple[Outcome, str]]  # (statement, who, slot)
 
 
 @dataclass(slots=True)
-class ActorView:
-    """A store's resource policy as it applies to one principal."""
+class View:
+    """One policy's say on one slot for one requester."""
 
-    masks: Masks = field(default_factory=Masks)  # direct grants and every applicable deny
-    account_allow: int = 0  # consent given to the principal's account (or to it directly)
-    account_allow_cond: int = 0
-    path: tuple[PathStep, ...] = ()
-
-
-_NOTHING = ActorView()  # a store without a resource policy: shared, never mutated
-
-
-@dataclass(frozen=True, slots=True)
-class _Rule:
-    statement: Statement
-    masks: Masks
+    direct: int = 0  # named exactly (own ARN, session ARN, "*"): passes a user's or session's boundary
+    direct_cond: int = 0
+    role: int = 0  # named by its role's ARN: a grant the role's permissions boundary still cuts
+    role_cond: int = 0
+    account: int = 0  # named through its account: consent for the account's own policies
+    account_cond: int = 0
+    deny: int = 0
+    deny_cond: int = 0
+    unknown: int = 0
+    rules: list[tuple[Rule, str]] = field(default_factory=list)  # granting rules in order, with any detail
 
 
-class ResourcePolicies:
-    def __init__(self, stores: list[StoreResource], index: StoreIndex) -> None:
-        self._rules: dict[int, list[_Rule]] = {}
-        self._paths: dict[int, tuple[PathStep, ...]] = {}
-        self._everyone: set[int] = set()  # stores whose policy names "*" in an Allow
-        self._named: dict[str, set[int]] = {}  # principal ARN -> stores whose policy names it
-        for position, store in enumerate(stores):
-            if store.resource_policy is not None:
-                self._add(position, store, parse_policy(store.resource_policy), index)
+Views = dict[tuple[int, str], View]  # (slot, policy form) -> view
 
-    def _add(self, position: int, store: StoreResource, parsed: ParsedPolicy, index: StoreIndex) -> None:
-        rules = []
-        for statement in parsed.statements:
-            masks = summarize(ParsedPolicy((statement,)), index).get(position)  # only its own store counts
-            if masks is None:
+
+class ResourceSide:
+    def __init__(
+        self,
+        store: StoreResource,
+        space: StoreSpace,
+        catalog: ActionCatalog,
+        account_block: PublicAccessBlock | None,
+        owner_canonical_id: str | None,
+    ) -> None:
+        self.store = store
+        self.space = space
+        self.rules: list[Rule] = []
+        self.public_forms: set[str] = set()  # policies that S3 counts as public (RestrictPublicBuckets)
+        self.block = _block(account_block, store.public_access_block)
+        self.ap_blocks = [self.block | point.public_access_block for point in store.access_points]
+        for form, label, arn, document in _policies(store):
+            parsed = parse_policy(document)
+            if form == BUCKET or form.startswith("ap:"):
+                if is_public(document):
+                    self.public_forms.add(form)
+            self._add_policy(form, label, arn, parsed, catalog)
+        self.rules.extend(acl_rules(store, space, catalog, owner_canonical_id, self.block.ignore_public_acls))
+        self._views: dict[object, Views] = {}
+        self.session_names = frozenset(
+            ref.session_name for rule in self.rules for ref in rule.refs if ref.kind == "session"
+        )
+
+    def _add_policy(
+        self, form: str, label: str, arn: str, parsed: ParsedPolicy, catalog: ActionCatalog
+    ) -> None:
+        for position, statement in enumerate(parsed.statements):
+            actions = action_bits(statement, catalog)
+            slots = _statement_slots(self.space, form, statement)
+            if not actions or not slots:
                 continue
-            rules.append(_Rule(statement, masks))
-            if statement.effect is not Effect.DENY:
-                for kind, name in statement.principals or frozenset():
-                    if name == "*" or statement.not_principal:
-                        self._everyone.add(position)
-                    elif kind == "AWS":
-                        self._named.setdefault(name, set()).add(position)
-        self._rules[position] = rules
-        label = "bucket policy" if store.kind == "s3_bucket" else "resource policy"
-        self._paths[position] = (PathStep("resource_policy", store.arn, label),)
+            refs = frozenset(parse(kind, value) for kind, value in statement.principals or frozenset())
+            step = statement_step(StatementRef(arn, position, statement.sid), label)
+            self.rules.append(Rule(form, statement, refs, actions, slots, step))
 
-    def stores_naming(self, actor: Actor) -> set[int]:
-        return self._everyone | self._named.get(actor.arn, set())
+    @property
+    def open_to_all(self) -> bool:
+        """Some Allow names everyone (or everyone but a few): every requester must be evaluated here."""
+        return any(
+            rule.statement.effect is not Effect.DENY
+            and (
+                rule.statement.not_principal
+                or any(r.kind in ("everyone", "authenticated") for r in rule.refs)
+            )
+            for rule in self.rules
+        )
 
-    def for_actor(self, store: int, actor: Actor) -> ActorView:
-        rules = self._rules.get(store)
-        if not rules:
-            return _NOTHING
-        view = ActorView(path=self._paths[store])
-        for rule in rules:
-            direct, via_account = _named(rule.statement, actor)
-            if not (direct or via_account):
+    def named_keys(self) -> set[str]:
+        """How Allow rules name principals themselves: their ARNs, unique ids, and "{account}/{role name}" for
+        the roles some of whose sessions they name. Whoever matches none is reached here only through
+        everyone, or through its account (which grants nothing without its own policies)."""
+        found: set[str] = set()
+        for rule in self.rules:
+            if rule.statement.effect is Effect.DENY:
                 continue
-            m = rule.masks
-            if rule.statement.effect in (Effect.DENY, Effect.UNKNOWN):
-                view.masks.deny |= m.deny
-                view.masks.deny_cond |= m.deny_cond
-            if rule.statement.effect in (Effect.ALLOW, Effect.UNKNOWN):
-                view.account_allow |= m.allow
-                view.account_allow_cond |= m.allow_cond
-                if direct:
-                    view.masks.allow |= m.allow
-                    view.masks.allow_cond |= m.allow_cond
-            view.masks.unknown |= m.unknown
-        return view
+            found |= rule.principals.arns | rule.principals.ids
+            found |= {f"{account}/{role}" for account, role in rule.principals.sessions}
+        return found
+
+    def sessions_of(self, who: Requester) -> set[str]:
+        """The session names of `who` (a role) that some statement names."""
+        return {
+            ref.session_name
+            for rule in self.rules
+            for ref in rule.refs
+            if ref.kind == "session" and ref.account_id == who.account_id and ref.role_name == who.role_name
+        }
+
+    def restricted(self, target: int) -> bool:
+        """RestrictPublicBuckets is on and the policy governing `target` is public: only service principals
+        and the owner's account get through (Amazon S3 User Guide, "Blocking public access")."""
+        spot = self.space.targets[target]
+        if spot.access_point is None:
+            return self.block.restrict_public_buckets and BUCKET in self.public_forms
+        block = self.ap_blocks[spot.access_point]
+        forms = {key for key, _ in spot.views}
+        return block.restrict_public_buckets and bool(forms & self.public_forms)
+
+    def views(self, who: Requester, check: ConditionCheck, *, bounded: bool, session: str = "") -> Views:
+        """What the rules say to `who`, per (slot, policy). `bounded`: it has a permissions boundary (a Deny
+        with NotPrincipal then always applies to it); `session`: the session name, when known.
+
+        Shared by every requester the rules treat alike (how each rule names it, and each condition's
+        outcome): in an account of thousands of principals, most are named by no rule at all."""
+        applies = [_applies(rule, who, bounded, session) for rule in self.rules]
+        outcomes = tuple(
+            check(rule.statement, who, slot)
+            for rule, (how, _, _) in zip(self.rules, applies, strict=True)
+            if how is not None
+            for slot in iter_bits(rule.slots)
+        )
+        key = (tuple(applies), session, outcomes)
+        found = self._views.get(key)
+        if found is None:
+            found = self._views[key] = self._compute(applies, outcomes, session)
+        return found
+
+    def _compute(
+        self,
+        applies: list[Applies],
+        outcomes: tuple[tuple[Outcome, str], ...],
+        session: str,
+    ) -> Views:
+        found: Views = {}
+        checked = iter(outcomes)
+        for rule, (how, sessions, uncertain) in zip(self.rules, applies, strict=True):
+            if how is None:
+                continue
+            exact_session = bool(sessions) and session in sessions
+            only = "" if not sessions or exact_session else f"only for session {', '.join(sorted(sessions))}"
+            for slot in iter_bits(rule.slots):
+                outcome, detail = next(checked)
+                bits = rule.actions & self.space.slots[slot].actions
+                if not bits:
+                    continue
+                if outcome is False:
+                    continue
+                maybe = (
+                    uncertain
+                    or outcome is None
+                    or rule.statement.problem is not None
+                    or (bool(sessions) and not exact_session)
+                )
+                view = found.setdefault((slot, rule.form), View())
+                if rule.statement.problem:
+                    view.unknown |= bits
+                _record(view, rule, how, bits, maybe, "; ".join(d for d in (only, detail) if d))
+        return found
 
 
-def _named(statement: Statement, actor: Actor) -> tuple[bool, bool]:
-    """(names the actor itself or everyone, names the actor's account)."""
-    principals = statement.principals or frozenset()
-    account_names = {f"arn:aws:iam::{actor.account_id}:root", actor.account_id}
-    direct = any(name == "*" or (kind == "AWS" and name == actor.arn) for kind, name in principals)
-    via_account = any(kind == "AWS" and name in account_names for kind, name in principals)
-    if statement.not_principal:  # applies to everyone except those listed
-        return not (direct or via_account), False
-    return direct, via_account
+# Outsiders that a grant to everyone reaches are not listed for it: it is reported once, as public.
+_LISTED_ON_THEIR_OWN = frozenset({"account", "service"})
+Applies = tuple[
+    Named | None, frozenset[str], bool
+]  # how it is named, the sessions it is limited to, uncertain
+_NOT = (None, frozenset(), False)
+
+
+def _applies(rule: Rule, who: Requester, bounded: bool, session: str) -> Applies:
+    statement = rule.statement
+    if statement.not_principal:
+        if statement.effect is Effect.ALLOW and who.kind in _LISTED_ON_THEIR_OWN:
+            return _NOT
+        if statement.effect is not Effect.ALLOW and bounded:
+            return Named.EXACTLY, frozenset(), False  # Deny + NotPrincipal always denies one with a boundary
+        exemption = rule.principals.exemption(who, session)
+        if exemption == EXEMPT:
+            return _NOT
+        return Named.EXACTLY, frozenset(), exemption != NOT_EXEMPT
+    refs = (
+        rule.named
+        if who.kind in _LISTED_ON_THEIR_OWN and statement.effect is Effect.ALLOW
+        else rule.principals
+    )
+    named = refs.naming(who)
+    return named.how, named.sessions, False
+
+
+def _record(view: View, rule: Rule, how: Named, bits: int, maybe: bool, detail: str) -> None:
+    effect = rule.statement.effect
+    if effect in (Effect.DENY, Effect.UNKNOWN):
+        if maybe:
+            view.deny_cond |= bits
+        else:
+            view.deny |= bits
+    if effect in (Effect.ALLOW, Effect.UNKNOWN):
+        if how is Named.EXACTLY:
+            view.direct_cond, view.direct = _add(view.direct_cond, view.direct, bits, maybe)
+        elif how is Named.AS_ROLE:
+            view.role_cond, view.role = _add(view.role_cond, view.role, bits, maybe)
+        else:
+            view.account_cond, view.account = _add(view.account_cond, view.account, bits, maybe)
+        view.rules.append((rule, detail))
+
+
+def _add(conditional: int, certain: int, bits: int, maybe: bool) -> tuple[int, int]:
+    return (conditional | bits, certain) if maybe else (conditional, certain | bits)
+
+
+def _statement_slots(space: StoreSpace, form: str, statement: Statement) -> int:
+    hits = 0
+    for target in range(len(space.targets)):
+        for pattern in statement.resources:
+            hits |= space.match(form, pattern, target)
+    if statement.not_resource:
+        governed = sum(
+            space.target_slots(t)
+            for t, spot in enumerate(space.targets)
+            if any(k == form for k, _ in spot.views)
+        )
+        return governed & ~hits
+    return hits
+
+
+def _policies(store: StoreResource) -> list[tuple[str, str, str, object]]:
+    """(form, label, the policy's resource ARN, document) for each resource policy the store has."""
+    found: list[tuple[str, str, str, object]] = []
+    if store.resource_policy is not None:
+        own = (BUCKET, "bucket policy") if store.kind == "s3_bucket" else (TABLE, "table policy")
+        found.append((*own, store.arn, store.resource_policy))
+    if store.stream_policy is not None and store.stream_arn:
+        found.append((STREAM, "stream policy", store.stream_arn, store.stream_policy))
+    for index, point in enumerate(store.access_points):
+        if point.policy is not None:
+            found.append(
+                (access_point_policy(index), f"access point {point.name} policy", point.arn, point.policy)
+            )
+    return found
+
+
+def registered_patterns(store: StoreResource) -> list[tuple[str, str]]:
+    """(form, pattern) of every resource pattern the store's own policies write: registered before sealing."""
+    found = []
+    for form, _, _, document in _policies(store):
+        for statement in parse_policy(document).statements:  # type: ignore[arg-type]
+            found.extend((form, pattern) for pattern in statement.resources)
+    return found
+
+
+_NO_BLOCK = PublicAccessBlock(False, False, False, False)
+
+
+def _block(account: PublicAccessBlock | None, bucket: PublicAccessBlock | None) -> PublicAccessBlock:
+    return (account or _NO_BLOCK) | bucket

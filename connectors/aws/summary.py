@@ -1,18 +1,20 @@
-"""What one policy document does to each store, as action bit masks (see catalog.py).
+"""What one policy document does to each store, slot by slot (space.py), as action bit masks (catalog.py).
 
 A policy's summary does not depend on who holds it, so each document is summarized once and shared by every
 user, group and role it is attached to. Resource patterns are matched only against the stores they could
-name (a sorted index on the literal part of the pattern), which keeps large accounts fast.
+name (space.StoreIndex).
 """
 
 from __future__ import annotations
 
-import bisect
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from connectors.aws.catalog import ActionCatalog, Target
-from connectors.aws.matching import has_variable, matches_some_child, resource_matches
+from connectors.aws.catalog import ActionCatalog
+from connectors.aws.matching import has_variable
 from connectors.aws.policy import Effect, ParsedPolicy, Statement
+from connectors.aws.space import StoreIndex
+from connectors.aws.targets import IDENTITY
 
 
 @dataclass(slots=True)
@@ -46,93 +48,66 @@ class Masks:
         self.unknown |= other.unknown
 
 
-Summary = dict[int, Masks]  # store index -> masks
+Slots = dict[int, Masks]  # slot -> masks
+Summary = dict[int, Slots]  # store index -> its slots
 
 
-@dataclass
-class StoreIndex:
-    """Every store's targets, findable by the literal start of a resource pattern."""
-
-    catalog: ActionCatalog
-    targets_by_store: list[tuple[Target, ...]]
-    _sorted: list[tuple[str, int, Target]] = field(default_factory=list)
-    _children: dict[str, list[tuple[int, Target]]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for store, targets in enumerate(self.targets_by_store):
-            for target in targets:
-                self._sorted.append((target.arn, store, target))
-                if target.children:
-                    self._children.setdefault(target.arn, []).append((store, target))
-        self._sorted.sort(key=lambda entry: entry[0])
-
-    def candidates(self, pattern: str) -> list[tuple[int, Target]]:
-        """Targets `pattern` might name: those starting with its literal part, and child targets that its
-        literal part goes below (`arn:aws:s3:::b/public/` is below `arn:aws:s3:::b/`)."""
-        literal = _literal(pattern)
-        start = bisect.bisect_left(self._sorted, literal, key=lambda entry: entry[0])
-        found = []
-        for arn, store, target in self._sorted[start:]:
-            if not arn.startswith(literal):
-                break
-            found.append((store, target))
-        for cut in range(len(literal) - 1):  # child targets end with "/"; equal ones were found above
-            if literal[cut] == "/" and (parents := self._children.get(literal[: cut + 1])):
-                found.extend(parents)
-        return found
-
-    def all_targets(self) -> list[tuple[int, Target]]:
-        return [(store, target) for _, store, target in self._sorted]
+def statement_slots(
+    statement: Statement, index: StoreIndex, form: str = IDENTITY
+) -> Iterator[tuple[int, int]]:
+    """(store, slot mask) for each store whose resources the statement's Resource (or NotResource) names."""
+    touched: dict[int, int] = {}
+    for pattern in statement.resources:
+        for store, target in index.candidates(pattern):
+            hit = index.spaces[store].match(form, pattern, target)
+            if hit:
+                touched[store] = touched.get(store, 0) | hit
+    if not statement.not_resource:
+        yield from touched.items()
+        return
+    for store, space in enumerate(index.spaces):  # NotResource: every slot no pattern names
+        rest = space.all_slots & ~touched.get(store, 0)
+        if rest:
+            yield store, rest
 
 
-def _literal(pattern: str) -> str:
-    for position, char in enumerate(pattern):
-        if char in "*?$":
-            return pattern[:position]
-    return pattern
-
-
-def summarize(policy: ParsedPolicy, index: StoreIndex) -> Summary:
+def summarize(policy: ParsedPolicy, index: StoreIndex, catalog: ActionCatalog) -> Summary:
     summary: Summary = {}
     for statement in policy.statements:
-        actions = _action_bits(statement, index.catalog)
-        if actions:
-            _apply_statement(statement, actions, index, summary)
+        actions = action_bits(statement, catalog)
+        if not actions:
+            continue
+        conditional = statement.conditional or any(has_variable(r) for r in statement.resources)
+        for store, hits in statement_slots(statement, index):
+            add_to_slots(summary.setdefault(store, {}), index, store, hits, statement, actions, conditional)
     return summary
 
 
-def _action_bits(statement: Statement, catalog: ActionCatalog) -> int:
+def add_to_slots(
+    slots: Slots,
+    index: StoreIndex,
+    store: int,
+    hits: int,
+    statement: Statement,
+    actions: int,
+    conditional: bool,
+) -> None:
+    space = index.spaces[store]
+    for position in iter_bits(hits):
+        bits = actions & space.slots[position].actions
+        if bits:
+            slots.setdefault(position, Masks()).add(statement, bits, conditional)
+
+
+def action_bits(statement: Statement, catalog: ActionCatalog) -> int:
     bits = 0
     for pattern in statement.actions:
         bits |= catalog.mask(pattern)
     return catalog.all & ~bits if statement.not_action else bits
 
 
-def _apply_statement(statement: Statement, actions: int, index: StoreIndex, summary: Summary) -> None:
-    conditional = statement.conditional or any(has_variable(r) for r in statement.resources)
-    if statement.not_resource:
-        hits = [(s, t) for s, t in index.all_targets() if not _covered(statement.resources, t)]
-    else:
-        hits = [
-            (s, t)
-            for pattern in statement.resources
-            for s, t in index.candidates(pattern)
-            if _names(pattern, t)
-        ]
-    for store, target in hits:
-        bits = actions & index.catalog.target_mask(target.service, target.resource_types)
-        if bits:
-            summary.setdefault(store, Masks()).add(statement, bits, conditional)
-
-
-def _names(pattern: str, target: Target) -> bool:
-    return (
-        matches_some_child(pattern, target.arn) if target.children else resource_matches(pattern, target.arn)
-    )
-
-
-def _covered(patterns: tuple[str, ...], target: Target) -> bool:
-    """NotResource excludes the target entirely only if a pattern covers all of it (every child, too)."""
-    if target.children:
-        return any(resource_matches(p, target.arn + "*") for p in patterns)
-    return any(resource_matches(p, target.arn) for p in patterns)
+def iter_bits(mask: int) -> Iterator[int]:
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low

@@ -58,6 +58,10 @@ def to_snapshot(
                     person_email=email,
                 )
             )
+    principals.extend(
+        Principal(System.AWS, outsider.type, outsider.id, outsider.name, guest=outsider.external)
+        for outsider in evaluation.outsiders
+    )
     kinds = {s.provider_id: s.kind for s in stores}
     used = {(a.principal_arn, a.service): a for a in last_accessed}
     grants = tuple(

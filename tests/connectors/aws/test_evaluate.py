@@ -161,7 +161,7 @@ def test_a_bucket_policy_naming_the_user_grants_without_an_identity_allow_and_pa
     boundary = policy("Nothing", allow("ec2:Describe*", "*"))
     inv = _one_account(allow("ec2:*", "*"), store=bucket(policy_doc=bucket_policy), boundary=boundary)
     grant = _grants(inv)[(ANA, PAYROLL, "read")]
-    assert [str(s) for s in grant.path] == ["resource_policy:bucket policy"]
+    assert [str(s) for s in grant.path] == ["resource_policy:bucket policy statement #1"]
 
 
 def test_a_bucket_policy_deny_wins_over_an_identity_allow() -> None:
