@@ -115,7 +115,9 @@ class RequestContext:
 
     def __eq__(self, other: object) -> bool:
         return (
-            isinstance(other, RequestContext) and self._values == other._values and self._closed == other._closed
+            isinstance(other, RequestContext)
+            and self._values == other._values
+            and self._closed == other._closed
         )
 
     def __hash__(self) -> int:

@@ -49,7 +49,7 @@ class Outcome:
 
     @property
     def text(self) -> str:
-        """"aws:PrincipalOrgID is o-abc and aws:SourceIp is in 10.0.0.0/8"; empty when decided."""
+        """ "aws:PrincipalOrgID is o-abc and aws:SourceIp is in 10.0.0.0/8"; empty when decided."""
         return " and ".join(part.text for part in self.parts)
 
     @property
@@ -83,7 +83,9 @@ def _operator(name: str, body: object, context: RequestContext) -> list[tuple[Tr
     except Unreadable as error:
         return [(Truth.UNKNOWN, Part(str(error), None, name, True))]
     if not isinstance(body, dict) or not body:
-        return [(Truth.UNKNOWN, Part(f"{name} must map one or more condition keys to values", None, name, True))]
+        return [
+            (Truth.UNKNOWN, Part(f"{name} must map one or more condition keys to values", None, name, True))
+        ]
     return [_key(op, str(key), raw, context) for key, raw in body.items()]
 
 
@@ -129,10 +131,18 @@ def _compare(op: Operator, key: str, matchers: list[Matcher], context: RequestCo
     if isinstance(value, Known):
         if op.qualifier is None and len(value.values) > 1:
             # "Multivalued context keys require a condition set operator": AWS documents nothing else.
-            raise Unreadable(f"has {len(value.values)} values in the request and {op.name} has no set operator")
+            raise Unreadable(
+                f"has {len(value.values)} values in the request and {op.name} has no set operator"
+            )
         tests = [[m.test(item) for m in matchers] for item in value.values]
         per_item = [_per_value(op, row) for row in tests]
-        truth = per_item[0] if op.qualifier is None else any_of(per_item) if op.qualifier == "ForAnyValue" else all_of(per_item)
+        truth = (
+            per_item[0]
+            if op.qualifier is None
+            else any_of(per_item)
+            if op.qualifier == "ForAnyValue"
+            else all_of(per_item)
+        )
         open_matchers = [m for m, t in zip(matchers, tests[0], strict=True) if t is Truth.UNKNOWN]
         return truth, _text(op, key, matchers, open_matchers, absent_holds=None)
     assert isinstance(value, Unknown)  # noqa: S101 - the three kinds of context value are exhaustive

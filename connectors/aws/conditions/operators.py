@@ -35,7 +35,13 @@ class Spec:
     negated: bool = False
 
 
-_ORDER = {"Equals": "eq", "LessThan": "lt", "LessThanEquals": "le", "GreaterThan": "gt", "GreaterThanEquals": "ge"}
+_ORDER = {
+    "Equals": "eq",
+    "LessThan": "lt",
+    "LessThanEquals": "le",
+    "GreaterThan": "gt",
+    "GreaterThanEquals": "ge",
+}
 
 OPERATORS: dict[str, Spec] = {
     "StringEquals": Spec(Family.STRING, "eq"),
@@ -119,7 +125,8 @@ class Matcher:
     def test(self, request_value: str) -> Truth:
         """Does this policy value match the request value (the positive comparison)?"""
         if self.resolved.null:
-            # "When you use a variable with no value ... operators like StringEquals or StringLike do not match"
+            # "When you use a variable with no value ... operators like StringEquals or StringLike do not
+            # match"
             return Truth.FALSE
         if self.resolved.pending:
             return Truth.UNKNOWN
@@ -153,7 +160,9 @@ def _arn(matcher: Matcher, value: str) -> bool:
     parts = value.split(":", 5)
     if len(parts) < 6:
         return False  # the request value is not an ARN: an ARN operator cannot match it
-    return all(v.pattern(p, False).fullmatch(part) is not None for p, part in zip(matcher._typed, parts, strict=True))
+    return all(
+        v.pattern(p, False).fullmatch(part) is not None for p, part in zip(matcher._typed, parts, strict=True)
+    )
 
 
 _ORDERING: dict[str, Callable[[Any, Any], bool]] = {

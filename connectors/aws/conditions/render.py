@@ -1,4 +1,5 @@
-"""Conditions in words, so a reader sees under which condition a grant holds ("aws:SourceIp is in 10.0.0.0/8").
+"""Conditions in words, so a reader sees under which condition a grant holds
+("aws:SourceIp is in 10.0.0.0/8").
 
 Values are sorted so that the same condition always reads the same, whatever order the policy lists them in.
 """
@@ -16,7 +17,10 @@ _PHRASES: dict[tuple[Family, str], tuple[tuple[str, str], tuple[str, str]]] = {
         ("is {} (ignoring case)", "is one of {} (ignoring case)"),
         ("is not {} (ignoring case)", "is none of {} (ignoring case)"),
     ),
-    (Family.STRING, "like"): (("matches {}", "matches one of {}"), ("does not match {}", "matches none of {}")),
+    (Family.STRING, "like"): (
+        ("matches {}", "matches one of {}"),
+        ("does not match {}", "matches none of {}"),
+    ),
     (Family.NUMERIC, "eq"): (("equals {}", "equals one of {}"), ("does not equal {}", "equals none of {}")),
     (Family.NUMERIC, "lt"): (("is less than {}", "is less than one of {}"), ("", "")),
     (Family.NUMERIC, "le"): (("is at most {}", "is at most one of {}"), ("", "")),

@@ -101,7 +101,10 @@ def resolve(raw: str, context: RequestContext, *, wildcards: bool, variables: bo
         elif value is ABSENT:
             null = True
             text.append(match.group(0))
-        else:  # unknown, or several values (a multivalued key cannot be a variable)
+        elif isinstance(value, Known):
+            # "you cannot use a multivalued context key as a policy variable": nothing to substitute
+            raise Unreadable(f"the variable {match.group(0)} has {len(value.values)} values in the request")
+        else:
             pending = True
             text.append(match.group(0))
     _literal(raw[position:], wildcards, segments, text)
