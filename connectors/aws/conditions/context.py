@@ -23,19 +23,29 @@ class Truth(Enum):
     UNKNOWN = "unknown"
 
     def negate(self) -> Truth:
-        return {Truth.TRUE: Truth.FALSE, Truth.FALSE: Truth.TRUE}.get(self, Truth.UNKNOWN)
+        return Truth.FALSE if self is Truth.TRUE else Truth.TRUE if self is Truth.FALSE else Truth.UNKNOWN
 
 
 def all_of(truths: Iterable[Truth]) -> Truth:
     """Kleene AND: one FALSE decides; otherwise any UNKNOWN leaves it open."""
-    seen = set(truths)
-    return Truth.FALSE if Truth.FALSE in seen else Truth.UNKNOWN if Truth.UNKNOWN in seen else Truth.TRUE
+    result = Truth.TRUE
+    for truth in truths:
+        if truth is Truth.FALSE:
+            return truth
+        if truth is Truth.UNKNOWN:
+            result = truth
+    return result
 
 
 def any_of(truths: Iterable[Truth]) -> Truth:
     """Kleene OR: one TRUE decides; otherwise any UNKNOWN leaves it open."""
-    seen = set(truths)
-    return Truth.TRUE if Truth.TRUE in seen else Truth.UNKNOWN if Truth.UNKNOWN in seen else Truth.FALSE
+    result = Truth.FALSE
+    for truth in truths:
+        if truth is Truth.TRUE:
+            return truth
+        if truth is Truth.UNKNOWN:
+            result = truth
+    return result
 
 
 def join(first: Truth, second: Truth) -> Truth:

@@ -24,7 +24,7 @@ from connectors.aws.conditions.context import (
     any_of,
     join,
 )
-from connectors.aws.conditions.operators import Family, Matcher, Operator, parse_operator
+from connectors.aws.conditions.operators import Family, Matcher, Operator, matcher, parse_operator
 from connectors.aws.conditions.values import Unreadable, boolean, policy_values
 
 
@@ -95,7 +95,7 @@ def _key(op: Operator, key: str, raw: object, context: RequestContext) -> tuple[
         if op.spec.family is Family.NULL:
             truth, text = _null(op, key, texts, context)
         else:
-            truth, text = _compare(op, key, [Matcher(op.spec, t, context) for t in texts], context)
+            truth, text = _compare(op, key, [matcher(op, t, context) for t in texts], context)
     except Unreadable as error:
         return Truth.UNKNOWN, Part(f"{key} under {op.name}: {error}", key, op.name, True)
     return (truth, None) if truth is not Truth.UNKNOWN else (truth, Part(text, key, op.name))
@@ -143,6 +143,8 @@ def _compare(op: Operator, key: str, matchers: list[Matcher], context: RequestCo
             if op.qualifier == "ForAnyValue"
             else all_of(per_item)
         )
+        if truth is not Truth.UNKNOWN:
+            return truth, ""
         open_matchers = [m for m, t in zip(matchers, tests[0], strict=True) if t is Truth.UNKNOWN]
         return truth, _text(op, key, matchers, open_matchers, absent_holds=None)
     assert isinstance(value, Unknown)  # noqa: S101 - the three kinds of context value are exhaustive
@@ -151,6 +153,8 @@ def _compare(op: Operator, key: str, matchers: list[Matcher], context: RequestCo
     # and ForAllValues agree with the plain operator whenever that one is decided.
     present = _per_value(op, tests_unknown)
     truth = join(present, _absent(op)) if value.may_be_absent else present
+    if truth is not Truth.UNKNOWN:
+        return truth, ""
     open_matchers = [m for m, t in zip(matchers, tests_unknown, strict=True) if t is Truth.UNKNOWN]
     absent_holds = _absent(op) is Truth.TRUE if value.may_be_absent else None
     return truth, _text(op, key, matchers, open_matchers, absent_holds)

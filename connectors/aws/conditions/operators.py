@@ -11,6 +11,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from connectors.aws.conditions import values as v
@@ -72,16 +73,18 @@ SET_QUALIFIERS = ("ForAllValues:", "ForAnyValue:")
 @dataclass(frozen=True, slots=True)
 class Operator:
     name: str  # as written, e.g. "ForAnyValue:StringLikeIfExists"
+    base: str  # its entry in OPERATORS, e.g. "StringLike"
     spec: Spec
     qualifier: str | None  # "ForAllValues" / "ForAnyValue"
     if_exists: bool
 
 
+@lru_cache(maxsize=1024)
 def parse_operator(name: str) -> Operator:
     rest, qualifier = name, None
     for prefix in SET_QUALIFIERS:
-        if rest.startswith(prefix):
-            rest, qualifier = rest.removeprefix(prefix), prefix.rstrip(":")
+        if name.startswith(prefix):
+            rest, qualifier = name.removeprefix(prefix), prefix.rstrip(":")
     base = rest.removesuffix("IfExists")
     spec = OPERATORS.get(base)
     if spec is None:
@@ -89,7 +92,7 @@ def parse_operator(name: str) -> Operator:
     if spec.family is Family.NULL and base != rest:
         # "You can add IfExists to the end of any condition operator name except the Null condition"
         raise v.Unreadable(f"{name!r}: IfExists cannot be added to Null")
-    return Operator(name, spec, qualifier, base != rest)
+    return Operator(name, base, spec, qualifier, base != rest)
 
 
 # Policy variables: "You can use a policy variable with the String condition operator", "...with the Boolean
@@ -97,10 +100,25 @@ def parse_operator(name: str) -> Operator:
 # other families say "You can not use a policy variable".
 _VARIABLES = {Family.STRING, Family.ARN, Family.BOOL}
 _WILDCARDS = {(Family.STRING, "like"), (Family.ARN, "like")}
+_EMPTY = RequestContext()
+
+
+def matcher(op: Operator, raw: str, context: RequestContext) -> Matcher:
+    """A value without policy variables does not depend on the context: build it once."""
+    if op.spec.family in _VARIABLES and "${" in raw:
+        return Matcher(op.spec, raw, context)
+    return _static(op.base, raw)
+
+
+@lru_cache(maxsize=16_384)
+def _static(base: str, raw: str) -> Matcher:
+    return Matcher(OPERATORS[base], raw, _EMPTY)
 
 
 class Matcher:
     """One policy value, ready to compare with request values (concrete, or only partly known)."""
+
+    __slots__ = ("_typed", "resolved", "spec", "text")
 
     def __init__(self, spec: Spec, raw: str, context: RequestContext):
         self.spec = spec

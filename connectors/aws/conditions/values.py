@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from enum import Enum
 from functools import lru_cache
 
 from connectors.aws.conditions.context import ABSENT, Known, RequestContext
@@ -23,9 +22,22 @@ class Unreadable(Exception):
     """A policy value (or a context value) that the operator cannot compare."""
 
 
-class Wild(Enum):
-    STAR = "*"  # any run of characters, empty included
-    ONE = "?"  # exactly one character
+class Wild:
+    """A wildcard in a pattern (two instances; identity-hashed, as patterns are cache keys)."""
+
+    __slots__ = ("char",)
+    STAR: Wild  # any run of characters, empty included
+    ONE: Wild  # exactly one character
+
+    def __init__(self, char: str):
+        self.char = char
+
+    def __repr__(self) -> str:
+        return f"Wild({self.char!r})"
+
+
+Wild.STAR = Wild("*")
+Wild.ONE = Wild("?")
 
 
 Segment = str | Wild
@@ -66,13 +78,7 @@ class Resolved:
     text: str  # for people: known variables substituted, unknown ones left as written
     pending: bool = False
     null: bool = False
-
-    @property
-    def literal(self) -> str | None:
-        """The one string this value can equal, when it holds no wildcard."""
-        if self.pending or self.null or any(isinstance(s, Wild) for s in self.segments):
-            return None
-        return "".join(s for s in self.segments if isinstance(s, str))
+    literal: str | None = None  # the one string this value can equal, when it holds no wildcard
 
 
 def resolve(raw: str, context: RequestContext, *, wildcards: bool, variables: bool) -> Resolved:
@@ -108,7 +114,11 @@ def resolve(raw: str, context: RequestContext, *, wildcards: bool, variables: bo
             pending = True
             text.append(match.group(0))
     _literal(raw[position:], wildcards, segments, text)
-    return Resolved(_merge(segments), "".join(text), pending, null)
+    merged = _merge(segments)
+    literal = None
+    if not (pending or null or any(isinstance(s, Wild) for s in merged)):
+        literal = "".join(s for s in merged if isinstance(s, str))
+    return Resolved(merged, "".join(text), pending, null, literal)
 
 
 def _literal(chunk: str, wildcards: bool, segments: list[Segment], text: list[str]) -> None:

@@ -269,6 +269,7 @@ def test_what_is_known_narrows_the_rendered_part() -> None:
         ({"StringEquals": {}}, "must map one or more condition keys"),
         ({"StringEqualz": {"aws:SourceVpce": "v"}}, "unknown condition operator 'StringEqualz'"),
         ({"ForEveryValue:StringEquals": {"aws:SourceVpce": "v"}}, "unknown condition operator"),
+        ({"ForAnyValue:ForAllValues:StringEquals": {"aws:SourceVpce": "v"}}, "unknown condition operator"),
         ({"StringEquals": {"aws:SourceVpce": []}}, "an empty list of values"),
         ({"StringEquals": {"aws:SourceVpce": {"a": 1}}}, "not a string, number or boolean"),
         ({"StringEquals": {"aws:SourceVpce": None}}, "not a string, number or boolean"),
