@@ -74,8 +74,11 @@ ABSENT = _Absent.ABSENT
 
 @dataclass(frozen=True, slots=True)
 class Unknown:
-    excluding: frozenset[str] = frozenset()  # casefolded
+    excluding: frozenset[str] = frozenset()  # compared ignoring case (stored casefolded)
     may_be_absent: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "excluding", frozenset(value.casefold() for value in self.excluding))
 
 
 UNKNOWN = Unknown()
@@ -88,7 +91,7 @@ def known(*values: str) -> Known:
 
 def not_any_of(*values: str, may_be_absent: bool = True) -> Unknown:
     """Unknown, but none of these (ignoring case): an outsider's org id is not ours."""
-    return Unknown(frozenset(v.casefold() for v in values), may_be_absent)
+    return Unknown(frozenset(values), may_be_absent)
 
 
 class RequestContext:
