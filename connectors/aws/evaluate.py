@@ -118,6 +118,8 @@ class Evaluator:
             )
             for store, space in zip(self.stores, self.spaces, strict=True)
         ]
+        for side in self.sides:
+            side.read_by(self.conditions)
         self.guards = Guards(inventory, self)
         self.keys = KeyAccess(inventory, self)
         self._level_masks = [(level, self.catalog.level_mask(level)) for level in AccessLevel]
@@ -347,9 +349,7 @@ class Evaluator:
         side = self.sides[store]
         if not side.rules:
             return _NO_VIEWS
-        return side.views(
-            who, lambda s, w, slot: self.check(s, w, store, slot), bounded=bounded, session=session
-        )
+        return side.views(who, self.conditions, bounded=bounded, session=session)
 
     def check(self, statement: Statement, who: Requester, store: int, slot: int) -> tuple[bool | None, str]:
         return self.conditions.check(statement, who, self.spaces[store].slot_keys(slot))

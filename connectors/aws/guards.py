@@ -46,6 +46,7 @@ class Guards:
                     ]
         self._hits: dict[int, dict[int, int]] = {}  # id(statement) -> store -> slots
         self._cache: dict[tuple[str, str, int, tuple[bool | None, ...]], Slots] = {}
+        self._conditional: dict[tuple[str, str], list[Statement]] = {}
 
     def _parsed(self, account_id: str, key: str) -> ParsedPolicy:
         return self._ev.summary(account_id, key)[1]
@@ -71,9 +72,12 @@ class Guards:
         levels = self._levels.get((kind, account_id))
         if not levels:
             return None
-        outcomes = tuple(
-            self._ev.check(s, who, store, 0)[0] for level in levels for s in level if s.conditional
-        )
+        conditional = self._conditional.get((kind, account_id))
+        if conditional is None:
+            conditional = self._conditional[(kind, account_id)] = [
+                s for level in levels for s in level if s.conditional
+            ]
+        outcomes = tuple(self._ev.check(s, who, store, 0)[0] for s in conditional) if conditional else ()
         key = (kind, account_id, store, outcomes)
         found = self._cache.get(key)
         if found is None:

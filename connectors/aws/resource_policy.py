@@ -10,11 +10,11 @@ cross-account request needs). Conditions are decided against what is known of th
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from connectors.aws.acl import acl_rules
 from connectors.aws.catalog import ActionCatalog
+from connectors.aws.context import Conditions, Outcome
 from connectors.aws.inventory import PublicAccessBlock, StoreResource
 from connectors.aws.policy import Effect, ParsedPolicy, Statement, parse_policy
 from connectors.aws.principals import EXEMPT, NOT_EXEMPT, Named, Requester, parse
@@ -24,9 +24,6 @@ from connectors.aws.space import StoreSpace
 from connectors.aws.steps import StatementRef, statement_step
 from connectors.aws.summary import action_bits, iter_bits
 from connectors.aws.targets import BUCKET, STREAM, TABLE, access_point_policy
-
-Outcome = bool | None  # a condition holds (True), cannot hold (False), or may hold (None)
-ConditionCheck = Callable[[Statement, Requester, int], tuple[Outcome, str]]  # (statement, who, slot)
 
 
 @dataclass(slots=True)
@@ -71,6 +68,11 @@ class ResourceSide:
             self._add_policy(form, label, arn, parsed, catalog)
         self.rules.extend(acl_rules(store, space, catalog, owner_canonical_id, self.block.ignore_public_acls))
         self._views: dict[object, Views] = {}
+        self._named = self.named_keys()
+        self._canonical = frozenset(
+            ref.value for rule in self.rules for ref in rule.refs if ref.kind == "canonical"
+        )
+        self._reads: tuple[str, ...] = ()  # what its conditions read of a requester: set by `read_by`
         self.session_names = frozenset(
             ref.session_name for rule in self.rules for ref in rule.refs if ref.kind == "session"
         )
@@ -130,22 +132,36 @@ class ResourceSide:
         forms = {key for key, _ in spot.views}
         return block.restrict_public_buckets and bool(forms & self.public_forms)
 
-    def views(self, who: Requester, check: ConditionCheck, *, bounded: bool, session: str = "") -> Views:
+    def read_by(self, conditions: Conditions) -> None:
+        """Learn which requester keys the rules' conditions read (once, before any `views`)."""
+        self._reads = tuple(sorted({key for rule in self.rules for key in conditions.reads(rule.statement)}))
+
+    def views(self, who: Requester, conditions: Conditions, *, bounded: bool, session: str = "") -> Views:
         """What the rules say to `who`, per (slot, policy). `bounded`: it has a permissions boundary (a Deny
         with NotPrincipal then always applies to it); `session`: the session name, when known.
 
-        Shared by every requester the rules treat alike (how each rule names it, and each condition's
-        outcome): in an account of thousands of principals, most are named by no rule at all."""
-        applies = [_applies(rule, who, bounded, session) for rule in self.rules]
-        outcomes = tuple(
-            check(rule.statement, who, slot)
-            for rule, (how, _, _) in zip(self.rules, applies, strict=True)
-            if how is not None
-            for slot in iter_bits(rule.slots)
+        Shared by every requester the rules treat alike: same kind, account, boundary and session, not named
+        by any rule in person, and the same signature for every condition (what it reads of the request).
+        In an account of thousands of principals, most are named by no rule at all."""
+        own = who.kind not in ("user", "role") or bool(self._named & _keys_of(who))
+        key = (
+            who.kind,
+            who.account_id,
+            bounded,
+            session,
+            who.arn if own else "",
+            bool(who.canonical_ids & self._canonical),
+            conditions.values(who, self._reads) if self._reads else (),
         )
-        key = (tuple(applies), session, outcomes)
         found = self._views.get(key)
         if found is None:
+            applies = [_applies(rule, who, bounded, session) for rule in self.rules]
+            outcomes = tuple(
+                conditions.check(rule.statement, who, self.space.slot_keys(slot))
+                for rule, (how, _, _) in zip(self.rules, applies, strict=True)
+                if how is not None
+                for slot in iter_bits(rule.slots)
+            )
             found = self._views[key] = self._compute(applies, outcomes, session)
         return found
 
@@ -188,6 +204,14 @@ Applies = tuple[
     Named | None, frozenset[str], bool
 ]  # how it is named, the sessions it is limited to, uncertain
 _NOT = (None, frozenset(), False)
+
+
+def _keys_of(who: Requester) -> set[str]:
+    """How a principal may be named in person (see ResourceSide.named_keys)."""
+    keys = {who.arn, who.unique_id}
+    if who.kind == "role":
+        keys.add(f"{who.account_id}/{who.role_name}")
+    return keys
 
 
 def _applies(rule: Rule, who: Requester, bounded: bool, session: str) -> Applies:

@@ -37,7 +37,7 @@ class StoreSpace:
         self._first_slot: list[int] = []
         self._matches: dict[tuple[str, str, int], int] = {}
         self.approximate = 0  # slots whose key space was too intricate to split exactly
-        self._keys: dict[int, dict[str, str | None]] = {}
+        self._keys: dict[int | None, dict[str, str | None]] = {}
 
     def register(self, form: str, pattern: str, target: int) -> None:
         """Before `seal`: `pattern`, as policy `form` writes it, may name keys of `target`."""
@@ -65,15 +65,15 @@ class StoreSpace:
     def slot_keys(self, slot: int) -> dict[str, str | None]:
         """Condition keys the slot decides (None: absent from its requests): the resource's account, and
         whether (and through which) access point the request comes."""
-        found = self._keys.get(slot)
+        point_index = self.targets[self.slots[slot].target].access_point
+        found = self._keys.get(point_index)  # one shared dict per way in: directly, or each access point
         if found is None:
-            found = self._keys[slot] = self._slot_keys(slot)
+            found = self._keys[point_index] = self._slot_keys(point_index)
         return found
 
-    def _slot_keys(self, slot: int) -> dict[str, str | None]:
-        spot = self.targets[self.slots[slot].target]
+    def _slot_keys(self, point_index: int | None) -> dict[str, str | None]:
         keys: dict[str, str | None] = {"aws:resourceaccount": self.store.account_id}
-        point = self.store.access_points[spot.access_point] if spot.access_point is not None else None
+        point = self.store.access_points[point_index] if point_index is not None else None
         keys["s3:dataaccesspointaccount"] = point.account_id if point else None
         keys["s3:dataaccesspointarn"] = point.arn if point else None
         keys["s3:accesspointnetworkorigin"] = point.network_origin if point else None
