@@ -143,9 +143,9 @@ def _other_account() -> AwsAccount:
 
 
 def test_a_bucket_is_changed_in_the_read_account_that_owns_it(aws: None) -> None:
-    """PutBucketPolicy (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html): "the calling
-    identity must both have the PutBucketPolicy permissions on the specified bucket and belong to the bucket
-    owner's account in order to use this operation." The same holds for its ACL: the owner's role writes."""
+    """PutBucketPolicy (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html): "the
+    calling identity must both have the PutBucketPolicy permissions on the specified bucket and belong to the
+    bucket owner's account in order to use this operation." Its ACL likewise: the owner's role writes."""
     other = _other_account()
     s3 = other.session.client("s3")
     s3.create_bucket(Bucket="partner-drop", CreateBucketConfiguration={"LocationConstraint": REGION})
