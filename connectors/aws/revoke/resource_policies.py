@@ -189,7 +189,8 @@ def plan_remove_from_statement(
     of `resource_arn`. Reads the policy: NotFound when no statement names the principal any more;
     RevocationRefused when the statement only reaches it through "*" or its account, or is not an Allow
     that names principals."""
-    probe = aws_action(AwsKind.REMOVE_FROM_BUCKET_POLICY, f"plan removing {principal_id} from {resource_arn}")
+    kind = KINDS[home_of(resource_arn, "").label][0]  # refuses, before any call, a resource it cannot edit
+    probe = aws_action(kind, f"plan removing {principal_id} from {resource_arn}")
     with answers(probe):
         owner = account_of(resource_arn) or bucket_owner(clients, probe, resource_arn.rsplit(":", 1)[-1])
         if owner not in clients.account_ids():
