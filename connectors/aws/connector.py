@@ -77,7 +77,7 @@ class AwsConnector:
         access is already gone. Never writes."""
         plan = primitives.plan_for_grant(grant)  # refusals need no AWS call
         planned = plan(self._clients(write=False))
-        return PlannedChange(action=planned.action, inverse=planned.inverse)
+        return PlannedChange(action=planned.action, inverse=planned.inverse, approval=planned.approval)
 
     def revoke(self, action: RevocationAction, *, dry_run: bool) -> RevocationResult:
         """Idempotent; a dry run reads with the read role and writes nothing (revoke/engine.py)."""

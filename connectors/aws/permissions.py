@@ -72,6 +72,34 @@ KINDS: Mapping[AwsKind, KindNeeds] = {
     AwsKind.CREATE_ACCOUNT_ASSIGNMENT: KindNeeds(
         _IC_READ, ("sso:CreateAccountAssignment", "sso:DescribeAccountAssignmentCreationStatus")
     ),
+    # Exposure: planning also finds a bucket's owner among the read accounts (s3:ListAllMyBuckets).
+    AwsKind.REMOVE_FROM_BUCKET_POLICY: KindNeeds(
+        ("s3:GetBucketPolicy", "s3:ListAllMyBuckets"), ("s3:PutBucketPolicy", "s3:DeleteBucketPolicy")
+    ),
+    AwsKind.RESTORE_TO_BUCKET_POLICY: KindNeeds(("s3:GetBucketPolicy",), ("s3:PutBucketPolicy",)),
+    AwsKind.REMOVE_FROM_DYNAMODB_POLICY: KindNeeds(
+        ("dynamodb:GetResourcePolicy",), ("dynamodb:PutResourcePolicy", "dynamodb:DeleteResourcePolicy")
+    ),
+    AwsKind.RESTORE_TO_DYNAMODB_POLICY: KindNeeds(
+        ("dynamodb:GetResourcePolicy",), ("dynamodb:PutResourcePolicy",)
+    ),
+    AwsKind.REMOVE_FROM_ACCESS_POINT_POLICY: KindNeeds(
+        ("s3:GetAccessPointPolicy",), ("s3:PutAccessPointPolicy", "s3:DeleteAccessPointPolicy")
+    ),
+    AwsKind.RESTORE_TO_ACCESS_POINT_POLICY: KindNeeds(
+        ("s3:GetAccessPointPolicy",), ("s3:PutAccessPointPolicy",)
+    ),
+    AwsKind.REMOVE_BUCKET_ACL_GRANT: KindNeeds(
+        ("s3:GetBucketAcl", "s3:ListAllMyBuckets"), ("s3:PutBucketAcl",)
+    ),
+    AwsKind.ADD_BUCKET_ACL_GRANT: KindNeeds(("s3:GetBucketAcl",), ("s3:PutBucketAcl",)),
+    # DeletePublicAccessBlock, too, needs s3:PutBucketPublicAccessBlock (AWS's API reference).
+    AwsKind.ENABLE_BUCKET_PUBLIC_ACCESS_BLOCK: KindNeeds(
+        ("s3:GetBucketPublicAccessBlock", "s3:ListAllMyBuckets"), ("s3:PutBucketPublicAccessBlock",)
+    ),
+    AwsKind.RESTORE_BUCKET_PUBLIC_ACCESS_BLOCK: KindNeeds(
+        ("s3:GetBucketPublicAccessBlock",), ("s3:PutBucketPublicAccessBlock",)
+    ),
 }
 
 # In the account that holds Identity Center, no service-linked role provisions the assignment's role: the

@@ -8,6 +8,7 @@ it. Keeping them apart makes `apply` idempotent and `dry_run` write-free by cons
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -36,8 +37,20 @@ from reviews.errors import Misconfigured, NotFound, RecertifyError, RevocationRe
 
 logger = logging.getLogger(__name__)
 
-# Answers that mean "that thing does not exist": for a confirming read, that is the answer itself.
-ABSENT_CODES = frozenset({"NoSuchEntity", "ResourceNotFoundException"})
+# Answers that mean "that thing does not exist": for a confirming read, that is the answer itself. (S3 and
+# DynamoDB name a missing policy or setting apart from a missing bucket, table or access point.)
+ABSENT_CODES = frozenset(
+    {
+        "NoSuchEntity",
+        "ResourceNotFoundException",
+        "NoSuchBucket",
+        "NoSuchBucketPolicy",
+        "NoSuchPublicAccessBlockConfiguration",
+        "NoSuchAccessPoint",
+        "NoSuchAccessPointPolicy",
+        "PolicyNotFoundException",
+    }
+)
 # Another write to the same entity has not settled yet; the same call later will succeed.
 BUSY_CODES = frozenset({"ConflictException", "EntityTemporarilyUnmodifiable"})
 
@@ -57,6 +70,17 @@ class AwsKind(StrEnum):
     ACTIVATE_ACCESS_KEY = "activate_access_key"
     DELETE_ACCOUNT_ASSIGNMENT = "delete_account_assignment"
     CREATE_ACCOUNT_ASSIGNMENT = "create_account_assignment"
+    # Exposure (resource policies, ACLs, Block Public Access): always held for an admin's approval.
+    REMOVE_FROM_BUCKET_POLICY = "remove_from_bucket_policy"
+    RESTORE_TO_BUCKET_POLICY = "restore_to_bucket_policy"
+    REMOVE_FROM_DYNAMODB_POLICY = "remove_from_dynamodb_policy"
+    RESTORE_TO_DYNAMODB_POLICY = "restore_to_dynamodb_policy"
+    REMOVE_FROM_ACCESS_POINT_POLICY = "remove_from_access_point_policy"
+    RESTORE_TO_ACCESS_POINT_POLICY = "restore_to_access_point_policy"
+    REMOVE_BUCKET_ACL_GRANT = "remove_bucket_acl_grant"
+    ADD_BUCKET_ACL_GRANT = "add_bucket_acl_grant"
+    ENABLE_BUCKET_PUBLIC_ACCESS_BLOCK = "enable_bucket_public_access_block"
+    RESTORE_BUCKET_PUBLIC_ACCESS_BLOCK = "restore_bucket_public_access_block"
 
 
 # Each revocation and the kind that undoes it. Every kind is one or the other.
@@ -68,15 +92,25 @@ UNDO: Mapping[AwsKind, AwsKind] = {
     AwsKind.DELETE_ROLE_POLICY: AwsKind.PUT_ROLE_POLICY,
     AwsKind.DEACTIVATE_ACCESS_KEY: AwsKind.ACTIVATE_ACCESS_KEY,
     AwsKind.DELETE_ACCOUNT_ASSIGNMENT: AwsKind.CREATE_ACCOUNT_ASSIGNMENT,
+    AwsKind.REMOVE_FROM_BUCKET_POLICY: AwsKind.RESTORE_TO_BUCKET_POLICY,
+    AwsKind.REMOVE_FROM_DYNAMODB_POLICY: AwsKind.RESTORE_TO_DYNAMODB_POLICY,
+    AwsKind.REMOVE_FROM_ACCESS_POINT_POLICY: AwsKind.RESTORE_TO_ACCESS_POINT_POLICY,
+    AwsKind.REMOVE_BUCKET_ACL_GRANT: AwsKind.ADD_BUCKET_ACL_GRANT,
+    AwsKind.ENABLE_BUCKET_PUBLIC_ACCESS_BLOCK: AwsKind.RESTORE_BUCKET_PUBLIC_ACCESS_BLOCK,
 }
 
 
 class AwsClients(Protocol):
-    """Where each action runs: IAM in the account named by the action, sso-admin where Identity Center is."""
+    """Where each action runs: IAM in the account named by the action, sso-admin where Identity Center is,
+    any other service (S3, DynamoDB, S3 Control) in the account and region that own the resource."""
 
     def iam(self, account_id: str) -> Any: ...
 
     def sso_admin(self) -> Any: ...
+
+    def client(self, account_id: str, service: str, region: str | None = None) -> Any: ...
+
+    def account_ids(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +124,15 @@ class SessionClients:
     identity_center_region: str | None = None
 
     def iam(self, account_id: str) -> Any:
+        return self.client(account_id, "iam")
+
+    def client(self, account_id: str, service: str, region: str | None = None) -> Any:
         if account_id not in self.accounts:
             raise Misconfigured(f"no AWS session for account {account_id}; add it to aws.accounts")
-        return self.accounts[account_id].client("iam")
+        return self.accounts[account_id].client(service, region)
+
+    def account_ids(self) -> tuple[str, ...]:
+        return tuple(self.accounts)
 
     def sso_admin(self) -> Any:
         if self.identity_center is None:
@@ -117,6 +157,7 @@ DEFAULT_POLLING = Polling()
 class PlannedRevocation:
     action: RevocationAction
     inverse: RevocationAction
+    approval: str | None = None  # why an admin must approve it first (reviews.entitlements.PlannedChange)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,8 +203,20 @@ def param(action: RevocationAction, name: str) -> str:
         raise RevocationRefused(f"{action.description}: the stored action lacks {name!r}") from None
 
 
+def json_param(action: RevocationAction, name: str) -> Any:
+    """A parameter that carries JSON (a statement, a grant list); one that does not parse is refused."""
+    try:
+        return json.loads(param(action, name))
+    except ValueError:
+        raise RevocationRefused(f"{action.description}: the stored action's {name!r} is not JSON") from None
+
+
 def planned(
-    clients: AwsClients, primitive: Primitive, action: RevocationAction, inverse: RevocationAction
+    clients: AwsClients,
+    primitive: Primitive,
+    action: RevocationAction,
+    inverse: RevocationAction,
+    approval: str | None = None,
 ) -> PlannedRevocation:
     """The pair, once a read shows there is something to revoke (a plan for nothing would undo into access
     that never existed)."""
@@ -173,21 +226,31 @@ def planned(
         raise RevocationRefused(f"{action.description}: {seen.conflict}")
     if seen.done:
         raise NotFound(f"{action.description}: nothing to revoke, a read shows it is already absent")
-    return PlannedRevocation(action=action, inverse=inverse)
+    return PlannedRevocation(action=action, inverse=inverse, approval=approval)
+
+
+# S3 API operations whose IAM action has another name (AWS's API reference names each one).
+IAM_ACTION_OF_API = {
+    "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+    "s3:PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+    "s3:DeletePublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+    "s3:ListBuckets": "s3:ListAllMyBuckets",
+}
 
 
 def iam_action(client: Any, method: str) -> str:
     """The IAM action a client method needs, e.g. "iam:RemoveUserFromGroup", "sso:DeleteAccountAssignment"."""
-    return f"{client.meta.service_model.signing_name}:{client.meta.method_to_api_mapping[method]}"
+    api = f"{client.meta.service_model.signing_name}:{client.meta.method_to_api_mapping[method]}"
+    return IAM_ACTION_OF_API.get(api, api)
 
 
-def call(client: Any, action: RevocationAction, method: str, **kwargs: str) -> dict[str, Any]:
+def call(client: Any, action: RevocationAction, method: str, **kwargs: Any) -> dict[str, Any]:
     with translated(action, iam_action(client, method)):
         answer: dict[str, Any] = getattr(client, method)(**kwargs)
         return answer
 
 
-def pages(client: Any, action: RevocationAction, method: str, key: str, **kwargs: str) -> list[Any]:
+def pages(client: Any, action: RevocationAction, method: str, key: str, **kwargs: Any) -> list[Any]:
     with translated(action, iam_action(client, method)):
         return [item for page in client.get_paginator(method).paginate(**kwargs) for item in page[key]]
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from connectors.aws.revoke import iam, identity_center, inline
+from connectors.aws.revoke import (
+    bucket_acl,
+    iam,
+    identity_center,
+    inline,
+    public_access_block,
+    resource_policies,
+)
 from connectors.aws.revoke.base import (
     DEFAULT_POLLING,
     Absent,
@@ -29,6 +36,9 @@ PRIMITIVES: Mapping[AwsKind, Primitive] = {
     **iam.PRIMITIVES,
     **inline.PRIMITIVES,
     **identity_center.PRIMITIVES,
+    **resource_policies.PRIMITIVES,
+    **bucket_acl.PRIMITIVES,
+    **public_access_block.PRIMITIVES,
 }
 
 

@@ -9,8 +9,26 @@ what to change instead. The first hop of the grant's path (from the principal) d
 | Identity Center user   | permission set, assigned directly | delete that user's account assignment         |
 | Identity Center user   | Identity Center group             | refused: the group's membership must change   |
 | any                    | a role it assumes                 | refused: the role serves everyone who uses it |
-| any                    | a bucket or table policy          | refused: a shared policy is a person's edit   |
 | service-linked/IC role | anything                          | refused: AWS or Identity Center owns it       |
+
+Grants a resource policy or an ACL makes are decided by the path's last step, the one that grants
+(connectors/aws/steps.py), and always held for an admin's approval (PlannedChange.approval):
+
+| principal               | path ends with                    | change (an admin approves)                 |
+|-------------------------|-----------------------------------|--------------------------------------------|
+| public ("*")            | a policy statement                | remove the statement's "*" (usually, it)   |
+| public, outside account | a bucket ACL grant                | remove that grantee's grants from the ACL  |
+| public                  | object ACLs                       | turn on IgnorePublicAcls and               |
+|                         |                                   | RestrictPublicBuckets on the bucket        |
+| outside account/service | a policy statement                | remove that principal from the statement   |
+| IAM user or role        | a statement naming its own ARN    | remove it from the statement               |
+| IAM user or role        | a statement with "*" or its       | refused: act on the exposure, or on its    |
+|                         | account (not its ARN)             | own policies                               |
+| IAM user or role        | a bucket ACL grant                | refused: the ACL names its account         |
+
+A statement whose last principal is removed goes; a policy whose last statement goes is deleted. A bucket,
+table, stream or access point policy alike (resource_policies.py); planning reads it, NotFound when no
+statement names the principal any more.
 
 A role's path may begin with who may assume it (service, federated): context, not a hop, so it is skipped.
 
@@ -26,6 +44,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from connectors.aws.revoke import exposure
 from connectors.aws.revoke.base import AwsClients, AwsKind, PlannedRevocation, answers, aws_action, pages
 from connectors.aws.revoke.iam import (
     plan_detach_role_policy,
@@ -34,6 +53,7 @@ from connectors.aws.revoke.iam import (
 )
 from connectors.aws.revoke.identity_center import plan_delete_account_assignment
 from connectors.aws.revoke.inline import plan_delete_role_policy, plan_delete_user_policy
+from connectors.aws.steps import BUCKET_ACL, RESOURCE_POLICY
 from reviews.entitlements import Grant, PathStep
 from reviews.errors import RevocationRefused
 
@@ -79,6 +99,8 @@ def plan_for_grant(grant: Grant) -> Plan:
             f"{grant.principal_id}'s access to {grant.store_id} comes from a policy Recertify could not "
             f"fully read ({_path(grant.path)}): a person must decide what to change"
         )
+    if exposure.is_outside(grant.principal_id):
+        return exposure.plan_exposure(grant)
     principal = iam_arn(grant.principal_id)
     if principal is None:
         if grant.principal_id.startswith("arn:"):
@@ -95,6 +117,8 @@ def plan_for_grant(grant: Grant) -> Plan:
 
 def _iam_user(grant: Grant, user: IamArn) -> Plan:
     first = grant.path[0]
+    if first.kind != "group" and (named := _granting_step(grant, grant.path)) is not None:
+        return named
     if first.kind != "group":
         return _own_policy(grant, user, grant.path, "user")
     group = iam_arn(first.id)
@@ -118,7 +142,21 @@ def _iam_role(grant: Grant, role: IamArn) -> Plan:
         path = path[1:]
     if not path:
         raise RevocationRefused(f"{grant.principal_id}: the path names no policy to change")
-    return _own_policy(grant, role, path, "role")
+    return _granting_step(grant, path) or _own_policy(grant, role, path, "role")
+
+
+def _granting_step(grant: Grant, path: tuple[PathStep, ...]) -> Plan | None:
+    """A path that ends in a resource-policy statement or ACL grant, reached with the principal's own
+    policies at most (no group, no role between): that statement grants it, so it changes there, with an
+    admin's approval, if it names the principal by its own ARN (the plan's read decides)."""
+    last = path[-1]
+    if last.kind not in (RESOURCE_POLICY, BUCKET_ACL):
+        return None
+    if any(step.kind not in ("policy", "inline_policy") for step in path[:-1]):
+        return None
+    if last.kind == BUCKET_ACL:
+        raise exposure.acl_refusal(grant, last)
+    return exposure.plan_statement(grant, last)
 
 
 def _own_policy(grant: Grant, holder: IamArn, path: tuple[PathStep, ...], noun: str) -> Plan:

@@ -15,9 +15,11 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from connectors.aws import revoke
 from connectors.aws.connector import AwsConnector
+from connectors.aws.steps import StatementRef, statement_step
 from reviews.clock import FrozenClock
 from reviews.entitlements import AccessLevel, Grant, PathStep, PlannedChange, RevocationResult
 from reviews.errors import NotFound, RevocationRefused
@@ -229,12 +231,30 @@ def test_access_through_assuming_a_role_is_refused(connector: AwsConnector, gran
     assert _state() == before
 
 
-def test_access_through_a_resource_policy_is_refused(
+def test_a_user_named_directly_by_a_bucket_policy_is_removed_with_an_admins_approval(
     connector: AwsConnector, grants: dict[str, Grant]
 ) -> None:
+    """The statement names pat alone, so it goes, and with it the policy (its only statement); the undo puts
+    the policy back. The step is written in the evaluator's statement format (connectors/aws/steps.py)."""
     assert [s.kind for s in grants["pat"].path] == ["resource_policy"]
-    with pytest.raises(RevocationRefused, match=f"bucket policy of {BUCKET} names .*user/pat directly"):
-        connector.plan_revocation(grants["pat"])
+    step = statement_step(StatementRef(BUCKET, 0, ""), "bucket policy")
+    s3 = boto3.client("s3", region_name=REGION)
+    original = s3.get_bucket_policy(Bucket="payroll")["Policy"]
+
+    planned = connector.plan_revocation(replace(grants["pat"], path=(step,)))
+
+    assert planned.approval == "a shared bucket policy is changed only with an admin's approval"
+    assert planned.action.kind == "remove_from_bucket_policy"
+    assert connector.revoke(planned.action, dry_run=False) is RevocationResult.APPLIED
+    with pytest.raises(ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket="payroll")
+    assert planned.inverse is not None
+    assert connector.revoke(planned.inverse, dry_run=False) is RevocationResult.APPLIED
+    assert json.loads(s3.get_bucket_policy(Bucket="payroll")["Policy"]) == json.loads(original)
+
+
+def test_iam_changes_carry_no_approval(connector: AwsConnector, grants: dict[str, Grant]) -> None:
+    assert connector.plan_revocation(grants["dan"]).approval is None
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,7 @@ from connectors.aws.revoke import (
 )
 from reviews.entitlements import RevocationResult, System
 from reviews.errors import NotFound, RevocationRefused
+from tests.connectors.aws.exposure_world import SCENARIOS as EXPOSURE_SCENARIOS
 from tests.data.aws.revocation import (
     ACCOUNT,
     ALICE_ID,
@@ -134,7 +135,8 @@ def declared(kind: str) -> set[str]:
 
 
 def test_every_kind_has_a_scenario() -> None:
-    assert {s.kind for s in SCENARIOS} == set(UNDO)
+    """Exposure kinds (policies, ACLs, Block Public Access): the same battery, in test_revoke_exposure.py."""
+    assert {s.kind for s in SCENARIOS} | {s.kind for s in EXPOSURE_SCENARIOS} == set(UNDO)
 
 
 @by_kind
