@@ -35,7 +35,11 @@ class Exposure(StrEnum):
 # Public first: the order a data-protection officer reads them in.
 EXPOSURE_ORDER = {Exposure.PUBLIC: 0, Exposure.EXTERNAL: 1, Exposure.OTHER_ACCOUNT: 2}
 
-_VERB: dict[str, str] = {AccessLevel.READ: "read", AccessLevel.WRITE: "write to", AccessLevel.ADMIN: "administer"}
+_VERB: dict[str, str] = {
+    AccessLevel.READ: "read",
+    AccessLevel.WRITE: "write to",
+    AccessLevel.ADMIN: "administer",
+}
 _WHERE = {
     Exposure.PUBLIC: "",
     Exposure.EXTERNAL: ", outside the organisation,",

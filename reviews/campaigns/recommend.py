@@ -83,7 +83,7 @@ def _exposure(exposure: Exposed, usage: Usage) -> Recommendation:
         "window_start": _iso(usage.window_start),
         "window_end": _iso(usage.window_end),
         "exposure": exposure.kind.value,
-        "statement": exposure.sentence,
+        "exposure_sentence": exposure.sentence,
         "intended": exposure.intended,
     }
     tag = f"{EXPOSURE_TAG} = {EXPOSURE_INTENDED}"
