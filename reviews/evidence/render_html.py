@@ -115,7 +115,7 @@ def _exposures(rows: list[EvidenceRow]) -> str:
     """Each exposure as the sentence the owner reviewed, then what became of it."""
     found = [r for r in rows if r.exposure]
     table = _table(
-        ["item", "exposure", "what", "recommendation", "decision", "by", "revocation", "why held"],
+        ["item", "exposure", "what", "recommendation", "decision", "by", "revocation", "held because"],
         [
             [
                 r.item_id,

@@ -57,8 +57,9 @@ class Department:
     grants: dict[tuple[str, str, AccessLevel], LastUse | None] = field(default_factory=dict)
     managers: dict[str, str] = field(default_factory=dict)  # user → manager user
     tags: dict[str, dict[str, str]] = field(default_factory=dict)  # store → tags beyond the classification
-    # Principals nobody is (anyone, an outside account, a service): name → (type, provider id, guest)
-    outsiders: dict[str, tuple[PrincipalType, str, bool]] = field(default_factory=dict)
+    # Principals nobody is (anyone, an outside account, a service): name → (type, provider id, guest, the
+    # contact email a source might give an account)
+    outsiders: dict[str, tuple[PrincipalType, str, bool, str | None]] = field(default_factory=dict)
     # Their grants, as a resource policy gives them: (outsider, store, level) → (statement name, conditional)
     exposures: dict[tuple[str, str, AccessLevel], tuple[str, bool]] = field(default_factory=dict)
 
@@ -67,9 +68,15 @@ class Department:
         return self
 
     def outsider(
-        self, name: str, type: PrincipalType, provider_id: str, *, guest: bool = False
+        self,
+        name: str,
+        type: PrincipalType,
+        provider_id: str,
+        *,
+        guest: bool = False,
+        contact: str | None = None,
     ) -> Department:
-        self.outsiders[name] = (type, provider_id, guest)
+        self.outsiders[name] = (type, provider_id, guest, contact)
         return self
 
     def expose(
@@ -142,8 +149,8 @@ class Department:
             )
             for name, attrs in sorted(self.users.items())
         ) + tuple(
-            Principal(self.system, kind, provider_id, name, guest=guest)
-            for name, (kind, provider_id, guest) in sorted(self.outsiders.items())
+            Principal(self.system, kind, provider_id, name, email=contact, guest=guest)
+            for name, (kind, provider_id, guest, contact) in sorted(self.outsiders.items())
         )
         everyone = sorted(
             set(self.users) | {owner for owner, _ in self.stores.values()} | set(self.managers.values())
