@@ -111,7 +111,7 @@ def last_use(last_used: str | None, source: str | None) -> str:
 def recommendation_line(view: ItemView) -> str:
     said = view.recommendation_reason
     if view.exposure and said.startswith(view.exposure):  # the item's first line already says it
-        said = said.removeprefix(view.exposure).lstrip(",; ")
+        said = said.removeprefix(view.exposure).lstrip(",; ").removeprefix("and ")
     reason = safe(said, REASON) if said else ""
     if view.recommendation is None:
         return f"Recommendation: none, your call{f' ({reason})' if reason else ''}"
