@@ -10,7 +10,7 @@ from reviews.campaigns.recommend import SignIn, Usage, recommend
 from reviews.cycle_definition import Recommendations
 from reviews.entitlements import PrincipalType
 from reviews.exposure import EXPOSURE_INTENDED, EXPOSURE_TAG, Exposure, exposed, kind_label
-from tests.helpers import T0
+from tests.helpers import T0, run_cli
 
 PARTNER = "arn:aws:iam::999988887777:root"
 STEP = {"kind": "resource_policy", "id": "arn:aws:s3:::benefit-claims#statement/1/PublicRead"}
@@ -159,3 +159,19 @@ def test_other_grants_keep_the_rules_they_had() -> None:
     signed = SignIn(T0 - timedelta(days=2), "entra:signInActivity", covers_all_use=True, observed_until=T0)
     kept = recommend(enabled=True, guest=False, usage=UNMEASURED, rules=RULES, now=T0, sign_in=signed)
     assert kept.action == "keep"
+
+
+def test_a_cycle_may_scope_the_new_kinds_and_a_wrong_one_is_named(tmp_path, capsys, monkeypatch) -> None:  # noqa: ANN001
+    good = tmp_path / "exposure.yaml"
+    good.write_text(
+        "name: exposure-review\nreviewers:\n  fallback: dpo@dept.example.gov\n"
+        "scope:\n  principal_types: [public, aws_account, aws_service]\n",
+        encoding="utf-8",
+    )
+    assert run_cli(capsys, monkeypatch, "cycles", "validate", str(good)).code == 0
+    bad = tmp_path / "typo.yaml"
+    bad.write_text(good.read_text(encoding="utf-8").replace("aws_service", "anyone"), encoding="utf-8")
+    result = run_cli(capsys, monkeypatch, "cycles", "validate", str(bad))
+    assert result.code == 2
+    assert "typo.yaml:5: scope.principal_types[2]" in result.stderr
+    assert "'public', 'aws_account' or 'aws_service' (got \"anyone\")" in result.stderr

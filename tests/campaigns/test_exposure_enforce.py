@@ -27,6 +27,7 @@ from reviews.operations.outbox import undo
 from reviews.settings import EnforcementSettings
 from tests.campaigns.test_enforce import LIVE, PAYROLL, PROTECT, Loop
 from tests.campaigns.world import RecordingNotifier
+from tests.helpers import run_cli
 
 PUBLIC_READ, PUBLIC_ADMIN = "s-public-read", "s-public-admin"
 APPROVAL = "changes payroll's bucket policy, which others share: an admin approves"
@@ -75,7 +76,7 @@ def exposure_row(loop: Loop):  # noqa: ANN201
 
 
 def test_an_exposure_is_held_for_an_admin_then_applied_verified_and_undone(
-    engine: Engine, session: Session
+    engine: Engine, session: Session, database_url: str, capsys, monkeypatch
 ) -> None:
     loop = with_public_read(session, engine, 1)
     campaign = loop.closed_by_silence(auto_apply=True)
@@ -96,7 +97,12 @@ def test_an_exposure_is_held_for_an_admin_then_applied_verified_and_undone(
     assert loop.provider.members(PUBLIC_READ) == {"*"}  # the held change did not run
     assert exposure_row(loop).state == RevocationState.HELD
 
-    loop.approve(campaign)  # an admin's `recertify revocations approve --campaign`
+    env = {"RECERTIFY_DATABASE_URL": database_url, "COLUMNS": "300"}
+    listed = run_cli(capsys, monkeypatch, "revocations", "list", env=env)
+    assert listed.code == 0 and APPROVAL in listed.stdout and "held" in listed.stdout
+    approved_now = run_cli(capsys, monkeypatch, "revocations", "approve", str(row.id), env=env)
+    assert approved_now.code == 0, approved_now.stderr
+    assert f"approved 1 revocation(s): {row.id}" in approved_now.stdout
     approved = exposure_row(loop)
     assert approved.state == RevocationState.APPROVED and approved.approved_by == cli_operator().id
     assert loop.execute().outcomes["verified"] == 1

@@ -51,13 +51,22 @@ def department() -> Department:
 
 
 def started(
-    session: Session, clock: FrozenClock, world: Department | None = None, **overrides: object
+    session: Session,
+    clock: FrozenClock,
+    world: Department | None = None,
+    protection: Protection | None = None,
+    **overrides: object,
 ) -> Campaign:
     (world or department()).sync(session, clock)
     definition = cycle(**overrides)
     row = store_cycle(session, definition, clock.now())
     campaign = start_campaign(
-        session, row, definition, actor=cli_operator(), clock=clock, protection=Protection.of([], [])
+        session,
+        row,
+        definition,
+        actor=cli_operator(),
+        clock=clock,
+        protection=protection or Protection.of([], []),
     ).campaign
     session.commit()
     return campaign
@@ -206,3 +215,17 @@ def test_reviewer_quality_counts_the_owner_s_exposure_decisions(engine: Engine, 
     (owner,) = [q for q in quality.reviewers if q.reviewer == email("olu")]
     assert (owner.decisions, owner.kept, owner.revoked) == (2, 1, 1)
     assert owner.time_to_decide_max_seconds == 30 * 60
+
+
+def test_a_protected_outside_account_is_decided_by_hand_and_still_told_as_a_sentence(
+    session: Session,
+) -> None:
+    """An admin may protect an account (`[enforcement] protected`): as for any protected principal, no
+    recommendation (never revoked automatically), and the owner still reads what the exposure is."""
+    protect = Protection.of(["arn:aws:iam::999988887777:root"], [])
+    campaign = started(session, FrozenClock(T0), protection=protect)
+    partner = items(session, campaign)[PARTNER]
+    assert partner.recommendation is None and partner.recommendation_evidence["protected"] is True
+    assert partner.recommendation_evidence["exposure_sentence"] == PARTNER_SENTENCE
+    assert campaign.notes["protected_in_scope"] == 1
+    assert items(session, campaign)[ANYONE].recommendation == "revoke"
