@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from cli import admin, campaigns, cycles, demo, export, history, inventory, revocations  # noqa: F401  (register on audit)
+from cli import access, admin, campaigns, cycles, demo, export, history, inventory, revocations  # noqa: F401  (register on audit)
 from cli.common import err, out, worker_name
 from reviews import audit, checkpoints
 from reviews.actors import SCHEDULER, Actor, Role, cli_operator
@@ -87,7 +87,7 @@ for name, group in (
 ):
     cli.add_typer(group, name=name)
 cli.command("sync")(inventory.sync)
-cli.command("access")(inventory.access)
+cli.command("access")(access.access)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from bot.blocks_kit import (
     utc,
 )
 from reviews.campaigns.views import CampaignSummary
+from reviews.exposure import kind_label
 from reviews.operations.history import HistoryEntry
 from reviews.operations.query_access import AccessRow
 
@@ -110,7 +111,8 @@ def history_blocks(entries: Sequence[HistoryEntry], *, subject: str, cli: str) -
 
 
 def held_revocations_blocks(rows: Sequence[HeldRow]) -> list[Block]:
-    """Revocations held by the blast-radius limit, each with Approve (action `approve_held`, value = the
+    """Revocations waiting for an admin (over the blast-radius limit, or a change that always needs approval,
+    such as an exposure's shared policy), each with Approve (action `approve_held`, value = the
     revocation id) behind a confirmation."""
     head = [header("Revocations waiting for approval")]
     if not rows:
@@ -146,15 +148,22 @@ def _access_line(row: AccessRow) -> str:
         " · needs human review" if row.needs_human_review else ""
     )
     until = f" until {safe(row.valid_to, 40)}" if row.valid_to else ""
+    first = f"{who} · {safe(str(principal['type']), 30)} → *{safe(row.access, 200)}* on {store}{flags}"
+    if row.exposure_sentence:  # what it means first: "anyone on the internet can read benefit-claims"
+        marked = " · marked intended by the owner" if row.exposure_intended else ""
+        first = (
+            f":globe_with_meridians: *{safe(row.exposure_sentence, 700)}* · {safe(str(row.exposure), 20)}"
+            f"{marked}{flags}"
+        )
     return (
-        f"{who} · {safe(str(principal['type']), 30)} → *{safe(row.access, 200)}* on {store}{flags}\n"
-        f"Through: {safe_path(row.path)} · {last_use(row.last_used, row.last_used_source)}"
+        f"{first}\nThrough: {safe_path(row.path)} · {last_use(row.last_used, row.last_used_source)}"
         f" · since {safe(row.valid_from, 40)}{until}"
     )
 
 
 def _history_line(entry: HistoryEntry) -> str:
-    holder = f" ({safe(entry.person, 120)})" if entry.person else ""
+    label = entry.exposure or kind_label(entry.principal_type, guest=False)  # public, external, service…
+    holder = f" ({safe(entry.person or label or '', 120)})" if entry.person or label else ""
     where = f" · campaign {entry.campaign}" if entry.campaign is not None else ""
     return (
         f"`{utc(entry.at)}` *{safe(entry.event.replace('_', ' '), 40)}* · {safe(entry.store, 150)} · "

@@ -20,7 +20,7 @@ ITEM_REVOKE = "item_revoke"
 ITEM_BLOCK_PREFIX = "item:"
 
 # Per-field caps (after escaping): an item's section stays far below Slack's 3,000 characters.
-HOLDER, EMAIL, ACCESS, STORE, PATH, SOURCE, REASON = 150, 120, 200, 150, 600, 80, 400
+HOLDER, EMAIL, ACCESS, STORE, PATH, SOURCE, REASON, SENTENCE = 150, 120, 200, 150, 600, 80, 400, 700
 
 _STATE = {
     ItemStatus.KEPT.value: ":white_check_mark: *Kept*",
@@ -45,14 +45,20 @@ def item_blocks(view: ItemView, *, show_store: bool = False) -> list[Block]:
 
 
 def item_text(view: ItemView, *, show_store: bool = False) -> str:
-    """What the reviewer needs to decide, as safe mrkdwn: person, access, path, last use, recommendation."""
-    person = f"*{safe(view.holder, HOLDER)}*"
-    if view.holder_email:
-        person += f" ({safe(view.holder_email, EMAIL)})"
-    lines = [person]
+    """What the reviewer needs to decide, as safe mrkdwn: person, access, path, last use, recommendation.
+    An exposure leads with what it means ("anyone on the internet can read benefit-claims"): the sentence
+    says who and what, so it replaces the holder and access lines."""
+    if view.exposure:
+        lines = [f":globe_with_meridians: *{safe(view.exposure, SENTENCE)}*"]
+    else:
+        person = f"*{safe(view.holder, HOLDER)}*"
+        if view.holder_email:
+            person += f" ({safe(view.holder_email, EMAIL)})"
+        lines = [person]
     if show_store:
         lines.append(f"Store: *{safe(view.store, STORE)}* ({safe(_kind(view), STORE)})")
-    lines.append(f"Access: *{safe(view.access, ACCESS)}*")
+    if not view.exposure:
+        lines.append(f"Access: *{safe(view.access, ACCESS)}*")
     if view.path:
         lines.append(f"Through: {safe_path(view.path)}")
     used = last_use(view.last_used, view.last_used_source)
@@ -103,7 +109,10 @@ def last_use(last_used: str | None, source: str | None) -> str:
 
 
 def recommendation_line(view: ItemView) -> str:
-    reason = safe(view.recommendation_reason, REASON) if view.recommendation_reason else ""
+    said = view.recommendation_reason
+    if view.exposure and said.startswith(view.exposure):  # the item's first line already says it
+        said = said.removeprefix(view.exposure).lstrip(",; ").removeprefix("and ")
+    reason = safe(said, REASON) if said else ""
     if view.recommendation is None:
         return f"Recommendation: none, your call{f' ({reason})' if reason else ''}"
     line = f"Recommendation: *{safe(view.recommendation, 20)}*"

@@ -56,9 +56,8 @@ def justification_modal(item: ItemView, outcome: str, private_metadata: str) -> 
     if len(private_metadata) > PRIVATE_METADATA:
         raise ValueError(f"private_metadata is at most {PRIVATE_METADATA} characters")
     holder = item.holder[:60]
-    question = (
-        f"Why does {holder} still need this access?" if outcome == "keep" else "Why remove this access?"
-    )
+    keep = "Why must this stay open?" if item.exposure else f"Why does {holder} still need this access?"
+    question = keep if outcome == "keep" else "Why remove this access?"
     field = {
         "type": "plain_text_input",
         "action_id": JUSTIFICATION_ACTION,

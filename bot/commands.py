@@ -26,7 +26,13 @@ from reviews.operations.history import HistoryFilter, history
 from reviews.operations.manage_cycles import latest_cycle
 from reviews.operations.outbox import approve
 from reviews.operations.query_access import access_window
-from reviews.operations.reads import campaign_status, cycles_overview, held_revocations, who_can_access
+from reviews.operations.reads import (
+    campaign_status,
+    cycles_overview,
+    exposed_access,
+    held_revocations,
+    who_can_access,
+)
 
 if TYPE_CHECKING:
     from bot.app import BotServices
@@ -36,9 +42,11 @@ USAGE = (
     "• `status [CAMPAIGN]`: open campaigns, or one (auditors, admins)\n"
     "• `cycles`: the review cycles in force (auditors, admins)\n"
     "• `who-can-access STORE [at YYYY-MM-DD]`: effective access, now or on a past day (auditors, admins)\n"
+    "• `exposure [STORE] [at YYYY-MM-DD]`: what anyone on the internet or an outside account can access"
+    " (auditors, admins)\n"
     "• `history STORE|EMAIL [since YYYY-MM-DD]`: granted, reviewed, decided, revoked (auditors, admins)\n"
     "• `start CYCLE`: start a campaign now (admins)\n"
-    "• `held`: revocations held by the blast-radius limit, to approve (admins)"
+    "• `held`: revocations waiting for an admin (blast-radius limit, exposure changes), to approve (admins)"
 )
 Respond = Callable[..., Any]
 
@@ -95,6 +103,8 @@ def _answer(services: BotServices, actor: Any, words: list[str], respond: Respon
             at = args[2] if len(args) >= 3 and args[1].lower() == "at" else None
             start, end = access_window(at, now=services.clock.now())
             blocks = access_blocks(who_can_access(session, actor, store=args[0], start=start, end=end))
+        elif verb == "exposure":
+            blocks = _exposure(session, actor, args, now=services.clock.now())
         elif verb == "history" and args:
             blocks = _history(session, actor, args, now=services.clock.now())
         elif verb == "start" and args:
@@ -113,6 +123,16 @@ def _answer(services: BotServices, actor: Any, words: list[str], respond: Respon
             respond(text=USAGE, response_type="ephemeral")
             return
     respond(blocks=blocks, text="Recertify", response_type="ephemeral")
+
+
+def _exposure(session: Session, actor: Any, args: list[str], *, now: datetime) -> list[dict[str, Any]]:
+    """`exposure [STORE] [at DAY]`: public first, then by store (the CLI's `access --exposure`)."""
+    store = args[0] if args and args[0].lower() != "at" else None
+    rest = args[1:] if store is not None else args
+    at = rest[1] if len(rest) >= 2 and rest[0].lower() == "at" else None
+    start, end = access_window(at, now=now)
+    rows = exposed_access(session, actor, store=store, start=start, end=end)
+    return access_blocks(rows, title="Public and external access")
 
 
 def _history(session: Session, actor: Any, args: list[str], *, now: datetime) -> list[dict[str, Any]]:

@@ -9,11 +9,13 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cli.admin import audit_cli
 from cli.common import Format, csv_cell, out
 from reviews.clock import SystemClock
 from reviews.db import session_scope
+from reviews.exposure import kind_label
 from reviews.operations.history import COLUMNS, HistoryFilter, history
 from reviews.operations.query_access import access_window
 
@@ -55,6 +57,8 @@ def audit_history(
         table = Table("at (UTC)", "event", "store", "principal", "access", "by", "detail")
         for e in entries:
             at = e.at.strftime("%Y-%m-%d %H:%M:%S")
-            table.add_row(at, e.event, e.store, e.principal, e.access, e.actor, e.detail)
+            label = e.exposure or kind_label(e.principal_type, guest=False)  # public, external, service…
+            who = f"{e.principal} ({label})" if label else e.principal
+            table.add_row(*map(Text, (at, e.event, e.store, who, e.access, e.actor, e.detail)))
         out.print(table)
         out.print(f"{len(entries)} events")

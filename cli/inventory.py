@@ -1,24 +1,19 @@
-"""Reading the sources (`sync`) and answering who can access what (`access`)."""
+"""Reading the sources (`sync`); `cli.access` answers who can access what."""
 
 from __future__ import annotations
 
-import csv
-import json
-import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from cli.common import Format, csv_cell, out, progress
+from cli.common import out, progress
 from reviews.campaigns.triggered import open_triggered_reviews
 from reviews.clock import SystemClock
 from reviews.db import session_scope
 from reviews.entitlements import System
 from reviews.errors import ConfigurationError, Misconfigured
 from reviews.operations.link_people import link_in_batches
-from reviews.operations.query_access import AccessRow, access_window, effective_access
 from reviews.operations.sync_source import sync_source
 from reviews.settings import missing_secrets
 
@@ -105,74 +100,3 @@ def _link_people(wiring: Wiring) -> None:
         f"{summary.not_found} not found, {summary.unlinked} unlinked (deleted accounts); "
         f"{summary.remaining} due at the next sync"
     )
-
-
-def access(
-    ctx: typer.Context,
-    store: Annotated[str | None, typer.Option(help="store ARN, object id or name")] = None,
-    principal: Annotated[str | None, typer.Option(help="principal ARN, object id, name or email")] = None,
-    at: Annotated[str | None, typer.Option(help="YYYY-MM-DD (the whole UTC day) or an ISO time")] = None,
-    format: Annotated[Format, typer.Option("--format")] = Format.table,  # noqa: A002
-) -> None:
-    """Effective access, now or at a past date, from the last applied syncs."""
-    start, end = access_window(at, now=SystemClock().now())
-    with session_scope(ctx.obj.engine()) as session:
-        rows = effective_access(session=session, start=start, end=end, store=store, principal=principal)
-    if format is Format.json:
-        sys.stdout.write(json.dumps([row.as_json() for row in rows], indent=2) + "\n")
-    elif format is Format.csv:
-        _write_csv(rows)
-    else:
-        table = Table("store", "principal", "access", "path", "conditional", "last used")
-        for row in rows:
-            table.add_row(
-                row.store["name"],
-                row.principal["name"],
-                row.access,
-                " → ".join(row.path),
-                "yes" if row.conditional else "",
-                row.last_used or "unknown",
-            )
-        out.print(table)
-
-
-def _write_csv(rows: list[AccessRow]) -> None:
-    writer = csv.writer(sys.stdout)
-    writer.writerow(
-        [
-            "store_id",
-            "store_name",
-            "system",
-            "kind",
-            "owner",
-            "principal_id",
-            "principal_type",
-            "principal_name",
-            "email",
-            "access",
-            "path",
-            "conditional",
-            "last_used",
-        ]
-    )
-    for row in rows:
-        writer.writerow(
-            [
-                csv_cell(v)
-                for v in (
-                    row.store["id"],
-                    row.store["name"],
-                    row.store["system"],
-                    row.store["kind"],
-                    row.store["owner"],
-                    row.principal["id"],
-                    row.principal["type"],
-                    row.principal["name"],
-                    row.principal["email"],
-                    row.access,
-                    " > ".join(row.path),
-                    row.conditional,
-                    row.last_used,
-                )
-            ]
-        )

@@ -107,7 +107,8 @@ def revocations_approve(
         int | None, typer.Option(help="approve this campaign's planned and held revocations")
     ] = None,
 ) -> None:
-    """Approve planned revocations, including those held by the blast-radius limit."""
+    """Approve planned revocations, including held ones (over the blast-radius limit, or changes such as an
+    exposure's that always wait for an admin)."""
     actor = ctx.obj.actor(writes="revocations approve")
     with session_scope(ctx.obj.engine()) as session:
         approved = approve(session, ids or None, campaign_id=campaign, actor=actor, clock=SystemClock())

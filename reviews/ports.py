@@ -76,6 +76,9 @@ class ItemView:
     recommendation_reason: str
     justification_required: bool
     status: str
+    # An exposure (anyone, or an account nobody here reviews, holds it), said as a sentence: "anyone on the
+    # internet can read benefit-claims". None for every other grant.
+    exposure: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,8 +138,10 @@ def test_access_command_answers_for_a_past_date_in_json_and_csv(
         "type": "iam_user",
         "name": "ana",
         "email": "ana@dept.example.gov",
+        "guest": False,
     }
     assert ana["access"] == "read" and ana["conditional"] is False and ana["last_used"] is None
+    assert ana["exposure"] is None and ana["exposure_sentence"] is None  # a person's account, not an exposure
     assert ana["path"] == ["group:PayrollReadGroup", "policy:PayrollRead"]
 
     now = run_cli(capsys, monkeypatch, "access", "--format", "json", env=env)

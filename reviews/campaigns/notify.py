@@ -281,4 +281,5 @@ def item_view(item: ReviewItem) -> ItemView:
         recommendation_reason=str(evidence.get("reason", "")),
         justification_required=item.justification_required,
         status=item.status,
+        exposure=str(evidence["exposure_sentence"]) if evidence.get("exposure") else None,
     )

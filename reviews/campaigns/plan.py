@@ -4,26 +4,29 @@ only name the change (`plan_revocation`), the outbox executes it later (reviews.
 
 Checks, in order, for each revoked item: the grant is still open; the principal is not protected; the
 grant was fully understood; the source's latest sync is healthy; it is not the store's last admin; the
-connector can name a change that ends it for this principal alone. Then per store: automatic revocations
-(decided by policy, not by a reviewer) above the blast-radius limit are held for an admin.
+connector can name a change that ends it for this principal alone. Then `reviews.campaigns.holds` holds for
+an admin every change the connector says needs approval (an exposure's shared policy), and per store the
+automatic revocations (decided by policy, not by a reviewer) above the blast-radius limit.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import insert
 from sqlalchemy.orm import defer
 from sqlmodel import Session, SQLModel, col, select
 
 from reviews import audit
+from reviews.campaigns.holds import apply_holds, open_admins
 from reviews.campaigns.protection import Protection
 from reviews.entitlements import AccessLevel, Grant, PathStep, PlannedChange, action_to_json
 from reviews.errors import NotFound, RevocationRefused
+from reviews.exposure import is_personless
 from reviews.models import (
     AccessGrant,
     Campaign,
@@ -94,7 +97,7 @@ def plan_revocations(
         system: source_health(session, system, now=now, max_age=max_sync_age).problem
         for system in {store.system for _, _, store, _ in rows}
     }
-    admins_left = _open_admins(session, {store.id for _, _, store, _ in rows if store.id is not None})
+    admins_left = open_admins(session, {store.id for _, _, store, _ in rows if store.id is not None})
     planned: list[dict[str, Any]] = []
     events: list[audit.NewEvent] = []
     for item, grant, store, principal in rows:
@@ -128,20 +131,20 @@ def plan_revocations(
             _needs_human(session, item, refusal, summary, events)
             continue
         assert change is not None  # noqa: S101
-        if grant.access == AccessLevel.ADMIN:
+        if grant.access == AccessLevel.ADMIN and not is_personless(principal.type):
             admins_left[store.id] -= 1
         row = _row(item, grant, store, principal, campaign, now, change, None)
         planned.append({**row, "dry_run": settings.mode != "live", "_automatic": item.id in automatic})
-    _apply_blast_radius(session, planned, settings, auto_apply, cycle_name, now, summary)
+    counts = apply_holds(session, planned, settings, auto_apply=auto_apply, cycle_name=cycle_name, now=now)
+    summary.held, summary.approved, summary.planned = counts.held, counts.approved, counts.planned
     for row in planned:
-        description, _ = row.pop("_description"), row.pop("_automatic")
+        description, approval = row.pop("_description"), row.pop("_approval")
+        del row["_automatic"]
+        payload = {"campaign": campaign.id, "action": description, "hold_reason": row.get("hold_reason")}
+        if approval:
+            payload["needs_approval"] = True  # held for an admin whatever the cycle's policy says
         events.append(
-            audit.NewEvent(
-                ACTOR,
-                f"revocation.{row['state']}",
-                f"item:{row['review_item_id']}",
-                {"campaign": campaign.id, "action": description, "hold_reason": row.get("hold_reason")},
-            )
+            audit.NewEvent(ACTOR, f"revocation.{row['state']}", f"item:{row['review_item_id']}", payload)
         )
     if planned:
         session.execute(insert(REVOCATIONS), planned)
@@ -174,6 +177,7 @@ def _row(
         "approved_by": None,
         "approved_at": None,
         "_automatic": False,
+        "_approval": change.approval if change is not None else None,
     }
     if change is None:
         assert gone is not None  # noqa: S101
@@ -214,7 +218,8 @@ def _refusal(
         return "a policy on this path could not be fully understood; a person must check it"
     if health.get(store.system):
         return WAIT
-    if grant.access == AccessLevel.ADMIN and store.id is not None and admins_left[store.id] <= 1:
+    last_admin = store.id is not None and admins_left[store.id] <= 1
+    if grant.access == AccessLevel.ADMIN and last_admin and not is_personless(principal.type):
         return f"the last admin of {store.name}: never removed automatically"
     return None
 
@@ -227,49 +232,6 @@ def _needs_human(
     summary.needs_human_review += 1
     summary.reasons[reason.split(":")[0]] += 1
     events.append(_event("revocation.refused", item, {"reason": reason}))
-
-
-def _apply_blast_radius(
-    session: Session,
-    planned: list[dict[str, Any]],
-    settings: EnforcementSettings,
-    auto_apply: bool,
-    cycle_name: str,
-    now: Any,
-    summary: PlanSummary,
-) -> None:
-    per_store: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in planned:
-        if row["_automatic"]:
-            per_store[row["store_id"]].append(row)
-    totals = _open_grant_counts(session, set(per_store))
-    for store_id, rows in per_store.items():
-        share = len(rows) / max(totals[store_id], 1)
-        over = len(rows) > settings.blast_radius_count or (
-            len(rows) >= 3 and share > settings.blast_radius_share
-        )
-        if over:
-            reason = (
-                f"{len(rows)} automatic revocations on one store ({share:.0%} of its grants) exceed the "
-                f"blast-radius limit ({settings.blast_radius_count}, {settings.blast_radius_share:.0%}): "
-                "an admin must approve"
-            )
-            for row in rows:
-                row["state"], row["hold_reason"] = RevocationState.HELD, reason
-    for row in planned:
-        if row["state"] == RevocationState.ALREADY_ABSENT:
-            continue  # counted where it was found
-        if row["state"] == RevocationState.HELD:
-            summary.held += 1
-        elif auto_apply:
-            row["state"], row["approved_by"], row["approved_at"] = (
-                RevocationState.APPROVED,
-                f"policy:{cycle_name}",
-                now,
-            )
-            summary.approved += 1
-        else:
-            summary.planned += 1
 
 
 def _decided_by_policy(session: Session, campaign_id: int | None) -> set[int]:
@@ -285,25 +247,6 @@ def _decided_by_policy(session: Session, campaign_id: int | None) -> set[int]:
             )
         ).all()
     )
-
-
-def _open_admins(session: Session, store_ids: set[int]) -> Counter[int]:
-    return _count_open(session, store_ids, admin_only=True)
-
-
-def _open_grant_counts(session: Session, store_ids: set[int]) -> Counter[int]:
-    return _count_open(session, store_ids, admin_only=False)
-
-
-def _count_open(session: Session, store_ids: set[int], *, admin_only: bool) -> Counter[int]:
-    if not store_ids:
-        return Counter()
-    query = select(AccessGrant.store_id, func.count()).where(
-        col(AccessGrant.valid_to).is_(None), col(AccessGrant.store_id).in_(sorted(store_ids))
-    )
-    if admin_only:
-        query = query.where(AccessGrant.access == AccessLevel.ADMIN)
-    return Counter(dict(session.execute(query.group_by(col(AccessGrant.store_id))).tuples().all()))
 
 
 def _grant(grant: AccessGrant, store: Store, principal: Principal) -> Grant:

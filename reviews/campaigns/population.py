@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel, col
 
 from reviews.campaigns.recommend import SignIn, Usage
 from reviews.cycle_definition import Exclusion, Scope
+from reviews.exposure import Exposed, exposed, is_personless
 from reviews.models import AccessGrant, Person, Principal, Store
 
 
@@ -49,6 +50,20 @@ class GrantView:
     @property
     def key(self) -> str:
         return f"{self.store_provider_id}\t{self.principal_provider_id}\t{self.access}"
+
+    def exposure(self) -> Exposed | None:
+        """The exposure this grant is (anyone, or an account nobody here reviews, holds it), or None."""
+        return exposed(
+            principal_type=self.principal_type,
+            principal_id=self.principal_provider_id,
+            principal_name=self.principal_name,
+            guest=self.guest,
+            store_name=self.store_name,
+            store_tags=self.store_tags,
+            access=self.access,
+            conditional=self.conditional,
+            path=self.path,
+        )
 
     def frozen(self) -> dict[str, Any]:
         """The grant as the campaign saw it: the evidence keeps this even after the grant changes."""
@@ -126,6 +141,12 @@ def _principals(session: Session, ids: set[int]) -> dict[int, tuple[Principal, P
 
 def _view(row: Any, store: Store, principal: Principal, person: Person | None) -> GrantView:
     assert store.id is not None and principal.id is not None  # noqa: S101
+    # Anyone, an outside account, a service: nobody *is* them, so no holder to route around or to tell (an
+    # account's contact email, if a source gave one, is not a person reviewing their own access).
+    if is_personless(principal.type):
+        person, email = None, None
+    else:
+        email = person.email if person else principal.email
     return GrantView(
         grant_id=row.id,
         access=row.access,
@@ -152,7 +173,7 @@ def _view(row: Any, store: Store, principal: Principal, person: Person | None) -
         guest=principal.guest,
         sign_in=_sign_in(principal),
         holder_person_id=person.id if person else None,
-        holder_email=person.email if person else principal.email,
+        holder_email=email,
         holder_manager=person.manager_email if person else None,
     )
 

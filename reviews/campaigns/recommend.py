@@ -8,6 +8,9 @@ access reviews apply to inactive users). It proves only what the source observed
 one and `observed_until` (when sign-ins were read, up to a day or more before the review), so idle time is
 measured to then, never to the review's start, and a bound with no observation time proves nothing. A recent
 sign-in says nothing about this grant in particular, and the reason says so.
+
+An exposure (anyone, or an account nobody here reviews, can use the access) is judged on what it is, not on
+use: revoke, unless the store's owner marked the store as meant to be exposed (`reviews.exposure`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from reviews.cycle_definition import Recommendations
+from reviews.exposure import EXPOSURE_INTENDED, EXPOSURE_TAG, Exposed
 
 KEEP, REVOKE = "keep", "revoke"
 
@@ -61,12 +65,37 @@ def recommend(
     rules: Recommendations,
     now: datetime,
     sign_in: SignIn | None = None,
+    exposure: Exposed | None = None,
 ) -> Recommendation:
+    if exposure is not None:
+        return _exposure(exposure, usage)
     if enabled is False and rules.disabled_accounts:
         return Recommendation(REVOKE, "the account is disabled", {"source": "directory"})
     if guest and rules.guests:
         return Recommendation(REVOKE, "a guest account", {"source": "directory"})
     return _by_usage(usage, sign_in, rules.inactive_days, now)
+
+
+def _exposure(exposure: Exposed, usage: Usage) -> Recommendation:
+    evidence: dict[str, Any] = {
+        "source": usage.source,
+        "last_used_at": _iso(usage.last_used_at),
+        "window_start": _iso(usage.window_start),
+        "window_end": _iso(usage.window_end),
+        "exposure": exposure.kind.value,
+        "exposure_sentence": exposure.sentence,
+        "intended": exposure.intended,
+    }
+    tag = f"{EXPOSURE_TAG} = {EXPOSURE_INTENDED}"
+    if exposure.intended:
+        return Recommendation(
+            KEEP, f"{exposure.sentence}; the store's owner marked this as intended (tag {tag})", evidence
+        )
+    return Recommendation(
+        REVOKE,
+        f"{exposure.sentence}, and nobody marked the store as meant to be exposed (tag {tag})",
+        evidence,
+    )
 
 
 def _by_usage(

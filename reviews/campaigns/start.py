@@ -185,6 +185,7 @@ def _select(
             rules=definition.recommendations,
             now=now,
             sign_in=view.sign_in,
+            exposure=view.exposure(),
         )
         if definition.scope.inactive_only and not rec.inactive:
             continue

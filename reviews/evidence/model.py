@@ -93,6 +93,8 @@ class EvidenceRow:
     access: str
     path: tuple[str, ...]  # "kind:name" steps, as frozen
     conditional: bool
+    exposure: str | None  # public | external | other-account (reviews.exposure); None: not an exposure
+    exposure_sentence: str | None  # "anyone on the internet can read benefit-claims"
     recommendation: str | None  # keep | revoke | None (no opinion)
     recommendation_reason: str
     evidence_source: str | None  # who measured the last use (or the last sign-in, when that bounded it)

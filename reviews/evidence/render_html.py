@@ -2,7 +2,8 @@
 script, no font, no link to anything; a Content-Security-Policy forbids loading anything even if a value
 slipped through). Every value from the database is escaped.
 
-Sections: the campaign, completion and timeliness, decisions by store, revocations (revoked, held, failed,
+Sections: the campaign, completion and timeliness, decisions by store, public and external access (each
+exposure as a sentence: "anyone on the internet can read benefit-claims"), revocations (revoked, held, failed,
 undone, in progress, left to a person), reviewer quality with its rules, and every item.
 """
 
@@ -38,6 +39,7 @@ def render_html(evidence: Evidence, quality: QualityReport) -> bytes:
         _campaign(evidence),
         _completion(rows, campaign),
         _stores(rows),
+        _exposures(rows),
         _revocations(rows),
         _reviewers(quality),
         _items(rows),
@@ -107,6 +109,32 @@ def _stores(rows: list[EvidenceRow]) -> str:
         [[name, store, *(counts[s] for s in STATUSES)] for store, name, counts in stores],
     )
     return f'<section id="stores"><h2>Decisions by store</h2>{chart}{table}</section>'
+
+
+def _exposures(rows: list[EvidenceRow]) -> str:
+    """Each exposure as the sentence the owner reviewed, then what became of it."""
+    found = [r for r in rows if r.exposure]
+    table = _table(
+        ["item", "exposure", "what", "recommendation", "decision", "by", "revocation", "held because"],
+        [
+            [
+                r.item_id,
+                r.exposure,
+                r.exposure_sentence,
+                r.recommendation or "none",
+                r.decision or r.status,
+                r.decided_by,
+                r.revocation_state,
+                r.revocation_hold_reason,
+            ]
+            for r in found
+        ],
+    )
+    return (
+        f'<section id="exposure"><h2>Public and external access ({len(found)})</h2>'
+        "<p>Access held by anyone on the internet or by an account the organisation does not review. "
+        f"Changing it always waits for an admin's approval.</p>{table}</section>"
+    )
 
 
 def _revocations(rows: list[EvidenceRow]) -> str:

@@ -132,6 +132,8 @@ def _row(campaign: CampaignFacts, item: ReviewItem, tables: _Tables) -> Evidence
         access=grant["access"],
         path=tuple(f"{step['kind']}:{step['name']}" for step in grant["path"]),
         conditional=bool(grant.get("conditional")),
+        exposure=evidence.get("exposure"),
+        exposure_sentence=evidence.get("exposure_sentence"),
         recommendation=item.recommendation,
         recommendation_reason=evidence["reason"],
         evidence_source=evidence.get("source"),

@@ -11,7 +11,8 @@ from collections import Counter
 from sqlmodel import Session, col, func, select
 
 from reviews.entitlements import Snapshot
-from reviews.errors import PopulationDropped
+from reviews.errors import IncompleteSnapshot, PopulationDropped
+from reviews.exposure import is_personless
 from reviews.models import AccessGrant, Store
 
 MIN_POPULATION = 10  # below this, a store's count is too small for a share to mean anything
@@ -39,6 +40,17 @@ def check_population(session: Session, snapshot: Snapshot, *, max_drop: float) -
             f"not applied: {shown}. Campaigns and revocations for {snapshot.system} stop until an admin "
             "looks; if the drop is real, run `recertify sync --accept-drop`"
         )
+
+
+def refuse_personless_links(snapshot: Snapshot) -> None:
+    """Anyone, an outside account or a service is nobody's identity: a link to a person would make someone
+    "hold" public access (and never review it, as their own). A connector that says so is wrong: refuse."""
+    for principal in snapshot.principals:
+        if principal.person_email is not None and is_personless(principal.type):
+            raise IncompleteSnapshot(
+                f"{snapshot.system}: principal {principal.provider_id} ({principal.type}) is nobody's "
+                f"identity but links to the person {principal.person_email}"
+            )
 
 
 def _open_by_store(session: Session, system: str) -> Counter[str]:

@@ -1,4 +1,8 @@
-"""Who can access what, now or at any past moment, from grant validity intervals (DESIGN §4 contract)."""
+"""Who can access what, now or at any past moment, from grant validity intervals (DESIGN §4 contract).
+
+`exposure_only` answers the data-protection officer's first question: every grant held by anyone on the
+internet or by an account nobody here reviews (reviews.exposure), public first, then by store.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,9 @@ from typing import Any
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
+from reviews.entitlements import EXPOSURE_TYPES
 from reviews.errors import InvalidArgument, NotFound
+from reviews.exposure import EXPOSURE_ORDER, Exposed, Exposure, exposed
 from reviews.models import AccessGrant, Principal, Store
 
 
@@ -25,6 +31,9 @@ class AccessRow:
     last_used_source: str | None
     valid_from: str
     valid_to: str | None
+    exposure: str | None = None  # public | external | other-account; None: not an exposure
+    exposure_sentence: str | None = None  # "anyone on the internet can read benefit-claims"
+    exposure_intended: bool | None = None  # the store's owner marked it as meant to be exposed (tag)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -37,9 +46,11 @@ def effective_access(
     end: datetime,
     store: str | None = None,
     principal: str | None = None,
+    exposure_only: bool = False,
 ) -> list[AccessRow]:
     """Grants valid at any moment of [start, end): a point in time is a one-microsecond window, a day is a
-    day. `store` matches a provider id or a name; `principal` an id, a name or an email.
+    day. `store` matches a provider id or a name; `principal` an id, a name or an email. `exposure_only`:
+    only grants held by public and outside principals, public first, then by store.
 
     Filters are bound parameters, never spliced into SQL: whatever an auditor types is only ever text. A
     filter that names no store or principal ever seen is an error, not an empty answer: "nobody" must never
@@ -61,7 +72,17 @@ def effective_access(
         query = query.where(col(AccessGrant.store_id).in_(store_ids(session, store)))
     if principal is not None:
         query = query.where(col(AccessGrant.principal_id).in_(principal_ids(session, principal)))
-    return [_row(grant, store_row, principal_row) for grant, store_row, principal_row in session.exec(query)]
+    if exposure_only:
+        query = query.where(col(Principal.type).in_(sorted(EXPOSURE_TYPES)))
+    rows = [_row(grant, store_row, principal_row) for grant, store_row, principal_row in session.exec(query)]
+    if exposure_only:  # stable: within a kind and store, the query's order (principal, level)
+        rows.sort(key=_exposure_order)
+    return rows
+
+
+def _exposure_order(row: AccessRow) -> tuple[bool, str, int]:
+    kind = Exposure(str(row.exposure))  # only exposures are sorted so
+    return (kind is not Exposure.PUBLIC, str(row.store["name"]), EXPOSURE_ORDER[kind])
 
 
 def store_ids(session: Session, store: str) -> set[int]:
@@ -86,7 +107,23 @@ def principal_ids(session: Session, principal: str) -> set[int]:
     return found
 
 
+def grant_exposure(grant: AccessGrant, store: Store, principal: Principal) -> Exposed | None:
+    """The exposure a stored grant is (reviews.exposure), or None."""
+    return exposed(
+        principal_type=principal.type,
+        principal_id=principal.provider_id,
+        principal_name=principal.name,
+        guest=principal.guest,
+        store_name=store.name,
+        store_tags=store.tags,
+        access=grant.access,
+        conditional=grant.conditional,
+        path=grant.path,
+    )
+
+
 def _row(grant: AccessGrant, store: Store, principal: Principal) -> AccessRow:
+    exposure = grant_exposure(grant, store, principal)
     return AccessRow(
         store={
             "id": store.provider_id,
@@ -101,6 +138,7 @@ def _row(grant: AccessGrant, store: Store, principal: Principal) -> AccessRow:
             "type": principal.type,
             "name": principal.name,
             "email": principal.email,
+            "guest": principal.guest,
         },
         access=grant.access,
         path=[f"{step['kind']}:{step['name']}" for step in grant.path],
@@ -110,6 +148,9 @@ def _row(grant: AccessGrant, store: Store, principal: Principal) -> AccessRow:
         last_used_source=grant.last_used_source,
         valid_from=grant.valid_from.isoformat(),
         valid_to=grant.valid_to.isoformat() if grant.valid_to else None,
+        exposure=exposure.kind.value if exposure else None,
+        exposure_sentence=exposure.sentence if exposure else None,
+        exposure_intended=exposure.intended if exposure else None,
     )
 
 

@@ -28,6 +28,14 @@ def who_can_access(
     return effective_access(session=session, start=start, end=end, store=store)
 
 
+def exposed_access(
+    session: Session, actor: Actor, *, store: str | None, start: datetime, end: datetime
+) -> list[AccessRow]:
+    """Every grant held by anyone on the internet or by an outside account (one store's, or all)."""
+    require(actor, Role.AUDITOR, "list public and external access")
+    return effective_access(session=session, start=start, end=end, store=store, exposure_only=True)
+
+
 def campaign_status(session: Session, actor: Actor, campaign_id: int | None) -> list[CampaignSummary]:
     require(actor, Role.AUDITOR, "see campaign status")
     if campaign_id is None:

@@ -23,7 +23,7 @@ from reviews.models import AccessGrant, Revocation, RevocationState, SyncRun, Sy
 from reviews.models import Person as PersonRow
 from reviews.models import Principal as PrincipalRow
 from reviews.models import Store as StoreRow
-from reviews.operations.population_sanity import check_population
+from reviews.operations.population_sanity import check_population, refuse_personless_links
 from reviews.ports import Clock
 
 ACTOR = "system:sync"
@@ -60,6 +60,7 @@ def apply_snapshot(
     """`max_drop`: refuse (PopulationDropped, nothing written) a population that fell by more than this
     share; None skips the check (an admin accepted the drop). `throttled`: the answers the source throttled
     during the read (counted in the run when there were any)."""
+    refuse_personless_links(snapshot)
     if max_drop is not None:
         check_population(session, snapshot, max_drop=max_drop)
     now = clock.now()

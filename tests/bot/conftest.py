@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 import pytest
 from sqlalchemy import Engine
@@ -95,9 +97,7 @@ def start_quarterly(session: Session, clock: FrozenClock) -> None:
 
 @pytest.fixture
 def conversation(engine: Engine, session: Session) -> Iterator[Conversation]:
-    clock = FrozenClock(T0)
-    names = ("olu", "ana", "ben", "eve", "gil", "aud", "adm")
-    (
+    department = (
         Department()
         .store("payroll", "olu")
         .store("cases", "olu", "special-category")
@@ -110,8 +110,28 @@ def conversation(engine: Engine, session: Session) -> Iterator[Conversation]:
         .grant("ana", "payroll")
         .grant("ben", "payroll")
         .grant("gil", "cases")
-        .sync(session, clock)
     )
+    with converse(engine, session, department) as talk:
+        yield talk
+
+
+NAMES = ("olu", "ana", "ben", "eve", "gil", "aud", "adm")
+
+
+class Syncs(Protocol):
+    """A world the conversation reads: a Department, or a fake provider behind its connector."""
+
+    def sync(self, session: Session, clock: FrozenClock) -> object: ...
+
+
+@contextmanager
+def converse(
+    engine: Engine, session: Session, department: Syncs, names: Iterable[str] = NAMES
+) -> Iterator[Conversation]:
+    """The department synced, Slack accounts linked, the quarterly campaign started and its digests delivered
+    through the Slack simulator; the bot serving on a free port (admin: adm, auditor: aud)."""
+    clock = FrozenClock(T0)
+    department.sync(session, clock)
     ws = SlackWorkspace(team_id="T0001", team_name="Department")
     users = link_slack_accounts(session, ws, names)
     start_quarterly(session, clock)

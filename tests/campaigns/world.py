@@ -56,6 +56,40 @@ class Department:
     users: dict[str, dict[str, object]] = field(default_factory=dict)  # name → principal attributes
     grants: dict[tuple[str, str, AccessLevel], LastUse | None] = field(default_factory=dict)
     managers: dict[str, str] = field(default_factory=dict)  # user → manager user
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)  # store → tags beyond the classification
+    # Principals nobody is (anyone, an outside account, a service): name → (type, provider id, guest, the
+    # contact email a source might give an account)
+    outsiders: dict[str, tuple[PrincipalType, str, bool, str | None]] = field(default_factory=dict)
+    # Their grants, as a resource policy gives them: (outsider, store, level) → (statement name, conditional)
+    exposures: dict[tuple[str, str, AccessLevel], tuple[str, bool]] = field(default_factory=dict)
+
+    def tag(self, store: str, key: str, value: str) -> Department:
+        self.tags.setdefault(store, {})[key] = value
+        return self
+
+    def outsider(
+        self,
+        name: str,
+        type: PrincipalType,
+        provider_id: str,
+        *,
+        guest: bool = False,
+        contact: str | None = None,
+    ) -> Department:
+        self.outsiders[name] = (type, provider_id, guest, contact)
+        return self
+
+    def expose(
+        self,
+        outsider: str,
+        store: str,
+        access: AccessLevel = AccessLevel.READ,
+        *,
+        statement: str = "bucket policy statement PublicRead",
+        conditional: bool = False,
+    ) -> Department:
+        self.exposures[(outsider, store, access)] = (statement, conditional)
+        return self
 
     def store(self, name: str, owner: str, classification: str = "personal") -> Department:
         self.stores[name] = (owner, classification)
@@ -96,7 +130,7 @@ class Department:
                 name,
                 owners=(email(owner),),
                 classification=classification,
-                tags=(("data-classification", classification),),
+                tags=self._tags(name, classification),
             )
             for name, (owner, classification) in sorted(self.stores.items())
         )
@@ -114,6 +148,9 @@ class Department:
                 person_email=email(name),
             )
             for name, attrs in sorted(self.users.items())
+        ) + tuple(
+            Principal(self.system, kind, provider_id, name, email=contact, guest=guest)
+            for name, (kind, provider_id, guest, contact) in sorted(self.outsiders.items())
         )
         everyone = sorted(
             set(self.users) | {owner for owner, _ in self.stores.values()} | set(self.managers.values())
@@ -143,8 +180,20 @@ class Department:
                 last_used=used,
             )
             for (user, store, access), used in sorted(self.grants.items())
+        ) + tuple(
+            Grant(
+                self._store_id(store),
+                self.outsiders[outsider][1],
+                access,
+                path=(PathStep("resource_policy", f"{self._store_id(store)}#statement/1", statement),),
+                conditional=conditional,
+            )
+            for (outsider, store, access), (statement, conditional) in sorted(self.exposures.items())
         )
         return Snapshot(self.system, at, stores, principals, grants, people)
+
+    def _tags(self, store: str, classification: str) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted({**self.tags.get(store, {}), "data-classification": classification}.items()))
 
     def _store_id(self, name: str) -> str:
         return object_id(name) if self.system is System.ENTRA else f"arn:aws:s3:::{name}"

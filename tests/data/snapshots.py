@@ -80,3 +80,76 @@ def aws_snapshot(at: datetime, *grants_by_user: tuple[str, Store, AccessLevel]) 
         people=tuple(person(name) for name in names),
         grants=tuple(grant(store, principals[name], access) for name, store, access in grants_by_user),
     )
+
+
+# Exposures: principals nobody is (anyone, accounts Recertify does not read, a service), as the AWS connector
+# names them, holding grants through a bucket policy statement (reviews.exposure).
+BENEFIT_CLAIMS = Store(
+    System.AWS,
+    StoreKind.S3_BUCKET,
+    "arn:aws:s3:::benefit-claims",
+    "benefit-claims",
+    owners=("olu@dept.example.gov",),
+    classification="personal",
+)
+ANYONE = Principal(System.AWS, PrincipalType.PUBLIC, "*", "anyone on the internet")
+PARTNER = Principal(
+    System.AWS,
+    PrincipalType.AWS_ACCOUNT,
+    "arn:aws:iam::999988887777:root",
+    "Partner Ltd (999988887777)",
+    guest=True,
+)
+PAYMENTS = Principal(
+    System.AWS, PrincipalType.AWS_ACCOUNT, "arn:aws:iam::444455556666:root", "Payments (444455556666)"
+)
+CLOUDTRAIL = Principal(
+    System.AWS, PrincipalType.AWS_SERVICE, "cloudtrail.amazonaws.com", "cloudtrail.amazonaws.com"
+)
+
+
+def statement_grant(
+    store: Store, principal: Principal, access: AccessLevel, sid: str, condition: str = ""
+) -> Grant:
+    """A grant by one statement of the store's bucket policy; a condition makes it conditional."""
+    name = f"bucket policy statement {sid}" + (f" (if {condition})" if condition else "")
+    step = PathStep("resource_policy", f"{store.provider_id}#statement/1/{sid}", name)
+    return Grant(store.provider_id, principal.provider_id, access, path=(step,), conditional=bool(condition))
+
+
+def exposure_snapshot(
+    at: datetime, *, public: bool = True, tags: tuple[tuple[str, str], ...] = ()
+) -> Snapshot:
+    """ana reads payroll; anyone reads benefit-claims (and cases, only from one VPC endpoint); Partner Ltd,
+    outside the organisation, writes payroll; Payments, an account of the organisation not read, reads
+    benefit-claims; CloudTrail writes payroll. `public=False`: the public statements are gone. `tags`: on
+    benefit-claims."""
+    claims = Store(
+        System.AWS,
+        StoreKind.S3_BUCKET,
+        BENEFIT_CLAIMS.provider_id,
+        BENEFIT_CLAIMS.name,
+        owners=BENEFIT_CLAIMS.owners,
+        classification=BENEFIT_CLAIMS.classification,
+        tags=tags,
+    )
+    ana = user("ana")
+    grants = [
+        grant(PAYROLL, ana),
+        statement_grant(PAYROLL, PARTNER, AccessLevel.WRITE, "PartnerUpload"),
+        statement_grant(claims, PAYMENTS, AccessLevel.READ, "PaymentsRead"),
+        statement_grant(PAYROLL, CLOUDTRAIL, AccessLevel.WRITE, "CloudTrailLogs"),
+    ]
+    if public:
+        grants += [
+            statement_grant(claims, ANYONE, AccessLevel.READ, "PublicRead"),
+            statement_grant(CASES, ANYONE, AccessLevel.READ, "VpcRead", "aws:SourceVpce = vpce-1a2b"),
+        ]
+    return Snapshot(
+        system=System.AWS,
+        taken_at=at,
+        stores=(PAYROLL, CASES, claims),
+        principals=(ana, ANYONE, PARTNER, PAYMENTS, CLOUDTRAIL),
+        people=(person("ana"),),
+        grants=tuple(grants),
+    )

@@ -131,6 +131,8 @@ def row(
         access="read",
         path=("group:g",),
         conditional=False,
+        exposure=None,
+        exposure_sentence=None,
         recommendation=recommendation,
         recommendation_reason="r",
         evidence_source="src",

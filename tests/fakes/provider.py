@@ -9,6 +9,11 @@ worker process (every write is committed at once), so a test can read what reall
     provider.add_group("g-payroll", store_id="arn:aws:s3:::payroll", access=AccessLevel.READ)
     provider.add_principal("arn:aws:iam::1:user/ann", email="ann@x.gov", last_used=None)
     provider.add_member("g-payroll", "arn:aws:iam::1:user/ann")
+    provider.add_statement("s-public", store_id=…, name="bucket policy statement PublicRead",
+                           approval="…an admin must approve")  # a resource-policy statement: its grants'
+                                        # path step is "resource_policy"; its changes need an admin
+    provider.add_principal("*", name="anyone on the internet", type=PrincipalType.PUBLIC)
+    provider.add_member("s-public", "*")
     provider.remove_member(...)         # an out-of-band change (someone else removed it): not a write
     provider.is_member(group, principal) / provider.members(group)
     provider.writes()                   # [Write(seq, kind, group, principal)]: every write call made
@@ -20,7 +25,8 @@ worker process (every write is committed at once), so a test can read what reall
     connector = FakeConnector(provider, system=System.AWS, clock=FrozenClock(...))
     connector.snapshot()                # a real Snapshot: one grant per membership, path (group,)
     connector.plan_revocation(grant)    # remove_member + inverse add_member; RevocationRefused unless the
-                                        # path is one group; NotFound when the membership is already gone
+                                        # path is one group or statement; NotFound when the membership is
+                                        # already gone; a statement's change carries its `approval`
     connector.revoke(action, dry_run=…) # observes first: ALREADY_ABSENT | DRY_RUN (no write) | APPLIED
     connector.verify(action)            # reads back: True when the action's effect holds
 
@@ -68,10 +74,12 @@ SOURCE = "fake-provider"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stores (
-    store_id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT, owners TEXT NOT NULL);
+    store_id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT, owners TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS groups (
     group_id TEXT PRIMARY KEY, name TEXT NOT NULL, store_id TEXT NOT NULL REFERENCES stores,
-    access TEXT NOT NULL);
+    access TEXT NOT NULL, step_kind TEXT NOT NULL DEFAULT 'group', conditional INTEGER NOT NULL DEFAULT 0,
+    approval TEXT);
 CREATE TABLE IF NOT EXISTS principals (
     principal_id TEXT PRIMARY KEY, type TEXT, name TEXT NOT NULL, email TEXT, enabled INTEGER,
     guest INTEGER NOT NULL, last_used TEXT);
@@ -134,17 +142,37 @@ class FakeProvider:
         name: str | None = None,
         kind: StoreKind | None = None,
         owners: tuple[str, ...] = (),
+        tags: dict[str, str] | None = None,
     ) -> None:
         self._execute(
-            "INSERT INTO stores VALUES (?, ?, ?, ?)",
-            (store_id, name or store_id, kind, json.dumps(list(owners))),
+            "INSERT INTO stores (store_id, name, kind, owners, tags) VALUES (?, ?, ?, ?, ?)",
+            (store_id, name or store_id, kind, json.dumps(list(owners)), json.dumps(tags or {})),
         )
 
     def add_group(
         self, group_id: str, *, store_id: str, name: str | None = None, access: AccessLevel = AccessLevel.READ
     ) -> None:
         self._execute(
-            "INSERT INTO groups VALUES (?, ?, ?, ?)", (group_id, name or group_id, store_id, access)
+            "INSERT INTO groups (group_id, name, store_id, access) VALUES (?, ?, ?, ?)",
+            (group_id, name or group_id, store_id, access),
+        )
+
+    def add_statement(
+        self,
+        statement_id: str,
+        *,
+        store_id: str,
+        name: str,
+        access: AccessLevel = AccessLevel.READ,
+        conditional: bool = False,
+        approval: str | None = None,
+    ) -> None:
+        """A statement of the store's resource policy naming principals (its "members"), as a provider
+        shares it: removing one principal from it is a change an admin approves (`approval`)."""
+        self._execute(
+            "INSERT INTO groups (group_id, name, store_id, access, step_kind, conditional, approval) "
+            "VALUES (?, ?, ?, ?, 'resource_policy', ?, ?)",
+            (statement_id, name, store_id, access, conditional, approval),
         )
 
     def add_principal(
@@ -297,8 +325,11 @@ class FakeConnector:
                 str(sid),
                 str(name),
                 tuple(json.loads(str(owners))),
+                tags=tuple(sorted(json.loads(str(tags)).items())),
             )
-            for sid, name, kind, owners in provider._table("SELECT * FROM stores ORDER BY store_id")
+            for sid, name, kind, owners, tags in provider._table(
+                "SELECT store_id, name, kind, owners, tags FROM stores ORDER BY store_id"
+            )
         )
         principals, people, last_used = [], {}, {}
         for pid, ptype, name, email, enabled, guest, used in provider._table(
@@ -323,15 +354,16 @@ class FakeConnector:
                 )
             )
         grants: dict[tuple[str, str, AccessLevel], Grant] = {}
-        for pid, gid, gname, sid, access in provider._table(
-            "SELECT m.principal_id, g.group_id, g.name, g.store_id, g.access FROM memberships m "
-            "JOIN groups g USING (group_id) ORDER BY m.principal_id, g.group_id"
+        for pid, gid, gname, sid, access, step_kind, conditional in provider._table(
+            "SELECT m.principal_id, g.group_id, g.name, g.store_id, g.access, g.step_kind, g.conditional "
+            "FROM memberships m JOIN groups g USING (group_id) ORDER BY m.principal_id, g.group_id"
         ):
             grant = Grant(
                 str(sid),
                 str(pid),
                 AccessLevel(access),
-                (PathStep("group", str(gid), str(gname)),),
+                (PathStep(str(step_kind), str(gid), str(gname)),),
+                conditional=bool(conditional),
                 last_used=last_used[pid],
             )
             grants.setdefault(grant.key, grant)  # one grant per key: the first group reaching it
@@ -346,13 +378,14 @@ class FakeConnector:
 
     def plan_revocation(self, grant: Grant) -> PlannedChange:
         step = grant.path[0] if grant.path else None
-        if step is None or step.kind != "group" or len(grant.path) != 1:
+        if step is None or step.kind not in ("group", "resource_policy") or len(grant.path) != 1:
             raise RevocationRefused(
                 f"{grant.principal_id} reaches {grant.store_id} through {' > '.join(map(str, grant.path))}: "
-                "only a direct group membership can be removed; a person must change it"
+                "only a direct group membership or policy statement can be changed; a person must change it"
             )
         if not self.provider.is_member(step.id, grant.principal_id):
             raise NotFound(f"{grant.principal_id} is no longer a member of {step.name}: nothing to revoke")
+        (approval,) = self.provider._query("SELECT approval FROM groups WHERE group_id = ?", (step.id,))[0]
         return PlannedChange(
             action=self._action(
                 REMOVE_MEMBER, step.id, grant.principal_id, f"remove {grant.principal_id} from {step.name}"
@@ -360,6 +393,7 @@ class FakeConnector:
             inverse=self._action(
                 ADD_MEMBER, step.id, grant.principal_id, f"add {grant.principal_id} to {step.name}"
             ),
+            approval=approval,
         )
 
     def revoke(self, action: RevocationAction, *, dry_run: bool) -> RevocationResult:
