@@ -255,11 +255,20 @@ class Evaluator:
         return frozenset(name for side in self.sides for name in side.sessions_of(actor.requester))
 
     def _evaluate_store(self, actor: Actor, store: int, session: str, access: Access) -> None:
+        decisions, views = self.actor_decisions(actor, store, session)
+        if decisions:
+            self.record(store, decisions, views, actor.sources, access)
+
+    def actor_decisions(
+        self, actor: Actor, store: int, session: str = ""
+    ) -> tuple[list[tuple[int, Decision]], Views]:
+        """The slots of `store` where the actor (in `session`, when known) is allowed something, and what
+        the store's resource side says to it."""
         identity = self._identity(actor.touching(store))
         bounded = actor.boundary is not None
         views = self.views_for(store, actor.requester, bounded=bounded, session=session)
         if not views and not any(masks.allow | masks.allow_cond for masks in identity.values()):
-            return  # nothing here allows it anything (a Deny alone grants nothing)
+            return [], views  # nothing here allows it anything (a Deny alone grants nothing)
         boundary = actor.boundary[0].get(store, _NO_SLOTS) if actor.boundary else _NO_SLOTS
         exempt = actor.service_linked  # SCPs and RCPs do not apply to service-linked roles
         scp = None if exempt else self.guards.scp(actor.account_id, store, actor.requester)
@@ -283,8 +292,7 @@ class Evaluator:
                 scp=scp,
                 rcp=rcp,
             )
-        if decisions:
-            self.record(store, decisions, views, actor.sources, access)
+        return decisions, views
 
     def _identity(self, touching: tuple[Slots, ...]) -> Slots:
         """The identity side on one store: the sources' slots merged, once per distinct set of sources."""

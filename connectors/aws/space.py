@@ -79,6 +79,30 @@ class StoreSpace:
         keys["s3:accesspointnetworkorigin"] = point.network_origin if point else None
         return keys
 
+    def slot_of(self, arn: str) -> int | None:
+        """The slot a concrete resource ARN falls in (after sealing), or None when it is not this store's."""
+        for position, spot in enumerate(self.targets):
+            first = self._first_slot[position]
+            if not spot.children:
+                if arn == spot.arn:
+                    return first
+                continue
+            if not arn.startswith(spot.arn) or len(arn) == len(spot.arn):
+                continue
+            regions = self._regions[position]
+            assert regions is not None  # noqa: S101  (sealed)
+            key = arn[len(spot.arn) :]
+            tracks = list(self._tracks[position])
+            signature = sum(
+                1 << j
+                for j, track in enumerate(regions.partial)
+                if resource_matches(tracks[track][1], spot.seen_by(tracks[track][0]) + key)
+            )
+            if signature in regions.signatures:
+                return first + regions.signatures.index(signature)
+            raise RuntimeError(f"{arn} falls in no region of {spot.arn}: the split missed a combination")
+        return None
+
     @property
     def all_slots(self) -> int:
         return (1 << len(self.slots)) - 1
