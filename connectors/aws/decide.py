@@ -97,4 +97,11 @@ def _outsider(principal: str) -> tuple[Requester, str]:
     return Requester("account", principal, account), EXTERNAL
 
 
-__all__ = ["IAM", "RequestDecision", "Requests"]
+__all__ = ["IAM", "RequestDecision", "Requests", "decide_request"]
+
+
+def decide_request(
+    inventory: AwsInventory, principal: str, action: str, resource: str, catalog: ActionCatalog | None = None
+) -> RequestDecision:
+    """One request against one inventory (builds the evaluator each time: use `Requests` for many)."""
+    return Requests(inventory, catalog).decide(principal, action, resource)
