@@ -134,7 +134,7 @@ def _identity_center(
     its groups' members) get that role's access, path user → group → permission set → role → policy.
 
     A user signs in to that role as a session named by their user name, so a resource policy naming
-    `assumed-role/AWSReservedSSO_…/<user name>` grants that user exactly (not just the role, conditionally)."""
+    `assumed-role/AWSReservedSSO_…/<user name>` grants that user exactly (not the role conditionally)."""
     permission_sets = {ps.arn: ps for ps in center.permission_sets}
     groups = {g.group_id: g for g in center.groups}
     names = {user.user_id: user.user_name for user in center.users}

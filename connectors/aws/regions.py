@@ -126,7 +126,8 @@ def _can_match_more(pattern: tuple[int, ...], positions: frozenset[int]) -> bool
 def split(tracks: list[tuple[str, str]]) -> Regions:
     """The regions of one key space. Each track is (prefix, pattern): the pattern as matched against the
     prefix followed by a key (the same key space may be seen through several prefixes, as an object is both
-    `arn:aws:s3:::bucket/key` to the bucket policy and `…:accesspoint/name/object/key` through an access point).
+    `arn:aws:s3:::bucket/key` to the bucket policy and `…:accesspoint/name/object/key` through an access
+    point).
     """
     covers = tuple(coverage(pattern, prefix) for prefix, pattern in tracks)
     partial = tuple(i for i, cover in enumerate(covers) if cover is Coverage.PARTIAL)

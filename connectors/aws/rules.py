@@ -1,4 +1,4 @@
-"""One rule of a store's resource side: a resource-policy statement or an ACL grant, over the store's slots."""
+"""One rule of a store's resource side: a resource-policy statement or an ACL grant, over its slots."""
 
 from __future__ import annotations
 

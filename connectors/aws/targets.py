@@ -60,9 +60,12 @@ def targets(store: StoreResource) -> tuple[Target, ...]:
             Target("dynamodb", frozenset({"import"}), arn + "/import/", True),
         )
     if store.kind == StoreKind.RDS_DB:
-        own = frozenset({"cluster"}) if ":cluster:" in store.arn else frozenset({"db"})
+        cluster = ":cluster:" in store.arn
+        own = Target("rds", frozenset({"cluster" if cluster else "db"}), store.arn, False)
         users = tuple(Target("rds-db", frozenset({"db-user"}), a.rstrip("*"), True) for a in store.data_arns)
-        return (Target("rds", own, store.arn, False), *users)
+        # The RDS Data API runs SQL against a cluster, named by the cluster's ARN.
+        data_api = (Target("rds-data", frozenset({"cluster"}), store.arn, False),) if cluster else ()
+        return (own, *users, *data_api)
     raise ValueError(f"no access targets known for store kind {store.kind!r}")
 
 
