@@ -257,7 +257,7 @@ class Evaluator:
     def _evaluate_store(self, actor: Actor, store: int, session: str, access: Access) -> None:
         decisions, views = self.actor_decisions(actor, store, session)
         if decisions:
-            self.record(store, decisions, views, actor.sources, access)
+            self.record(store, decisions, views, actor.sources, access, actor.requester)
 
     def actor_decisions(
         self, actor: Actor, store: int, session: str = ""
@@ -369,6 +369,7 @@ class Evaluator:
         views: Views,
         sources: list[Source],
         access: Access,
+        who: Requester,
     ) -> None:
         """One Held per level: from a slot that allows one of its actions whatever the conditions if any
         does, else from the first that allows one at all."""
@@ -391,6 +392,8 @@ class Evaluator:
             bits = decision.allow & level_bits
             approximate = bool(space.approximate >> slot & 1)
             path = self._path(store, slot, bits & decision.by_identity, bits, views, sources)
+            if not decision.certain & level_bits and (key := self.keys.step(store, who, bits)) is not None:
+                path = (*path, key)  # held only if the key lets it decrypt: say so
             candidate = held(
                 path,
                 approximate or not decision.certain & level_bits,

@@ -59,7 +59,7 @@ def _evaluate(evaluator: Evaluator, store: int, who: Requester, kind: str, reach
         rcp = evaluator.guards.rcp(store, who)
         decisions = evaluator.decisions(store, who, kind, views, rcp=rcp)
         if decisions:
-            evaluator.record(store, decisions, views, [], reached)
+            evaluator.record(store, decisions, views, [], reached, who)
 
 
 def _outsider(ref: Ref, read: set[str], evaluator: Evaluator) -> tuple[Outsider, Requester, str] | None:
