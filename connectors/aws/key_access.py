@@ -9,9 +9,9 @@ decrypts "transparently" for database clients, so its readers need none.
 AWS KMS Developer Guide, "Key policies": "Unless the key policy explicitly allows it, you cannot use IAM
 policies to allow access to a KMS key": a key policy statement naming the principal lets it use the key;
 one naming its account lets the account's IAM policies decide; grants let their grantee use the key.
-"Cross-account access requires permission in the key policy of the KMS key and in an IAM policy in the external user's
-account." Key policies often allow only through a service (kms:ViaService) or for callers of one account
-(kms:CallerAccount): both are known for a read through the store, and decided.
+"Cross-account access requires permission in the key policy of the KMS key and in an IAM policy in the
+external user's account." Key policies often allow only through a service (kms:ViaService) or for callers
+of one account (kms:CallerAccount): both are known for a read through the store, and decided.
 
 Without kms:Decrypt there is no effective read of the encrypted data (listing stays read); when it cannot be
 known (the key policy could not be read, a condition, a constrained grant) the read is conditional, and the
