@@ -151,10 +151,14 @@ def test_an_access_point_policy_that_cannot_be_read_fails_the_sync(aws: None) ->
         s3control.add_client_error(
             "get_public_access_block", "NoSuchPublicAccessBlockConfiguration", "none", 404
         )
-        s3control.add_response("list_access_points", {"AccessPointList": [_listed("payroll-ap", CALLER, CALLER)]})
+        s3control.add_response(
+            "list_access_points", {"AccessPointList": [_listed("payroll-ap", CALLER, CALLER)]}
+        )
         s3control.add_response(
             "get_access_point", {"Name": "payroll-ap", "Bucket": BUCKET, "NetworkOrigin": "Internet"}
         )
         s3control.add_client_error("get_access_point_policy", "AccessDenied", "denied", 403)
-        with pytest.raises(SourceUnavailable, match=f"s3:GetAccessPointPolicy payroll-ap in {REGION}: access denied"):
+        with pytest.raises(
+            SourceUnavailable, match=f"s3:GetAccessPointPolicy payroll-ap in {REGION}: access denied"
+        ):
             fetch(AwsSessions(caller, (caller,)))
