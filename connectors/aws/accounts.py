@@ -61,10 +61,11 @@ class AwsAccount:
 def keep_ip_endpoint(client: Any) -> None:
     """S3 Control's endpoint rules put the account id in front of the host ({account}.s3-control.{region}…),
     a custom endpoint included; the account also travels in the x-amz-account-id header. An IP address (a
-    local simulator, AWS_ENDPOINT_URL=http://127.0.0.1:…) cannot take such a label, so for one the request
-    goes to the address as configured. Rewritten before signing, so the signature covers the real host."""
+    local simulator, AWS_ENDPOINT_URL=http://127.0.0.1:…) cannot take such a label, and a label on localhost
+    reaches the same loopback server when it resolves at all, so for those the request goes to the host as
+    configured. Rewritten before signing, so the signature covers the real host."""
     configured = urlsplit(client.meta.endpoint_url).hostname or ""
-    if not _is_ip(configured):
+    if not (_is_ip(configured) or configured == "localhost"):
         return
 
     def drop_account_label(request: Any, **_: Any) -> None:

@@ -34,6 +34,9 @@ PERMISSIONS = (
     "organizations:DescribePolicy",
 )
 _NOT_READABLE = frozenset({"AWSOrganizationsNotInUseException", "PolicyTypeNotEnabledException"})
+# ListParents' answer for an account outside the organization: "We can't find an organizational unit (OU) or
+# Amazon Web Services account with the ChildId that you specified."
+_NOT_A_MEMBER = "ChildNotFoundException"
 _MAX_DEPTH = 8  # OUs nest at most five deep under the root
 
 Levels = tuple[tuple[PolicyDocument, ...], ...]
@@ -80,10 +83,16 @@ class OrganizationPolicies:
                     notes += self._once(f"no {short} considered: {long} are not enabled in the organization")
             return AccountPolicies(levels[SCP], levels[RCP], tuple(notes))
         except AwsApiError as exc:
-            if not (is_access_denied(exc) or exc.code in _NOT_READABLE):
+            if exc.code == _NOT_A_MEMBER:  # an account listed in aws.accounts from outside the organization
+                why = (
+                    f"it is not in the organization of account {self._caller}, and its own organization's "
+                    "policies, if any, cannot be read from there, so access may be overstated"
+                )
+            elif is_access_denied(exc) or exc.code in _NOT_READABLE:
+                why = _overstated(exc, self._caller)
+            else:
                 raise
             logger.info("organization policies of account %s not readable: %s", account_id, exc.code)
-            why = _overstated(exc, self._caller)
             return AccountPolicies((), (), (f"account {account_id}: no SCPs or RCPs considered: {why}",))
 
     def _once(self, note: str) -> tuple[str, ...]:

@@ -87,8 +87,9 @@ def _listed(name: str, account: str, bucket_account: str, region: str = REGION) 
 def test_every_page_is_read_and_a_same_named_bucket_of_another_account_is_not_ours(aws: None) -> None:
     """Stubber on the caller's S3 Control client in eu-west-2 (moto omits BucketAccountId and NextToken).
     ListAccessPoints: "If the call returns more than 1,000 access points (or the number specified in
-    maxResults, whichever is less), the response will include a continuation token"; AccessPoint.BucketAccountId
-    is "The AWS account ID associated with the S3 bucket associated with this access point"."""
+    maxResults, whichever is less), the response will include a continuation token";
+    AccessPoint.BucketAccountId is "The AWS account ID associated with the S3 bucket associated with this
+    access point"."""
     world.make_bucket(BUCKET, tag_set=world.tags())
     caller = connect(REGION)
     mine = _listed("payroll-ap", CALLER, CALLER)

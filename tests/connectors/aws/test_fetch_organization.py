@@ -141,3 +141,31 @@ def test_an_organization_whose_accounts_cannot_be_listed_is_none_with_a_note(aws
     assert f"organization: not known ({why}); every account not read counts as external" in inventory.notes
     assert (only(inventory).scp_levels, only(inventory).rcp_levels) == ((), ())
     assert any(note.startswith(f"account {CALLER}: no SCPs or RCPs considered:") for note in inventory.notes)
+
+
+def test_an_account_outside_the_organization_gets_no_levels_and_a_note(aws: None) -> None:
+    """Stubber on the caller's Organizations client: moto answers AccountNotFoundException where AWS
+    documents ChildNotFoundException for ListParents: "We can't find an organizational unit (OU) or Amazon
+    Web Services account with the ChildId that you specified."
+    (https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListParents.html) An account listed
+    in aws.accounts from outside the organization is read; only the policies above it cannot be."""
+    caller = connect(REGION)
+    described = {"Organization": {"Id": "o-exampleorgid", "MasterAccountId": "111111111111"}}
+    roots = {"Roots": [{"Id": "r-abcd", "Name": "Root", "PolicyTypes": []}]}
+    accounts = {"Accounts": [{"Id": "111111111111", "Name": "management"}]}
+    with Stubber(caller.client("organizations")) as organizations:
+        organizations.add_response("describe_organization", described)
+        organizations.add_response("list_accounts", accounts)
+        organizations.add_response("describe_organization", described)
+        organizations.add_response("list_roots", roots)
+        organizations.add_client_error("list_parents", "ChildNotFoundException", "no such child", 400)
+        inventory = fetch(AwsSessions(caller, (caller,)))
+
+    assert (only(inventory).scp_levels, only(inventory).rcp_levels) == ((), ())
+    assert any(
+        note.startswith(f"account {CALLER}: no SCPs or RCPs considered: it is not in the organization")
+        for note in inventory.notes
+    )
+    assert inventory.organization == Organization(
+        "o-exampleorgid", "111111111111", (("111111111111", "management"),)
+    )

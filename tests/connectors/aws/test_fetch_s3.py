@@ -37,7 +37,8 @@ def test_ownership_acl_block_public_access_and_key_are_read_as_configured(aws: N
     Resource Name (ARN) of the KMS key" (ServerSideEncryptionByDefault,
     https://docs.aws.amazon.com/AmazonS3/latest/API/API_ServerSideEncryptionByDefault.html); DescribeKey
     accepts "its key ID, key ARN, alias name, or alias ARN" and answers the key ARN
-    (https://docs.aws.amazon.com/kms/latest/APIReference/API_DescribeKey.html). The inventory keeps the ARN."""
+    (https://docs.aws.amazon.com/kms/latest/APIReference/API_DescribeKey.html). The inventory keeps the
+    ARN."""
     world.make_bucket(BUCKET, tag_set=world.tags())
     controls.set_ownership(BUCKET, "BucketOwnerPreferred")
     controls.set_canned_acl(BUCKET, "public-read")
@@ -77,8 +78,8 @@ def test_what_is_not_configured_is_absent_and_the_acl_still_counts(aws: None) ->
     """Three documented "not configured" answers, each read as absent, never as a failure:
     GetBucketOwnershipControls (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketOwnershipControls.html):
     "A bucket doesn't have OwnershipControls settings in the following cases: The bucket was created before
-    the BucketOwnerEnforced ownership setting was introduced [...]" (error OwnershipControlsNotFoundError), and
-    ACLs then apply; GetPublicAccessBlock answers NoSuchPublicAccessBlockConfiguration when none is set;
+    the BucketOwnerEnforced ownership setting was introduced [...]" (error OwnershipControlsNotFoundError),
+    and ACLs then apply; GetPublicAccessBlock answers NoSuchPublicAccessBlockConfiguration when none is set;
     GetBucketEncryption answers ServerSideEncryptionConfigurationNotFoundError."""
     world.make_bucket(BUCKET, tag_set=world.tags())
 

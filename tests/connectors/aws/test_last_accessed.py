@@ -103,16 +103,15 @@ def test_each_failure_leaves_only_its_principals_unknown_with_the_reason(aws: No
         ERIN: "the iam:GenerateServiceLastAccessedDetails job did not finish within 0 s",
     }
     assert len(found.notes()) == 4
-    assert (
-        f"account {CALLER}: last use unknown for 1 principal(s): iam:GenerateServiceLastAccessedDetails answered AccessDenied"
-        in found.notes()
-    )
+    denied = "iam:GenerateServiceLastAccessedDetails answered AccessDenied"
+    assert f"account {CALLER}: last use unknown for 1 principal(s): {denied}" in found.notes()
 
 
 DENIED = (
     b'<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>'
-    b"<Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/bot is not authorized to perform:"
-    b" iam:GenerateServiceLastAccessedDetails</Message></Error><RequestId>denied</RequestId></ErrorResponse>"
+    b"<Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/bot is not authorized to"
+    b" perform: iam:GenerateServiceLastAccessedDetails</Message></Error><RequestId>denied</RequestId>"
+    b"</ErrorResponse>"
 )
 
 
@@ -121,7 +120,8 @@ def test_the_connector_syncs_on_with_last_use_unknown_and_says_why(
 ) -> None:
     """The proxy of throttling.py answers GenerateServiceLastAccessedDetails with IAM's AccessDenied (403,
     the query protocol's ErrorResponse); everything else is moto. The snapshot is whole, every grant's last
-    use is unknown (None, never "unused"), and a note names the account, the principal count and the reason."""
+    use is unknown (None, never "unused"), and a note names the account, the principal count and the
+    reason."""
     world.build_iam()
     world.make_bucket("payroll-data", tag_set=world.tags())
     settings = AwsSettings(regions=[REGION], identity_center=False, last_accessed=True)

@@ -55,14 +55,14 @@ def _rows(database_url: str) -> tuple[list[dict[str, Any]], list[SyncRun]]:
         (
             "DescribeTable",
             HTML_500,
-            f"error: aws: account {CALLER}: dynamodb:DescribeTable cases in {REGION}: an unexpected answer from "
-            "AWS (HTTP 500: Internal Server Error) (will retry)",
+            f"error: aws: account {CALLER}: dynamodb:DescribeTable cases in {REGION}: an unexpected answer "
+            "from AWS (HTTP 500: Internal Server Error) (will retry)",
         ),
         (
             "GET /v20180820/configuration/publicAccessBlock",
             GARBAGE_200,
-            f"error: aws: account {CALLER}: s3:GetAccountPublicAccessBlock in {REGION}: AWS sent an answer that "
-            "could not be parsed (will retry)",
+            f"error: aws: account {CALLER}: s3:GetAccountPublicAccessBlock in {REGION}: AWS sent an answer "
+            "that could not be parsed (will retry)",
         ),
     ],
     ids=["500 with an HTML page", "200 with a body that is not XML"],
