@@ -47,7 +47,7 @@ def ensure_installed(folder: Path = FOLDER) -> None:
         if shutil.which(tool) is None:
             raise OracleUnavailable(
                 f"`{tool}` is not on PATH: the differential tests run the IAM oracle (iam-simulate) with "
-                "Node.js; install Node.js 20 or later with npm (e.g. `apt-get install nodejs npm`)"
+                "Node.js; install Node.js (tested with 20) and npm (e.g. `apt-get install nodejs npm`)"
             )
     installed = folder / "node_modules" / PACKAGE / "package.json"
     if installed.exists() and json.loads(installed.read_text())["version"] == pinned_version(folder):
