@@ -6,6 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+
 from connectors.aws.access import effective_access
 from connectors.aws.catalog import ActionCatalog
 from connectors.aws.inventory import AwsInventory, IamRole, ManagedPolicy
@@ -18,6 +22,20 @@ from tests.data.aws.inventory import PAYROLL, role, trust
 
 CATALOG = ActionCatalog()
 PUBLIC = "*"
+FAMILY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Families that fail on the evaluator issue 14 replaces. While they are expected to fail they run the same
+# examples every time (a strict xfail must not pass by chance) and skip shrinking (half a minute per family
+# for a failure we expect). When the rewrite lands, remove both marks: `@FAMILY` alone.
+EVALUATOR_REWRITE = pytest.mark.xfail(strict=True, reason="issue 14: evaluator rewrite")
+PENDING = settings(FAMILY, derandomize=True, phases=(Phase.explicit, Phase.generate))
+
+BOUNDARIES = st.none() | st.sampled_from(
+    [
+        dc.doc({"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}),
+        dc.doc({"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}),
+        dc.doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}),
+    ]
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,13 +15,16 @@ Families marked EVALUATOR_REWRITE fail on the evaluator issue 14 replaces (the l
 
 from __future__ import annotations
 
-import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.connectors.aws import differential_cases as dc
 from tests.connectors.aws.differential_check import (
+    BOUNDARIES,
     CATALOG,
+    EVALUATOR_REWRITE,
+    FAMILY,
+    PENDING,
     attached,
     check,
     clerk,
@@ -32,13 +35,6 @@ from tests.connectors.aws.differential_check import (
 from tests.connectors.aws.oracle import IamOracle
 from tests.connectors.aws.oracle_levels import LevelProbe
 from tests.data.aws.inventory import account, bucket, inventory, role, trust, user
-
-FAMILY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-# Families that fail on the evaluator issue 14 replaces. While they are expected to fail they run the same
-# examples every time (a strict xfail must not pass by chance) and skip shrinking (half a minute per family
-# for a failure we expect). When the rewrite lands, remove both marks: `@FAMILY` alone.
-EVALUATOR_REWRITE = pytest.mark.xfail(strict=True, reason="issue 14: evaluator rewrite")
-PENDING = settings(FAMILY, derandomize=True, phases=(Phase.explicit, Phase.generate))
 
 # --- identity policies and permissions boundaries ---------------------------------------------------------
 
@@ -137,13 +133,6 @@ def test_across_accounts_both_sides_must_allow(iam_oracle: IamOracle, bob_doc, a
 
 KINDS_PROBE = LevelProbe(CATALOG, dc.S3_ACTIONS, dc.SIMPLE_RESOURCES)
 KIND_PRINCIPALS = [{"AWS": dc.ANA}, {"AWS": dc.CLERK}, {"AWS": dc.ALICE}, {"AWS": dc.root(dc.A)}, "*"]
-BOUNDARIES = st.none() | st.sampled_from(
-    [
-        dc.doc({"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}),
-        dc.doc({"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}),
-        dc.doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}),
-    ]
-)
 
 
 @EVALUATOR_REWRITE

@@ -8,7 +8,10 @@ from hypothesis import strategies as st
 
 from tests.connectors.aws import differential_cases as dc
 from tests.connectors.aws.differential_check import (
+    BOUNDARIES,
     CATALOG,
+    EVALUATOR_REWRITE,
+    PENDING,
     PUBLIC,
     Subject,
     attached,
@@ -21,7 +24,6 @@ from tests.connectors.aws.differential_check import (
 from tests.connectors.aws.oracle import IamOracle
 from tests.connectors.aws.oracle_levels import LevelProbe
 from tests.connectors.aws.oracle_requests import outsider, partner_session, with_rcps
-from tests.connectors.aws.test_differential import BOUNDARIES, EVALUATOR_REWRITE, PENDING
 from tests.data.aws.inventory import PAYROLL, account, bucket, inventory, user
 
 # --- NotPrincipal ------------------------------------------------------------------------------------------
