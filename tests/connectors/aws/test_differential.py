@@ -22,9 +22,7 @@ from tests.connectors.aws import differential_cases as dc
 from tests.connectors.aws.differential_check import (
     BOUNDARIES,
     CATALOG,
-    EVALUATOR_REWRITE,
     FAMILY,
-    PENDING,
     attached,
     check,
     clerk,
@@ -63,8 +61,7 @@ PREFIX_PROBE = LevelProbe(CATALOG, dc.ACTIONS, dc.PREFIX_RESOURCES + dc.BUCKET_R
 PREFIX_PRINCIPALS = [{"AWS": dc.ANA}, {"AWS": dc.root(dc.A)}, "*"]
 
 
-@EVALUATOR_REWRITE
-@PENDING
+@FAMILY
 @given(
     st.lists(dc.documents(dc.ACTIONS, dc.PREFIX_RESOURCES), min_size=1, max_size=2),
     dc.bucket_policy(dc.resource_statement(PREFIX_PRINCIPALS)),
@@ -97,8 +94,7 @@ CROSS_PRINCIPALS = [
 ]
 
 
-@EVALUATOR_REWRITE
-@PENDING
+@FAMILY
 @given(
     dc.documents(dc.S3_ACTIONS, dc.SIMPLE_RESOURCES, max_statements=2),
     dc.documents(dc.S3_ACTIONS, dc.SIMPLE_RESOURCES, max_statements=2),
@@ -135,8 +131,7 @@ KINDS_PROBE = LevelProbe(CATALOG, dc.S3_ACTIONS, dc.SIMPLE_RESOURCES)
 KIND_PRINCIPALS = [{"AWS": dc.ANA}, {"AWS": dc.CLERK}, {"AWS": dc.ALICE}, {"AWS": dc.root(dc.A)}, "*"]
 
 
-@EVALUATOR_REWRITE
-@PENDING
+@FAMILY
 @given(
     st.none() | dc.documents(dc.S3_ACTIONS, dc.SIMPLE_RESOURCES, max_statements=2),
     st.none() | dc.documents(dc.S3_ACTIONS, dc.SIMPLE_RESOURCES, max_statements=2),

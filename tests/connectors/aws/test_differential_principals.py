@@ -10,8 +10,7 @@ from tests.connectors.aws import differential_cases as dc
 from tests.connectors.aws.differential_check import (
     BOUNDARIES,
     CATALOG,
-    EVALUATOR_REWRITE,
-    PENDING,
+    FAMILY,
     PUBLIC,
     Subject,
     attached,
@@ -43,8 +42,7 @@ _NOT_PRINCIPAL_DENY = st.builds(
 )
 
 
-@EVALUATOR_REWRITE
-@PENDING
+@FAMILY
 @given(
     dc.documents(dc.S3_ACTIONS, dc.SIMPLE_RESOURCES, max_statements=2),
     st.lists(
@@ -101,8 +99,7 @@ OUTSIDE_PRINCIPALS = [
 ]
 
 
-@EVALUATOR_REWRITE
-@PENDING
+@FAMILY
 @given(
     st.none() | dc.documents(dc.S3_ACTIONS, dc.SIMPLE_RESOURCES, max_statements=2),
     st.lists(
@@ -145,8 +142,7 @@ CONTROL_BUCKET_POLICY = dc.doc(
 )
 
 
-@EVALUATOR_REWRITE
-@PENDING
+@FAMILY
 @given(
     dc.documents(dc.S3_ACTIONS, dc.SIMPLE_RESOURCES, max_statements=2),
     dc.scp_levels(),
