@@ -22,6 +22,7 @@ from connectors.aws.catalog import ActionCatalog
 from connectors.aws.fetch import fetch_inventory
 from connectors.aws.inventory import AwsInventory, ServiceLastAccessed
 from connectors.aws.last_accessed import LastAccessedRead, fetch_last_accessed
+from connectors.aws.revoke.planning import iam_arn
 from connectors.aws.transform import SERVICE_OF_KIND, to_snapshot
 from reviews.entitlements import (
     Grant,
@@ -107,13 +108,15 @@ class AwsConnector:
     def _last_accessed(
         self, sessions: AwsSessions, grants: tuple[Grant, ...], kinds: dict[str, str]
     ) -> list[LastAccessedRead]:
-        """One job per IAM principal that holds a grant, for the services of the stores it reaches."""
+        """One job per IAM user or role of a read account that holds a grant, for the services of the stores
+        it reaches. Identity Center users, anyone, unread accounts and services have no IAM last-accessed."""
+        accounts = {account.account_id: account for account in sessions.accounts}
         wanted: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         for grant in grants:
-            if grant.principal_id.startswith("arn:"):  # Identity Center users have no IAM last-accessed
-                account_id = grant.principal_id.split(":")[4]
-                wanted[account_id][grant.principal_id].add(SERVICE_OF_KIND[StoreKind(kinds[grant.store_id])])
-        accounts = {account.account_id: account for account in sessions.accounts}
+            arn = iam_arn(grant.principal_id)
+            if arn is not None and arn.type in ("user", "role") and arn.account_id in accounts:
+                service = SERVICE_OF_KIND[StoreKind(kinds[grant.store_id])]
+                wanted[arn.account_id][grant.principal_id].add(service)
         found: list[LastAccessedRead] = []
         for account_id, principals in wanted.items():
             self._progress(f"last use: {len(principals)} principal(s) in {account_id}")

@@ -64,7 +64,7 @@ def _evaluate(evaluator: Evaluator, store: int, who: Requester, kind: str, reach
 
 def _outsider(ref: Ref, read: set[str], evaluator: Evaluator) -> tuple[Outsider, Requester, str] | None:
     organisation = evaluator.inventory.organization
-    if ref.kind in ("everyone", "authenticated"):
+    if ref.kind in ("everyone", "authenticated", "anyone_unread"):
         who = Requester("public", PUBLIC_PRINCIPAL_ID)
         return Outsider(PrincipalType.PUBLIC, PUBLIC_PRINCIPAL_ID, PUBLIC_NAME, True), who, PUBLIC
     if ref.kind == "service":

@@ -71,6 +71,21 @@ def _create_store(spec: StoreSpec) -> None:
         s3.put_bucket_tagging(
             Bucket=spec.name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
         )
+        # What AWS gives a new bucket since April 2023 (S3 User Guide: "By default, Object Ownership is set to
+        # the Bucket owner enforced setting and all ACLs are disabled", and Block Public Access is on); moto
+        # still creates buckets the old way, with ACLs enabled and nothing blocked.
+        s3.put_bucket_ownership_controls(
+            Bucket=spec.name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+        )
+        s3.put_public_access_block(
+            Bucket=spec.name,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
         return
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     dynamodb.create_table(
