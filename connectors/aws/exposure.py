@@ -82,7 +82,7 @@ def _outsider(ref: Ref, read: set[str], evaluator: Evaluator) -> tuple[Outsider,
         return None
     names = dict(organisation.accounts) if organisation else {}
     account = ref.account_id
-    label = f"{names[account]} ({account})" if account in names else f"account {account}"
+    label = f"{names[account]} ({account})" if account in names else account
     external = organisation is None or account not in names
     if ref.kind == "account":
         root = f"arn:aws:iam::{account}:root"

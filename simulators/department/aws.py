@@ -12,7 +12,16 @@ from typing import Any
 import boto3
 
 from simulators.department.people import PEOPLE, person
-from simulators.department.stores import ACCOUNT, BREAK_GLASS, EXPORT_ROLE, REGION, STORES, StoreSpec
+from simulators.department.stores import (
+    ACCOUNT,
+    BREAK_GLASS,
+    EXPORT_ROLE,
+    PARTNER_ACCOUNT,
+    PARTNER_TABLE,
+    REGION,
+    STORES,
+    StoreSpec,
+)
 
 _ACTIONS = {
     ("s3", "read"): ["s3:GetObject", "s3:ListBucket"],
@@ -88,13 +97,23 @@ def _create_store(spec: StoreSpec) -> None:
         )
         return
     dynamodb = boto3.client("dynamodb", region_name=REGION)
-    dynamodb.create_table(
+    table = dynamodb.create_table(
         TableName=spec.name,
         KeySchema=[{"AttributeName": "claim_id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "claim_id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
         Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
-    )
+    )["TableDescription"]["TableArn"]
+    if spec.name == PARTNER_TABLE:
+        statement = {
+            "Sid": "ClaimsAuditBureau",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{PARTNER_ACCOUNT}:root"},
+            "Action": ["dynamodb:GetItem", "dynamodb:Query"],
+            "Resource": table,
+        }
+        policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+        dynamodb.put_resource_policy(ResourceArn=table, Policy=policy)
 
 
 def _grant(iam: Any, spec: StoreSpec) -> None:
