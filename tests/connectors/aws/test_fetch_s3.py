@@ -81,7 +81,7 @@ def test_what_is_not_configured_is_absent_and_the_acl_still_counts(aws: None) ->
     the BucketOwnerEnforced ownership setting was introduced [...]" (error OwnershipControlsNotFoundError),
     and ACLs then apply; GetPublicAccessBlock answers NoSuchPublicAccessBlockConfiguration when none is set;
     GetBucketEncryption answers ServerSideEncryptionConfigurationNotFoundError."""
-    world.make_bucket(BUCKET, tag_set=world.tags())
+    world.make_bucket(BUCKET, tag_set=world.tags(), acls=True)  # a bucket from before BucketOwnerEnforced
 
     store = payroll()
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from reviews.db import create_db_engine
 from reviews.models import SyncRun
+from tests.data.aws.world import make_bucket
 from tests.helpers import run_cli
 
 BUCKET_TAGS = [
@@ -19,11 +20,9 @@ BUCKET_TAGS = [
 
 
 def _seed_department() -> None:
-    s3, iam = boto3.client("s3", region_name="eu-west-2"), boto3.client("iam")
+    iam = boto3.client("iam")
     for name, tags in (("payroll", BUCKET_TAGS), ("public-site", [])):
-        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
-        if tags:
-            s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tags})
+        make_bucket(name, tag_set=tags)  # as AWS creates them today: ACLs disabled
     read = iam.create_policy(
         PolicyName="PayrollRead",
         PolicyDocument=json.dumps(

@@ -75,13 +75,25 @@ def build_iam(session: boto3.Session | None = None) -> Iam:
 
 
 def make_bucket(
-    name: str, region: str = REGION, tag_set: list[dict[str, str]] | None = None, *, with_policy: bool = False
+    name: str,
+    region: str = REGION,
+    tag_set: list[dict[str, str]] | None = None,
+    *,
+    with_policy: bool = False,
+    acls: bool = False,
 ) -> None:
+    """A bucket as AWS creates one today: S3 User Guide, "By default, Object Ownership is set to the Bucket
+    owner enforced setting and all ACLs are disabled" (moto still creates buckets with ACLs enabled).
+    `acls`: an older bucket, ACLs still enabled."""
     s3 = boto3.client("s3", region_name=region)
     if region == "us-east-1":
         s3.create_bucket(Bucket=name)
     else:
         s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+    if not acls:
+        s3.put_bucket_ownership_controls(
+            Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+        )
     if tag_set:
         s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_set})
     if with_policy:
