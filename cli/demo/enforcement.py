@@ -141,9 +141,7 @@ def _change(row: Revocation, view: ItemView) -> str:
     return text
 
 
-def _by_hold(
-    rows: list[Revocation], lines: dict[int, ItemLine]
-) -> dict[tuple[str, str], list[Revocation]]:
+def _by_hold(rows: list[Revocation], lines: dict[int, ItemLine]) -> dict[tuple[str, str], list[Revocation]]:
     """Held revocations by store and by why (the blast radius; a change only an admin makes, such as a
     shared resource policy's)."""
     grouped: dict[tuple[str, str], list[Revocation]] = defaultdict(list)

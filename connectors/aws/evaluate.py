@@ -23,6 +23,9 @@ from connectors.aws.guards import Guards
 from connectors.aws.inventory import (
     AccountInventory,
     AwsInventory,
+    IamGroup,
+    IamRole,
+    IamUser,
     InlinePolicy,
     ManagedPolicy,
     PolicyDocument,
@@ -150,7 +153,8 @@ class Evaluator:
         me = account.account_id
         for managed in account.policies:
             self._parse(me, managed.arn, managed.document)
-        for holder in (*account.users, *account.groups, *account.roles):
+        holders: tuple[IamUser | IamGroup | IamRole, ...] = (*account.users, *account.groups, *account.roles)
+        for holder in holders:
             for inline in holder.inline:
                 self._parse(me, _inline_key(holder.arn, inline), inline.document)
         for kind, levels in (("scp", account.scp_levels), ("rcp", account.rcp_levels)):
@@ -394,8 +398,8 @@ class Evaluator:
             bits = decision.allow & level_bits
             approximate = bool(space.approximate >> slot & 1)
             path = self._path(store, slot, bits & decision.by_identity, bits, views, sources)
-            if not decision.certain & level_bits and (key := self.keys.step(store, who, bits)) is not None:
-                path = (*path, key)  # held only if the key lets it decrypt: say so
+            if not decision.certain & level_bits and (kms := self.keys.step(store, who, bits)) is not None:
+                path = (*path, kms)  # held only if the key lets it decrypt: say so
             candidate = held(
                 path,
                 approximate or not decision.certain & level_bits,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from connectors.aws.acl import acl_rules
 from connectors.aws.catalog import ActionCatalog
 from connectors.aws.context import Conditions, Outcome
-from connectors.aws.inventory import PublicAccessBlock, StoreResource
+from connectors.aws.inventory import PolicyDocument, PublicAccessBlock, StoreResource
 from connectors.aws.policy import Effect, ParsedPolicy, Statement, parse_policy
 from connectors.aws.principals import EXEMPT, NOT_EXEMPT, Named, Requester, parse
 from connectors.aws.public_policy import is_public
@@ -62,8 +62,11 @@ class ResourceSide:
         self.ap_blocks = [self.block | point.public_access_block for point in store.access_points]
         for form, label, arn, document in _policies(store):
             parsed = parse_policy(document)
-            if form == BUCKET or form.startswith("ap:"):
-                if is_public(document):
+            if form == BUCKET and is_public(document):
+                self.public_forms.add(form)
+            if form.startswith("ap:"):
+                point = store.access_points[int(form.removeprefix("ap:"))]
+                if is_public(document, access_point=True, network_origin=point.network_origin):
                     self.public_forms.add(form)
             self._add_policy(form, label, arn, parsed, catalog)
         self.rules.extend(acl_rules(store, space, catalog, owner_canonical_id, self.block.ignore_public_acls))
@@ -203,7 +206,7 @@ _LISTED_ON_THEIR_OWN = frozenset({"account", "service"})
 Applies = tuple[
     Named | None, frozenset[str], bool
 ]  # how it is named, the sessions it is limited to, uncertain
-_NOT = (None, frozenset(), False)
+_NOT: Applies = (None, frozenset(), False)
 
 
 def _keys_of(who: Requester) -> set[str]:
@@ -270,9 +273,9 @@ def _statement_slots(space: StoreSpace, form: str, statement: Statement) -> int:
     return hits
 
 
-def _policies(store: StoreResource) -> list[tuple[str, str, str, object]]:
+def _policies(store: StoreResource) -> list[tuple[str, str, str, PolicyDocument]]:
     """(form, label, the policy's resource ARN, document) for each resource policy the store has."""
-    found: list[tuple[str, str, str, object]] = []
+    found: list[tuple[str, str, str, PolicyDocument]] = []
     if store.resource_policy is not None:
         own = (BUCKET, "bucket policy") if store.kind == "s3_bucket" else (TABLE, "table policy")
         found.append((*own, store.arn, store.resource_policy))
@@ -288,9 +291,9 @@ def _policies(store: StoreResource) -> list[tuple[str, str, str, object]]:
 
 def registered_patterns(store: StoreResource) -> list[tuple[str, str]]:
     """(form, pattern) of every resource pattern the store's own policies write: registered before sealing."""
-    found = []
+    found: list[tuple[str, str]] = []
     for form, _, _, document in _policies(store):
-        for statement in parse_policy(document).statements:  # type: ignore[arg-type]
+        for statement in parse_policy(document).statements:
             found.extend((form, pattern) for pattern in statement.resources)
     return found
 
