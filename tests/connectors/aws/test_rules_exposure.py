@@ -137,6 +137,23 @@ def test_a_principal_org_id_condition_is_decided_for_the_organisations_own_users
     assert grant(inv, "*").conditional
 
 
+@pytest.mark.xfail(
+    strict=True, reason="evaluator: an anonymous request's context omits no key (PrincipalOrgID unknown)"
+)
+def test_an_anonymous_request_never_satisfies_a_principal_org_id_condition() -> None:
+    """R15.1. aws:PrincipalOrgID: "Availability – This key is included in the request context only if the
+    principal is a member of an organization. Anonymous requests do not include this key." — CONDITION_KEYS; and
+    "If the key that you specify in a policy condition is not present in the request context, the values do
+    not match and the condition is false." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html.
+    The public row stays conditional (anyone with an AWS account of that organisation); one anonymous request
+    is denied."""
+    condition = {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}
+    inv = _single(_bucket(statement("Allow", "*", "s3:GetObject", f"{PAYROLL}/*", condition=condition)))
+    assert grant(inv, "*").conditional
+    assert decide(inv, "*", "s3:GetObject", OBJECT) == DENIED
+
+
 # --- R4.2 accounts Recertify does not read -------------------------------------------------------------
 
 
@@ -163,6 +180,18 @@ def test_an_account_of_the_organisation_is_named_and_not_external() -> None:
     inv = _single(_bucket(statement("Allow", {"AWS": PARTNER}, "s3:GetObject", f"{PAYROLL}/*")), org=org)
     outsider = _outsider(inv, root(PARTNER))
     assert not outsider.external and "shared-analytics" in outsider.name
+
+
+def test_a_principal_org_id_condition_excludes_an_account_outside_the_organisation() -> None:
+    """R15.1: aws:PrincipalOrgID compares "the identifier of the organization in AWS Organizations to which the
+    requesting principal belongs with the identifier specified in the policy." — CONDITION_KEYS. Organizations
+    says the partner is not a member: the statement never applies to it."""
+    org = organization(ACCOUNT, (ACCOUNT, "payroll-prod"))
+    condition = {"StringEquals": {"aws:PrincipalOrgID": org.org_id}}
+    store = _bucket(statement("Allow", {"AWS": PARTNER}, "s3:GetObject", f"{PAYROLL}/*", condition=condition))
+    inv = _single(store, org=org)
+    assert levels(inv, root(PARTNER)) == set()
+    assert decide(inv, root(PARTNER), "s3:GetObject", OBJECT) == DENIED
 
 
 def test_a_partners_role_keeps_its_own_arn() -> None:

@@ -224,6 +224,25 @@ def test_across_accounts_the_key_policy_and_the_callers_iam_policy_must_both_all
         assert levels(inv, eve.arn) == ({"read"} if expected == ALLOWED else set())
 
 
+def test_an_unread_account_reads_sse_kms_data_only_if_the_key_policy_names_it() -> None:
+    """R11.3 with issue 14 ("for accounts it does not read, the account itself is the principal"): "The key
+    policy determines who can have access to the KMS key." and "Cross-account access requires permission in the
+    key policy of the KMS key and in an IAM policy in the external user's account." — EXTERNAL. The partner's own
+    IAM policies are unknown, so the account holds what both the bucket and the key policy give it."""
+    partner = "999988887777"
+    store = bucket(
+        policy_doc=doc(statement("Allow", {"AWS": partner}, "s3:GetObject", f"{PAYROLL}/*")),
+        kms_key_arn=KEY_ARN,
+    )
+    for key_statements, expected in (
+        ([ENABLE_IAM], set()),
+        ([ENABLE_IAM, statement("Allow", {"AWS": root(partner)}, "kms:Decrypt", "*")], {"read"}),
+    ):
+        inv = inventory(account(stores=(store,), kms_keys=(_key(*key_statements),)))
+        assert levels(inv, root(partner)) == expected
+        assert decide(inv, root(partner), "s3:GetObject", OBJECT) == (ALLOWED if expected else DENIED)
+
+
 # --- DynamoDB and RDS -----------------------------------------------------------------------------------
 
 

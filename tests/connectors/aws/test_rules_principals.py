@@ -172,6 +172,28 @@ def test_across_accounts_a_grant_to_a_session_still_needs_the_roles_identity_pol
         assert levels(inv, partner.arn) == ({"read"} if identity else set())
 
 
+def test_across_accounts_a_grant_to_a_role_arn_needs_the_roles_identity_policy_within_its_boundary() -> None:
+    """R3.1: "The resource-based policy in the trusting account must specify the principal of the trusted account
+    [...] IAM roles" and "The principal's identity-based policy must allow the requested access" —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html;
+    R4.3: "When you specify a role principal in a resource-based policy, the effective permissions for the
+    principal are limited by any policy types that limit permissions for the role. This includes session
+    policies and permissions boundaries." — PRINCIPAL"""
+    partner_arn = f"arn:aws:iam::{OTHER}:role/partner"
+    reads = policy("PartnerReads", allow("s3:GetObject", f"{PAYROLL}/*"), account=OTHER)
+    only_ec2 = policy("OnlyEc2", allow("ec2:*", "*"), account=OTHER)
+    for boundary, expected in ((None, {"read"}), (only_ec2, set())):
+        partner = role("partner", trust({"AWS": root(OTHER)}), reads, account=OTHER, boundary=boundary)
+        inv = inventory(
+            account(stores=(_bucket_naming({"AWS": partner_arn}),)),
+            account(roles=(partner,), policies=(reads, only_ec2), account_id=OTHER),
+        )
+        assert levels(inv, partner_arn) == expected
+        assert decide(inv, session_arn("partner", "x", account=OTHER), "s3:GetObject", OBJECT) == (
+            ALLOWED if expected else DENIED
+        )
+
+
 # --- R14 IAM Identity Center -----------------------------------------------------------------------------
 
 SSO_ROLE = "AWSReservedSSO_PayrollAnalyst_0123456789abcdef"

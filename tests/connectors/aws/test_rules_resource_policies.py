@@ -180,6 +180,98 @@ def test_a_deny_covering_every_allowed_prefix_leaves_nothing() -> None:
     assert levels(inv, ANA_ARN) == set()
 
 
+def test_a_deny_with_not_resource_leaves_only_the_named_prefix_readable() -> None:
+    """R1.1 with NotResource: a Deny with NotResource applies to every resource but those listed ("In all
+    those policies, the enforcement code looks for a Deny statement that applies to the request." — DENY_ALLOW).
+    """
+    store = bucket(
+        policy_doc=doc(
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "NotResource": f"{PAYROLL}/public/*",
+            }
+        )
+    )
+    inv = _ana(allow("s3:GetObject", f"{PAYROLL}/*"), store=store)
+    assert decide(inv, ANA_ARN, "s3:GetObject", f"{PAYROLL}/public/a") == ALLOWED
+    assert decide(inv, ANA_ARN, "s3:GetObject", f"{PAYROLL}/private/a") == DENIED
+    assert not grant(inv, ANA_ARN).conditional
+
+
+def test_a_conditional_deny_on_one_prefix_leaves_the_read_certain_elsewhere() -> None:
+    """Product rule (issue 14, brief): a level is `conditional` only "when no part is allowed whatever the
+    conditions". A Deny that may apply to payroll/private/* (MFA unknown) leaves payroll/other certainly
+    readable; R1.1: a Deny applies only to the requests it matches — DENY_ALLOW."""
+    mfa = {"Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}
+    inv = _ana(allow("s3:GetObject", f"{PAYROLL}/*"), deny("s3:GetObject", f"{PAYROLL}/private/*", **mfa))
+    assert decide(inv, ANA_ARN, "s3:GetObject", f"{PAYROLL}/private/a") == MAYBE
+    assert decide(inv, ANA_ARN, "s3:GetObject", f"{PAYROLL}/other/a") == ALLOWED
+    assert not grant(inv, ANA_ARN).conditional
+
+
+def test_a_wildcard_character_in_a_deny_matches_exactly_one_character() -> None:
+    """IAM's resource wildcards: "You can use wildcard characters (* and ?) within any ARN segment [...]. An
+    asterisk (*) represents any combination of zero or more characters, and a question mark (?) represents any
+    single character." — https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
+    """
+    inv = _ana(allow("s3:GetObject", f"{PAYROLL}/*"), deny("s3:GetObject", f"{PAYROLL}/202?/*"))
+    assert decide(inv, ANA_ARN, "s3:GetObject", f"{PAYROLL}/2026/a") == DENIED
+    assert decide(inv, ANA_ARN, "s3:GetObject", f"{PAYROLL}/20261/a") == ALLOWED
+    assert levels(inv, ANA_ARN) == {"read"}
+
+
+# --- Both sides must allow the same request ----------------------------------------------------------------
+
+
+def test_across_accounts_the_two_sides_must_allow_the_same_objects() -> None:
+    """R3.1: "AWS evaluates the request in the trusting account and the trusted account. [...] The request is
+    allowed only if both evaluations return a decision of Allow." — CROSS. The bucket consents to
+    payroll/shared/*, Eve's own policy allows payroll/private/*: no single request passes both."""
+    consent = statement("Allow", {"AWS": OTHER}, "s3:GetObject", f"{PAYROLL}/shared/*")
+    inv = _two_accounts(bucket(policy_doc=doc(consent)), allow("s3:GetObject", f"{PAYROLL}/private/*"))
+    assert decide(inv, EVE_ARN, "s3:GetObject", f"{PAYROLL}/shared/a") == DENIED
+    assert decide(inv, EVE_ARN, "s3:GetObject", f"{PAYROLL}/private/a") == DENIED
+    assert levels(inv, EVE_ARN) == set()
+    inv = _two_accounts(bucket(policy_doc=doc(consent)), allow("s3:GetObject", f"{PAYROLL}/*"))
+    assert levels(inv, EVE_ARN) == {"read"}
+
+
+def test_the_boundary_and_the_identity_policy_must_allow_the_same_objects() -> None:
+    """R1.3: "When AWS evaluates the identity-based policies and permissions boundary for a user, the resulting
+    permissions are the intersection of the two categories." — EVAL_LOGIC"""
+    boundary = policy("OnlyPublic", allow("s3:GetObject", f"{PAYROLL}/public/*"))
+    inv = _ana(allow("s3:GetObject", f"{PAYROLL}/private/*"), boundary=boundary)
+    assert decide(inv, ANA_ARN, "s3:GetObject", f"{PAYROLL}/private/a") == DENIED
+    assert levels(inv, ANA_ARN) == set()
+
+
+def test_an_scp_allowing_one_prefix_limits_reads_to_it() -> None:
+    """R6.1: "there must be an explicit Allow statement at every level from the root through each OU in the
+    direct path to the account" — https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html
+    — for the request itself: an SCP allowing GetObject only on payroll/public/* leaves only that prefix. (A `*`
+    spans slashes: `arn:aws:s3:::*/public/*` would also match payroll/private/public/x.)"""
+    scp = ((doc(allow("s3:GetObject", f"{PAYROLL}/public/*")),),)
+    inv = _ana(allow("s3:GetObject", f"{PAYROLL}/*"), scp=scp)
+    assert decide(inv, ANA_ARN, "s3:GetObject", f"{PAYROLL}/public/a") == ALLOWED
+    assert decide(inv, ANA_ARN, "s3:GetObject", f"{PAYROLL}/private/a") == DENIED
+    inv = _ana(allow("s3:GetObject", f"{PAYROLL}/private/*"), scp=scp)
+    assert levels(inv, ANA_ARN) == set()
+    everywhere = ((doc(allow("s3:GetObject", "arn:aws:s3:::*/public/*")),),)
+    inv = _ana(allow("s3:GetObject", f"{PAYROLL}/private/*"), scp=everywhere)
+    assert decide(inv, ANA_ARN, "s3:GetObject", f"{PAYROLL}/private/public/a") == ALLOWED
+    assert levels(inv, ANA_ARN) == {"read"}
+
+
+def test_a_principal_arn_is_case_sensitive() -> None:
+    """R4.6: "In a Principal element, the user name part of the Amazon Resource Name (ARN) is case sensitive."
+    — https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"""
+    inv = _ana(store=_bucket_naming({"AWS": f"arn:aws:iam::{ACCOUNT}:user/ANA"}))
+    assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == DENIED
+    assert levels(inv, ANA_ARN) == set()
+
+
 # --- R2 boundaries against resource-policy grants (same account) ---------------------------------------
 
 
@@ -377,6 +469,29 @@ def test_dynamodb_a_stream_is_governed_by_its_own_policy_not_the_tables() -> Non
     inv = _ana(store=table(stream_label="2026-03-01T00:00:00.000", stream_policy=by_stream))
     assert decide(inv, ANA_ARN, "dynamodb:GetRecords", stream) == ALLOWED
     assert names(grant(inv, ANA_ARN, store=CASES)) == ["stream policy statement Replica"]
+
+
+def test_dynamodb_a_table_policy_deny_on_the_indexes_leaves_the_table_readable() -> None:
+    """Issue 14, "What must work" 1: "DynamoDB resource policies get the same care"; R1.1: a Deny applies to the
+    requests it matches ("In all those policies, the enforcement code looks for a Deny statement that applies to
+    the request." — DENY_ALLOW). Denying Query on the indexes leaves Query on the table."""
+    store = table(
+        policy_doc=doc(statement("Deny", "*", "dynamodb:Query", f"{CASES}/index/*", sid="NoIndexes"))
+    )
+    inv = _ana(allow("dynamodb:Query", [CASES, f"{CASES}/index/*"]), store=store)
+    assert decide(inv, ANA_ARN, "dynamodb:Query", f"{CASES}/index/by-date") == DENIED
+    assert decide(inv, ANA_ARN, "dynamodb:Query", CASES) == ALLOWED
+    assert levels(inv, ANA_ARN, CASES) == {"read"}
+
+
+def test_a_bucket_policy_deny_naming_the_own_account_denies_all_its_users() -> None:
+    """R4.2: "Using the account ARN in the Principal element does not limit permissions to only the root user of
+    the account." — https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html;
+    with R1.1, a Deny naming the account applies to every user and role of it."""
+    store = bucket(policy_doc=doc(statement("Deny", {"AWS": root()}, "s3:*", [PAYROLL, f"{PAYROLL}/*"])))
+    inv = _ana(allow("s3:*", "*"), store=store)
+    assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == DENIED
+    assert levels(inv, ANA_ARN) == set()
 
 
 def test_a_conditional_resource_grant_is_conditional_not_certain() -> None:
