@@ -101,6 +101,26 @@ def test_scps_of_the_buckets_account_do_not_apply_to_users_of_an_account_outside
     assert levels(inv, eve.arn) == {"read"}
 
 
+def test_scps_do_not_limit_services_or_anyone_outside_the_organisations_accounts() -> None:
+    """R6.3: "SCPs affect only IAM users and roles that are managed by accounts that are part of the
+    organization. SCPs don't affect resource-based policies directly." — SCPS. A service principal and anyone
+    on the internet are not principals of the bucket's account: its SCPs do not limit them."""
+    no_s3 = doc(allow("*", "*"), deny("s3:*", "*"))
+    store = bucket(
+        policy_doc=doc(
+            statement(
+                "Allow", {"Service": "cloudtrail.amazonaws.com"}, "s3:PutObject", f"{PAYROLL}/AWSLogs/*"
+            ),
+            statement("Allow", "*", "s3:GetObject", f"{PAYROLL}/public/*"),
+        )
+    )
+    inv = inventory(account(stores=(store,), scp_levels=((no_s3,),)))
+    assert decide(inv, "cloudtrail.amazonaws.com", "s3:PutObject", f"{PAYROLL}/AWSLogs/x") == ALLOWED
+    assert decide(inv, "*", "s3:GetObject", f"{PAYROLL}/public/x") == ALLOWED
+    assert levels(inv, "cloudtrail.amazonaws.com") == {"write"}
+    assert levels(inv, "*") == {"read"}
+
+
 def test_scps_do_not_limit_service_linked_roles() -> None:
     """R6.4 SCP-NOT-SLR. "SCPs do not affect any service-linked role. Service-linked roles enable other AWS
     services to integrate with AWS Organizations and can't be restricted by SCPs." — SCPS. Service-linked roles

@@ -199,7 +199,7 @@ def test_across_accounts_a_grant_to_a_role_arn_needs_the_roles_identity_policy_w
 SSO_ROLE = "AWSReservedSSO_PayrollAnalyst_0123456789abcdef"
 
 
-def _identity_center(store):
+def _identity_center(store, *policies):
     sso_role = role(
         SSO_ROLE,
         doc(
@@ -209,6 +209,7 @@ def _identity_center(store):
                 "Action": "sts:AssumeRoleWithSAML",
             }
         ),
+        *policies,
         path="/aws-reserved/sso.amazonaws.com/eu-west-2/",
     )
     ps = PermissionSet("arn:aws:sso:::permissionSet/ssoins-1/ps-1", "PayrollAnalyst", (), (), None, None)
@@ -226,7 +227,7 @@ def _identity_center(store):
             AccountAssignment(ACCOUNT, ps.arn, "USER", "u-ben"),
         ),
     )
-    return inventory(account(roles=(sso_role,), stores=(store,)), identity_center=center)
+    return inventory(account(roles=(sso_role,), policies=policies, stores=(store,)), identity_center=center)
 
 
 def test_an_identity_center_user_gets_exactly_what_names_her_session() -> None:
@@ -257,6 +258,30 @@ def test_another_identity_center_user_of_the_set_gets_nothing_from_a_statement_n
     (some session of it may be `ana`); Ben, whose session name is known, holds nothing through it."""
     inv = _identity_center(_bucket_naming({"AWS": session_arn(SSO_ROLE, "ana")}, sid="AnaOnly"))
     assert levels(inv, "u-ben") == set()
+
+
+def test_a_permission_set_referenced_the_documented_way_is_account_delegation() -> None:
+    """R4.4 PRINCIPAL-IDENTITY-CENTER. "In IAM Identity Center, the principal in a resource-based policy must be
+    defined as the AWS account principal. To specify access, reference the role ARN of the permission set in
+    the condition block." — PRINCIPAL. The statement names the account, so the permission set's role needs its
+    own identity policy too (R4.2); the condition on aws:PrincipalArn is decided against the role's ARN."""
+    by_set = statement(
+        "Allow",
+        {"AWS": root()},
+        "s3:GetObject",
+        f"{PAYROLL}/*",
+        condition={
+            "ArnLike": {
+                "aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/*/"
+                "AWSReservedSSO_PayrollAnalyst_*"
+            }
+        },
+    )
+    store = bucket(policy_doc=doc(by_set))
+    assert levels(_identity_center(store), "u-ana") == set()
+    inv = _identity_center(store, policy("SetReads", allow("s3:GetObject", f"{PAYROLL}/*")))
+    assert levels(inv, "u-ana") == {"read"} and levels(inv, "u-ben") == {"read"}
+    assert not grant(inv, "u-ana").conditional
 
 
 # --- R5 NotPrincipal ----------------------------------------------------------------------------------------
@@ -361,6 +386,37 @@ def test_not_principal_deny_always_denies_a_principal_with_a_boundary() -> None:
     inv = _not_principal(ANA_ARN, root(), boundary=policy("S3Boundary", allow("s3:*", "*")))
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == DENIED
     assert levels(inv, ANA_ARN) == set()
+
+
+@pytest.mark.parametrize("ben_first", [False, True])
+def test_the_recommended_arn_not_equals_principal_arn_deny_exempts_exactly_the_named_user(
+    ben_first: bool,
+) -> None:
+    """R5.3. "We recommend changing your resource-based policy statements to use the condition operator
+    ArnNotEquals with the aws:PrincipalArn context key to limit access instead of the NotPrincipal element." —
+    NOT_PRINCIPAL. Deny everyone whose aws:PrincipalArn is not Ana's: Ana keeps her access (boundary or not),
+    Ben loses his, whatever order the account lists them in."""
+    reads = policy("Reads", allow("s3:*", "*"))
+    bound = policy("S3Boundary", allow("s3:*", "*"))
+    only_ana = statement(
+        "Deny",
+        "*",
+        "s3:*",
+        [PAYROLL, f"{PAYROLL}/*"],
+        condition={"ArnNotEquals": {"aws:PrincipalArn": ANA_ARN}},
+    )
+    ana, ben = user("ana", policies=(reads,), boundary=bound), user("ben", policies=(reads,))
+    inv = inventory(
+        account(
+            users=(ben, ana) if ben_first else (ana, ben),
+            policies=(reads, bound),
+            stores=(bucket(policy_doc=doc(only_ana)),),
+        )
+    )
+    assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == ALLOWED
+    assert decide(inv, BEN_ARN, "s3:GetObject", OBJECT) == DENIED
+    assert levels(inv, ANA_ARN) == {"read", "write", "admin"}
+    assert levels(inv, BEN_ARN) == set()
 
 
 def test_not_principal_deny_exempts_a_role_named_with_its_account() -> None:
