@@ -37,9 +37,6 @@ from tests.data.aws.inventory import (
     user,
 )
 
-PRINCIPAL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"
-CONDITION_KEYS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html"
-ACL_OVERVIEW = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html"
 OBJECT = f"{PAYROLL}/2026/march.csv"
 PARTNER = "999988887777"
 PARTNER_ROLE = f"arn:aws:iam::{PARTNER}:role/claims-reader"
@@ -64,9 +61,10 @@ def _outsider(inv, principal_id):
 
 
 def test_principal_star_in_either_spelling_is_anyone_on_the_internet() -> None:
-    """Issue 14, sixth bullet; R4.1 PRINCIPAL-STAR. "For resource-based policies, using a wildcard (*) with an
-    Allow effect grants access to all users, including anonymous users (public access)." and "For anonymous
-    users, the following elements are equivalent: "Principal": "*" "Principal" : { "AWS" : "*" }" — PRINCIPAL"""
+    """Issue 14, sixth bullet; R4.1 PRINCIPAL-STAR. "For resource-based policies, using a wildcard (*) with
+    an Allow effect grants access to all users, including anonymous users (public access)." and "For
+    anonymous users, the following elements are equivalent: "Principal": "*" "Principal" : { "AWS" : "*" }"
+    — https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"""
     for principal in ("*", {"AWS": "*"}):
         inv = _single(
             _bucket(statement("Allow", principal, "s3:GetObject", f"{PAYROLL}/*", sid="PublicRead"))
@@ -80,8 +78,9 @@ def test_principal_star_in_either_spelling_is_anyone_on_the_internet() -> None:
 
 def test_principal_star_reaches_the_accounts_own_users_without_identity_policies() -> None:
     """R4.1. "For IAM users and role principals within your account, no other permissions are required. For
-    principals in other accounts, they must also have identity-based permissions in their account that allow
-    them to access your resource." — PRINCIPAL"""
+    principals in other accounts, they must also have identity-based permissions in their account that
+    allow them to access your resource." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"""
     eve = user("eve", account=OTHER)
     eve_reads = policy("EveReads", allow("s3:GetObject", f"{PAYROLL}/*"), account=OTHER)
     reader = user("reader", policies=(eve_reads,), account=OTHER)
@@ -105,7 +104,7 @@ def test_a_condition_narrowing_a_public_grant_keeps_it_public_and_conditional_an
     organization. Anonymous requests do not include this key."; R15.2: aws:SourceVpce "is included in the
     request context only if the requester uses a VPC endpoint to make the request."; R15.3: "The aws:SourceIp
     condition key can be used in a policy to allow principals to make requests only from within a specified IP
-    range." — CONDITION_KEYS"""
+    range." — https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html"""
     for key, condition in (
         ("aws:PrincipalOrgID", {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}),
         ("aws:SourceVpce", {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}),
@@ -122,9 +121,10 @@ def test_a_condition_narrowing_a_public_grant_keeps_it_public_and_conditional_an
 
 def test_a_principal_org_id_condition_is_decided_for_the_organisations_own_users() -> None:
     """R15.1 COND-PRINCIPALORGID. "Use this key to compare the identifier of the organization in AWS
-    Organizations to which the requesting principal belongs with the identifier specified in the policy."
-    — CONDITION_KEYS. Ana's account is in the organisation, which Recertify reads: the condition holds for her
-    (same account: the grant alone suffices, R4.1); for anyone on the internet it stays conditional."""
+    Organizations to which the requesting principal belongs with the identifier specified in the policy." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html. Ana's account
+    is in the organisation, which Recertify reads: the condition holds for her (same account: the grant
+    alone suffices, R4.1); for anyone on the internet it stays conditional."""
     org = organization(ACCOUNT, (ACCOUNT, "payroll-prod"))
     condition = {"StringEquals": {"aws:PrincipalOrgID": org.org_id}}
     inv = _single(
@@ -142,12 +142,13 @@ def test_a_principal_org_id_condition_is_decided_for_the_organisations_own_users
 )
 def test_an_anonymous_request_never_satisfies_a_principal_org_id_condition() -> None:
     """R15.1. aws:PrincipalOrgID: "Availability – This key is included in the request context only if the
-    principal is a member of an organization. Anonymous requests do not include this key." — CONDITION_KEYS; and
-    "If the key that you specify in a policy condition is not present in the request context, the values do
-    not match and the condition is false." —
+    principal is a member of an organization. Anonymous requests do not include this key." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html; and "If the
+    key that you specify in a policy condition is not present in the request context, the values do not
+    match and the condition is false." —
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html.
-    The public row stays conditional (anyone with an AWS account of that organisation); one anonymous request
-    is denied."""
+    The public row stays conditional (anyone with an AWS account of that organisation); one anonymous
+    request is denied."""
     condition = {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}
     inv = _single(_bucket(statement("Allow", "*", "s3:GetObject", f"{PAYROLL}/*", condition=condition)))
     assert grant(inv, "*").conditional
@@ -159,11 +160,12 @@ def test_an_anonymous_request_never_satisfies_a_principal_org_id_condition() -> 
 
 def test_an_unread_account_named_by_a_bucket_policy_is_itself_the_principal() -> None:
     """Issue 14, "What must work" 2–3: `aws_account` "(an account Recertify does not read; id
-    arn:aws:iam::<account>:root; [...] marked external when outside the organisation"; "for accounts it does not
-    read, the account itself is the principal". R4.2: "You can specify AWS account identifiers in the Principal
-    element [...] This delegates authority to the account." and "When you specify an AWS account, you can use
-    the account ARN (arn:aws:iam::account-ID:root), or a shortened form that consists of the "AWS": prefix
-    followed by the account ID." — PRINCIPAL"""
+    arn:aws:iam::<account>:root; [...] marked external when outside the organisation"; "for accounts it
+    does not read, the account itself is the principal". R4.2: "You can specify AWS account identifiers in
+    the Principal element [...] This delegates authority to the account." and "When you specify an AWS
+    account, you can use the account ARN (arn:aws:iam::account-ID:root), or a shortened form that consists
+    of the "AWS": prefix followed by the account ID." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"""
     for principal in ({"AWS": root(PARTNER)}, {"AWS": PARTNER}):
         inv = _single(_bucket(statement("Allow", principal, "s3:GetObject", f"{PAYROLL}/*", sid="Partner")))
         found = grant(inv, root(PARTNER))
@@ -183,8 +185,9 @@ def test_an_account_of_the_organisation_is_named_and_not_external() -> None:
 
 
 def test_a_principal_org_id_condition_excludes_an_account_outside_the_organisation() -> None:
-    """R15.1: aws:PrincipalOrgID compares "the identifier of the organization in AWS Organizations to which the
-    requesting principal belongs with the identifier specified in the policy." — CONDITION_KEYS. Organizations
+    """R15.1: aws:PrincipalOrgID compares "the identifier of the organization in AWS Organizations to which
+    the requesting principal belongs with the identifier specified in the policy." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html. Organizations
     says the partner is not a member: the statement never applies to it."""
     org = organization(ACCOUNT, (ACCOUNT, "payroll-prod"))
     condition = {"StringEquals": {"aws:PrincipalOrgID": org.org_id}}
@@ -195,9 +198,10 @@ def test_a_principal_org_id_condition_excludes_an_account_outside_the_organisati
 
 
 def test_a_partners_role_keeps_its_own_arn() -> None:
-    """Issue 14, "What must work" 2: "a partner's role ARN keeps its own ARN as id". R4.3: "To specify the role
-    ARN in the Principal element, use the following format: "Principal": { "AWS":
-    "arn:aws:iam::AWS-account-ID:role/role-name" }" — PRINCIPAL"""
+    """Issue 14, "What must work" 2: "a partner's role ARN keeps its own ARN as id". R4.3: "To specify the
+    role ARN in the Principal element, use the following format: "Principal": { "AWS":
+    "arn:aws:iam::AWS-account-ID:role/role-name" }" —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"""
     inv = _single(_bucket(statement("Allow", {"AWS": PARTNER_ROLE}, "s3:GetObject", f"{PAYROLL}/*")))
     assert levels(inv, PARTNER_ROLE) == {"read"}
     assert levels(inv, root(PARTNER)) == set()
@@ -226,8 +230,9 @@ def test_a_public_grant_is_reported_once_as_public_not_again_for_each_account() 
 def test_a_service_principal_is_its_own_principal_kind() -> None:
     """Issue 14, "What must work" 2: `aws_service` "(a service principal; id its name, e.g.
     cloudtrail.amazonaws.com)". R4.5: "You can specify AWS services in the Principal element of a
-    resource-based policy or in condition keys that support principals. A service principal is an identifier
-    for a service." — PRINCIPAL"""
+    resource-based policy or in condition keys that support principals. A service principal is an
+    identifier for a service." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"""
     cloudtrail = statement(
         "Allow", {"Service": "cloudtrail.amazonaws.com"}, "s3:PutObject", f"{PAYROLL}/AWSLogs/*", sid="Trail"
     )
@@ -246,9 +251,10 @@ def test_a_service_principal_is_its_own_principal_kind() -> None:
 
 def test_an_acl_grant_to_all_users_is_public() -> None:
     """Issue 14, sixth bullet; R9.1 S3-ACL-GROUPS. "All Users group – Represented by
-    http://acs.amazonaws.com/groups/global/AllUsers. Access permission to this group allows anyone in the world
-    access to the resource." — ACL_OVERVIEW. R9.3: READ on a bucket maps to "s3:ListBucket,
-    s3:ListBucketVersions, and s3:ListBucketMultipartUploads" —
+    http://acs.amazonaws.com/groups/global/AllUsers. Access permission to this group allows anyone in the
+    world access to the resource." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html. R9.3: READ on a bucket maps to
+    "s3:ListBucket, s3:ListBucketVersions, and s3:ListBucketMultipartUploads" —
     https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html#acl-access-policy-permission-mapping"""
     acl = bucket_acl(OWNER_CANONICAL, ("Group", ALL_USERS, "READ"))
     inv = _single(bucket(acl=acl, object_ownership="BucketOwnerPreferred"), canonical_id=OWNER_CANONICAL)
@@ -260,9 +266,11 @@ def test_an_acl_grant_to_all_users_is_public() -> None:
 
 def test_an_acl_grant_to_authenticated_users_is_any_aws_account_but_never_anonymous() -> None:
     """R9.1. "Authenticated Users group – Represented by
-    http://acs.amazonaws.com/groups/global/AuthenticatedUsers. This group represents all AWS accounts. Access
-    permission to this group allows any AWS account to access the resource. However, all requests must be
-    signed (authenticated)." — ACL_OVERVIEW. Reported as public (anyone with an AWS account)."""
+    http://acs.amazonaws.com/groups/global/AuthenticatedUsers. This group represents all AWS accounts.
+    Access permission to this group allows any AWS account to access the resource. However, all requests
+    must be signed (authenticated)." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html. Reported as public (anyone
+    with an AWS account)."""
     acl = bucket_acl(OWNER_CANONICAL, ("Group", AUTHENTICATED, "READ"))
     inv = _single(bucket(acl=acl, object_ownership="ObjectWriter"), canonical_id=OWNER_CANONICAL)
     assert decide(inv, "*", "s3:ListBucket", PAYROLL) == DENIED
@@ -273,10 +281,12 @@ def test_an_acl_grant_to_authenticated_users_is_any_aws_account_but_never_anonym
     strict=True, reason="evaluator: decide for an unread account or a service ignores grants to all"
 )
 def test_a_request_from_an_unread_account_is_allowed_by_grants_to_everyone() -> None:
-    """R4.1: "using a wildcard (*) with an Allow effect grants access to all users, including anonymous users"
-    — PRINCIPAL; R9.1: AuthenticatedUsers "allows any AWS account to access the resource" — ACL_OVERVIEW. One
-    request from a partner account (or a service) that such a grant covers is allowed; reporting the grant once
-    as public is about the access table, not about the answer to a request."""
+    """R4.1: "using a wildcard (*) with an Allow effect grants access to all users, including anonymous
+    users" — https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html;
+    R9.1: AuthenticatedUsers "allows any AWS account to access the resource" —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html. One request from a partner
+    account (or a service) that such a grant covers is allowed; reporting the grant once as public is about
+    the access table, not about the answer to a request."""
     acl = bucket_acl(OWNER_CANONICAL, ("Group", AUTHENTICATED, "READ"))
     inv = _single(bucket(acl=acl, object_ownership="ObjectWriter"), canonical_id=OWNER_CANONICAL)
     assert decide(inv, root(PARTNER), "s3:ListBucket", PAYROLL) == ALLOWED
@@ -287,10 +297,11 @@ def test_a_request_from_an_unread_account_is_allowed_by_grants_to_everyone() -> 
 
 
 def test_objects_own_acls_are_unread_so_a_public_object_read_is_possible() -> None:
-    """Product rule (issue 14, brief): objects' ACLs are not read, so while ACLs are enabled and public ACLs are
-    not ignored, a conditional public read of objects is reported. R9.1: "Amazon S3 considers a bucket or
-    object ACL public if it grants any permissions to members of the predefined AllUsers or AuthenticatedUsers
-    groups." — https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html"""
+    """Product rule (issue 14, brief): objects' ACLs are not read, so while ACLs are enabled and public
+    ACLs are not ignored, a conditional public read of objects is reported. R9.1: "Amazon S3 considers a
+    bucket or object ACL public if it grants any permissions to members of the predefined AllUsers or
+    AuthenticatedUsers groups." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html"""
     inv = _single(bucket(acl=bucket_acl(OWNER_CANONICAL), object_ownership="ObjectWriter"))
     assert decide(inv, "*", "s3:GetObject", OBJECT) == MAYBE
     found = grant(inv, "*")

@@ -1,11 +1,11 @@
 """Reading data a customer managed KMS key encrypts (R11 of /work/research/aws-rules.md): kms:Decrypt is
-needed too, from the key policy (naming the caller, or its account plus IAM), a grant, or across accounts both;
-unknowable is conditional, with the key in the path. Each test quotes the sentence it implements, with its URL.
+needed too, from the key policy (naming the caller, or its account plus IAM), a grant, or across accounts
+both; unknowable is conditional, with the key in the path. Each test quotes the sentence it implements,
+with its URL.
 
 Where a missing kms:Decrypt must leave *no* read, the examples read a DynamoDB table, whose items are all
 encrypted with the table's key; an S3 bucket's default key covers only objects uploaded without their own
-encryption (see test_default_encryption_covers_only_objects_uploaded_without_their_own_encryption).
-"""
+encryption (see test_default_encryption_covers_only_objects_uploaded_without_their_own_encryption)."""
 
 from __future__ import annotations
 
@@ -37,9 +37,6 @@ from tests.data.aws.inventory import (
     user,
 )
 
-SSE_KMS = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html"
-KEY_POLICIES = "https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html"
-EXTERNAL = "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html"
 OBJECT = f"{PAYROLL}/2026/march.csv"
 KEY = kms_key("1234abcd-12ab-34cd-56ef-1234567890ab")
 KEY_ARN = KEY.arn
@@ -81,8 +78,10 @@ def _ana(key, *identity, store=None, boundary=None, scp=(), rcp=()):
 
 def test_reading_an_sse_kms_object_needs_kms_decrypt_too() -> None:
     """R11.1 S3-SSEKMS-CALLER-NEEDS-DECRYPT. "To download an object encrypted with an AWS KMS key, you need
-    kms:Decrypt permissions." — SSE_KMS. The key policy lets IAM decide; Ana's IAM policy gives s3:GetObject
-    but not kms:Decrypt: she holds no certain read of the bucket's data (see the next test for why "certain")."""
+    kms:Decrypt permissions." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html. The key policy lets IAM
+    decide; Ana's IAM policy gives s3:GetObject but not kms:Decrypt: she holds no certain read of the
+    bucket's data (see the next test for why "certain")."""
     inv = _ana(_key(ENABLE_IAM), READS)
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) != ALLOWED
     assert (ANA_ARN, PAYROLL, "read") not in grants(inv) or grant(inv, ANA_ARN).conditional
@@ -92,12 +91,13 @@ def test_reading_an_sse_kms_object_needs_kms_decrypt_too() -> None:
     strict=True, reason="evaluator: every object is assumed encrypted with the bucket's default key"
 )
 def test_default_encryption_covers_only_objects_uploaded_without_their_own_encryption() -> None:
-    """S3 default encryption "Specifies the default server-side encryption to apply to new objects in the bucket.
-    If a PUT Object request doesn't specify any server-side encryption, this default encryption is applied." —
-    https://docs.aws.amazon.com/AmazonS3/latest/API/API_ServerSideEncryptionRule.html (S3 API model, as in the
-    SDKs' ServerSideEncryptionRule). Objects uploaded with their own SSE-S3 header, or before the default was
-    set, are not encrypted with the key: without kms:Decrypt, Ana may still read those. Her read of the store is
-    conditional on which key encrypts each object, with the key in the path, not absent."""
+    """S3 default encryption "Specifies the default server-side encryption to apply to new objects in the
+    bucket. If a PUT Object request doesn't specify any server-side encryption, this default encryption is
+    applied." — https://docs.aws.amazon.com/AmazonS3/latest/API/API_ServerSideEncryptionRule.html (S3 API
+    model, as in the SDKs' ServerSideEncryptionRule). Objects uploaded with their own SSE-S3 header, or
+    before the default was set, are not encrypted with the key: without kms:Decrypt, Ana may still read
+    those. Her read of the store is conditional on which key encrypts each object, with the key in the
+    path, not absent."""
     inv = _ana(_key(ENABLE_IAM), READS)
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == MAYBE
     found = grant(inv, ANA_ARN)
@@ -105,9 +105,9 @@ def test_default_encryption_covers_only_objects_uploaded_without_their_own_encry
 
 
 def test_a_key_policy_enabling_iam_and_an_iam_policy_allowing_decrypt_give_the_read() -> None:
-    """R11.2 KMS-KEY-POLICY-GATES-IAM. "To use an IAM policy to control access to a KMS key, the key policy for
-    the KMS key must give the account permission to use IAM policies. Specifically, the key policy must include
-    the policy statement that enables IAM policies." —
+    """R11.2 KMS-KEY-POLICY-GATES-IAM. "To use an IAM policy to control access to a KMS key, the key policy
+    for the KMS key must give the account permission to use IAM policies. Specifically, the key policy must
+    include the policy statement that enables IAM policies." —
     https://docs.aws.amazon.com/kms/latest/developerguide/iam-policies.html"""
     inv = _ana(_key(ENABLE_IAM), READS, DECRYPTS)
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == ALLOWED
@@ -116,9 +116,9 @@ def test_a_key_policy_enabling_iam_and_an_iam_policy_allowing_decrypt_give_the_r
 
 
 def test_without_the_key_policy_iam_policies_allowing_decrypt_have_no_effect() -> None:
-    """R11.2. "Unless the key policy explicitly allows it, you cannot use IAM policies to allow access to a KMS
-    key. Without permission from the key policy, IAM policies that allow permissions have no effect." —
-    KEY_POLICIES"""
+    """R11.2. "Unless the key policy explicitly allows it, you cannot use IAM policies to allow access to a
+    KMS key. Without permission from the key policy, IAM policies that allow permissions have no effect." —
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html"""
     admins = statement("Allow", {"AWS": f"arn:aws:iam::{ACCOUNT}:role/key-admin"}, "kms:*", "*")
     assert _no_table_read(_ana(_key(admins), READS, DECRYPTS, store=KEYED_TABLE))
 
@@ -144,9 +144,9 @@ def test_a_grant_to_the_caller_lets_it_decrypt() -> None:
 
 
 def test_a_grant_with_encryption_context_constraints_is_conditional_and_names_the_key() -> None:
-    """R11.3 with the issue ("unknowable → conditional, with the reason"): a grant constrained to an encryption
-    context holds only for requests with that context. "When authorizing access to a KMS key, grants are
-    considered along with key policies and IAM policies." —
+    """R11.3 with the issue ("unknowable → conditional, with the reason"): a grant constrained to an
+    encryption context holds only for requests with that context. "When authorizing access to a KMS key,
+    grants are considered along with key policies and IAM policies." —
     https://docs.aws.amazon.com/kms/latest/developerguide/grants.html"""
     key = _key(ENABLE_IAM, grants=(KmsGrant(ANA_ARN, ("Decrypt",), constrained=True),))
     inv = _ana(key, READS)
@@ -156,8 +156,9 @@ def test_a_grant_with_encryption_context_constraints_is_conditional_and_names_th
 
 
 def test_an_unreadable_key_policy_makes_the_read_conditional_and_says_why() -> None:
-    """Issue 14, "What must work" 1: "without it there is no effective read (unknowable → conditional, with the
-    reason)". R11.2: "Every KMS key must have exactly one key policy." — KEY_POLICIES"""
+    """Issue 14, "What must work" 1: "without it there is no effective read (unknowable → conditional, with
+    the reason)". R11.2: "Every KMS key must have exactly one key policy." —
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html"""
     inv = _ana(_key(unreadable="kms:GetKeyPolicy answered AccessDeniedException"), READS, DECRYPTS)
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == MAYBE
     found = grant(inv, ANA_ARN)
@@ -169,7 +170,7 @@ def test_an_unreadable_key_policy_makes_the_read_conditional_and_says_why() -> N
 def test_a_key_policy_deny_wins_over_a_grant() -> None:
     """R11.2. "No AWS principal, including the account root user or key creator, has any permissions to a KMS
     key unless they are explicitly allowed, and never denied, in a key policy, IAM policy, or grant." —
-    KEY_POLICIES"""
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html"""
     key = _key(
         ENABLE_IAM,
         statement("Deny", {"AWS": ANA_ARN}, "kms:Decrypt", "*"),
@@ -184,15 +185,19 @@ def test_a_key_policy_deny_wins_over_a_grant() -> None:
 )
 def test_an_iam_policy_denying_decrypt_stops_a_reader_the_key_policy_names() -> None:
     """R11.2. "(You can use an IAM policy to deny a permission to a KMS key without permission from a key
-    policy.)" — KEY_POLICIES; and "never denied, in a key policy, IAM policy, or grant" — KEY_POLICIES"""
+    policy.)" — https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html; and "never denied,
+    in a key policy, IAM policy, or grant" —
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html"""
     key = _key(statement("Allow", {"AWS": ANA_ARN}, "kms:Decrypt", "*"))
     assert _no_table_read(_ana(key, READS, deny("kms:Decrypt", "*"), store=KEYED_TABLE))
 
 
 def test_a_via_service_condition_is_decided_for_reads_through_the_store() -> None:
-    """R11.4 (kms:ViaService): a key policy allowing kms:Decrypt only through one service in the key's Region
-    holds for reads through a store of that service ("When you use SSE-KMS encryption with an S3 bucket, the AWS
-    KMS keys must be in the same Region as the bucket." — SSE_KMS) and not for another service's."""
+    """R11.4 (kms:ViaService): a key policy allowing kms:Decrypt only through one service in the key's
+    Region holds for reads through a store of that service ("When you use SSE-KMS encryption with an S3
+    bucket, the AWS KMS keys must be in the same Region as the bucket." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html) and not for another
+    service's."""
 
     def via(service: str) -> dict:
         return statement(
@@ -210,11 +215,11 @@ def test_a_via_service_condition_is_decided_for_reads_through_the_store() -> Non
 
 
 def test_anonymous_reads_of_sse_kms_objects_fail() -> None:
-    """R11.1: "All GET and PUT requests for an object protected by KMS will fail if they're not made via SSL or
-    using SigV4." —
+    """R11.1: "All GET and PUT requests for an object protected by KMS will fail if they're not made via
+    SSL or using SigV4." —
     https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/s3/aws.sdk.kotlin.services.s3.model/-copy-object-request/ssekms-key-id.html
-    An anonymous request is unsigned: a public GetObject grant on an SSE-KMS bucket gives no certain read (only
-    objects not encrypted with the key could be read)."""
+    An anonymous request is unsigned: a public GetObject grant on an SSE-KMS bucket gives no certain read
+    (only objects not encrypted with the key could be read)."""
     store = bucket(
         policy_doc=doc(statement("Allow", "*", "s3:GetObject", f"{PAYROLL}/*")), kms_key_arn=KEY_ARN
     )
@@ -227,9 +232,10 @@ def test_anonymous_reads_of_sse_kms_objects_fail() -> None:
 
 
 def test_across_accounts_the_key_policy_and_the_callers_iam_policy_must_both_allow_decrypt() -> None:
-    """R11.3 KMS-CROSS-ACCOUNT. "Cross-account access requires permission in the key policy of the KMS key and in
-    an IAM policy in the external user's account." and "Neither the key policy nor the IAM policy alone is
-    sufficient—you must change both." — EXTERNAL"""
+    """R11.3 KMS-CROSS-ACCOUNT. "Cross-account access requires permission in the key policy of the KMS key
+    and in an IAM policy in the external user's account." and "Neither the key policy nor the IAM policy
+    alone is sufficient—you must change both." —
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html"""
     consent = statement("Allow", {"AWS": OTHER}, "dynamodb:GetItem", CASES)
     store = table(policy_doc=doc(consent), kms_key_arn=KEY_ARN)
     for key_names_other, eve_decrypts, expected in (
@@ -252,9 +258,11 @@ def test_across_accounts_the_key_policy_and_the_callers_iam_policy_must_both_all
 
 def test_an_unread_account_reads_encrypted_data_only_if_the_key_policy_names_it() -> None:
     """R11.3 with issue 14 ("for accounts it does not read, the account itself is the principal"): "The key
-    policy determines who can have access to the KMS key." and "Cross-account access requires permission in the
-    key policy of the KMS key and in an IAM policy in the external user's account." — EXTERNAL. The partner's own
-    IAM policies are unknown, so the account holds what both the table and the key policy give it."""
+    policy determines who can have access to the KMS key." and "Cross-account access requires permission in
+    the key policy of the KMS key and in an IAM policy in the external user's account." —
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html. The
+    partner's own IAM policies are unknown, so the account holds what both the table and the key policy
+    give it."""
     partner = "999988887777"
     store = table(
         policy_doc=doc(statement("Allow", {"AWS": partner}, "dynamodb:GetItem", CASES)), kms_key_arn=KEY_ARN
@@ -272,9 +280,9 @@ def test_an_unread_account_reads_encrypted_data_only_if_the_key_policy_names_it(
 
 
 def test_reading_a_dynamodb_table_with_a_customer_managed_key_needs_kms_decrypt_too() -> None:
-    """R11.4 DDB-KMS-ON-BEHALF-OF-CALLER (an inference the research notes flag as such): "To decrypt the table
-    key. DynamoDB sends a Decrypt request to AWS KMS that specifies the KMS key for the table. [...] The user is
-    the principal in your AWS account who is accessing the table." —
+    """R11.4 DDB-KMS-ON-BEHALF-OF-CALLER (an inference the research notes flag as such): "To decrypt the
+    table key. DynamoDB sends a Decrypt request to AWS KMS that specifies the KMS key for the table. [...]
+    The user is the principal in your AWS account who is accessing the table." —
     https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html"""
     assert _no_table_read(_ana(_key(ENABLE_IAM), READS, store=KEYED_TABLE))
     inv = _ana(_key(ENABLE_IAM), READS, DECRYPTS, store=KEYED_TABLE)
@@ -283,8 +291,8 @@ def test_reading_a_dynamodb_table_with_a_customer_managed_key_needs_kms_decrypt_
 
 
 def test_rds_readers_need_no_kms_permission() -> None:
-    """R11.5 RDS-KMS-TRANSPARENT. "After your data is encrypted, Amazon RDS handles authentication of access and
-    decryption of your data transparently with a minimal impact on performance." —
+    """R11.5 RDS-KMS-TRANSPARENT. "After your data is encrypted, Amazon RDS handles authentication of
+    access and decryption of your data transparently with a minimal impact on performance." —
     https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.html"""
     store = database(kms_key_arn=KEY_ARN)
     inv = _ana(_key(), allow("rds:*", "*"), store=store)
@@ -299,8 +307,8 @@ def test_rds_readers_need_no_kms_permission() -> None:
 )
 def test_an_scp_denying_decrypt_stops_a_reader_the_key_policy_names() -> None:
     """R1.1/R6.1: SCPs are among "all policies within the account that apply to the request", and "If the
-    enforcement code finds even one explicit deny that applies, the enforcement code returns a final decision
-    of Deny." —
+    enforcement code finds even one explicit deny that applies, the enforcement code returns a final
+    decision of Deny." —
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html.
     "An SCP restricts permissions for IAM users and roles in member accounts" —
     https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html"""
@@ -323,10 +331,11 @@ def test_an_rcp_denying_decrypt_on_the_keys_account_stops_every_reader() -> None
     strict=True, reason="evaluator: a key policy naming a role ARN is not cut by the role's boundary"
 )
 def test_a_key_policy_naming_a_role_arn_is_cut_by_the_roles_boundary() -> None:
-    """R2.2. "IAM role – Resource-based policies that grant permissions to an IAM role ARN are limited by an
-    implicit deny in a permissions boundary or session policy." —
+    """R2.2. "IAM role – Resource-based policies that grant permissions to an IAM role ARN are limited by
+    an implicit deny in a permissions boundary or session policy." —
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html
-    (a key policy is a resource policy: "A key policy is a resource policy for an AWS KMS key." — KEY_POLICIES)"""
+    (a key policy is a resource policy: "A key policy is a resource policy for an AWS KMS key." —
+    https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html)"""
     reads = policy("RoleReads", READS)
     only_dynamodb = policy("OnlyDynamoDB", allow("dynamodb:*", "*"))
     analyst = role("analyst", trust({"AWS": root()}), reads, boundary=only_dynamodb)

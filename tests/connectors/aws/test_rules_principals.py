@@ -18,7 +18,6 @@ from tests.connectors.aws.rules_support import (
     MAYBE,
     decide,
     grant,
-    grants,
     levels,
     names,
 )
@@ -42,11 +41,6 @@ from tests.data.aws.inventory import (
     user,
 )
 
-DENY_ALLOW = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html"
-PRINCIPAL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"
-NOT_PRINCIPAL = (
-    "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html"
-)
 OBJECT = f"{PAYROLL}/2026/march.csv"
 ONLY_EC2 = policy("OnlyEc2", allow("ec2:*", "*"))
 ANALYST = f"arn:aws:iam::{ACCOUNT}:role/analyst"
@@ -68,9 +62,10 @@ def _bucket_naming(principal, action="s3:GetObject", resource=f"{PAYROLL}/*", **
 
 
 def test_a_bucket_policy_naming_a_role_arn_is_cut_by_the_roles_boundary() -> None:
-    """Issue 14, third bullet; R2.2 RBP-ROLE-ARN-LIMITED-BY-BOUNDARY. "IAM role – Resource-based policies that
-    grant permissions to an IAM role ARN are limited by an implicit deny in a permissions boundary or session
-    policy." — DENY_ALLOW"""
+    """Issue 14, third bullet; R2.2 RBP-ROLE-ARN-LIMITED-BY-BOUNDARY. "IAM role – Resource-based policies
+    that grant permissions to an IAM role ARN are limited by an implicit deny in a permissions boundary or
+    session policy." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html"""
     store = _bucket_naming({"AWS": ANALYST})
     inv = _with_role(store, allow("ec2:*", "*"), boundary=ONLY_EC2)
     assert decide(inv, session_arn("analyst", "batch"), "s3:GetObject", OBJECT) == DENIED
@@ -78,9 +73,10 @@ def test_a_bucket_policy_naming_a_role_arn_is_cut_by_the_roles_boundary() -> Non
 
 
 def test_a_bucket_policy_naming_a_role_arn_grants_the_role_without_a_boundary() -> None:
-    """R1.2 with R2.2: "You can specify the role ARN in the Principal element or the aws:PrincipalArn condition
-    key. In both cases, the principal that makes the request is the IAM role session." — DENY_ALLOW. Same
-    account, no boundary: the grant alone suffices, for every session of the role."""
+    """R1.2 with R2.2: "You can specify the role ARN in the Principal element or the aws:PrincipalArn
+    condition key. In both cases, the principal that makes the request is the IAM role session." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html.
+    Same account, no boundary: the grant alone suffices, for every session of the role."""
     inv = _with_role(_bucket_naming({"AWS": ANALYST}, sid="Analysts"))
     assert decide(inv, session_arn("analyst", "anyone"), "s3:GetObject", OBJECT) == ALLOWED
     found = grant(inv, ANALYST)
@@ -90,7 +86,8 @@ def test_a_bucket_policy_naming_a_role_arn_grants_the_role_without_a_boundary() 
 def test_a_bucket_policy_naming_a_role_session_is_not_cut_by_the_roles_boundary() -> None:
     """Issue 14, third bullet; R2.3 RBP-ROLE-SESSION-ARN-NOT-LIMITED. "Permissions granted directly to a
     session are not limited by an implicit deny in an identity-based policy, a permissions boundary, or
-    session policy." — DENY_ALLOW"""
+    session policy." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html"""
     store = _bucket_naming({"AWS": session_arn("analyst", "ana")})
     inv = _with_role(store, allow("ec2:*", "*"), boundary=ONLY_EC2)
     assert decide(inv, session_arn("analyst", "ana"), "s3:GetObject", OBJECT) == ALLOWED
@@ -98,10 +95,12 @@ def test_a_bucket_policy_naming_a_role_session_is_not_cut_by_the_roles_boundary(
 
 @pytest.mark.xfail(strict=True, reason="evaluator: decide treats another session of the role as 'maybe'")
 def test_a_request_by_another_session_of_the_role_is_not_named_by_a_session_grant() -> None:
-    """R4.3 with R4.6. A session principal names one session: "When you specify an assumed-role session in a
-    Principal element, you cannot use a wildcard "*" to mean all sessions. Principals must always name a
-    specific session." — PRINCIPAL (2023). A request made as `assumed-role/analyst/ben` is not the session
-    `assumed-role/analyst/ana` that the statement names: the request is denied, not "maybe allowed"."""
+    """R4.3 with R4.6. A session principal names one session: "When you specify an assumed-role session in
+    a Principal element, you cannot use a wildcard "*" to mean all sessions. Principals must always name a
+    specific session." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html (2023). A
+    request made as `assumed-role/analyst/ben` is not the session `assumed-role/analyst/ana` that the
+    statement names: the request is denied, not "maybe allowed"."""
     inv = _with_role(_bucket_naming({"AWS": session_arn("analyst", "ana")}))
     assert decide(inv, session_arn("analyst", "ben"), "s3:GetObject", OBJECT) == DENIED
     session = session_arn("partner", "ana", account=OTHER)
@@ -118,7 +117,8 @@ def test_a_grant_to_a_session_is_the_roles_grant_conditional_on_the_session_name
     """Issue 14, fourth bullet and "What must work" 2: "A grant to a role session is the role's grant,
     conditional on the session name". R4.3: "To specify the role session principal ARN in the Principal
     element, use the following format: "Principal": { "AWS":
-    "arn:aws:sts::AWS-account-ID:assumed-role/role-name/role-session-name" }" — PRINCIPAL"""
+    "arn:aws:sts::AWS-account-ID:assumed-role/role-name/role-session-name" }" —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"""
     inv = _with_role(_bucket_naming({"AWS": session_arn("analyst", "ana")}, sid="AnaSession"))
     found = grant(inv, ANALYST)
     assert found.conditional
@@ -138,17 +138,20 @@ def test_a_session_arn_leaves_the_roles_path_out() -> None:
 
 
 def test_an_identity_deny_stops_a_grant_to_the_session() -> None:
-    """R1.1: "If the enforcement code finds even one explicit deny that applies, the enforcement code returns a
-    final decision of Deny." — DENY_ALLOW. Only *implicit* denies are bypassed by a grant to the session."""
+    """R1.1: "If the enforcement code finds even one explicit deny that applies, the enforcement code
+    returns a final decision of Deny." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html.
+    Only *implicit* denies are bypassed by a grant to the session."""
     inv = _with_role(_bucket_naming({"AWS": session_arn("analyst", "ana")}), deny("s3:*", "*"))
     assert decide(inv, session_arn("analyst", "ana"), "s3:GetObject", OBJECT) == DENIED
     assert levels(inv, ANALYST) == set()
 
 
 def test_a_star_grant_with_a_principal_arn_condition_naming_the_role_passes_its_boundary() -> None:
-    """R2.2, second paragraph. "Permissions boundaries and session policies do not limit permissions granted
-    using the aws:PrincipalArn condition key with a wildcard(*) in the Principal element, unless the
-    identity-based policies contain an explicit deny." — DENY_ALLOW"""
+    """R2.2, second paragraph. "Permissions boundaries and session policies do not limit permissions
+    granted using the aws:PrincipalArn condition key with a wildcard(*) in the Principal element, unless
+    the identity-based policies contain an explicit deny." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html"""
     store = _bucket_naming("*", condition={"ArnEquals": {"aws:PrincipalArn": ANALYST}})
     inv = _with_role(store, allow("ec2:*", "*"), boundary=ONLY_EC2)
     assert decide(inv, session_arn("analyst", "batch"), "s3:GetObject", OBJECT) == ALLOWED
@@ -173,12 +176,13 @@ def test_across_accounts_a_grant_to_a_session_still_needs_the_roles_identity_pol
 
 
 def test_across_accounts_a_grant_to_a_role_arn_needs_the_roles_identity_policy_within_its_boundary() -> None:
-    """R3.1: "The resource-based policy in the trusting account must specify the principal of the trusted account
-    [...] IAM roles" and "The principal's identity-based policy must allow the requested access" —
+    """R3.1: "The resource-based policy in the trusting account must specify the principal of the trusted
+    account [...] IAM roles" and "The principal's identity-based policy must allow the requested access" —
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html;
     R4.3: "When you specify a role principal in a resource-based policy, the effective permissions for the
     principal are limited by any policy types that limit permissions for the role. This includes session
-    policies and permissions boundaries." — PRINCIPAL"""
+    policies and permissions boundaries." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"""
     partner_arn = f"arn:aws:iam::{OTHER}:role/partner"
     reads = policy("PartnerReads", allow("s3:GetObject", f"{PAYROLL}/*"), account=OTHER)
     only_ec2 = policy("OnlyEc2", allow("ec2:*", "*"), account=OTHER)
@@ -232,11 +236,11 @@ def _identity_center(store, *policies):
 
 def test_an_identity_center_user_gets_exactly_what_names_her_session() -> None:
     """Issue 14, fourth bullet: per-person grants to Identity Center users are written to
-    `AWSReservedSSO_<set>_<hash>/<user name>`. R14.1: "When you assign a permission set to an AWS account, IAM
-    Identity Center creates a role with a name that begins with AWSReservedSSO_." and the role's ARN is
+    `AWSReservedSSO_<set>_<hash>/<user name>`. R14.1: "When you assign a permission set to an AWS account,
+    IAM Identity Center creates a role with a name that begins with AWSReservedSSO_." and the role's ARN is
     "arn:aws:iam::aws-account-ID:role/aws-reserved/sso.amazonaws.com/aws-region/AWSReservedSSO_permission-set-name_unique-suffix"
-    — https://docs.aws.amazon.com/singlesignon/latest/userguide/referencingpermissionsets.html
-    The session ARN names the role without that path (R4.3)."""
+    — https://docs.aws.amazon.com/singlesignon/latest/userguide/referencingpermissionsets.html The session
+    ARN names the role without that path (R4.3)."""
     store = _bucket_naming({"AWS": session_arn(SSO_ROLE, "ana")}, sid="AnaOnly")
     inv = _identity_center(store)
     found = grant(inv, "u-ana")
@@ -250,21 +254,25 @@ def test_an_identity_center_user_gets_exactly_what_names_her_session() -> None:
     strict=True, reason="evaluator: other Identity Center users of the set hold a session grant conditionally"
 )
 def test_another_identity_center_user_of_the_set_gets_nothing_from_a_statement_naming_her_colleague() -> None:
-    """Issue 14, "What must work" 2: a session grant is "exact when the session name resolves to an Identity
-    Center user assigned that permission set" — and so is its absence: Ben signs in as session `ben`, which the
-    statement does not name. "The role session name is also used in the ARN of the assumed role principal." —
-    https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html (RoleSessionName); "Principals
-    must always name a specific session." — PRINCIPAL (2023). The role itself keeps the conditional grant
-    (some session of it may be `ana`); Ben, whose session name is known, holds nothing through it."""
+    """Issue 14, "What must work" 2: a session grant is "exact when the session name resolves to an
+    Identity Center user assigned that permission set" — and so is its absence: Ben signs in as session
+    `ben`, which the statement does not name. "The role session name is also used in the ARN of the assumed
+    role principal." — https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
+    (RoleSessionName); "Principals must always name a specific session." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html (2023). The
+    role itself keeps the conditional grant (some session of it may be `ana`); Ben, whose session name is
+    known, holds nothing through it."""
     inv = _identity_center(_bucket_naming({"AWS": session_arn(SSO_ROLE, "ana")}, sid="AnaOnly"))
     assert levels(inv, "u-ben") == set()
 
 
 def test_a_permission_set_referenced_the_documented_way_is_account_delegation() -> None:
-    """R4.4 PRINCIPAL-IDENTITY-CENTER. "In IAM Identity Center, the principal in a resource-based policy must be
-    defined as the AWS account principal. To specify access, reference the role ARN of the permission set in
-    the condition block." — PRINCIPAL. The statement names the account, so the permission set's role needs its
-    own identity policy too (R4.2); the condition on aws:PrincipalArn is decided against the role's ARN."""
+    """R4.4 PRINCIPAL-IDENTITY-CENTER. "In IAM Identity Center, the principal in a resource-based policy
+    must be defined as the AWS account principal. To specify access, reference the role ARN of the
+    permission set in the condition block." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html. The
+    statement names the account, so the permission set's role needs its own identity policy too (R4.2); the
+    condition on aws:PrincipalArn is decided against the role's ARN."""
     by_set = statement(
         "Allow",
         {"AWS": root()},
@@ -316,10 +324,13 @@ BEN_ARN = f"arn:aws:iam::{ACCOUNT}:user/ben"
 
 
 def test_not_principal_naming_the_account_exempts_none_of_its_users() -> None:
-    """Issue 14, fifth bullet; R5.1 NOTPRINCIPAL-DENY-ONLY. "The NotPrincipal element uses "Effect":"Deny" to
-    deny access to all principals except the principal specified in the NotPrincipal element." — NOT_PRINCIPAL;
-    and R4.2: "Using the account ARN in the Principal element does not limit permissions to only the root user
-    of the account." — PRINCIPAL. Naming the account exempts the account principal, not its users."""
+    """Issue 14, fifth bullet; R5.1 NOTPRINCIPAL-DENY-ONLY. "The NotPrincipal element uses "Effect":"Deny"
+    to deny access to all principals except the principal specified in the NotPrincipal element." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html; and
+    R4.2: "Using the account ARN in the Principal element does not limit permissions to only the root user
+    of the account." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html. Naming the
+    account exempts the account principal, not its users."""
     inv = _not_principal(root())
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == DENIED
     assert levels(inv, ANA_ARN) == set()
@@ -329,7 +340,7 @@ def test_not_principal_naming_the_account_exempts_none_of_its_users() -> None:
 def test_not_principal_naming_the_user_and_her_account_exempts_her() -> None:
     """R5.2 NOTPRINCIPAL-NEEDS-ACCOUNT-ARN. "Therefore, we strongly recommend that you explicitly include the
     ARN for a user's account, or include both the ARN for a role and the ARN for the account containing that
-    role." — NOT_PRINCIPAL"""
+    role." — https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html"""
     inv = _not_principal(ANA_ARN, root())
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == ALLOWED
     assert decide(inv, BEN_ARN, "s3:GetObject", OBJECT) == DENIED
@@ -338,12 +349,14 @@ def test_not_principal_naming_the_user_and_her_account_exempts_her() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="evaluator: resource-side views cached per requester class ignore NotPrincipal names (order-dependent)",
+    reason="evaluator: cached resource-side views ignore whom a Deny names (order-dependent)",
 )
 def test_not_principal_deny_denies_everyone_it_does_not_exempt_whatever_the_order_of_users() -> None:
     """R5.1. "The NotPrincipal element uses "Effect":"Deny" to deny access to all principals except the
-    principal specified in the NotPrincipal element." — NOT_PRINCIPAL. Ben is not exempt, so he is denied
-    (the single-request decision agrees), and the answer cannot depend on the order users are listed in."""
+    principal specified in the NotPrincipal element." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html. Ben is
+    not exempt, so he is denied (the single-request decision agrees), and the answer cannot depend on the
+    order users are listed in."""
     inv = _not_principal(ANA_ARN, root())
     assert decide(inv, BEN_ARN, "s3:GetObject", OBJECT) == DENIED
     assert levels(inv, BEN_ARN) == set()  # fails: Ben is given read, write and admin
@@ -360,7 +373,8 @@ def test_not_principal_deny_denies_everyone_it_does_not_exempt_whatever_the_orde
 
 def test_not_principal_naming_the_user_without_her_account_might_deny_her() -> None:
     """R5.2. "When you use NotPrincipal, you must also specify the account ARN of the not-denied principal.
-    Otherwise, the policy might deny access to the entire account containing the principal." — NOT_PRINCIPAL.
+    Otherwise, the policy might deny access to the entire account containing the principal." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html.
     "Might": her access is conditional, never certain."""
     inv = _not_principal(ANA_ARN)
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == MAYBE
@@ -370,19 +384,21 @@ def test_not_principal_naming_the_user_without_her_account_might_deny_her() -> N
 
 @pytest.mark.xfail(
     strict=True,
-    reason="evaluator: resource-side views cached per requester class ignore NotPrincipal names (order-dependent)",
+    reason="evaluator: cached resource-side views ignore whom a Deny names (order-dependent)",
 )
 def test_not_principal_naming_one_user_without_her_account_still_certainly_denies_the_others() -> None:
     """R5.1 and R5.2: whatever the "might" means for the principal named, every other principal is denied
     ("deny access to all principals except the principal specified in the NotPrincipal element" —
-    NOT_PRINCIPAL). Ben must hold nothing; the evaluator shows him holding a conditional read."""
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html). Ben
+    must hold nothing; the evaluator shows him holding a conditional read."""
     assert levels(_not_principal(ANA_ARN), BEN_ARN) == set()
 
 
 def test_not_principal_deny_always_denies_a_principal_with_a_boundary() -> None:
-    """Issue 14, fifth bullet; R5.3 NOTPRINCIPAL-DENY-VS-BOUNDARY. "The NotPrincipal element with a Deny effect
-    will always deny any IAM principal that has a permissions boundary policy attached, regardless of the
-    values specified in the NotPrincipal element." — NOT_PRINCIPAL"""
+    """Issue 14, fifth bullet; R5.3 NOTPRINCIPAL-DENY-VS-BOUNDARY. "The NotPrincipal element with a Deny
+    effect will always deny any IAM principal that has a permissions boundary policy attached, regardless
+    of the values specified in the NotPrincipal element." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html"""
     inv = _not_principal(ANA_ARN, root(), boundary=policy("S3Boundary", allow("s3:*", "*")))
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == DENIED
     assert levels(inv, ANA_ARN) == set()
@@ -393,9 +409,11 @@ def test_the_recommended_arn_not_equals_principal_arn_deny_exempts_exactly_the_n
     ben_first: bool,
 ) -> None:
     """R5.3. "We recommend changing your resource-based policy statements to use the condition operator
-    ArnNotEquals with the aws:PrincipalArn context key to limit access instead of the NotPrincipal element." —
-    NOT_PRINCIPAL. Deny everyone whose aws:PrincipalArn is not Ana's: Ana keeps her access (boundary or not),
-    Ben loses his, whatever order the account lists them in."""
+    ArnNotEquals with the aws:PrincipalArn context key to limit access instead of the NotPrincipal
+    element." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html. Deny
+    everyone whose aws:PrincipalArn is not Ana's: Ana keeps her access (boundary or not), Ben loses his,
+    whatever order the account lists them in."""
     reads = policy("Reads", allow("s3:*", "*"))
     bound = policy("S3Boundary", allow("s3:*", "*"))
     only_ana = statement(
@@ -421,7 +439,7 @@ def test_the_recommended_arn_not_equals_principal_arn_deny_exempts_exactly_the_n
 
 def test_not_principal_deny_exempts_a_role_named_with_its_account() -> None:
     """R5.2: "include both the ARN for a role and the ARN for the account containing that role." —
-    NOT_PRINCIPAL"""
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html"""
     store = bucket(
         policy_doc=doc(
             statement("Deny", {"AWS": [ANALYST, root()]}, "s3:*", f"{PAYROLL}/*", not_principal=True)
@@ -454,9 +472,10 @@ def test_allow_with_not_principal_grants_everyone_else_including_anonymous() -> 
     strict=True, reason="evaluator: a public grant through Allow+NotPrincipal is never reported"
 )
 def test_allow_with_not_principal_is_reported_as_public() -> None:
-    """R5.4: "By doing this, you might grant access to anonymous (unauthenticated) users." (2023) and issue 14,
-    sixth bullet: anyone on the internet must appear. The single-request decision already lets an anonymous
-    request through; the access table must then hold the public row, with the statement as its path."""
+    """R5.4: "By doing this, you might grant access to anonymous (unauthenticated) users." (2023) and issue
+    14, sixth bullet: anyone on the internet must appear. The single-request decision already lets an
+    anonymous request through; the access table must then hold the public row, with the statement as its
+    path."""
     store = bucket(
         policy_doc=doc(
             statement(

@@ -1,13 +1,13 @@
 """Properties of AWS's evaluation logic that hold for every policy (hypothesis, derandomized so the run is
-reproducible): an explicit Deny only takes away, and the order of statements or of principals changes nothing.
+reproducible): an explicit Deny only takes away, and the order of statements or of principals changes
+nothing.
 
-R1.1: "If the enforcement code finds even one explicit deny that applies, the enforcement code returns a final
-decision of Deny. If there is no explicit deny, the enforcement code evaluation continues." —
+R1.1: "If the enforcement code finds even one explicit deny that applies, the enforcement code returns a
+final decision of Deny. If there is no explicit deny, the enforcement code evaluation continues." —
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html
-Nothing in the evaluation logic depends on the position of a statement in a policy or of a user in an account:
-"AWS evaluates all the permissions granted by the identity-based and resource-based policies" —
-https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
-"""
+Nothing in the evaluation logic depends on the position of a statement in a policy or of a user in an
+account: "AWS evaluates all the permissions granted by the identity-based and resource-based policies" —
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html"""
 
 from __future__ import annotations
 
@@ -178,7 +178,7 @@ def test_the_order_of_statements_changes_nothing(policy_statements, ana_may, ben
 
 @pytest.mark.xfail(
     strict=True,
-    reason="evaluator: resource-side views cached per requester class ignore Deny/NotPrincipal names (order-dependent)",
+    reason="evaluator: cached resource-side views ignore whom a Deny names (order-dependent)",
 )
 @PROPERTY
 @example([DENY_BEN], ["s3:*"], ["s3:*"], [])

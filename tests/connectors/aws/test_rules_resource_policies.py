@@ -26,11 +26,6 @@ from tests.data.aws.inventory import (
     user,
 )
 
-EVAL_LOGIC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html"
-DENY_ALLOW = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html"
-CROSS = (
-    "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html"
-)
 OBJECT = f"{PAYROLL}/2026/march.csv"
 EVE_ARN = f"arn:aws:iam::{OTHER}:user/eve"
 BEN_ARN = f"arn:aws:iam::{ACCOUNT}:user/ben"
@@ -59,9 +54,9 @@ def _bucket_naming(principal, action="s3:GetObject", resource=f"{PAYROLL}/*", **
 
 def test_an_identity_deny_overrides_a_bucket_policy_allow_naming_the_user() -> None:
     """R1.2 EVAL-SAME-ACCOUNT-UNION, last sentence. "If an action is allowed by an identity-based policy, a
-    resource-based policy, or both, then AWS allows the action. An explicit deny in either of these policies
-    overrides the allow." — https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
-    """
+    resource-based policy, or both, then AWS allows the action. An explicit deny in either of these
+    policies overrides the allow." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html"""
     store = _bucket_naming({"AWS": ANA_ARN}, sid="AnaReads")
     inv = _ana(deny("s3:GetObject", "*"), store=store)
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == DENIED
@@ -69,8 +64,9 @@ def test_an_identity_deny_overrides_a_bucket_policy_allow_naming_the_user() -> N
 
 
 def test_a_bucket_policy_deny_overrides_an_identity_allow() -> None:
-    """R1.1 EVAL-EXPLICIT-DENY-WINS. "If the enforcement code finds even one explicit deny that applies, the
-    enforcement code returns a final decision of Deny." — DENY_ALLOW"""
+    """R1.1 EVAL-EXPLICIT-DENY-WINS. "If the enforcement code finds even one explicit deny that applies,
+    the enforcement code returns a final decision of Deny." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html"""
     store = bucket(policy_doc=doc(statement("Deny", "*", "s3:GetObject", f"{PAYROLL}/*", sid="NoReads")))
     inv = _ana(allow("s3:*", "*"), store=store)
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == DENIED
@@ -82,9 +78,9 @@ def test_a_bucket_policy_deny_overrides_an_identity_allow() -> None:
 
 
 def test_same_account_a_bucket_policy_naming_the_user_is_enough_on_its_own() -> None:
-    """R1.2 EVAL-SAME-ACCOUNT-UNION. "If either the identity-based policy or the resource-based policy within
-    the same account allows the request and the other doesn't, the request is still allowed."
-    — https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html
+    """R1.2 EVAL-SAME-ACCOUNT-UNION. "If either the identity-based policy or the resource-based policy
+    within the same account allows the request and the other doesn't, the request is still allowed." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html
 
     The path names the statement that grants it: "bucket policy statement <Sid>"."""
     inv = _ana(store=_bucket_naming({"AWS": ANA_ARN}, sid="AnaReads"))
@@ -96,16 +92,18 @@ def test_same_account_a_bucket_policy_naming_the_user_is_enough_on_its_own() -> 
 
 
 def test_same_account_an_identity_policy_is_enough_without_a_bucket_policy() -> None:
-    """R1.2. "If an action is allowed by an identity-based policy, a resource-based policy, or both, then AWS
-    allows the action." — EVAL_LOGIC"""
+    """R1.2. "If an action is allowed by an identity-based policy, a resource-based policy, or both, then
+    AWS allows the action." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html"""
     inv = _ana(allow("s3:GetObject", f"{PAYROLL}/*"))
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == ALLOWED
     assert names(grant(inv, ANA_ARN)) == ["Access"]
 
 
 def test_an_unnamed_statement_is_named_by_its_position() -> None:
-    """The path names the statement that grants it (issue 14, "What must work" 2: "The path names the statement
-    that grants it (store, policy kind, Sid or index)"); a statement without a Sid by its 1-based index."""
+    """The path names the statement that grants it (issue 14, "What must work" 2: "The path names the
+    statement that grants it (store, policy kind, Sid or index)"); a statement without a Sid by its 1-based
+    index."""
     policy_doc = doc(
         statement("Deny", "*", "s3:DeleteBucket", PAYROLL, sid="KeepIt"),
         statement("Allow", {"AWS": ANA_ARN}, "s3:GetObject", f"{PAYROLL}/*"),
@@ -116,13 +114,15 @@ def test_an_unnamed_statement_is_named_by_its_position() -> None:
 
 
 @pytest.mark.xfail(
-    strict=True, reason="evaluator: a Deny naming one user reaches whichever user is evaluated first (cache)"
+    strict=True, reason="evaluator: cached resource-side views ignore whom a Deny names (order-dependent)"
 )
 @pytest.mark.parametrize("ben_first", [False, True])
 def test_a_bucket_policy_deny_naming_one_user_denies_that_user_only(ben_first: bool) -> None:
-    """R1.1 EVAL-EXPLICIT-DENY-WINS. "If the enforcement code finds even one explicit deny that applies, the
-    enforcement code returns a final decision of Deny." — DENY_ALLOW. A Deny whose Principal names Ben applies
-    to Ben's requests and to nobody else's, whatever order the account lists its users in."""
+    """R1.1 EVAL-EXPLICIT-DENY-WINS. "If the enforcement code finds even one explicit deny that applies,
+    the enforcement code returns a final decision of Deny." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html.
+    A Deny whose Principal names Ben applies to Ben's requests and to nobody else's, whatever order the
+    account lists its users in."""
     reads = policy("Reads", allow("s3:*", "*"))
     store = bucket(policy_doc=doc(statement("Deny", {"AWS": BEN_ARN}, "s3:*", [PAYROLL, f"{PAYROLL}/*"])))
     ana, ben = user("ana", policies=(reads,)), user("ben", policies=(reads,))
@@ -140,7 +140,8 @@ def test_a_bucket_policy_deny_naming_one_user_denies_that_user_only(ben_first: b
 
 def test_a_deny_on_a_prefix_leaves_the_rest_of_the_bucket_readable() -> None:
     """Issue 14, first bullet; R1.1. A Deny applies to the requests it matches: "In all those policies, the
-    enforcement code looks for a Deny statement that applies to the request." — DENY_ALLOW
+    enforcement code looks for a Deny statement that applies to the request." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html
 
     Allow GetObject on payroll/* with Deny on payroll/private/*: payroll/other is still read."""
     inv = _ana(allow("s3:GetObject", f"{PAYROLL}/*"), deny("s3:GetObject", f"{PAYROLL}/private/*"))
@@ -152,7 +153,9 @@ def test_a_deny_on_a_prefix_leaves_the_rest_of_the_bucket_readable() -> None:
 
 def test_a_bucket_policy_deny_on_a_prefix_leaves_the_rest_readable() -> None:
     """Issue 14, first bullet, with the Deny in the bucket policy. "An explicit deny in either of these
-    policies overrides the allow." — EVAL_LOGIC; it overrides only the requests it applies to."""
+    policies overrides the allow." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html; it overrides
+    only the requests it applies to."""
     store = bucket(policy_doc=doc(statement("Deny", "*", "s3:GetObject", f"{PAYROLL}/private/*")))
     inv = _ana(allow("s3:GetObject", f"{PAYROLL}/*"), store=store)
     assert decide(inv, ANA_ARN, "s3:GetObject", f"{PAYROLL}/private/a") == DENIED
@@ -162,10 +165,11 @@ def test_a_bucket_policy_deny_on_a_prefix_leaves_the_rest_readable() -> None:
 
 def test_an_scp_deny_on_secrets_everywhere_leaves_other_objects_readable() -> None:
     """Issue 14, first bullet: "an organisation SCP denying s3:GetObject on arn:aws:s3:::*/secrets/* wipes
-    read from every GetObject-only reader". R6.1: "For a permission to be denied for a specific account, any
-    SCP from the root through each OU in the direct path to the account (including the target account
-    itself) can deny that permission." — https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html
-    A Deny denies only the permission (request) it matches."""
+    read from every GetObject-only reader". R6.1: "For a permission to be denied for a specific account,
+    any SCP from the root through each OU in the direct path to the account (including the target account
+    itself) can deny that permission." —
+    https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html A
+    Deny denies only the permission (request) it matches."""
     scp = ((doc(allow("*", "*"), deny("s3:GetObject", "arn:aws:s3:::*/secrets/*")),),)
     inv = _ana(allow("s3:GetObject", f"{PAYROLL}/*"), scp=scp)
     assert decide(inv, ANA_ARN, "s3:GetObject", f"{PAYROLL}/secrets/key") == DENIED
@@ -182,8 +186,8 @@ def test_a_deny_covering_every_allowed_prefix_leaves_nothing() -> None:
 
 def test_a_deny_with_not_resource_leaves_only_the_named_prefix_readable() -> None:
     """R1.1 with NotResource: a Deny with NotResource applies to every resource but those listed ("In all
-    those policies, the enforcement code looks for a Deny statement that applies to the request." — DENY_ALLOW).
-    """
+    those policies, the enforcement code looks for a Deny statement that applies to the request." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html)."""
     store = bucket(
         policy_doc=doc(
             {
@@ -203,7 +207,8 @@ def test_a_deny_with_not_resource_leaves_only_the_named_prefix_readable() -> Non
 def test_a_conditional_deny_on_one_prefix_leaves_the_read_certain_elsewhere() -> None:
     """Product rule (issue 14, brief): a level is `conditional` only "when no part is allowed whatever the
     conditions". A Deny that may apply to payroll/private/* (MFA unknown) leaves payroll/other certainly
-    readable; R1.1: a Deny applies only to the requests it matches — DENY_ALLOW."""
+    readable; R1.1: a Deny applies only to the requests it matches —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html."""
     mfa = {"Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}
     inv = _ana(allow("s3:GetObject", f"{PAYROLL}/*"), deny("s3:GetObject", f"{PAYROLL}/private/*", **mfa))
     assert decide(inv, ANA_ARN, "s3:GetObject", f"{PAYROLL}/private/a") == MAYBE
@@ -212,10 +217,10 @@ def test_a_conditional_deny_on_one_prefix_leaves_the_read_certain_elsewhere() ->
 
 
 def test_a_wildcard_character_in_a_deny_matches_exactly_one_character() -> None:
-    """IAM's resource wildcards: "You can use wildcard characters (* and ?) within any ARN segment [...]. An
-    asterisk (*) represents any combination of zero or more characters, and a question mark (?) represents any
-    single character." — https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
-    """
+    """IAM's resource wildcards: "You can use wildcard characters (* and ?) within any ARN segment [...].
+    An asterisk (*) represents any combination of zero or more characters, and a question mark (?)
+    represents any single character." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html"""
     inv = _ana(allow("s3:GetObject", f"{PAYROLL}/*"), deny("s3:GetObject", f"{PAYROLL}/202?/*"))
     assert decide(inv, ANA_ARN, "s3:GetObject", f"{PAYROLL}/2026/a") == DENIED
     assert decide(inv, ANA_ARN, "s3:GetObject", f"{PAYROLL}/20261/a") == ALLOWED
@@ -226,9 +231,11 @@ def test_a_wildcard_character_in_a_deny_matches_exactly_one_character() -> None:
 
 
 def test_across_accounts_the_two_sides_must_allow_the_same_objects() -> None:
-    """R3.1: "AWS evaluates the request in the trusting account and the trusted account. [...] The request is
-    allowed only if both evaluations return a decision of Allow." — CROSS. The bucket consents to
-    payroll/shared/*, Eve's own policy allows payroll/private/*: no single request passes both."""
+    """R3.1: "AWS evaluates the request in the trusting account and the trusted account. [...] The request
+    is allowed only if both evaluations return a decision of Allow." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html.
+    The bucket consents to payroll/shared/*, Eve's own policy allows payroll/private/*: no single request
+    passes both."""
     consent = statement("Allow", {"AWS": OTHER}, "s3:GetObject", f"{PAYROLL}/shared/*")
     inv = _two_accounts(bucket(policy_doc=doc(consent)), allow("s3:GetObject", f"{PAYROLL}/private/*"))
     assert decide(inv, EVE_ARN, "s3:GetObject", f"{PAYROLL}/shared/a") == DENIED
@@ -239,8 +246,9 @@ def test_across_accounts_the_two_sides_must_allow_the_same_objects() -> None:
 
 
 def test_the_boundary_and_the_identity_policy_must_allow_the_same_objects() -> None:
-    """R1.3: "When AWS evaluates the identity-based policies and permissions boundary for a user, the resulting
-    permissions are the intersection of the two categories." — EVAL_LOGIC"""
+    """R1.3: "When AWS evaluates the identity-based policies and permissions boundary for a user, the
+    resulting permissions are the intersection of the two categories." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html"""
     boundary = policy("OnlyPublic", allow("s3:GetObject", f"{PAYROLL}/public/*"))
     inv = _ana(allow("s3:GetObject", f"{PAYROLL}/private/*"), boundary=boundary)
     assert decide(inv, ANA_ARN, "s3:GetObject", f"{PAYROLL}/private/a") == DENIED
@@ -249,9 +257,10 @@ def test_the_boundary_and_the_identity_policy_must_allow_the_same_objects() -> N
 
 def test_an_scp_allowing_one_prefix_limits_reads_to_it() -> None:
     """R6.1: "there must be an explicit Allow statement at every level from the root through each OU in the
-    direct path to the account" — https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html
-    — for the request itself: an SCP allowing GetObject only on payroll/public/* leaves only that prefix. (A `*`
-    spans slashes: `arn:aws:s3:::*/public/*` would also match payroll/private/public/x.)"""
+    direct path to the account" —
+    https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html —
+    for the request itself: an SCP allowing GetObject only on payroll/public/* leaves only that prefix. (A
+    `*` spans slashes: `arn:aws:s3:::*/public/*` would also match payroll/private/public/x.)"""
     scp = ((doc(allow("s3:GetObject", f"{PAYROLL}/public/*")),),)
     inv = _ana(allow("s3:GetObject", f"{PAYROLL}/*"), scp=scp)
     assert decide(inv, ANA_ARN, "s3:GetObject", f"{PAYROLL}/public/a") == ALLOWED
@@ -276,9 +285,10 @@ def test_a_principal_arn_is_case_sensitive() -> None:
 
 
 def test_a_bucket_policy_naming_the_user_is_not_cut_by_her_boundary() -> None:
-    """R2.4 RBP-USER-ARN-NOT-LIMITED. "IAM user – Within the same account, resource-based policies that grant
-    permissions to an IAM user ARN (that is not a federated user session) are not limited by an implicit deny
-    in an identity-based policy or permissions boundary." — DENY_ALLOW"""
+    """R2.4 RBP-USER-ARN-NOT-LIMITED. "IAM user – Within the same account, resource-based policies that
+    grant permissions to an IAM user ARN (that is not a federated user session) are not limited by an
+    implicit deny in an identity-based policy or permissions boundary." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html"""
     boundary = policy("OnlyEc2", allow("ec2:*", "*"))
     inv = _ana(allow("ec2:*", "*"), store=_bucket_naming({"AWS": ANA_ARN}), boundary=boundary)
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == ALLOWED
@@ -286,9 +296,10 @@ def test_a_bucket_policy_naming_the_user_is_not_cut_by_her_boundary() -> None:
 
 
 def test_a_bucket_policy_naming_everyone_is_not_cut_by_a_boundary_with_a_principal_arn_condition() -> None:
-    """R2.2, second paragraph. "Permissions boundaries and session policies do not limit permissions granted
-    using the aws:PrincipalArn condition key with a wildcard(*) in the Principal element, unless the
-    identity-based policies contain an explicit deny." — DENY_ALLOW"""
+    """R2.2, second paragraph. "Permissions boundaries and session policies do not limit permissions
+    granted using the aws:PrincipalArn condition key with a wildcard(*) in the Principal element, unless
+    the identity-based policies contain an explicit deny." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html"""
     boundary = policy("OnlyEc2", allow("ec2:*", "*"))
     store = _bucket_naming("*", condition={"ArnEquals": {"aws:PrincipalArn": ANA_ARN}})
     inv = _ana(allow("ec2:*", "*"), store=store, boundary=boundary)
@@ -314,16 +325,17 @@ def _two_accounts(store, *eve_identity, eve_boundary=None):
 
 def test_across_accounts_a_bucket_policy_naming_the_user_is_not_enough() -> None:
     """Issue 14, second bullet; R3.1 XACCT-BOTH-SIDES. "For cross-account requests, the requester in the
-    trusted AccountA must have an identity-based policy. That policy must allow them to make a request to the
-    resource in the trusting AccountB. Additionally, the resource-based policy in AccountB must allow the
-    requester in AccountA to access the resource." — CROSS"""
+    trusted AccountA must have an identity-based policy. That policy must allow them to make a request to
+    the resource in the trusting AccountB. Additionally, the resource-based policy in AccountB must allow
+    the requester in AccountA to access the resource." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html"""
     inv = _two_accounts(_bucket_naming({"AWS": EVE_ARN}))
     assert decide(inv, EVE_ARN, "s3:GetObject", OBJECT) == DENIED
     assert levels(inv, EVE_ARN) == set()
 
 
 def test_across_accounts_an_identity_policy_is_not_enough() -> None:
-    """R3.1. "The request is allowed only if both evaluations return a decision of Allow." — CROSS"""
+    """R3.1. "The request is allowed only if both evaluations return a decision of Allow." — https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html"""
     inv = _two_accounts(bucket(), allow("s3:GetObject", f"{PAYROLL}/*"))
     assert decide(inv, EVE_ARN, "s3:GetObject", OBJECT) == DENIED
     assert levels(inv, EVE_ARN) == set()
@@ -331,9 +343,10 @@ def test_across_accounts_an_identity_policy_is_not_enough() -> None:
 
 def test_across_accounts_both_sides_allowing_grants_read() -> None:
     """R3.1. "The resource-based policy in the trusting account must specify the principal of the trusted
-    account that will have access to the resource. You can specify the entire account or its IAM users [...]"
-    and "The principal's identity-based policy must allow the requested access to the resource in the trusting
-    service." — CROSS"""
+    account that will have access to the resource. You can specify the entire account or its IAM users
+    [...]" and "The principal's identity-based policy must allow the requested access to the resource in
+    the trusting service." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html"""
     for principal in ({"AWS": EVE_ARN}, {"AWS": root(OTHER)}, {"AWS": OTHER}):
         inv = _two_accounts(_bucket_naming(principal), allow("s3:GetObject", f"{PAYROLL}/*"))
         assert decide(inv, EVE_ARN, "s3:GetObject", OBJECT) == ALLOWED, principal
@@ -342,9 +355,10 @@ def test_across_accounts_both_sides_allowing_grants_read() -> None:
 
 def test_across_accounts_the_callers_boundary_always_applies() -> None:
     """R3.1 with R1.3: across accounts the caller's side is evaluated in full, boundary included ("When AWS
-    evaluates the identity-based policies and permissions boundary for a user, the resulting permissions are
-    the intersection of the two categories." — EVAL_LOGIC); the same-account exception of R2.4 is "Within the
-    same account" only."""
+    evaluates the identity-based policies and permissions boundary for a user, the resulting permissions
+    are the intersection of the two categories." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html); the
+    same-account exception of R2.4 is "Within the same account" only."""
     boundary = policy("OnlyEc2", allow("ec2:*", "*"), account=OTHER)
     inv = _two_accounts(
         _bucket_naming({"AWS": EVE_ARN}), allow("s3:GetObject", f"{PAYROLL}/*"), eve_boundary=boundary
@@ -368,13 +382,12 @@ def test_across_accounts_a_deny_in_the_bucket_policy_naming_the_account_applies_
 
 # --- R4 the Principal element -------------------------------------------------------------------------------
 
-PRINCIPAL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"
-
 
 def test_naming_the_own_account_delegates_to_identity_policies_in_either_spelling() -> None:
-    """R4.2. "The account ARN and the shortened account ID behave the same way. Both delegate permissions to
-    the account." and "When you allow access to a different account, an administrator in that account must
-    then grant access to an identity (IAM user or role) in that account." — PRINCIPAL"""
+    """R4.2. "The account ARN and the shortened account ID behave the same way. Both delegate permissions
+    to the account." and "When you allow access to a different account, an administrator in that account
+    must then grant access to an identity (IAM user or role) in that account." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"""
     for principal in ({"AWS": root()}, {"AWS": ACCOUNT}):
         store = _bucket_naming(principal)
         assert levels(_ana(store=store), ANA_ARN) == set(), principal
@@ -384,7 +397,7 @@ def test_naming_the_own_account_delegates_to_identity_policies_in_either_spellin
 
 def test_a_wildcard_inside_a_principal_arn_names_nobody() -> None:
     """R4.6 PRINCIPAL-NO-PARTIAL-WILDCARD. "You cannot use a wildcard to match part of a principal name or
-    ARN." — PRINCIPAL"""
+    ARN." — https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"""
     store = _bucket_naming({"AWS": f"arn:aws:iam::{ACCOUNT}:user/*"})
     inv = _ana(store=store)
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == DENIED
@@ -392,10 +405,11 @@ def test_a_wildcard_inside_a_principal_arn_names_nobody() -> None:
 
 
 def test_a_unique_id_left_by_a_deleted_user_names_nobody_else() -> None:
-    """R4.7 PRINCIPAL-DELETED-BECOMES-ID. "if you delete the role, then you break the relationship. The policy
-    no longer applies, even if you recreate the role because the new role has a new principal ID that does not
-    match the ID stored in the trust policy. When this happens, the principal ID appears in resource-based
-    policies because AWS can no longer map it back to a valid ARN." — PRINCIPAL"""
+    """R4.7 PRINCIPAL-DELETED-BECOMES-ID. "if you delete the role, then you break the relationship. The
+    policy no longer applies, even if you recreate the role because the new role has a new principal ID
+    that does not match the ID stored in the trust policy. When this happens, the principal ID appears in
+    resource-based policies because AWS can no longer map it back to a valid ARN." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"""
     inv = _ana(store=_bucket_naming({"AWS": "AIDAOLDANA0123456789"}))
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == DENIED
     assert levels(inv, ANA_ARN) == set()
@@ -404,12 +418,11 @@ def test_a_unique_id_left_by_a_deleted_user_names_nobody_else() -> None:
 
 # --- R12 DynamoDB resource-based policies --------------------------------------------------------------
 
-DDB_RBP = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-auth-iam-id-based-policies-DDB.html"
-
 
 def test_dynamodb_same_account_a_table_policy_is_sufficient() -> None:
     """R12.1 DDB-RBP-SAME-ACCOUNT-SUFFICES. "If the IAM principal is from the same account as the resource
-    owner, a resource-based policy is sufficient to specify access permissions to the resource." — DDB_RBP"""
+    owner, a resource-based policy is sufficient to specify access permissions to the resource." —
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-auth-iam-id-based-policies-DDB.html"""
     store = table(
         policy_doc=doc(statement("Allow", {"AWS": ANA_ARN}, "dynamodb:GetItem", CASES, sid="AnaGets"))
     )
@@ -422,7 +435,8 @@ def test_dynamodb_same_account_a_table_policy_is_sufficient() -> None:
 
 def test_dynamodb_across_accounts_both_the_table_policy_and_the_identity_policy_must_allow() -> None:
     """R12.1. "For cross-account access, you must explicitly allow access in both the identity and resource
-    policies as specified in Cross-account access with resource-based policies in DynamoDB." — DDB_RBP"""
+    policies as specified in Cross-account access with resource-based policies in DynamoDB." —
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-auth-iam-id-based-policies-DDB.html"""
     store = table(policy_doc=doc(statement("Allow", {"AWS": EVE_ARN}, "dynamodb:GetItem", CASES)))
     assert decide(_two_accounts(store), EVE_ARN, "dynamodb:GetItem", CASES) == DENIED
     inv = _two_accounts(store, allow("dynamodb:GetItem", CASES))
@@ -472,9 +486,11 @@ def test_dynamodb_a_stream_is_governed_by_its_own_policy_not_the_tables() -> Non
 
 
 def test_dynamodb_a_table_policy_deny_on_the_indexes_leaves_the_table_readable() -> None:
-    """Issue 14, "What must work" 1: "DynamoDB resource policies get the same care"; R1.1: a Deny applies to the
-    requests it matches ("In all those policies, the enforcement code looks for a Deny statement that applies to
-    the request." — DENY_ALLOW). Denying Query on the indexes leaves Query on the table."""
+    """Issue 14, "What must work" 1: "DynamoDB resource policies get the same care"; R1.1: a Deny applies
+    to the requests it matches ("In all those policies, the enforcement code looks for a Deny statement
+    that applies to the request." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html).
+    Denying Query on the indexes leaves Query on the table."""
     store = table(
         policy_doc=doc(statement("Deny", "*", "dynamodb:Query", f"{CASES}/index/*", sid="NoIndexes"))
     )
@@ -485,9 +501,10 @@ def test_dynamodb_a_table_policy_deny_on_the_indexes_leaves_the_table_readable()
 
 
 def test_a_bucket_policy_deny_naming_the_own_account_denies_all_its_users() -> None:
-    """R4.2: "Using the account ARN in the Principal element does not limit permissions to only the root user of
-    the account." — https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html;
-    with R1.1, a Deny naming the account applies to every user and role of it."""
+    """R4.2: "Using the account ARN in the Principal element does not limit permissions to only the root
+    user of the account." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html; with R1.1,
+    a Deny naming the account applies to every user and role of it."""
     store = bucket(policy_doc=doc(statement("Deny", {"AWS": root()}, "s3:*", [PAYROLL, f"{PAYROLL}/*"])))
     inv = _ana(allow("s3:*", "*"), store=store)
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == DENIED
@@ -495,9 +512,10 @@ def test_a_bucket_policy_deny_naming_the_own_account_denies_all_its_users() -> N
 
 
 def test_a_conditional_resource_grant_is_conditional_not_certain() -> None:
-    """R15.2 COND-SOURCEVPCE. aws:SourceVpce "is included in the request context only if the requester uses a
-    VPC endpoint to make the request." — https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
-    Whether a request comes through that endpoint is not known: the grant holds only conditionally."""
+    """R15.2 COND-SOURCEVPCE. aws:SourceVpce "is included in the request context only if the requester uses
+    a VPC endpoint to make the request." —
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html Whether a
+    request comes through that endpoint is not known: the grant holds only conditionally."""
     store = _bucket_naming({"AWS": ANA_ARN}, condition={"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}})
     inv = _ana(store=store)
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == MAYBE

@@ -26,10 +26,6 @@ from tests.data.aws.inventory import (
     user,
 )
 
-BPA = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html"
-OWNERSHIP = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html"
-ACL_MAP = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html#acl-access-policy-permission-mapping"
-AP_POLICIES = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html"
 OBJECT = f"{PAYROLL}/2026/march.csv"
 PARTNER = "999988887777"
 OWNER_CANONICAL = "a" * 64
@@ -62,10 +58,11 @@ def _public_acl_bucket(**extra):
 
 
 def test_ignore_public_acls_neutralises_public_acl_grants_at_account_or_bucket_level() -> None:
-    """R8.2 S3-BPA-IGNORE-PUBLIC-ACLS. "Setting this option to TRUE causes Amazon S3 to ignore all public ACLs on
-    a bucket and any objects that it contains." and R8.1: "If the block public access settings for the access
-    point, bucket, or account differ, then Amazon S3 applies the most restrictive combination of the access
-    point, bucket, and account settings." — BPA"""
+    """R8.2 S3-BPA-IGNORE-PUBLIC-ACLS. "Setting this option to TRUE causes Amazon S3 to ignore all public
+    ACLs on a bucket and any objects that it contains." and R8.1: "If the block public access settings for
+    the access point, bucket, or account differ, then Amazon S3 applies the most restrictive combination of
+    the access point, bucket, and account settings." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html"""
     assert levels(_single(_public_acl_bucket()), "*") == {"read"}
     for inv in (
         _single(_public_acl_bucket(), account_block=IGNORE_ACLS),
@@ -78,8 +75,9 @@ def test_ignore_public_acls_neutralises_public_acl_grants_at_account_or_bucket_l
 
 def test_ignore_public_acls_keeps_an_acl_grant_to_a_named_account() -> None:
     """R8.5 S3-PUBLIC-DEFINITION. "Amazon S3 considers a bucket or object ACL public if it grants any
-    permissions to members of the predefined AllUsers or AuthenticatedUsers groups." — BPA. A grant to one
-    account's canonical user is not public, so IgnorePublicAcls leaves it."""
+    permissions to members of the predefined AllUsers or AuthenticatedUsers groups." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html. A grant
+    to one account's canonical user is not public, so IgnorePublicAcls leaves it."""
     acl = bucket_acl(OWNER_CANONICAL, ("CanonicalUser", PARTNER_CANONICAL, "READ"))
     inv = _single(bucket(acl=acl, object_ownership="ObjectWriter"), account_block=IGNORE_ACLS)
     partner = [g for g in grants(inv).values() if g.principal_id.endswith(PARTNER_CANONICAL)]
@@ -89,7 +87,8 @@ def test_ignore_public_acls_keeps_an_acl_grant_to_a_named_account() -> None:
 
 def test_block_public_acls_and_block_public_policy_leave_existing_grants_alone() -> None:
     """R8.4. "Block public access settings don't alter existing policies or ACLs." and BlockPublicPolicy:
-    "Enabling this setting doesn't affect existing access point or bucket policies." — BPA"""
+    "Enabling this setting doesn't affect existing access point or bucket policies." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html"""
     write_time_only = block(block_public_acls=True, block_public_policy=True)
     inv = _single(_public_acl_bucket(policy_doc=doc(PUBLIC_READ)), account_block=write_time_only)
     assert decide(inv, "*", "s3:ListBucket", PAYROLL) == ALLOWED
@@ -97,9 +96,10 @@ def test_block_public_acls_and_block_public_policy_leave_existing_grants_alone()
 
 
 def test_restrict_public_buckets_blocks_anyone_under_a_public_policy() -> None:
-    """R8.3 S3-BPA-RESTRICT-PUBLIC-BUCKETS. "Setting this option to TRUE restricts access to an access point or
-    bucket with a public policy to only AWS service principals and authorized users within the bucket owner's
-    account and access point owner's account." — BPA"""
+    """R8.3 S3-BPA-RESTRICT-PUBLIC-BUCKETS. "Setting this option to TRUE restricts access to an access
+    point or bucket with a public policy to only AWS service principals and authorized users within the
+    bucket owner's account and access point owner's account." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html"""
     assert levels(_single(bucket(policy_doc=doc(PUBLIC_READ))), "*") == {"read"}
     for inv in (
         _single(bucket(policy_doc=doc(PUBLIC_READ)), account_block=RESTRICT),
@@ -110,8 +110,10 @@ def test_restrict_public_buckets_blocks_anyone_under_a_public_policy() -> None:
 
 
 def test_restrict_public_buckets_keeps_the_owners_own_users_and_service_principals() -> None:
-    """R8.3. "This setting blocks all cross-account access to the access point or bucket (except by AWS service
-    principals), while still allowing users within the account to manage the access point or bucket." — BPA"""
+    """R8.3. "This setting blocks all cross-account access to the access point or bucket (except by AWS
+    service principals), while still allowing users within the account to manage the access point or
+    bucket." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html"""
     trail = statement(
         "Allow", {"Service": "cloudtrail.amazonaws.com"}, "s3:PutObject", f"{PAYROLL}/AWSLogs/*"
     )
@@ -124,18 +126,21 @@ def test_restrict_public_buckets_keeps_the_owners_own_users_and_service_principa
 
 def test_restrict_public_buckets_does_not_touch_acls() -> None:
     """R8.3: RestrictPublicBuckets "restricts access to an access point or bucket with a public policy" and
-    "Amazon S3 blocks public and cross-account access derived from any public access point or bucket policy" —
-    BPA: access granted by a bucket ACL, on a bucket without a policy, is IgnorePublicAcls's business (R8.2)."""
+    "Amazon S3 blocks public and cross-account access derived from any public access point or bucket
+    policy" —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html: access
+    granted by a bucket ACL, on a bucket without a policy, is IgnorePublicAcls's business (R8.2)."""
     inv = _single(_public_acl_bucket(), account_block=RESTRICT)
     assert decide(inv, "*", "s3:ListBucket", PAYROLL) == ALLOWED
     assert levels(inv, "*") == {"read"}
 
 
 def test_restrict_public_buckets_blocks_even_a_named_account_once_the_policy_is_public() -> None:
-    """R8.3 and R8.5. "Amazon S3 blocks public and cross-account access derived from any public access point or
-    bucket policy, including non-public delegation to specific accounts." and "Even though statement 2 isn't
-    public, Amazon S3 disables access by "Account-2." This is because statement 3 renders the entire policy
-    public, so RestrictPublicBuckets applies." — BPA"""
+    """R8.3 and R8.5. "Amazon S3 blocks public and cross-account access derived from any public access
+    point or bucket policy, including non-public delegation to specific accounts." and "Even though
+    statement 2 isn't public, Amazon S3 disables access by "Account-2." This is because statement 3 renders
+    the entire policy public, so RestrictPublicBuckets applies." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html"""
     inv = _single(bucket(policy_doc=doc(PARTNER_READ, PUBLIC_READ)), account_block=RESTRICT)
     assert decide(inv, root(PARTNER), "s3:GetObject", OBJECT) == DENIED
     assert levels(inv, root(PARTNER)) == set()
@@ -143,16 +148,19 @@ def test_restrict_public_buckets_blocks_even_a_named_account_once_the_policy_is_
 
 def test_restrict_public_buckets_leaves_a_non_public_policy_alone() -> None:
     """R8.3: RestrictPublicBuckets acts on "an access point or bucket with a public policy"; R8.5: "To be
-    considered non-public, a bucket policy must grant access only to fixed values" — BPA. A policy naming one
-    account is not public, so that account keeps its access."""
+    considered non-public, a bucket policy must grant access only to fixed values" —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html. A policy
+    naming one account is not public, so that account keeps its access."""
     inv = _single(bucket(policy_doc=doc(PARTNER_READ)), account_block=RESTRICT)
     assert decide(inv, root(PARTNER), "s3:GetObject", OBJECT) == ALLOWED
     assert levels(inv, root(PARTNER)) == {"read"}
 
 
 def test_restrict_public_buckets_applies_to_readers_of_another_account_that_recertify_reads() -> None:
-    """R8.3: "This setting blocks all cross-account access to the access point or bucket (except by AWS service
-    principals)" — BPA, whether or not Recertify reads that account."""
+    """R8.3: "This setting blocks all cross-account access to the access point or bucket (except by AWS
+    service principals)" —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html, whether
+    or not Recertify reads that account."""
     reads = policy("EveReads", allow("s3:GetObject", f"{PAYROLL}/*"), account=OTHER)
     eve = user("eve", policies=(reads,), account=OTHER)
     store = bucket(
@@ -170,9 +178,11 @@ def test_restrict_public_buckets_applies_to_readers_of_another_account_that_rece
 
 
 def test_bucket_owner_enforced_disables_acls() -> None:
-    """R9.2 S3-ACL-DISABLED-BY-BUCKET-OWNER-ENFORCED. "Bucket owner enforced (default) – ACLs are disabled, and
-    the bucket owner automatically owns and has full control over every object in the bucket. ACLs no longer
-    affect permissions to data in the S3 bucket." — OWNERSHIP. Fetch reads no ACL then."""
+    """R9.2 S3-ACL-DISABLED-BY-BUCKET-OWNER-ENFORCED. "Bucket owner enforced (default) – ACLs are disabled,
+    and the bucket owner automatically owns and has full control over every object in the bucket. ACLs no
+    longer affect permissions to data in the S3 bucket." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html. Fetch reads no ACL
+    then."""
     inv = _single(bucket(object_ownership="BucketOwnerEnforced"))
     assert levels(inv, "*") == set()
     assert decide(inv, "*", "s3:GetObject", OBJECT) == DENIED
@@ -182,19 +192,20 @@ def test_bucket_owner_enforced_disables_acls() -> None:
     strict=True, reason="evaluator: ACLs still count under BucketOwnerEnforced when one is given"
 )
 def test_bucket_owner_enforced_disables_acls_even_when_one_was_read() -> None:
-    """R9.2. "BucketOwnerEnforced - Access control lists (ACLs) are disabled and no longer affect permissions."
-    — https://docs.aws.amazon.com/AmazonS3/latest/API/API_OwnershipControlsRule.html. GetBucketAcl still
-    answers under BucketOwnerEnforced (the owner's FULL_CONTROL): an ACL read there must change nothing, and
-    no public read of objects through their ACLs can follow."""
+    """R9.2. "BucketOwnerEnforced - Access control lists (ACLs) are disabled and no longer affect
+    permissions." — https://docs.aws.amazon.com/AmazonS3/latest/API/API_OwnershipControlsRule.html.
+    GetBucketAcl still answers under BucketOwnerEnforced (the owner's FULL_CONTROL): an ACL read there must
+    change nothing, and no public read of objects through their ACLs can follow."""
     inv = _single(bucket(acl=bucket_acl(OWNER_CANONICAL), object_ownership="BucketOwnerEnforced"))
     assert decide(inv, "*", "s3:GetObject", OBJECT) == DENIED
     assert levels(inv, "*") == set()
 
 
 def test_a_bucket_acl_read_grant_is_listing_not_reading_objects() -> None:
-    """R9.3 S3-ACL-PERMISSION-MAP. READ on a bucket corresponds to "s3:ListBucket, s3:ListBucketVersions, and
-    s3:ListBucketMultipartUploads"; on an object to "s3:GetObject and s3:GetObjectVersion" — ACL_MAP. The
-    bucket's READ grant gives listing; reading objects depends on their own ACLs (unread: conditional)."""
+    """R9.3 S3-ACL-PERMISSION-MAP. READ on a bucket corresponds to "s3:ListBucket, s3:ListBucketVersions,
+    and s3:ListBucketMultipartUploads"; on an object to "s3:GetObject and s3:GetObjectVersion" —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html#acl-access-policy-permission-mapping.
+    The bucket's READ grant gives listing; reading objects depends on their own ACLs (unread: conditional)."""
     inv = _single(_public_acl_bucket())
     assert decide(inv, "*", "s3:ListBucket", PAYROLL) == ALLOWED
     assert decide(inv, "*", "s3:GetObject", OBJECT) == MAYBE
@@ -203,8 +214,9 @@ def test_a_bucket_acl_read_grant_is_listing_not_reading_objects() -> None:
 
 
 def test_a_bucket_acl_write_acp_grant_is_admin() -> None:
-    """R9.3. WRITE_ACP on a bucket corresponds to "s3:PutBucketAcl" — ACL_MAP: whoever holds it can change who
-    has access (permissions management)."""
+    """R9.3. WRITE_ACP on a bucket corresponds to "s3:PutBucketAcl" —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html#acl-access-policy-permission-mapping:
+    whoever holds it can change who has access (permissions management)."""
     acl = bucket_acl(OWNER_CANONICAL, ("Group", ALL_USERS, "WRITE_ACP"))
     inv = _single(bucket(acl=acl, object_ownership="ObjectWriter"))
     assert decide(inv, "*", "s3:PutBucketAcl", PAYROLL) == ALLOWED
@@ -264,19 +276,20 @@ def _ap_grant(principal, sid="ApAna", resource=f"{AP_ARN}/object/*"):
 
 
 def test_through_an_access_point_both_its_policy_and_the_bucket_must_permit() -> None:
-    """R10.1 S3-AP-BOTH-MUST-PERMIT. "For an application or user to be able to access objects through an access
-    point, both the access point and the underlying bucket or Amazon FSx file system must permit the request."
-    — AP_POLICIES"""
+    """R10.1 S3-AP-BOTH-MUST-PERMIT. "For an application or user to be able to access objects through an
+    access point, both the access point and the underlying bucket or Amazon FSx file system must permit the
+    request." — https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html"""
     inv = _via_access_point(_ap_grant({"AWS": ANA_ARN}))
     assert decide(inv, ANA_ARN, "s3:GetObject", AP_OBJECT) == DENIED
     assert levels(inv, ANA_ARN) == set()
 
 
 def test_a_bucket_delegating_to_its_access_points_lets_the_access_point_policy_decide() -> None:
-    """R10.2 S3-AP-DELEGATION. "You can delegate access control for a bucket to the bucket's access points. The
-    following example bucket policy allows full access to all access points that are owned by the bucket
-    owner's account. Thus, all access to this bucket is controlled by the policies attached to its access
-    points." — AP_POLICIES (2023). The path names the access point policy's statement, then the access point."""
+    """R10.2 S3-AP-DELEGATION. "You can delegate access control for a bucket to the bucket's access points.
+    The following example bucket policy allows full access to all access points that are owned by the
+    bucket owner's account. Thus, all access to this bucket is controlled by the policies attached to its
+    access points." — https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html
+    (2023). The path names the access point policy's statement, then the access point."""
     inv = _via_access_point(_ap_grant({"AWS": ANA_ARN}), doc(DELEGATE))
     assert decide(inv, ANA_ARN, "s3:GetObject", AP_OBJECT) == ALLOWED
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == DENIED  # directly: the bucket grants her nothing
@@ -287,9 +300,9 @@ def test_a_bucket_delegating_to_its_access_points_lets_the_access_point_policy_d
 
 
 def test_an_access_point_policy_only_restricts_requests_made_through_it() -> None:
-    """R10.1. "Restrictions that you include in an access point policy apply only to requests made through that
-    access point. Attaching an access point to a bucket does not change underlying resource's behavior." —
-    AP_POLICIES"""
+    """R10.1. "Restrictions that you include in an access point policy apply only to requests made through
+    that access point. Attaching an access point to a bucket does not change underlying resource's
+    behavior." — https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html"""
     deny_all = doc(statement("Deny", "*", "s3:*", f"{AP_ARN}/object/*"))
     inv = _via_access_point(deny_all, doc(DELEGATE), identity=(allow("s3:GetObject", "*"),))
     assert decide(inv, ANA_ARN, "s3:GetObject", AP_OBJECT) == DENIED
@@ -298,10 +311,12 @@ def test_an_access_point_policy_only_restricts_requests_made_through_it() -> Non
 
 
 def test_an_identity_policy_written_against_the_access_point_arn_reaches_the_data() -> None:
-    """R10.3 S3-AP-ARNS: access point resources are named "arn:aws:s3:region:account-id:accesspoint/my-access-point"
-    and their objects ".../accesspoint/my-access-point/object/..." —
-    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html. Same account: identity
-    Allow on the access point's objects, bucket delegating to access points, no access point policy."""
+    """R10.3 S3-AP-ARNS: access point resources are named
+    "arn:aws:s3:region:account-id:accesspoint/my-access-point" and their objects
+    ".../accesspoint/my-access-point/object/..." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html. Same account:
+    identity Allow on the access point's objects, bucket delegating to access points, no access point
+    policy."""
     inv = _via_access_point(None, doc(DELEGATE), identity=(allow("s3:GetObject", f"{AP_ARN}/object/*"),))
     assert decide(inv, ANA_ARN, "s3:GetObject", AP_OBJECT) == ALLOWED
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == DENIED
@@ -320,8 +335,9 @@ def test_a_public_access_point_policy_is_public_access_through_it() -> None:
 
 
 def test_block_public_access_on_the_bucket_applies_to_its_access_points() -> None:
-    """R8.1. "Similarly, if you apply a setting to a bucket, it applies to all access points associated with that
-    bucket." — BPA"""
+    """R8.1. "Similarly, if you apply a setting to a bucket, it applies to all access points associated
+    with that bucket." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html"""
     point = access_point(AP, _ap_grant("*"))
     store = bucket(policy_doc=doc(DELEGATE), access_points=(point,), public_access_block=RESTRICT)
     inv = _single(store)
@@ -330,9 +346,10 @@ def test_block_public_access_on_the_bucket_applies_to_its_access_points() -> Non
 
 
 def test_restrict_public_buckets_on_the_access_point_blocks_its_public_policy() -> None:
-    """R8.1: "Each setting can be applied to an access point, a bucket, or an entire AWS account." and R8.6:
-    "If the request was made through an access point, Amazon S3 also checks for block public access settings for
-    the access point." — BPA"""
+    """R8.1: "Each setting can be applied to an access point, a bucket, or an entire AWS account." and
+    R8.6: "If the request was made through an access point, Amazon S3 also checks for block public access
+    settings for the access point." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html"""
     inv = _via_access_point(_ap_grant("*"), doc(DELEGATE), ap_block=RESTRICT)
     assert decide(inv, "*", "s3:GetObject", AP_OBJECT) == DENIED
     assert levels(inv, "*") == set()
@@ -354,7 +371,8 @@ def _eve_via_access_point(ap_policy, *, network_origin="Internet", account_block
 
 def test_across_accounts_the_access_point_the_delegating_bucket_and_the_callers_policy_all_allow() -> None:
     """R10.1 with R3.1: "both the access point and the underlying bucket [...] must permit the request" —
-    AP_POLICIES; "The request is allowed only if both evaluations return a decision of Allow." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html; "The request is
+    allowed only if both evaluations return a decision of Allow." —
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html"""
     eve, inv = _eve_via_access_point(
         doc(statement("Allow", {"AWS": OTHER}, "s3:GetObject", f"{AP_ARN}/object/*"))
@@ -367,11 +385,13 @@ def test_across_accounts_the_access_point_the_delegating_bucket_and_the_callers_
     strict=True, reason="evaluator: a bucket's '*' delegation to access points is ignored for unread accounts"
 )
 def test_an_unread_account_named_by_an_access_point_policy_reaches_the_data_through_it() -> None:
-    """R10.2 S3-AP-DELEGATION: the documented delegation statement ({"AWS": "*"} with s3:DataAccessPointAccount =
-    the owner's account) means "all access to this bucket is controlled by the policies attached to its access
-    points." — AP_POLICIES (2023). An access point policy naming a partner account Recertify does not read
-    therefore gives that account the data (its own policies decide who in it uses that: "When you allow access
-    to a different account, an administrator in that account must then grant access to an identity" —
+    """R10.2 S3-AP-DELEGATION: the documented delegation statement ({"AWS": "*"} with
+    s3:DataAccessPointAccount = the owner's account) means "all access to this bucket is controlled by the
+    policies attached to its access points." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html (2023). An access
+    point policy naming a partner account Recertify does not read therefore gives that account the data
+    (its own policies decide who in it uses that: "When you allow access to a different account, an
+    administrator in that account must then grant access to an identity" —
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html)."""
     ap_policy = doc(statement("Allow", {"AWS": PARTNER}, "s3:GetObject", f"{AP_ARN}/object/*", sid="Partner"))
     inv = _via_access_point(ap_policy, doc(DELEGATE))
@@ -383,10 +403,12 @@ def test_an_unread_account_named_by_an_access_point_policy_reaches_the_data_thro
     strict=True, reason="evaluator: a VPC-origin access point's policy is judged public (as a bucket's)"
 )
 def test_a_vpc_access_point_is_never_public_so_restrict_public_buckets_leaves_it_alone() -> None:
-    """R8.6 S3-BPA-ACCESS-POINTS. "An access point that has a VPC network origin is always considered non-public,
-    regardless of the contents of its access point policy." — BPA. RestrictPublicBuckets acts only on "an
-    access point or bucket with a public policy" (R8.3), so Eve's account, named by the VPC access point's
-    policy, keeps its access through it even though another statement would make a bucket policy public."""
+    """R8.6 S3-BPA-ACCESS-POINTS. "An access point that has a VPC network origin is always considered
+    non-public, regardless of the contents of its access point policy." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html.
+    RestrictPublicBuckets acts only on "an access point or bucket with a public policy" (R8.3), so Eve's
+    account, named by the VPC access point's policy, keeps its access through it even though another
+    statement would make a bucket policy public."""
     ap_policy = doc(
         statement("Allow", {"AWS": OTHER}, "s3:GetObject", f"{AP_ARN}/object/*", sid="Partner"),
         statement(
@@ -406,10 +428,12 @@ def test_a_vpc_access_point_is_never_public_so_restrict_public_buckets_leaves_it
     strict=True, reason="evaluator: an access point policy is judged public by the bucket-policy rules"
 )
 def test_an_access_point_policy_granting_a_set_of_access_points_is_public() -> None:
-    """R8.6. "An access point policy that grants access to a set of access points using s3:DataAccessPointArn is
-    considered public. Note that this behavior is different than for bucket policies." — BPA. With
-    RestrictPublicBuckets on, that public access point policy then admits no cross-account caller (R8.3): Eve,
-    named by another statement of it, is blocked through the access point."""
+    """R8.6. "An access point policy that grants access to a set of access points using
+    s3:DataAccessPointArn is considered public. Note that this behavior is different than for bucket
+    policies." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html. With
+    RestrictPublicBuckets on, that public access point policy then admits no cross-account caller (R8.3):
+    Eve, named by another statement of it, is blocked through the access point."""
     ap_policy = doc(
         statement("Allow", {"AWS": OTHER}, "s3:GetObject", f"{AP_ARN}/object/*", sid="Partner"),
         statement(
@@ -431,12 +455,13 @@ def test_an_access_point_policy_granting_a_set_of_access_points_is_public() -> N
     strict=True, reason="evaluator: an access point's owner account is not the 'same account' for its layer"
 )
 def test_an_access_point_of_another_account_is_same_account_for_its_own_users() -> None:
-    """R10.2: "To create an access point to a bucket that's owned by another account, you must first create the
-    access point by specifying the bucket name and account owner ID. Then, the bucket owner must update the
-    bucket policy to authorize requests from the access point." — AP_POLICIES (2023). The access point is a
-    resource of its own account: for Eve, of that account, her identity policy suffices there (R1.2: "If
-    either the identity-based policy or the resource-based policy within the same account allows the request
-    and the other doesn't, the request is still allowed." —
+    """R10.2: "To create an access point to a bucket that's owned by another account, you must first create
+    the access point by specifying the bucket name and account owner ID. Then, the bucket owner must update
+    the bucket policy to authorize requests from the access point." —
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-points-policies.html (2023). The access
+    point is a resource of its own account: for Eve, of that account, her identity policy suffices there
+    (R1.2: "If either the identity-based policy or the resource-based policy within the same account allows
+    the request and the other doesn't, the request is still allowed." —
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html),
     and the bucket's delegation to that account's access points is the cross-account consent."""
     partner_ap = f"arn:aws:s3:eu-west-2:{OTHER}:accesspoint/partner-ap"
