@@ -42,8 +42,8 @@ class EnforcementSteps(LoopState):
             view = lines[_item(row)].view
             how = f"{view.access}; decided via {via[view.item_id]}"
             say(f"    {view.store}: {view.holder} ({how}): {_change(row, view)}")
-        for store, group in _by_store(held, lines).items():
-            say(f"  held by the blast-radius limit ({len(group)}): {store}: {group[0].hold_reason}")
+        for (store, reason), group in _by_hold(held, lines).items():
+            say(f"  held for an admin ({len(group)}): {store}: {reason}")
             say("    " + ", ".join(sorted({lines[_item(row)].view.holder for row in group})))
         say(f"  left to a person, never automatic ({len(refused)}):")
         for line in refused:
@@ -141,8 +141,12 @@ def _change(row: Revocation, view: ItemView) -> str:
     return text
 
 
-def _by_store(rows: list[Revocation], lines: dict[int, ItemLine]) -> dict[str, list[Revocation]]:
-    grouped: dict[str, list[Revocation]] = defaultdict(list)
+def _by_hold(
+    rows: list[Revocation], lines: dict[int, ItemLine]
+) -> dict[tuple[str, str], list[Revocation]]:
+    """Held revocations by store and by why (the blast radius; a change only an admin makes, such as a
+    shared resource policy's)."""
+    grouped: dict[tuple[str, str], list[Revocation]] = defaultdict(list)
     for row in rows:
-        grouped[lines[_item(row)].view.store].append(row)
+        grouped[(lines[_item(row)].view.store, row.hold_reason or "")].append(row)
     return grouped

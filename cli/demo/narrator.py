@@ -83,6 +83,7 @@ class Narrator:
             "",
             "Try next:",
             f"  {use} access --store payroll-exports",
+            f"  {use} access --exposure        (who beyond the organisation can reach a store)",
             f"  {use} audit history --store benefit-claims",
             f"  {use} campaign show {loop.campaign_id}",
             f"  {use} revocations list        ({loop.held} held: `revocations approve --campaign "

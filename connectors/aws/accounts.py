@@ -10,10 +10,13 @@ many accounts does not die when the first hour's credentials expire.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 import botocore.session
@@ -27,8 +30,10 @@ from reviews.settings import AwsSettings
 logger = logging.getLogger(__name__)
 
 # Retries live on the client, once: standard mode retries throttling, 5xx and connection errors with
-# exponential backoff and jitter. Nothing else in the connector retries.
+# exponential backoff and jitter. Nothing else in the connector retries. An operator's AWS_MAX_ATTEMPTS (the
+# SDK's own variable) wins over our 8: an explicit max_attempts in Config would otherwise silence it.
 RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8})
+_RETRY_FROM_ENVIRONMENT = Config(retries={"mode": "standard"})
 SESSION_NAME = "recertify"
 
 
@@ -45,8 +50,39 @@ class AwsAccount:
     def client(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.region)
         if key not in self._clients:
-            self._clients[key] = self.session.client(service, region_name=key[1], config=RETRY_CONFIG)
+            config = _RETRY_FROM_ENVIRONMENT if os.environ.get("AWS_MAX_ATTEMPTS") else RETRY_CONFIG
+            client = self.session.client(service, region_name=key[1], config=config)
+            if service == "s3control":
+                keep_ip_endpoint(client)
+            self._clients[key] = client
         return self._clients[key]
+
+
+def keep_ip_endpoint(client: Any) -> None:
+    """S3 Control's endpoint rules put the account id in front of the host ({account}.s3-control.{region}…),
+    a custom endpoint included; the account also travels in the x-amz-account-id header. An IP address (a
+    local simulator, AWS_ENDPOINT_URL=http://127.0.0.1:…) cannot take such a label, and a label on localhost
+    reaches the same loopback server when it resolves at all, so for those the request goes to the host as
+    configured. Rewritten before signing, so the signature covers the real host."""
+    configured = urlsplit(client.meta.endpoint_url).hostname or ""
+    if not (_is_ip(configured) or configured == "localhost"):
+        return
+
+    def drop_account_label(request: Any, **_: Any) -> None:
+        parts = urlsplit(request.url)
+        label, _, rest = parts.netloc.partition(".")
+        if label.isdigit() and urlsplit(f"//{rest}").hostname == configured:
+            request.url = urlunsplit(parts._replace(netloc=rest))
+
+    client.meta.events.register("before-sign.s3-control", drop_account_label)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)

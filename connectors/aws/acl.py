@@ -59,7 +59,10 @@ def acl_rules(
         public = ref.kind in ("everyone", "authenticated")
         if public and ignore_public_acls:
             continue
-        if grant.grantee_type == "CanonicalUser" and grant.grantee == owner_canonical_id:
+        if grant.grantee_type == "CanonicalUser" and grant.grantee in (
+            owner_canonical_id,
+            store.acl.owner_id,
+        ):
             continue  # the owner's own grant delegates to the account's policies: nothing more
         for permission in _permissions(grant.permission):
             actions, on_bucket = _BUCKET_PERMISSIONS[permission]
@@ -72,7 +75,9 @@ def acl_rules(
             rules.append(Rule(BUCKET, statement, frozenset({ref}), bits, slots, step, public_acl=public))
     if not ignore_public_acls:
         statement = Statement(Effect.ALLOW, _OBJECT_READ, False, EVERYTHING, False, None, False, True)
-        everyone = frozenset({Ref("everyone", "object ACLs")})
+        # Only the public reach is unknown: what object ACLs give principals Recertify reads adds nothing to
+        # what they get through the account's own policies or the grant to everyone.
+        everyone = frozenset({Ref("anyone_unread", "object ACLs")})
         rules.append(
             Rule(
                 BUCKET,

@@ -1,8 +1,9 @@
 """The AWS connector (reviews.ports.Connector): fetch → evaluate → last use → snapshot; plan, revoke, verify.
 
 Composes the I/O (fetch.py, revoke/) around the pure parts (access.py, transform.py). Everything it
-returns is complete or it raises: one unreadable account, a failed last-accessed job, a page that does
-not add up, and the whole snapshot fails rather than shrink.
+returns is complete or it raises: one unreadable account or a page that does not add up, and the whole
+snapshot fails rather than shrink. Last use is the exception: it is evidence, not access, so a failed
+last-accessed call leaves last use unknown for the principals concerned, with a note saying why.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 
 import boto3
 
@@ -17,8 +19,10 @@ from connectors.aws import revoke as primitives
 from connectors.aws.access import effective_access
 from connectors.aws.accounts import AwsSessions, open_sessions
 from connectors.aws.catalog import ActionCatalog
-from connectors.aws.fetch import fetch_inventory, fetch_last_accessed
+from connectors.aws.fetch import fetch_inventory
 from connectors.aws.inventory import AwsInventory, ServiceLastAccessed
+from connectors.aws.last_accessed import LastAccessedRead, fetch_last_accessed
+from connectors.aws.revoke.planning import iam_arn
 from connectors.aws.transform import SERVICE_OF_KIND, to_snapshot
 from reviews.entitlements import (
     Grant,
@@ -67,7 +71,11 @@ class AwsConnector:
         evaluation = effective_access(inventory, self._catalog)
         last_used: tuple[ServiceLastAccessed, ...] = ()
         if self._settings.last_accessed:
-            last_used = self._last_accessed(sessions, evaluation.grants, _store_kinds(inventory))
+            reads = self._last_accessed(sessions, evaluation.grants, _store_kinds(inventory))
+            last_used = tuple(entry for read in reads for entry in read.entries)
+            # Evidence that could not be read stays unknown, and the snapshot says why.
+            notes = tuple(note for read in reads for note in read.notes())
+            inventory = replace(inventory, notes=(*inventory.notes, *notes))
         self._progress("building the snapshot")
         return to_snapshot(inventory, evaluation, self._settings, last_used)
 
@@ -99,25 +107,29 @@ class AwsConnector:
 
     def _last_accessed(
         self, sessions: AwsSessions, grants: tuple[Grant, ...], kinds: dict[str, str]
-    ) -> tuple[ServiceLastAccessed, ...]:
-        """One job per IAM principal that holds a grant, for the services of the stores it reaches."""
+    ) -> list[LastAccessedRead]:
+        """One job per IAM user or role of a read account that holds a grant, for the services of the stores
+        it reaches. Identity Center users, anyone, unread accounts and services have no IAM last-accessed."""
+        accounts = {account.account_id: account for account in sessions.accounts}
         wanted: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         for grant in grants:
-            if grant.principal_id.startswith("arn:"):  # Identity Center users have no IAM last-accessed
-                account_id = grant.principal_id.split(":")[4]
-                wanted[account_id][grant.principal_id].add(SERVICE_OF_KIND[StoreKind(kinds[grant.store_id])])
-        accounts = {account.account_id: account for account in sessions.accounts}
-        found: list[ServiceLastAccessed] = []
+            arn = iam_arn(grant.principal_id)
+            if arn is not None and arn.type in ("user", "role") and arn.account_id in accounts:
+                service = SERVICE_OF_KIND[StoreKind(kinds[grant.store_id])]
+                wanted[arn.account_id][grant.principal_id].add(service)
+        found: list[LastAccessedRead] = []
         for account_id, principals in wanted.items():
             self._progress(f"last use: {len(principals)} principal(s) in {account_id}")
             services = {service for needed in principals.values() for service in needed}
-            found += fetch_last_accessed(
-                accounts[account_id],
-                sorted(principals),
-                services,
-                timeout=float(self._settings.last_accessed_timeout_seconds),
+            found.append(
+                fetch_last_accessed(
+                    accounts[account_id],
+                    sorted(principals),
+                    services,
+                    timeout=float(self._settings.last_accessed_timeout_seconds),
+                )
             )
-        return tuple(found)
+        return found
 
 
 def _store_kinds(inventory: AwsInventory) -> dict[str, str]:

@@ -1,7 +1,9 @@
 """The one place where botocore's errors become Recertify's (STYLE: one façade per provider SDK).
 
 Every AWS call in the connector runs inside `aws_call(account_id, operation)`, so the message an admin reads
-names the account and the operation that failed. Retries are not decided here: the clients retry throttling
+names the account and the operation that failed (a regional operation names its region too). Whatever AWS
+sends, the message is one line: an HTML error page or a body botocore cannot parse never reaches the admin as
+a traceback or a wall of markup. Retries are not decided here: the clients retry throttling
 and transient faults themselves (accounts.RETRY_CONFIG); an error that reaches this module has already been
 retried, and `retryable` tells the caller whether a later sync may succeed without anyone changing anything.
 """
@@ -24,6 +26,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.parsers import ResponseParserError
 
 from reviews.errors import Misconfigured, SourceUnavailable
 
@@ -76,6 +79,7 @@ BAD_CREDENTIALS = frozenset(
 ACCESS_DENIED = frozenset(
     {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedException"}
 )
+_MAX_DETAIL = 300  # characters of AWS's own words kept in a message
 
 
 class AwsApiError(SourceUnavailable):
@@ -113,21 +117,34 @@ def aws_call(account_id: str, operation: str) -> Iterator[None]:
         # EndpointConnectionError and ConnectTimeoutError are botocore ConnectionErrors; ConnectionClosedError
         # and ReadTimeoutError are HTTPClientErrors. The client has already retried them.
         logger.warning("AWS unreachable for %s: %s", where, type(exc).__name__)
-        raise SourceUnavailable(SOURCE, f"{where}: AWS unreachable ({exc})", retryable=True) from exc
+        raise SourceUnavailable(
+            SOURCE, f"{where}: AWS unreachable ({one_line(exc)})", retryable=True
+        ) from exc
+    except ResponseParserError as exc:
+        # Not a BotoCoreError: a body that is not the protocol's XML or JSON (a proxy's HTML page, a cut-off
+        # answer). Its text holds the raw body, so only its kind is shown; botocore says a retry may succeed.
+        logger.warning("AWS sent an unparseable answer for %s", where)
+        reason = f"{where}: AWS sent an answer that could not be parsed"
+        raise SourceUnavailable(SOURCE, reason, retryable=True) from exc
     except ParamValidationError:
         raise  # our bug, not AWS's answer: let it surface as one
     except BotoCoreError as exc:
-        raise SourceUnavailable(SOURCE, f"{where}: {exc}", retryable=False) from exc
+        raise SourceUnavailable(SOURCE, f"{where}: {one_line(exc)}", retryable=False) from exc
 
 
 @contextmanager
 def parsing(account_id: str, operation: str) -> Iterator[None]:
-    """An answer without a field AWS always sends is a malformed answer, never a default value."""
+    """An answer without a field AWS always sends is a malformed answer, never a default value; so is one
+    whose fields have the wrong shape (a list where an object belongs)."""
     try:
         yield
     except KeyError as exc:
         raise SourceUnavailable(
             SOURCE, f"account {account_id}: {operation}: the answer lacks {exc}", retryable=True
+        ) from exc
+    except TypeError as exc:
+        raise SourceUnavailable(
+            SOURCE, f"account {account_id}: {operation}: the answer has an unexpected shape", retryable=True
         ) from exc
 
 
@@ -135,9 +152,16 @@ def malformed(account_id: str, operation: str, problem: str) -> SourceUnavailabl
     return SourceUnavailable(SOURCE, f"account {account_id}: {operation}: {problem}", retryable=True)
 
 
+def one_line(text: object, limit: int = _MAX_DETAIL) -> str:
+    """`text` on one line, at most `limit` characters: what AWS (or a proxy before it) says is shown, never
+    pasted whole."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else f"{flat[: limit - 1]}…"
+
+
 def _from_client_error(exc: ClientError, where: str) -> Misconfigured | AwsApiError:
     code = error_code(exc)
-    message = str(exc.response.get("Error", {}).get("Message", "")) or code
+    message = one_line(exc.response.get("Error", {}).get("Message", "")) or code
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
     if code in BAD_CREDENTIALS:
         return Misconfigured(f"{where}: AWS refused the credentials ({code}: {message})")
@@ -145,4 +169,9 @@ def _from_client_error(exc: ClientError, where: str) -> Misconfigured | AwsApiEr
         reason = f"{where}: access denied ({code}); the read role lacks this permission: {message}"
         return AwsApiError(reason, code=code, retryable=False)
     retryable = code in THROTTLING or code in TRANSIENT or status >= 500
-    return AwsApiError(f"{where}: {code or status}: {message}", code=code, retryable=retryable)
+    if not code or code.isdigit():
+        # botocore's stand-in when the body names no error (an HTML page from a proxy or a load balancer):
+        # the code is the HTTP status and the message its reason phrase.
+        reason = f"{where}: an unexpected answer from AWS (HTTP {status or code}: {message})"
+        return AwsApiError(reason, code=code, retryable=retryable)
+    return AwsApiError(f"{where}: {code}: {message}", code=code, retryable=retryable)

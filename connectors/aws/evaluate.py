@@ -31,7 +31,7 @@ from connectors.aws.key_access import KeyAccess
 from connectors.aws.policy import ParsedPolicy, Statement, parse_policy
 from connectors.aws.principals import Requester
 from connectors.aws.resource_policy import ResourceSide, Views, registered_patterns
-from connectors.aws.single import about, decide_statements, guards_allow
+from connectors.aws.single import about, decide_statements, denies, guards_allow
 from connectors.aws.space import StoreIndex, StoreSpace
 from connectors.aws.summary import Masks, Slots, Summary, summarize
 from connectors.aws.targets import BUCKET, IDENTITY
@@ -137,9 +137,11 @@ class Evaluator:
         self._merged: dict[tuple[int, ...], Slots] = {}
         self._decided: dict[tuple[object, ...], list[tuple[int, Decision]]] = {}
 
-    def allows(self, actor: Actor, action: str, resource: str) -> tuple[bool, bool]:
-        """(allowed, conditional) for an action outside the store catalogue, such as sts:AssumeRole."""
-        return self._single.allows(actor, action, resource)
+    def allows(self, actor: Actor, action: str, resource: str, *, identity: bool = True) -> tuple[bool, bool]:
+        """(allowed, conditional) for an action outside the store catalogue, such as sts:AssumeRole: its
+        identity policies (unless `identity` is False: a resource policy names it) within a role's
+        boundary, within its account's SCPs."""
+        return self._single.allows(actor, action, resource, identity=identity)
 
     # --- documents -----------------------------------------------------------------------------------
 
@@ -434,19 +436,25 @@ class _SingleRequests:
     def __init__(self, evaluator: Evaluator) -> None:
         self._ev = evaluator
         self._about: dict[tuple[str, str], list[Statement]] = {}
-        self._answers: dict[tuple[tuple[int, ...], int, str, str, str], tuple[bool, bool]] = {}
+        self._answers: dict[tuple[tuple[int, ...], bool, int, str, str, str], tuple[bool, bool]] = {}
 
-    def allows(self, actor: Actor, action: str, resource: str) -> tuple[bool, bool]:
+    def allows(self, actor: Actor, action: str, resource: str, *, identity: bool = True) -> tuple[bool, bool]:
         key_about = (actor.arn, action)
         if key_about not in self._about:
             self._about[key_about] = about([s for _, _, p in actor.sources for s in p.statements], action)
         statements = self._about[key_about]
-        boundary = id(actor.boundary[1]) if actor.boundary else 0
+        # A user named by a resource policy passes its boundary; a role named so does not.
+        bounded = actor.boundary is not None and (identity or actor.requester.kind == "role")
+        boundary = id(actor.boundary[1]) if actor.boundary and bounded else 0
         scp_account = "" if actor.service_linked else actor.account_id
-        key = (tuple(map(id, statements)), boundary, scp_account, action, resource)
+        key = (tuple(map(id, statements)), identity, boundary, scp_account, action, resource)
         if key not in self._answers:
-            allowed, conditional = decide_statements(statements, action, resource)
-            if allowed and actor.boundary is not None:
+            if identity:
+                allowed, conditional = decide_statements(statements, action, resource)
+            else:  # let in by name: only an explicit Deny in its own policies stops it
+                always, maybe = denies(statements, action, resource)
+                allowed, conditional = not always, maybe
+            if allowed and bounded and actor.boundary is not None:
                 inside, maybe = decide_statements(list(actor.boundary[1].statements), action, resource)
                 allowed, conditional = inside, conditional or maybe
             scps = self._ev.guards.levels("scp", scp_account) if scp_account else None

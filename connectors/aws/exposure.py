@@ -64,7 +64,7 @@ def _evaluate(evaluator: Evaluator, store: int, who: Requester, kind: str, reach
 
 def _outsider(ref: Ref, read: set[str], evaluator: Evaluator) -> tuple[Outsider, Requester, str] | None:
     organisation = evaluator.inventory.organization
-    if ref.kind in ("everyone", "authenticated"):
+    if ref.kind in ("everyone", "authenticated", "anyone_unread"):
         who = Requester("public", PUBLIC_PRINCIPAL_ID)
         return Outsider(PrincipalType.PUBLIC, PUBLIC_PRINCIPAL_ID, PUBLIC_NAME, True), who, PUBLIC
     if ref.kind == "service":
@@ -82,7 +82,7 @@ def _outsider(ref: Ref, read: set[str], evaluator: Evaluator) -> tuple[Outsider,
         return None
     names = dict(organisation.accounts) if organisation else {}
     account = ref.account_id
-    label = f"{names[account]} ({account})" if account in names else f"account {account}"
+    label = f"{names[account]} ({account})" if account in names else account
     external = organisation is None or account not in names
     if ref.kind == "account":
         root = f"arn:aws:iam::{account}:root"

@@ -157,6 +157,7 @@ def _role(item: dict[str, Any]) -> IamRole:
         tags=tag_pairs(item.get("Tags")),
         last_used=utc(last_used.get("LastUsedDate")),
         last_used_region=last_used.get("Region"),
+        role_id=item["RoleId"],
     )
 
 

@@ -112,14 +112,15 @@ def _in_account(reference: str, account_id: str, partition: str) -> str:
 
 def _pages(account_id: str, client: Any, operation: str, key: str, **kwargs: str) -> list[Any]:
     # Named as in IAM policies (sso:ListInstances), which is what an admin has to grant.
-    where = f"{client.meta.service_model.signing_name}:{client.meta.method_to_api_mapping[operation]}"
+    api = client.meta.method_to_api_mapping[operation]
+    where = f"{client.meta.service_model.signing_name}:{api} in {client.meta.region_name}"
     with aws_call(account_id, where), parsing(account_id, where):
         return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page[key]]
 
 
 def _permission_set(account_id: str, sso: Any, instance_arn: str, arn: str) -> PermissionSet:
     keys = {"InstanceArn": instance_arn, "PermissionSetArn": arn}
-    where = f"sso:DescribePermissionSet {arn}"
+    where = f"sso:DescribePermissionSet {arn} in {sso.meta.region_name}"
     with aws_call(account_id, where), parsing(account_id, where):
         name = sso.describe_permission_set(**keys)["PermissionSet"]["Name"]
         inline = sso.get_inline_policy_for_permission_set(**keys)["InlinePolicy"]
@@ -146,7 +147,7 @@ def _permission_set(account_id: str, sso: Any, instance_arn: str, arn: str) -> P
 
 def _boundary(account_id: str, sso: Any, keys: dict[str, str]) -> str | None:
     """An AWS managed policy ARN, or a customer managed reference "/path/name"; None when there is none."""
-    where = f"sso:GetPermissionsBoundaryForPermissionSet {keys['PermissionSetArn']}"
+    where = f"sso:GetPermissionsBoundaryForPermissionSet {keys['PermissionSetArn']} in {sso.meta.region_name}"
     try:
         with aws_call(account_id, where):
             boundary = sso.get_permissions_boundary_for_permission_set(**keys)["PermissionsBoundary"]

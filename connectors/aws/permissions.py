@@ -17,8 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.aws import iam, identity_center, scp
-from connectors.aws.fetch import LAST_ACCESSED_PERMISSIONS
+from connectors.aws import iam, identity_center, kms, last_accessed, organization, s3_exposure, scp
 from connectors.aws.revoke.base import UNDO, AwsKind
 from connectors.aws.stores import SPECS
 from connectors.aws.stores.discovery import TAGGING_PERMISSIONS
@@ -43,10 +42,14 @@ _STORE_SIDS = {
 READS: Mapping[str, tuple[str, ...]] = {
     "ReadIam": iam.PERMISSIONS,
     # Generating the report is an asynchronous job, not a change to anything: IAM ranks it a Read.
-    "ReadServiceLastAccessed": LAST_ACCESSED_PERMISSIONS,
+    "ReadServiceLastAccessed": last_accessed.PERMISSIONS,
     "FindTaggedStores": TAGGING_PERMISSIONS,
     **{_STORE_SIDS[spec.kind]: spec.permissions for spec in SPECS},
-    "ReadOrganization": (*scp.PERMISSIONS, "organizations:ListAccounts"),
+    # Account Block Public Access, canonical id and access points (S3 Control), in every account.
+    "ReadS3AccountSettingsAndAccessPoints": s3_exposure.PERMISSIONS,
+    # Which key encrypts a store, and the key policy and grants that decide who may decrypt with it.
+    "ReadKmsKeysOfStores": kms.PERMISSIONS,
+    "ReadOrganization": (*scp.PERMISSIONS, *organization.PERMISSIONS),
     "ReadIdentityCenter": identity_center.PERMISSIONS,
 }
 # sts:GetCallerIdentity needs no permission (AWS allows it to every principal), so it is not listed.

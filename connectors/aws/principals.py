@@ -30,7 +30,8 @@ class Named(Enum):
 @dataclass(frozen=True, slots=True)
 class Ref:
     """One principal a policy names. `kind`: everyone | account | user | role | session | federated_user |
-    service | canonical | federated | unique_id | unknown."""
+    service | canonical | federated | unique_id | unknown; and, from S3 ACLs, authenticated (any AWS account)
+    and anyone_unread (whoever an unread object ACL may name: reported for the public only)."""
 
     kind: str
     value: str  # as written
@@ -113,6 +114,7 @@ class RefSet:
         "refs",
         "everyone",
         "authenticated",
+        "anyone_unread",
         "arns",
         "accounts",
         "services",
@@ -125,6 +127,7 @@ class RefSet:
         self.refs = refs
         self.everyone = any(r.kind == "everyone" for r in refs)
         self.authenticated = any(r.kind == "authenticated" for r in refs)
+        self.anyone_unread = any(r.kind == "anyone_unread" for r in refs)  # only anyone we know nothing of
         self.arns = frozenset(r.value for r in refs if r.kind in _ARN_KINDS)
         self.accounts = frozenset(r.account_id for r in refs if r.kind == "account")
         self.services = frozenset(r.value for r in refs if r.kind == "service")
@@ -142,9 +145,9 @@ class RefSet:
         if self.everyone:
             return _EXACTLY
         if kind == "public":  # someone we know nothing of: what names anyone with an AWS account names it
-            return _EXACTLY if self.authenticated else NOT_NAMED
+            return _EXACTLY if self.authenticated or self.anyone_unread else NOT_NAMED
         if kind == "anonymous":
-            return NOT_NAMED
+            return _EXACTLY if self.anyone_unread else NOT_NAMED
         if self.authenticated:  # S3's AuthenticatedUsers group: any AWS account, never anonymous
             return _EXACTLY
         if kind == "service":

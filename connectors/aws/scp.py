@@ -1,13 +1,19 @@
-"""Service control policies that bound each account, one tuple per level from the root down to the account.
+"""Organization policies that bound each account, one tuple per level from the root down to the account:
+service control policies (what the account's principals may do) and resource control policies (what may be
+done to the account's resources, whoever asks). Both are read the same way, the RCPs with the
+RESOURCE_CONTROL_POLICY filter.
 
 Only the management account (or a delegated administrator) may read them, so they are read with the caller's
-credentials, not the account's. When they cannot be read, or do not apply, the account gets no levels and a
-note saying why: the evaluator then assumes no SCP limit, which can only overstate access, never hide it.
+credentials, not the account's. When they cannot be read, or do not apply (the management account; a policy
+type not enabled at the root), the account gets no levels and a note saying why: the evaluator then assumes
+no limit, which can only overstate access, never hide it. A reason that holds for the whole organization is
+noted once, not once per account.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from connectors.aws.accounts import AwsAccount
@@ -18,6 +24,8 @@ from connectors.aws.inventory import PolicyDocument
 logger = logging.getLogger(__name__)
 
 SCP = "SERVICE_CONTROL_POLICY"
+RCP = "RESOURCE_CONTROL_POLICY"
+_KINDS = {SCP: ("SCPs", "service control policies"), RCP: ("RCPs", "resource control policies")}
 PERMISSIONS = (
     "organizations:DescribeOrganization",
     "organizations:ListRoots",
@@ -26,42 +34,73 @@ PERMISSIONS = (
     "organizations:DescribePolicy",
 )
 _NOT_READABLE = frozenset({"AWSOrganizationsNotInUseException", "PolicyTypeNotEnabledException"})
+# ListParents' answer for an account outside the organization: "We can't find an organizational unit (OU) or
+# Amazon Web Services account with the ChildId that you specified."
+_NOT_A_MEMBER = "ChildNotFoundException"
 _MAX_DEPTH = 8  # OUs nest at most five deep under the root
 
 Levels = tuple[tuple[PolicyDocument, ...], ...]
 
 
-class ScpReader:
-    """Reads SCPs for accounts of one organization, reading each OU and each policy once."""
+@dataclass(frozen=True, slots=True)
+class AccountPolicies:
+    scp_levels: Levels
+    rcp_levels: Levels
+    notes: tuple[str, ...]
+
+
+class OrganizationPolicies:
+    """Reads SCPs and RCPs for accounts of one organization, reading each OU and each policy once."""
 
     def __init__(self, caller: AwsAccount) -> None:
         self._caller = caller.account_id
         self._client: Any = caller.client("organizations")
         self._management: str | None = None
         self._unreadable: str | None = None  # why no account has levels, once known
-        self._targets: dict[str, tuple[PolicyDocument, ...]] = {}
+        self._enabled: dict[str, bool] = {}
+        self._targets: dict[tuple[str, str], tuple[PolicyDocument, ...]] = {}
         self._documents: dict[str, PolicyDocument] = {}
+        self._noted: set[str] = set()
         self._started = False
 
-    def levels(self, account_id: str) -> tuple[Levels, str | None]:
-        """The account's SCP levels, root first, and a note when there are none."""
+    def levels(self, account_id: str) -> AccountPolicies:
+        """The account's SCP and RCP levels, root first, and notes on what is not there and why."""
         try:
             self._start()
             if self._unreadable is not None:
-                return (), f"account {account_id}: no SCPs considered: {self._unreadable}"
+                return AccountPolicies((), (), self._once(f"no SCPs or RCPs considered: {self._unreadable}"))
             if account_id == self._management:
-                return (
-                    (),
-                    f"account {account_id}: the organization's management account; SCPs do not apply to it",
-                )
+                why = "the organization's management account; SCPs and RCPs do not apply to it"
+                return AccountPolicies((), (), (f"account {account_id}: {why}",))
             chain = [*reversed(self._parents(account_id)), account_id]
-            return tuple(self._policies(target) for target in chain), None
+            levels: dict[str, Levels] = {}
+            notes: list[str] = []
+            for kind, (short, long) in _KINDS.items():
+                if self._enabled[kind]:
+                    levels[kind] = tuple(self._policies(target, kind) for target in chain)
+                else:
+                    levels[kind] = ()
+                    notes += self._once(f"no {short} considered: {long} are not enabled in the organization")
+            return AccountPolicies(levels[SCP], levels[RCP], tuple(notes))
         except AwsApiError as exc:
-            if not (is_access_denied(exc) or exc.code in _NOT_READABLE):
+            if exc.code == _NOT_A_MEMBER:  # an account listed in aws.accounts from outside the organization
+                why = (
+                    f"it is not in the organization of account {self._caller}, and its own organization's "
+                    "policies, if any, cannot be read from there, so access may be overstated"
+                )
+            elif is_access_denied(exc) or exc.code in _NOT_READABLE:
+                why = _overstated(exc, self._caller)
+            else:
                 raise
-            logger.info("SCPs of account %s not readable: %s", account_id, exc.code)
-            why = f"Organizations answered {exc.code} to account {self._caller}, so access may be overstated"
-            return (), f"account {account_id}: no SCPs considered: {why}"
+            logger.info("organization policies of account %s not readable: %s", account_id, exc.code)
+            return AccountPolicies((), (), (f"account {account_id}: no SCPs or RCPs considered: {why}",))
+
+    def _once(self, note: str) -> tuple[str, ...]:
+        """An organization-wide note, given with the first account it concerns only."""
+        if note in self._noted:
+            return ()
+        self._noted.add(note)
+        return (note,)
 
     def _start(self) -> None:
         if self._started:
@@ -74,18 +113,22 @@ class ScpReader:
                 pages = self._client.get_paginator("list_roots").paginate()
                 roots = [root for page in pages for root in page["Roots"]]
         except AwsApiError as exc:
-            if exc.code != "AWSOrganizationsNotInUseException":
-                raise
-            self._unreadable = f"account {self._caller} is not in an organization"
-            return
+            if exc.code == "AWSOrganizationsNotInUseException":
+                self._unreadable = f"account {self._caller} is not in an organization"
+                return
+            if is_access_denied(exc):
+                self._unreadable = _overstated(exc, self._caller)
+                return
+            raise
         with parsing(self._caller, operation):
-            enabled = any(
-                kind["Type"] == SCP and kind["Status"] == "ENABLED"
-                for root in roots
-                for kind in root.get("PolicyTypes", ())
-            )
-        if not enabled:
-            self._unreadable = "service control policies are not enabled in the organization"
+            # A type is in force when the root lists it ENABLED (Root.PolicyTypes; DescribeOrganization's
+            # AvailablePolicyTypes is deprecated and says nothing about the root).
+            for kind in _KINDS:
+                self._enabled[kind] = any(
+                    item["Type"] == kind and item["Status"] == "ENABLED"
+                    for root in roots
+                    for item in root.get("PolicyTypes", ())
+                )
 
     def _parents(self, account_id: str) -> list[str]:
         """The OUs and root above the account, nearest first."""
@@ -104,16 +147,16 @@ class ScpReader:
                 child = parents[0]["Id"]
         raise malformed(account_id, "organizations:ListParents", f"no root within {_MAX_DEPTH} levels")
 
-    def _policies(self, target: str) -> tuple[PolicyDocument, ...]:
-        if target not in self._targets:
-            operation = f"organizations:ListPoliciesForTarget {target}"
+    def _policies(self, target: str, kind: str) -> tuple[PolicyDocument, ...]:
+        if (target, kind) not in self._targets:
+            operation = f"organizations:ListPoliciesForTarget {target} ({kind})"
             with aws_call(self._caller, operation), parsing(self._caller, operation):
                 pages = self._client.get_paginator("list_policies_for_target").paginate(
-                    TargetId=target, Filter=SCP
+                    TargetId=target, Filter=kind
                 )
                 ids = sorted(policy["Id"] for page in pages for policy in page["Policies"])
-            self._targets[target] = tuple(self._document(policy_id) for policy_id in ids)
-        return self._targets[target]
+            self._targets[(target, kind)] = tuple(self._document(policy_id) for policy_id in ids)
+        return self._targets[(target, kind)]
 
     def _document(self, policy_id: str) -> PolicyDocument:
         if policy_id not in self._documents:
@@ -122,3 +165,7 @@ class ScpReader:
                 content = self._client.describe_policy(PolicyId=policy_id)["Policy"]["Content"]
             self._documents[policy_id] = decode(content)
         return self._documents[policy_id]
+
+
+def _overstated(exc: AwsApiError, caller: str) -> str:
+    return f"Organizations answered {exc.code} to account {caller}, so access may be overstated"

@@ -36,6 +36,22 @@ def decide_statements(statements: list[Statement], action: str, resource: str) -
     return allowed, allowed and (not allow_always or deny_maybe)
 
 
+def denies(statements: list[Statement], action: str, resource: str) -> tuple[bool, bool]:
+    """(denied whatever the conditions, may be denied) for one action on one ARN."""
+    always = maybe = False
+    for statement in statements:
+        if statement.effect not in (Effect.DENY, Effect.UNKNOWN):
+            continue
+        acts = any(action_matches(p, action) for p in statement.actions) != statement.not_action
+        names = any(resource_matches(p, resource) for p in statement.resources) != statement.not_resource
+        if acts and names:
+            certain = (
+                not statement.conditional and statement.problem is None and statement.effect is Effect.DENY
+            )
+            always, maybe = always or certain, maybe or not certain
+    return always, maybe
+
+
 def guards_allow(levels: list[list[Statement]], action: str, resource: str) -> Answer:
     """SCPs or RCPs: every level must allow, and no Deny may apply."""
     conditional = False

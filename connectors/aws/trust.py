@@ -1,6 +1,13 @@
 """Who can assume which role (DESIGN §4): a trust policy naming the principal itself; or naming its account
 (or everyone) when the principal's own policies allow `sts:AssumeRole` on the role; across accounts both
 sides must agree. Service and federated principals in a trust policy are reported, not expanded.
+
+IAM User Guide, policy evaluation: "IAM role trust policies and KMS key policies are exceptions to this logic,
+because they must explicitly allow access for principals": within the account, naming the principal lets it
+assume the role by itself (a role caller still within its permissions boundary); naming the account leaves
+it to the caller's own policies. The caller's SCPs and the role account's RCPs (STS supports RCPs) must
+allow the call too; a Deny naming the caller, its account or everyone wins; conditions are decided against
+what is known of the caller (context.py), the rest making the way conditional.
 """
 
 from __future__ import annotations
@@ -11,6 +18,8 @@ from connectors.aws.evaluate import Actor, Evaluator
 from connectors.aws.inventory import IamRole
 from connectors.aws.matching import action_matches
 from connectors.aws.policy import Effect, Statement, parse_policy
+from connectors.aws.principals import Named, RefSet, parse
+from connectors.aws.single import guards_allow
 from reviews.entitlements import PathStep
 
 ASSUME = "sts:AssumeRole"
@@ -64,41 +73,70 @@ def _edges_into(
     role_account = role.arn.split(":")[4]
     found: dict[str, Edge] = {}
     for statement in (s for s in statements if s.effect is not Effect.DENY):
-        maybe = statement.conditional or statement.problem is not None
-        for kind, name in statement.principals or ():
-            if kind == "AWS" and name in evaluator.actors and name != role.arn:
-                actor = evaluator.actors[name]
-                if actor.account_id == role_account:  # naming the principal is enough within the account
-                    found[name] = _better(
-                        found.get(name), Edge(role.arn, maybe, statement.problem is not None)
-                    )
-                    continue
-            for actor in _delegated(kind, name, can_assume):
-                if actor.arn == role.arn:
-                    continue
-                allowed, conditional = evaluator.allows(actor, ASSUME, role.arn)
-                if allowed:
-                    edge = Edge(role.arn, maybe or conditional, statement.problem is not None, delegated=True)
-                    found[actor.arn] = _better(found.get(actor.arn), edge)
-    return [(arn, edge) for arn, edge in found.items() if not _denied(statements, evaluator.actors[arn])]
+        refs = RefSet(frozenset(parse(kind, value) for kind, value in statement.principals or ()))
+        for actor in _named(evaluator, refs, can_assume):
+            if actor.arn == role.arn:
+                continue
+            way = _way(evaluator, role, role_account, statement, refs, actor)
+            if way is not None:
+                found[actor.arn] = _better(found.get(actor.arn), way)
+    return [
+        (arn, edge)
+        for arn, edge in found.items()
+        if not _denied(evaluator, statements, evaluator.actors[arn])
+    ]
 
 
-def _delegated(kind: str, name: str, can_assume: list[Actor]) -> list[Actor]:
-    """Principals a trust entry leaves to their own policies: an account, or everyone."""
-    if name == "*":
-        return can_assume
-    if kind != "AWS":
-        return []
-    account = name.split(":")[4] if name.startswith("arn:") and name.endswith(":root") else name
-    return [a for a in can_assume if a.account_id == account or a.arn == name]
+def _named(evaluator: Evaluator, refs: RefSet, can_assume: list[Actor]) -> list[Actor]:
+    """The actors a trust statement may let in: those it names, and, through an account or everyone, those
+    whose own policies may call sts:AssumeRole."""
+    found = [evaluator.actors[arn] for arn in refs.arns if arn in evaluator.actors]
+    if refs.everyone:
+        return found + can_assume
+    return found + [a for a in can_assume if a.account_id in refs.accounts]
 
 
-def _denied(statements: list[Statement], actor: Actor) -> bool:
+def _way(
+    evaluator: Evaluator,
+    role: IamRole,
+    role_account: str,
+    statement: Statement,
+    refs: RefSet,
+    actor: Actor,
+) -> Edge | None:
+    how = refs.naming(actor.requester).how
+    if how is None:
+        return None
+    outcome, _ = evaluator.conditions.check(statement, actor.requester, {"aws:resourceaccount": role_account})
+    if outcome is False:
+        return None
+    maybe = outcome is None or statement.problem is not None
+    named_in_account = how in (Named.EXACTLY, Named.AS_ROLE) and actor.account_id == role_account
+    if named_in_account:  # the trust policy alone lets it in: still within a role's boundary and the SCPs
+        allowed, conditional = evaluator.allows(actor, ASSUME, role.arn, identity=False)
+    else:
+        allowed, conditional = evaluator.allows(actor, ASSUME, role.arn)
+    if not allowed:
+        return None
+    rcps = evaluator.guards.levels("rcp", role_account)
+    if rcps and not actor.service_linked:
+        allowed, rcp_conditional = guards_allow(rcps, ASSUME, role.arn)
+        if not allowed:
+            return None
+        conditional = conditional or rcp_conditional
+    return Edge(role.arn, maybe or conditional, statement.problem is not None, delegated=not named_in_account)
+
+
+def _denied(evaluator: Evaluator, statements: list[Statement], actor: Actor) -> bool:
     for statement in statements:
-        if statement.effect is Effect.DENY and not statement.conditional:
-            names = {name for _, name in statement.principals or ()}
-            if "*" in names or actor.arn in names or actor.account_id in names:
-                return True
+        if statement.effect is not Effect.DENY:
+            continue
+        refs = RefSet(frozenset(parse(kind, value) for kind, value in statement.principals or ()))
+        if refs.naming(actor.requester).how is None:
+            continue
+        outcome, _ = evaluator.conditions.check(statement, actor.requester, {})
+        if outcome is True and statement.problem is None:
+            return True
     return False
 
 

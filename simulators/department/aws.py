@@ -12,7 +12,16 @@ from typing import Any
 import boto3
 
 from simulators.department.people import PEOPLE, person
-from simulators.department.stores import ACCOUNT, BREAK_GLASS, EXPORT_ROLE, REGION, STORES, StoreSpec
+from simulators.department.stores import (
+    ACCOUNT,
+    BREAK_GLASS,
+    EXPORT_ROLE,
+    PARTNER_ACCOUNT,
+    PARTNER_TABLE,
+    REGION,
+    STORES,
+    StoreSpec,
+)
 
 _ACTIONS = {
     ("s3", "read"): ["s3:GetObject", "s3:ListBucket"],
@@ -71,15 +80,40 @@ def _create_store(spec: StoreSpec) -> None:
         s3.put_bucket_tagging(
             Bucket=spec.name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
         )
+        # What AWS gives a new bucket since April 2023 (S3 User Guide: "By default, Object Ownership is set to
+        # the Bucket owner enforced setting and all ACLs are disabled", and Block Public Access is on); moto
+        # still creates buckets the old way, with ACLs enabled and nothing blocked.
+        s3.put_bucket_ownership_controls(
+            Bucket=spec.name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+        )
+        s3.put_public_access_block(
+            Bucket=spec.name,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
         return
     dynamodb = boto3.client("dynamodb", region_name=REGION)
-    dynamodb.create_table(
+    table = dynamodb.create_table(
         TableName=spec.name,
         KeySchema=[{"AttributeName": "claim_id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "claim_id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
         Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
-    )
+    )["TableDescription"]["TableArn"]
+    if spec.name == PARTNER_TABLE:
+        statement = {
+            "Sid": "ClaimsAuditBureau",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{PARTNER_ACCOUNT}:root"},
+            "Action": ["dynamodb:GetItem", "dynamodb:Query"],
+            "Resource": table,
+        }
+        policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+        dynamodb.put_resource_policy(ResourceArn=table, Policy=policy)
 
 
 def _grant(iam: Any, spec: StoreSpec) -> None:

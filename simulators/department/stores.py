@@ -17,6 +17,10 @@ ACCOUNT = "123456789012"  # moto's default account
 REGION = "eu-west-2"
 BREAK_GLASS = "break-glass-admin"  # an IAM user without a person: the account for when SSO is down
 EXPORT_ROLE = "payroll-export-job"  # the role the nightly payroll export (a Lambda function) assumes
+# An outside claims-audit bureau that reads benefit-claims through the table's own resource policy: an
+# account Recertify does not read, so its access is an exposure the owner reviews.
+PARTNER_ACCOUNT = "999988887777"
+PARTNER_TABLE = "benefit-claims"
 
 
 @dataclass(frozen=True, slots=True)

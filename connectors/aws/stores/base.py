@@ -56,17 +56,27 @@ def resource_name(arn: str) -> str:
     return resource
 
 
-def optional_policy(
+def optional_answer(
     account: AwsAccount, operation: str, read: Callable[[], dict[str, Any]], absent_code: str
-) -> PolicyDocument | None:
-    """A resource policy, or None when the service answers that there is none (`absent_code`). Any other
-    error is raised: "could not read it" must never look like "it has none"."""
+) -> dict[str, Any] | None:
+    """AWS's answer, or None when the service answers that the thing is not there (`absent_code`, the error
+    its API reference documents for "not configured"). Any other error is raised: "could not read it" must
+    never look like "it has none"."""
     try:
         with aws_call(account.account_id, operation):
-            answer = read()
+            return read()
     except AwsApiError as exc:
         if exc.code == absent_code:
             return None
         raise
+
+
+def optional_policy(
+    account: AwsAccount, operation: str, read: Callable[[], dict[str, Any]], absent_code: str
+) -> PolicyDocument | None:
+    """A resource policy, or None when the service answers that there is none (`absent_code`)."""
+    answer = optional_answer(account, operation, read, absent_code)
+    if answer is None:
+        return None
     with parsing(account.account_id, operation):
         return decode(answer["Policy"])

@@ -5,8 +5,10 @@ real boto3 client that fetch itself uses, and each such test says why:
 - moto answers GetAccountAuthorizationDetails in one page, without PolicyName, and drops user boundaries;
 - moto's STS lets anyone assume any role, so a refused AssumeRole has to be stubbed;
 - moto never records an access key as used.
-Identity Center and service-last-accessed: test_fetch_identity.py; stores: test_fetch_stores.py; throttling
-and error translation: test_fetch_faults.py.
+Identity Center and service-last-accessed: test_fetch_identity.py; stores: test_fetch_stores.py, and their
+controls in test_fetch_s3.py, test_fetch_access_points.py, test_fetch_dynamodb.py, test_fetch_kms.py; SCPs,
+RCPs and the organization: test_fetch_organization.py; throttling and error translation: test_fetch_faults.py
+and test_fetch_unexpected_answers.py.
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ def test_iam_users_groups_roles_and_policies_are_read(aws: None) -> None:
     assert group.inline == (InlinePolicy("group-read", S3_READ),)
     (role,) = account.roles
     assert (role.arn, role.boundary, role.attached) == (built.role_arn, READ_DATA, (READ_DATA,))
+    # RoleDetail.RoleId: "The stable and unique string identifying the role." aws:userid of its sessions is
+    # "{RoleId}:{session name}" (https://docs.aws.amazon.com/IAM/latest/APIReference/API_RoleDetail.html).
+    assert role.role_id == boto3.client("iam").get_role(RoleName="analyst")["Role"]["RoleId"]
+    assert role.role_id.startswith("AROA")
     assert role.trust == world.TRUST_ACCOUNT
     assert role.inline == (InlinePolicy("role-read", S3_READ),)
     (policy,) = account.policies
@@ -246,38 +252,3 @@ def test_use_organizations_outside_an_organization_is_a_configuration_error(aws:
     # AWS answers AWSOrganizationsNotInUseException, moto an empty list: both must stop the sync.
     with pytest.raises(Misconfigured, match="aws.use_organizations"):
         open_sessions(settings(use_organizations=True))
-
-
-# --- SCPs --------------------------------------------------------------------------------------------------
-
-
-def test_scp_levels_run_from_the_root_down_to_the_account(aws: None) -> None:
-    organization = world.build_organization()
-    inventory = fetch(open_sessions(settings(accounts=[CALLER, organization.member])))
-
-    full_access = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
-    }
-    levels = only(inventory, organization.member).scp_levels
-    as_sets = [sorted(json.dumps(document, sort_keys=True) for document in level) for level in levels]
-    expected = [
-        [full_access],
-        [world.DENY_S3, full_access],
-        [full_access],
-        [full_access],
-    ]  # root, OU, OU, account
-    assert as_sets == [
-        sorted(json.dumps(document, sort_keys=True) for document in level) for level in expected
-    ]
-    # The management account is not subject to SCPs.
-    assert only(inventory).scp_levels == ()
-    assert (
-        f"account {CALLER}: the organization's management account; SCPs do not apply to it" in inventory.notes
-    )
-
-
-def test_no_organization_means_no_scp_levels_and_a_note(aws: None) -> None:
-    inventory = fetch(open_sessions(settings()))
-    assert only(inventory).scp_levels == ()
-    assert any("no SCPs considered" in note and "not in an organization" in note for note in inventory.notes)

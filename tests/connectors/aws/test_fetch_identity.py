@@ -1,8 +1,8 @@
-"""fetch: Identity Center and service-last-accessed, where moto falls short.
+"""fetch: Identity Center, where moto falls short (service-last-accessed: test_last_accessed.py).
 
-identitystore is moto. sso-admin and IAM's service-last-accessed jobs are `botocore.stub.Stubber`s on the
-real clients fetch uses: moto 5.2 has no GetPermissionsBoundaryForPermissionSet (so no permission set can be
-read through it), always has an instance and never denies; it has no service-last-accessed jobs at all.
+identitystore is moto. sso-admin is a `botocore.stub.Stubber` on the real client fetch uses: moto 5.2 has no
+GetPermissionsBoundaryForPermissionSet (so no permission set can be read through it), always has an instance
+and never denies.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ import pytest
 from botocore.stub import Stubber
 
 from connectors.aws.accounts import AwsSessions, connect
-from connectors.aws.fetch import fetch_last_accessed
-from reviews.errors import SourceUnavailable
-from tests.connectors.aws.fetching import NOW, READ_DATA, fetch, only
+from tests.connectors.aws.fetching import READ_DATA, fetch, only
 from tests.data.aws import world
 from tests.data.aws.world import CALLER, REGION, S3_READ
 
@@ -105,61 +103,3 @@ def test_identity_center_that_cannot_be_found_is_none_with_a_note(aws: None, ans
         inventory = fetch(AwsSessions(caller, (caller,)), identity_center=True)
     assert inventory.identity_center is None
     assert any(why in note for note in inventory.notes)
-
-
-# --- service last accessed ---------------------------------------------------------------------------------
-
-ANA = f"arn:aws:iam::{CALLER}:user/ana"
-JOB_1 = "00000000-0000-4000-8000-000000000001"
-JOB_2 = "00000000-0000-4000-8000-000000000002"
-
-
-def _job(status: str, services: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
-    # The model marks JobCompletionDate required, even while the job runs.
-    base = {
-        "JobStatus": status,
-        "JobCreationDate": NOW,
-        "JobCompletionDate": NOW,
-        "ServicesLastAccessed": services or [],
-    }
-    return {**base, **extra}
-
-
-def test_last_accessed_polls_the_job_and_reads_every_page(aws: None) -> None:
-    """Stubber: moto has no service-last-accessed jobs."""
-    account = connect(REGION)
-    s3 = {"ServiceName": "Amazon S3", "ServiceNamespace": "s3", "LastAuthenticated": NOW}
-    dynamodb = {"ServiceName": "Amazon DynamoDB", "ServiceNamespace": "dynamodb"}  # never used
-    ec2 = {"ServiceName": "Amazon EC2", "ServiceNamespace": "ec2", "LastAuthenticated": NOW}
-    with Stubber(account.client("iam")) as iam:
-        iam.add_response(
-            "generate_service_last_accessed_details",
-            {"JobId": JOB_1},
-            {"Arn": ANA, "Granularity": "SERVICE_LEVEL"},
-        )
-        iam.add_response("get_service_last_accessed_details", _job("IN_PROGRESS"), {"JobId": JOB_1})
-        first = _job("COMPLETED", [s3, ec2], IsTruncated=True, Marker="next")
-        iam.add_response("get_service_last_accessed_details", first, {"JobId": JOB_1})
-        last = _job("COMPLETED", [dynamodb], IsTruncated=False)
-        iam.add_response("get_service_last_accessed_details", last, {"JobId": JOB_1, "Marker": "next"})
-        found = fetch_last_accessed(account, [ANA], {"s3", "dynamodb"}, poll_interval=0, timeout=5)
-    assert {(f.principal_arn, f.service, f.last_authenticated, f.tracking_start) for f in found} == {
-        (ANA, "s3", NOW, None),
-        (ANA, "dynamodb", None, None),
-    }
-
-
-def test_a_failed_or_unfinished_last_accessed_job_raises(aws: None) -> None:
-    """Stubber: moto has no service-last-accessed jobs."""
-    account = connect(REGION)
-    failed = _job("FAILED", Error={"Message": "internal", "Code": "InternalError"})
-    with Stubber(account.client("iam")) as iam:
-        iam.add_response("generate_service_last_accessed_details", {"JobId": JOB_1})
-        iam.add_response("get_service_last_accessed_details", failed)
-        with pytest.raises(SourceUnavailable, match="the job failed: internal"):
-            fetch_last_accessed(account, [ANA], {"s3"}, poll_interval=0, timeout=5)
-        iam.add_response("generate_service_last_accessed_details", {"JobId": JOB_2})
-        iam.add_response("get_service_last_accessed_details", _job("IN_PROGRESS"))
-        with pytest.raises(SourceUnavailable, match="1 service-last-accessed jobs unfinished") as raised:
-            fetch_last_accessed(account, [ANA], {"s3"}, poll_interval=0, timeout=0)
-    assert raised.value.retryable

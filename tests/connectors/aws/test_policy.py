@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 
 from connectors.aws.access import effective_access
 from connectors.aws.policy import Effect, parse_policy
-from tests.connectors.aws.test_differential import document
+from tests.connectors.aws.differential_cases import ACTIONS, IDENTITY_RESOURCES, documents
 from tests.data.aws.inventory import ANA_ARN, PAYROLL, account, bucket, inventory, policy, user
 
 S3 = f"{PAYROLL}/*"
+document = documents(ACTIONS, IDENTITY_RESOURCES)  # the differential test's identity policies
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,16 @@
 """A local HTTP proxy in front of a moto server that answers the first request of each named operation with
 the throttling error AWS would send, and forwards everything else (including the retry) unchanged. It also
-counts every operation it forwards (how many writes AWS received) and can slow named operations down (so a
-test can kill a process in the middle of a batch).
+counts every operation it forwards (how many writes AWS received), can slow named operations down (so a
+test can kill a process in the middle of a batch), and can answer named operations with a fixed `Answer`
+every time (a 500 with an HTML page, a 200 with a body that is not XML, an AccessDenied), as a broken
+endpoint or a proxy in front of AWS would.
 
-Why not a Stubber: a Stubber answers before botocore's retry handler runs, so it cannot show that the
-client's retry configuration absorbs throttling. moto has no fault injection, hence this proxy.
+Operations are named as AWS names them: the X-Amz-Target suffix (JSON protocols), the Action (query
+protocol), or, for REST protocols, "METHOD /path" (e.g. "GET /v20180820/configuration/publicAccessBlock").
+
+Why not a Stubber: a Stubber answers before botocore's retry handler and its parsers run, so it cannot show
+that the client's retry configuration absorbs throttling, nor what botocore makes of a body it cannot parse.
+moto has no fault injection, hence this proxy.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
@@ -27,15 +34,28 @@ _QUERY_ERROR = (
 )
 
 
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    content_type: str
+    body: bytes
+
+
 class ThrottlingProxy:
     def __init__(
-        self, upstream: str, operations: Iterable[str] = (), delays: Mapping[str, float] | None = None
+        self,
+        upstream: str,
+        operations: Iterable[str] = (),
+        delays: Mapping[str, float] | None = None,
+        answers: Mapping[str, Answer] | None = None,
     ) -> None:
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.pending = set(operations)
         self.throttled: list[str] = []
         self.delays = dict(delays or {})  # operation → seconds to wait before forwarding it
+        self.answers = dict(answers or {})  # operation → what to answer instead of forwarding, every time
+        self.answered: Counter[str] = Counter()
         self.forwarded: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -91,6 +111,11 @@ class _Handler(BaseHTTPRequestHandler):
         operation = self._operation(body)
         if proxy.claim(operation):
             self._throttle()
+        elif operation in proxy.answers:
+            answer = proxy.answers[operation]
+            with proxy._lock:
+                proxy.answered[operation] += 1
+            self._reply(answer.status, {"Content-Type": answer.content_type}, answer.body)
         else:
             time.sleep(proxy.delays.get(operation, 0.0))
             proxy.record_forwarded(operation)
@@ -101,7 +126,8 @@ class _Handler(BaseHTTPRequestHandler):
         if target:
             return target.rsplit(".", 1)[-1]
         form = parse_qs(body.decode("utf-8", "replace"))  # query protocol (IAM, STS, RDS): Action=…
-        return form.get("Action", [""])[0]
+        action = form.get("Action", [""])[0]
+        return action or f"{self.command} {urlsplit(self.path).path}"  # REST (S3, S3 Control)
 
     def _throttle(self) -> None:
         if self.headers.get("X-Amz-Target"):

@@ -88,14 +88,27 @@ def make_bucket(
         s3.put_bucket_policy(Bucket=name, Policy=json.dumps(bucket_policy(name)))
 
 
-def make_table(name: str, tag_set: list[dict[str, str]] | None = None, *, with_policy: bool = False) -> str:
+def make_table(
+    name: str,
+    tag_set: list[dict[str, str]] | None = None,
+    *,
+    with_policy: bool = False,
+    kms_key: str | None = None,
+    stream: bool = False,
+) -> str:
+    """A table; `kms_key`: encrypted with that KMS key (SSEType KMS); `stream`: with a stream enabled."""
     dynamodb = boto3.client("dynamodb", region_name=REGION)
+    extra: dict[str, Any] = {"Tags": tag_set} if tag_set else {}
+    if kms_key:
+        extra["SSESpecification"] = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": kms_key}
+    if stream:
+        extra["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     table = dynamodb.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
-        **({"Tags": tag_set} if tag_set else {}),
+        **extra,
     )
     arn: str = table["TableDescription"]["TableArn"]
     if with_policy:
@@ -145,14 +158,33 @@ class Organization:
     data: str  # OU under production
     member: str  # account in data
     deny_s3: str  # SCP attached to production
+    deny_outside: str | None = None  # RCP attached to data, when RCPs are enabled
 
 
-def build_organization() -> Organization:
-    """root → production (deny-s3) → data → member account; SCPs enabled; the caller is the management."""
+# An RCP as AWS's examples write them: no one outside the organization reaches the data.
+DENY_OUTSIDE = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": "*",
+            "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-example"}},
+        }
+    ],
+}
+
+
+def build_organization(*, rcps: bool = False) -> Organization:
+    """root → production (deny-s3) → data → member account; SCPs enabled; the caller is the management.
+    `rcps`: resource control policies enabled too, with DENY_OUTSIDE attached to data."""
     org = boto3.client("organizations", region_name=REGION)
     org.create_organization(FeatureSet="ALL")
     root = org.list_roots()["Roots"][0]["Id"]
     org.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    if rcps:
+        org.enable_policy_type(RootId=root, PolicyType="RESOURCE_CONTROL_POLICY")
     production = org.create_organizational_unit(ParentId=root, Name="production")["OrganizationalUnit"]["Id"]
     data = org.create_organizational_unit(ParentId=production, Name="data")["OrganizationalUnit"]["Id"]
     member = org.create_account(Email="data@dept.example.gov", AccountName="data")["CreateAccountStatus"][
@@ -163,7 +195,16 @@ def build_organization() -> Organization:
         Content=json.dumps(DENY_S3), Description="no S3", Name="deny-s3", Type="SERVICE_CONTROL_POLICY"
     )["Policy"]["PolicySummary"]["Id"]
     org.attach_policy(PolicyId=deny, TargetId=production)
-    return Organization(root=root, production=production, data=data, member=member, deny_s3=deny)
+    outside = None
+    if rcps:
+        outside = org.create_policy(
+            Content=json.dumps(DENY_OUTSIDE),
+            Description="data stays inside",
+            Name="deny-outside",
+            Type="RESOURCE_CONTROL_POLICY",
+        )["Policy"]["PolicySummary"]["Id"]
+        org.attach_policy(PolicyId=outside, TargetId=data)
+    return Organization(root, production, data, member, deny_s3=deny, deny_outside=outside)
 
 
 def account_session(account_id: str) -> boto3.Session:
