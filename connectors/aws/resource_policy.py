@@ -71,7 +71,10 @@ class ResourceSide:
             self._add_policy(form, label, arn, parsed, catalog)
         self.rules.extend(acl_rules(store, space, catalog, owner_canonical_id, self.block.ignore_public_acls))
         self._views: dict[object, Views] = {}
-        self._named = self.named_keys()
+        # Who any rule names in person (Allow, Deny or NotPrincipal): such a requester's view is its own.
+        self._named = {
+            key for rule in self.rules for key in (*rule.principals.arns, *rule.principals.ids)
+        } | {f"{account}/{role}" for rule in self.rules for account, role in rule.principals.sessions}
         self._canonical = frozenset(
             ref.value for rule in self.rules for ref in rule.refs if ref.kind == "canonical"
         )

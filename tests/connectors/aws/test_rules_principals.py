@@ -347,10 +347,6 @@ def test_not_principal_naming_the_user_and_her_account_exempts_her() -> None:
     assert levels(inv, ANA_ARN) == {"read", "write", "admin"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="evaluator: cached resource-side views ignore whom a Deny names (order-dependent)",
-)
 def test_not_principal_deny_denies_everyone_it_does_not_exempt_whatever_the_order_of_users() -> None:
     """R5.1. "The NotPrincipal element uses "Effect":"Deny" to deny access to all principals except the
     principal specified in the NotPrincipal element." —
@@ -382,10 +378,6 @@ def test_not_principal_naming_the_user_without_her_account_might_deny_her() -> N
     assert decide(inv, BEN_ARN, "s3:GetObject", OBJECT) == DENIED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="evaluator: cached resource-side views ignore whom a Deny names (order-dependent)",
-)
 def test_not_principal_naming_one_user_without_her_account_still_certainly_denies_the_others() -> None:
     """R5.1 and R5.2: whatever the "might" means for the principal named, every other principal is denied
     ("deny access to all principals except the principal specified in the NotPrincipal element" —

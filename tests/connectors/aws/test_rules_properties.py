@@ -176,10 +176,6 @@ def test_the_order_of_statements_changes_nothing(policy_statements, ana_may, ben
     assert _decisions(first) == _decisions(second)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="evaluator: cached resource-side views ignore whom a Deny names (order-dependent)",
-)
 @PROPERTY
 @example([DENY_BEN], ["s3:*"], ["s3:*"], [])
 @given(st.lists(statements, min_size=1, max_size=4), identity, identity, identity)

@@ -115,9 +115,6 @@ def test_an_unnamed_statement_is_named_by_its_position() -> None:
     assert found.path[0].id == f"{PAYROLL}#statement/2"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="evaluator: cached resource-side views ignore whom a Deny names (order-dependent)"
-)
 @pytest.mark.parametrize("ben_first", [False, True])
 def test_a_bucket_policy_deny_naming_one_user_denies_that_user_only(ben_first: bool) -> None:
     """R1.1 EVAL-EXPLICIT-DENY-WINS. "If the enforcement code finds even one explicit deny that applies,
@@ -137,9 +134,6 @@ def test_a_bucket_policy_deny_naming_one_user_denies_that_user_only(ben_first: b
     assert levels(inv, ANA_ARN) == {"read", "write", "admin"}
 
 
-@pytest.mark.xfail(
-    strict=True, reason="evaluator: cached resource-side views ignore whom a Deny names (order-dependent)"
-)
 @pytest.mark.parametrize("beta_first", [False, True])
 def test_a_bucket_policy_deny_naming_one_role_denies_that_role_only(beta_first: bool) -> None:
     """R1.1, as above, for roles: a Deny naming the role `beta` applies to its sessions and to no other

@@ -399,9 +399,6 @@ def test_an_unread_account_named_by_an_access_point_policy_reaches_the_data_thro
     assert names(grant(inv, root(PARTNER))) == [f"access point {AP} policy statement Partner", AP]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="evaluator: a VPC-origin access point's policy is judged public (as a bucket's)"
-)
 def test_a_vpc_access_point_is_never_public_so_restrict_public_buckets_leaves_it_alone() -> None:
     """R8.6 S3-BPA-ACCESS-POINTS. "An access point that has a VPC network origin is always considered
     non-public, regardless of the contents of its access point policy." —
@@ -424,9 +421,6 @@ def test_a_vpc_access_point_is_never_public_so_restrict_public_buckets_leaves_it
     assert levels(inv, eve) == {"read"}
 
 
-@pytest.mark.xfail(
-    strict=True, reason="evaluator: an access point policy is judged public by the bucket-policy rules"
-)
 def test_an_access_point_policy_granting_a_set_of_access_points_is_public() -> None:
     """R8.6. "An access point policy that grants access to a set of access points using
     s3:DataAccessPointArn is considered public. Note that this behavior is different than for bucket
