@@ -33,7 +33,9 @@ def effective_access(inventory: AwsInventory, catalog: ActionCatalog | None = No
     notes: list[str] = []
     by_principal: dict[str, Access] = dict(total)
     if inventory.identity_center is not None:
-        by_principal.update(_identity_center(inventory.identity_center, roles, total, notes, evaluator))
+        by_principal.update(
+            _identity_center(inventory.identity_center, roles, total, notes, evaluator, reach)
+        )
     found, outside = outsiders(evaluator)
     by_principal.update(outside)
     grants = tuple(
@@ -83,20 +85,24 @@ class _RoleReach:
             self._cut = True
             return self._direct.get(arn, {})
         self._in_progress.add(arn)
+        access = self.total_with(arn, self._direct.get(arn, {}))
+        self._in_progress.discard(arn)
+        self._totals[arn] = access
+        return access
+
+    def total_with(self, arn: str, direct: Access) -> Access:
+        """`arn`'s access with `direct` as its own (a role used in a known session), plus the roles it
+        can assume."""
         edges = self._graph.edges.get(arn, ())
         # Edges from account-wide trust are shared by many principals (one cached merge); the few edges
         # that name this principal are merged on their own.
         shared = self._through(frozenset(e for e in edges if e.delegated))
         own = [self._through(frozenset({e})) for e in edges if not e.delegated]
-        direct = self._direct.get(arn, {})
         if not direct and not own:
-            access = shared  # nothing to add: share the merge, do not copy it
-        else:
-            access = dict(direct)
-            for part in (shared, *own):
-                _merge_into(access, part)
-        self._in_progress.discard(arn)
-        self._totals[arn] = access
+            return shared  # nothing to add: share the merge, do not copy it
+        access = dict(direct)
+        for part in (shared, *own):
+            _merge_into(access, part)
         return access
 
     def _through(self, edges: frozenset[Edge]) -> Access:
@@ -129,6 +135,7 @@ def _identity_center(
     total: dict[str, Access],
     notes: list[str],
     evaluator: Evaluator,
+    reach: _RoleReach,
 ) -> dict[str, Access]:
     """An assignment provisions `AWSReservedSSO_<permission set>_<suffix>` in the account; its users (and
     its groups' members) get that role's access, path user → group → permission set → role → policy.
@@ -163,9 +170,9 @@ def _identity_center(
         sessions = evaluator.sessions_named(role.arn)
         for user_id, prefix in members:
             own = total.get(role.arn, {})
-            if names.get(user_id) in sessions:
-                own = dict(own)
-                _merge_into(own, evaluator.direct_access(evaluator.actors[role.arn], names[user_id]))
+            if sessions and user_id in names:  # some statement names sessions of this role: theirs is known
+                in_session = evaluator.direct_access(evaluator.actors[role.arn], names[user_id])
+                own = reach.total_with(role.arn, in_session)
             for key, way in own.items():
                 candidate = held((*prefix, *way.path), way.conditional, way.needs_review)
                 _keep_better(access.setdefault(user_id, {}), key, candidate)

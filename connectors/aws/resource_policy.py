@@ -183,11 +183,13 @@ class ResourceSide:
             if how is None:
                 continue
             exact_session = bool(sessions) and session in sessions
+            # It names other sessions of the role, and the session is known: it is not this one.
+            other_session = bool(sessions) and bool(session) and not exact_session
             only = "" if not sessions or exact_session else f"only for session {', '.join(sorted(sessions))}"
             for slot in iter_bits(rule.slots):
-                outcome, detail = next(checked)
+                outcome, detail = next(checked)  # one per (rule, slot): consumed even when skipped
                 bits = rule.actions & self.space.slots[slot].actions
-                if not bits:
+                if not bits or other_session:
                     continue
                 if outcome is False:
                     continue

@@ -93,7 +93,6 @@ def test_a_bucket_policy_naming_a_role_session_is_not_cut_by_the_roles_boundary(
     assert decide(inv, session_arn("analyst", "ana"), "s3:GetObject", OBJECT) == ALLOWED
 
 
-@pytest.mark.xfail(strict=True, reason="evaluator: decide treats another session of the role as 'maybe'")
 def test_a_request_by_another_session_of_the_role_is_not_named_by_a_session_grant() -> None:
     """R4.3 with R4.6. A session principal names one session: "When you specify an assumed-role session in
     a Principal element, you cannot use a wildcard "*" to mean all sessions. Principals must always name a
@@ -250,9 +249,6 @@ def test_an_identity_center_user_gets_exactly_what_names_her_session() -> None:
     assert decide(inv, session_arn(SSO_ROLE, "ana"), "s3:GetObject", OBJECT) == ALLOWED
 
 
-@pytest.mark.xfail(
-    strict=True, reason="evaluator: other Identity Center users of the set hold a session grant conditionally"
-)
 def test_another_identity_center_user_of_the_set_gets_nothing_from_a_statement_naming_her_colleague() -> None:
     """Issue 14, "What must work" 2: a session grant is "exact when the session name resolves to an
     Identity Center user assigned that permission set" — and so is its absence: Ben signs in as session
