@@ -128,8 +128,14 @@ class Conditions:
         return found
 
     def _context(self, who: Requester) -> RequestContext:
-        if who.kind in ("public", "anonymous"):
+        if who.kind == "public":
             return RequestContext()  # anyone: nothing is known of them
+        if who.kind == "anonymous":  # an unsigned request carries no principal keys at all
+            return RequestContext(
+                dict.fromkeys(("aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalOrgID"), ABSENT)
+                | {"aws:PrincipalIsAWSService": known("false"), "aws:username": ABSENT, "aws:userid": ABSENT},
+                closed=["aws:PrincipalTag/"],
+            )
         if who.kind == "service":
             return RequestContext(
                 {"aws:PrincipalIsAWSService": known("true"), "aws:PrincipalServiceName": known(who.arn)}

@@ -326,8 +326,10 @@ class Evaluator:
         same_account: bool = False,
         scp: dict[int, Guard] | None = None,
         rcp: dict[int, Guard] | None = None,
+        unrestricted: bool = False,
     ) -> list[tuple[int, Decision]]:
-        """The slots of `store` where `who` is allowed something, with what (combine.decide)."""
+        """The slots of `store` where `who` is allowed something, with what (combine.decide).
+        `unrestricted`: as if Block Public Access's RestrictPublicBuckets were off."""
         identity, boundary = identity or {}, boundary or {}
         if kind == IAM and not views and store not in self._keyed:
             return _identity_only(identity, boundary, bounded, same_account, scp, rcp)
@@ -351,7 +353,7 @@ class Evaluator:
                 same_account=same_account,
                 scp=scp.get(slot) if scp else None,
                 rcp=rcp.get(slot) if rcp else None,
-                restricted=side.restricted(spec.target),
+                restricted=not unrestricted and side.restricted(spec.target),
             )
             decision = self.keys.limit(store, slot, who, decision)
             if decision.allow:

@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from connectors.aws.combine import ACCOUNT, EXTERNAL, PUBLIC, SERVICE
+from connectors.aws.combine import ACCOUNT, EXTERNAL, PUBLIC, SERVICE, Decision
+from connectors.aws.policy import Effect
 from connectors.aws.principals import Ref, Requester
 from reviews.entitlements import PUBLIC_PRINCIPAL_ID, PrincipalType
 
@@ -33,33 +34,71 @@ class Outsider:
 
 
 def outsiders(evaluator: Evaluator) -> tuple[tuple[Outsider, ...], dict[str, Access]]:
-    """Every outsider some store names, and what each can reach."""
+    """Every outsider some store names, and what each can reach beyond what anyone can."""
     read = {account.account_id for account in evaluator.inventory.accounts}
     found: dict[str, tuple[Outsider, Requester, str]] = {}
+    anyone = _outsider(Ref("everyone", "*"), read, evaluator)
+    assert anyone is not None  # noqa: S101
     for side in evaluator.sides:
         for rule in side.rules:
+            if rule.statement.not_principal and rule.statement.effect is not Effect.DENY:
+                found.setdefault(PUBLIC_PRINCIPAL_ID, anyone)  # everyone but a few: anonymous included
             for ref in rule.refs:
                 entry = _outsider(ref, read, evaluator)
                 if entry is not None and entry[0].id not in found:
                     found[entry[0].id] = entry
+    # What a grant to everyone gives, even where Block Public Access keeps the public out (AWS services
+    # still pass): it belongs to the public row, not to every account or service it also reaches.
+    everyone = {
+        store: _decisions(evaluator, store, anyone[1], PUBLIC, unrestricted=True)
+        for store in range(len(evaluator.sides))
+    }
     access: dict[str, Access] = {}
     for outsider, who, kind in found.values():
         reached: Access = {}
         for store, side in enumerate(evaluator.sides):
-            if side.rules:
-                _evaluate(evaluator, store, who, kind, reached)
+            if not side.rules:
+                continue
+            decisions = _decisions(evaluator, store, who, kind)
+            if kind != PUBLIC:
+                decisions = _beyond(decisions, everyone[store])
+            if decisions:
+                evaluator.record(
+                    store, decisions, evaluator.views_for(store, who, bounded=False), [], reached, who
+                )
         if reached:
             access[outsider.id] = reached
     return tuple(entry[0] for entry in found.values() if entry[0].id in access), access
 
 
-def _evaluate(evaluator: Evaluator, store: int, who: Requester, kind: str, reached: Access) -> None:
+def _decisions(
+    evaluator: Evaluator, store: int, who: Requester, kind: str, *, unrestricted: bool = False
+) -> list[tuple[int, Decision]]:
     views = evaluator.views_for(store, who, bounded=False)
-    if views:
-        rcp = evaluator.guards.rcp(store, who)
-        decisions = evaluator.decisions(store, who, kind, views, rcp=rcp)
-        if decisions:
-            evaluator.record(store, decisions, views, [], reached, who)
+    if not views:
+        return []
+    rcp = evaluator.guards.rcp(store, who)
+    return evaluator.decisions(store, who, kind, views, rcp=rcp, unrestricted=unrestricted)
+
+
+def _beyond(
+    decisions: list[tuple[int, Decision]], public: list[tuple[int, Decision]]
+) -> list[tuple[int, Decision]]:
+    """What an outsider holds that anyone does not hold whatever the conditions: a grant to everyone is
+    reported once, as public, not again for every account and service it also reaches."""
+    anyone = dict(public)
+    kept = []
+    for slot, decision in decisions:
+        common = anyone[slot].certain if slot in anyone else 0
+        rest = Decision(
+            decision.allow & ~common,
+            decision.certain & ~common,
+            decision.unknown & ~common,
+            decision.by_identity & ~common,
+        )
+        if rest.allow:
+            kept.append((slot, rest))
+    return kept
 
 
 def _outsider(ref: Ref, read: set[str], evaluator: Evaluator) -> tuple[Outsider, Requester, str] | None:

@@ -206,11 +206,8 @@ class ResourceSide:
         return found
 
 
-# Outsiders that a grant to everyone reaches are not listed for it: it is reported once, as public.
-_LISTED_ON_THEIR_OWN = frozenset({"account", "service"})
-Applies = tuple[
-    Named | None, frozenset[str], bool
-]  # how it is named, the sessions it is limited to, uncertain
+# How a rule names a requester, the sessions it is limited to, and whether that is uncertain.
+Applies = tuple[Named | None, frozenset[str], bool]
 _NOT: Applies = (None, frozenset(), False)
 
 
@@ -225,20 +222,13 @@ def _keys_of(who: Requester) -> set[str]:
 def _applies(rule: Rule, who: Requester, bounded: bool, session: str) -> Applies:
     statement = rule.statement
     if statement.not_principal:
-        if statement.effect is Effect.ALLOW and who.kind in _LISTED_ON_THEIR_OWN:
-            return _NOT
         if statement.effect is not Effect.ALLOW and bounded:
             return Named.EXACTLY, frozenset(), False  # Deny + NotPrincipal always denies one with a boundary
         exemption = rule.principals.exemption(who, session)
         if exemption == EXEMPT:
             return _NOT
         return Named.EXACTLY, frozenset(), exemption != NOT_EXEMPT
-    refs = (
-        rule.named
-        if who.kind in _LISTED_ON_THEIR_OWN and statement.effect is Effect.ALLOW
-        else rule.principals
-    )
-    named = refs.naming(who)
+    named = rule.principals.naming(who)
     return named.how, named.sessions, False
 
 

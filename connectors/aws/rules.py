@@ -21,9 +21,6 @@ class Rule:
     step: PathStep  # how a path names it
     public_acl: bool = False  # an ACL grant to everyone: ignored under IgnorePublicAcls
     principals: RefSet = field(init=False, compare=False)  # `refs`, indexed
-    named: RefSet = field(init=False, compare=False)  # `refs` but everyone: what names an outsider itself
 
     def __post_init__(self) -> None:
-        kept = frozenset(r for r in self.refs if r.kind not in ("everyone", "authenticated", "anyone_unread"))
         object.__setattr__(self, "principals", RefSet(self.refs))
-        object.__setattr__(self, "named", RefSet(kept))

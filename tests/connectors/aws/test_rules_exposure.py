@@ -137,9 +137,6 @@ def test_a_principal_org_id_condition_is_decided_for_the_organisations_own_users
     assert grant(inv, "*").conditional
 
 
-@pytest.mark.xfail(
-    strict=True, reason="evaluator: an anonymous request's context omits no key (PrincipalOrgID unknown)"
-)
 def test_an_anonymous_request_never_satisfies_a_principal_org_id_condition() -> None:
     """R15.1. aws:PrincipalOrgID: "Availability – This key is included in the request context only if the
     principal is a member of an organization. Anonymous requests do not include this key." —
@@ -277,9 +274,6 @@ def test_an_acl_grant_to_authenticated_users_is_any_aws_account_but_never_anonym
     assert "AuthenticatedUsers" in names(grant(inv, "*"))[0]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="evaluator: decide for an unread account or a service ignores grants to all"
-)
 def test_a_request_from_an_unread_account_is_allowed_by_grants_to_everyone() -> None:
     """R4.1: "using a wildcard (*) with an Allow effect grants access to all users, including anonymous
     users" — https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html;

@@ -260,9 +260,6 @@ def test_an_rcp_condition_on_the_callers_organisation_is_decided_for_its_members
     assert not grant(inv, ANA_ARN).conditional
 
 
-@pytest.mark.xfail(
-    strict=True, reason="evaluator: an anonymous request's context omits no key (PrincipalOrgID unknown)"
-)
 def test_an_rcp_denying_callers_outside_the_organisation_denies_an_anonymous_request() -> None:
     """R7.3 with R15.1 (aws:PrincipalOrgID "is included in the request context only if the principal is a
     member of an organization. Anonymous requests do not include this key." —

@@ -456,9 +456,6 @@ def test_allow_with_not_principal_grants_everyone_else_including_anonymous() -> 
     assert levels(inv, ANA_ARN) == {"read"}
 
 
-@pytest.mark.xfail(
-    strict=True, reason="evaluator: a public grant through Allow+NotPrincipal is never reported"
-)
 def test_allow_with_not_principal_is_reported_as_public() -> None:
     """R5.4: "By doing this, you might grant access to anonymous (unauthenticated) users." (2023) and issue
     14, sixth bullet: anyone on the internet must appear. The single-request decision already lets an

@@ -381,9 +381,6 @@ def test_across_accounts_the_access_point_the_delegating_bucket_and_the_callers_
     assert levels(inv, eve) == {"read"}
 
 
-@pytest.mark.xfail(
-    strict=True, reason="evaluator: a bucket's '*' delegation to access points is ignored for unread accounts"
-)
 def test_an_unread_account_named_by_an_access_point_policy_reaches_the_data_through_it() -> None:
     """R10.2 S3-AP-DELEGATION: the documented delegation statement ({"AWS": "*"} with
     s3:DataAccessPointAccount = the owner's account) means "all access to this bucket is controlled by the
