@@ -49,8 +49,12 @@ def acl_rules(
     ignore_public_acls: bool,
 ) -> list[Rule]:
     """The rules a bucket's ACL adds, for the bucket itself and its objects."""
-    if store.kind != StoreKind.S3_BUCKET or store.acl is None:
-        return []
+    if (
+        store.kind != StoreKind.S3_BUCKET
+        or store.acl is None
+        or store.object_ownership == "BucketOwnerEnforced"
+    ):
+        return []  # "ACLs are disabled and no longer affect permissions"
     bucket_slots = space.target_slots(0)
     object_slots = space.target_slots(1)
     rules: list[Rule] = []

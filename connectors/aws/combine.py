@@ -63,13 +63,16 @@ def decide(
     bucket: View | None = None,
     through_access_point: bool = False,
     same_account: bool = False,
+    bucket_same_account: bool | None = None,
     scp: Guard | None = None,
     rcp: Guard | None = None,
     restricted: bool = False,
 ) -> Decision:
     """`primary`: the view of the policy governing the slot (bucket, table, stream, or the access point's);
-    `bucket`: the bucket policy's view when the slot is reached through an access point; `restricted`: the
-    slot's policy is public and RestrictPublicBuckets is on."""
+    `bucket`: the bucket policy's view when the slot is reached through an access point; `same_account`: the
+    requester is of the account of the slot's resource (the access point's, through one), and
+    `bucket_same_account` of the bucket's (when it differs); `restricted`: the slot's policy is public and
+    RestrictPublicBuckets is on."""
     if restricted and not same_account and kind != SERVICE:
         return NOTHING
     in_a, in_u = _within_boundary(boundary, bounded, everything)
@@ -78,7 +81,8 @@ def decide(
         id_a, id_u = (identity.allow | identity.allow_cond) & in_a, identity.allow & in_u
     allow, certain = _layer(kind, primary, same_account, id_a, id_u, in_a, in_u)
     if through_access_point:
-        bucket_a, bucket_u = _layer(kind, bucket, same_account, id_a, id_u, in_a, in_u)
+        same_bucket = same_account if bucket_same_account is None else bucket_same_account
+        bucket_a, bucket_u = _layer(kind, bucket, same_bucket, id_a, id_u, in_a, in_u)
         allow, certain = allow & bucket_a, certain & bucket_u
     deny = deny_cond = unknown = 0
     for part in (identity, boundary, primary, bucket, scp, rcp):

@@ -136,6 +136,11 @@ class Evaluator:
             for key in side.named_keys():
                 self._named.setdefault(key, set()).add(i)
         self._keyed = {i for i, store in enumerate(self.stores) if self.keys.key_of(i)}
+        self._foreign_points = {  # stores with an access point of another account: no identity-only shortcut
+            i
+            for i, store in enumerate(self.stores)
+            if any(point.account_id != store.account_id for point in store.access_points)
+        }
         self._single = _SingleRequests(self)
         self._merged: dict[tuple[int, ...], Slots] = {}
         self._decided: dict[tuple[object, ...], list[tuple[int, Decision]]] = {}
@@ -331,7 +336,7 @@ class Evaluator:
         """The slots of `store` where `who` is allowed something, with what (combine.decide).
         `unrestricted`: as if Block Public Access's RestrictPublicBuckets were off."""
         identity, boundary = identity or {}, boundary or {}
-        if kind == IAM and not views and store not in self._keyed:
+        if kind == IAM and not views and store not in self._keyed and store not in self._foreign_points:
             return _identity_only(identity, boundary, bounded, same_account, scp, rcp)
         space, side = self.spaces[store], self.sides[store]
         viewed = {slot for slot, _ in views}
@@ -341,6 +346,9 @@ class Evaluator:
                 continue
             target = space.targets[spec.target]
             through = target.access_point is not None
+            point_account = (
+                self.stores[store].access_points[target.access_point].account_id if through else ""
+            )
             decision = decide(
                 kind,
                 everything=self.catalog.all,
@@ -350,7 +358,8 @@ class Evaluator:
                 primary=views.get((slot, target.views[0][0])) if target.views else None,
                 bucket=views.get((slot, BUCKET)) if through else None,
                 through_access_point=through,
-                same_account=same_account,
+                same_account=(point_account == who.account_id) if through else same_account,
+                bucket_same_account=same_account if through else None,
                 scp=scp.get(slot) if scp else None,
                 rcp=rcp.get(slot) if rcp else None,
                 restricted=not unrestricted and side.restricted(spec.target),

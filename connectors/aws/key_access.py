@@ -28,7 +28,7 @@ from connectors.aws.inventory import AwsInventory, KmsKey
 from connectors.aws.matching import action_matches, resource_matches
 from connectors.aws.policy import Effect, Statement, parse_policy
 from connectors.aws.principals import EXEMPT, NOT_EXEMPT, Named, RefSet, Requester, parse
-from connectors.aws.single import decide_statements, guards_allow
+from connectors.aws.single import decide_statements, denies, guards_allow
 from reviews.entitlements import PathStep, StoreKind
 
 if TYPE_CHECKING:
@@ -58,6 +58,10 @@ class _Keyed:
     key_arn: str
     reads: int  # the action bits that decrypt
     via: str  # kms:ViaService for reads through the store
+    # The key encrypts all the data (a DynamoDB table's key), or only what was stored without its own
+    # encryption (S3 default encryption "is applied" only "If a PUT Object request doesn't specify any
+    # server-side encryption": objects stored otherwise, or before, may be readable without the key).
+    everything: bool
 
 
 class KeyAccess:
@@ -76,7 +80,8 @@ class KeyAccess:
                 for action in actions:
                     bits |= evaluator.catalog.mask(action)
                 region = store.kms_key_arn.split(":")[3]
-                self._stores[i] = _Keyed(store.kms_key_arn, bits, f"{service}.{region}.amazonaws.com")
+                via = f"{service}.{region}.amazonaws.com"
+                self._stores[i] = _Keyed(store.kms_key_arn, bits, via, store.kind != StoreKind.S3_BUCKET)
 
     def key_of(self, store: int) -> str | None:
         keyed = self._stores.get(store)
@@ -95,7 +100,7 @@ class KeyAccess:
         answer, _ = self.decrypt(keyed, who)
         if answer is True:
             return decision
-        if answer is None:
+        if answer is None or not keyed.everything:
             certain = decision.certain & ~keyed.reads
             return Decision(decision.allow, certain, decision.unknown, decision.by_identity)
         keep = ~keyed.reads
@@ -112,8 +117,10 @@ class KeyAccess:
         if keyed is None or not bits & keyed.reads:
             return None
         answer, why = self.decrypt(keyed, who)
-        if answer is not None:
+        if answer is True or (answer is False and keyed.everything):
             return None
+        if answer is False:
+            why = f"{why}: only objects stored without this key are readable"
         key = self._keys.get(keyed.key_arn)
         name = key.aliases[0] if key is not None and key.aliases else keyed.key_arn.rsplit("/", 1)[-1]
         return PathStep("kms_key", keyed.key_arn, f"KMS key {name} ({why})")
@@ -133,13 +140,18 @@ class KeyAccess:
         if key is None or key.policy is None:
             why = key.unreadable if key is not None and key.unreadable else "its key policy was not read"
             return None, f"kms:Decrypt unknown: {why}"
-        answer = _either(_by_grant(key, who), self._by_policy(key, keyed.via, who))
+        ways = self._by_policy(key, keyed.via, who)
+        answer = _both(_either(_by_grant(key, who), ways.allowed), _negate(ways.denied))
+        if who.kind not in ("account", "service"):  # an outsider's own guards are its business
+            answer = _both(answer, self._guards(key, who))
         why = "" if answer else "kms:Decrypt only under a condition" if answer is None else "no kms:Decrypt"
         return answer, why
 
-    def _by_policy(self, key: KmsKey, via: str, who: Requester) -> Answer:
+    def _by_policy(self, key: KmsKey, via: str, who: Requester) -> _Ways:
+        """What the key policy says: whether it lets `who` decrypt (with its IAM policies where it delegates
+        to the account), and whether it denies it."""
         keys = self._request_keys(via, who.account_id, key.account_id)
-        direct: Answer = False
+        direct: Answer = False  # names it: a user or session alone; a role within its boundary
         account: Answer = False
         denied: Answer = False
         for statement, refs in self._about_decrypt(key):
@@ -150,19 +162,22 @@ class KeyAccess:
             holds = _both(applies, outcome)
             if holds is False:
                 continue
+            how = refs.naming(who).how
             if statement.effect is Effect.DENY:
                 denied = _either(denied, holds)
-            elif refs.naming(who).how is Named.AS_ACCOUNT and not statement.not_principal:
+            elif how is Named.AS_ACCOUNT and not statement.not_principal:
                 account = _either(account, holds)
+            elif how is Named.AS_ROLE:  # "limited by an implicit deny in a permissions boundary"
+                direct = _either(direct, _both(holds, self._boundary_allows(key, who)))
             else:
                 direct = _either(direct, holds)
         if who.kind in ("account", "service"):  # the outsider's own policies decide the rest
-            allowed = _either(direct, account)
-        else:
-            identity = self._identity(key, who)
-            first = direct if key.account_id == who.account_id else _both(direct, identity)
-            allowed = _either(first, _both(account, identity))
-        return _both(allowed, _negate(denied))
+            return _Ways(_either(direct, account), denied)
+        identity = self._identity(key, who)
+        first = direct if key.account_id == who.account_id else _both(direct, identity)
+        return _Ways(
+            _either(first, _both(account, identity)), _either(denied, self._identity_denies(key, who))
+        )
 
     def _request_keys(self, via: str, caller: str, owner: str) -> dict[str, str | None]:
         """The keys a read through the store sets for KMS (one shared dict per combination)."""
@@ -187,6 +202,7 @@ class KeyAccess:
         return found
 
     def _identity(self, key: KmsKey, who: Requester) -> Answer:
+        """Its IAM policies allow kms:Decrypt on the key, within its permissions boundary."""
         actor = self._ev.actors.get(who.arn)
         if actor is None:
             return False
@@ -195,11 +211,44 @@ class KeyAccess:
         if allowed and actor.boundary is not None:
             inside, maybe = decide_statements(list(actor.boundary[1].statements), DECRYPT, key.arn)
             allowed, conditional = inside, conditional or maybe
-        scps = self._ev.guards.levels("scp", who.account_id)
-        if allowed and scps and not actor.service_linked:
-            inside, maybe = guards_allow(scps, DECRYPT, key.arn)
-            allowed, conditional = inside, conditional or maybe
         return (None if conditional else True) if allowed else False
+
+    def _identity_denies(self, key: KmsKey, who: Requester) -> Answer:
+        """An explicit Deny in its own policies stops it whoever allows it ("You can use an IAM policy to
+        deny a permission to a KMS key without permission from a key policy")."""
+        actor = self._ev.actors.get(who.arn)
+        if actor is None:
+            return False
+        statements = [s for _, _, parsed in actor.sources for s in parsed.statements]
+        always, maybe = denies(statements, DECRYPT, key.arn)
+        return True if always else None if maybe else False
+
+    def _boundary_allows(self, key: KmsKey, who: Requester) -> Answer:
+        actor = self._ev.actors.get(who.arn)
+        if actor is None or actor.boundary is None:
+            return True
+        inside, maybe = decide_statements(list(actor.boundary[1].statements), DECRYPT, key.arn)
+        return (None if maybe else True) if inside else False
+
+    def _guards(self, key: KmsKey, who: Requester) -> Answer:
+        """The caller's SCPs and the key account's RCPs (KMS is governed by RCPs), at every level; neither
+        applies to a service-linked role."""
+        actor = self._ev.actors.get(who.arn)
+        if actor is not None and actor.service_linked:
+            return True
+        answer: Answer = True
+        for kind, account in (("scp", who.account_id), ("rcp", key.account_id)):
+            levels = self._ev.guards.levels(kind, account)
+            if levels:
+                allowed, maybe = guards_allow(levels, DECRYPT, key.arn)
+                answer = _both(answer, (None if maybe else True) if allowed else False)
+        return answer
+
+
+@dataclass(frozen=True, slots=True)
+class _Ways:
+    allowed: Answer
+    denied: Answer
 
 
 def _by_grant(key: KmsKey, who: Requester) -> Answer:

@@ -87,9 +87,6 @@ def test_reading_an_sse_kms_object_needs_kms_decrypt_too() -> None:
     assert (ANA_ARN, PAYROLL, "read") not in grants(inv) or grant(inv, ANA_ARN).conditional
 
 
-@pytest.mark.xfail(
-    strict=True, reason="evaluator: every object is assumed encrypted with the bucket's default key"
-)
 def test_default_encryption_covers_only_objects_uploaded_without_their_own_encryption() -> None:
     """S3 default encryption "Specifies the default server-side encryption to apply to new objects in the
     bucket. If a PUT Object request doesn't specify any server-side encryption, this default encryption is
@@ -166,7 +163,6 @@ def test_an_unreadable_key_policy_makes_the_read_conditional_and_says_why() -> N
     assert "AccessDeniedException" in found.path[-1].name
 
 
-@pytest.mark.xfail(strict=True, reason="evaluator: a KMS grant overrides an explicit Deny in the key policy")
 def test_a_key_policy_deny_wins_over_a_grant() -> None:
     """R11.2. "No AWS principal, including the account root user or key creator, has any permissions to a KMS
     key unless they are explicitly allowed, and never denied, in a key policy, IAM policy, or grant." —
@@ -179,10 +175,6 @@ def test_a_key_policy_deny_wins_over_a_grant() -> None:
     assert _no_table_read(_ana(key, READS, DECRYPTS, store=KEYED_TABLE))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="evaluator: an IAM Deny of kms:Decrypt is ignored when the key policy names the caller",
-)
 def test_an_iam_policy_denying_decrypt_stops_a_reader_the_key_policy_names() -> None:
     """R11.2. "(You can use an IAM policy to deny a permission to a KMS key without permission from a key
     policy.)" — https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html; and "never denied,
@@ -302,9 +294,6 @@ def test_rds_readers_need_no_kms_permission() -> None:
 # --- limits on the key side -----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True, reason="evaluator: SCPs are not applied to kms:Decrypt granted by the key policy"
-)
 def test_an_scp_denying_decrypt_stops_a_reader_the_key_policy_names() -> None:
     """R1.1/R6.1: SCPs are among "all policies within the account that apply to the request", and "If the
     enforcement code finds even one explicit deny that applies, the enforcement code returns a final
@@ -317,7 +306,6 @@ def test_an_scp_denying_decrypt_stops_a_reader_the_key_policy_names() -> None:
     assert _no_table_read(_ana(key, READS, scp=((no_decrypt,),), store=KEYED_TABLE))
 
 
-@pytest.mark.xfail(strict=True, reason="evaluator: RCPs of the key's account are not applied to kms:Decrypt")
 def test_an_rcp_denying_decrypt_on_the_keys_account_stops_every_reader() -> None:
     """R7.1/R7.2: KMS (kms) is among the services RCPs apply to, and "If a permission is blocked at any level
     above the account, a resource in the affected account does not have that permission, even if the resource
@@ -327,9 +315,6 @@ def test_an_rcp_denying_decrypt_on_the_keys_account_stops_every_reader() -> None
     assert _no_table_read(_ana(_key(ENABLE_IAM), READS, DECRYPTS, rcp=((no_decrypt,),), store=KEYED_TABLE))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="evaluator: a key policy naming a role ARN is not cut by the role's boundary"
-)
 def test_a_key_policy_naming_a_role_arn_is_cut_by_the_roles_boundary() -> None:
     """R2.2. "IAM role – Resource-based policies that grant permissions to an IAM role ARN are limited by
     an implicit deny in a permissions boundary or session policy." —

@@ -188,9 +188,6 @@ def test_bucket_owner_enforced_disables_acls() -> None:
     assert decide(inv, "*", "s3:GetObject", OBJECT) == DENIED
 
 
-@pytest.mark.xfail(
-    strict=True, reason="evaluator: ACLs still count under BucketOwnerEnforced when one is given"
-)
 def test_bucket_owner_enforced_disables_acls_even_when_one_was_read() -> None:
     """R9.2. "BucketOwnerEnforced - Access control lists (ACLs) are disabled and no longer affect
     permissions." — https://docs.aws.amazon.com/AmazonS3/latest/API/API_OwnershipControlsRule.html.
@@ -442,9 +439,6 @@ def test_an_access_point_policy_granting_a_set_of_access_points_is_public() -> N
     assert levels(inv, eve) == set()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="evaluator: an access point's owner account is not the 'same account' for its layer"
-)
 def test_an_access_point_of_another_account_is_same_account_for_its_own_users() -> None:
     """R10.2: "To create an access point to a bucket that's owned by another account, you must first create
     the access point by specifying the bucket name and account owner ID. Then, the bucket owner must update
