@@ -49,6 +49,7 @@ class Conditions:
 
     org_id: str | None
     org_accounts: frozenset[str]
+    read_accounts: frozenset[str] = frozenset()
     _contexts: dict[tuple[str, str], RequestContext] = field(default_factory=dict)
     _keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _parsed: dict[str, Any] = field(default_factory=dict)
@@ -57,10 +58,11 @@ class Conditions:
 
     @classmethod
     def of(cls, inventory: AwsInventory) -> Conditions:
+        read = frozenset(account.account_id for account in inventory.accounts)
         org = inventory.organization
         if org is None:
-            return cls(None, frozenset())
-        return cls(org.org_id, frozenset(account for account, _ in org.accounts))
+            return cls(None, frozenset(), read)
+        return cls(org.org_id, frozenset(account for account, _ in org.accounts), read)
 
     def check(self, statement: Statement, who: Requester, slot_keys: SlotKeys) -> tuple[Outcome, str]:
         """(True: the condition holds; False: it cannot; None: it may), and the unknown part in words."""
@@ -129,7 +131,12 @@ class Conditions:
 
     def _context(self, who: Requester) -> RequestContext:
         if who.kind == "public":
-            return RequestContext()  # anyone: nothing is known of them
+            # Anyone Recertify does not read principal by principal: none of the read accounts, and outside
+            # the organisation when every account of it is read.
+            anyone: dict[str, ContextValue] = {"aws:PrincipalAccount": excluding(*self.read_accounts)}
+            if self.org_id is not None and self.org_accounts <= self.read_accounts:
+                anyone["aws:PrincipalOrgID"] = excluding(self.org_id)
+            return RequestContext(anyone)
         if who.kind == "anonymous":  # an unsigned request carries no principal keys at all
             return RequestContext(
                 dict.fromkeys(("aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalOrgID"), ABSENT)

@@ -345,10 +345,9 @@ class Evaluator:
             if slot not in identity and slot not in viewed:
                 continue
             target = space.targets[spec.target]
-            through = target.access_point is not None
-            point_account = (
-                self.stores[store].access_points[target.access_point].account_id if through else ""
-            )
+            point = target.access_point
+            through = point is not None
+            point_account = self.stores[store].access_points[point].account_id if point is not None else ""
             decision = decide(
                 kind,
                 everything=self.catalog.all,

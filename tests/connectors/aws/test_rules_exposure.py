@@ -5,8 +5,6 @@ sentence it implements, with its URL."""
 
 from __future__ import annotations
 
-import pytest
-
 from reviews.entitlements import PrincipalType
 from tests.connectors.aws.rules_support import (
     ALLOWED,
@@ -124,17 +122,18 @@ def test_a_principal_org_id_condition_is_decided_for_the_organisations_own_users
     Organizations to which the requesting principal belongs with the identifier specified in the policy." —
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html. Ana's account
     is in the organisation, which Recertify reads: the condition holds for her (same account: the grant
-    alone suffices, R4.1); for anyone on the internet it stays conditional."""
-    org = organization(ACCOUNT, (ACCOUNT, "payroll-prod"))
-    condition = {"StringEquals": {"aws:PrincipalOrgID": org.org_id}}
-    inv = _single(
-        _bucket(statement("Allow", "*", "s3:GetObject", f"{PAYROLL}/*", condition=condition)),
-        user("ana"),
-        org=org,
-    )
+    alone suffices, R4.1). The public row stands for everyone Recertify does not read principal by
+    principal: while the organisation has an account it does not read, someone there may be let in
+    (conditional); once it reads them all, everyone else is outside the organisation and nothing is left."""
+    condition = {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}
+    bucket_with_grant = _bucket(statement("Allow", "*", "s3:GetObject", f"{PAYROLL}/*", condition=condition))
+    partly_read = organization(ACCOUNT, (ACCOUNT, "payroll-prod"), ("777766665555", "shared-services"))
+    inv = _single(bucket_with_grant, user("ana"), org=partly_read)
     assert decide(inv, ANA_ARN, "s3:GetObject", OBJECT) == ALLOWED
     assert not grant(inv, ANA_ARN).conditional
     assert grant(inv, "*").conditional
+    fully_read = _single(bucket_with_grant, user("ana"), org=organization(ACCOUNT, (ACCOUNT, "payroll-prod")))
+    assert levels(fully_read, "*") == set()
 
 
 def test_an_anonymous_request_never_satisfies_a_principal_org_id_condition() -> None:

@@ -3,8 +3,6 @@ each applies, to whom, and that both only limit. Each test quotes the sentence i
 
 from __future__ import annotations
 
-import pytest
-
 from tests.connectors.aws.rules_support import ALLOWED, DENIED, decide, grant, levels
 from tests.data.aws.inventory import (
     ACCOUNT,
@@ -272,9 +270,6 @@ def test_an_rcp_denying_callers_outside_the_organisation_denies_an_anonymous_req
     assert decide(_perimeter_inventory(), "*", "s3:GetObject", OBJECT) == DENIED
 
 
-@pytest.mark.xfail(
-    strict=True, reason="evaluator: public context ignores that every account of the org is read"
-)
 def test_an_rcp_denying_callers_outside_a_fully_read_organisation_leaves_no_public_read() -> None:
     """R7.3 with R15.1 (aws:PrincipalOrgID "is included in the request context only if the principal is a
     member of an organization. Anonymous requests do not include this key." —

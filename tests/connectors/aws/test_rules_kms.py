@@ -9,8 +9,6 @@ encryption (see test_default_encryption_covers_only_objects_uploaded_without_the
 
 from __future__ import annotations
 
-import pytest
-
 from connectors.aws.inventory import KmsGrant
 from tests.connectors.aws.rules_support import ALLOWED, DENIED, MAYBE, decide, grant, grants, levels
 from tests.data.aws.inventory import (

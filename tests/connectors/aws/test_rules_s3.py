@@ -4,8 +4,6 @@ with its URL."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.connectors.aws.rules_support import ALLOWED, DENIED, MAYBE, decide, grant, grants, levels, names
 from tests.data.aws.inventory import (
     ACCOUNT,
