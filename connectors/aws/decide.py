@@ -59,7 +59,7 @@ class Requests:
         arn = role_arn(ev, role) if role else principal
         actor = ev.actors.get(arn) if arn else None
         if actor is not None:
-            return ev.actor_decisions(actor, store, session)[0]
+            return ev.actor_decisions(actor, store, session, beyond_public=False)[0]
         who, kind = _outsider(principal)
         views = ev.views_for(store, who, bounded=False)
         return ev.decisions(store, who, kind, views, rcp=ev.guards.rcp(store, who)) if views else []

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from connectors.aws.catalog import ActionCatalog
-from connectors.aws.combine import IAM, Decision, Guard, decide
+from connectors.aws.combine import IAM, PUBLIC, Decision, Guard, decide
 from connectors.aws.context import Conditions
 from connectors.aws.guards import Guards
 from connectors.aws.inventory import (
@@ -38,9 +38,10 @@ from connectors.aws.single import about, decide_statements, denies, guards_allow
 from connectors.aws.space import StoreIndex, StoreSpace
 from connectors.aws.summary import Masks, Slots, Summary, summarize
 from connectors.aws.targets import BUCKET, IDENTITY
-from reviews.entitlements import AccessLevel, PathStep
+from reviews.entitlements import PUBLIC_PRINCIPAL_ID, AccessLevel, PathStep
 
 Source = tuple[tuple[PathStep, ...], Summary, ParsedPolicy]
+PUBLIC_REQUESTER = Requester("public", PUBLIC_PRINCIPAL_ID)
 _NO_SLOTS: Slots = {}  # shared empties: their ids key the memo of decisions
 _NO_VIEWS: Views = {}
 SERVICE_LINKED = "/aws-service-role/"
@@ -144,6 +145,7 @@ class Evaluator:
         self._single = _SingleRequests(self)
         self._merged: dict[tuple[int, ...], Slots] = {}
         self._decided: dict[tuple[object, ...], list[tuple[int, Decision]]] = {}
+        self._public: dict[tuple[int, bool], dict[int, int]] = {}
 
     def allows(self, actor: Actor, action: str, resource: str, *, identity: bool = True) -> tuple[bool, bool]:
         """(allowed, conditional) for an action outside the store catalogue, such as sts:AssumeRole: its
@@ -271,10 +273,11 @@ class Evaluator:
             self.record(store, decisions, views, actor.sources, access, actor.requester)
 
     def actor_decisions(
-        self, actor: Actor, store: int, session: str = ""
+        self, actor: Actor, store: int, session: str = "", *, beyond_public: bool = True
     ) -> tuple[list[tuple[int, Decision]], Views]:
         """The slots of `store` where the actor (in `session`, when known) is allowed something, and what
-        the store's resource side says to it."""
+        the store's resource side says to it. `beyond_public`: leave out what anyone holds whatever the
+        conditions (the public row says it once; a single request asks for everything)."""
         identity = self._identity(actor.touching(store))
         bounded = actor.boundary is not None
         views = self.views_for(store, actor.requester, bounded=bounded, session=session)
@@ -288,10 +291,11 @@ class Evaluator:
         key_answer = self.keys.decrypt_for(store, actor.requester)
         # Everything below depends only on these (shared, cached) objects: principals that share them share
         # the answer, as thousands do in a large account.
-        memo = (store, id(identity), id(boundary), id(views), id(scp), id(rcp), same, bounded, key_answer)
+        shared = (id(identity), id(boundary), id(views), id(scp), id(rcp))
+        memo = (store, *shared, same, bounded, key_answer, beyond_public)
         decisions = self._decided.get(memo)
         if decisions is None:
-            decisions = self._decided[memo] = self.decisions(
+            decisions = self.decisions(
                 store,
                 actor.requester,
                 IAM,
@@ -303,7 +307,28 @@ class Evaluator:
                 scp=scp,
                 rcp=rcp,
             )
+            if beyond_public and store in self._open_to_all:
+                decisions = beyond(decisions, self.public_certain(store))
+            self._decided[memo] = decisions
         return decisions, views
+
+    def public_certain(self, store: int, *, unrestricted: bool = False) -> dict[int, int]:
+        """Per slot, what anyone (principal "*") holds on `store` whatever the conditions. `unrestricted`:
+        as if RestrictPublicBuckets were off (what a grant to everyone gives the AWS services it lets by)."""
+        key = (store, unrestricted)
+        found = self._public.get(key)
+        if found is None:
+            who = PUBLIC_REQUESTER
+            views = self.views_for(store, who, bounded=False)
+            decisions = (
+                self.decisions(
+                    store, who, PUBLIC, views, rcp=self.guards.rcp(store, who), unrestricted=unrestricted
+                )
+                if views
+                else []
+            )
+            found = self._public[key] = {slot: decision.certain for slot, decision in decisions}
+        return found
 
     def _identity(self, touching: tuple[Slots, ...]) -> Slots:
         """The identity side on one store: the sources' slots merged, once per distinct set of sources."""
@@ -477,6 +502,25 @@ class _SingleRequests:
                 allowed, conditional = inside, conditional or maybe
             self._answers[key] = (allowed, allowed and conditional)
         return self._answers[key]
+
+
+def beyond(decisions: list[tuple[int, Decision]], common: dict[int, int]) -> list[tuple[int, Decision]]:
+    """What the decisions allow beyond `common` (per slot, bits anyone holds whatever the conditions): a
+    grant to everyone is reported once, as public, not again for every principal it also reaches."""
+    kept = []
+    for slot, decision in decisions:
+        shared = common.get(slot, 0)
+        if shared:
+            keep = ~shared
+            decision = Decision(
+                decision.allow & keep,
+                decision.certain & keep,
+                decision.unknown & keep,
+                decision.by_identity & keep,
+            )
+        if decision.allow:
+            kept.append((slot, decision))
+    return kept
 
 
 def _identity_only(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from connectors.aws.combine import ACCOUNT, EXTERNAL, PUBLIC, SERVICE, Decision
+from connectors.aws.evaluate import beyond
 from connectors.aws.policy import Effect
 from connectors.aws.principals import Ref, Requester
 from reviews.entitlements import PUBLIC_PRINCIPAL_ID, PrincipalType
@@ -47,12 +48,7 @@ def outsiders(evaluator: Evaluator) -> tuple[tuple[Outsider, ...], dict[str, Acc
                 entry = _outsider(ref, read, evaluator)
                 if entry is not None and entry[0].id not in found:
                     found[entry[0].id] = entry
-    # What a grant to everyone gives, even where Block Public Access keeps the public out (AWS services
-    # still pass): it belongs to the public row, not to every account or service it also reaches.
-    everyone = {
-        store: _decisions(evaluator, store, anyone[1], PUBLIC, unrestricted=True)
-        for store in range(len(evaluator.sides))
-    }
+
     access: dict[str, Access] = {}
     for outsider, who, kind in found.values():
         reached: Access = {}
@@ -60,8 +56,8 @@ def outsiders(evaluator: Evaluator) -> tuple[tuple[Outsider, ...], dict[str, Acc
             if not side.rules:
                 continue
             decisions = _decisions(evaluator, store, who, kind)
-            if kind != PUBLIC:
-                decisions = _beyond(decisions, everyone[store])
+            if kind != PUBLIC:  # even where Block Public Access keeps the public out (AWS services pass)
+                decisions = beyond(decisions, evaluator.public_certain(store, unrestricted=True))
             if decisions:
                 evaluator.record(
                     store, decisions, evaluator.views_for(store, who, bounded=False), [], reached, who
@@ -71,34 +67,11 @@ def outsiders(evaluator: Evaluator) -> tuple[tuple[Outsider, ...], dict[str, Acc
     return tuple(entry[0] for entry in found.values() if entry[0].id in access), access
 
 
-def _decisions(
-    evaluator: Evaluator, store: int, who: Requester, kind: str, *, unrestricted: bool = False
-) -> list[tuple[int, Decision]]:
+def _decisions(evaluator: Evaluator, store: int, who: Requester, kind: str) -> list[tuple[int, Decision]]:
     views = evaluator.views_for(store, who, bounded=False)
     if not views:
         return []
-    rcp = evaluator.guards.rcp(store, who)
-    return evaluator.decisions(store, who, kind, views, rcp=rcp, unrestricted=unrestricted)
-
-
-def _beyond(
-    decisions: list[tuple[int, Decision]], public: list[tuple[int, Decision]]
-) -> list[tuple[int, Decision]]:
-    """What an outsider holds that anyone does not hold whatever the conditions: a grant to everyone is
-    reported once, as public, not again for every account and service it also reaches."""
-    anyone = dict(public)
-    kept = []
-    for slot, decision in decisions:
-        common = anyone[slot].certain if slot in anyone else 0
-        rest = Decision(
-            decision.allow & ~common,
-            decision.certain & ~common,
-            decision.unknown & ~common,
-            decision.by_identity & ~common,
-        )
-        if rest.allow:
-            kept.append((slot, rest))
-    return kept
+    return evaluator.decisions(store, who, kind, views, rcp=evaluator.guards.rcp(store, who))
 
 
 def _outsider(ref: Ref, read: set[str], evaluator: Evaluator) -> tuple[Outsider, Requester, str] | None:

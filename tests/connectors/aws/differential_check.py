@@ -64,6 +64,13 @@ def _disagreements(
         some, every = set.union(*held), set.intersection(*held)
         for level in AccessLevel:
             grant = ours.get((subject.principal_id, level))
+            public = ours.get((PUBLIC, level))
+            if subject.covered_by is None and public is not None and not public.conditional:
+                # A grant to everyone is listed once, as public: what anyone holds whatever the conditions
+                # is not listed again for each principal it also reaches.
+                if grant is not None and level not in some:
+                    problems.append(f"{subject.principal_id} {level}: we list it, the oracle denies it")
+                continue
             if subject.covered_by is None:
                 if (grant is not None) != (level in some):
                     problems.append(
