@@ -55,6 +55,7 @@ class Conditions:
     _parsed: dict[str, Any] = field(default_factory=dict)
     _answers: dict[tuple[str, tuple[ContextValue, ...]], tuple[Outcome, str]] = field(default_factory=dict)
     _resources: dict[int, tuple[SlotKeys, dict[str, ContextValue]]] = field(default_factory=dict)
+    _values: dict[tuple[str, str, tuple[str, ...]], tuple[ContextValue, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, inventory: AwsInventory) -> Conditions:
@@ -97,9 +98,14 @@ class Conditions:
         )
 
     def values(self, who: Requester, keys: tuple[str, ...]) -> tuple[ContextValue, ...]:
-        """What `who`'s context says for these keys: requesters alike in them are alike to the conditions."""
-        context = self.context(who)
-        return tuple(context.value(key) for key in keys)
+        """What `who`'s context says for these keys: requesters alike in them are alike to the conditions.
+        (Asked for every store a requester may reach, with a handful of distinct key sets: kept.)"""
+        cache_key = (who.kind, who.arn, keys)
+        found = self._values.get(cache_key)
+        if found is None:
+            context = self.context(who)
+            found = self._values[cache_key] = tuple(context.value(key) for key in keys)
+        return found
 
     def _resource(self, slot_keys: SlotKeys) -> dict[str, ContextValue]:
         """The slot's keys as context values, with the resource's organisation (aws:ResourceOrgID). Slots

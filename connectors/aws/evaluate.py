@@ -146,6 +146,8 @@ class Evaluator:
         self._merged: dict[tuple[int, ...], Slots] = {}
         self._decided: dict[tuple[object, ...], list[tuple[int, Decision]]] = {}
         self._public: dict[tuple[int, bool], dict[int, int]] = {}
+        self._fragments: dict[tuple[int, int, object], list[tuple[AccessLevel, Held]]] = {}
+        self._alike_fragments: dict[tuple[object, ...], list[tuple[AccessLevel, Held]]] = {}
 
     def allows(self, actor: Actor, action: str, resource: str, *, identity: bool = True) -> tuple[bool, bool]:
         """(allowed, conditional) for an action outside the store catalogue, such as sts:AssumeRole: its
@@ -251,10 +253,39 @@ class Evaluator:
         """What the actor's own policies, and the resource policies that name it, give before it assumes
         any role. `session`: a role's session name when it is known (Identity Center users)."""
         access: Access = {}
-        stores = actor.stores() | self._open_to_all | self._naming(actor)
-        for store in sorted(stores):
+        own = actor.stores() | self._naming(actor)
+        for store in sorted(own):
             self._evaluate_store(actor, store, session, access)
+        for store in self._open_to_all - own:
+            self._alike(actor, store, session, access)
         return access
+
+    def _alike(self, actor: Actor, store: int, session: str, access: Access) -> None:
+        """A store open to all that neither the actor's policies nor its resource policies (in person)
+        mention: what it holds there is what every requester of its kind, account and boundary holds whose
+        context the store's conditions read alike, worked out once (in an account of thousands of principals,
+        a handful of evaluations for each public bucket instead of one per principal)."""
+        who = actor.requester
+        side = self.sides[store]
+        key = (
+            store,
+            who.kind,
+            who.account_id,
+            actor.boundary is not None,
+            actor.service_linked,
+            session,
+            not who.canonical_ids.isdisjoint(side.canonical),
+            self.conditions.values(who, side.reads) if side.reads else (),
+            self.keys.decrypt_for(store, who),
+        )
+        fragment = self._alike_fragments.get(key)
+        if fragment is None:
+            decisions, views = self.actor_decisions(actor, store, session)
+            fragment = self._alike_fragments[key] = self._held(store, decisions, views, [], who)
+        for level, candidate in fragment:
+            current = access.get((store, level))
+            if current is None or candidate.rank < current.rank:
+                access[(store, level)] = candidate
 
     def _naming(self, actor: Actor) -> set[int]:
         """Stores whose resource policies name the actor itself (its ARN, its role, its sessions)."""
@@ -270,7 +301,7 @@ class Evaluator:
     def _evaluate_store(self, actor: Actor, store: int, session: str, access: Access) -> None:
         decisions, views = self.actor_decisions(actor, store, session)
         if decisions:
-            self.record(store, decisions, views, actor.sources, access, actor.requester)
+            self.record(store, decisions, views, actor.sources, access, actor.requester, shared=True)
 
     def actor_decisions(
         self, actor: Actor, store: int, session: str = "", *, beyond_public: bool = True
@@ -411,10 +442,37 @@ class Evaluator:
         sources: list[Source],
         access: Access,
         who: Requester,
+        *,
+        shared: bool = False,
     ) -> None:
+        """Keep, per level, the better of what `access` holds and what the decisions give. `shared`: the
+        decisions come from the memo, so when no identity policy is on their paths (a grant of the store's
+        resource side) what they give is the same for every requester that gets them, and is kept."""
+        if shared and not any(decision.by_identity for _, decision in decisions):
+            memo = (id(decisions), id(views), self.keys.decrypt_for(store, who))
+            fragment = self._fragments.get(memo)
+            if fragment is None:
+                fragment = self._fragments[memo] = self._held(store, decisions, views, sources, who)
+        else:
+            fragment = self._held(store, decisions, views, sources, who)
+        for level, candidate in fragment:
+            key = (store, level)
+            current = access.get(key)
+            if current is None or candidate.rank < current.rank:
+                access[key] = candidate
+
+    def _held(
+        self,
+        store: int,
+        decisions: list[tuple[int, Decision]],
+        views: Views,
+        sources: list[Source],
+        who: Requester,
+    ) -> list[tuple[AccessLevel, Held]]:
         """One Held per level: from a slot that allows one of its actions whatever the conditions if any
         does, else from the first that allows one at all."""
-        space = self.spaces[store]
+        approximate_slots = self.spaces[store].approximate
+        found = []
         for level, level_bits in self._level_masks:
             chosen: tuple[int, Decision] | None = None
             unknown = False
@@ -422,28 +480,23 @@ class Evaluator:
                 if not decision.allow & level_bits:
                     continue
                 unknown = unknown or bool(decision.unknown & level_bits)
-                certain = bool(decision.certain & level_bits) and not space.approximate >> slot & 1
-                if certain:
+                if chosen is None or (
+                    not chosen[1].certain & level_bits
+                    and decision.certain & level_bits
+                    and not approximate_slots >> slot & 1
+                ):
                     chosen = (slot, decision)
-                    break
-                chosen = chosen or (slot, decision)
             if chosen is None:
                 continue
             slot, decision = chosen
             bits = decision.allow & level_bits
-            approximate = bool(space.approximate >> slot & 1)
+            approximate = bool(approximate_slots >> slot & 1)
             path = self._path(store, slot, bits & decision.by_identity, bits, views, sources)
             if not decision.certain & level_bits and (kms := self.keys.step(store, who, bits)) is not None:
                 path = (*path, kms)  # held only if the key lets it decrypt: say so
-            candidate = held(
-                path,
-                approximate or not decision.certain & level_bits,
-                approximate or unknown,
-            )
-            key = (store, level)
-            current = access.get(key)
-            if current is None or candidate.rank < current.rank:
-                access[key] = candidate
+            conditional = approximate or not decision.certain & level_bits
+            found.append((level, held(path, conditional, approximate or unknown)))
+        return found
 
     def _path(
         self, store: int, slot: int, by_identity: int, bits: int, views: Views, sources: list[Source]

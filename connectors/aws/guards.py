@@ -72,6 +72,9 @@ class Guards:
         levels = self._levels.get((kind, account_id))
         if not levels:
             return None
+        plain = self._cache.get((kind, account_id, store, ()))
+        if plain is not None and not self._conditional.get((kind, account_id)):
+            return plain  # no condition to decide: the same for every requester
         conditional = self._conditional.get((kind, account_id))
         if conditional is None:
             conditional = self._conditional[(kind, account_id)] = [

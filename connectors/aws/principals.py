@@ -13,7 +13,7 @@ IAM's rules (IAM User Guide, "AWS JSON policy elements: Principal"):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
@@ -52,6 +52,16 @@ class Requester:
     canonical_ids: frozenset[str] = frozenset()
     name: str = ""  # a user's name (aws:username)
     tags: tuple[tuple[str, str], ...] = ()  # its IAM tags (aws:PrincipalTag/…)
+
+    # How a policy may name it in person: its ARN, its unique id, and for a role "{account}/{name}" (the key
+    # of its sessions' ARNs). Derived once: asked for every store a requester may reach.
+    personal: frozenset[str] = field(default=frozenset(), compare=False)
+
+    def __post_init__(self) -> None:
+        keys = {self.arn, self.unique_id} - {""}
+        if self.kind == "role":
+            keys.add(f"{self.account_id}/{self.role_name}")
+        object.__setattr__(self, "personal", frozenset(keys))
 
 
 def parse(kind: str, value: str) -> Ref:

@@ -75,10 +75,10 @@ class ResourceSide:
         self._named = {
             key for rule in self.rules for key in (*rule.principals.arns, *rule.principals.ids)
         } | {f"{account}/{role}" for rule in self.rules for account, role in rule.principals.sessions}
-        self._canonical = frozenset(
+        self.canonical = frozenset(
             ref.value for rule in self.rules for ref in rule.refs if ref.kind == "canonical"
         )
-        self._reads: tuple[str, ...] = ()  # what its conditions read of a requester: set by `read_by`
+        self.reads: tuple[str, ...] = ()  # what its conditions read of a requester: set by `read_by`
         self.session_names = frozenset(
             ref.session_name for rule in self.rules for ref in rule.refs if ref.kind == "session"
         )
@@ -108,16 +108,11 @@ class ResourceSide:
         )
 
     def named_keys(self) -> set[str]:
-        """How Allow rules name principals themselves: their ARNs, unique ids, and "{account}/{role name}" for
-        the roles some of whose sessions they name. Whoever matches none is reached here only through
-        everyone, or through its account (which grants nothing without its own policies)."""
-        found: set[str] = set()
-        for rule in self.rules:
-            if rule.statement.effect is Effect.DENY:
-                continue
-            found |= rule.principals.arns | rule.principals.ids
-            found |= {f"{account}/{role}" for account, role in rule.principals.sessions}
-        return found
+        """How rules (Allow, Deny, NotPrincipal) name principals in person: their ARNs, unique ids, and
+        "{account}/{role name}" for the roles some of whose sessions they name. Whoever matches none is
+        reached here only through everyone, or through its account, like every other requester of its kind
+        and account: its view, and what it gets when its own policies say nothing here, are theirs."""
+        return set(self._named)
 
     def sessions_of(self, who: Requester) -> set[str]:
         """The session names of `who` (a role) that some statement names."""
@@ -140,7 +135,7 @@ class ResourceSide:
 
     def read_by(self, conditions: Conditions) -> None:
         """Learn which requester keys the rules' conditions read (once, before any `views`)."""
-        self._reads = tuple(sorted({key for rule in self.rules for key in conditions.reads(rule.statement)}))
+        self.reads = tuple(sorted({key for rule in self.rules for key in conditions.reads(rule.statement)}))
 
     def views(self, who: Requester, conditions: Conditions, *, bounded: bool, session: str = "") -> Views:
         """What the rules say to `who`, per (slot, policy). `bounded`: it has a permissions boundary (a Deny
@@ -149,15 +144,15 @@ class ResourceSide:
         Shared by every requester the rules treat alike: same kind, account, boundary and session, not named
         by any rule in person, and the same signature for every condition (what it reads of the request).
         In an account of thousands of principals, most are named by no rule at all."""
-        own = who.kind not in ("user", "role") or bool(self._named & _keys_of(who))
+        own = who.kind not in ("user", "role") or not self._named.isdisjoint(who.personal)
         key = (
             who.kind,
             who.account_id,
             bounded,
             session,
             who.arn if own else "",
-            bool(who.canonical_ids & self._canonical),
-            conditions.values(who, self._reads) if self._reads else (),
+            bool(who.canonical_ids & self.canonical),
+            conditions.values(who, self.reads) if self.reads else (),
         )
         found = self._views.get(key)
         if found is None:
@@ -209,14 +204,6 @@ class ResourceSide:
 # How a rule names a requester, the sessions it is limited to, and whether that is uncertain.
 Applies = tuple[Named | None, frozenset[str], bool]
 _NOT: Applies = (None, frozenset(), False)
-
-
-def _keys_of(who: Requester) -> set[str]:
-    """How a principal may be named in person (see ResourceSide.named_keys)."""
-    keys = {who.arn, who.unique_id}
-    if who.kind == "role":
-        keys.add(f"{who.account_id}/{who.role_name}")
-    return keys
 
 
 def _applies(rule: Rule, who: Requester, bounded: bool, session: str) -> Applies:
