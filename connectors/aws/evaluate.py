@@ -144,6 +144,7 @@ class Evaluator:
         }
         self._single = _SingleRequests(self)
         self._merged: dict[tuple[int, ...], Slots] = {}
+        self._by_content: dict[tuple[tuple[int, ...], ...], Slots] = {}
         self._decided: dict[tuple[object, ...], list[tuple[int, Decision]]] = {}
         self._public: dict[tuple[int, bool], dict[int, int]] = {}
         self._fragments: dict[tuple[int, int, object], list[tuple[AccessLevel, Held]]] = {}
@@ -362,16 +363,26 @@ class Evaluator:
         return found
 
     def _identity(self, touching: tuple[Slots, ...]) -> Slots:
-        """The identity side on one store: the sources' slots merged, once per distinct set of sources."""
-        if len(touching) <= 1:
-            return touching[0] if touching else _NO_SLOTS
+        """The identity side on one store: the sources' slots merged, once per distinct set of sources, and
+        then one shared object per distinct content. Principals whose policies differ but say the same on a
+        store (a Deny of bucket deletion everywhere, say) then share every decision about it."""
+        if not touching:
+            return _NO_SLOTS
         key = tuple(map(id, touching))  # summaries live as long as the evaluator: their ids are stable
         merged = self._merged.get(key)
         if merged is None:
-            merged = self._merged[key] = {}
-            for slots in touching:
-                for slot, masks in slots.items():
-                    merged.setdefault(slot, Masks()).merge(masks)
+            if len(touching) == 1:
+                content = touching[0]
+            else:
+                content = {}
+                for slots in touching:
+                    for slot, masks in slots.items():
+                        content.setdefault(slot, Masks()).merge(masks)
+            value = tuple(
+                (slot, m.allow, m.allow_cond, m.deny, m.deny_cond, m.unknown)
+                for slot, m in sorted(content.items())
+            )
+            merged = self._merged[key] = self._by_content.setdefault(value, content)
         return merged
 
     def decisions(
