@@ -129,6 +129,7 @@ class Evaluator:
         self._level_masks = [(level, self.catalog.level_mask(level)) for level in AccessLevel]
         self.canonical_accounts = {a.canonical_id: a.account_id for a in inventory.accounts if a.canonical_id}
         self.actors: dict[str, Actor] = {}
+        self._paths: dict[tuple[PathStep, ...], tuple[PathStep, ...]] = {}
         for account in inventory.accounts:
             self._add_actors(account)
         self._open_to_all = {i for i, side in enumerate(self.sides) if side.open_to_all}
@@ -147,7 +148,8 @@ class Evaluator:
         self._by_content: dict[tuple[tuple[int, ...], ...], Slots] = {}
         self._decided: dict[tuple[object, ...], list[tuple[int, Decision]]] = {}
         self._public: dict[tuple[int, bool], dict[int, int]] = {}
-        self._fragments: dict[tuple[int, int, object], list[tuple[AccessLevel, Held]]] = {}
+        self._fragments: dict[tuple[object, ...], list[tuple[AccessLevel, Held]]] = {}
+        self._allowing: dict[int, tuple[Views, bool]] = {}
         self._alike_fragments: dict[tuple[object, ...], list[tuple[AccessLevel, Held]]] = {}
 
     def allows(self, actor: Actor, action: str, resource: str, *, identity: bool = True) -> tuple[bool, bool]:
@@ -232,12 +234,19 @@ class Evaluator:
             if managed is None:  # fetch promises every attached policy; a gap is a bug, never "no access"
                 raise KeyError(f"{owner_arn}: attached policy {arn} missing from the inventory")
             summary, parsed = self.summary(account_id, arn)
-            sources.append(((*prefix, PathStep("policy", arn, managed.name)), summary, parsed))
+            path = self._interned((*prefix, PathStep("policy", arn, managed.name)))
+            sources.append((path, summary, parsed))
         for policy in inline:
             key = _inline_key(owner_arn, policy)
             summary, parsed = self.summary(account_id, key)
-            sources.append(((*prefix, PathStep("inline_policy", key, policy.name)), summary, parsed))
+            sources.append(
+                (self._interned((*prefix, PathStep("inline_policy", key, policy.name))), summary, parsed)
+            )
         return sources
+
+    def _interned(self, path: tuple[PathStep, ...]) -> tuple[PathStep, ...]:
+        """One object per distinct path (group → policy is shared by every member): its id keys memos."""
+        return self._paths.setdefault(path, path)
 
     def _boundary(
         self, account_id: str, arn: str | None, policies: dict[str, ManagedPolicy]
@@ -310,11 +319,14 @@ class Evaluator:
         """The slots of `store` where the actor (in `session`, when known) is allowed something, and what
         the store's resource side says to it. `beyond_public`: leave out what anyone holds whatever the
         conditions (the public row says it once; a single request asks for everything)."""
-        identity = self._identity(actor.touching(store))
+        touching = actor.touching(store)
         bounded = actor.boundary is not None
         views = self.views_for(store, actor.requester, bounded=bounded, session=session)
-        if not views and not any(masks.allow | masks.allow_cond for masks in identity.values()):
+        if not self._views_allow(views) and not any(
+            m.allow | m.allow_cond for slots in touching for m in slots.values()
+        ):
             return [], views  # nothing here allows it anything (a Deny alone grants nothing)
+        identity = self._identity(touching)
         boundary = actor.boundary[0].get(store, _NO_SLOTS) if actor.boundary else _NO_SLOTS
         exempt = actor.service_linked  # SCPs and RCPs do not apply to service-linked roles
         scp = None if exempt else self.guards.scp(actor.account_id, store, actor.requester)
@@ -435,6 +447,17 @@ class Evaluator:
                 found.append((slot, decision))
         return found
 
+    def _views_allow(self, views: Views) -> bool:
+        """Whether a (shared) view allows anything on any slot."""
+        found = self._allowing.get(id(views))
+        if found is None or found[0] is not views:
+            allows = any(
+                v.direct | v.direct_cond | v.role | v.role_cond | v.account | v.account_cond
+                for v in views.values()
+            )
+            found = self._allowing[id(views)] = (views, allows)
+        return found[1]
+
     def views_for(self, store: int, who: Requester, *, bounded: bool, session: str = "") -> Views:
         """What the store's resource side says to `who`, slot by slot (empty: it says nothing)."""
         side = self.sides[store]
@@ -459,8 +482,10 @@ class Evaluator:
         """Keep, per level, the better of what `access` holds and what the decisions give. `shared`: the
         decisions come from the memo, so when no identity policy is on their paths (a grant of the store's
         resource side) what they give is the same for every requester that gets them, and is kept."""
-        if shared and not any(decision.by_identity for _, decision in decisions):
-            memo = (id(decisions), id(views), self.keys.decrypt_for(store, who))
+        if shared:
+            # The paths depend on which of its sources (interned paths) say something here, nothing else.
+            paths = tuple(id(path) for path, summary, _ in sources if store in summary)
+            memo = (id(decisions), id(views), paths, self.keys.decrypt_for(store, who))
             fragment = self._fragments.get(memo)
             if fragment is None:
                 fragment = self._fragments[memo] = self._held(store, decisions, views, sources, who)
@@ -538,34 +563,54 @@ class _SingleRequests:
 
     def __init__(self, evaluator: Evaluator) -> None:
         self._ev = evaluator
-        self._about: dict[tuple[str, str], list[Statement]] = {}
-        self._answers: dict[tuple[tuple[int, ...], bool, int, str, str, str], tuple[bool, bool]] = {}
+        self._about: dict[tuple[str, str], tuple[list[Statement], tuple[object, ...]]] = {}
+        self._answers: dict[tuple[object, ...], tuple[bool, bool]] = {}
 
     def allows(self, actor: Actor, action: str, resource: str, *, identity: bool = True) -> tuple[bool, bool]:
-        key_about = (actor.arn, action)
-        if key_about not in self._about:
-            self._about[key_about] = about([s for _, _, p in actor.sources for s in p.statements], action)
-        statements = self._about[key_about]
+        statements, signature = self._about_action(actor, action)
         # A user named by a resource policy passes its boundary; a role named so does not.
         bounded = actor.boundary is not None and (identity or actor.requester.kind == "role")
-        boundary = id(actor.boundary[1]) if actor.boundary and bounded else 0
-        scp_account = "" if actor.service_linked else actor.account_id
-        key = (tuple(map(id, statements)), identity, boundary, scp_account, action, resource)
-        if key not in self._answers:
-            if identity:
-                allowed, conditional = decide_statements(statements, action, resource)
-            else:  # let in by name: only an explicit Deny in its own policies stops it
-                always, maybe = denies(statements, action, resource)
-                allowed, conditional = not always, maybe
-            if allowed and bounded and actor.boundary is not None:
-                inside, maybe = decide_statements(list(actor.boundary[1].statements), action, resource)
-                allowed, conditional = inside, conditional or maybe
-            scps = self._ev.guards.levels("scp", scp_account) if scp_account else None
-            if allowed and scps:
-                inside, maybe = guards_allow(scps, action, resource)
-                allowed, conditional = inside, conditional or maybe
-            self._answers[key] = (allowed, allowed and conditional)
-        return self._answers[key]
+        key = (signature, identity, bounded, resource)
+        found = self._answers.get(key)
+        if found is None:
+            found = self._answers[key] = self._decide(actor, statements, action, resource, identity, bounded)
+        return found
+
+    def _about_action(self, actor: Actor, action: str) -> tuple[list[Statement], tuple[object, ...]]:
+        """Its statements about `action`, and what decides their answers: those statements, its boundary
+        and the account whose SCPs apply (one signature per actor, asked for every role it may assume)."""
+        key_about = (actor.arn, action)
+        found = self._about.get(key_about)
+        if found is None:
+            statements = about([s for _, _, p in actor.sources for s in p.statements], action)
+            boundary = id(actor.boundary[1]) if actor.boundary else 0
+            scp_account = "" if actor.service_linked else actor.account_id
+            signature = (tuple(map(id, statements)), boundary, scp_account, action)
+            found = self._about[key_about] = (statements, signature)
+        return found
+
+    def _decide(
+        self,
+        actor: Actor,
+        statements: list[Statement],
+        action: str,
+        resource: str,
+        identity: bool,
+        bounded: bool,
+    ) -> tuple[bool, bool]:
+        if identity:
+            allowed, conditional = decide_statements(statements, action, resource)
+        else:  # let in by name: only an explicit Deny in its own policies stops it
+            always, maybe = denies(statements, action, resource)
+            allowed, conditional = not always, maybe
+        if allowed and bounded and actor.boundary is not None:
+            inside, maybe = decide_statements(list(actor.boundary[1].statements), action, resource)
+            allowed, conditional = inside, conditional or maybe
+        scps = None if actor.service_linked else self._ev.guards.levels("scp", actor.account_id)
+        if allowed and scps:
+            inside, maybe = guards_allow(scps, action, resource)
+            allowed, conditional = inside, conditional or maybe
+        return allowed, allowed and conditional
 
 
 def beyond(decisions: list[tuple[int, Decision]], common: dict[int, int]) -> list[tuple[int, Decision]]:
