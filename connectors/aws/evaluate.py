@@ -58,20 +58,26 @@ class Actor:
     sources: list[Source] = field(default_factory=list)  # identity policies, shortest path first
     boundary: tuple[Summary, ParsedPolicy] | None = None
     service_linked: bool = False  # SCPs do not apply to service-linked roles
-    _by_store: dict[int, tuple[Slots, ...]] | None = None
+    _by_store: dict[int, tuple[tuple[Slots, ...], tuple[int, ...]]] | None = None
 
     def touching(self, store: int) -> tuple[Slots, ...]:
         """Its sources' say on one store, one entry per source that says anything."""
+        return self._on(store)[0]
+
+    def _on(self, store: int) -> tuple[tuple[Slots, ...], tuple[int, ...]]:
+        """(its sources' say on one store, the ids of those sources' (interned) paths)."""
         if self._by_store is None:
-            found: dict[int, list[Slots]] = {}
-            for _, summary, _ in self.sources:
+            found: dict[int, tuple[list[Slots], list[int]]] = {}
+            for path, summary, _ in self.sources:
                 for position, slots in summary.items():
-                    found.setdefault(position, []).append(slots)
-            self._by_store = {position: tuple(slots) for position, slots in found.items()}
-        return self._by_store.get(store, ())
+                    says, paths = found.setdefault(position, ([], []))
+                    says.append(slots)
+                    paths.append(id(path))
+            self._by_store = {position: (tuple(a), tuple(b)) for position, (a, b) in found.items()}
+        return self._by_store.get(store, ((), ()))
 
     def stores(self) -> set[int]:
-        self.touching(-1)
+        self._on(-1)
         assert self._by_store is not None  # noqa: S101
         return set(self._by_store)
 
@@ -311,7 +317,8 @@ class Evaluator:
     def _evaluate_store(self, actor: Actor, store: int, session: str, access: Access) -> None:
         decisions, views = self.actor_decisions(actor, store, session)
         if decisions:
-            self.record(store, decisions, views, actor.sources, access, actor.requester, shared=True)
+            paths = actor._on(store)[1]
+            self.record(store, decisions, views, actor.sources, access, actor.requester, shared=paths)
 
     def actor_decisions(
         self, actor: Actor, store: int, session: str = "", *, beyond_public: bool = True
@@ -477,15 +484,14 @@ class Evaluator:
         access: Access,
         who: Requester,
         *,
-        shared: bool = False,
+        shared: tuple[int, ...] | None = None,
     ) -> None:
         """Keep, per level, the better of what `access` holds and what the decisions give. `shared`: the
-        decisions come from the memo, so when no identity policy is on their paths (a grant of the store's
-        resource side) what they give is the same for every requester that gets them, and is kept."""
-        if shared:
+        decisions come from the memo, and these are the ids of the (interned) paths of the sources that say
+        something here: what they give is then the same for every requester with the same, and is kept."""
+        if shared is not None:
             # The paths depend on which of its sources (interned paths) say something here, nothing else.
-            paths = tuple(id(path) for path, summary, _ in sources if store in summary)
-            memo = (id(decisions), id(views), paths, self.keys.decrypt_for(store, who))
+            memo = (id(decisions), id(views), shared, self.keys.decrypt_for(store, who))
             fragment = self._fragments.get(memo)
             if fragment is None:
                 fragment = self._fragments[memo] = self._held(store, decisions, views, sources, who)
