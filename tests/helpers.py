@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import app
+from cli import common
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -31,7 +32,12 @@ def run_cli(
     *args: str,
     env: dict[str, str] | None = None,
 ) -> CliResult:
-    """Call `app.main()` exactly as the console script does: argv in, exit status and output out."""
+    """Call `app.main()` exactly as the console script does: argv in, exit status and output out. Tables
+    are drawn for a 200-column terminal (or the test's COLUMNS) whatever runs the tests: a worker process has
+    no terminal, and Rich keeps the width COLUMNS had when the console was made, so it is read afresh."""
+    monkeypatch.setenv("COLUMNS", "200")
+    for console in (common.out, common.err):
+        monkeypatch.setattr(console, "_width", None)
     for name, value in (env or {}).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr("sys.argv", ["recertify", *args])

@@ -77,9 +77,20 @@ class Actor:
         return self._by_store.get(store, ((), ()))
 
     def stores(self) -> set[int]:
+        """The stores its policies say anything about."""
         self._on(-1)
         assert self._by_store is not None  # noqa: S101
         return set(self._by_store)
+
+    def allowing(self) -> set[int]:
+        """The stores its policies allow something on (maybe under a condition)."""
+        self._on(-1)
+        assert self._by_store is not None  # noqa: S101
+        return {
+            store
+            for store, (says, _) in self._by_store.items()
+            if any(m.allow | m.allow_cond for slots in says for m in slots.values())
+        }
 
 
 class Held(NamedTuple):
@@ -269,7 +280,11 @@ class Evaluator:
         """What the actor's own policies, and the resource policies that name it, give before it assumes
         any role. `session`: a role's session name when it is known (Identity Center users)."""
         access: Access = {}
-        own = actor.stores() | self._naming(actor)
+        # Evaluated for this actor: where its policies allow something, where a resource policy names it,
+        # and the stores open to all its policies mention (their denies count). A store its policies only
+        # deny on, that names it nowhere and is open to none, cannot give it anything: a Deny alone grants
+        # nothing, and an account-wide grant needs an Allow of its own.
+        own = actor.allowing() | self._naming(actor) | (actor.stores() & self._open_to_all)
         for store in sorted(own):
             self._evaluate_store(actor, store, session, access)
         for store in self._open_to_all - own:
