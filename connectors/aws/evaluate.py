@@ -82,15 +82,11 @@ class Actor:
         assert self._by_store is not None  # noqa: S101
         return set(self._by_store)
 
-    def allowing(self) -> set[int]:
+    def allowing(self, evaluator: Evaluator) -> set[int]:
         """The stores its policies allow something on (maybe under a condition)."""
         self._on(-1)
         assert self._by_store is not None  # noqa: S101
-        return {
-            store
-            for store, (says, _) in self._by_store.items()
-            if any(m.allow | m.allow_cond for slots in says for m in slots.values())
-        }
+        return {store for store, (says, _) in self._by_store.items() if any(map(evaluator.allows_any, says))}
 
 
 class Held(NamedTuple):
@@ -167,6 +163,7 @@ class Evaluator:
         self._public: dict[tuple[int, bool], dict[int, int]] = {}
         self._fragments: dict[tuple[object, ...], list[tuple[AccessLevel, Held]]] = {}
         self._allowing: dict[int, tuple[Views, bool]] = {}
+        self._allowing_slots: dict[int, tuple[Slots, bool]] = {}
         self._alike_fragments: dict[tuple[object, ...], list[tuple[AccessLevel, Held]]] = {}
 
     def allows(self, actor: Actor, action: str, resource: str, *, identity: bool = True) -> tuple[bool, bool]:
@@ -284,7 +281,7 @@ class Evaluator:
         # and the stores open to all its policies mention (their denies count). A store its policies only
         # deny on, that names it nowhere and is open to none, cannot give it anything: a Deny alone grants
         # nothing, and an account-wide grant needs an Allow of its own.
-        own = actor.allowing() | self._naming(actor) | (actor.stores() & self._open_to_all)
+        own = actor.allowing(self) | self._naming(actor) | (actor.stores() & self._open_to_all)
         for store in sorted(own):
             self._evaluate_store(actor, store, session, access)
         for store in self._open_to_all - own:
@@ -468,6 +465,16 @@ class Evaluator:
             if decision.allow:
                 found.append((slot, decision))
         return found
+
+    def allows_any(self, slots: Slots) -> bool:
+        """Whether a policy's say on a store (shared by every holder of the policy) allows anything."""
+        found = self._allowing_slots.get(id(slots))
+        if found is None or found[0] is not slots:
+            found = self._allowing_slots[id(slots)] = (
+                slots,
+                any(m.allow | m.allow_cond for m in slots.values()),
+            )
+        return found[1]
 
     def _views_allow(self, views: Views) -> bool:
         """Whether a (shared) view allows anything on any slot."""
