@@ -26,6 +26,9 @@ class CliResult:
     stderr: str
 
 
+CLI_TERMINAL = {"COLUMNS": "200"}  # what run_cli sets in the environment for the command's lifetime
+
+
 def run_cli(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -33,9 +36,10 @@ def run_cli(
     env: dict[str, str] | None = None,
 ) -> CliResult:
     """Call `app.main()` exactly as the console script does: argv in, exit status and output out. Tables
-    are drawn for a 200-column terminal (or the test's COLUMNS) whatever runs the tests: a worker process has
-    no terminal, and Rich keeps the width COLUMNS had when the console was made, so it is read afresh."""
-    monkeypatch.setenv("COLUMNS", "200")
+    are drawn for a terminal of CLI_TERMINAL's width whatever runs the tests: a worker process has no
+    terminal, and Rich keeps the width COLUMNS had when the console was made, so it is read afresh."""
+    for name, value in CLI_TERMINAL.items():
+        monkeypatch.setenv(name, value)
     for console in (common.out, common.err):
         monkeypatch.setattr(console, "_width", None)
     for name, value in (env or {}).items():

@@ -31,7 +31,7 @@ from reviews.models import (
 )
 from reviews.settings import Settings, load_settings, missing_secrets
 from simulators.department import BREAK_GLASS
-from tests.helpers import T0, run_cli
+from tests.helpers import CLI_TERMINAL, T0, run_cli
 
 HELD_STORE = "benefit-claims"  # Marcus never answers, nor does the fallback he is escalated to
 
@@ -91,7 +91,8 @@ def test_the_demo_runs_the_whole_loop_and_leaves_verifiable_evidence(
     result = run_cli(capsys, monkeypatch, "demo", "--out", str(out), "--fresh")
 
     assert result.code == 0, result.stderr
-    assert dict(os.environ) == environment  # moto's endpoint and dummy credentials were only borrowed
+    # moto's endpoint and dummy credentials were only borrowed
+    assert dict(os.environ) == environment | CLI_TERMINAL
     assert not (out / "campaign-7-evidence.html").exists()
     for step in ("Who can access what", "The owners decide", "The deadline", "Demo complete in"):
         assert step in result.stdout
@@ -174,7 +175,7 @@ def test_a_step_that_fails_stops_the_demo_naming_it(
         "error: demo step 2 (Sync AWS and Entra ID with the real connectors) failed"
     )
     assert "aws found 0 stores" in result.stderr
-    assert dict(os.environ) == environment
+    assert dict(os.environ) == environment | CLI_TERMINAL
 
 
 def test_an_auditor_cannot_run_the_demo(capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
