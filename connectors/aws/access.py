@@ -5,6 +5,9 @@ their groups, permission sets and provisioned roles. Pure.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from connectors.aws.catalog import ActionCatalog
@@ -24,6 +27,27 @@ class Evaluation:
 
 
 def effective_access(inventory: AwsInventory, catalog: ActionCatalog | None = None) -> Evaluation:
+    with _collector_paused():
+        return _effective_access(inventory, catalog)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while the evaluation runs. It builds millions of small objects
+    that live until it returns (memos, decisions, grants) and makes next to no reference cycles: each full
+    collection traversed all of them again for nothing, about a third of the time of a 5,000-principal
+    account (bench/aws_access.py: 34 s with it, 25 s without; the same peak memory). Reference counting
+    still frees everything; cycles wait for the collector, which is back when this returns."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _effective_access(inventory: AwsInventory, catalog: ActionCatalog | None) -> Evaluation:
     evaluator = Evaluator(inventory, catalog)
     roles = [role for account in inventory.accounts for role in account.roles]
     graph = trust_graph(evaluator, roles)
