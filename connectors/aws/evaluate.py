@@ -20,6 +20,7 @@ from connectors.aws.catalog import ActionCatalog
 from connectors.aws.combine import IAM, PUBLIC, Decision, Guard, decide
 from connectors.aws.context import Conditions
 from connectors.aws.guards import Guards
+from connectors.aws.guards import Slots as GuardSlots
 from connectors.aws.inventory import (
     AccountInventory,
     AwsInventory,
@@ -58,35 +59,20 @@ class Actor:
     sources: list[Source] = field(default_factory=list)  # identity policies, shortest path first
     boundary: tuple[Summary, ParsedPolicy] | None = None
     service_linked: bool = False  # SCPs do not apply to service-linked roles
-    _by_store: dict[int, tuple[tuple[Slots, ...], tuple[int, ...]]] | None = None
+
+    def on(self, store: int) -> tuple[list[tuple[PathStep, ...]], list[Slots]]:
+        """The paths of its sources that say something on one store (shortest first), and what each says."""
+        paths, says = [], []
+        for path, summary, _ in self.sources:
+            slots = summary.get(store)
+            if slots is not None:
+                paths.append(path)
+                says.append(slots)
+        return paths, says
 
     def touching(self, store: int) -> tuple[Slots, ...]:
         """Its sources' say on one store, one entry per source that says anything."""
-        return self._on(store)[0]
-
-    def _on(self, store: int) -> tuple[tuple[Slots, ...], tuple[int, ...]]:
-        """(its sources' say on one store, the ids of those sources' (interned) paths)."""
-        if self._by_store is None:
-            found: dict[int, tuple[list[Slots], list[int]]] = {}
-            for path, summary, _ in self.sources:
-                for position, slots in summary.items():
-                    says, paths = found.setdefault(position, ([], []))
-                    says.append(slots)
-                    paths.append(id(path))
-            self._by_store = {position: (tuple(a), tuple(b)) for position, (a, b) in found.items()}
-        return self._by_store.get(store, ((), ()))
-
-    def stores(self) -> set[int]:
-        """The stores its policies say anything about."""
-        self._on(-1)
-        assert self._by_store is not None  # noqa: S101
-        return set(self._by_store)
-
-    def allowing(self, evaluator: Evaluator) -> set[int]:
-        """The stores its policies allow something on (maybe under a condition)."""
-        self._on(-1)
-        assert self._by_store is not None  # noqa: S101
-        return {store for store, (says, _) in self._by_store.items() if any(map(evaluator.allows_any, says))}
+        return tuple(self.on(store)[1])
 
 
 class Held(NamedTuple):
@@ -105,6 +91,27 @@ def held(path: tuple[PathStep, ...], conditional: bool, needs_review: bool) -> H
 Access = dict[tuple[int, AccessLevel], Held]  # (store index, level) -> how it is held
 
 
+class _Level(NamedTuple):
+    """How one level of a store is held, up to the identity policy that opens the path: the same for every
+    principal with the same decisions and the same view of the store, whichever of its policies grants."""
+
+    level: AccessLevel
+    slot: int
+    bits: int  # the level's actions allowed on the slot
+    by_identity: int  # those its identity side allows: a policy that allows them opens the path
+    tail: tuple[PathStep, ...]  # what follows that policy: the access point, the key
+    conditional: bool
+    needs_review: bool
+    views: Views  # where the path starts when no identity policy allows the bits (a resource policy's rule)
+
+
+class _Facts(NamedTuple):
+    """What a policy's summary says about stores at all (shared by every holder of the policy)."""
+
+    mentions: frozenset[int]  # stores it says anything about
+    allows: frozenset[int]  # stores it allows something on, maybe under a condition
+
+
 class Evaluator:
     def __init__(self, inventory: AwsInventory, catalog: ActionCatalog | None = None) -> None:
         self.catalog = catalog or ActionCatalog()
@@ -114,6 +121,8 @@ class Evaluator:
         self.index = StoreIndex(self.spaces)
         self.conditions = Conditions.of(inventory)
         self._parsed: dict[tuple[str, str], ParsedPolicy] = {}
+        self._by_content: dict[tuple[tuple[int, ...], ...], Slots] = {}
+        self._facts: dict[int, _Facts] = {}  # id(summary) -> its facts (summaries live as long as we do)
         self._summaries: dict[tuple[str, str], Summary] = {}
         self._documents: dict[tuple[str, str], PolicyDocument] = {}
         for account in inventory.accounts:
@@ -151,20 +160,30 @@ class Evaluator:
             for key in side.named_keys():
                 self._named.setdefault(key, set()).add(i)
         self._keyed = {i for i, store in enumerate(self.stores) if self.keys.key_of(i)}
+        self._open_keyed = sorted(self._open_to_all & self._keyed)
         self._foreign_points = {  # stores with an access point of another account: no identity-only shortcut
             i
             for i, store in enumerate(self.stores)
             if any(point.account_id != store.account_id for point in store.access_points)
         }
         self._single = _SingleRequests(self)
-        self._merged: dict[tuple[int, ...], Slots] = {}
-        self._by_content: dict[tuple[tuple[int, ...], ...], Slots] = {}
+        self._merged: dict[frozenset[int], Slots] = {}
         self._decided: dict[tuple[object, ...], list[tuple[int, Decision]]] = {}
         self._public: dict[tuple[int, bool], dict[int, int]] = {}
-        self._fragments: dict[tuple[object, ...], list[tuple[AccessLevel, Held]]] = {}
+        self._levels: dict[tuple[object, ...], tuple[list[tuple[int, Decision]], list[_Level]]] = {}
+        self._opened: dict[tuple[int, int], Held] = {}  # (id(_Level), id(path)) -> that policy's Held
+        self._by_views: dict[int, Held] = {}  # id(_Level) -> the Held from the resource side
         self._allowing: dict[int, tuple[Views, bool]] = {}
-        self._allowing_slots: dict[int, tuple[Slots, bool]] = {}
-        self._alike_fragments: dict[tuple[object, ...], list[tuple[AccessLevel, Held]]] = {}
+        self._alike: dict[tuple[object, ...], dict[int, list[tuple[AccessLevel, Held]]]] = {}
+        self._all_reads = tuple(
+            sorted(
+                {key for side in self.sides for key in side.reads}
+                | {key for s in self.guards.conditional_statements() for key in self.conditions.reads(s)}
+            )
+        )
+        self._profiles: dict[tuple[str, str], tuple[int, frozenset[int]]] = {}
+        self._profile_numbers: dict[tuple[object, ...], int] = {}
+        self._outsides: dict[tuple[int, int], tuple[Views, GuardSlots | None, GuardSlots | None]] = {}
 
     def allows(self, actor: Actor, action: str, resource: str, *, identity: bool = True) -> tuple[bool, bool]:
         """(allowed, conditional) for an action outside the store catalogue, such as sts:AssumeRole: its
@@ -205,8 +224,31 @@ class Evaluator:
         parsed = self._parsed[cache_key]
         found = self._summaries.get(cache_key)
         if found is None:
-            found = self._summaries[cache_key] = summarize(parsed, self.index, self.catalog)
+            found = {
+                store: self._canonical(slots)
+                for store, slots in summarize(parsed, self.index, self.catalog).items()
+            }
+            self._summaries[cache_key] = found
+            self._facts[id(found)] = _Facts(
+                frozenset(found),
+                frozenset(
+                    store
+                    for store, slots in found.items()
+                    if any(m.allow | m.allow_cond for m in slots.values())
+                ),
+            )
         return found, parsed
+
+    def _canonical(self, slots: Slots) -> Slots:
+        """One shared object per distinct content: the policies that say the same on a store (a Deny of
+        bucket deletion everywhere, say) then share every merge and decision about it."""
+        value = tuple(
+            (slot, m.allow, m.allow_cond, m.deny, m.deny_cond, m.unknown) for slot, m in sorted(slots.items())
+        )
+        return self._by_content.setdefault(value, slots)
+
+    def facts(self, summary: Summary) -> _Facts:
+        return self._facts[id(summary)]
 
     # --- actors --------------------------------------------------------------------------------------
 
@@ -281,39 +323,41 @@ class Evaluator:
         # and the stores open to all its policies mention (their denies count). A store its policies only
         # deny on, that names it nowhere and is open to none, cannot give it anything: a Deny alone grants
         # nothing, and an account-wide grant needs an Allow of its own.
-        own = actor.allowing(self) | self._naming(actor) | (actor.stores() & self._open_to_all)
+        facts = [self._facts[id(summary)] for _, summary, _ in actor.sources]
+        mentioned = frozenset().union(*(f.mentions for f in facts))
+        own = (
+            frozenset().union(*(f.allows for f in facts))
+            | self._naming(actor)
+            | (mentioned & self._open_to_all)
+        )
         for store in sorted(own):
             self._evaluate_store(actor, store, session, access)
+        alike = self._alike_class(actor, session)
         for store in self._open_to_all - own:
-            self._alike(actor, store, session, access)
+            fragment = alike.get(store)
+            if fragment is None:
+                decisions, views = self.actor_decisions(actor, store, session)
+                fragment = alike[store] = [
+                    (entry.level, self._resolve(entry, store, [], []))
+                    for entry in self._templates(store, decisions, views, actor.requester)
+                ]
+            for level, candidate in fragment:
+                current = access.get((store, level))
+                if current is None or candidate.rank < current.rank:
+                    access[(store, level)] = candidate
         return access
 
-    def _alike(self, actor: Actor, store: int, session: str, access: Access) -> None:
-        """A store open to all that neither the actor's policies nor its resource policies (in person)
-        mention: what it holds there is what every requester of its kind, account and boundary holds whose
-        context the store's conditions read alike, worked out once (in an account of thousands of principals,
-        a handful of evaluations for each public bucket instead of one per principal)."""
-        who = actor.requester
-        side = self.sides[store]
+    def _alike_class(self, actor: Actor, session: str) -> dict[int, list[tuple[AccessLevel, Held]]]:
+        """What the actor holds on the stores open to all that neither its policies nor their resource
+        policies (in person) mention: what every actor holds there with the same profile, boundary and key
+        answers. Worked out once per store for each such class: in an account of thousands of principals, a
+        handful of evaluations for each public bucket instead of thousands."""
         key = (
-            store,
-            who.kind,
-            who.account_id,
-            actor.boundary is not None,
-            actor.service_linked,
-            session,
-            not who.canonical_ids.isdisjoint(side.canonical),
-            self.conditions.values(who, side.reads) if side.reads else (),
-            self.keys.decrypt_for(store, who),
+            self._profile(actor, session)[0],
+            id(actor.boundary[1]) if actor.boundary else 0,
+            tuple(self.keys.decrypt_for(store, actor.requester) for store in self._open_keyed),
         )
-        fragment = self._alike_fragments.get(key)
-        if fragment is None:
-            decisions, views = self.actor_decisions(actor, store, session)
-            fragment = self._alike_fragments[key] = self._held(store, decisions, views, [], who)
-        for level, candidate in fragment:
-            current = access.get((store, level))
-            if current is None or candidate.rank < current.rank:
-                access[(store, level)] = candidate
+        return self._alike.setdefault(key, {})
 
     def _naming(self, actor: Actor) -> set[int]:
         """Stores whose resource policies name the actor itself (its ARN, its role, its sessions)."""
@@ -327,29 +371,40 @@ class Evaluator:
         return frozenset(name for side in self.sides for name in side.sessions_of(actor.requester))
 
     def _evaluate_store(self, actor: Actor, store: int, session: str, access: Access) -> None:
-        decisions, views = self.actor_decisions(actor, store, session)
-        if decisions:
-            paths = actor._on(store)[1]
-            self.record(store, decisions, views, actor.sources, access, actor.requester, shared=paths)
+        paths, says = actor.on(store)
+        decisions, views = self.actor_decisions(actor, store, session, touching=says)
+        if not decisions:
+            return
+        for entry in self._templates(store, decisions, views, actor.requester):
+            candidate = self._resolve(entry, store, paths, says)
+            key = (store, entry.level)
+            current = access.get(key)
+            if current is None or candidate.rank < current.rank:
+                access[key] = candidate
 
     def actor_decisions(
-        self, actor: Actor, store: int, session: str = "", *, beyond_public: bool = True
+        self,
+        actor: Actor,
+        store: int,
+        session: str = "",
+        *,
+        beyond_public: bool = True,
+        touching: list[Slots] | tuple[Slots, ...] | None = None,
     ) -> tuple[list[tuple[int, Decision]], Views]:
         """The slots of `store` where the actor (in `session`, when known) is allowed something, and what
         the store's resource side says to it. `beyond_public`: leave out what anyone holds whatever the
-        conditions (the public row says it once; a single request asks for everything)."""
-        touching = actor.touching(store)
+        conditions (the public row says it once; a single request asks for everything). `touching`: what
+        its sources say on the store, when the caller has it already."""
+        if touching is None:
+            touching = actor.touching(store)
         bounded = actor.boundary is not None
-        views = self.views_for(store, actor.requester, bounded=bounded, session=session)
+        views, scp, rcp = self._outside(actor, store, session)
         if not self._views_allow(views) and not any(
             m.allow | m.allow_cond for slots in touching for m in slots.values()
         ):
             return [], views  # nothing here allows it anything (a Deny alone grants nothing)
         identity = self._identity(touching)
         boundary = actor.boundary[0].get(store, _NO_SLOTS) if actor.boundary else _NO_SLOTS
-        exempt = actor.service_linked  # SCPs and RCPs do not apply to service-linked roles
-        scp = None if exempt else self.guards.scp(actor.account_id, store, actor.requester)
-        rcp = None if exempt else self.guards.rcp(store, actor.requester)
         same = self.stores[store].account_id == actor.account_id
         key_answer = self.keys.decrypt_for(store, actor.requester)
         # Everything below depends only on these (shared, cached) objects: principals that share them share
@@ -375,6 +430,45 @@ class Evaluator:
             self._decided[memo] = decisions
         return decisions, views
 
+    def _outside(
+        self, actor: Actor, store: int, session: str
+    ) -> tuple[Views, GuardSlots | None, GuardSlots | None]:
+        """What the store's resource side says to the actor, and the SCPs and RCPs that limit it there.
+        Shared by every actor of the same profile that no rule of the store names in person."""
+        profile, named = self._profile(actor, session)
+        key = (store, profile)
+        found = None if store in named else self._outsides.get(key)
+        if found is None:
+            who = actor.requester
+            exempt = actor.service_linked  # SCPs and RCPs do not apply to service-linked roles
+            found = (
+                self.views_for(store, who, bounded=actor.boundary is not None, session=session),
+                None if exempt else self.guards.scp(actor.account_id, store, who),
+                None if exempt else self.guards.rcp(store, who),
+            )
+            if store not in named:
+                self._outsides[key] = found
+        return found
+
+    def _profile(self, actor: Actor, session: str) -> tuple[int, frozenset[int]]:
+        """(a number for what resource policies, SCPs and RCPs can tell of the actor unless they name it in
+        person, the stores whose resource policies name it in person)."""
+        found = self._profiles.get((actor.arn, session))
+        if found is None:
+            who = actor.requester
+            value = (
+                who.kind,
+                who.account_id,
+                actor.boundary is not None,
+                actor.service_linked,
+                session,
+                who.canonical_ids,
+                self.conditions.values(who, self._all_reads) if self._all_reads else (),
+            )
+            number = self._profile_numbers.setdefault(value, len(self._profile_numbers))
+            found = self._profiles[(actor.arn, session)] = (number, frozenset(self._naming(actor)))
+        return found
+
     def public_certain(self, store: int, *, unrestricted: bool = False) -> dict[int, int]:
         """Per slot, what anyone (principal "*") holds on `store` whatever the conditions. `unrestricted`:
         as if RestrictPublicBuckets were off (what a grant to everyone gives the AWS services it lets by)."""
@@ -393,27 +487,22 @@ class Evaluator:
             found = self._public[key] = {slot: decision.certain for slot, decision in decisions}
         return found
 
-    def _identity(self, touching: tuple[Slots, ...]) -> Slots:
-        """The identity side on one store: the sources' slots merged, once per distinct set of sources, and
-        then one shared object per distinct content. Principals whose policies differ but say the same on a
-        store (a Deny of bucket deletion everywhere, say) then share every decision about it."""
+    def _identity(self, touching: list[Slots] | tuple[Slots, ...]) -> Slots:
+        """The identity side on one store: the sources' slots merged, once per distinct set of them (each
+        canonical: one object per content), as one shared object per distinct content, which keys the memo
+        of decisions. Merging is a union: neither order nor repetition matters."""
         if not touching:
             return _NO_SLOTS
-        key = tuple(map(id, touching))  # summaries live as long as the evaluator: their ids are stable
+        if len(touching) == 1:
+            return touching[0]
+        key = frozenset(map(id, touching))  # canonical slots live as long as the evaluator: stable ids
         merged = self._merged.get(key)
         if merged is None:
-            if len(touching) == 1:
-                content = touching[0]
-            else:
-                content = {}
-                for slots in touching:
-                    for slot, masks in slots.items():
-                        content.setdefault(slot, Masks()).merge(masks)
-            value = tuple(
-                (slot, m.allow, m.allow_cond, m.deny, m.deny_cond, m.unknown)
-                for slot, m in sorted(content.items())
-            )
-            merged = self._merged[key] = self._by_content.setdefault(value, content)
+            content: Slots = {}
+            for slots in touching:
+                for slot, masks in slots.items():
+                    content.setdefault(slot, Masks()).merge(masks)
+            merged = self._merged[key] = self._canonical(content)
         return merged
 
     def decisions(
@@ -466,16 +555,6 @@ class Evaluator:
                 found.append((slot, decision))
         return found
 
-    def allows_any(self, slots: Slots) -> bool:
-        """Whether a policy's say on a store (shared by every holder of the policy) allows anything."""
-        found = self._allowing_slots.get(id(slots))
-        if found is None or found[0] is not slots:
-            found = self._allowing_slots[id(slots)] = (
-                slots,
-                any(m.allow | m.allow_cond for m in slots.values()),
-            )
-        return found[1]
-
     def _views_allow(self, views: Views) -> bool:
         """Whether a (shared) view allows anything on any slot."""
         found = self._allowing.get(id(views))
@@ -502,39 +581,34 @@ class Evaluator:
         store: int,
         decisions: list[tuple[int, Decision]],
         views: Views,
-        sources: list[Source],
         access: Access,
         who: Requester,
-        *,
-        shared: tuple[int, ...] | None = None,
     ) -> None:
-        """Keep, per level, the better of what `access` holds and what the decisions give. `shared`: the
-        decisions come from the memo, and these are the ids of the (interned) paths of the sources that say
-        something here: what they give is then the same for every requester with the same, and is kept."""
-        if shared is not None:
-            # The paths depend on which of its sources (interned paths) say something here, nothing else.
-            memo = (id(decisions), id(views), shared, self.keys.decrypt_for(store, who))
-            fragment = self._fragments.get(memo)
-            if fragment is None:
-                fragment = self._fragments[memo] = self._held(store, decisions, views, sources, who)
-        else:
-            fragment = self._held(store, decisions, views, sources, who)
-        for level, candidate in fragment:
-            key = (store, level)
+        """Keep, per level, the better of what `access` holds and what the decisions of a requester without
+        identity policies (an outsider) give."""
+        for entry in self._templates(store, decisions, views, who):
+            candidate = self._resolve(entry, store, [], [])
+            key = (store, entry.level)
             current = access.get(key)
             if current is None or candidate.rank < current.rank:
                 access[key] = candidate
 
-    def _held(
-        self,
-        store: int,
-        decisions: list[tuple[int, Decision]],
-        views: Views,
-        sources: list[Source],
-        who: Requester,
-    ) -> list[tuple[AccessLevel, Held]]:
-        """One Held per level: from a slot that allows one of its actions whatever the conditions if any
-        does, else from the first that allows one at all."""
+    def _templates(
+        self, store: int, decisions: list[tuple[int, Decision]], views: Views, who: Requester
+    ) -> list[_Level]:
+        """One _Level per level: from a slot that allows one of its actions whatever the conditions if any
+        does, else from the first that allows one at all. Decisions and views are shared objects (memos):
+        whoever has the same has the same levels, up to the policy that opens the path."""
+        key_answer = self.keys.decrypt_for(store, who)
+        memo = (store, id(decisions), id(views), key_answer)
+        found = self._levels.get(memo)
+        if found is None:  # the memo keeps the decisions (views live in their store's side): ids stay unique
+            found = self._levels[memo] = (decisions, self._level_templates(store, decisions, views, who))
+        return found[1]
+
+    def _level_templates(
+        self, store: int, decisions: list[tuple[int, Decision]], views: Views, who: Requester
+    ) -> list[_Level]:
         approximate_slots = self.spaces[store].approximate
         found = []
         for level, level_bits in self._level_masks:
@@ -555,33 +629,66 @@ class Evaluator:
             slot, decision = chosen
             bits = decision.allow & level_bits
             approximate = bool(approximate_slots >> slot & 1)
-            path = self._path(store, slot, bits & decision.by_identity, bits, views, sources)
+            tail = self._closing(store, slot)
             if not decision.certain & level_bits and (kms := self.keys.step(store, who, bits)) is not None:
-                path = (*path, kms)  # held only if the key lets it decrypt: say so
+                tail = (*tail, kms)  # held only if the key lets it decrypt: say so
             conditional = approximate or not decision.certain & level_bits
-            found.append((level, held(path, conditional, approximate or unknown)))
+            found.append(
+                _Level(
+                    level,
+                    slot,
+                    bits,
+                    bits & decision.by_identity,
+                    tail,
+                    conditional,
+                    approximate or unknown,
+                    views,
+                )
+            )
         return found
 
-    def _path(
-        self, store: int, slot: int, by_identity: int, bits: int, views: Views, sources: list[Source]
-    ) -> tuple[PathStep, ...]:
+    def _resolve(
+        self, entry: _Level, store: int, paths: list[tuple[PathStep, ...]], says: list[Slots]
+    ) -> Held:
+        """The Held of a level for a principal whose sources on the store are `paths` (what each says:
+        `says`): the shortest that allows the level's bits opens the path; else the resource side's rule."""
+        if entry.by_identity:
+            for path, slots in zip(paths, says, strict=True):
+                masks = slots.get(entry.slot)
+                if masks is not None and (masks.allow | masks.allow_cond) & entry.by_identity:
+                    memo = (id(entry), id(path))  # both live as long as the evaluator
+                    found = self._opened.get(memo)
+                    if found is None:
+                        found = self._opened[memo] = held(
+                            (*path, *entry.tail), entry.conditional, entry.needs_review
+                        )
+                    return found
+        found = self._by_views.get(id(entry))
+        if found is None:
+            found = self._by_views[id(entry)] = held(
+                (self._rule_step(store, entry), *entry.tail), entry.conditional, entry.needs_review
+            )
+        return found
+
+    def _closing(self, store: int, slot: int) -> tuple[PathStep, ...]:
+        """Through an access point, the access point closes the path."""
         space = self.spaces[store]
-        target = space.targets[space.slots[slot].target]
-        closing: tuple[PathStep, ...] = ()
-        if target.access_point is not None:
-            point = self.stores[store].access_points[target.access_point]
-            closing = (PathStep("access_point", point.arn, point.name),)
-        if by_identity:
-            for path, summary, _ in sources:
-                masks = summary.get(store, {}).get(slot)
-                if masks is not None and (masks.allow | masks.allow_cond) & by_identity:
-                    return (*path, *closing)
+        point = space.targets[space.slots[slot].target].access_point
+        if point is None:
+            return ()
+        found = self.stores[store].access_points[point]
+        return (PathStep("access_point", found.arn, found.name),)
+
+    def _rule_step(self, store: int, entry: _Level) -> PathStep:
+        """The resource policy statement (or ACL grant) that grants the level's bits on the slot."""
+        space = self.spaces[store]
+        target = space.targets[space.slots[entry.slot].target]
         for form, _ in target.views:
-            view = views.get((slot, form))
+            view = entry.views.get((entry.slot, form))
             for rule, detail in view.rules if view else ():
-                if rule.actions & bits:
-                    return (_with_detail(rule.step, detail), *closing)
-        raise RuntimeError(f"no source grants {bits:#x} on slot {slot} of {self.stores[store].arn}")
+                if rule.actions & entry.bits:
+                    return _with_detail(rule.step, detail)
+        raise RuntimeError(f"no source grants {entry.level} on slot {entry.slot} of {self.stores[store].arn}")
 
 
 class _SingleRequests:

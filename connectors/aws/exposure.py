@@ -60,7 +60,7 @@ def outsiders(evaluator: Evaluator) -> tuple[tuple[Outsider, ...], dict[str, Acc
                 decisions = beyond(decisions, evaluator.public_certain(store, unrestricted=True))
             if decisions:
                 evaluator.record(
-                    store, decisions, evaluator.views_for(store, who, bounded=False), [], reached, who
+                    store, decisions, evaluator.views_for(store, who, bounded=False), reached, who
                 )
         if reached:
             access[outsider.id] = reached

@@ -51,6 +51,10 @@ class Guards:
     def _parsed(self, account_id: str, key: str) -> ParsedPolicy:
         return self._ev.summary(account_id, key)[1]
 
+    def conditional_statements(self) -> list[Statement]:
+        """Every SCP and RCP statement with a condition: what it reads of requesters tells them apart."""
+        return [s for levels in self._levels.values() for level in levels for s in level if s.conditional]
+
     def levels(self, kind: str, account_id: str) -> list[Level] | None:
         return self._levels.get((kind, account_id))
 
