@@ -32,6 +32,7 @@ from reviews.actors import SCHEDULER, Actor, Role, cli_operator
 from reviews.campaigns.protection import Protection
 from reviews.campaigns.revoked_notice import tell_revoked
 from reviews.campaigns.start import start_scheduled
+from reviews.campaigns.survived_notice import tell_survived
 from reviews.campaigns.tick import TickSummary, run_tick
 from reviews.campaigns.triggered import latest_cycles
 from reviews.clock import SystemClock
@@ -243,10 +244,23 @@ class Wiring:
             actor=SCHEDULER,
             clock=clock,
         )
-        executed = execute(self.engine, connectors, settings=enforcement, clock=clock, worker=worker_name())
-        if notifier is not None and self.config.settings.slack.notify_revoked:
+        executed = execute(
+            self.engine,
+            connectors,
+            settings=enforcement,
+            clock=clock,
+            worker=worker_name(),
+            protection=self.protection(),
+        )
+        slack = self.config.settings.slack
+        if notifier is not None and slack.notify_revoked:
             with unit_of_work() as session:
                 tell_revoked(session, notifier, clock=clock)
+        if notifier is not None:  # always: a revocation that left the access in place must be heard of
+            with unit_of_work() as session:
+                tell_survived(
+                    session, notifier, clock=clock, admin_channel=slack.admin_channel, admins=slack.admins
+                )
         return summary, executed
 
 

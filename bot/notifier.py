@@ -18,8 +18,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.blocks import digest_pages
 from bot.blocks_kit import SlackMessage
-from bot.blocks_notice import revoked_notice
-from reviews.ports import Delivery, ReviewerMessage, RevocationNotice
+from bot.blocks_notice import revoked_notice, survived_notice
+from reviews.ports import Delivery, ReviewerMessage, RevocationNotice, SurvivalNotice
 
 PACE_SECONDS = 1.0
 # Slack's answers that mean "this person cannot get a DM from the app", not "try later".
@@ -62,6 +62,9 @@ class SlackNotifier:
                 delivered=False, error="no Slack account is linked to this person", unreachable=True
             )
         return self._post(notice.person_chat_id, revoked_notice(notice))
+
+    def tell_survived(self, notice: SurvivalNotice, to: str) -> Delivery:
+        return self._post(to, survived_notice(notice))
 
     def _post(self, channel: str, message: SlackMessage) -> Delivery:
         self._wait_for(channel)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.common import out, progress
+from reviews.campaigns.survival import open_survival_reviews
 from reviews.campaigns.triggered import open_triggered_reviews
 from reviews.clock import SystemClock
 from reviews.db import session_scope
@@ -70,12 +71,21 @@ def _sync_one(source: System, wiring: Wiring, *, accept_drop: bool) -> None:
         out.print(f"{source.value}: {summary.unmatched} person(s) could not be matched by email (see notes)")
     for note in summary.notes:
         out.print(f"{source.value}: note: {note}")
-    with session_scope(engine) as session:
-        opened = open_triggered_reviews(
-            session, summary.sync_run_id, clock=clock, protection=wiring.protection()
+    if summary.revocations_verified or summary.revocations_survived:
+        out.print(
+            f"{source.value}: revocations: {summary.revocations_verified} verified (the access is gone), "
+            f"{summary.revocations_survived} survived (still reached by another path)"
         )
+    with session_scope(engine) as session:
+        protection = wiring.protection()
+        opened = open_triggered_reviews(session, summary.sync_run_id, clock=clock, protection=protection)
+        again = open_survival_reviews(session, summary.sync_run_id, clock=clock, protection=protection)
     if opened:
         out.print(f"{source.value}: {len(opened)} new grant(s) opened a one-item review")
+    if again:
+        out.print(
+            f"{source.value}: {len(again)} survived revocation(s) opened a review of the surviving path"
+        )
 
 
 def _link_people(wiring: Wiring) -> None:

@@ -16,10 +16,11 @@ from reviews.clock import SystemClock
 from reviews.db import (
     session_scope,
 )
+from reviews.entitlements import stored_path_text
 from reviews.errors import (
     InvalidArgument,
 )
-from reviews.models import Campaign, CampaignStatus
+from reviews.models import Campaign, CampaignStatus, RevocationState
 from reviews.operations.outbox import approve, execute, undo
 
 if TYPE_CHECKING:
@@ -79,8 +80,10 @@ def _print_outbox(engine: Engine, campaign: int | None) -> None:
     table = Table("id", "campaign", "state", "action", "note")
     for row in rows:
         note = (
-            row.hold_reason
+            (f"still reached through {stored_path_text(row.surviving_path)}" if row.surviving_path else "")
+            or row.hold_reason
             or row.last_error
+            or ("read back; the next sync verifies" if row.read_back_at and not row.verified_at else "")
             or (f"dry run: {row.dry_run_result}" if row.dry_run_result else "")
         )
         table.add_row(
@@ -129,9 +132,18 @@ def revocations_apply(
     if dry_run:
         settings = settings.model_copy(update={"mode": "dry-run"})
     connectors = wiring.connectors(clock)
-    summary = execute(wiring.engine, connectors, settings=settings, clock=clock, worker=worker_name())
+    summary = execute(
+        wiring.engine,
+        connectors,
+        settings=settings,
+        clock=clock,
+        worker=worker_name(),
+        protection=wiring.protection(),
+    )
     done = ", ".join(f"{count} {state}" for state, count in sorted(summary.outcomes.items())) or "nothing due"
     out.print(f"{summary.mode}: {done}")
+    if summary.outcomes[RevocationState.APPLIED] or summary.outcomes[RevocationState.ALREADY_ABSENT]:
+        out.print("  verified once the next sync no longer finds the access (recertify sync)")
     for reason, count in summary.blocked.items():
         out.print(f"  waiting ({count}): {reason}", markup=False)
 

@@ -75,6 +75,11 @@ class PathStep:
         return f"{self.kind}:{self.name}"
 
 
+def stored_path_text(path: list[dict[str, str]] | None) -> str:
+    """A path as stored with a grant (a list of {kind, id, name}), in the words PathStep prints."""
+    return " → ".join(f"{step.get('kind')}:{step.get('name')}" for step in path or []) or "direct"
+
+
 @dataclass(frozen=True, slots=True)
 class LastUse:
     """When access was last used, and how we know. `at=None` means unknown, never "inactive".

@@ -80,6 +80,7 @@ class RevocationState(StrEnum):
     FAILED_RETRYABLE = "failed_retryable"
     FAILED_PERMANENT = "failed_permanent"
     ALREADY_ABSENT = "already_absent"
+    SURVIVED = "survived"  # applied or found absent, yet a later sync still finds the same access
     UNDONE = "undone"
 
 
@@ -337,7 +338,13 @@ class Revocation(SQLModel, table=True):
     claimed_by: str | None = None
     planned_at: datetime = _time()
     applied_at: datetime | None = _time(default=None)
+    # The change (or the target's absence) read back from the provider: the action ran. Not yet "verified".
+    read_back_at: datetime | None = _time(default=None)
+    # Verified: the next sync of the system no longer finds the access by any path. Survived: it still does,
+    # through `surviving_path` (the grant's path as that sync read it).
     verified_at: datetime | None = _time(default=None)
+    survived_at: datetime | None = _time(default=None)
+    surviving_path: list[dict[str, str]] | None = _json(default=None)
     undone_at: datetime | None = _time(default=None)
 
 

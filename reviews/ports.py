@@ -112,6 +112,23 @@ class RevocationNotice:
     revoked_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class SurvivalNotice:
+    """What the engine tells admins and a store's owner when a revocation did not remove the access: a later
+    sync still found it, through `surviving_path`."""
+
+    revocation_id: int
+    store: str
+    store_system: str
+    principal: str
+    access: str
+    surviving_path: tuple[str, ...]
+    change: str  # what the revocation did (or found already done)
+    campaign: str  # the review that decided the revocation (cycle name and period)
+    survived_at: datetime
+    review_opened: bool  # a new review of the surviving path was started
+
+
 class Notifier(Protocol):
     """Reaches a reviewer (Slack in production). The engine records every Delivery it returns: the
     no-response rule only revokes when the reviewer was really reached."""
@@ -119,6 +136,10 @@ class Notifier(Protocol):
     def notify(self, message: ReviewerMessage) -> Delivery: ...
 
     def tell_revoked(self, notice: RevocationNotice) -> Delivery: ...
+
+    def tell_survived(self, notice: SurvivalNotice, to: str) -> Delivery:
+        """Post the alert to `to`: a chat channel id, or a person's chat user id (a DM)."""
+        ...
 
 
 class StateStore(Protocol):

@@ -186,6 +186,16 @@ class SlackSettings(_Section):
     # Tell a person in a DM when Recertify removed their access, why and by whom (live, verified
     # revocations of the last week). Off by default: some departments tell people through their manager.
     notify_revoked: bool = False
+    # Where alerts for admins go (a channel id such as C0123ABCD): a revocation that did not remove the access
+    # (it survived through another path). "" = admins are told by DM instead (the `admins` linked to Slack).
+    admin_channel: str = ""
+
+    @field_validator("admin_channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        if value and not re.match(r"^[CG][A-Z0-9]{2,}$", value):
+            raise ValueError("expected a Slack channel id such as C0123ABCD")
+        return value
 
     @field_validator("admin_groups", "auditor_groups")
     @classmethod

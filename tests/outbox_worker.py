@@ -32,7 +32,8 @@ S = RevocationState
 
 
 def unfinished(engine: Engine) -> int:
-    """Revocations that still need a worker: not yet executed, claimed, retrying, or applied unverified."""
+    """Revocations that still need a worker: not yet executed, claimed, retrying, or applied and not read
+    back."""
     with Session(engine) as session:
         return session.exec(
             select(func.count()).where(
@@ -40,7 +41,7 @@ def unfinished(engine: Engine) -> int:
                     col(Revocation.state).in_([S.APPROVED, S.CLAIMED, S.FAILED_RETRYABLE]),
                     and_(
                         col(Revocation.state).in_([S.APPLIED, S.ALREADY_ABSENT]),
-                        col(Revocation.verified_at).is_(None),
+                        col(Revocation.read_back_at).is_(None),
                     ),
                 )
             )

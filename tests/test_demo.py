@@ -61,7 +61,10 @@ def _outcomes(engine: Engine) -> None:
         assert held == {HELD_STORE}
         assert all(r.state == RevocationState.HELD for r in rows if stores[r.store_id] == HELD_STORE)
         verified = [r for r in rows if r.state == RevocationState.VERIFIED]
-        assert {r.system for r in verified} == {"aws", "entra"}  # revoked in both simulators, read back
+        assert {r.system for r in verified} == {
+            "aws",
+            "entra",
+        }  # revoked in both simulators, gone at the next sync
         assert all(r.verified_at is not None and not r.dry_run for r in verified)
         ended = {
             g.id for g in session.exec(select(AccessGrant).where(col(AccessGrant.valid_to).is_not(None)))
@@ -96,8 +99,9 @@ def test_the_demo_runs_the_whole_loop_and_leaves_verifiable_evidence(
     assert not (out / "campaign-7-evidence.html").exists()
     for step in ("Who can access what", "The owners decide", "The deadline", "Demo complete in"):
         assert step in result.stdout
-    assert result.stdout.count("✔ ") == 6 and "(gone in moto)" in result.stdout
-    assert "(gone in the Graph simulator)" in result.stdout
+    assert result.stdout.count("✔ ") == 6 and "(read back from moto)" in result.stdout
+    assert "6 revocations verified: the access is gone at the source" in result.stdout
+    assert "(read back from the Graph simulator)" in result.stdout
     engine = create_db_engine(f"sqlite:///{out / 'demo.db'}")
     try:
         _outcomes(engine)

@@ -131,9 +131,10 @@ def batch_under(postgresql_url: str, fault: Callable[[str], int], *, every: floa
             rows = session.exec(select(Revocation)).all()
         states = Counter(row.state for row in rows)
         assert len(rows) == REVOCATIONS and set(states) <= {
-            RevocationState.VERIFIED,
+            RevocationState.APPLIED,
             RevocationState.ALREADY_ABSENT,
         }
+        assert all(row.read_back_at is not None for row in rows)  # each read back, for a sync to verify
         assert outbox.provider.members(GROUP) == set()
         writes = Counter((w.kind, w.group, w.principal) for w in outbox.provider.writes())
         assert writes == Counter({(REMOVE_MEMBER, GROUP, arn(name)): 1 for name in names})

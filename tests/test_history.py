@@ -54,8 +54,9 @@ def test_a_person_s_history_runs_from_grant_to_revocation_to_the_grant_again(
         "revocation_planned",
         "revocation_approved",
         "revoked",
-        "revocation_verified",
-        "access_ended",
+        "revocation_read_back",  # the change is in place…
+        "access_ended",  # …the next sync no longer finds the access…
+        "revocation_verified",  # …so the revocation is verified
         "granted",
     ]
     assert {e.principal for e in entries} == {"u00"}  # nobody else's access
@@ -84,15 +85,18 @@ def test_filters_by_store_principal_campaign_and_time(revoked_then_regranted: Lo
         "revocation_planned",
         "revocation_approved",
         "revoked",
-        "revocation_verified",
+        "revocation_read_back",
         "access_ended",
+        "revocation_verified",
     ]
     since = loop.clock.now() - timedelta(hours=1)
     assert events(history(session, AUDITOR, HistoryFilter(person=email("u00"), since=since))) == ["granted"]
     until = next(e.at for e in by_store if e.event == "access_ended")
-    assert events(history(session, AUDITOR, HistoryFilter(principal="u00", until=until)))[-1] == (
-        "revocation_verified"
-    )
+    # Before the sync that saw the access gone, the revocation was read back, not yet verified.
+    assert events(history(session, AUDITOR, HistoryFilter(principal="u00", until=until)))[-2:] == [
+        "revoked",
+        "revocation_read_back",
+    ]
 
 
 def test_a_reviewer_s_keep_shows_who_decided_how_and_why(engine: Engine, session: Session) -> None:

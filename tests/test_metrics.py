@@ -117,6 +117,10 @@ def test_metrics_count_what_the_database_holds(
     loop.plan(campaign)
     loop.approve(campaign)
     loop.execute()
+    read_back = scrape(base)  # the changes are in place; only the next sync can say the access is gone
+    assert value(read_back, "recertify_revocations", system="aws", state="applied") == 3
+    assert value(read_back, "recertify_revocations", system="aws", state="verified") == 0
+    loop.sync()
 
     samples = scrape(base)
     assert value(samples, "recertify_campaigns", status="open") == 0
@@ -141,11 +145,11 @@ def test_metrics_count_what_the_database_holds(
     assert value(samples, "recertify_revocations", system="aws", state="verified") == verified
     assert value(samples, "recertify_revocations", system="aws", state="planned") == 0
     assert head is not None and value(samples, "recertify_audit_chain_head_seq") == head.seq
-    # Two syncs (the first and the one before planning), both complete.
-    assert value(samples, "recertify_syncs_total", source="aws", status="succeeded") == 2
+    # Three syncs (the first, the one before planning, the one that verified), all complete.
+    assert value(samples, "recertify_syncs_total", source="aws", status="succeeded") == 3
     assert value(samples, "recertify_sync_last_status", source="aws", status="succeeded") == 1
     assert value(samples, "recertify_sync_last_status", source="aws", status="failed") == 0
-    assert value(samples, "recertify_sync_last_success_count", source="aws", count="grants") == 6
+    assert value(samples, "recertify_sync_last_success_count", source="aws", count="grants") == 3
     finished = value(samples, "recertify_sync_last_success_timestamp_seconds", source="aws")
     assert finished == loop.clock.now().timestamp()
     assert value(samples, "recertify_scheduler_leader") == 1

@@ -205,7 +205,7 @@ def test_live_execution_removes_access_verifies_and_audits_in_order(outbox: Outb
 
     summary = run(outbox, live())
 
-    assert summary.outcomes == Counter({"verified": 2})
+    assert summary.outcomes == Counter({"applied": 2})
     assert outbox.provider.members(GROUP) == set()
     assert [(w.kind, w.principal) for w in outbox.provider.writes()] == [
         (REMOVE_MEMBER, arn("ann")),
@@ -213,13 +213,13 @@ def test_live_execution_removes_access_verifies_and_audits_in_order(outbox: Outb
     ]
     for revocation_id in ids:
         row = outbox.row(revocation_id)
-        assert (row.state, row.attempts, row.dry_run, row.last_error) == (S.VERIFIED, 1, False, None)
-        assert row.applied_at == row.verified_at == T0
+        assert (row.state, row.attempts, row.dry_run, row.last_error) == (S.APPLIED, 1, False, None)
+        assert row.applied_at == row.read_back_at == T0 and row.verified_at is None  # a sync verifies
         assert row.claimed_by == "w1"
         assert outbox.kinds(revocation_id) == [
             "revocation.claimed",
             "revocation.applied",
-            "revocation.verified",
+            "revocation.read_back",
         ]
     assert run(outbox, live()).processed == 0  # nothing left: a re-run is safe and does nothing
     assert len(outbox.provider.writes()) == 2
@@ -234,7 +234,12 @@ def test_target_already_gone_is_recorded_already_absent_after_a_confirming_read(
 
     assert summary.outcomes == Counter({"already_absent": 1})
     row = outbox.row(revocation_id)
-    assert (row.state, row.verified_at) == (S.ALREADY_ABSENT, T0)
+    assert (row.state, row.read_back_at, row.applied_at, row.verified_at) == (
+        S.ALREADY_ABSENT,
+        T0,
+        None,
+        None,
+    )
     assert outbox.provider.writes() == []
     assert [(c.method, c.outcome) for c in outbox.provider.calls()] == [
         ("revoke", "already_absent"),
@@ -243,7 +248,7 @@ def test_target_already_gone_is_recorded_already_absent_after_a_confirming_read(
     assert outbox.kinds(revocation_id) == [
         "revocation.claimed",
         "revocation.already_absent",
-        "revocation.verified",
+        "revocation.read_back",
     ]
 
 
@@ -273,9 +278,9 @@ def test_retryable_failure_backs_off_and_succeeds_when_its_time_comes(
     assert (row.attempts, row.next_attempt_at) == (2, clock.now() + timedelta(seconds=45))
 
     clock.advance(timedelta(seconds=45))
-    assert run(outbox, settings).outcomes == Counter({"verified": 1})
+    assert run(outbox, settings).outcomes == Counter({"applied": 1})
     row = outbox.row(revocation_id)
-    assert (row.state, row.attempts, row.last_error) == (S.VERIFIED, 3, None)
+    assert (row.state, row.attempts, row.last_error) == (S.APPLIED, 3, None)
     assert not outbox.provider.is_member(GROUP, arn("ann"))
     assert len(outbox.provider.writes()) == 1
     assert outbox.kinds(revocation_id).count("revocation.retry_scheduled") == 2
@@ -302,11 +307,11 @@ def test_dead_letter_after_max_attempts_then_an_admin_retries(outbox: Outbox, cl
     row = outbox.row(revocation_id)
     assert (row.state, row.attempts, row.last_error) == (S.APPROVED, 0, None)
 
-    assert run(outbox, settings).outcomes == Counter({"verified": 1})
+    assert run(outbox, settings).outcomes == Counter({"applied": 1})
     assert not outbox.provider.is_member(GROUP, arn("ann"))
     with (
         Session(outbox.engine) as session,
-        pytest.raises(InvalidArgument, match=f"{revocation_id} is verified"),
+        pytest.raises(InvalidArgument, match=f"{revocation_id} is applied"),
     ):
         retry_dead(session, [revocation_id], ADMIN, clock)
 
@@ -366,7 +371,7 @@ def test_a_failed_latest_sync_blocks_execution(outbox: Outbox, clock: FrozenCloc
 
     clock.advance(timedelta(minutes=5))
     outbox.sync()  # an admin looked; a good sync again
-    assert run(outbox, live()).outcomes == Counter({"verified": 1})
+    assert run(outbox, live()).outcomes == Counter({"applied": 1})
 
 
 def test_a_system_without_a_connector_waits_with_a_reason(outbox: Outbox) -> None:
@@ -395,13 +400,13 @@ def test_an_expired_claim_is_taken_over_and_an_unverified_apply_is_only_verified
     assert run(outbox, live()).processed == 0  # claims not expired yet: nobody else touches them
     clock.advance(timedelta(seconds=600))
     outbox.sync()
-    assert run(outbox, live()).outcomes == Counter({"verified": 2})
+    assert run(outbox, live()).outcomes == Counter({"applied": 2})
 
-    assert (outbox.row(claimed).state, outbox.row(claimed).attempts) == (S.VERIFIED, 2)
-    assert (outbox.row(applied).state, outbox.row(applied).attempts) == (S.VERIFIED, 2)
+    assert (outbox.row(claimed).state, outbox.row(claimed).attempts) == (S.APPLIED, 2)
+    assert (outbox.row(applied).state, outbox.row(applied).attempts) == (S.APPLIED, 2)
     assert outbox.row(live_claim).state == S.CLAIMED
     assert [w.principal for w in outbox.provider.writes()] == [arn("ann")]  # bob: verified, not re-written
-    assert outbox.kinds(applied) == ["revocation.claimed", "revocation.verified"]
+    assert outbox.kinds(applied) == ["revocation.claimed", "revocation.read_back"]
 
 
 def test_a_claim_abandoned_max_attempts_times_is_dead_lettered(outbox: Outbox, clock: FrozenClock) -> None:
@@ -469,7 +474,7 @@ def test_dry_run_writes_nothing_and_live_then_executes_exactly_that_plan(outbox:
     written = {by_principal[w.principal] for w in outbox.provider.writes()}
     assert written == would_apply
     assert len(outbox.provider.writes()) == len(would_apply)
-    assert {i for i in ids if outbox.row(i).state == S.VERIFIED} == would_apply
+    assert {i for i in ids if outbox.row(i).state == S.APPLIED} == would_apply
     assert outbox.provider.members(GROUP) == set()
 
 
@@ -485,7 +490,7 @@ def test_undo_restores_access_and_marks_undone(outbox: Outbox, clock: FrozenCloc
         undo(outbox.engine, revocation_id, outbox.connectors, actor=AUDITOR, clock=clock, settings=live())
     dry = undo(outbox.engine, revocation_id, outbox.connectors, actor=ADMIN, clock=clock, settings=DRY_RUN)
     assert (dry.dry_run, dry.result) == (True, RevocationResult.DRY_RUN)
-    assert not outbox.provider.is_member(GROUP, arn("ann")) and outbox.row(revocation_id).state == S.VERIFIED
+    assert not outbox.provider.is_member(GROUP, arn("ann")) and outbox.row(revocation_id).state == S.APPLIED
 
     done = undo(outbox.engine, revocation_id, outbox.connectors, actor=ADMIN, clock=clock, settings=live())
 
@@ -545,8 +550,8 @@ def test_approve_is_for_admins_and_moves_held_and_planned_to_approved(
         assert approve(session, held, campaign_id=None, actor=ADMIN, clock=clock) == []
     assert outbox.kinds(held[0]) == ["revocation.approved"]
 
-    assert run(outbox, live()).outcomes == Counter({"verified": 3})
-    with Session(outbox.engine) as session, pytest.raises(InvalidArgument, match=f"{held[0]} is verified"):
+    assert run(outbox, live()).outcomes == Counter({"applied": 3})
+    with Session(outbox.engine) as session, pytest.raises(InvalidArgument, match=f"{held[0]} is applied"):
         approve(session, [held[0]], campaign_id=None, actor=ADMIN, clock=clock)
     with Session(outbox.engine) as session, pytest.raises(NotFound, match="999999"):
         approve(session, [999_999], campaign_id=None, actor=ADMIN, clock=clock)
@@ -595,9 +600,9 @@ def test_two_workers_sharing_a_batch_write_each_change_exactly_once(
 
     writes = Counter((w.kind, w.principal) for w in outbox.provider.writes())
     assert writes == Counter({(REMOVE_MEMBER, arn(n)): 1 for n in names})
-    assert sum(s.outcomes["verified"] for s in summaries.values()) == 50
+    assert sum(s.outcomes["applied"] for s in summaries.values()) == 50
     rows = [outbox.row(i) for i in ids]
-    assert all(r.state == S.VERIFIED and r.attempts == 1 for r in rows)
+    assert all(r.state == S.APPLIED and r.attempts == 1 for r in rows)
     assert all(outbox.kinds(i).count("revocation.claimed") == 1 for i in ids)
     if engine.dialect.name == "postgresql":  # really shared (SQLite serializes, which may starve one)
         assert {r.claimed_by for r in rows} == {"alpha", "beta"}

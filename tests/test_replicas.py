@@ -214,7 +214,7 @@ BATCH = 12  # group members whose review nobody answers
 
 
 def unfinished_revocations(engine: Engine) -> int:
-    query = "SELECT count(*) FROM revocation WHERE verified_at IS NULL AND state <> 'failed_permanent'"
+    query = "SELECT count(*) FROM revocation WHERE read_back_at IS NULL AND state <> 'failed_permanent'"
     with engine.connect() as connection:
         return int(connection.execute(text(query)).scalar_one())
 
@@ -283,6 +283,6 @@ def test_a_revocation_batch_cut_by_kill_9_is_finished_by_the_new_leader_each_wri
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT state, claimed_by FROM revocation")).all()
     assert len(rows) == BATCH
-    assert {state for state, _ in rows} <= {"verified", "already_absent"}, rows
+    assert {state for state, _ in rows} <= {"applied", "already_absent"}, rows
     workers = {pid_of(str(claimed_by)) for _, claimed_by in rows}
     assert workers == {killed, survivor.pid}  # both worked on the batch: the survivor finished it

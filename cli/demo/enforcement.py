@@ -71,14 +71,19 @@ class EnforcementSteps(LoopState):
         enforcement = self.wiring.config.settings.enforcement
         connectors = self.wiring.connectors(self.clock)
         summary = execute(
-            self.engine, connectors, settings=enforcement, clock=self.clock, worker=worker_name()
+            self.engine,
+            connectors,
+            settings=enforcement,
+            clock=self.clock,
+            worker=worker_name(),
+            protection=self.wiring.protection(),
         )
         outcomes = ", ".join(f"{n} {state}" for state, n in summary.outcomes.items())
         self.narrator.line(
             f"  {self.actor.id} approved {len(approved)}; the outbox ran in {summary.mode} mode: {outcomes}"
         )
-        if summary.outcomes != Counter({"verified": len(approved)}):
-            raise Unexpected(f"{len(approved)} revocations should be verified: {dict(summary.outcomes)}")
+        if summary.outcomes != Counter({"applied": len(approved)}):
+            raise Unexpected(f"{len(approved)} revocations should be applied: {dict(summary.outcomes)}")
         lines = {line.view.item_id: line for line in self._lines()}
         with session_scope(self.engine) as session:
             rows = outbox_rows(session, campaign_id=self.campaign_id)
@@ -86,10 +91,12 @@ class EnforcementSteps(LoopState):
             view = lines[_item(row)].view
             there = self.world.still_has_access(view.store, view.holder)
             where = "moto" if row.system == "aws" else "the Graph simulator"
-            if (row.state == RevocationState.VERIFIED) == there:
+            if (row.state == RevocationState.APPLIED) == there:
                 raise Unexpected(f"{view.holder} on {view.store} is {row.state}, yet {where} says {there=}")
-            if row.state == RevocationState.VERIFIED:
-                self.narrator.line(f"  ✔ {view.store}: {view.holder}: {_change(row, view)} (gone in {where})")
+            if row.state == RevocationState.APPLIED:
+                self.narrator.line(
+                    f"  ✔ {view.store}: {view.holder}: {_change(row, view)} (read back from {where})"
+                )
         kept = [line.view for line in lines.values() if line.view.status == ItemStatus.NEEDS_HUMAN_REVIEW]
         if not all(self.world.still_has_access(view.store, view.holder) for view in kept):
             raise Unexpected("access left to a person was removed")

@@ -18,7 +18,10 @@ from reviews.operations.sync_source import sync_source
 
 class SyncSteps(LoopState):
     def sync(self, *, link_people: bool, expect_closed: int | None = None) -> None:
+        """`expect_closed`: the grants the revocations before it should have ended, each revocation then
+        verified (none survived)."""
         closed, max_drop = 0, self.wiring.config.settings.enforcement.max_population_drop
+        verified = survived = 0
         for source in ("aws", "entra"):
             with self.narrator.progress(f"sync {source}") as report:
                 summary = sync_source(
@@ -31,12 +34,20 @@ class SyncSteps(LoopState):
             if not summary.stores or not summary.grants:
                 raise Unexpected(f"{source} found {summary.stores} stores and {summary.grants} grants")
             closed += summary.closed
+            verified += summary.revocations_verified
+            survived += summary.revocations_survived
             self.narrator.line(
                 f"  {source}: {summary.stores} stores, {summary.principals} principals, {summary.grants} "
                 f"grants ({summary.opened} opened, {summary.closed} ended); sync run {summary.sync_run_id}"
             )
         if expect_closed is not None and closed != expect_closed:
             raise Unexpected(f"{expect_closed} grants should have ended, the syncs ended {closed}")
+        if expect_closed is not None and (verified, survived) != (expect_closed, 0):
+            raise Unexpected(
+                f"{expect_closed} revocations should be verified: {verified} were, {survived} survived"
+            )
+        if expect_closed is not None:
+            self.narrator.line(f"  {verified} revocations verified: the access is gone at the source")
         if link_people:
             self._link_people()
 

@@ -182,14 +182,19 @@ def _row(
     if change is None:
         assert gone is not None  # noqa: S101
         description = f"nothing to revoke: {gone}"
+        # A sync closed the grant: the access is gone at the source. Otherwise the connector found nothing
+        # to remove while the last sync still saw the access (it moved to another path, say): the next sync
+        # says whether it is gone (verified) or survived.
+        closed = grant.valid_to is not None
         return {
             **base,
             "action": {"description": description},
             "inverse": None,
             "_description": description,
             "state": RevocationState.ALREADY_ABSENT,
-            "applied_at": now,
-            "verified_at": now,
+            "applied_at": None,
+            "read_back_at": now,
+            "verified_at": grant.valid_to if closed else None,
         }
     return {
         **base,
@@ -198,6 +203,7 @@ def _row(
         "state": RevocationState.PLANNED,
         "_description": change.action.description,
         "applied_at": None,
+        "read_back_at": None,
         "verified_at": None,
     }
 

@@ -1,7 +1,8 @@
 """Telling people their access was removed, why and by whom (`[slack] notify_revoked`, off by default).
 
-Only for live revocations read back as gone (state verified): a dry run, an access that was already absent or
-a revocation still in flight tells nobody. Only for revocations verified in the last week, so switching the
+Only for live revocations whose change was applied and whose access a later sync found gone (state
+verified): a dry run, an access that was already absent, one that survived through another path or a
+revocation still in flight tells nobody. Only for revocations verified in the last week, so switching the
 setting on does not message people about last year's review. Each notice is a Notification row (kind
 "revoked") and an audit event; a failed delivery is retried on later ticks, at most three times in all.
 """
@@ -51,6 +52,7 @@ def tell_revoked(session: Session, notifier: Notifier, *, clock: Clock) -> Notic
         .where(
             Revocation.state == RevocationState.VERIFIED,
             col(Revocation.dry_run).is_(False),
+            col(Revocation.applied_at).is_not(None),  # Recertify removed it (not: it was already gone)
             col(Revocation.verified_at) >= clock.now() - NOTICE_WINDOW,
         )
         .order_by(col(Revocation.id))

@@ -123,8 +123,11 @@ class EvidenceRow:
     revocation_dry_run_result: str | None
     revocation_hold_reason: str | None
     revocation_error: str | None
-    applied_at: datetime | None
-    verified_at: datetime | None
+    applied_at: datetime | None  # Recertify's change was made (none: there was nothing to remove)
+    read_back_at: datetime | None  # the change, or the target's absence, read back from the provider
+    verified_at: datetime | None  # a later sync found the access gone at the source
+    survived_at: datetime | None  # a later sync still found the access …
+    surviving_path: str | None  # … through this path
     undone_at: datetime | None
     human_review_reason: str | None
 

@@ -151,7 +151,8 @@ def _revocations(rows: list[EvidenceRow]) -> str:
                     "state",
                     "dry run",
                     "applied",
-                    "verified",
+                    "verified (gone at the source)",
+                    "survived (still reached through)",
                     "undone",
                     "why",
                 ],
@@ -165,6 +166,7 @@ def _revocations(rows: list[EvidenceRow]) -> str:
                         r.revocation_dry_run_result if r.revocation_dry_run else None,
                         r.applied_at,
                         r.verified_at,
+                        f"{r.survived_at:%Y-%m-%d %H:%M}: {r.surviving_path}" if r.survived_at else None,
                         r.undone_at,
                         r.revocation_hold_reason or r.revocation_error or r.human_review_reason,
                     ]

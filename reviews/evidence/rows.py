@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from reviews.campaigns.views import campaign_and_cycle_name
+from reviews.entitlements import stored_path_text
 from reviews.evidence.model import CampaignFacts, DecisionFact, EvidenceRow
 from reviews.models import Decision, Notification, Person, ReviewItem, Revocation
 
@@ -163,7 +164,12 @@ def _row(campaign: CampaignFacts, item: ReviewItem, tables: _Tables) -> Evidence
         revocation_hold_reason=revocation.hold_reason if revocation else None,
         revocation_error=revocation.last_error if revocation else None,
         applied_at=revocation.applied_at if revocation else None,
+        read_back_at=revocation.read_back_at if revocation else None,
         verified_at=revocation.verified_at if revocation else None,
+        survived_at=revocation.survived_at if revocation else None,
+        surviving_path=stored_path_text(revocation.surviving_path)
+        if revocation and revocation.surviving_path is not None
+        else None,
         undone_at=revocation.undone_at if revocation else None,
         human_review_reason=item.human_review_reason,
     )

@@ -12,8 +12,12 @@ from reviews.evidence.model import EvidenceRow
 
 STATUSES = ("kept", "revoked", "needs_human_review", "expired", "pending")
 # Outbox states by what an auditor asks: was it revoked, held for approval, did it fail?
+GONE = "revoked (gone at the source)"
 REVOCATION_GROUPS: dict[str, tuple[str, ...]] = {
-    "revoked": ("applied", "verified", "already_absent"),
+    GONE: ("verified",),
+    # The access is still reached by another path: not revoked, whatever the change did; a new review asks.
+    "survived (still reached)": ("survived",),
+    "revoked, waiting for a sync to confirm": ("applied", "already_absent"),
     "held": ("held",),
     "failed": ("failed_retryable", "failed_permanent"),
     "undone": ("undone",),
@@ -73,6 +77,9 @@ def by_store(rows: list[EvidenceRow]) -> list[tuple[str, str, Counter[str]]]:
 def revocations(rows: list[EvidenceRow]) -> dict[str, list[EvidenceRow]]:
     grouped: dict[str, list[EvidenceRow]] = {group: [] for group in REVOCATION_GROUPS}
     for row in rows:
+        if row.verified_at is not None and row.revocation_state == "already_absent":
+            grouped[GONE].append(row)  # a sync had closed the grant before the plan: nothing left to do
+            continue
         for group, states in REVOCATION_GROUPS.items():
             if row.revocation_state in states:
                 grouped[group].append(row)

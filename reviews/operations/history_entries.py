@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from reviews.entitlements import stored_path_text
 from reviews.exposure import exposure_of
 from reviews.models import AccessGrant, Campaign, Decision, Principal, ReviewItem, Revocation, Store
 from reviews.operations.query_access import grant_exposure
@@ -62,9 +63,11 @@ ORDER = {
     "revocation_planned": 5,
     "revocation_approved": 6,
     "revoked": 7,
-    "revocation_verified": 8,
-    "revocation_undone": 9,
-    "access_ended": 10,
+    "revocation_read_back": 8,
+    "access_ended": 9,  # what the sync saw, then what it made of the revocation
+    "revocation_verified": 10,
+    "revocation_survived": 11,
+    "revocation_undone": 12,
 }
 
 
@@ -108,7 +111,7 @@ class _About:
 def grant_entries(grants: Iterable[GrantRow], people: dict[int | None, str]) -> Iterable[HistoryEntry]:
     for g in grants:
         about = _About(g.store, g.principal, people.get(g.principal.person_id), g.row.access)
-        path = " → ".join(f"{step['kind']}:{step['name']}" for step in g.row.path) or "direct"
+        path = stored_path_text(g.row.path)
         exposure = grant_exposure(g.row, g.store, g.principal)
         said = f"{exposure.sentence}; through {path}" if exposure else path  # in words, for an exposure
         yield about.entry(g.row.valid_from, "granted", "sync", said)
@@ -166,7 +169,19 @@ def revocation_entries(
                 "recertify",
                 "applied (dry run)" if row.dry_run else "applied (live)",
             ),
-            (row.verified_at, "revocation_verified", "recertify", "read back: the access is gone"),
+            (
+                row.read_back_at,
+                "revocation_read_back",
+                "recertify",
+                "read back: the change is in place" if row.applied_at else "read back: nothing to remove",
+            ),
+            (row.verified_at, "revocation_verified", "sync", "the access is gone at the source"),
+            (
+                row.survived_at,
+                "revocation_survived",
+                "sync",
+                f"the access survived: still reached through {stored_path_text(row.surviving_path)}",
+            ),
             (row.undone_at, "revocation_undone", "recertify", "restored from the recorded inverse"),
         ]
         for at, event, who, detail in steps:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select as sa_select
+from sqlalchemy import update as sa_update
 from sqlmodel import Session, SQLModel, col, select
 
 from reviews import audit
@@ -46,6 +47,8 @@ class SyncSummary:
     unmatched: int = 0
     notes: tuple[str, ...] = ()
     throttled: int = 0  # answers the source throttled during the read (Graph), each waited out
+    revocations_verified: int = 0  # read-back revocations whose access this sync found gone
+    revocations_survived: int = 0  # … and those it still found by some path
 
 
 def apply_snapshot(
@@ -73,7 +76,8 @@ def apply_snapshot(
     principals = _upsert_principals(session, snapshot, people, now)
     events, opened, closed, changed = _reconcile_grants(session, snapshot, stores, principals, run.id, now)
     events += _reappeared(session, run.id)
-    events += _survived(session, snapshot.system, now)
+    settled = settle_revocations(session, run, now)
+    events += settled
     population = population_sha256(snapshot.grants)
     run.finished_at = clock.now()
     run.status = SyncStatus.SUCCEEDED
@@ -113,6 +117,8 @@ def apply_snapshot(
         len(snapshot.unmatched),
         snapshot.notes,
         throttled,
+        sum(e.kind == "revocation.verified" for e in settled),
+        sum(e.kind == "revocation.survived" for e in settled),
     )
 
 
@@ -325,31 +331,54 @@ def _reappeared(session: Session, sync_run_id: int) -> list[audit.NewEvent]:
     ]
 
 
-def _survived(session: Session, system: str, now: datetime) -> list[audit.NewEvent]:
-    """Grants still open although Recertify's revocation of them was applied: the change took, but another
-    path (a second group, a role) still grants the same access. The verify read checks the change; only a
-    sync can see the effective access, so it says so here, at every sync until someone acts."""
-    grants, revocations = _GRANTS, _REVOCATIONS
-    done = (RevocationState.APPLIED, RevocationState.VERIFIED)
-    query = (
-        sa_select(grants.c.id, grants.c.store_id, grants.c.principal_id, grants.c.access, revocations.c.id)
-        .join(revocations, revocations.c.grant_id == grants.c.id)
-        .where(
-            grants.c.valid_to.is_(None),
-            revocations.c.system == system,
-            revocations.c.state.in_(done),
-            revocations.c.applied_at < now,
-        )
+def settle_revocations(session: Session, run: SyncRun, now: datetime) -> list[audit.NewEvent]:
+    """Decide the revocations of this system read back before this sync started reading: an access this
+    sync no longer finds by any path is verified (gone at the source); one it still finds survived, through
+    the path it found, whatever the revocation's own change did (an out-of-band move to a second group, a
+    role, a re-grant). Each is decided once; a survived access opens a new review of its path
+    (`campaigns.survival`)."""
+    revocations = _REVOCATIONS
+    grants = _GRANTS
+    surviving = grants.alias("surviving")
+    same_access = (
+        (surviving.c.store_id == revocations.c.store_id)
+        & (surviving.c.principal_id == revocations.c.principal_id)
+        & (surviving.c.valid_to.is_(None))
     )
-    return [
-        audit.NewEvent(
-            ACTOR,
-            "grant.survived_revocation",
-            f"grant:{grant_id}",
-            {"store": store_id, "principal": principal_id, "access": access, "revocation": revocation_id},
+    revoked = grants.alias("revoked")
+    query = (
+        sa_select(
+            revocations.c.id,
+            revocations.c.campaign_id,
+            revocations.c.review_item_id,
+            surviving.c.id,
+            surviving.c.path,
+            revocations.c.state,
         )
-        for grant_id, store_id, principal_id, access, revocation_id in session.execute(query).tuples()
-    ]
+        .join(revoked, revoked.c.id == revocations.c.grant_id)
+        .outerjoin(surviving, same_access & (surviving.c.access == revoked.c.access))
+        .where(
+            revocations.c.system == run.source,
+            revocations.c.state.in_([RevocationState.APPLIED, RevocationState.ALREADY_ABSENT]),
+            revocations.c.read_back_at.is_not(None),
+            revocations.c.read_back_at <= run.started_at,
+            revocations.c.verified_at.is_(None),
+            revocations.c.survived_at.is_(None),
+        )
+        .order_by(revocations.c.id)
+    )
+    events = []
+    for revocation_id, campaign_id, item_id, grant_id, path, was in session.execute(query).tuples():
+        base = {"item": item_id, "campaign": campaign_id, "sync_run": run.id, "was": was}
+        if grant_id is None:
+            values: dict[str, Any] = {"state": RevocationState.VERIFIED, "verified_at": now}
+            kind, payload = "revocation.verified", {**base, "how": "the sync no longer finds the access"}
+        else:
+            values = {"state": RevocationState.SURVIVED, "survived_at": now, "surviving_path": path}
+            kind, payload = "revocation.survived", {**base, "grant": grant_id, "path": path}
+        session.execute(sa_update(revocations).where(revocations.c.id == revocation_id).values(**values))
+        events.append(audit.NewEvent(ACTOR, kind, f"revocation:{revocation_id}", payload))
+    return events
 
 
 def _flushed_id(row: StoreRow | PrincipalRow) -> int:

@@ -165,7 +165,7 @@ def test_an_admin_approves_a_held_exposure_from_slack_and_the_outbox_removes_it(
     eventually(approved)
     result = execute(engine, {"aws": world.connector}, settings=EnforcementSettings(mode="live"),
                      clock=talk.clock, worker="w1")  # fmt: skip
-    assert result.outcomes["verified"] == 1
+    assert result.outcomes["applied"] == 1
     assert world.provider.members("s-public") == set() and world.provider.members("s-partner") == {PARTNER}
 
 

@@ -16,6 +16,8 @@ from reviews.campaigns.decide import record_decision
 from reviews.campaigns.plan import PlanSummary, plan_revocations
 from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
+from reviews.campaigns.survival import open_survival_reviews
+from reviews.campaigns.survived_notice import tell_survived
 from reviews.campaigns.triggered import open_triggered_reviews
 from reviews.clock import FrozenClock
 from reviews.entitlements import AccessLevel
@@ -27,15 +29,18 @@ from reviews.models import (
     DecidedVia,
     DecisionOutcome,
     ItemStatus,
+    Notification,
     Person,
+    Principal,
     ReviewItem,
     Revocation,
     RevocationState,
 )
+from reviews.operations.history import HistoryFilter, history
 from reviews.operations.outbox import ExecutionSummary, approve, execute, undo
 from reviews.operations.sync_inventory import apply_snapshot, record_failed_sync
 from reviews.settings import EnforcementSettings
-from tests.campaigns.world import FALLBACK, cycle, email, store_cycle
+from tests.campaigns.world import FALLBACK, RecordingNotifier, cycle, email, store_cycle
 from tests.fakes.provider import FakeConnector, FakeProvider
 from tests.helpers import T0
 
@@ -48,6 +53,10 @@ DRY = EnforcementSettings(mode="dry-run")
 
 def arn(name: str) -> str:
     return f"arn:aws:iam::111122223333:user/{name}"
+
+
+def principal_id(session: Session, name: str) -> int | None:
+    return session.exec(select(Principal.id).where(Principal.provider_id == arn(name))).one()
 
 
 @dataclass
@@ -108,7 +117,7 @@ class Loop:
         self.close(campaign)
         return campaign
 
-    def plan(self, campaign: Campaign, **settings: object) -> PlanSummary:
+    def plan(self, campaign: Campaign, *, auto_apply: bool = False, **settings: object) -> PlanSummary:
         # Limits out of the way unless a test sets them: most tests are about something else.
         limits: dict[str, object] = {"blast_radius_count": 1000, "blast_radius_share": 1.0, **settings}
         summary = plan_revocations(
@@ -117,7 +126,7 @@ class Loop:
             {"aws": self.connector},
             settings=EnforcementSettings.model_validate(limits),
             protection=PROTECT,
-            auto_apply=False,
+            auto_apply=auto_apply,
             cycle_name="quarterly",
             clock=self.clock,
         )
@@ -128,9 +137,16 @@ class Loop:
         approve(self.session, None, campaign_id=campaign.id, actor=actor or cli_operator(), clock=self.clock)
         self.session.commit()
 
-    def execute(self, settings: EnforcementSettings = LIVE, worker: str = "w1") -> ExecutionSummary:
+    def execute(
+        self, settings: EnforcementSettings = LIVE, worker: str = "w1", protection: Protection | None = None
+    ) -> ExecutionSummary:
         return execute(
-            self.engine, {"aws": self.connector}, settings=settings, clock=self.clock, worker=worker
+            self.engine,
+            {"aws": self.connector},
+            settings=settings,
+            clock=self.clock,
+            worker=worker,
+            protection=protection,
         )
 
     def planned_and_approved(self, **overrides: object) -> Campaign:
@@ -162,8 +178,30 @@ class Loop:
             justification=justification,
         )
 
+    def fallback_keeps(self, campaign: Campaign, holder: str) -> None:
+        """The fallback reviewer (who reviews the owner's own access) keeps `holder`'s item."""
+        item = next(i for i in self.items(campaign) if i.frozen_grant["principal"]["name"] == holder)
+        fallback = self.session.exec(select(Person).where(Person.email == FALLBACK)).one()
+        assert item.id is not None and fallback.id is not None
+        actor = Actor("cli:fallback", person_id=fallback.id)
+        record_decision(
+            self.engine,
+            item_id=item.id,
+            outcome=DecisionOutcome.KEEP,
+            actor=actor,
+            via=DecidedVia.CLI,
+            clock=self.clock,
+            justification="the owner",
+        )
+
     def items(self, campaign: Campaign) -> list[ReviewItem]:
         return list(self.session.exec(select(ReviewItem).where(ReviewItem.campaign_id == campaign.id)).all())
+
+    def outbox_row(self, revocation_id: int | None) -> Revocation:
+        self.session.expire_all()
+        row = self.session.get(Revocation, revocation_id)
+        assert row is not None
+        return row
 
     def outbox(self) -> list[Revocation]:
         self.session.expire_all()
@@ -178,13 +216,17 @@ def test_the_whole_loop_revokes_verifies_and_a_later_sync_agrees(engine: Engine,
     # a person. break-glass-1 is protected: never recommended for revocation, so silence left it unchanged.
     assert (summary.planned, summary.needs_human_review) == (4, 1)
     loop.approve(campaign)
-    assert loop.execute().outcomes["verified"] == 4
+    assert loop.execute().outcomes["applied"] == 4
     assert loop.provider.members(READERS) == {arn("break-glass-1")}
     assert loop.provider.members(ADMINS) == {arn("olu")}
     assert len(loop.provider.writes()) == 4
+    # Read back is not verified: only the next reading of the source says the access is gone.
+    assert {row.state for row in loop.outbox()} == {RevocationState.APPLIED}
+    assert all(row.read_back_at is not None and row.verified_at is None for row in loop.outbox())
     loop.clock.advance(timedelta(hours=1))
     loop.sync()
     assert {row.state for row in loop.outbox()} == {RevocationState.VERIFIED}
+    assert all(row.verified_at == loop.clock.now() for row in loop.outbox())
 
 
 def test_a_protected_account_in_scope_is_never_planned(engine: Engine, session: Session) -> None:
@@ -329,19 +371,158 @@ def test_a_reviewer_decision_to_revoke_is_planned_without_counting_toward_the_bl
     assert {item.status for item in kept} == {ItemStatus.KEPT}
 
 
-def test_access_that_survives_its_revocation_through_another_path_is_flagged(
+def test_access_that_survives_its_revocation_through_another_path_is_survived_and_reviewed_again(
     engine: Engine, session: Session
 ) -> None:
+    """Issue 15: "if the principal still reaches the store by any path, the revocation is survived, with the
+    surviving path … and a new review item opens for the surviving path"."""
     loop = Loop.with_readers(session, engine, 1)
     loop.provider.add_group("g-payroll-read-2", store_id=PAYROLL, name="payroll-read-too")
     loop.provider.add_member("g-payroll-read-2", arn("u00"))  # a second path to the same read access
-    loop.planned_and_approved()
-    loop.execute()
+    campaign = loop.planned_and_approved()
+    assert loop.execute().outcomes["applied"] == 2  # u00 and olu's own read
     assert not loop.provider.is_member(READERS, arn("u00"))  # the change took…
     loop.clock.advance(timedelta(hours=1))
+    found_by = loop.sync()
+    by_principal = {row.principal_id: row for row in loop.outbox()}
+    u00 = by_principal[principal_id(session, "u00")]
+    assert u00.state == RevocationState.SURVIVED and u00.verified_at is None  # …but u00 still reads payroll
+    assert [step["name"] for step in u00.surviving_path or []] == ["payroll-read-too"]
+    assert by_principal[principal_id(session, "olu")].state == RevocationState.VERIFIED
+    survived = session.exec(select(AuditEvent).where(AuditEvent.kind == "revocation.survived")).all()
+    assert [e.subject for e in survived] == [f"revocation:{u00.id}"]
+    assert survived[0].payload["path"][0]["name"] == "payroll-read-too"
+
+    loop.sync()  # decided once: a later sync neither flips it nor flags it again
+    assert loop.outbox_row(u00.id).state == RevocationState.SURVIVED
+    assert len(session.exec(select(AuditEvent).where(AuditEvent.kind == "revocation.survived")).all()) == 1
+
+    (again,) = open_survival_reviews(session, found_by, clock=loop.clock, protection=PROTECT)
+    session.commit()
+    assert (again.kind, again.period_key) == (CampaignKind.EVENT, f"survived:{u00.id}")
+    (item,) = loop.items(again)
+    assert (
+        item.principal_id == u00.principal_id and item.frozen_grant["path"][0]["name"] == "payroll-read-too"
+    )
+    assert open_survival_reviews(session, found_by, clock=loop.clock, protection=PROTECT) == []  # once
+    assert campaign.id != again.id
+
+
+def test_a_target_moved_out_of_band_before_apply_is_already_absent_then_survived(
+    engine: Engine, session: Session
+) -> None:
+    """Issue 15, finding 1: eve moved from the group under revocation to a second group with the same
+    access, after approval and before apply. The apply finds nothing to remove; the sync still finds eve
+    reading payroll: survived, never "the access is gone"."""
+    loop = Loop.with_readers(session, engine, 1)
+    loop.provider.add_group("g-payroll-read-2", store_id=PAYROLL, name="payroll-read-2")
+    loop.planned_and_approved()
+    loop.provider.remove_member(READERS, arn("u00"))
+    loop.provider.add_member("g-payroll-read-2", arn("u00"))
+    outcomes = loop.execute().outcomes
+    assert outcomes["already_absent"] == 1
+    u00 = next(r for r in loop.outbox() if r.principal_id == principal_id(session, "u00"))
+    assert (u00.state, u00.applied_at) == (RevocationState.ALREADY_ABSENT, None)  # nothing was removed
+    loop.clock.advance(timedelta(hours=1))
     loop.sync()
-    flagged = session.exec(select(AuditEvent).where(AuditEvent.kind == "grant.survived_revocation")).all()
-    assert len(flagged) == 1  # …but u00 still reads payroll through payroll-read-too, and the sync says so
+    u00 = loop.outbox_row(u00.id)
+    assert u00.state == RevocationState.SURVIVED
+    assert [step["name"] for step in u00.surviving_path or []] == ["payroll-read-2"]
+    (entry,) = [
+        e
+        for e in history(session, cli_operator(), HistoryFilter(principal="u00"))
+        if e.event == "revocation_survived"
+    ]
+    assert "payroll-read-2" in entry.detail
+
+
+def test_a_survived_revocation_tells_the_admin_channel_and_the_owner_once(
+    engine: Engine, session: Session
+) -> None:
+    """Issue 15: survived "shown in … Slack (to the admin channel and the store's owner)"."""
+    loop = Loop.with_readers(session, engine, 1)
+    loop.provider.add_group("g-payroll-read-2", store_id=PAYROLL, name="payroll-read-too")
+    loop.provider.add_member("g-payroll-read-2", arn("u00"))
+    loop.planned_and_approved()
+    loop.execute()
+    olu = session.exec(select(Person).where(Person.email == email("olu"))).one()
+    olu.slack_user_id = "U0OLU"
+    session.add(olu)
+    session.commit()
+    notifier = RecordingNotifier()
+    assert tell_survived(session, notifier, clock=loop.clock, admin_channel="C0ADMIN", admins=[]).told == 0
+    loop.clock.advance(timedelta(hours=1))
+    loop.sync()
+    summary = tell_survived(session, notifier, clock=loop.clock, admin_channel="C0ADMIN", admins=[])
+    session.commit()
+    assert summary.told == 2
+    assert sorted(to for _, to in notifier.survivals) == ["C0ADMIN", "U0OLU"]
+    notice = notifier.survivals[0][0]
+    assert (notice.principal, notice.store, notice.access) == ("u00", "payroll", "read")
+    assert notice.surviving_path == ("group:payroll-read-too",)
+    assert tell_survived(session, notifier, clock=loop.clock, admin_channel="C0ADMIN", admins=[]).told == 0
+    told = session.exec(select(Notification).where(Notification.kind == "survived")).all()
+    assert len(told) == 2 and all(n.delivered for n in told)
+
+
+def test_a_principal_protected_after_approval_is_refused_at_apply_and_left_to_a_person(
+    engine: Engine, session: Session
+) -> None:
+    """Issue 15, item 2: "Protection and the safety envelope are re-checked at apply time against the
+    configuration then in force … a revocation whose principal has become protected is refused with the
+    reason, recorded"."""
+    loop = Loop.with_readers(session, engine, 2)
+    loop.planned_and_approved()
+    now_protected = Protection.of([arn("u00")], ["break-glass*"])  # an admin added u00 after approval
+    outcomes = loop.execute(protection=now_protected).outcomes
+    assert outcomes["refused"] == 1 and outcomes["applied"] == 2  # u01 and olu's read still run
+    assert loop.provider.is_member(READERS, arn("u00"))  # nothing written for u00
+    assert all(w.principal != arn("u00") for w in loop.provider.writes())
+    row = next(r for r in loop.outbox() if r.principal_id == principal_id(session, "u00"))
+    assert row.state == RevocationState.FAILED_PERMANENT
+    assert row.last_error == f"refused at apply: protected: {arn('u00')} is on the protected list"
+    at_apply = session.exec(select(AuditEvent).where(AuditEvent.kind == "revocation.refused")).all()
+    (refused,) = [e for e in at_apply if e.subject.startswith("revocation:")]  # (the plan refuses items)
+    assert refused.subject == f"revocation:{row.id}" and "protected" in refused.payload["reason"]
+    item = session.get(ReviewItem, row.review_item_id)
+    assert item is not None and item.status == ItemStatus.NEEDS_HUMAN_REVIEW
+    assert "protected" in (item.human_review_reason or "")
+    assert loop.execute(protection=now_protected).processed == 0  # refused once, never retried
+
+
+def test_a_lower_blast_radius_in_force_at_apply_holds_automatic_revocations_for_an_admin(
+    engine: Engine, session: Session
+) -> None:
+    loop = Loop.with_readers(session, engine, 4)
+    campaign = loop.closed_by_silence()
+    assert loop.plan(campaign, auto_apply=True).approved == 5  # u00..u03 and olu's read, within the limits
+    lowered = EnforcementSettings(mode="live", blast_radius_count=2)
+    outcomes = loop.execute(lowered).outcomes
+    assert outcomes == {"applied": 2, "held": 3}
+    held = [r for r in loop.outbox() if r.state == RevocationState.HELD]
+    assert all("blast-radius limit now in force (2" in (r.hold_reason or "") for r in held)
+    assert all(r.approved_by is None for r in held)
+    loop.approve(campaign)  # an admin looks and approves: their approval passes the limit
+    assert loop.execute(lowered).outcomes == {"applied": 3}
+
+
+def test_an_admin_grant_that_became_the_last_is_refused_at_apply(engine: Engine, session: Session) -> None:
+    loop = Loop.with_readers(session, engine, 0)
+    loop.provider.add_principal(arn("ada"), email=email("ada"), last_used=T0 - timedelta(days=200))
+    loop.provider.add_member(ADMINS, arn("ada"))  # two admins: removing one is safe when planned
+    loop.sync()
+    campaign = loop.start(on_no_response="recommendation", scope={"access": ["admin"]})
+    loop.owner_decides(campaign, "ada", DecisionOutcome.REVOKE, "moved on", via=DecidedVia.CLI)
+    loop.fallback_keeps(campaign, "olu")
+    loop.close(campaign)
+    loop.plan(campaign)
+    loop.approve(campaign)
+    loop.provider.remove_member(ADMINS, arn("olu"))  # meanwhile, out of band, olu stops being an admin
+    loop.sync()
+    assert loop.execute().outcomes == {"refused": 1}
+    (row,) = loop.outbox()
+    assert row.last_error == "refused at apply: the last admin of the store is never removed"
+    assert loop.provider.is_member(ADMINS, arn("ada"))
 
 
 def test_one_plan_mixes_held_and_already_absent_rows_and_plans_each_item_once(

@@ -1,5 +1,5 @@
 """`[slack] notify_revoked`: the person whose access was removed is told what, why and by whom, once; only
-for live revocations read back as gone; failures retried a bounded number of times, each recorded."""
+for live revocations a later sync verified; failures retried a bounded number of times, each recorded."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ def test_each_person_is_told_once_with_the_policy_s_reason(engine: Engine, sessi
     loop.planned_and_approved()
     loop.execute()
     notifier = RecordingNotifier()
+    assert tell_revoked(session, notifier, clock=loop.clock).told == 0  # read back, not yet verified
+    loop.sync()  # the next sync finds the access gone: verified
     summary = tell_revoked(session, notifier, clock=loop.clock)
     session.commit()
     people = sorted(n.person_email for n in notifier.notices)
@@ -59,6 +61,7 @@ def test_a_reviewer_s_decision_is_told_with_their_name_and_justification(
     loop.plan(campaign)
     loop.approve(campaign)
     loop.execute()
+    loop.sync()
     notifier = RecordingNotifier()
     tell_revoked(session, notifier, clock=loop.clock)
     (u00,) = [n for n in notifier.notices if n.person_email == email("u00")]
@@ -72,6 +75,7 @@ def test_a_dry_run_or_an_old_revocation_tells_nobody(engine: Engine, session: Se
     notifier = RecordingNotifier()
     assert tell_revoked(session, notifier, clock=loop.clock).told == 0 and notifier.notices == []
     loop.execute()
+    loop.sync()
     loop.clock.advance(NOTICE_WINDOW + timedelta(minutes=1))
     assert tell_revoked(session, notifier, clock=loop.clock).told == 0 and notifier.notices == []
 
@@ -82,6 +86,7 @@ def test_a_failed_notice_is_recorded_and_retried_a_bounded_number_of_times(
     loop = Loop.with_readers(session, engine, 1)
     loop.planned_and_approved()
     loop.execute()
+    loop.sync()
     notifier = RecordingNotifier(undeliverable={email("u00")})
     for _ in range(MAX_ATTEMPTS + 2):
         tell_revoked(session, notifier, clock=loop.clock)

@@ -27,7 +27,7 @@ from reviews.entitlements import (
 from reviews.models import ReviewCycle
 from reviews.operations.manage_cycles import definition_sha256
 from reviews.operations.sync_inventory import SyncSummary, apply_snapshot
-from reviews.ports import Delivery, ReviewerMessage, RevocationNotice
+from reviews.ports import Delivery, ReviewerMessage, RevocationNotice, SurvivalNotice
 
 DOMAIN = "dept.example.gov"
 FALLBACK = f"security@{DOMAIN}"
@@ -240,6 +240,7 @@ class RecordingNotifier:
     def __init__(self, undeliverable: set[str] | None = None, unreachable: set[str] | None = None) -> None:
         self.messages: list[ReviewerMessage] = []
         self.notices: list[RevocationNotice] = []
+        self.survivals: list[tuple[SurvivalNotice, str]] = []
         self.undeliverable = undeliverable or set()  # failing now (an outage for them)
         self.unreachable = unreachable or set()  # never reachable (no account)
 
@@ -256,6 +257,10 @@ class RecordingNotifier:
         if notice.person_email in self.undeliverable:
             return Delivery(delivered=False, error="service_unavailable")
         return Delivery(delivered=True, channel="D0002", message_ts=f"{len(self.notices)}.0002")
+
+    def tell_survived(self, notice: SurvivalNotice, to: str) -> Delivery:
+        self.survivals.append((notice, to))
+        return Delivery(delivered=True, channel=to, message_ts=f"{len(self.survivals)}.0003")
 
     def to(self, name: str, kind: str | None = None) -> list[ReviewerMessage]:
         return [

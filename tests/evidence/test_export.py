@@ -144,6 +144,7 @@ def scene(session: Session, engine: Engine) -> Scene:
     loop.approve(campaign)
     provider.fail_next_revokes(1, "refused")
     loop.execute()
+    loop.sync()  # the access is gone at the source: verified
     verified = [row for row in loop.outbox() if row.state == RevocationState.VERIFIED]
     assert verified and verified[0].id is not None
     undo(engine, verified[0].id, {"aws": loop.connector}, actor=cli_operator(), clock=clock, settings=LIVE)

@@ -42,6 +42,7 @@ def exported(session: Session, engine: Engine, out: Path) -> int:
     approve(session, [public.id], campaign_id=None, actor=cli_operator(), clock=loop.clock)
     session.commit()
     loop.execute()
+    loop.sync()  # the next reading of the source no longer finds it: verified
     assert campaign.id is not None
     export_campaign(engine, cli_operator(), campaign.id, formats=ALL, out_dir=out, clock=loop.clock)
     return campaign.id

@@ -162,7 +162,10 @@ def row(
         revocation_hold_reason=None,
         revocation_error=None,
         applied_at=None,
+        read_back_at=None,
         verified_at=None,
+        survived_at=None,
+        surviving_path=None,
         undone_at=None,
         human_review_reason=None,
     )
@@ -248,10 +251,14 @@ def test_revocations_are_grouped_by_fate_and_completion_by_who_decided() -> None
         replace(late, revocation_state="failed_retryable"),
         replace(by_policy, revocation_state="verified"),
         row(4),
+        replace(row(5), revocation_state="survived", surviving_path="group:payroll-read-too"),
+        replace(row(6), revocation_state="applied"),
     ]
     grouped = revocations(rows)
     assert [r.item_id for r in grouped["held"]] == [1]
     assert [r.item_id for r in grouped["failed"]] == [2]
-    assert [r.item_id for r in grouped["revoked"]] == [3]
+    assert [r.item_id for r in grouped["revoked (gone at the source)"]] == [3]
+    assert [r.item_id for r in grouped["survived (still reached)"]] == [5]
+    assert [r.item_id for r in grouped["revoked, waiting for a sync to confirm"]] == [6]
     done = completion(rows, due_at=T0 + timedelta(days=14))
-    assert (done.by_reviewer, done.on_time, done.late, done.by_policy, done.undecided) == (2, 1, 1, 1, 1)
+    assert (done.by_reviewer, done.on_time, done.late, done.by_policy, done.undecided) == (2, 1, 1, 1, 3)

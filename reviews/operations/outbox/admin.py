@@ -149,13 +149,13 @@ def undo(
 
 
 def _undoable(row: Revocation, connectors: Mapping[str, Connector], now: datetime) -> RevocationAction:
-    if row.state not in UNDOABLE:
+    if row.state not in UNDOABLE or row.applied_at is None:
         raise InvalidArgument(
-            f"revocation {row.id} is {row.state}: only applied or verified revocations can be undone"
+            f"revocation {row.id} is {row.state}: only revocations whose change was applied can be undone"
         )
     if row.inverse is None:
         raise InvalidArgument(f"revocation {row.id} recorded no inverse: there is nothing to restore")
-    if row.verified_at is None and row.next_attempt_at is not None and row.next_attempt_at > now:
+    if row.read_back_at is None and row.next_attempt_at is not None and row.next_attempt_at > now:
         raise InvalidArgument(f"revocation {row.id} is being verified by {row.claimed_by}; try again shortly")
     if row.system not in connectors:
         raise Misconfigured(f"no {row.system} connector is configured: cannot undo revocation {row.id}")

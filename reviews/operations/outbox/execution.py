@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
 from reviews import audit
+from reviews.campaigns.protection import Protection
 from reviews.db import session_scope
 from reviews.entitlements import RevocationResult
 from reviews.errors import (
@@ -23,7 +24,8 @@ from reviews.errors import (
     RevocationRefused,
     SourceUnavailable,
 )
-from reviews.models import Revocation
+from reviews.models import ItemStatus, ReviewItem, Revocation
+from reviews.operations.outbox.envelope import stop_before_apply
 from reviews.operations.outbox.rows import (
     DEFAULT_MAX_SYNC_AGE,
     VERIFY_FAILED,
@@ -44,9 +46,11 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class ExecutionSummary:
-    """What one `execute` call did. `outcomes`: resulting state per row touched (verified, already_absent,
-    failed_retryable, failed_permanent; in dry-run would_apply, already_absent, error; lost_claim when a
-    slower worker found its claim taken over). `blocked`: reason → rows left waiting, not claimed."""
+    """What one `execute` call did. `outcomes`: resulting state per row touched (applied, already_absent:
+    read back, for the next sync to verify; failed_retryable, failed_permanent; refused or held by the
+    safety envelope re-checked at apply time; in dry-run would_apply,
+    already_absent, error; lost_claim when a slower worker found its claim taken over). `blocked`: reason →
+    rows left waiting, not claimed."""
 
     mode: str
     outcomes: Counter[str] = field(default_factory=Counter)
@@ -83,10 +87,14 @@ def execute(
     worker: str,
     limit: int | None = None,
     max_sync_age: timedelta = DEFAULT_MAX_SYNC_AGE,
+    protection: Protection | None = None,
 ) -> ExecutionSummary:
-    """Run due revocations, one short transaction per step, until none is due (or `limit` rows)."""
+    """Run due revocations, one short transaction per step, until none is due (or `limit` rows).
+    `protection`: who is protected now (the composition root adds the bot's own identities); by default the
+    configured list and name patterns of `settings`. Checked again before each provider call."""
+    protected = protection or Protection.of(settings.protected, settings.protected_names)
     run = _Execution(
-        engine, connectors, settings, clock, worker, max_sync_age, ExecutionSummary(settings.mode)
+        engine, connectors, settings, clock, worker, max_sync_age, ExecutionSummary(settings.mode), protected
     )
     if settings.mode == "live":
         run.live(limit)
@@ -105,6 +113,7 @@ class _Execution:
     worker: str
     max_sync_age: timedelta
     summary: ExecutionSummary
+    protection: Protection
     blocked: dict[str, str] = field(default_factory=dict)  # system → why its rows wait
 
     @property
@@ -138,6 +147,8 @@ class _Execution:
                         )
                         self.summary.outcomes[str(S.FAILED_PERMANENT)] += 1
                     continue
+                if not verify_only and row.applied_at is None and self.stopped(session, row, now):
+                    continue  # refused or held under the configuration in force: the next row
                 attempt = row.attempts + 1
                 expires = now + timedelta(seconds=self.settings.claim_timeout_seconds)
                 values: dict[str, Any] = {
@@ -155,6 +166,22 @@ class _Execution:
                     row_id(row), row.system, dict(row.action), self.worker, attempt, was, verify_only
                 )
 
+    def stopped(self, session: Session, row: Revocation, now: datetime) -> bool:
+        """Re-check the safety envelope before any provider call (envelope.py); record a stop. True when the
+        row must not run now (whether or not this worker won the race to record it)."""
+        stop = stop_before_apply(session, row, self.settings, self.protection)
+        if stop is None:
+            return False
+        refused = stop.state == S.FAILED_PERMANENT
+        values = {"last_error": stop.reason} if refused else {"hold_reason": stop.reason, "approved_by": None}
+        if cas(session, row, now, state=stop.state, next_attempt_at=None, **values):
+            kind = "revocation.refused" if refused else "revocation.held"
+            audit.append(session, event(self.actor, kind, row, {"reason": stop.reason}), clock=self.clock)
+            if refused and row.review_item_id is not None:
+                leave_to_a_person(session, row.review_item_id, stop.reason)
+            self.summary.outcomes["refused" if refused else "held"] += 1
+        return True
+
     def run(self, connector: Connector, claim: _Claim) -> str:
         """The provider calls for one claimed row (no transaction open), each followed by its record."""
         state = claim.was
@@ -166,9 +193,8 @@ class _Execution:
                     raise Misconfigured(f"{claim.system} connector answered a live revoke with a dry run")
                 state = S.APPLIED if result == RevocationResult.APPLIED else S.ALREADY_ABSENT
                 payload = {"action": action.description}
-                if not self.record(
-                    claim, f"revocation.{state}", payload, state=state, applied_at=self.clock.now()
-                ):
+                applied = {"applied_at": self.clock.now()} if state == S.APPLIED else {}  # a write happened
+                if not self.record(claim, f"revocation.{state}", payload, state=state, **applied):
                     return "lost_claim"
             gone = connector.verify(action)
         except SourceUnavailable as exc:
@@ -177,15 +203,12 @@ class _Execution:
             return self.failed(claim, str(exc), retryable=False)
         if not gone:
             return self.failed(claim, VERIFY_FAILED, retryable=True)
-        # A target found already absent keeps that state (no write was needed), now confirmed by a read.
-        final = S.VERIFIED if state == S.APPLIED else S.ALREADY_ABSENT
-        values = {
-            "state": final,
-            "verified_at": self.clock.now(),
-            "next_attempt_at": None,
-            "last_error": None,
-        }
-        return final if self.record(claim, "revocation.verified", {}, **values) else "lost_claim"
+        # The change (or the target's absence) is read back: the action ran. Whether the access is gone is
+        # for the next sync to say (sync_inventory.settle_revocations): another path may still grant it.
+        values = {"read_back_at": self.clock.now(), "next_attempt_at": None, "last_error": None}
+        return (
+            state if self.record(claim, "revocation.read_back", {"state": state}, **values) else "lost_claim"
+        )
 
     def failed(self, claim: _Claim, error: str, *, retryable: bool) -> str:
         settings, now = self.settings, self.clock.now()
@@ -281,3 +304,11 @@ class _Execution:
             ).all()
         for system, count in waiting:
             self.summary.blocked[self.blocked[system]] += count
+
+
+def leave_to_a_person(session: Session, item_id: int, reason: str) -> None:
+    """The review item of a refused revocation: its access stays, and a person must look at it."""
+    item = session.get(ReviewItem, item_id)
+    if item is not None:
+        item.status, item.human_review_reason = ItemStatus.NEEDS_HUMAN_REVIEW, reason
+        session.add(item)

@@ -27,7 +27,7 @@ S = RevocationState
 APPROVABLE = (S.PLANNED, S.HELD)
 
 
-UNDOABLE = (S.APPLIED, S.VERIFIED)
+UNDOABLE = (S.APPLIED, S.VERIFIED, S.SURVIVED)  # of these, only rows whose change was applied (applied_at)
 
 
 VERIFY_FAILED = "verify read still shows the access"
@@ -38,12 +38,14 @@ DEFAULT_MAX_SYNC_AGE = timedelta(hours=26)
 
 def due(now: datetime) -> ColumnElement[bool]:
     """Rows a live worker may take: approved; retries whose time came; claims that expired; applied rows
-    whose worker died before verifying (their claim expired too)."""
+    whose worker died before reading them back (their claim expired too)."""
     state, next_at = col(Revocation.state), col(Revocation.next_attempt_at)
     return or_(
         state == S.APPROVED,
         and_(state.in_([S.FAILED_RETRYABLE, S.CLAIMED]), next_at <= now),
-        and_(state.in_([S.APPLIED, S.ALREADY_ABSENT]), col(Revocation.verified_at).is_(None), next_at <= now),
+        and_(
+            state.in_([S.APPLIED, S.ALREADY_ABSENT]), col(Revocation.read_back_at).is_(None), next_at <= now
+        ),
     )
 
 
