@@ -19,15 +19,24 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
-from connectors.entra.graph.errors import DeltaExpired, GraphNotFound
+from connectors.entra.graph.errors import SOURCE, DeltaExpired, GraphNotFound
 from connectors.entra.graph.loop import LoopThread
 from connectors.entra.graph.pacing import Clock
 from connectors.entra.graph.reads import BatchItem, batch_get, fetch_object, fetch_page, page_key
 from connectors.entra.graph.sdk import RawResponse, build_sdk, json_body
 from connectors.entra.graph.session import GraphSession, GraphStats, Invalid
+from reviews.errors import SourceUnavailable
 from reviews.settings import EntraSettings, Secrets
 
-__all__ = ["BatchItem", "DeltaExpired", "GraphClient", "GraphNotFound", "GraphStats", "duplicate_ids"]
+__all__ = [
+    "BatchItem",
+    "DeltaExpired",
+    "GraphClient",
+    "GraphNotFound",
+    "GraphStats",
+    "complete",
+    "duplicate_ids",
+]
 
 
 class GraphClient:
@@ -74,6 +83,20 @@ class GraphClient:
     def get_all(self, path: str, params: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
         """The concatenated `value` of every page (duplicates across pages kept: see duplicate_ids)."""
         return [item for page in self.pages(path, params) for item in page["value"]]
+
+    def get_counted(self, path: str, params: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """The whole list, checked against the size Graph counts for it (`$count=true`, which adds
+        `ConsistencyLevel: eventual`): a page lost on the way (a dropped nextLink) would otherwise look like a
+        shorter list, and the people on it like people without access. Read again once when short (the
+        count is eventually consistent: the list may have changed while it was read); short twice: the sync
+        fails, naming the list."""
+        query = {**(params or {}), "$count": "true"}
+        for attempt in (1, 2):
+            pages = list(self.pages(path, query))
+            values = [item for page in pages for item in page["value"]]
+            if complete(path, values, pages[0].get("@odata.count"), final=attempt == 2):
+                return values
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
         """One object; GraphNotFound when Graph answers 404."""
@@ -163,3 +186,22 @@ def _optional_json(raw: RawResponse) -> dict[str, Any] | None:
     except ValueError:
         raise Invalid("the response is not valid JSON") from None
     return parsed if isinstance(parsed, dict) else None
+
+
+def complete(path: str, values: list[dict[str, Any]], count: object, *, final: bool) -> bool:
+    """Whether a counted list was read whole. Fewer items than Graph counts: False to read it again, or, when
+    `final`, SourceUnavailable naming the list. More is fine (items added while it was read)."""
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise SourceUnavailable(
+            SOURCE, f"GET {path}: the answer carries no usable @odata.count ({count!r})", retryable=False
+        )
+    if len(values) >= count:
+        return True
+    if final:
+        raise SourceUnavailable(
+            SOURCE,
+            f"GET {path}: read {len(values)} of the {count} items Graph counts, twice (a page was lost): "
+            "nothing applied",
+            retryable=True,
+        )
+    return False

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.entra.access import closure_members
-from connectors.entra.client import DeltaExpired, GraphClient
+from connectors.entra.client import DeltaExpired, GraphClient, complete
 from connectors.entra.directory import GROUP_FIELDS, USER_FIELDS, Directory
 from connectors.entra.inventory import App, AppRole, Assignment, EntraInventory, ServicePrincipalInfo
 from reviews.errors import ConfigurationError, Misconfigured, SourceUnavailable
@@ -154,7 +154,9 @@ def read_apps(client: GraphClient, configured: Sequence[str]) -> tuple[App, ...]
         found.append(matches[0])
     if problems:
         raise ConfigurationError(problems)
-    assigned = _collections(client, [f"/servicePrincipals/{sp['id']}/appRoleAssignedTo" for sp in found])
+    assigned = _collections(
+        client, [f"/servicePrincipals/{sp['id']}/appRoleAssignedTo" for sp in found], counted=True
+    )
     owners = _owners(client, [f"/servicePrincipals/{sp['id']}/owners" for sp in found])
     return tuple(_app(sp, a, o) for sp, a, o in zip(found, assigned, owners, strict=True))
 
@@ -179,10 +181,16 @@ def _app(sp: dict[str, Any], assigned: list[dict[str, Any]], owners: list[dict[s
 # --- batched collections ---------------------------------------------------------------------------------
 
 
-def _collections(client: GraphClient, paths: list[str]) -> list[list[dict[str, Any]]]:
-    """Each path's whole collection: one `$batch` for the first pages, then any nextLinks followed."""
+def _collections(
+    client: GraphClient, paths: list[str], *, counted: bool = False
+) -> list[list[dict[str, Any]]]:
+    """Each path's whole collection: one `$batch` for the first pages, then any nextLinks followed.
+    `counted` (paths without a query): each is asked `$count=true` and checked against the count
+    (client.complete); short once, it is read again alone (GraphClient.get_counted), which fails the sync
+    if it is short again. A lost page must never read as people without access."""
     results = []
-    for path, item in zip(paths, client.batch_get(paths), strict=True):
+    asked = [f"{path}?$count=true" for path in paths] if counted else paths
+    for path, item in zip(paths, client.batch_get(asked), strict=True):
         if item.status != 200 or item.body is None or "value" not in item.body:
             raise SourceUnavailable(
                 "entra", f"GET {path} answered {item.status} inside $batch", retryable=False
@@ -190,6 +198,8 @@ def _collections(client: GraphClient, paths: list[str]) -> list[list[dict[str, A
         values = list(item.body["value"])
         if "@odata.nextLink" in item.body:
             values += client.get_all(item.body["@odata.nextLink"])
+        if counted and not complete(path, values, item.body.get("@odata.count"), final=False):
+            values = client.get_counted(path)
         results.append(values)
     return results
 

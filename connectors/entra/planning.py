@@ -71,7 +71,7 @@ def _membership(client: GraphClient, *, grant: Grant, group: PathStep) -> Planne
 def _assignment(client: GraphClient, *, grant: Grant, role: PathStep) -> PlannedRevocation:
     """The assignment of this app role to this principal, read from the app's service principal."""
     sp_id = grant.store_id
-    assigned = client.get_all(f"/servicePrincipals/{sp_id}/appRoleAssignedTo")
+    assigned = client.get_counted(f"/servicePrincipals/{sp_id}/appRoleAssignedTo")
     ids = sorted(
         a["id"] for a in assigned if a["principalId"] == grant.principal_id and a["appRoleId"] == role.id
     )

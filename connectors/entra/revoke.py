@@ -77,12 +77,13 @@ def plan_revoke_sessions(user_id: str) -> PlannedRevocation:
 
 
 def _is_member(client: GraphClient, action: RevocationAction) -> bool:
-    members = client.get_all(f"/groups/{action.param('group_id')}/members", {"$select": "id"})
+    # Counted: a lost page would read as "not a member", and a revocation as done while the access stays.
+    members = client.get_counted(f"/groups/{action.param('group_id')}/members", {"$select": "id"})
     return any(m["id"] == action.param("member_id") for m in members)
 
 
 def _has_assignment(client: GraphClient, action: RevocationAction) -> bool:
-    assigned = client.get_all(f"/servicePrincipals/{action.param('sp_id')}/appRoleAssignedTo")
+    assigned = client.get_counted(f"/servicePrincipals/{action.param('sp_id')}/appRoleAssignedTo")
     return any(
         a["principalId"] == action.param("principal_id") and a["appRoleId"] == action.param("app_role_id")
         for a in assigned
@@ -105,7 +106,7 @@ def _add_member(client: GraphClient, action: RevocationAction) -> None:
 
 
 def _remove_assignment(client: GraphClient, action: RevocationAction) -> None:
-    assigned = client.get_all(f"/servicePrincipals/{action.param('sp_id')}/appRoleAssignedTo")
+    assigned = client.get_counted(f"/servicePrincipals/{action.param('sp_id')}/appRoleAssignedTo")
     for a in assigned:  # the planned id, or (after an undo re-created it) the current one for the same role
         if a["principalId"] == action.param("principal_id") and a["appRoleId"] == action.param("app_role_id"):
             client.delete(f"/servicePrincipals/{action.param('sp_id')}/appRoleAssignedTo/{a['id']}")

@@ -6,6 +6,7 @@ the drop is real re-runs the sync with `--accept-drop`.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 from sqlmodel import Session, col, func, select
@@ -16,6 +17,15 @@ from reviews.exposure import is_personless
 from reviews.models import AccessGrant, Store
 
 MIN_POPULATION = 10  # below this, a store's count is too small for a share to mean anything
+
+
+def allowed_store_loss(count: int, max_drop: float) -> int:
+    """How many of a store's `count` open grants one sync may close before the snapshot is refused. The
+    larger the store, the smaller the share: a lost page of a list (100 of them in Graph, 1,000 in IAM) is
+    a small share of a large store, yet a hundred people whose access would silently end. Up to 20 grants:
+    `max_drop`; up to 100: half of it; beyond: a quarter; never fewer than 3 (small teams change)."""
+    share = max_drop if count <= 20 else max_drop / 2 if count <= 100 else max_drop / 4
+    return max(3, math.ceil(count * share))
 
 
 def check_population(session: Session, snapshot: Snapshot, *, max_drop: float) -> None:
@@ -32,8 +42,14 @@ def check_population(session: Session, snapshot: Snapshot, *, max_drop: float) -
         )
     present = {store.provider_id for store in snapshot.stores}
     for store_id, count in sorted(before.items()):
-        if store_id in present and count >= MIN_POPULATION and after[store_id] < count * (1 - max_drop):
-            problems.append(f"store {store_id}: {after[store_id]} grants, down from {count}")
+        if store_id not in present or count < MIN_POPULATION:
+            continue
+        allowed = allowed_store_loss(count, max_drop)
+        if count - after[store_id] > allowed:
+            problems.append(
+                f"store {store_id}: {after[store_id]} grants, down from {count} (at most {allowed} may go "
+                "in one sync at its size)"
+            )
     if problems:
         shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
         raise PopulationDropped(

@@ -40,6 +40,14 @@ def _items(body: Any, max_batch: int) -> list[dict[str, Any]]:
     return requests
 
 
+def _header(item: dict[str, Any], name: str) -> str | None:
+    """A batch item's request header, matched without regard to case as HTTP headers are."""
+    headers = item.get("headers")
+    if not isinstance(headers, dict):
+        return None
+    return next((str(v) for k, v in headers.items() if str(k).lower() == name.lower()), None)
+
+
 def run_batch(
     body: Any, max_batch: int, serve: ServeItem, record: RecordedRequest, *, reverse: bool
 ) -> Response:
@@ -55,6 +63,7 @@ def run_batch(
             body=item.get("body"),
             at=time.monotonic(),
             batch_id=item["id"],
+            consistency_level=_header(item, "ConsistencyLevel"),
         )
         record.batch.append(inner)
         depends = item.get("dependsOn") or []

@@ -64,6 +64,10 @@ class Faults:
         """The next page served for that path gets a nextLink pointing back at itself (the exact URL)."""
         self._arm("repeat", path_prefix, times)
 
+    def drop_next_link_next(self, path_prefix: str, times: int = 1) -> None:
+        """The next page served for that path loses its nextLink: it looks like the last, the rest is lost."""
+        self._arm("drop_next", path_prefix, times)
+
     def reset_next(self, path_prefix: str, times: int = 1) -> None:
         """The next request for that path has its connection reset without any response."""
         self._arm("reset", path_prefix, times)

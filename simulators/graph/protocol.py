@@ -27,6 +27,7 @@ class Request:
     path: str  # relative to /v1.0, e.g. "/groups/{id}/members"
     query: dict[str, str]
     body: Any = None
+    consistency_level: str | None = None  # the ConsistencyLevel header
 
 
 @dataclass
@@ -101,6 +102,21 @@ def page_size(ctx: Context, request: Request, cap: int | None = None) -> int:
     return min(top, size)
 
 
+def counted(request: Request) -> bool:
+    """`$count=true`: the first page carries `@odata.count`, the size of the whole collection. On directory
+    objects it is an advanced query: "the requestor must set the ConsistencyLevel header to eventual and,
+    except for $search, use the $count query parameter" (Graph, Advanced query capabilities on Microsoft
+    Entra ID objects); without the header Graph refuses it."""
+    raw = request.query.get("$count")
+    if raw is None or raw.lower() == "false":
+        return False
+    if raw.lower() != "true":
+        raise GraphError(400, "BadRequest", f"Invalid value '{raw}' for $count: expected true or false.")
+    if (request.consistency_level or "").lower() != "eventual":
+        raise GraphError(400, "Request_BadRequest", "$count is not currently supported.")
+    return True
+
+
 def select_of(request: Request) -> list[str] | None:
     raw = request.query.get("$select")
     if raw is None or not raw.strip():
@@ -156,6 +172,8 @@ def paged(
         if item is not None:
             value.append(item)
     body: dict[str, Any] = {"@odata.context": f"{ctx.base_url}/$metadata#{context}"}
+    if counted(request) and token is None:
+        body["@odata.count"] = sum(1 for object_id in ids if render(object_id) is not None)
     if i < len(ids):
         params = {k: v for k, v in request.query.items() if k != "$skiptoken"}
         params["$skiptoken"] = ctx.signer.dump({"q": _query_key(request), "after": ids[i - 1]})

@@ -16,6 +16,7 @@ class RecordedRequest:
     at: float = 0.0  # time.monotonic() on arrival: lets tests check that no retry came early
     batch: list[RecordedRequest] = field(default_factory=list)  # a $batch's items
     batch_id: str | None = None  # an item's id inside its $batch
+    consistency_level: str | None = None  # the ConsistencyLevel header (advanced queries need "eventual")
 
     @property
     def throttled(self) -> bool:

@@ -104,6 +104,7 @@ class GraphSimulator(Service):
         split = urlsplit(target)
         query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         record = RecordedRequest(method, split.path, query, at=time.monotonic())
+        record.consistency_level = headers.get("ConsistencyLevel") if headers is not None else None
         self.requests.append(record)
         response = self._respond(record, target, headers, raw)
         return record, None if response is None else self._finish(response, headers)
@@ -136,6 +137,8 @@ class GraphSimulator(Service):
                 result.body["value"] = result.body.pop("value")
             if self.faults.take("truncate", path):
                 result.truncate = True
+            if "@odata.nextLink" in result.body and self.faults.take("drop_next", path):
+                del result.body["@odata.nextLink"]  # the page looks like the last: the rest is lost
         return result
 
     def _serve_item(self, record: RecordedRequest) -> Response:
@@ -146,7 +149,7 @@ class GraphSimulator(Service):
             if wait != NO_HEADER:
                 response.headers["Retry-After"] = str(wait)
             return response
-        request = Request(record.method, path, record.query, record.body)
+        request = Request(record.method, path, record.query, record.body, record.consistency_level)
         return self._guarded(lambda: self._ctx.dispatch(request))
 
     def _guarded(self, call: Any) -> Response:

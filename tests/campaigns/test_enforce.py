@@ -316,6 +316,31 @@ def test_a_sharply_smaller_population_is_not_applied_and_stops_campaigns_and_rev
     assert loop.provider.writes() == []
 
 
+def test_a_small_share_lost_from_a_large_store_is_not_applied(engine: Engine, session: Session) -> None:
+    """Issue 15, finding 4: an app went from 121 to 101 grants (a page lost) with exit 0, the account-wide
+    share being small. Per store, the share a sync may remove shrinks with the store's size."""
+    loop = Loop.with_readers(session, engine, 119)  # payroll: 121 readers (olu, break-glass-1, u000..)
+    loop.provider.add_store("arn:aws:s3:::other", name="other", owners=(email("olu"),))
+    loop.provider.add_group("g-other", store_id="arn:aws:s3:::other", name="other-read")
+    for i in range(400):  # a large account: payroll's loss is under 30 % of all its grants
+        loop.provider.add_principal(arn(f"o{i:03d}"), email=email(f"o{i:03d}"), last_used=T0)
+        loop.provider.add_member("g-other", arn(f"o{i:03d}"))
+    loop.sync()
+    for i in range(20):
+        loop.provider.remove_member(READERS, arn(f"u{i:02d}"))
+    with pytest.raises(PopulationDropped, match=r"store arn:aws:s3:::payroll: 102 grants, down from 122"):
+        loop.sync()
+    session.rollback()
+    for i in range(20, 28):  # eight more readers' loss, a real one, accepted after an admin looked
+        loop.provider.remove_member(READERS, arn(f"u{i:02d}"))
+    summary = apply_snapshot(loop.connector.snapshot(), session=session, clock=loop.clock, max_drop=None)
+    assert summary.closed == 28
+    session.commit()
+    for i in range(28, 36):  # then a loss within what a store of 94 may lose in one sync (half of 30 %)
+        loop.provider.remove_member(READERS, arn(f"u{i:02d}"))
+    loop.sync()
+
+
 def test_an_empty_answer_is_never_applied(engine: Engine, session: Session) -> None:
     loop = Loop.with_readers(session, engine, 2)
     for name in ("olu", "break-glass-1", "u00", "u01"):

@@ -22,7 +22,7 @@ import httpx
 
 from connectors.entra.graph.errors import exhausted, translate
 from connectors.entra.graph.pacing import resource_units, under_pressure
-from connectors.entra.graph.sdk import RawResponse, json_body
+from connectors.entra.graph.sdk import RawResponse, counted, json_body
 from connectors.entra.graph.session import READ_RETRY_STATUSES, THROTTLED_STATUSES, GraphSession, Invalid
 
 BATCH_SIZE = 20  # Graph's maximum per $batch call
@@ -99,7 +99,7 @@ async def _chunk(session: GraphSession, paths: list[str]) -> list[BatchItem]:
     pending = list(range(len(paths)))
     url = session.url("$batch")
     for attempt in range(1, session.max_attempts + 1):
-        requests = [{"id": str(i), "method": "GET", "url": "/" + paths[i].lstrip("/")} for i in pending]
+        requests = [_item(str(i), paths[i]) for i in pending]
         units = sum(resource_units("GET", paths[i]) for i in pending)
         answers = await session.request(
             "POST",
@@ -134,6 +134,13 @@ async def _chunk(session: GraphSession, paths: list[str]) -> list[BatchItem]:
             session.retries += len(pending)
             await session.wait(delay)
     raise exhausted(f"GET {paths[pending[0]]} (in $batch)", "throttled", session.max_attempts)
+
+
+def _item(item_id: str, path: str) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": item_id, "method": "GET", "url": "/" + path.lstrip("/")}
+    if counted(path):
+        item["headers"] = {"ConsistencyLevel": "eventual"}  # as the same request sent alone carries
+    return item
 
 
 def _responses(ids: set[str]) -> Callable[[RawResponse], dict[str, dict[str, Any]]]:

@@ -91,6 +91,8 @@ class Sdk:
         info = RequestInformation(Method(method))
         info.url = url
         info.headers.try_add("Accept", "application/json")
+        if counted(url):
+            info.headers.try_add("ConsistencyLevel", "eventual")
         if body is not None:
             info.headers.try_add("Content-Type", "application/json")
             info.content = body
@@ -105,6 +107,14 @@ class Sdk:
             await pool.aclose()
         if self.credential is not None:
             await self.credential.close()
+
+
+def counted(url: str) -> bool:
+    """Whether a request asks Graph to count its collection (`$count=true`): on directory objects an
+    advanced query, which "the requestor must set the ConsistencyLevel header to eventual" for (Graph,
+    Advanced query capabilities on Microsoft Entra ID objects)."""
+    query = url.split("?", 1)[1] if "?" in url else ""
+    return any(part.lower() in ("$count=true", "%24count=true") for part in query.split("&"))
 
 
 def build_sdk(settings: EntraSettings, secrets: Secrets) -> Sdk:
