@@ -1,6 +1,7 @@
 """Reaching reviewers: one digest per reviewer per campaign, reminders on the cycle's days, escalation of
 silent reviewers to the fallback. Every attempt is recorded (notification rows, the item's delivery state):
-the no-response rule revokes only what reached a reviewer who was reminded (DESIGN §3.7).
+the no-response rule revokes only what reached a reviewer who was reminded (DESIGN §3.7). Each message
+posted is its own notification row (channel, ts, the items it shows): what the bot redraws after a click.
 
 `advance_notifications` is idempotent: run it as often as you like (the scheduler's tick does); it sends
 only what is due and not yet sent.
@@ -168,22 +169,25 @@ def _deliver(
     )
     delivery = notifier.notify(message)
     _record(session, campaign.id, target_id, kind, items, delivery, now)
+    shown = {item_id for posted in delivery.messages for item_id in posted.item_ids}
+    reached = [item for item in items if delivery.delivered or item.id in shown]
+    missed = [item for item in items if not (delivery.delivered or item.id in shown)]
+    for item in reached:
+        if item.delivered_at is None:
+            item.delivered_at = now
+        item.delivery_status = "delivered"
+        session.add(item)
     if delivery.delivered:
         summary.sent += 1
-        for item in items:
-            if item.delivered_at is None:
-                item.delivered_at = now
-            item.delivery_status = "delivered"
-            session.add(item)
     else:
         summary.failed += 1
         summary.errors.append(f"{person.email}: {delivery.error}")
-        for item in items:
+        for item in missed:
             if item.delivered_at is None:
                 item.delivery_status = "unreachable" if delivery.unreachable else "failed"
                 session.add(item)
         if delivery.unreachable:
-            summary.escalated += _escalate_unreachable(session, campaign, items, clock)
+            summary.escalated += _escalate_unreachable(session, campaign, missed, clock)
     audit.append(
         session,
         audit.NewEvent(
@@ -247,19 +251,37 @@ def _record(
     delivery: Delivery,
     now: datetime,
 ) -> None:
-    session.add(
+    """One row per message posted (where, and the items it shows), and one for what did not go out."""
+    ids = [item.id for item in items if item.id is not None]
+    rows = [
         Notification(
             campaign_id=campaign_id,
             person_id=person_id,
             kind=kind,
-            item_ids=[item.id for item in items if item.id is not None],
+            item_ids=list(posted.item_ids),
             sent_at=now,
-            delivered=delivery.delivered,
-            channel=delivery.channel,
-            message_ts=delivery.message_ts,
-            error=delivery.error,
+            delivered=True,
+            channel=posted.channel,
+            message_ts=posted.message_ts,
         )
-    )
+        for posted in delivery.messages
+    ]
+    shown = {item_id for row in rows for item_id in row.item_ids}
+    if not rows or not delivery.delivered:
+        rows.append(
+            Notification(
+                campaign_id=campaign_id,
+                person_id=person_id,
+                kind=kind,
+                item_ids=[item_id for item_id in ids if item_id not in shown],
+                sent_at=now,
+                delivered=delivery.delivered,
+                channel=delivery.channel,
+                message_ts=delivery.message_ts,
+                error=delivery.error,
+            )
+        )
+    session.add_all(rows)
 
 
 def item_view(item: ReviewItem) -> ItemView:

@@ -14,7 +14,7 @@ from reviews.campaigns.delegation import delegators
 from reviews.campaigns.notify import item_view
 from reviews.errors import NotFound
 from reviews.models import Campaign, Person, ReviewCycle, ReviewItem, Revocation
-from reviews.ports import ItemView, ReviewerMessage
+from reviews.ports import ItemView
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,33 +159,3 @@ def pending_for(session: Session, person_id: int, now: datetime) -> list[tuple[s
         label = f"{cycle} ({campaign.period_key}), due {campaign.due_at:%Y-%m-%d}"
         grouped.setdefault(label, []).append(item_view(item))
     return list(grouped.items())
-
-
-def reviewer_message(
-    session: Session, campaign_id: int, reviewer_person_id: int, kind: str = "digest"
-) -> ReviewerMessage:
-    """Everything one reviewer holds in one campaign, decided or not, as the notifier renders it: what a
-    digest page is redrawn from after a click."""
-    found = session.exec(
-        select(Campaign, ReviewCycle.name)
-        .join(ReviewCycle, col(ReviewCycle.id) == Campaign.cycle_id)
-        .where(Campaign.id == campaign_id)
-    ).first()
-    person = session.get(Person, reviewer_person_id)
-    if found is None or person is None:
-        raise NotFound(f"campaign {campaign_id} or reviewer {reviewer_person_id} does not exist")
-    campaign, cycle = found
-    items = session.exec(
-        select(ReviewItem)
-        .where(ReviewItem.campaign_id == campaign_id, ReviewItem.reviewer_person_id == reviewer_person_id)
-        .order_by(col(ReviewItem.id))
-    ).all()
-    return ReviewerMessage(
-        kind=kind,
-        campaign_id=campaign_id,
-        campaign=f"{cycle} ({campaign.period_key})",
-        due_at=campaign.due_at,
-        reviewer_email=person.email,
-        reviewer_chat_id=person.slack_user_id,
-        items=tuple(item_view(item) for item in items),
-    )
