@@ -44,7 +44,8 @@ from bot.justification import modal_metadata, parse_modal_metadata, submitted_te
 from reviews.actors import Actor
 from reviews.campaigns.bulk import BulkMode, record_bulk
 from reviews.campaigns.decide import check_may_decide, record_decision
-from reviews.campaigns.delegation import active_delegate, delegate, end_delegations
+from reviews.campaigns.delegation import active_delegate, end_delegations
+from reviews.campaigns.handover import hand_over
 from reviews.campaigns.posted import page_message, posted_page
 from reviews.campaigns.protection import Protection
 from reviews.campaigns.views import item_views, pending_for
@@ -290,7 +291,7 @@ class _Reviews:
                 raise NotAuthorized("both of you must be people Recertify knows (linked to Slack)")
             now = self.services.clock.now()
             with Session(self.services.engine) as session:
-                delegate(
+                _, rerouted = hand_over(
                     session,
                     person_id=actor.person_id,
                     delegate_person_id=chosen.person_id,
@@ -304,6 +305,8 @@ class _Reviews:
             _tell(client, None, user, f"No delegate set: {exc}")
             return
         self._publish_home(client, user)
+        if rerouted:
+            _tell(client, None, user, _rerouted_text(rerouted))
 
     def on_clear_delegate(self, ack: Callable[..., None], body: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -385,6 +388,13 @@ class _Reviews:
             client.chat_update(channel=channel, ts=ts, text=drawn.text, blocks=drawn.blocks)
         except (SlackApiError, SlackClientError) as exc:  # the decision stands; only the redraw failed
             logger.warning("could not redraw message %s in %s: %s", ts, channel, exc)
+
+
+def _rerouted_text(count: int) -> str:
+    what, went = (
+        ("1 of your items is", "it went") if count == 1 else (f"{count:,} of your items are", "they went")
+    )
+    return f"{what} about your delegate's own access, which nobody may review: {went} to the next in line."
 
 
 def _where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from reviews.campaigns.delegation import delegators
@@ -141,7 +141,7 @@ def item_views(session: Session, item_ids: list[int]) -> dict[int, ItemView]:
 
 def pending_for(session: Session, person_id: int, now: datetime) -> list[tuple[str, list[ItemView]]]:
     """Every pending item a person reviews, or decides as someone's delegate now, by open campaign (their
-    App Home)."""
+    App Home). Never their own access: nobody may decide it (a delegate's goes to someone else)."""
     reviewers = {person_id, *delegators(session, person_id, now)}
     rows = session.exec(
         select(ReviewItem, Campaign, ReviewCycle.name)
@@ -149,6 +149,7 @@ def pending_for(session: Session, person_id: int, now: datetime) -> list[tuple[s
         .join(ReviewCycle, col(ReviewCycle.id) == Campaign.cycle_id)
         .where(
             col(ReviewItem.reviewer_person_id).in_(sorted(reviewers)),
+            or_(col(ReviewItem.holder_person_id).is_(None), col(ReviewItem.holder_person_id) != person_id),
             ReviewItem.status == "pending",
             Campaign.status == "open",
         )

@@ -142,14 +142,20 @@ def converse(
     session: Session,
     department: Syncs,
     names: Iterable[str] = NAMES,
+    *,
+    before_digests: Callable[[Session, FrozenClock], object] | None = None,
 ) -> Iterator[Conversation]:
-    """The department synced, Slack accounts linked, the quarterly campaign started and its digests delivered
-    through the Slack simulator; the bot serving on a free port (admin: adm, auditor: aud)."""
+    """The department synced, Slack accounts linked, the quarterly campaign started (then `before_digests`,
+    e.g. a delegation) and its digests delivered through the Slack simulator; the bot serving on a free port
+    (admin: adm, auditor: aud)."""
     clock = FrozenClock(T0)
     department.sync(session, clock)
     ws = SlackWorkspace(team_id="T0001", team_name="Department")
     users = link_slack_accounts(session, ws, names)
     start_quarterly(session, clock)
+    if before_digests is not None:
+        before_digests(session, clock)
+        session.commit()
     with SlackSimulator(ws, bot_token=TOKEN) as sim:
         client = slack_client(TOKEN, sim.api_url)
         advance_notifications(session, SlackNotifier(client, pace_seconds=0), clock=clock)
