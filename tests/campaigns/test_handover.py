@@ -15,6 +15,7 @@ from reviews.campaigns.handover import hand_over
 from reviews.campaigns.notify import advance_notifications
 from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
+from reviews.campaigns.views import pending_for
 from reviews.clock import FrozenClock
 from reviews.errors import NotAuthorized
 from reviews.evidence.collect import read_evidence
@@ -207,6 +208,8 @@ def test_with_nobody_left_in_the_chain_the_reviewer_is_asked_directly(session: S
     advance_notifications(session, notifier, clock=clock)
     assert digests(notifier, "ana") == [["ben"]]
     assert digests(notifier, "olu") == [["ana"]]
+    (campaign,) = pending_for(session, pid(session, "ana"), clock.now())  # ana's App Home: olu's items
+    assert [view.holder for view in campaign[1]] == ["ben"]  # but not her own
 
 
 def test_a_delegation_made_before_the_campaign_is_applied_before_any_digest(session: Session) -> None:
