@@ -2,14 +2,16 @@
 
 Every handler acknowledges first (Slack allows 3 s), then does the work and redraws what the person sees.
 Who may do what is decided by the use cases (`record_decision`, `record_bulk`, `start_campaign`, the reads),
-from the person bound to the clicking Slack account by its immutable id; a refusal is answered ephemerally
-and recorded by the use case. Requests from another workspace or app are refused before any handler runs,
-and an event Slack retries is processed once.
+from the person bound to the clicking Slack account by its immutable id; a refusal is answered ephemerally,
+names nothing about the item, and is recorded by the use case. The justification modal, which shows the
+item, opens only once `check_may_decide` allowed it. A message is redrawn only if the bot's record says it
+posted it to the person who clicked, and from that record (reviews.campaigns.posted), never from what the
+payload says the message holds. Requests from another workspace or app are refused before any handler
+runs, and an event Slack retries is processed once.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,22 +32,25 @@ from bot.blocks import (
     BULK_KEEP,
     ITEM_KEEP,
     ITEM_REVOKE,
+    JUSTIFICATION_BLOCK,
     PageRef,
     home_view,
     justification_modal,
-    page_ref,
     parse_item_value,
     updated_page,
 )
-from bot.blocks_views import CLEAR_DELEGATE, DELEGATE_DAYS, SET_DELEGATE, delegate_days, justification_text
+from bot.blocks_views import CLEAR_DELEGATE, DELEGATE_DAYS, SET_DELEGATE, delegate_days
+from bot.justification import modal_metadata, parse_modal_metadata, submitted_text, text_problem
 from reviews.actors import Actor
 from reviews.campaigns.bulk import BulkMode, record_bulk
-from reviews.campaigns.decide import record_decision
-from reviews.campaigns.delegation import active_delegate, delegate, end_delegations
+from reviews.campaigns.decide import check_may_decide, record_decision
+from reviews.campaigns.delegation import active_delegate, end_delegations
+from reviews.campaigns.handover import hand_over
+from reviews.campaigns.posted import page_message, posted_page
 from reviews.campaigns.protection import Protection
-from reviews.campaigns.views import item_views, pending_for, reviewer_message
+from reviews.campaigns.views import item_views, pending_for
 from reviews.errors import InvalidArgument, NotAuthorized, NotFound
-from reviews.models import DecidedVia, DecisionOutcome, ItemStatus, Person, ReviewItem
+from reviews.models import DecidedVia, DecisionOutcome, ItemStatus, Person
 from reviews.operations.chat_actor import chat_actor
 from reviews.operations.chat_events import first_delivery
 from reviews.ports import ChatDirectory, Clock, ItemView
@@ -152,44 +157,74 @@ class _Reviews:
         except ValueError:
             return _tell(client, channel, user, "That button is not one of Recertify's.")
         outcome = DecisionOutcome.KEEP if action.get("action_id") == ITEM_KEEP else DecisionOutcome.REVOKE
+        if outcome is DecisionOutcome.KEEP and self._needs_justification(item_id):
+            return self._open_justification(client, body, user, channel, ts, item_id)
+        key = f"{_team(body)}:{user}:{action.get('action_ts', '')}:{item_id}"
+        self.decisions.request(
+            key, lambda: self._decide(client, user, channel, ts, item_id, outcome, key, None)
+        )
+
+    def _needs_justification(self, item_id: int) -> bool:
         with Session(self.services.engine) as session:
             view = item_views(session, [item_id]).get(item_id)
-        if view is None:
-            return _tell(client, channel, user, "That item no longer exists.")
-        if (
-            outcome is DecisionOutcome.KEEP
-            and view.justification_required
-            and view.status == ItemStatus.PENDING
-        ):
-            # The modal carries where the click came from, so the page can be redrawn after the submission.
-            ref = page_ref((body.get("message") or {}).get("blocks", []))
-            page = [ref.campaign_id, ref.page, ref.pages, list(ref.item_ids)] if ref else None
-            metadata = json.dumps({"item": item_id, "channel": channel, "ts": ts, "page": page})
-            client.views_open(trigger_id=body["trigger_id"], view=justification_modal(view, "keep", metadata))
-            return
-        key = f"{_team(body)}:{user}:{action.get('action_ts', '')}:{item_id}"
-        ref = page_ref((body.get("message") or {}).get("blocks", []))
-        self.decisions.request(
-            key, lambda: self._decide(client, user, channel, ts, item_id, outcome, key, None, ref)
-        )
+        return view is not None and view.justification_required and view.status == ItemStatus.PENDING
+
+    def _open_justification(
+        self,
+        client: WebClient,
+        body: dict[str, Any],
+        user: str,
+        channel: str | None,
+        ts: str | None,
+        item_id: int,
+    ) -> None:
+        """The modal shows the item: only to someone who may decide it (else a recorded refusal). Done here,
+        not on the worker, because the trigger expires 3 s after the press."""
+        try:
+            check_may_decide(
+                self.services.engine,
+                item_id=item_id,
+                actor=self.services.actor(user),
+                outcome=DecisionOutcome.KEEP,
+                via=DecidedVia.SLACK,
+                clock=self.services.clock,
+            )
+        except (NotAuthorized, NotFound) as exc:
+            return _tell(client, channel, user, f"Not recorded: {exc}")
+        with Session(self.services.engine) as session:
+            view = item_views(session, [item_id]).get(item_id)
+        trigger = body.get("trigger_id")
+        if view is None or not isinstance(trigger, str):
+            return _tell(client, channel, user, "Nothing recorded: press Keep again.")
+        modal = justification_modal(view, "keep", modal_metadata(item_id, channel, ts))
+        try:
+            client.views_open(trigger_id=trigger, view=modal)
+        except (SlackApiError, SlackClientError) as exc:
+            logger.warning("could not open the justification modal for item %s: %s", item_id, exc)
+            _tell(client, channel, user, "Slack did not open the justification form: press Keep again.")
 
     def on_justification(
         self, ack: Callable[..., None], body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
-        text = justification_text(view.get("state", {}).get("values", {}))
-        if len(text.strip()) < 10:
-            ack(response_action="errors", errors={"justification": "Say why in at least 10 characters."})
+        """Checked before the acknowledgement, so a problem is shown on the form with the text still in it
+        (`response_action: errors`): nothing typed is lost."""
+        text = submitted_text((view.get("state") or {}).get("values") or {})
+        target = parse_modal_metadata(view.get("private_metadata"))
+        if text is None or target is None:
+            stale = "This form cannot be recorded: copy your text, close the form and press Keep again."
+            ack(response_action="errors", errors={JUSTIFICATION_BLOCK: stale})
+            return
+        problem = text_problem(text)
+        if problem:
+            ack(response_action="errors", errors={JUSTIFICATION_BLOCK: problem})
             return
         ack()
-        meta = json.loads(view.get("private_metadata") or "{}")
-        user = body["user"]["id"]
+        user = str(body["user"]["id"])
         key = f"{_team(body)}:{user}:{view.get('id', '')}"
-        page = meta.get("page")
-        ref = PageRef(page[0], page[1], page[2], tuple(page[3])) if page else None
-        channel, ts, item_id = meta.get("channel"), meta.get("ts"), int(meta["item"])
+        channel, ts, item_id = target.channel, target.message_ts, target.item_id
         self.decisions.request(
             key,
-            lambda: self._decide(client, user, channel, ts, item_id, DecisionOutcome.KEEP, key, text, ref),
+            lambda: self._decide(client, user, channel, ts, item_id, DecisionOutcome.KEEP, key, text),
         )
 
     def on_bulk(
@@ -197,14 +232,11 @@ class _Reviews:
     ) -> None:
         ack()
         user, channel, ts = _where(body)
-        ref = page_ref((body.get("message") or {}).get("blocks", []))
-        if ref is None:
-            return _tell(client, channel, user, "That message is not a Recertify digest.")
         mode = (
             BulkMode.ACCEPT_RECOMMENDATIONS if action.get("action_id") == BULK_ACCEPT else BulkMode.KEEP_ALL
         )
         key = f"{_team(body)}:{user}:{action.get('action_ts', '')}"
-        self.decisions.request(key, lambda: self._decide_bulk(client, user, channel, ts, ref, mode, key))
+        self.decisions.request(key, lambda: self._decide_bulk(client, user, channel, ts, mode, key))
 
     def _decide_bulk(
         self,
@@ -212,16 +244,23 @@ class _Reviews:
         user: str,
         channel: str | None,
         ts: str | None,
-        ref: PageRef,
         mode: BulkMode,
         key: str,
     ) -> None:
+        """The campaign is the one of the digest the bot posted to this person at (channel, ts)."""
+        actor = self.services.actor(user)
+        page = None
+        if channel and ts and actor.person_id is not None:
+            with Session(self.services.engine) as session:
+                page = posted_page(session, channel=channel, message_ts=ts, person_id=actor.person_id)
+        if page is None:
+            return _tell(client, channel, user, "That message is not one of your Recertify digests.")
         try:
             result = record_bulk(
                 self.services.engine,
-                campaign_id=ref.campaign_id,
+                campaign_id=page.campaign_id,
                 mode=mode,
-                actor=self.services.actor(user),
+                actor=actor,
                 via=DecidedVia.SLACK,
                 clock=self.services.clock,
                 request_key=key,
@@ -229,7 +268,8 @@ class _Reviews:
             )
         except NotAuthorized as exc:
             return _tell(client, channel, user, f"Not recorded: {exc}")
-        self._redraw(client, channel, ts, ref)
+        for page_channel, page_ts in page.messages:  # every page of that digest may have changed
+            self._redraw(client, page_channel, page_ts, actor.person_id)
         decided = ", ".join(f"{n} {outcome}" for outcome, n in result.decided.items()) or "nothing"
         skipped = "; ".join(f"{n} skipped: {why}" for why, n in result.skipped.items())
         _tell(client, channel, user, f"Decided: {decided}." + (f" {skipped}." if skipped else ""))
@@ -251,7 +291,7 @@ class _Reviews:
                 raise NotAuthorized("both of you must be people Recertify knows (linked to Slack)")
             now = self.services.clock.now()
             with Session(self.services.engine) as session:
-                delegate(
+                _, rerouted = hand_over(
                     session,
                     person_id=actor.person_id,
                     delegate_person_id=chosen.person_id,
@@ -265,6 +305,8 @@ class _Reviews:
             _tell(client, None, user, f"No delegate set: {exc}")
             return
         self._publish_home(client, user)
+        if rerouted:
+            _tell(client, None, user, _rerouted_text(rerouted))
 
     def on_clear_delegate(self, ack: Callable[..., None], body: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -300,14 +342,14 @@ class _Reviews:
         outcome: DecisionOutcome,
         key: str,
         justification: str | None,
-        ref: PageRef | None,
     ) -> None:
+        actor = self.services.actor(user)
         try:
             result = record_decision(
                 self.services.engine,
                 item_id=item_id,
                 outcome=outcome,
-                actor=self.services.actor(user),
+                actor=actor,
                 via=DecidedVia.SLACK,
                 clock=self.services.clock,
                 justification=justification,
@@ -316,30 +358,43 @@ class _Reviews:
             )
         except (NotAuthorized, InvalidArgument, NotFound) as exc:
             return _tell(client, channel, user, f"Not recorded: {exc}")
-        if ref is None and channel is None:  # clicked in the App Home: redraw it
+        if channel is None:  # clicked in the App Home: redraw it
             self._publish_home(client, user)
-        self._redraw(client, channel, ts, ref)
+        else:
+            self._redraw(client, channel, ts, actor.person_id)
         if not result.applied:
             _tell(client, channel, user, result.message)
 
-    def _redraw(self, client: WebClient, channel: str | None, ts: str | None, ref: PageRef | None) -> None:
-        """Redraw the digest page the click came from, from the database: the message updates in place,
-        soon after, on the redraw worker (bot/redraw.py)."""
-        if ref is None or not channel or not ts or not ref.item_ids:
+    def _redraw(self, client: WebClient, channel: str, ts: str | None, person_id: int | None) -> None:
+        """Redraw the message at (channel, ts), soon after, on the redraw worker: once per message however
+        many presses arrive meanwhile (bot/background.py)."""
+        if not ts or person_id is None:
             return
-        self.redraws.request((channel, ts), lambda: self._draw(client, channel, ts, ref))
+        self.redraws.request((channel, ts), lambda: self._draw(client, channel, ts, person_id))
 
-    def _draw(self, client: WebClient, channel: str, ts: str, ref: PageRef) -> None:
+    def _draw(self, client: WebClient, channel: str, ts: str, person_id: int) -> None:
+        """Only a digest page the bot posted to this person, with the items it posted there, as they stand
+        now; any other message (another reviewer's, a forged reference) is left alone."""
         with Session(self.services.engine) as session:
-            item = session.get(ReviewItem, ref.item_ids[0])
-            if item is None or item.reviewer_person_id is None:
+            page = posted_page(session, channel=channel, message_ts=ts, person_id=person_id)
+            if page is None:
+                logger.info(
+                    "not redrawing message %s in %s: not a digest page posted to that person", ts, channel
+                )
                 return
-            message = reviewer_message(session, ref.campaign_id, item.reviewer_person_id)
-        page = updated_page(message, ref)
+            message = page_message(session, page, self.services.clock.now())
+        drawn = updated_page(message, PageRef(page.campaign_id, page.page, page.pages, page.item_ids))
         try:
-            client.chat_update(channel=channel, ts=ts, text=page.text, blocks=page.blocks)
+            client.chat_update(channel=channel, ts=ts, text=drawn.text, blocks=drawn.blocks)
         except (SlackApiError, SlackClientError) as exc:  # the decision stands; only the redraw failed
             logger.warning("could not redraw message %s in %s: %s", ts, channel, exc)
+
+
+def _rerouted_text(count: int) -> str:
+    what, went = (
+        ("1 of your items is", "it went") if count == 1 else (f"{count:,} of your items are", "they went")
+    )
+    return f"{what} about your delegate's own access, which nobody may review: {went} to the next in line."
 
 
 def _where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:

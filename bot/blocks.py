@@ -5,7 +5,8 @@ auditor answers in `blocks_admin`, the shared primitives in `blocks_kit` and one
 Import any of them from here.
 
 Conventions a handler relies on (all values come back from the client: parse them, never trust them;
-who may decide is settled by the use case):
+who may decide is settled by the use case, and which page a message is comes from the bot's own record of
+what it posted, reviews.campaigns.posted, never from these ids):
 
 | what | action_id / callback_id | block_id | value |
 |---|---|---|---|
@@ -13,7 +14,7 @@ who may decide is settled by the use case):
 | revoke one item | `item_revoke` | `item:{item_id}` | `{item_id}` |
 | accept all recommendations | `bulk_accept` | `bulk:{campaign_id}` | `{campaign_id}:{reviewer_email}` |
 | keep all | `bulk_keep` | `bulk:{campaign_id}` | `{campaign_id}:{reviewer_email}` |
-| a digest page | | `page:{campaign_id}:{k}:{n}` (footer) | |
+| a digest page (shown, never read back) | | `page:{campaign_id}:{k}:{n}` (footer) | |
 | justification modal | `justify` | `justification` / action `text` | |
 | delegate (App Home) | `set_delegate`, `delegate_days`, `clear_delegate` | `delegate` | days `7`/`14`/`30` |
 | approve a held revocation | `approve_held` | `held:{revocation_id}` | `{revocation_id}` |
@@ -22,9 +23,8 @@ who may decide is settled by the use case):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from bot.blocks_admin import (
     APPROVE_HELD,
@@ -98,7 +98,6 @@ __all__ = [
     "item_blocks",
     "item_ids",
     "justification_modal",
-    "page_ref",
     "parse_bulk_value",
     "parse_item_value",
     "parse_revocation_value",
@@ -109,14 +108,13 @@ __all__ = [
 BULK_ACCEPT = "bulk_accept"
 BULK_KEEP = "bulk_keep"
 
-_PAGE = re.compile(r"page:([1-9][0-9]*):([1-9][0-9]*):([1-9][0-9]*)")
 _BULK = re.compile(r"([1-9][0-9]{0,17}):(.*)", re.DOTALL)
 _StoreKey = tuple[str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
 class PageRef:
-    """Which digest page a message is: read back from its blocks by `page_ref`."""
+    """Which digest page a message is and the items it shows, as the bot recorded posting it."""
 
     campaign_id: int
     page: int
@@ -150,23 +148,13 @@ def digest_pages(
 
 def updated_page(message: ReviewerMessage, ref: PageRef) -> SlackMessage:
     """Page `ref` again, after decisions: the same items (those of `ref.item_ids` still in `message`), in
-    their new states, for chat.update. `message` carries all of the reviewer's items in the campaign, so
-    the header and the bulk counts are current."""
+    their new states, for chat.update. `message` carries every item of the page's delivery the person still
+    holds (reviews.campaigns.posted.page_message), so the header and the bulk counts are current."""
     by_id = {view.item_id: view for view in message.items}
     shown = {item_id for item_id in ref.item_ids if item_id in by_id}
     ordered = _ordered(message.items)
     chunk = [view for view in ordered if view.item_id in shown]
     return _page(message, ordered, chunk, ref.page, ref.pages)
-
-
-def page_ref(blocks: Sequence[Mapping[str, Any]]) -> PageRef | None:
-    """The digest page these blocks are (from a block_actions payload's `message.blocks`), or None."""
-    for block in blocks:
-        found = _PAGE.fullmatch(str(block.get("block_id", "")))
-        if found:
-            campaign_id, page, pages = (int(group) for group in found.groups())
-            return PageRef(campaign_id, page, pages, tuple(item_ids(blocks)))
-    return None
 
 
 def bulk_value(campaign_id: int, reviewer_email: str) -> str:

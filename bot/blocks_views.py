@@ -27,12 +27,13 @@ from bot.blocks_kit import (
     safe,
     section,
 )
+from reviews.campaigns.justification import JUSTIFICATION_MAX
 from reviews.ports import ItemView
 
 JUSTIFY_CALLBACK = "justify"
 JUSTIFICATION_BLOCK = "justification"
 JUSTIFICATION_ACTION = "text"
-JUSTIFICATION_MIN, JUSTIFICATION_MAX = 10, 2_000
+JUSTIFICATION_MIN = 10  # the modal's own floor; the ceiling is the one enforced where decisions are recorded
 
 SET_DELEGATE = "set_delegate"
 DELEGATE_DAYS = "delegate_days"
@@ -48,7 +49,8 @@ def justification_modal(item: ItemView, outcome: str, private_metadata: str) -> 
     """The modal (callback_id `justify`) asking why, before `outcome` ("keep" or "revoke") is recorded.
 
     `private_metadata` is handed back on submission (the handler puts the item id and where the click came
-    from in it); the text is in `justification_text(view["state"]["values"])`, 10 to 2,000 characters.
+    from in it: bot/justification.py); the text is in `justification_text(view["state"]["values"])`, 10 to
+    3,000 characters (Slack's client enforces `max_length`; the submission is checked again all the same).
     """
     verb = _VERBS.get(outcome)
     if verb is None:

@@ -1,6 +1,7 @@
 """Slack as the engine's notifier (reviews.ports.Notifier): one digest per reviewer per campaign, as DMs.
 
-Each page is a `chat.postMessage` to the reviewer's user id (Slack opens the app's DM with them). slack_sdk
+Each page is a `chat.postMessage` to the reviewer's user id (Slack opens the app's DM with them), reported
+back with the items it shows (the engine records each message: what a click on it may redraw). slack_sdk
 retries 429s itself, honouring Retry-After (RateLimitErrorRetryHandler on the client), and messages to one
 channel are paced at about one a second, Slack's documented rate for chat.postMessage. Nothing is dropped
 silently: a person Slack cannot reach, or Slack being down, is a `Delivery` that says so, which the engine
@@ -12,14 +13,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.blocks import digest_pages
+from bot.blocks import digest_pages, item_ids
 from bot.blocks_kit import SlackMessage
 from bot.blocks_notice import revoked_notice, survived_notice
-from reviews.ports import Delivery, ReviewerMessage, RevocationNotice, SurvivalNotice
+from reviews.ports import Delivery, PostedMessage, ReviewerMessage, RevocationNotice, SurvivalNotice
 
 PACE_SECONDS = 1.0
 # Slack's answers that mean "this person cannot get a DM from the app", not "try later".
@@ -47,14 +49,15 @@ class SlackNotifier:
             return Delivery(
                 delivered=False, error="no Slack account is linked to this reviewer", unreachable=True
             )
-        first: Delivery | None = None
+        posted: list[PostedMessage] = []
         for page in digest_pages(message):
             delivery = self._post(message.reviewer_chat_id, page)
             if not delivery.delivered:
-                return delivery
-            first = first or delivery
-        assert first is not None  # noqa: S101  (digest_pages returns at least one page)
-        return first
+                return replace(delivery, messages=tuple(posted))
+            assert delivery.channel is not None and delivery.message_ts is not None  # noqa: S101  (_post)
+            posted.append(PostedMessage(delivery.channel, delivery.message_ts, tuple(item_ids(page.blocks))))
+        first = posted[0]  # digest_pages returns at least one page
+        return Delivery(True, channel=first.channel, message_ts=first.message_ts, messages=tuple(posted))
 
     def tell_revoked(self, notice: RevocationNotice) -> Delivery:
         if not notice.person_chat_id:

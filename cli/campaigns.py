@@ -16,7 +16,7 @@ from cli.revocations import plan_and_report
 from reviews.actors import Actor
 from reviews.campaigns.close import close_campaign
 from reviews.campaigns.decide import record_decision
-from reviews.campaigns.delegation import delegate
+from reviews.campaigns.handover import hand_over
 from reviews.campaigns.start import start_campaign
 from reviews.campaigns.tick import TickSummary
 from reviews.campaigns.views import list_campaigns, show_campaign
@@ -153,11 +153,12 @@ def campaign_delegate(
     delegate_to: Annotated[str, typer.Argument(help="who decides their items meanwhile (email)")],
     days: Annotated[int, typer.Option(min=1, max=365, help="for how many days, from now")] = 14,
 ) -> None:
-    """Hand every item of a reviewer to someone else for a period (recorded; the reviewer keeps theirs)."""
+    """Hand every item of a reviewer to someone else for a period (recorded; the reviewer keeps theirs).
+    Items about the delegate's own access go to the next reviewer in their chain instead."""
     actor, clock = ctx.obj.actor(writes="campaign delegate"), SystemClock()
     with session_scope(ctx.obj.engine()) as session:
         now = clock.now()
-        row = delegate(
+        row, rerouted = hand_over(
             session,
             person_id=_person_id(session, reviewer),
             delegate_person_id=_person_id(session, delegate_to),
@@ -167,6 +168,8 @@ def campaign_delegate(
             clock=clock,
         )
     out.print(f"{delegate_to} decides for {reviewer} until {row.valid_to:%Y-%m-%d %H:%M} UTC")
+    if rerouted:  # nobody reviews their own access: those went to the next reviewer in their chain
+        out.print(f"{rerouted} item(s) about {delegate_to}'s own access went to the next reviewer instead")
 
 
 def _person_id(session: Session, email: str) -> int:

@@ -46,6 +46,16 @@ class Connector(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class PostedMessage:
+    """One chat message a notifier posted and the items it shows: the record a click on it is checked
+    against, and what redrawing it starts from (never what the client says the message holds)."""
+
+    channel: str
+    message_ts: str
+    item_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     """What a notifier could say about one message: delivered (with where), or why not."""
 
@@ -56,6 +66,9 @@ class Delivery:
     # The person cannot be reached this way at all (no account, deactivated…), as opposed to "not now"
     # (an outage): their items go to the fallback reviewer at once instead of waiting to be retried.
     unreachable: bool = False
+    # Each message posted, in order: a digest of several pages is several messages, and a failure part way
+    # leaves those before it. Empty from a notifier that does not say (then channel and message_ts do).
+    messages: tuple[PostedMessage, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from reviews import audit
 from reviews.actors import Actor
 from reviews.campaigns.delegation import is_delegate
+from reviews.campaigns.justification import checked_justification
 from reviews.campaigns.reviewers import first_reviewer, stage_reviewer
 from reviews.cycle_definition import CycleDefinition, StageCondition
 from reviews.errors import InvalidArgument, NotAuthorized, NotFound
@@ -77,10 +78,34 @@ def record_decision(
                 raise
             return repeat
     except _Refused as refused:
-        with Session(engine) as session:
-            audit.append(session, refused.event, clock=clock)
-            session.commit()
-        raise NotAuthorized(refused.message) from None
+        raise _recorded(engine, refused, clock) from None
+
+
+def check_may_decide(
+    engine: Engine, *, item_id: int, actor: Actor, outcome: DecisionOutcome, via: DecidedVia, clock: Clock
+) -> None:
+    """Whether `actor` may decide the item, before anything about it is shown to them (the justification
+    modal shows the item): NotFound, or NotAuthorized with the refusal recorded as `record_decision` records
+    it. Deciding checks again: this is a gate for what is shown, not a grant."""
+    refused: _Refused | None = None
+    with Session(engine) as session:
+        item = session.get(ReviewItem, item_id)
+        if item is None:
+            raise NotFound(f"review item {item_id} does not exist")
+        try:
+            _authorize(session, item, actor, outcome, via, clock.now())
+        except _Refused as exc:
+            refused = exc
+    if refused is not None:  # recorded once the read is over: SQLite lets one connection write at a time
+        raise _recorded(engine, refused, clock)
+
+
+def _recorded(engine: Engine, refused: _Refused, clock: Clock) -> NotAuthorized:
+    """The refusal committed to the audit chain (it is evidence even though the request fails)."""
+    with Session(engine) as session:
+        audit.append(session, refused.event, clock=clock)
+        session.commit()
+    return NotAuthorized(refused.message)
 
 
 class _Refused(Exception):
@@ -110,7 +135,7 @@ def _decide(
     assert campaign is not None  # noqa: S101  (foreign key)
     now = clock.now()
     on_behalf = _authorize(session, item, actor, outcome, via, now)
-    justification = (justification or "").strip() or None
+    justification = checked_justification(justification)
     if outcome is DecisionOutcome.KEEP and item.justification_required and not justification:
         raise InvalidArgument(
             f"item {item_id}: keeping access to special-category data needs a justification"

@@ -78,7 +78,7 @@ def active_delegate(session: Session, person_id: int, now: datetime) -> int | No
             col(Delegation.valid_to) > now,
             col(Delegation.revoked_at).is_(None),
         )
-        .order_by(col(Delegation.created_at).desc())
+        .order_by(col(Delegation.created_at).desc(), col(Delegation.id).desc())
     ).first()
 
 
@@ -121,3 +121,17 @@ def delegators(session: Session, delegate_id: int, now: datetime) -> list[int]:
             )
         ).all()
     )
+
+
+def active_delegations(session: Session, now: datetime) -> dict[int, int]:
+    """Every reviewer handing their items to someone now → that delegate (the latest, as active_delegate)."""
+    rows = session.exec(
+        select(Delegation.person_id, Delegation.delegate_person_id)
+        .where(
+            col(Delegation.valid_from) <= now,
+            col(Delegation.valid_to) > now,
+            col(Delegation.revoked_at).is_(None),
+        )
+        .order_by(col(Delegation.created_at), col(Delegation.id))
+    ).all()
+    return dict(rows)  # later rows overwrite earlier ones: the latest delegation wins

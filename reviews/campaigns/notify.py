@@ -1,6 +1,8 @@
 """Reaching reviewers: one digest per reviewer per campaign, reminders on the cycle's days, escalation of
 silent reviewers to the fallback. Every attempt is recorded (notification rows, the item's delivery state):
-the no-response rule revokes only what reached a reviewer who was reminded (DESIGN §3.7).
+the no-response rule revokes only what reached a reviewer who was reminded (DESIGN §3.7). A reviewer's
+items reach their delegate, except the delegate's own access (reviews.campaigns.handover). Each message
+posted is its own notification row (channel, ts, the items it shows): what the bot redraws after a click.
 
 `advance_notifications` is idempotent: run it as often as you like (the scheduler's tick does); it sends
 only what is due and not yet sent.
@@ -21,7 +23,8 @@ from reviews.campaigns.decide import (
     person_id_for,
     reviewers_who_answered,
 )
-from reviews.campaigns.delegation import active_delegate
+from reviews.campaigns.delegation import active_delegations
+from reviews.campaigns.handover import reroute_own_access
 from reviews.cycle_definition import CycleDefinition
 from reviews.models import Campaign, CampaignStatus, ItemStatus, Notification, Person, ReviewItem
 from reviews.ports import Clock, Delivery, ItemView, Notifier, ReviewerMessage
@@ -34,6 +37,7 @@ class NotifySummary:
     sent: int = 0
     failed: int = 0
     escalated: int = 0
+    rerouted: int = 0  # a delegate's own access, handed to the next reviewer in its chain
     unassigned: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -44,6 +48,7 @@ def advance_notifications(session: Session, notifier: Notifier, *, clock: Clock)
     for campaign in campaigns:
         definition = cycle_definition(session, campaign)
         _escalate_silent(session, campaign, definition, clock, summary)
+        summary.rerouted += reroute_own_access(session, actor=ACTOR, clock=clock, campaign_id=campaign.id)
         _send(session, campaign, definition, notifier, clock, summary)
     return summary
 
@@ -118,24 +123,30 @@ def _send(
         .where(ReviewItem.campaign_id == campaign.id, ReviewItem.status == ItemStatus.PENDING)
         .order_by(col(ReviewItem.id))
     ).all()
-    by_reviewer: dict[int, list[ReviewItem]] = defaultdict(list)
+    delegations = active_delegations(session, now)
+    by_recipient: dict[tuple[int, int], list[ReviewItem]] = defaultdict(list)
     for item in pending:
         if item.reviewer_person_id is None:
             summary.unassigned += 1
             continue
-        by_reviewer[item.reviewer_person_id].append(item)
+        reviewer_id = item.reviewer_person_id
+        recipient_id = delegations.get(reviewer_id, reviewer_id)
+        if recipient_id == item.holder_person_id:  # nobody else in its chain could take it (handover)
+            recipient_id = reviewer_id
+        by_recipient[(reviewer_id, recipient_id)].append(item)
     due = reminders_due(definition, campaign, now)
     label = f"{definition.name} ({campaign.period_key})"
-    for reviewer_id, items in by_reviewer.items():
+    for (reviewer_id, recipient_id), items in by_recipient.items():
+        to = (reviewer_id, recipient_id)
         fresh = [item for item in items if item.delivered_at is None]
         if fresh:
             kind = "escalation" if any(item.escalated_at for item in fresh) else "digest"
             # The digest carries everything pending, so the reviewer sees one list, not fragments.
-            _deliver(session, campaign, label, kind, reviewer_id, items, notifier, clock, summary)
+            _deliver(session, campaign, label, kind, to, items, notifier, clock, summary)
             for item in items:
                 item.reminders_sent = max(item.reminders_sent, due)  # reminders already passed are not owed
         elif due and min(item.reminders_sent for item in items) < due:
-            if _deliver(session, campaign, label, "reminder", reviewer_id, items, notifier, clock, summary):
+            if _deliver(session, campaign, label, "reminder", to, items, notifier, clock, summary):
                 for item in items:
                     item.reminders_sent, item.reminded_at = due, now
                     session.add(item)
@@ -147,14 +158,15 @@ def _deliver(
     campaign: Campaign,
     label: str,
     kind: str,
-    reviewer_id: int,
+    to: tuple[int, int],
     items: list[ReviewItem],
     notifier: Notifier,
     clock: Clock,
     summary: NotifySummary,
 ) -> bool:
+    """`items` of reviewer `to[0]`, to person `to[1]` (the reviewer, or their delegate)."""
     now = clock.now()
-    target_id = active_delegate(session, reviewer_id, now) or reviewer_id
+    reviewer_id, target_id = to
     person = session.get(Person, target_id)
     assert person is not None and campaign.id is not None  # noqa: S101
     message = ReviewerMessage(
@@ -168,22 +180,25 @@ def _deliver(
     )
     delivery = notifier.notify(message)
     _record(session, campaign.id, target_id, kind, items, delivery, now)
+    shown = {item_id for posted in delivery.messages for item_id in posted.item_ids}
+    reached = [item for item in items if delivery.delivered or item.id in shown]
+    missed = [item for item in items if not (delivery.delivered or item.id in shown)]
+    for item in reached:
+        if item.delivered_at is None:
+            item.delivered_at = now
+        item.delivery_status = "delivered"
+        session.add(item)
     if delivery.delivered:
         summary.sent += 1
-        for item in items:
-            if item.delivered_at is None:
-                item.delivered_at = now
-            item.delivery_status = "delivered"
-            session.add(item)
     else:
         summary.failed += 1
         summary.errors.append(f"{person.email}: {delivery.error}")
-        for item in items:
+        for item in missed:
             if item.delivered_at is None:
                 item.delivery_status = "unreachable" if delivery.unreachable else "failed"
                 session.add(item)
         if delivery.unreachable:
-            summary.escalated += _escalate_unreachable(session, campaign, items, clock)
+            summary.escalated += _escalate_unreachable(session, campaign, missed, clock)
     audit.append(
         session,
         audit.NewEvent(
@@ -247,19 +262,37 @@ def _record(
     delivery: Delivery,
     now: datetime,
 ) -> None:
-    session.add(
+    """One row per message posted (where, and the items it shows), and one for what did not go out."""
+    ids = [item.id for item in items if item.id is not None]
+    rows = [
         Notification(
             campaign_id=campaign_id,
             person_id=person_id,
             kind=kind,
-            item_ids=[item.id for item in items if item.id is not None],
+            item_ids=list(posted.item_ids),
             sent_at=now,
-            delivered=delivery.delivered,
-            channel=delivery.channel,
-            message_ts=delivery.message_ts,
-            error=delivery.error,
+            delivered=True,
+            channel=posted.channel,
+            message_ts=posted.message_ts,
         )
-    )
+        for posted in delivery.messages
+    ]
+    shown = {item_id for row in rows for item_id in row.item_ids}
+    if not rows or not delivery.delivered:
+        rows.append(
+            Notification(
+                campaign_id=campaign_id,
+                person_id=person_id,
+                kind=kind,
+                item_ids=[item_id for item_id in ids if item_id not in shown],
+                sent_at=now,
+                delivered=delivery.delivered,
+                channel=delivery.channel,
+                message_ts=delivery.message_ts,
+                error=delivery.error,
+            )
+        )
+    session.add_all(rows)
 
 
 def item_view(item: ReviewItem) -> ItemView:

@@ -7,14 +7,14 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from reviews.campaigns.delegation import delegators
 from reviews.campaigns.notify import item_view
 from reviews.errors import NotFound
 from reviews.models import Campaign, Person, ReviewCycle, ReviewItem, Revocation
-from reviews.ports import ItemView, ReviewerMessage
+from reviews.ports import ItemView
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +141,7 @@ def item_views(session: Session, item_ids: list[int]) -> dict[int, ItemView]:
 
 def pending_for(session: Session, person_id: int, now: datetime) -> list[tuple[str, list[ItemView]]]:
     """Every pending item a person reviews, or decides as someone's delegate now, by open campaign (their
-    App Home)."""
+    App Home). Never their own access: nobody may decide it (a delegate's goes to someone else)."""
     reviewers = {person_id, *delegators(session, person_id, now)}
     rows = session.exec(
         select(ReviewItem, Campaign, ReviewCycle.name)
@@ -149,6 +149,7 @@ def pending_for(session: Session, person_id: int, now: datetime) -> list[tuple[s
         .join(ReviewCycle, col(ReviewCycle.id) == Campaign.cycle_id)
         .where(
             col(ReviewItem.reviewer_person_id).in_(sorted(reviewers)),
+            or_(col(ReviewItem.holder_person_id).is_(None), col(ReviewItem.holder_person_id) != person_id),
             ReviewItem.status == "pending",
             Campaign.status == "open",
         )
@@ -159,33 +160,3 @@ def pending_for(session: Session, person_id: int, now: datetime) -> list[tuple[s
         label = f"{cycle} ({campaign.period_key}), due {campaign.due_at:%Y-%m-%d}"
         grouped.setdefault(label, []).append(item_view(item))
     return list(grouped.items())
-
-
-def reviewer_message(
-    session: Session, campaign_id: int, reviewer_person_id: int, kind: str = "digest"
-) -> ReviewerMessage:
-    """Everything one reviewer holds in one campaign, decided or not, as the notifier renders it: what a
-    digest page is redrawn from after a click."""
-    found = session.exec(
-        select(Campaign, ReviewCycle.name)
-        .join(ReviewCycle, col(ReviewCycle.id) == Campaign.cycle_id)
-        .where(Campaign.id == campaign_id)
-    ).first()
-    person = session.get(Person, reviewer_person_id)
-    if found is None or person is None:
-        raise NotFound(f"campaign {campaign_id} or reviewer {reviewer_person_id} does not exist")
-    campaign, cycle = found
-    items = session.exec(
-        select(ReviewItem)
-        .where(ReviewItem.campaign_id == campaign_id, ReviewItem.reviewer_person_id == reviewer_person_id)
-        .order_by(col(ReviewItem.id))
-    ).all()
-    return ReviewerMessage(
-        kind=kind,
-        campaign_id=campaign_id,
-        campaign=f"{cycle} ({campaign.period_key})",
-        due_at=campaign.due_at,
-        reviewer_email=person.email,
-        reviewer_chat_id=person.slack_user_id,
-        items=tuple(item_view(item) for item in items),
-    )

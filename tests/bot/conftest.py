@@ -4,11 +4,14 @@ port, reached through requests the simulator signs as Slack does."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import Engine
@@ -26,7 +29,7 @@ from reviews.clock import FrozenClock
 from reviews.models import Person, ReviewItem
 from reviews.settings import SlackSettings
 from simulators.slack import SlackSimulator, SlackWorkspace
-from simulators.slack.outgoing import SlackRequests
+from simulators.slack.outgoing import Outgoing, SlackRequests, encode_json
 from tests.campaigns.world import Department, cycle, email, store_cycle
 from tests.helpers import T0
 
@@ -54,6 +57,15 @@ class Conversation:
             self.users[name], message, action_id, value, block_id=block
         )
         return self.slack.send(payload)
+
+
+def tampered(outgoing: Outgoing, change: Callable[[dict[str, Any]], None]) -> Outgoing:
+    """The same interaction with its payload changed as a forged client would send it (signed all the same:
+    what is tested is what the bot trusts, not the signature)."""
+    payload = copy.deepcopy(outgoing.payload)
+    change(payload)
+    body = urlencode({"payload": encode_json(payload).decode()}).encode()
+    return dataclasses.replace(outgoing, body=body, payload=payload)
 
 
 def eventually(check, timeout: float = 10.0):  # noqa: ANN001, ANN201
@@ -126,15 +138,24 @@ class Syncs(Protocol):
 
 @contextmanager
 def converse(
-    engine: Engine, session: Session, department: Syncs, names: Iterable[str] = NAMES
+    engine: Engine,
+    session: Session,
+    department: Syncs,
+    names: Iterable[str] = NAMES,
+    *,
+    before_digests: Callable[[Session, FrozenClock], object] | None = None,
 ) -> Iterator[Conversation]:
-    """The department synced, Slack accounts linked, the quarterly campaign started and its digests delivered
-    through the Slack simulator; the bot serving on a free port (admin: adm, auditor: aud)."""
+    """The department synced, Slack accounts linked, the quarterly campaign started (then `before_digests`,
+    e.g. a delegation) and its digests delivered through the Slack simulator; the bot serving on a free port
+    (admin: adm, auditor: aud)."""
     clock = FrozenClock(T0)
     department.sync(session, clock)
     ws = SlackWorkspace(team_id="T0001", team_name="Department")
     users = link_slack_accounts(session, ws, names)
     start_quarterly(session, clock)
+    if before_digests is not None:
+        before_digests(session, clock)
+        session.commit()
     with SlackSimulator(ws, bot_token=TOKEN) as sim:
         client = slack_client(TOKEN, sim.api_url)
         advance_notifications(session, SlackNotifier(client, pace_seconds=0), clock=clock)

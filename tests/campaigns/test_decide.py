@@ -11,13 +11,13 @@ from sqlmodel import Session, select
 
 from reviews.actors import Actor, cli_operator
 from reviews.campaigns.close import close_campaign
-from reviews.campaigns.decide import record_decision
+from reviews.campaigns.decide import check_may_decide, record_decision
 from reviews.campaigns.delegation import delegate
 from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
 from reviews.clock import FrozenClock
 from reviews.entitlements import AccessLevel
-from reviews.errors import InvalidArgument, NotAuthorized
+from reviews.errors import InvalidArgument, NotAuthorized, NotFound
 from reviews.models import (
     AuditEvent,
     Campaign,
@@ -277,3 +277,59 @@ def test_two_people_deciding_at_once_one_wins_the_other_is_superseded(
     assert item(session, "ana").status == (
         ItemStatus.KEPT if winner.outcome == "keep" else ItemStatus.REVOKED
     )
+
+
+def test_a_justification_is_at_most_3000_characters_wherever_it_comes_from(
+    engine: Engine, session: Session
+) -> None:
+    """Refused before anything is stored (the decision and the audit payload would both hold it); exactly
+    3,000 (Slack's own ceiling for a modal's text input) is kept, surrounding spaces not counted."""
+    clock = FrozenClock(T0)
+    setup(session, clock)
+    target, olu = item(session, "ana", "cases"), person(session, "olu")
+    events = len(session.exec(select(AuditEvent)).all())
+    for oversized in ("x" * 500_000, "y" * 3_001):
+        with pytest.raises(InvalidArgument, match=r"at most 3,000 characters"):
+            record_decision(
+                engine,
+                item_id=target.id,
+                outcome=KEEP,
+                actor=olu,
+                via=DecidedVia.CLI,
+                clock=clock,
+                justification=oversized,
+            )
+    assert session.exec(select(Decision)).all() == []
+    assert len(session.exec(select(AuditEvent)).all()) == events
+    assert item(session, "ana", "cases").status == ItemStatus.PENDING
+    spaced = f"  {'z' * 3_000}\n"
+    record_decision(
+        engine, item_id=target.id, outcome=KEEP, actor=olu, via=SLACK, clock=clock, justification=spaced
+    )
+    assert session.exec(select(Decision)).one().justification == "z" * 3_000
+
+
+def test_whether_someone_may_decide_is_checked_before_anything_is_shown(
+    engine: Engine, session: Session
+) -> None:
+    """`check_may_decide` gates what the Slack modal shows: the reviewer passes, anyone else is refused and
+    the refusal is recorded as a refused decision is; an unknown item is NotFound. Nothing is decided."""
+    clock = FrozenClock(T0)
+    setup(session, clock)
+    target = item(session, "ana", "cases")
+    check_may_decide(
+        engine, item_id=target.id, actor=person(session, "olu"), outcome=KEEP, via=SLACK, clock=clock
+    )
+    with pytest.raises(NotAuthorized, match="only the assigned reviewer") as refused:
+        check_may_decide(
+            engine, item_id=target.id, actor=person(session, "eve"), outcome=KEEP, via=SLACK, clock=clock
+        )
+    assert "ana" not in str(refused.value) and "cases" not in str(refused.value)
+    with pytest.raises(NotFound):
+        check_may_decide(
+            engine, item_id=999_999, actor=person(session, "eve"), outcome=KEEP, via=SLACK, clock=clock
+        )
+    event = session.exec(select(AuditEvent).where(AuditEvent.kind == "security.decision_refused")).one()
+    assert (event.actor, event.subject) == ("slack:eve", f"item:{target.id}")
+    assert session.exec(select(Decision)).all() == []
+    assert item(session, "ana", "cases").status == ItemStatus.PENDING
