@@ -148,7 +148,7 @@ class Outbox:
                     principal_id=principal.id, system="aws", action=action_to_json(change.action),
                     inverse=action_to_json(change.inverse), state=state, planned_at=now,
                     hold_reason="over the blast radius" if state == S.HELD else None,
-                    approved_by="policy:test" if state == S.APPROVED else None,
+                    approved_by="cli:admin" if state == S.APPROVED else None,  # (past the limits)
                 )  # fmt: skip
                 session.add(row)
                 session.flush()

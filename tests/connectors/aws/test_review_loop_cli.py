@@ -87,8 +87,11 @@ def test_the_review_loop_end_to_end(
     assert group_members() == {"ana", "cy"}  # a dry run writes nothing
 
     live = cli("revocations", "apply", RECERTIFY_ENFORCEMENT_MODE="live")
-    assert "1 verified" in live.stdout
+    assert "1 applied" in live.stdout and "verified once the next sync" in live.stdout
     assert group_members() == {"cy"}
+    assert "read back; the next sync verifies" in cli("revocations", "list").stdout
+    synced = cli("sync", "--source", "aws")
+    assert "revocations: 1 verified (the access is gone), 0 survived" in synced.stdout, synced.stdout
 
     revocation = re.search(r"^\D*(\d+)", cli("revocations", "list").stdout.split("\n", 3)[3]).group(1)
     undone = cli("revocations", "undo", revocation, RECERTIFY_ENFORCEMENT_MODE="live")
