@@ -7,9 +7,9 @@ time column, bytes or invalid UTF-8 in a text one), PostgreSQL holds times Pytho
 past 9999) and JSON that is not an object. `verify` must name such a row by its seq and say which field is
 wrong, as it names any other tampering, rather than fail with the driver's exception.
 
-Reading stays on the fast path (one streamed query, the column types decoding as usual); only when decoding a
-batch fails are the rows after the last good batch re-read to find the first that cannot be decoded, which
-is then handed to the walk with its undecodable values replaced by `Unreadable`.
+Reading stays on the fast path (one streamed query, the column types decoding as usual); only when decoding
+fails are the rows after the last one handed on re-read, to find the first that cannot be decoded (bisecting
+over the next batches), which is then handed to the walk with its undecodable values as `Unreadable`.
 """
 
 from __future__ import annotations

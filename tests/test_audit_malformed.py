@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 import app
-from reviews import audit
+from reviews import audit, audit_rows
 from reviews.clock import FrozenClock
 from reviews.errors import AuditChainBroken
 from reviews.settings import load_settings
@@ -187,6 +187,30 @@ def test_the_first_bad_event_is_named_even_when_later_ones_are_malformed(session
         5,
         "content does not match its hash (the event was altered)",
     )
+
+
+@pytest.mark.parametrize(
+    ("altered", "first_bad"), [(None, 14), (13, 13)], ids=["unreadable", "altered-before"]
+)
+def test_an_undecodable_event_in_a_later_batch_is_found_and_those_before_it_are_walked(
+    session: Session, monkeypatch, altered: int | None, first_bad: int
+) -> None:
+    """Batches of 3 (rows 13..15 are the fifth): decoding fails for the batch, the walk still checks 13 before
+    naming 14, as a walk that could read every row would."""
+    monkeypatch.setattr(audit_rows, "VERIFY_BATCH", 3)
+    _fill(session, 20)
+    unreadable = "yesterday" if session.get_bind().dialect.name == "sqlite" else "infinity"
+    session.execute(text("UPDATE audit_event SET occurred_at = :t WHERE seq = 14"), {"t": unreadable})
+    if altered is not None:
+        session.execute(text("UPDATE audit_event SET subject = 'item:404' WHERE seq = :s"), {"s": altered})
+    session.commit()
+    with pytest.raises(AuditChainBroken) as caught:
+        audit.verify(session, workers=1)
+    assert caught.value.seq == first_bad
+    if altered is None:
+        assert caught.value.reason == f"malformed event: occurred_at is not a time ('{unreadable}')"
+    else:
+        assert caught.value.reason == "content does not match its hash (the event was altered)"
 
 
 ROW_CASES = {
