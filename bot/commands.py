@@ -20,10 +20,9 @@ from bot.blocks import (
     parse_revocation_value,
     status_blocks,
 )
-from reviews.campaigns.start import start_campaign
+from reviews.campaigns.start import start_by_hand
 from reviews.errors import NotFound, RecertifyError
 from reviews.operations.history import HistoryFilter, history
-from reviews.operations.manage_cycles import latest_cycle
 from reviews.operations.outbox import approve
 from reviews.operations.query_access import access_window
 from reviews.operations.reads import (
@@ -108,9 +107,8 @@ def _answer(services: BotServices, actor: Any, words: list[str], respond: Respon
         elif verb == "history" and args:
             blocks = _history(session, actor, args, now=services.clock.now())
         elif verb == "start" and args:
-            row, definition = latest_cycle(session, args[0])
-            result = start_campaign(
-                session, row, definition, actor=actor, clock=services.clock, protection=services.protection
+            result = start_by_hand(
+                session, args[0], actor=actor, clock=services.clock, protection=services.protection
             )
             session.commit()
             started, said = result.campaign, "started" if result.created else "was already started just now"

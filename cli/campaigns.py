@@ -17,7 +17,7 @@ from reviews.actors import Actor
 from reviews.campaigns.close import close_campaign
 from reviews.campaigns.decide import record_decision
 from reviews.campaigns.handover import hand_over
-from reviews.campaigns.start import start_campaign
+from reviews.campaigns.start import start_by_hand
 from reviews.campaigns.tick import TickSummary
 from reviews.campaigns.views import list_campaigns, show_campaign
 from reviews.clock import SystemClock
@@ -28,9 +28,6 @@ from reviews.errors import (
     NotFound,
 )
 from reviews.models import Campaign, DecidedVia, DecisionOutcome, Person
-from reviews.operations.manage_cycles import (
-    latest_cycle,
-)
 from reviews.operations.outbox import ExecutionSummary
 
 campaign_cli = typer.Typer(help="Campaigns: one run of a review cycle.", no_args_is_help=True)
@@ -41,14 +38,8 @@ def campaign_start(ctx: typer.Context, cycle: str) -> None:
     """Start a campaign of CYCLE now: freeze the population and assign reviewers."""
     actor = ctx.obj.actor(writes="campaign start")
     with session_scope(ctx.obj.engine()) as session:
-        row, definition = latest_cycle(session, cycle)
-        started = start_campaign(
-            session,
-            row,
-            definition,
-            actor=actor,
-            clock=SystemClock(),
-            protection=ctx.obj.wiring().protection(),
+        started = start_by_hand(
+            session, cycle, actor=actor, clock=SystemClock(), protection=ctx.obj.wiring().protection()
         ).campaign
     out.print(
         f"campaign {started.id}: {cycle} v{started.cycle_version}, {started.population_count} items, "

@@ -14,6 +14,9 @@ that base, so deleting the start of the chain outside a purge is detected too.
 Appends are serialized by locking the single `audit_head` row first: a row lock on PostgreSQL, the write
 lock on SQLite. Two processes appending at once therefore wait for each other instead of forking the chain.
 
+A row changed into something `append` never writes (a payload that is not a JSON object, a time that is not
+one, a null…) is named by its seq and the malformed field (reviews.audit_rows), as any other break is.
+
 `verify` streams the events in one ordered query; from `PARALLEL_FROM` events on, worker processes walk
 contiguous ranges of seq at once, all reading the chain as it was at one moment, and the ranges are linked in
 order so that every break is named exactly as one walk names it (the comment above `split_ranges`).
@@ -28,16 +31,17 @@ import math
 import multiprocessing
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlmodel import Session, SQLModel
 
+from reviews.audit_rows import events_in_order, malformed, malformed_position
 from reviews.db import create_db_engine
 from reviews.errors import AuditChainBroken, InvalidArgument, InvalidAuditPayload
 from reviews.models import AuditBase, AuditEvent, AuditHead
@@ -48,7 +52,6 @@ GENESIS_HASH = "0" * 64
 EVENTS = SQLModel.metadata.tables[AuditEvent.__tablename__]
 HEAD = SQLModel.metadata.tables[AuditHead.__tablename__]
 BASE = SQLModel.metadata.tables[AuditBase.__tablename__]
-VERIFY_BATCH = 5_000  # rows fetched at a time while verifying
 PURGED = "audit.purged"  # the event an audited purge appends (reviews.retention)
 # Verifying in parallel: from how many events (below, starting the worker processes costs more than it
 # saves: on 2 cores, 2 workers took 1.0-1.2 s for 50,000 events against 0.7-1.1 s in one process, 1.3-1.7 s
@@ -84,8 +87,8 @@ def append(session: Session, event: NewEvent, *, clock: Clock) -> ChainHead:
 def append_many(session: Session, events: Iterable[NewEvent], *, clock: Clock) -> ChainHead:
     """Append events in order, in the caller's transaction (they commit or vanish with its other writes)."""
     lock_chain(session)
-    head = session.execute(select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1)).one()
-    seq, prev_hash = head.seq, head.hash
+    current = head(session)
+    seq, prev_hash = current.seq, current.hash
     occurred_at = clock.now().astimezone(UTC)
     rows: list[dict[str, Any]] = []
     for event in events:
@@ -178,13 +181,23 @@ def lock_chain(session: Session) -> None:
 
 def head(session: Session) -> ChainHead:
     row = session.execute(select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1)).one()
-    return ChainHead(row.seq, row.hash)
+    return _position(HEAD.name, row.seq, row.hash)
 
 
 def base(session: Session) -> ChainHead:
     """Where the remaining chain starts: the last purged event, or (0, genesis) when nothing was purged."""
     row = session.execute(select(BASE.c.seq, BASE.c.hash).where(BASE.c.id == 1)).one()
-    return ChainHead(row.seq, row.hash)
+    return _position(BASE.name, row.seq, row.hash)
+
+
+def _position(table: str, seq: Any, digest: Any) -> ChainHead:
+    """The head or base row as read, or AuditChainBroken naming that row when it holds what no append or
+    purge writes (a seq that is not a number, a hash that is not one): changed by hand, it would otherwise
+    fail later with a bare TypeError."""
+    problem = malformed_position(seq, digest)
+    if problem is not None:
+        raise AuditChainBroken(0, problem, row=f"the {table} row")
+    return ChainHead(seq, digest)
 
 
 def default_workers() -> int:
@@ -220,7 +233,7 @@ def verify(
         return _verify_in_parallel(engine, expect_head, expected, workers)
     start = base(session)
     _check_start(start, expect_head, expected, _first_seq_through(session, start.seq))
-    walked = _check_rows(_events_in_order(session, after=start.seq), start, expected)
+    walked = _check_rows(events_in_order(session, after=start.seq), start, expected)
     return _check_end(start, walked, head(session), expect_head, expected)
 
 
@@ -230,7 +243,7 @@ def verify_segment(session: Session, start: ChainHead, end: ChainHead) -> None:
     so a checkpoint never vouches for a chain that was cut or rewritten since the previous one."""
     if end.seq < start.seq:
         raise AuditChainBroken(end.seq + 1, f"the chain ends at {end.seq}, before {start} (truncated)")
-    walked = _check_rows(_events_in_order(session, after=start.seq, through=end.seq), start, (None, None))
+    walked = _check_rows(events_in_order(session, after=start.seq, through=end.seq), start, (None, None))
     if walked.broken is not None:
         raise AuditChainBroken(*walked.broken)
     last = walked.last(start)
@@ -255,12 +268,14 @@ class _Walked:
     """What walking a run of events found: picklable, as a worker process returns it.
 
     `first_seq`/`first_prev`: the first event's seq and the hash it claims to follow (None: no events). A walk
-    given no start does not check those two; whoever knows the event before it does (`_link`).
+    given no start does not check those two; whoever knows the event before it does (`_link`), naming the
+    first event by `first_malformed` (what is wrong with its fields, None: nothing) when it does not link.
     `broken`: the first problem (seq, reason), exactly as a walk of the whole chain would name it; nothing
     after it was checked. Otherwise `last_seq`/`last_hash` are the last event (None: there was none)."""
 
     first_seq: int | None = None
     first_prev: str | None = None
+    first_malformed: str | None = None
     last_seq: int | None = None
     last_hash: str | None = None
     broken: tuple[int, str] | None = None
@@ -274,59 +289,48 @@ class _Walked:
         return ChainHead(self.last_seq, self.last_hash)
 
 
-def _events_in_order(
-    session: Session | Connection, *, after: int, through: int | None = None
-) -> Iterator[Row[Any]]:
-    """One ordered query, streamed VERIFY_BATCH rows at a time (a server-side cursor on PostgreSQL), so
-    verifying millions of events needs constant memory; rows unpacked as tuples, not read by attribute name.
-    One statement also reads one snapshot, where keyset pages each read their own, and it is markedly faster
-    than pages were (bench/README.md, the evidence row)."""
-    query = select(*_COLUMNS).where(EVENTS.c.seq > after).order_by(EVENTS.c.seq)
-    if through is not None:
-        query = query.where(EVENTS.c.seq <= through)
-    result = session.execute(query, execution_options={"yield_per": VERIFY_BATCH})
-    try:
-        yield from result
-    finally:
-        result.close()
-
-
-_COLUMNS = (
-    EVENTS.c.seq,
-    EVENTS.c.occurred_at,
-    EVENTS.c.actor,
-    EVENTS.c.kind,
-    EVENTS.c.subject,
-    EVENTS.c.payload,
-    EVENTS.c.prev_hash,
-    EVENTS.c.hash,
-)
-
-
 def _check_rows(
-    rows: Iterable[Row[Any]], start: ChainHead | None, expected: tuple[int | None, str | None]
+    rows: Iterable[Sequence[Any]], start: ChainHead | None, expected: tuple[int | None, str | None]
 ) -> _Walked:
     """Check each event against the one before it and against its hash, stopping at the first that is
-    missing, does not link, or does not match (or is the expected head at another seq). With no `start` (a
-    worker's range) the first event's seq and link are left to `_link`; its hash is checked here."""
+    missing, malformed, does not link, or does not match (or is the expected head at another seq). With no
+    `start` (a worker's range) the first event's seq and link are left to `_link`; its hash is checked here.
+    A malformed event (a field `append` never writes so: audit_rows.malformed) is named by that field
+    whichever check it fails."""
     expected_seq, expected_hash = expected
-    first: tuple[int, str] | None = None
+    first: tuple[int, str, str | None] | None = None
     seq, prev_hash = (start.seq, start.hash) if start is not None else (0, "")
     seen, last_purge, broken = False, None, None
-    for row_seq, occurred_at, actor, kind, subject, payload, row_prev, row_hash in rows:
+    for row in rows:
+        row_seq, occurred_at, actor, kind, subject, payload, row_prev, row_hash = row
         if first is None:
-            first = (row_seq, row_prev)
+            first = (row_seq, row_prev, malformed(row) if start is None else None)
             if start is None:
                 seq, prev_hash = row_seq - 1, row_prev
         seq += 1
         if row_seq != seq:
             broken = (seq, _missing(row_seq))
             break
-        if row_prev != prev_hash:
-            broken = (seq, _UNLINKED)
+        # Exact types, cheaply, on every row: a wrong one may still hash (None as null) and must not pass.
+        if (
+            type(payload) is not dict
+            or type(occurred_at) is not datetime
+            or type(actor) is not str
+            or type(kind) is not str
+            or type(subject) is not str
+        ):
+            broken = (seq, malformed(row) or "malformed event")
             break
-        if event_hash(row_seq, occurred_at, actor, kind, subject, payload, row_prev) != row_hash:
-            broken = (seq, _ALTERED)
+        if row_prev != prev_hash:
+            broken = (seq, malformed(row) or _UNLINKED)
+            break
+        try:
+            digest = event_hash(row_seq, occurred_at, actor, kind, subject, payload, row_prev)
+        except (ValueError, TypeError) as exc:  # NaN in a payload SQLite read from its JSON text
+            broken = (seq, malformed(row) or f"malformed event: payload has no canonical JSON form ({exc})")
+            break
+        if digest != row_hash:
+            broken = (seq, malformed(row) or _ALTERED)
             break
         if expected_hash is not None and row_hash == expected_hash:
             if expected_seq is not None and expected_seq != row_seq:
@@ -490,12 +494,13 @@ def _verify_in_parallel(
                 connection.execute(select(func.pg_export_snapshot())).scalar_one() if postgresql else None
             )
             state = connection.execute(_STATE).one()
-            start = ChainHead(state.base_seq, state.base_hash)
+            start = _position(BASE.name, state.base_seq, state.base_hash)
+            recorded = _position(HEAD.name, state.head_seq, state.head_hash)
             _check_start(start, expect_head, expected, state.leftover)
             ranges = split_ranges(start.seq, state.last_seq or 0, workers * RANGES_PER_WORKER)
             url = engine.url.render_as_string(hide_password=False)
             walked = _walk_in_workers(url, snapshot, ranges, start, expected, workers)
-    return _check_end(start, walked, ChainHead(state.head_seq, state.head_hash), expect_head, expected)
+    return _check_end(start, walked, recorded, expect_head, expected)
 
 
 def _walk_in_workers(
@@ -534,7 +539,7 @@ def _walk_range(
                     if not _SNAPSHOT_ID.fullmatch(snapshot):
                         raise ValueError(f"not a snapshot id from pg_export_snapshot(): {snapshot!r}")
                     connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-                rows = _events_in_order(connection, after=after, through=through)
+                rows = events_in_order(connection, after=after, through=through)
                 return _check_rows(rows, None, expected)
     finally:
         engine.dispose()
@@ -550,7 +555,7 @@ def _link(start: ChainHead, parts: Iterable[_Walked]) -> _Walked:
         if part.first_seq != last.seq + 1:
             return _Walked(broken=(last.seq + 1, _missing(part.first_seq)))
         if part.first_prev != last.hash:
-            return _Walked(broken=(last.seq + 1, _UNLINKED))
+            return _Walked(broken=(last.seq + 1, part.first_malformed or _UNLINKED))
         if part.broken is not None:
             return _Walked(broken=part.broken)
         last = part.last(last)

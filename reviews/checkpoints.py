@@ -34,12 +34,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
 from reviews import audit
 from reviews.audit import ChainHead
+from reviews.audit_rows import undecodable
 from reviews.errors import AuditChainBroken, InvalidArgument
 from reviews.models import AuditCheckpoint
 from reviews.ports import CheckpointKind, CheckpointSink, Clock, WrittenCheckpoint
@@ -61,6 +63,21 @@ class Checkpoint:
 
 
 @dataclass(frozen=True, slots=True)
+class _Stored:
+    """A checkpoint row as `verify_checkpoints` compares it: without its time, which the comparison has no
+    use for, so that a row whose time was edited into something unreadable is still compared, not a crash.
+    `hash` and `written_to` are as read: a row edited by hand may hold anything there."""
+
+    seq: int
+    hash: Any
+    written_to: Any
+
+    @property
+    def head(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+
+@dataclass(frozen=True, slots=True)
 class CheckpointReport:
     """What `verify_checkpoints` compared: rows of the table, and write-once records (None: no store)."""
 
@@ -70,7 +87,14 @@ class CheckpointReport:
 
 
 def latest(session: Session) -> Checkpoint | None:
-    row = session.execute(select(CHECKPOINTS).order_by(CHECKPOINTS.c.seq.desc()).limit(1)).first()
+    try:
+        row = session.execute(select(CHECKPOINTS).order_by(CHECKPOINTS.c.seq.desc()).limit(1)).first()
+    except Exception as exc:
+        if not undecodable(exc):
+            raise
+        # A time edited by hand into something unreadable: name the row rather than fail with the driver.
+        seq = session.execute(select(func.max(CHECKPOINTS.c.seq))).scalar_one()
+        raise AuditChainBroken(seq, "malformed checkpoint: recorded_at is not a time") from None
     return None if row is None else Checkpoint(row.seq, row.hash, row.recorded_at, row.written_to)
 
 
@@ -100,7 +124,7 @@ def record_checkpoint(session: Session, sink: CheckpointSink | None, *, clock: C
     try:
         audit.verify_segment(session, start, current)
     except AuditChainBroken as exc:
-        raise AuditChainBroken(exc.seq, f"{exc.reason}; no checkpoint recorded over it") from None
+        raise exc.with_consequence("no checkpoint recorded over it") from None
     recorded_at = clock.now()
     written_to = sink.write(current.seq, current.hash, recorded_at) if sink is not None else None
     checkpoint = Checkpoint(current.seq, current.hash, recorded_at, written_to)
@@ -125,10 +149,8 @@ def verify_checkpoints(session: Session, sink: CheckpointSink | None) -> Checkpo
     (lowest seq; the write-once copy before the row) before a disagreement between table and store. Run
     it after `audit.verify`, which proves the chain itself from its base to its head."""
     start = audit.base(session)
-    rows = [
-        Checkpoint(r.seq, r.hash, r.recorded_at, r.written_to)
-        for r in session.execute(select(CHECKPOINTS).order_by(CHECKPOINTS.c.seq)).all()
-    ]
+    columns = (CHECKPOINTS.c.seq, CHECKPOINTS.c.hash, CHECKPOINTS.c.written_to)
+    rows = [_Stored(*r) for r in session.execute(select(*columns).order_by(CHECKPOINTS.c.seq)).all()]
     records = sorted(sink.read_all(), key=lambda r: (r.seq, r.kind)) if sink is not None else []
     chain = _hashes_at(session, {r.seq for r in rows} | {r.seq for r in records}, start)
     # Checkpoints missing from the chain first (the write-once copy before the row at the same seq), then
@@ -217,7 +239,7 @@ def attest_base(session: Session, sink: CheckpointSink, *, clock: Clock) -> str:
 
 
 def _cross_check(
-    rows: list[Checkpoint], records: list[WrittenCheckpoint], location: str
+    rows: list[_Stored], records: list[WrittenCheckpoint], location: str
 ) -> list[AuditChainBroken]:
     """The table against the write-once copies, which are the trustworthy ones."""
     problems = []
@@ -244,7 +266,8 @@ def _cross_check(
                 )
             )
     for row in rows:
-        if row.written_to and row.written_to.startswith(location) and row.written_to not in written:
+        claimed = row.written_to if isinstance(row.written_to, str) else ""
+        if claimed.startswith(location) and claimed not in written:
             problems.append(
                 AuditChainBroken(
                     row.seq,

@@ -17,7 +17,10 @@ class ConfigurationError(RecertifyError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+        if len(problems) == 1:  # one problem, one line
+            super().__init__(f"invalid configuration: {problems[0]}")
+        else:
+            super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
 class InvalidArgument(RecertifyError):
@@ -63,12 +66,18 @@ class SchemaOutOfDate(DatabaseError):
 
 
 class AuditChainBroken(RecertifyError):
-    """`audit verify` found a tampered, missing, reordered or inserted event."""
+    """`audit verify` found a tampered, missing, reordered or inserted event. `row` names the row instead of
+    a sequence number when the break is in the chain's head or base row (`seq` is then 0)."""
 
-    def __init__(self, seq: int, reason: str) -> None:
+    def __init__(self, seq: int, reason: str, *, row: str | None = None) -> None:
         self.seq = seq
         self.reason = reason
-        super().__init__(f"audit chain broken at sequence {seq}: {reason}")
+        self.row = row
+        super().__init__(f"audit chain broken at {row or f'sequence {seq}'}: {reason}")
+
+    def with_consequence(self, consequence: str) -> AuditChainBroken:
+        """The same break, saying what was not done because of it."""
+        return AuditChainBroken(self.seq, f"{self.reason}; {consequence}", row=self.row)
 
 
 class InvalidAuditPayload(RecertifyError):

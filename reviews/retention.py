@@ -130,7 +130,7 @@ def purge(
             audit.verify(session)
             checkpoints.verify_checkpoints(session, sink)
         except AuditChainBroken as exc:
-            raise AuditChainBroken(exc.seq, f"{exc.reason}; nothing was purged") from None
+            raise exc.with_consequence("nothing was purged") from None
     with unit_of_work() as session:
         checkpoints.record_checkpoint(session, sink, clock=clock)
         latest = checkpoints.latest(session)

@@ -27,6 +27,7 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from reviews.database_url import supported_url
 from reviews.errors import ConfigurationError
 
 ENV_PREFIX = "RECERTIFY_"
@@ -40,6 +41,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$")
 _SECRET_WORDS = ("secret", "token", "password", "private_key")
+# scheme://user:PASSWORD@host, even in a URL too malformed to parse; to the last @, which may be unescaped.
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@\s]*:).*@")
 _FRIENDLY = {
     "bool_type": "expected true or false",
     "bool_parsing": "expected true or false",
@@ -75,17 +78,7 @@ class DatabaseSettings(_Section):
     @field_validator("url")
     @classmethod
     def _supported(cls, value: str) -> str:
-        try:
-            url = make_url(value)
-        except ArgumentError:
-            raise ValueError("expected a database URL such as sqlite:///recertify.db") from None
-        backend, driver = url.get_backend_name(), url.get_driver_name()
-        if backend == "postgresql" and driver != "psycopg":
-            # psycopg 3 is the driver we ship; a bare postgresql:// would ask SQLAlchemy for psycopg2.
-            return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-        if backend not in ("sqlite", "postgresql"):
-            raise ValueError(f"expected sqlite:/// or postgresql+psycopg://, got the {backend} backend")
-        return value
+        return supported_url(value)  # a configuration error now, not the driver's traceback at connection
 
 
 class AwsSettings(_Section):
@@ -471,7 +464,10 @@ def _explain(error: Any, origins: dict[str, str]) -> str:
         suggestion = f"; did you mean {hint[0]}?" if hint else ""
         return f"{loc} ({where}): unknown key{suggestion}"
     message = _FRIENDLY.get(error["type"], error["msg"].removeprefix("Value error, "))
-    return f"{loc} ({where}): {message} (got {error['input']!r})"
+    value = error["input"]
+    if loc == "database.url" and isinstance(value, str):
+        value = _PASSWORD_IN_URL.sub(r"\1***@", value)  # from the environment, which may hold one
+    return f"{loc} ({where}): {message} (got {value!r})"
 
 
 def _secrets_in_file(values: dict[str, Any], path: Path | None) -> list[str]:
@@ -487,7 +483,7 @@ def _secrets_in_file(values: dict[str, Any], path: Path | None) -> list[str]:
     if isinstance(url, str):
         try:
             has_password = make_url(url).password is not None
-        except ArgumentError:
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
             has_password = False  # validation reports the malformed URL itself
         if has_password:
             problems.append(

@@ -180,6 +180,66 @@ def test_a_break_is_named_as_one_walk_names_it(
     assert seq == first_bad and reason in found
 
 
+def _malformed_prev_hash(seq: int) -> Callable[[Session], None]:
+    """Event `seq`'s prev_hash made not hex, its hash recomputed over it: its own hash checks out, so at a
+    range's start only the linking of ranges can tell, and it must name the field as one walk does."""
+
+    def tamper(session: Session) -> None:
+        row = session.execute(select(audit.EVENTS).where(audit.EVENTS.c.seq == seq)).one()
+        forged = audit.event_hash(seq, row.occurred_at, row.actor, row.kind, row.subject, row.payload, "zz")
+        session.execute(
+            update(audit.EVENTS).where(audit.EVENTS.c.seq == seq).values(prev_hash="zz", hash=forged)
+        )
+        session.commit()
+
+    return tamper
+
+
+def _unreadable_time(seq: int) -> Callable[[Session], None]:
+    """A time the driver cannot decode: text on SQLite, infinity on PostgreSQL (a time Python cannot hold)."""
+
+    def tamper(session: Session) -> None:
+        value = "yesterday" if session.get_bind().dialect.name == "sqlite" else "infinity"
+        session.execute(
+            text("UPDATE audit_event SET occurred_at = :t WHERE seq = :s"), {"t": value, "s": seq}
+        )
+        session.commit()
+
+    return tamper
+
+
+@pytest.mark.parametrize(
+    ("tamper", "first_bad", "reason"),
+    [
+        (_sql("UPDATE audit_event SET hash = 'zz' WHERE seq = 6"), 6, "hash is not 64 hexadecimal digits"),
+        (
+            _sql("UPDATE audit_event SET payload = '[6]' WHERE seq = 8"),
+            8,
+            "payload is not a JSON object ([6])",
+        ),
+        (_malformed_prev_hash(6), 6, "prev_hash is not 64 hexadecimal digits ('zz')"),
+        (_malformed_prev_hash(8), 8, "prev_hash is not 64 hexadecimal digits ('zz')"),
+        (_unreadable_time(6), 6, "occurred_at is not a time"),
+        (_unreadable_time(8), 8, "occurred_at is not a time"),
+    ],
+    ids=[
+        "hash-first-of-a-range",
+        "payload-mid-range",
+        "prev-hash-first-of-a-range",
+        "prev-hash-mid-range",
+        "unreadable-time-first-of-a-range",
+        "unreadable-time-mid-range",
+    ],
+)
+def test_a_malformed_event_is_named_as_one_walk_names_it(
+    session: Session, tamper: Callable[[Session], None], first_bad: int, reason: str
+) -> None:
+    _fill(session)
+    tamper(session)
+    seq, found = _both_ways(session)  # type: ignore[misc]
+    assert seq == first_bad and found.startswith(f"malformed event: {reason}")
+
+
 def test_the_first_of_several_breaks_is_reported(session: Session) -> None:
     _fill(session)
     _alter_payload(33)(session)  # in a later range, walked by the other worker

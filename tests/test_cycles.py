@@ -417,3 +417,22 @@ def test_cli_list_on_an_empty_database_prints_an_empty_array(database_url: str, 
     env = {"RECERTIFY_DATABASE_URL": database_url}
     result = run_cli(capsys, monkeypatch, "cycles", "list", "--format", "json", env=env)
     assert result.code == 0 and json.loads(result.stdout) == []
+
+
+def test_cli_start_of_an_unknown_cycle_names_the_known_ones_to_an_admin_only(
+    database_url: str, capsys, monkeypatch
+) -> None:
+    env = {"RECERTIFY_DATABASE_URL": database_url}
+    assert (
+        run_cli(capsys, monkeypatch, "cycles", "apply", str(EXAMPLES / "guests-only.yaml"), env=env).code == 0
+    )
+    admin = run_cli(capsys, monkeypatch, "campaign", "start", "nosuchcycle", env=env)
+    assert admin.code == 1
+    assert admin.stderr == "error: no review cycle named 'nosuchcycle' (known: guests-only)\n"
+    refusals = {
+        run_cli(capsys, monkeypatch, "--role", "auditor", "campaign", "start", name, env=env).stderr
+        for name in ("guests-only", "nosuchcycle")
+    }
+    assert refusals == {
+        "error: auditors only read: `recertify campaign start` changes things (run it as an admin)\n"
+    }

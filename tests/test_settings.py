@@ -127,6 +127,99 @@ def test_postgresql_urls_use_the_shipped_driver() -> None:
 
 
 @pytest.mark.parametrize(
+    ("url", "used"),
+    [
+        ("postgresql+psycopg2://db.internal/recertify", "postgresql+psycopg://db.internal/recertify"),
+        (
+            "postgresql+psycopg://db.internal:5433/recertify?sslmode=verify-full&connect_timeout=5",
+            "postgresql+psycopg://db.internal:5433/recertify?connect_timeout=5&sslmode=verify-full",
+        ),
+        ("sqlite:///data/recertify.db?timeout=30", "sqlite:///data/recertify.db?timeout=30"),
+        ("sqlite://", "sqlite://"),
+    ],
+)
+def test_supported_database_urls_are_accepted(url: str, used: str) -> None:
+    assert load_settings(None, {"RECERTIFY_DATABASE_URL": url}).settings.database.url == used
+
+
+BAD_DATABASE_URLS = [
+    ("nosuchdb://x", "expected sqlite:/// or postgresql+psycopg://, got the nosuchdb backend"),
+    (
+        "garbage",
+        "expected a database URL such as sqlite:///recertify.db or postgresql+psycopg://HOST/DATABASE",
+    ),
+    ("", "expected a database URL such as sqlite:///recertify.db or postgresql+psycopg://HOST/DATABASE"),
+    (
+        "postgres://db.internal/recertify",
+        "expected sqlite:/// or postgresql+psycopg://, got the postgres backend (write postgresql+psycopg://)",
+    ),
+    (
+        "postgresql+asyncpg://db/r",
+        "the postgresql+asyncpg driver is not supported: use postgresql+psycopg://",
+    ),
+    ("postgresql+nosuch://db/r", "the postgresql+nosuch driver is not supported: use postgresql+psycopg://"),
+    ("sqlite+pysqlcipher:///r.db", "the sqlite+pysqlcipher driver is not supported: use sqlite:///PATH"),
+    ("sqlite+aiosqlite:///r.db", "the sqlite+aiosqlite driver is not supported: use sqlite:///PATH"),
+    ("postgresql+psycopg://db:99999/r", "the port must be between 1 and 65535, not 99999"),
+    ("postgresql+psycopg://db:abc/r", "its host and port cannot be read (the port must be a number)"),
+    (
+        "postgresql+psycopg://db/r?bogus=1",
+        "unknown connection option 'bogus' (libpq's include sslmode and connect_timeout)",
+    ),
+    (
+        "sqlite://localhost/r.db",
+        "an SQLite URL names a file, not a server: sqlite:///RELATIVE or sqlite:////ABSOLUTE",
+    ),
+    (
+        "sqlite:///r.db?timeout=soon",
+        "a query option cannot be read: could not convert string to float: 'soon'",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"), BAD_DATABASE_URLS, ids=[u or "empty" for u, _ in BAD_DATABASE_URLS]
+)
+def test_an_unsupported_or_malformed_database_url_is_named(url: str, reason: str, tmp_path: Path) -> None:
+    assert _problems(None, {"RECERTIFY_DATABASE_URL": url}) == [
+        f"database.url (env RECERTIFY_DATABASE_URL): {reason} (got {url!r})"
+    ]
+    path = _file(tmp_path, f"[database]\nurl = {url!r}\n")
+    assert _problems(path) == [f"database.url (file {path}): {reason} (got {url!r})"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("db", "upgrade"),
+        ("audit", "verify"),
+        ("cycles", "list"),
+        ("sync",),
+        ("serve",),
+        ("serve", "--http", "0"),
+    ],
+)
+@pytest.mark.parametrize("url", ["nosuchdb://x", "postgresql+asyncpg://db/r", "sqlite:///r.db?timeout=soon"])
+def test_a_bad_database_url_stops_every_command_with_one_line_and_exit_2(
+    url: str, args: tuple[str, ...], capsys, monkeypatch
+) -> None:
+    result = run_cli(capsys, monkeypatch, *args, env={"RECERTIFY_DATABASE_URL": url})
+    assert result.code == 2
+    assert result.stderr.startswith(
+        "error: invalid configuration: database.url (env RECERTIFY_DATABASE_URL): "
+    )
+    assert result.stderr.endswith(f" (got {url!r})\n") and result.stderr.count("\n") == 1
+    assert result.stdout == ""
+    assert not Path("r.db").exists()  # nothing was created on the way
+
+
+def test_a_password_in_a_bad_database_url_is_not_echoed() -> None:
+    [problem] = _problems(None, {"RECERTIFY_DATABASE_URL": "postgresql+psycopg://app:hun@ter2@db:port/r"})
+    assert "hun" not in problem and "ter2" not in problem
+    assert problem.endswith("(got 'postgresql+psycopg://app:***@db:port/r')")
+
+
+@pytest.mark.parametrize(
     ("env", "expected"),
     [
         ({}, "entra is enabled but has no credential"),

@@ -25,6 +25,7 @@ from reviews.campaigns.reviewers import first_reviewer, stage_reviewer
 from reviews.cycle_definition import CycleDefinition
 from reviews.errors import CampaignRefused, NotAuthorized
 from reviews.models import Campaign, CampaignKind, Person, ReviewCycle, ReviewItem, Store
+from reviews.operations.manage_cycles import latest_cycle
 from reviews.operations.source_health import source_health
 from reviews.ports import Clock
 
@@ -36,6 +37,17 @@ LISTED = 50  # names kept in the campaign's notes per category; counts are alway
 class StartedCampaign:
     campaign: Campaign
     created: bool  # False: this cycle's campaign for this period already existed
+
+
+def start_by_hand(
+    session: Session, cycle_name: str, *, actor: Actor, clock: Clock, protection: Protection
+) -> StartedCampaign:
+    """An admin starts the cycle named `cycle_name` now (its version in force). The refusal comes before
+    the name is looked up: not finding it lists the cycles that exist, which only an admin may learn that
+    way, and a non-admin must not tell from the answer whether the name exists."""
+    _require_admin_by_hand(actor)
+    row, definition = latest_cycle(session, cycle_name)
+    return start_campaign(session, row, definition, actor=actor, clock=clock, protection=protection)
 
 
 def start_campaign(
@@ -51,8 +63,8 @@ def start_campaign(
     scheduled_for: datetime | None = None,
     grant_ids: list[int] | None = None,
 ) -> StartedCampaign:
-    if kind is CampaignKind.MANUAL and not actor.is_admin:
-        raise NotAuthorized(f"only an admin starts a campaign by hand ({actor.id} is not one)")
+    if kind is CampaignKind.MANUAL:
+        _require_admin_by_hand(actor)
     now = clock.now()
     period = period_key or f"manual:{now:%Y-%m-%dT%H:%M:%S}"
     assert cycle.id is not None  # noqa: S101  (a stored cycle)
@@ -112,6 +124,11 @@ def start_campaign(
         clock=clock,
     )
     return StartedCampaign(campaign, created=True)
+
+
+def _require_admin_by_hand(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise NotAuthorized(f"only an admin starts a campaign by hand ({actor.id} is not one)")
 
 
 def start_scheduled(

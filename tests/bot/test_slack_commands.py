@@ -49,6 +49,45 @@ def test_an_admin_starts_a_campaign_and_nobody_else_can(conversation: Conversati
     assert campaigns(conversation) == 2
 
 
+@pytest.mark.parametrize("who", ["eve", "olu", "aud"])
+def test_a_refused_start_does_not_tell_which_cycles_exist(conversation: Conversation, who: str) -> None:
+    refusal = (
+        f"Not done: only an admin starts a campaign by hand (slack:{conversation.users[who]} is not one)"
+    )
+    existing = ask(conversation, who, "start quarterly")
+    unknown = ask(conversation, who, "start nosuchcycle")
+    assert existing == unknown and existing.startswith(refusal + " "), (existing, unknown)
+    assert "quarterly" not in unknown and "known" not in unknown
+    assert campaigns(conversation) == 1
+
+
+@pytest.mark.parametrize(
+    ("existing", "unknown"),
+    [
+        ("start quarterly", "start nosuchcycle"),
+        ("who-can-access payroll", "who-can-access nosuchstore"),
+        ("exposure payroll", "exposure nosuchstore"),
+        ("history payroll", "history nosuchstore"),
+        (f"history {email('ana')}", "history nobody@example.gov"),
+        ("status {campaign}", "status 999"),
+    ],
+)
+def test_a_refusal_is_the_same_whether_the_name_exists_or_not(
+    conversation: Conversation, existing: str, unknown: str
+) -> None:
+    with Session(conversation.engine) as session:
+        campaign = session.exec(select(Campaign.id)).one()
+    answers = {ask(conversation, "eve", text.format(campaign=campaign)) for text in (existing, unknown)}
+    assert len(answers) == 1, answers
+    assert next(iter(answers)).startswith("Not done: only ")
+
+
+def test_an_admin_starting_an_unknown_cycle_is_told_the_known_ones(conversation: Conversation) -> None:
+    answer = ask(conversation, "adm", "start nosuchcycle")
+    assert answer.startswith("Not done: no review cycle named 'nosuchcycle' (known: quarterly) "), answer
+    assert campaigns(conversation) == 1
+
+
 @pytest.mark.parametrize(("who", "allowed"), [("aud", True), ("adm", True), ("olu", False), ("eve", False)])
 def test_who_can_access_is_for_auditors_and_admins(
     conversation: Conversation, who: str, allowed: bool
