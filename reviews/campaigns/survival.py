@@ -12,22 +12,17 @@ from __future__ import annotations
 from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
-from reviews.actors import Actor
 from reviews.campaigns.protection import Protection
-from reviews.campaigns.start import start_campaign
-from reviews.campaigns.triggered import latest_cycles
+from reviews.campaigns.triggered import latest_cycles, one_item_review
 from reviews.models import (
     AccessGrant,
     Campaign,
-    CampaignKind,
     ReviewCycle,
     Revocation,
     RevocationState,
     SyncRun,
 )
 from reviews.ports import Clock
-
-ACTOR = Actor("system:sync")
 
 
 def open_survival_reviews(
@@ -65,19 +60,11 @@ def open_survival_reviews(
             continue  # no campaign decided it (nothing to ask again in its name): the alert still goes out
         cycle, definition = cycles[cycle_name]
         assert grant.id is not None  # noqa: S101  (read from the database)
-        result = start_campaign(
-            session,
-            cycle,
-            definition,
-            actor=ACTOR,
-            clock=clock,
-            protection=protection,
-            kind=CampaignKind.EVENT,
-            period_key=f"survived:{revocation.id}",
-            grant_ids=[grant.id],
+        again = one_item_review(
+            session, cycle, definition, grant.id, f"survived:{revocation.id}", clock, protection
         )
-        if result.created:
-            started.append(result.campaign)
+        if again is not None:
+            started.append(again)
     return started
 
 

@@ -35,20 +35,37 @@ def open_triggered_reviews(
         for cycle, definition in cycles:
             if not in_scope(view, definition.scope) or exclusion_of(view, definition.exclusions):
                 continue
-            result = start_campaign(
-                session,
-                cycle,
-                definition,
-                actor=ACTOR,
-                clock=clock,
-                protection=protection,
-                kind=CampaignKind.EVENT,
-                period_key=f"grant:{view.grant_id}",
-                grant_ids=[view.grant_id],
+            found = one_item_review(
+                session, cycle, definition, view.grant_id, f"grant:{view.grant_id}", clock, protection
             )
-            if result.created:
-                started.append(result.campaign)
+            if found is not None:
+                started.append(found)
     return started
+
+
+def one_item_review(
+    session: Session,
+    cycle: ReviewCycle,
+    definition: CycleDefinition,
+    grant_id: int,
+    period_key: str,
+    clock: Clock,
+    protection: Protection,
+) -> Campaign | None:
+    """A one-item campaign of `cycle` about one grant, started by a sync; None when its period (the key
+    names what triggered it) already has one."""
+    result = start_campaign(
+        session,
+        cycle,
+        definition,
+        actor=ACTOR,
+        clock=clock,
+        protection=protection,
+        kind=CampaignKind.EVENT,
+        period_key=period_key,
+        grant_ids=[grant_id],
+    )
+    return result.campaign if result.created else None
 
 
 def latest_cycles(session: Session) -> list[tuple[ReviewCycle, CycleDefinition]]:
