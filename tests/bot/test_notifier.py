@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.directory import slack_client
 from bot.notifier import SlackNotifier
-from reviews.ports import ItemView, ReviewerMessage, RevocationNotice
+from reviews.ports import ItemView, ReviewerMessage, RevocationNotice, SurvivalNotice
 from simulators.slack import SlackSimulator, SlackWorkspace
 from tests.bot.conftest import TOKEN
 from tests.helpers import T0
@@ -97,3 +97,37 @@ def test_the_person_whose_access_was_removed_is_told_what_why_and_by_whom() -> N
     assert "olu@x.gov" in shown and "left the payroll team in &lt;March&gt;" in shown
     assert "2026-03-16" in shown
     assert not unlinked.delivered and unlinked.unreachable
+
+
+def survival(review_opened: bool) -> SurvivalNotice:
+    return SurvivalNotice(
+        revocation_id=7,
+        store="payroll <prod>",
+        store_system="aws",
+        principal="eve",
+        access="read",
+        surviving_path=("group:payroll-team-2",),
+        change="remove eve from group payroll-team",
+        campaign="quarterly 2026-Q1",
+        survived_at=datetime(2026, 3, 17, 2, tzinfo=T0.tzinfo),
+        review_opened=review_opened,
+    )
+
+
+def test_a_survived_revocation_reaches_the_admin_channel_and_the_owner() -> None:
+    """Issue 15: survived "shown in … Slack (to the admin channel and the store's owner)"."""
+    ws = SlackWorkspace(team_id="T0001", team_name="Department")
+    olu = ws.add_user("olu@x.gov", "Olu")
+    admins = ws.add_channel("recertify-admins", members=[])
+    with SlackSimulator(ws, bot_token=TOKEN) as sim:
+        notifier = SlackNotifier(slack_client(TOKEN, sim.api_url), pace_seconds=0)
+        to_channel = notifier.tell_survived(survival(True), admins)
+        to_owner = notifier.tell_survived(survival(False), olu)
+    assert to_channel.delivered and to_owner.delivered
+    (posted,) = ws.messages(admins)
+    shown = str(posted.blocks)
+    assert "did not remove the access" in shown and "eve" in shown and "payroll &lt;prod&gt;" in shown
+    assert "group:payroll-team-2" in shown and "remove eve from group payroll-team" in shown
+    assert "A new review of this path was opened" in shown
+    (dm,) = ws.dm_messages(olu)
+    assert "an admin must decide it" in str(dm.blocks)
