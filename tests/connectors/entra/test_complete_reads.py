@@ -9,7 +9,9 @@ import httpx
 import pytest
 
 from connectors.entra.connector import EntraConnector
+from connectors.entra.revoke import REMOVE_MEMBER
 from reviews.clock import FrozenClock
+from reviews.entitlements import RevocationAction, System
 from reviews.errors import SourceUnavailable
 from simulators.graph import GraphSimulator
 from tests.connectors.entra.conftest import SECRETS, TOKEN, Department, MemoryState, settings_for
@@ -72,3 +74,25 @@ def test_a_page_lost_for_good_fails_the_sync_naming_the_list(
     simulator.faults.drop_next_link_next(f"/servicePrincipals/{app}/appRoleAssignedTo", times=10)
     with pytest.raises(SourceUnavailable, match=rf"/servicePrincipals/{app}/appRoleAssignedTo: read \d+ of"):
         _connector(simulator).snapshot()
+
+
+def test_a_lost_page_never_makes_a_revocation_look_done(
+    simulator: GraphSimulator, department: Department
+) -> None:
+    """The verify read of a removal asks whether the member is still in the group: a page lost there would
+    answer "gone" while the membership stays (issue 15: "verify means the access is gone")."""
+    t, ids = department.tenant, department.ids
+    staff = sorted(u for u in t.users if u not in ids.values())[:120]
+    for user in staff:
+        t.add_member(ids["payroll"], user)
+    last = max([*staff, ids["ben"]])  # on the last page of the members list, whatever the ids
+    action = RevocationAction(
+        System.ENTRA, REMOVE_MEMBER, (("group_id", ids["payroll"]), ("member_id", last)), "remove"
+    )
+    connector = _connector(simulator)
+    assert connector.verify(action) is False  # still a member
+    simulator.faults.drop_next_link_next(f"/groups/{ids['payroll']}/members")
+    assert connector.verify(action) is False  # a page lost once: read again, still a member
+    simulator.faults.drop_next_link_next(f"/groups/{ids['payroll']}/members", times=10)
+    with pytest.raises(SourceUnavailable, match=rf"/groups/{ids['payroll']}/members: read \d+ of"):
+        connector.verify(action)
