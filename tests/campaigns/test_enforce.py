@@ -499,6 +499,8 @@ def test_a_principal_protected_after_approval_is_refused_at_apply_and_left_to_a_
     loop = Loop.with_readers(session, engine, 2)
     loop.planned_and_approved()
     now_protected = Protection.of([arn("u00")], ["break-glass*"])  # an admin added u00 after approval
+    dry = loop.execute(DRY, protection=now_protected).outcomes  # the dry run says what live would do
+    assert dry == {"would_refuse": 1, "would_apply": 2} and loop.provider.writes() == []
     outcomes = loop.execute(protection=now_protected).outcomes
     assert outcomes["refused"] == 1 and outcomes["applied"] == 2  # u01 and olu's read still run
     assert loop.provider.is_member(READERS, arn("u00"))  # nothing written for u00

@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 class ExecutionSummary:
     """What one `execute` call did. `outcomes`: resulting state per row touched (applied, already_absent:
     read back, for the next sync to verify; failed_retryable, failed_permanent; refused or held by the
-    safety envelope re-checked at apply time; in dry-run would_apply,
+    safety envelope re-checked at apply time; in dry-run would_apply, would_refuse, would_hold,
     already_absent, error; lost_claim when a slower worker found its claim taken over). `blocked`: reason →
     rows left waiting, not claimed."""
 
@@ -252,18 +252,17 @@ class _Execution:
             now = self.clock.now()
             with session_scope(self.engine) as session:
                 row = self._next(session, and_(approved, col(Revocation.id) > last_id), now, lock=False)
+                stop = (
+                    None if row is None else stop_before_apply(session, row, self.settings, self.protection)
+                )
             if row is None:
                 return
             last_id, error = row_id(row), None
-            try:
-                result = self.connectors[row.system].revoke(
-                    stored_action(row.action, row.system), dry_run=True
-                )
-                if result == RevocationResult.APPLIED:
-                    raise Misconfigured(f"{row.system} connector wrote during a dry run")
-                outcome = "would_apply" if result == RevocationResult.DRY_RUN else "already_absent"
-            except (SourceUnavailable, RevocationRefused, Misconfigured, IncompleteSnapshot) as exc:
-                outcome, error = "error", str(exc)
+            if stop is not None:  # what the live run would do under the configuration in force now
+                outcome = "would_refuse" if stop.state == S.FAILED_PERMANENT else "would_hold"
+                error = stop.reason
+            else:
+                outcome, error = self._ask(row)
             with session_scope(self.engine) as session:
                 still = and_(col(Revocation.id) == last_id, approved)
                 values = {"dry_run": True, "dry_run_result": outcome, "last_error": error}
@@ -273,6 +272,16 @@ class _Execution:
                         session, event(self.actor, "revocation.dry_run", row, payload), clock=self.clock
                     )
             self.summary.outcomes[outcome] += 1
+
+    def _ask(self, row: Revocation) -> tuple[str, str | None]:
+        """What the connector says it would do for `row`: (outcome, error)."""
+        try:
+            result = self.connectors[row.system].revoke(stored_action(row.action, row.system), dry_run=True)
+            if result == RevocationResult.APPLIED:
+                raise Misconfigured(f"{row.system} connector wrote during a dry run")
+        except (SourceUnavailable, RevocationRefused, Misconfigured, IncompleteSnapshot) as exc:
+            return "error", str(exc)
+        return ("would_apply" if result == RevocationResult.DRY_RUN else "already_absent"), None
 
     def _next(
         self, session: Session, due: ColumnElement[bool], now: datetime, *, lock: bool
