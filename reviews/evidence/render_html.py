@@ -14,6 +14,7 @@ cut off at the right edge. The item table is split in two (what was reviewed; wh
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from html import escape
@@ -36,7 +37,7 @@ CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#212121;max-width:1400px}
 h1{font-size:1.5rem}h2{margin-top:2.5rem;border-bottom:1px solid #ccc}h3{font-size:1rem}
 table{border-collapse:collapse;font-size:.8rem;margin:.5rem 0;width:100%}
-th,td{border:1px solid #ddd;padding:.2rem .4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th,td{border:1px solid #ddd;padding:.2rem .4rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
 th{background:#f5f5f5}thead{display:table-header-group}tr{break-inside:avoid}
 dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}
 dt{font-weight:600}code{font-size:.8rem;overflow-wrap:anywhere}.flag{background:#fff3e0}
@@ -365,7 +366,12 @@ def _table(
 
 
 def _cell(value: object) -> str:
-    return escape(_value(value))
+    """Escaped, with a line-break opportunity (<wbr>) after the separators of long identifiers (ARNs,
+    emails, paths, state names), so that narrow columns wrap there rather than overflow or split words."""
+    return _BREAKS.sub(r"\1<wbr>", escape(_value(value)))
+
+
+_BREAKS = re.compile(r"([@./_]|:(?!\d))(?=[^\s<])")
 
 
 def _value(value: object) -> str:
