@@ -113,10 +113,11 @@ def _escalations(rows: list[EvidenceRow]) -> str:
     found = [r for r in rows if r.escalated_at is not None]
     table = _table(
         ["item", "store", "principal", "escalated at", "from (reviewer before)", "to (fallback reviewer)",
-         "escalation message delivered", "status", "decision", "by"],
+         "escalation message delivered", "status", "decision", "by", "why"],
         [
             [r.item_id, r.store_name, r.principal_name, r.escalated_at, r.escalated_from or "not recorded",
-             r.reviewer, r.escalation_sent_at or "not delivered", r.status, r.decision, r.decided_by]
+             r.reviewer, r.escalation_sent_at or "not delivered", r.status, r.decision, r.decided_by,
+             r.escalation_reason or "not recorded"]
             for r in found
         ],
     )  # fmt: skip

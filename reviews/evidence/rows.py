@@ -32,6 +32,7 @@ class _Tables:
     ]  # (person, item) → delivered notifications, oldest first
     escalation_sent: dict[int, datetime]  # item → the first delivered escalation message listing it
     escalated_from: dict[int, int]  # item → the reviewer it was escalated from, where the audit recorded it
+    escalation_reasons: dict[int, str]  # item → why it was escalated, as the audit recorded it
 
 
 def read_campaign(session: Session, campaign_id: int) -> tuple[CampaignFacts, list[EvidenceRow]]:
@@ -92,20 +93,25 @@ def _tables(session: Session, campaign_id: int) -> _Tables:
         if kind == "escalation":
             for item_id in item_ids:
                 escalation_sent.setdefault(int(item_id), sent_at)
-    escalated_from = _escalated_from(session, [i.id for i in items if i.id is not None and i.escalated_at])
+    escalated_from, reasons = _escalations(
+        session, [i.id for i in items if i.id is not None and i.escalated_at]
+    )
     named = {p for i in items for p in (i.holder_person_id, i.reviewer_person_id)}
     named |= set(escalated_from.values())
     named |= {
         p for ds in decisions.values() for d in ds for p in (d.decided_by_person_id, d.on_behalf_of_person_id)
     }
     people = _emails(session, named)
-    return _Tables(items, decisions, revocations, people, deliveries, escalation_sent, escalated_from)
+    return _Tables(
+        items, decisions, revocations, people, deliveries, escalation_sent, escalated_from, reasons
+    )
 
 
-def _escalated_from(session: Session, item_ids: list[int]) -> dict[int, int]:
-    """The reviewer each escalated item was taken from, as its latest `item.escalated` audit event recorded
-    it. Escalations at the campaign's deadline record no "from": those items are absent."""
+def _escalations(session: Session, item_ids: list[int]) -> tuple[dict[int, int], dict[int, str]]:
+    """The reviewer each escalated item was taken from, and why, as its latest `item.escalated` audit event
+    recorded them. Escalations at the campaign's deadline record no "from": those items are absent there."""
     found: dict[int, int] = {}
+    reasons: dict[int, str] = {}
     for start in range(0, len(item_ids), CHUNK):
         subjects = [f"item:{i}" for i in item_ids[start : start + CHUNK]]
         for subject, payload in session.exec(
@@ -113,10 +119,17 @@ def _escalated_from(session: Session, item_ids: list[int]) -> dict[int, int]:
             .where(AuditEvent.kind == "item.escalated", col(AuditEvent.subject).in_(subjects))
             .order_by(col(AuditEvent.seq))
         ).all():
-            previous = payload.get("from") if isinstance(payload, dict) else None
+            if not isinstance(payload, dict):
+                continue
+            item_id = int(subject.removeprefix("item:"))
+            previous, days = payload.get("from"), payload.get("silent_days")
             if isinstance(previous, int):
-                found[int(subject.removeprefix("item:"))] = previous
-    return found
+                found[item_id] = previous
+            if isinstance(payload.get("reason"), str):
+                reasons[item_id] = payload["reason"]
+            elif isinstance(days, int):
+                reasons[item_id] = f"the reviewer decided nothing within {days} days of delivery"
+    return found, reasons
 
 
 def _emails(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
@@ -177,6 +190,7 @@ def _row(campaign: CampaignFacts, item: ReviewItem, tables: _Tables) -> Evidence
         if item.escalated_at is not None and item.id in tables.escalated_from
         else None,
         escalation_sent_at=tables.escalation_sent.get(item.id) if item.escalated_at is not None else None,
+        escalation_reason=tables.escalation_reasons.get(item.id) if item.escalated_at is not None else None,
         stage=item.stage,
         status=item.status,
         decision=effective.outcome if effective else None,

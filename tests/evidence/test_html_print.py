@@ -34,6 +34,7 @@ from tests.evidence.test_export import export, load_json, parse_html, scene
 from tests.helpers import T0
 
 WHEN = "%Y-%m-%d %H:%M:%S UTC"  # how the report writes a time
+SILENT = "the reviewer decided nothing within 5 days of delivery"
 
 
 def html_file(out: Path, campaign_id: int) -> Path:
@@ -189,8 +190,8 @@ def test_escalations_say_when_from_whom_and_to_whom(engine: Engine, session: Ses
         assert row[3] == item.escalated_at.strftime(WHEN)
         assert (row[4], row[5]) == (before[name], FALLBACK)
         assert row[6].endswith("UTC")  # the fallback's escalation message was delivered
-    assert rows["cat"][7:] == [ItemStatus.KEPT, "keep", FALLBACK]
-    assert rows["ana"][7:] == [ItemStatus.PENDING, "–", "–"]
+    assert rows["cat"][7:] == [ItemStatus.KEPT, "keep", FALLBACK, SILENT]
+    assert rows["ana"][7:] == [ItemStatus.PENDING, "–", "–", SILENT]
 
 
 def test_an_escalation_at_the_deadline_says_the_reviewer_before_is_not_recorded(
@@ -211,3 +212,4 @@ def test_an_escalation_at_the_deadline_says_the_reviewer_before_is_not_recorded(
     assert len(rows) == 3
     assert all(row[3] == clock.now().strftime(WHEN) for row in rows)
     assert all((row[4], row[5]) == ("not recorded", FALLBACK) for row in rows)
+    assert all(row[10] == "deadline passed without a decision" for row in rows)

@@ -147,6 +147,7 @@ def row(
         escalated_at=None,
         escalated_from=None,
         escalation_sent_at=None,
+        escalation_reason=None,
         stage=1,
         status={"keep": "kept", "revoke": "revoked"}[effective.outcome] if effective else "pending",
         decision=effective.outcome if effective else None,
