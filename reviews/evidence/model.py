@@ -106,6 +106,12 @@ class EvidenceRow:
     evidence_observed_until: str | None  # when sign-ins were read: the bound holds up to here only
     reviewer: str | None  # the item's reviewer (the last one, after escalation or stages)
     reviewer_source: str | None  # owner, manager, fallback, escalation, stage …
+    escalated_at: (
+        datetime | None
+    )  # handed to the fallback reviewer (silence, an unreachable reviewer, the deadline)
+    escalated_from: str | None  # the reviewer before it, as the audit event recorded it (None: not recorded)
+    escalation_sent_at: datetime | None  # the first delivered escalation message listing the item
+    escalation_reason: str | None  # why, as the audit event recorded it
     stage: int
     status: str  # pending, kept, revoked, expired, needs_human_review
     decision: str | None  # the latest decision that was not superseded

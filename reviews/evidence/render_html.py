@@ -2,13 +2,19 @@
 script, no font, no link to anything; a Content-Security-Policy forbids loading anything even if a value
 slipped through). Every value from the database is escaped.
 
-Sections: the campaign, completion and timeliness, decisions by store, public and external access (each
-exposure as a sentence: "anyone on the internet can read benefit-claims"), revocations (revoked, held, failed,
-undone, in progress, left to a person), reviewer quality with its rules, and every item.
+Sections: the campaign, what the statuses and revocation states mean, completion and timeliness, decisions by
+store, public and external access (each exposure as a sentence: "anyone on the internet can read
+benefit-claims"), escalations, revocations (revoked, held, failed, undone, in progress, left to a person),
+reviewer quality with its rules, every item (what was reviewed, then who decided what), and a sign-off.
+
+It prints: A4 landscape, table headers repeated on every page, rows never split, and cells that wrap (long
+ARNs and emails included) so that every column fits the page, and a 1280 px wide window, instead of being
+cut off at the right edge. The item table is split in two (what was reviewed; who decided what) for that.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from html import escape
@@ -17,16 +23,30 @@ from reviews.evidence.charts import histogram, stacked_bars
 from reviews.evidence.collect import Evidence
 from reviews.evidence.model import CampaignFacts, EvidenceRow
 from reviews.evidence.quality import BATCH_RULE, FLAG_RULE, WAIT_RULE, QualityReport, wait_seconds
-from reviews.evidence.summary import STATUSES, by_store, completion, revocations, wait_histogram
+from reviews.evidence.summary import (
+    REVOCATION_STATES,
+    STATUS_MEANINGS,
+    STATUSES,
+    by_store,
+    completion,
+    revocations,
+    wait_histogram,
+)
 
 CSS = """
-body{font-family:system-ui,sans-serif;margin:2rem;color:#212121;max-width:1400px}
+body{font-family:system-ui,sans-serif;margin:1.5rem;color:#212121;max-width:1400px}
 h1{font-size:1.5rem}h2{margin-top:2.5rem;border-bottom:1px solid #ccc}h3{font-size:1rem}
-table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
-th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
-th{background:#f5f5f5}dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}
-dt{font-weight:600}code{font-size:.8rem;word-break:break-all}.flag{background:#fff3e0}
-.none{color:#757575;font-style:italic}
+table{border-collapse:collapse;font-size:.8rem;margin:.5rem 0;width:100%}
+th,td{border:1px solid #ddd;padding:.2rem .4rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
+th{background:#f5f5f5}thead{display:table-header-group}tr{break-inside:avoid}
+dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}
+dt{font-weight:600}code{font-size:.8rem;overflow-wrap:anywhere}.flag{background:#fff3e0}
+.none{color:#757575;font-style:italic}svg{max-width:100%;height:auto}
+table.sign td{height:2.5rem}
+@page{size:A4 landscape;margin:12mm}
+@media print{body{margin:0;max-width:none;font-size:9pt}table{font-size:7.5pt}h2{break-after:avoid}
+h3{break-after:avoid}th{background:#eee;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+.flag{-webkit-print-color-adjust:exact;print-color-adjust:exact}#sign-off{break-inside:avoid}}
 """
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'"
 
@@ -37,12 +57,16 @@ def render_html(evidence: Evidence, quality: QualityReport) -> bytes:
     body = [
         f"<h1>{escape(title)}</h1>",
         _campaign(evidence),
+        _legend(),
         _completion(rows, campaign),
         _stores(rows),
         _exposures(rows),
+        _escalations(rows),
         _revocations(rows),
         _reviewers(quality),
         _items(rows),
+        _decisions(rows),
+        _sign_off(evidence),
         f"<footer><p>Read at audit chain head <code>{escape(str(evidence.audit_head))}</code>; check it with "
         "<code>recertify audit verify --expect-head SEQ:HASH</code>.</p></footer>",
     ]
@@ -72,6 +96,38 @@ def _campaign(evidence: Evidence) -> str:
         ("Exported", f"{_value(evidence.exported_at)} by {evidence.exported_by}"),
     ]
     return "<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{_cell(v)}</dd>" for k, v in facts) + "</dl>"
+
+
+def _legend() -> str:
+    statuses = _table(["status", "what it means"], STATUS_MEANINGS.items())
+    states = _table(["revocation state", "what it means"], REVOCATION_STATES.items())
+    return (
+        '<section id="legend"><h2>What the statuses mean</h2><h3>Item status</h3>'
+        f"{statuses}<h3>Revocation state (only for items decided revoke)</h3>{states}"
+        "<p>A dash (–) is a value that does not apply or was not recorded.</p></section>"
+    )
+
+
+def _escalations(rows: list[EvidenceRow]) -> str:
+    """Items handed to the fallback reviewer: when, from whom (where recorded), to whom, and what followed."""
+    found = [r for r in rows if r.escalated_at is not None]
+    table = _table(
+        ["item", "store", "principal", "escalated at", "from (reviewer before)", "to (fallback reviewer)",
+         "escalation message delivered", "status", "decision", "by", "why"],
+        [
+            [r.item_id, r.store_name, r.principal_name, r.escalated_at, r.escalated_from or "not recorded",
+             r.reviewer, r.escalation_sent_at or "not delivered", r.status, r.decision, r.decided_by,
+             r.escalation_reason or "not recorded"]
+            for r in found
+        ],
+    )  # fmt: skip
+    return (
+        f'<section id="escalations"><h2>Escalations ({len(found)})</h2>'
+        "<p>An item goes to the cycle's fallback reviewer when its reviewer stayed silent for the cycle's "
+        "days, could not be reached, or let the deadline pass under an escalate policy. The reviewer before "
+        "is the one the audit event recorded; escalations at the deadline record only the fallback "
+        f"(\u201cnot recorded\u201d).</p>{table}</section>"
+    )
 
 
 def _completion(rows: list[EvidenceRow], campaign: CampaignFacts) -> str:
@@ -212,9 +268,7 @@ def _reviewers(quality: QualityReport) -> str:
 
 
 def _items(rows: list[EvidenceRow]) -> str:
-    headers = ["item", "store", "principal", "person", "access", "path", "recommendation", "evidence",
-               "reviewer", "stage", "status", "decision", "via", "by", "decided at", "justification",
-               "delivery", "revocation"]  # fmt: skip
+    headers = ["item", "store", "principal", "person", "access", "path", "recommendation", "evidence"]
     body = [
         [
             r.item_id,
@@ -225,33 +279,79 @@ def _items(rows: list[EvidenceRow]) -> str:
             " > ".join(r.path),
             f"{r.recommendation or 'none'}: {r.recommendation_reason}",
             _evidence(r),
+        ]
+        for r in rows
+    ]
+    return (
+        f'<section id="items"><h2>Every item: what was reviewed ({len(rows)})</h2>{_table(headers, body)}'
+        "</section>"
+    )
+
+
+def _decisions(rows: list[EvidenceRow]) -> str:
+    headers = ["item", "principal", "reviewer", "assigned as", "stage", "status", "decision", "via", "by",
+               "decided at", "justification", "delivery", "revocation"]  # fmt: skip
+    body = [
+        [
+            r.item_id,
+            r.principal_name,
             r.reviewer,
+            r.reviewer_source,
             r.stage,
             r.status,
             r.decision,
             r.decided_via,
-            r.decided_by,
+            f"{r.decided_by} for {r.on_behalf_of}" if r.on_behalf_of else r.decided_by,
             r.decided_at,
             r.justification,
             r.delivery_status,
             r.revocation_state,
-        ]  # fmt: skip
+        ]
         for r in rows
     ]
-    return f'<section id="items"><h2>Every item ({len(rows)})</h2>{_table(headers, body)}</section>'
+    return (
+        f'<section id="decisions"><h2>Every item: who decided what ({len(rows)})</h2>'
+        f"{_table(headers, body)}</section>"
+    )
+
+
+def _sign_off(evidence: Evidence) -> str:
+    blank = [["", "", "", ""] for _ in range(3)]
+    head = escape(str(evidence.audit_head))
+    return (
+        '<section id="sign-off"><h2>Sign-off</h2>'
+        f"<p>This evidence was read at audit chain head <code>{head}</code> on "
+        f"{_cell(evidence.exported_at)}. Those who sign confirm this report as the campaign's record.</p>"
+        + _table(["name", "role", "signature", "date"], blank, css="sign")
+        + "</section>"
+    )
 
 
 def _evidence(row: EvidenceRow) -> str:
     if row.evidence_bound == "last_sign_in":
         signed_in = row.evidence_last_sign_in_at or "never"
-        signed_in += f" as of {row.evidence_observed_until or '?'}"  # when read: the bound holds up to then
+        # when read: the bound holds up to then
+        signed_in += f" as of {row.evidence_observed_until or 'an unrecorded time'}"
         return f"{row.evidence_source}; use not measured; last sign-in {signed_in} (an upper bound on use)"
-    window = f"{row.evidence_window_start or '?'} to {row.evidence_window_end or '?'}"
     used = row.evidence_last_used_at or "no use seen"
-    return f"{row.evidence_source or 'no source'}; last used {used}; window {window}"
+    return f"{row.evidence_source or 'no source'}; last used {used}; {_window(row)}"
 
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[object]], marked: Sequence[bool] = ()) -> str:
+def _window(row: EvidenceRow) -> str:
+    """The observation window, its unknown bounds said in words."""
+    start, end = row.evidence_window_start, row.evidence_window_end
+    if start is None and end is None:
+        return "observation window not recorded"
+    if start is None:
+        return f"observed up to {end} (start of the window not recorded)"
+    if end is None:
+        return f"observed from {start} (end of the window not recorded)"
+    return f"window {start} to {end}"
+
+
+def _table(
+    headers: Sequence[str], rows: Iterable[Sequence[object]], marked: Sequence[bool] = (), css: str = ""
+) -> str:
     lines = list(rows)
     if not lines:
         return '<p class="none">none</p>'
@@ -262,11 +362,17 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[object]], marked: Seq
         + "</tr>"
         for index, line in enumerate(lines)
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    opening = f'<table class="{escape(css)}">' if css else "<table>"
+    return f"{opening}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _cell(value: object) -> str:
-    return escape(_value(value))
+    """Escaped, with a line-break opportunity (<wbr>) after the separators of long identifiers (ARNs,
+    emails, paths, state names), so that narrow columns wrap there rather than overflow or split words."""
+    return _BREAKS.sub(r"\1<wbr>", escape(_value(value)))
+
+
+_BREAKS = re.compile(r"([@./_]|:(?!\d))(?=[^\s<])")
 
 
 def _value(value: object) -> str:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from reviews.campaigns.views import campaign_and_cycle_name
 from reviews.entitlements import stored_path_text
 from reviews.evidence.model import CampaignFacts, DecisionFact, EvidenceRow
-from reviews.models import Decision, Notification, Person, ReviewItem, Revocation
+from reviews.models import AuditEvent, Decision, Notification, Person, ReviewItem, Revocation
 
 CHUNK = 5_000  # bounded IN lists
 
@@ -30,6 +30,9 @@ class _Tables:
     deliveries: dict[
         tuple[int, int], list[datetime]
     ]  # (person, item) → delivered notifications, oldest first
+    escalation_sent: dict[int, datetime]  # item → the first delivered escalation message listing it
+    escalated_from: dict[int, int]  # item → the reviewer it was escalated from, where the audit recorded it
+    escalation_reasons: dict[int, str]  # item → why it was escalated, as the audit recorded it
 
 
 def read_campaign(session: Session, campaign_id: int) -> tuple[CampaignFacts, list[EvidenceRow]]:
@@ -78,19 +81,55 @@ def _tables(session: Session, campaign_id: int) -> _Tables:
         if row.review_item_id is not None
     }
     deliveries: dict[tuple[int, int], list[datetime]] = defaultdict(list)
-    for person_id, item_ids, sent_at in session.exec(
-        select(Notification.person_id, Notification.item_ids, Notification.sent_at)
+    escalation_sent: dict[int, datetime] = {}
+    for person_id, item_ids, sent_at, kind in session.exec(
+        select(Notification.person_id, Notification.item_ids, Notification.sent_at, Notification.kind)
         .where(Notification.campaign_id == campaign_id, col(Notification.delivered).is_(True))
         .order_by(col(Notification.sent_at), col(Notification.id))
     ).all():
         if person_id is not None:
             for item_id in item_ids:
                 deliveries[(person_id, int(item_id))].append(sent_at)
+        if kind == "escalation":
+            for item_id in item_ids:
+                escalation_sent.setdefault(int(item_id), sent_at)
+    escalated_from, reasons = _escalations(
+        session, [i.id for i in items if i.id is not None and i.escalated_at]
+    )
     named = {p for i in items for p in (i.holder_person_id, i.reviewer_person_id)}
+    named |= set(escalated_from.values())
     named |= {
         p for ds in decisions.values() for d in ds for p in (d.decided_by_person_id, d.on_behalf_of_person_id)
     }
-    return _Tables(items, decisions, revocations, _emails(session, named), deliveries)
+    people = _emails(session, named)
+    return _Tables(
+        items, decisions, revocations, people, deliveries, escalation_sent, escalated_from, reasons
+    )
+
+
+def _escalations(session: Session, item_ids: list[int]) -> tuple[dict[int, int], dict[int, str]]:
+    """The reviewer each escalated item was taken from, and why, as its latest `item.escalated` audit event
+    recorded them. Escalations at the campaign's deadline record no "from": those items are absent there."""
+    found: dict[int, int] = {}
+    reasons: dict[int, str] = {}
+    for start in range(0, len(item_ids), CHUNK):
+        subjects = [f"item:{i}" for i in item_ids[start : start + CHUNK]]
+        for subject, payload in session.exec(
+            select(AuditEvent.subject, AuditEvent.payload)
+            .where(AuditEvent.kind == "item.escalated", col(AuditEvent.subject).in_(subjects))
+            .order_by(col(AuditEvent.seq))
+        ).all():
+            if not isinstance(payload, dict):
+                continue
+            item_id = int(subject.removeprefix("item:"))
+            previous, days = payload.get("from"), payload.get("silent_days")
+            if isinstance(previous, int):
+                found[item_id] = previous
+            if isinstance(payload.get("reason"), str):
+                reasons[item_id] = payload["reason"]
+            elif isinstance(days, int):
+                reasons[item_id] = f"the reviewer decided nothing within {days} days of delivery"
+    return found, reasons
 
 
 def _emails(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
@@ -146,6 +185,12 @@ def _row(campaign: CampaignFacts, item: ReviewItem, tables: _Tables) -> Evidence
         evidence_observed_until=evidence.get("observed_until"),
         reviewer=tables.people.get(item.reviewer_person_id) if item.reviewer_person_id else None,
         reviewer_source=item.reviewer_source,
+        escalated_at=item.escalated_at,
+        escalated_from=tables.people.get(tables.escalated_from[item.id])
+        if item.escalated_at is not None and item.id in tables.escalated_from
+        else None,
+        escalation_sent_at=tables.escalation_sent.get(item.id) if item.escalated_at is not None else None,
+        escalation_reason=tables.escalation_reasons.get(item.id) if item.escalated_at is not None else None,
         stage=item.stage,
         status=item.status,
         decision=effective.outcome if effective else None,

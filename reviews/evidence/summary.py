@@ -11,6 +11,33 @@ from typing import Any
 from reviews.evidence.model import EvidenceRow
 
 STATUSES = ("kept", "revoked", "needs_human_review", "expired", "pending")
+# What each item status and revocation state means, for a reader of the report (its legend).
+STATUS_MEANINGS: dict[str, str] = {
+    "pending": "Nobody has decided yet; the campaign is still open for it.",
+    "kept": "Decided keep, by the reviewer (or a delegate) or by the cycle's no-response policy: access "
+    "stays.",
+    "revoked": "Decided revoke, by the reviewer (or a delegate) or by the cycle's no-response policy: the "
+    "access is to be removed; its revocation state says how far that got.",
+    "expired": "Nobody decided by the deadline and the cycle's policy did not decide either: access left "
+    "unchanged, reported here.",
+    "needs_human_review": "Decided revoke, but Recertify refused to change it automatically (a protected "
+    "account, the last admin of the store, or a policy on the path it could not fully understand): a person "
+    "must act at the source; the reason is under Revocations, left to a person.",
+}
+REVOCATION_STATES: dict[str, str] = {
+    "planned": "The change is planned and waits its turn.",
+    "held": "Over the limit of changes at once: waits for an admin's approval.",
+    "approved": "An admin approved the held change; it waits to be applied.",
+    "claimed": "Being applied right now.",
+    "applied": "Recertify removed the access; a later sync has not confirmed it yet.",
+    "already_absent": "Nothing to remove: the access was already gone when the change was made.",
+    "verified": "A later sync found the access gone at the source: revoked.",
+    "survived": "The change was made, yet a later sync still finds the same access through another path: "
+    "not revoked; a new review asks about it.",
+    "failed_retryable": "The provider refused or failed; it will be tried again.",
+    "failed_permanent": "The provider refused for good: the access is still there; a person must act.",
+    "undone": "Revoked, then restored by an admin (undo).",
+}
 # Outbox states by what an auditor asks: was it revoked, held for approval, did it fail?
 GONE = "revoked (gone at the source)"
 REVOCATION_GROUPS: dict[str, tuple[str, ...]] = {

@@ -279,11 +279,14 @@ def test_every_item_carries_every_evidence_field_in_csv_and_html(
         assert row["decision_history"].startswith("stage 1 ")
     _text, cells = parse_html(tmp_path, world.campaign_id)
     table = {int(r[0]): r for r in cells.sections["items"] if r}
-    assert set(table) == set(items)
+    decided = {int(r[0]): r for r in cells.sections["decisions"] if r}
+    assert set(table) == set(decided) == set(items)
     for key, item in items.items():
-        store, principal, decision = table[key][1], table[key][2], table[key][11]
+        store, principal = table[key][1], table[key][2]
         assert (store, principal) == (item["store_name"], item["principal_name"])
-        assert decision == (item["decision"] or "–")
+        assert decided[key][1] == item["principal_name"]
+        assert (decided[key][2], decided[key][6]) == (item["reviewer"], item["decision"] or "–")
+        assert decided[key][8] == (item["decided_by"] or "–")
 
 
 def test_the_export_is_the_frozen_population_or_nothing(
@@ -429,7 +432,8 @@ def test_the_html_report_is_self_contained(engine: Engine, session: Session, tmp
     assert not re.search(r"https?://", text.replace("&quot;http://evil.example/&quot;", ""))
     assert "<svg" in text and "<style>" in text
     assert "Content-Security-Policy" in text and "default-src 'none'" in text
-    for section in ("completion", "stores", "revocations", "reviewers", "items"):
+    for section in ("legend", "completion", "stores", "escalations", "revocations", "reviewers", "items",
+                    "decisions", "sign-off"):  # fmt: skip
         assert section in cells.sections, section
     stores = {r[0]: r for r in cells.sections["stores"] if r}
     assert stores[CASES_NAME][2:4] == ["2", "0"]  # kept, revoked
