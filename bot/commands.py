@@ -22,7 +22,7 @@ from bot.blocks import (
 )
 from reviews.campaigns.start import start_by_hand
 from reviews.errors import NotFound, RecertifyError
-from reviews.operations.history import HistoryFilter, history
+from reviews.operations.history import HistoryFilter, history, history_window
 from reviews.operations.outbox import approve
 from reviews.operations.query_access import access_window
 from reviews.operations.reads import (
@@ -136,7 +136,9 @@ def _exposure(session: Session, actor: Any, args: list[str], *, now: datetime) -
 def _history(session: Session, actor: Any, args: list[str], *, now: datetime) -> list[dict[str, Any]]:
     """An email is a person (all their accounts); anything else a store, else a principal (an ARN, a name)."""
     subject = args[0]
-    since = access_window(args[2], now=now)[0] if len(args) >= 3 and args[1].lower() == "since" else None
+    since = (
+        history_window(args[2], None, now=now)[0] if len(args) >= 3 and args[1].lower() == "since" else None
+    )
     option = f" --since {args[2]}" if since else ""
     if "@" in subject:
         entries = history(session, actor, HistoryFilter(person=subject, since=since))
