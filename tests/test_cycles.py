@@ -462,8 +462,8 @@ def test_cli_validate_checks_what_a_cycle_names_against_the_configuration(capsys
         "  - cycles/typo.yaml:4: justification_required_for[0]: unknown classification 'special-categroy': "
         f"did you mean special-category? {known}",
         f"  - cycles/typo.yaml:4: justification_required_for[1]: unknown classification 'secret': {known}",
-        "  - cycles/typo.yaml:6: scope.systems[1]: entra is not enabled in the configuration ([entra] enabled = "
-        "false): it never syncs, so a campaign of this cycle could never start",
+        "  - cycles/typo.yaml:6: scope.systems[1]: entra is not enabled in the configuration "
+        "([entra] enabled = false): it never syncs, so a campaign of this cycle could never start",
         "  - cycles/typo.yaml:8: scope.store_tags.data-classification: unknown classification 'personnal': "
         f"did you mean personal? {known}",
     ]

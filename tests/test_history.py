@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from reviews.actors import Actor, Role, cli_operator
 from reviews.errors import NotAuthorized, NotFound
-from reviews.models import DecidedVia, DecisionOutcome, Person
+from reviews.models import DecidedVia, DecisionOutcome, Person, SyncRun, SyncStatus
 from reviews.operations.history import HistoryEntry, HistoryFilter, history
 from tests.campaigns.test_enforce import READERS, Loop, arn
 from tests.campaigns.world import email
@@ -317,3 +317,22 @@ def test_a_table_piped_to_another_program_is_never_cut_or_wrapped(
     assert "…" not in result.stdout
     access = run_cli(capsys, monkeypatch, "access", "--store", "payroll", "--at", "2026-03-10", env=env)
     assert any("u00" in line and "group:payroll-read" in line for line in access.stdout.splitlines())
+
+
+def test_an_answer_from_before_a_source_s_first_sync_says_that_source_is_missing(
+    revoked_then_regranted: Loop,
+    session: Session,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    later = datetime(2026, 3, 20, 8, 0, tzinfo=UTC)
+    session.add(SyncRun(source="entra", started_at=later, finished_at=later, status=SyncStatus.SUCCEEDED))
+    session.commit()
+    env = {"RECERTIFY_DATABASE_URL": database_url}
+    result = run_cli(capsys, monkeypatch, "access", "--store", "payroll", "--at", "2026-03-10", env=env)
+    assert result.code == 0 and "u00" in result.stdout
+    assert result.stderr == (
+        "note: entra was first synced 2026-03-20 08:00:00 UTC: its access is not in this answer\n"
+    )
+    assert run_cli(capsys, monkeypatch, "access", "--at", "2026-03-21", env=env).stderr == ""
