@@ -283,6 +283,24 @@ def _cross_check(candidate: _Candidate, definition: CycleDefinition, references:
     tag = definition.scope.store_tags.get(references.classification_tag)
     if tag is not None and tag not in references.classifications:
         unknown(("scope", "store_tags", references.classification_tag), tag)
+    in_scope = [system.value for system in definition.scope.systems] or list(references.systems)
+    for field, values in (
+        ("store_kinds", definition.scope.store_kinds),
+        ("principal_types", definition.scope.principal_types),
+    ):
+        for i, value in enumerate(values):
+            systems = _systems_of(value.value)
+            if systems and not set(systems) & set(in_scope):
+                where = candidate.where(("scope", field, i))
+                why = (
+                    f"scope.systems lists only {', '.join(in_scope)}"
+                    if definition.scope.systems
+                    else f"{' or '.join(systems)} is not enabled in the configuration"
+                )
+                problems.append(
+                    f"{where}scope.{field}[{i}]: {value.value} belongs to {' or '.join(systems)}, but {why}: "
+                    "it would match nothing"
+                )
     for i, system in enumerate(definition.scope.systems):
         if system.value not in references.systems:
             where = candidate.where(("scope", "systems", i))
@@ -292,6 +310,13 @@ def _cross_check(candidate: _Candidate, definition: CycleDefinition, references:
                 "this cycle could never start"
             )
     return problems
+
+
+def _systems_of(kind: str) -> tuple[str, ...]:
+    """The systems a store kind or principal type comes from (none named: any, as `public`)."""
+    if kind.startswith("entra_"):
+        return ("entra",)
+    return () if kind == "public" else ("aws",)
 
 
 def _line_number(problem: str) -> int:

@@ -477,3 +477,31 @@ def test_cli_validate_checks_what_a_cycle_names_against_the_configuration(capsys
     refused = run_cli(capsys, monkeypatch, "cycles", "apply", "cycles/typo.yaml", env=env)
     assert refused.code == 2 and "did you mean special-category?" in refused.stderr
     assert not Path("recertify.db").exists()  # refused before the database is opened
+
+
+def test_cli_validate_refuses_kinds_and_types_no_system_in_scope_has(capsys, monkeypatch) -> None:
+    write(
+        "cycles/kinds.yaml",
+        MINIMAL.format(name="kinds")
+        + "scope:\n  systems: [aws]\n  store_kinds: [s3_bucket, entra_group]\n"
+        + "  principal_types: [public, entra_user]\n",
+    )
+    write("cycles/apps.yaml", MINIMAL.format(name="apps") + "scope:\n  store_kinds: [entra_app]\n")
+    env = {"RECERTIFY_ENTRA_ENABLED": "false"}
+    result = run_cli(
+        capsys, monkeypatch, "cycles", "validate", "cycles/kinds.yaml", "cycles/apps.yaml", env=env
+    )
+    assert result.code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "error: invalid configuration:",
+        "  - cycles/kinds.yaml:6: scope.store_kinds[1]: entra_group belongs to entra, but scope.systems "
+        "lists only aws: it would match nothing",
+        "  - cycles/kinds.yaml:7: scope.principal_types[1]: entra_user belongs to entra, but scope.systems "
+        "lists only aws: it would match nothing",
+        "  - cycles/apps.yaml:5: scope.store_kinds[0]: entra_app belongs to entra, but entra is not enabled "
+        "in the configuration: it would match nothing",
+    ]
+    enabled = run_cli(
+        capsys, monkeypatch, "cycles", "validate", "cycles/apps.yaml", env={"RECERTIFY_ENTRA_ENABLED": "true"}
+    )
+    assert enabled.code == 0 and enabled.stdout.startswith("ok: apps")
