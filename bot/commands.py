@@ -22,9 +22,9 @@ from bot.blocks import (
 )
 from reviews.campaigns.start import start_by_hand
 from reviews.errors import NotFound, RecertifyError
-from reviews.operations.history import HistoryFilter, history
+from reviews.operations.history import HistoryFilter, history, history_window
 from reviews.operations.outbox import approve
-from reviews.operations.query_access import access_window
+from reviews.operations.query_access import access_window, known_access
 from reviews.operations.reads import (
     campaign_status,
     cycles_overview,
@@ -101,7 +101,9 @@ def _answer(services: BotServices, actor: Any, words: list[str], respond: Respon
         elif verb == "who-can-access" and args:
             at = args[2] if len(args) >= 3 and args[1].lower() == "at" else None
             start, end = access_window(at, now=services.clock.now())
-            blocks = access_blocks(who_can_access(session, actor, store=args[0], start=start, end=end))
+            rows = who_can_access(session, actor, store=args[0], start=start, end=end)
+            known_access(session, end=end, at=at)  # after the role check: no answer before the first sync
+            blocks = access_blocks(rows)
         elif verb == "exposure":
             blocks = _exposure(session, actor, args, now=services.clock.now())
         elif verb == "history" and args:
@@ -130,13 +132,16 @@ def _exposure(session: Session, actor: Any, args: list[str], *, now: datetime) -
     at = rest[1] if len(rest) >= 2 and rest[0].lower() == "at" else None
     start, end = access_window(at, now=now)
     rows = exposed_access(session, actor, store=store, start=start, end=end)
+    known_access(session, end=end, at=at)  # after the role check: no answer before the first sync
     return access_blocks(rows, title="Public and external access")
 
 
 def _history(session: Session, actor: Any, args: list[str], *, now: datetime) -> list[dict[str, Any]]:
     """An email is a person (all their accounts); anything else a store, else a principal (an ARN, a name)."""
     subject = args[0]
-    since = access_window(args[2], now=now)[0] if len(args) >= 3 and args[1].lower() == "since" else None
+    since = (
+        history_window(args[2], None, now=now)[0] if len(args) >= 3 and args[1].lower() == "since" else None
+    )
     option = f" --since {args[2]}" if since else ""
     if "@" in subject:
         entries = history(session, actor, HistoryFilter(person=subject, since=since))

@@ -14,11 +14,11 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.common import Format, csv_cell, out
+from cli.common import Format, csv_cell, err, out
 from reviews.clock import SystemClock
 from reviews.db import session_scope
 from reviews.exposure import kind_label
-from reviews.operations.query_access import AccessRow, access_window, effective_access
+from reviews.operations.query_access import AccessRow, access_window, effective_access, known_access
 
 CSV_COLUMNS = (
     "store_id",
@@ -52,9 +52,12 @@ def access(
     """Effective access, now or at a past date, from the last applied syncs."""
     start, end = access_window(at, now=SystemClock().now())
     with session_scope(ctx.obj.engine()) as session:
+        notes = known_access(session, end=end, at=at)
         rows = effective_access(
             session=session, start=start, end=end, store=store, principal=principal, exposure_only=exposure
         )
+    for note in notes:
+        err.print(f"note: {note}", markup=False)
     if format is Format.json:
         sys.stdout.write(json.dumps([row.as_json() for row in rows], indent=2) + "\n")
     elif format is Format.csv:

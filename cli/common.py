@@ -8,11 +8,29 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 
 from reviews.evidence.render_csv import neutralise
 
-out = Console(highlight=False, soft_wrap=True)
+PIPED_WIDTH = 1_000_000  # "unbounded": a table piped to grep or a file keeps every cell whole
+
+
+class _Stdout(Console):
+    """Standard output: as wide as the terminal on a terminal; piped or redirected, as wide as each table's
+    cells (whatever COLUMNS or the terminal on stdin says), so no row is cut or wrapped for a program to
+    miss. Tables are drawn at their content's width, never padded to the console's."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = super().size
+        return size if self.is_terminal else ConsoleDimensions(PIPED_WIDTH, size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        self._width, self._height = new_size
+
+
+out = _Stdout(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

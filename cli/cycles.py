@@ -12,6 +12,7 @@ from rich.table import Column, Table
 
 from cli.common import ListFormat, out
 from reviews.clock import SystemClock
+from reviews.cycle_files import References
 from reviews.db import (
     session_scope,
 )
@@ -31,11 +32,18 @@ CycleFiles = Annotated[
 ]
 
 
+def references(ctx: typer.Context) -> References:
+    """What a cycle may name from the configuration: classifications and the enabled sources."""
+    settings = ctx.obj.config().settings
+    return References(settings.classifications(), settings.aws.personal_data_tag, settings.enabled_systems())
+
+
 @cycles_cli.command("validate")
-def cycles_validate(files: CycleFiles) -> None:
-    """Validate review-cycle files without side effects; exit 2 naming each problem's file and line."""
+def cycles_validate(ctx: typer.Context, files: CycleFiles) -> None:
+    """Validate review-cycle files, and what they name from the configuration (classifications, the systems
+    in scope), without side effects; exit 2 naming each problem's file and line."""
     now = SystemClock().now()
-    for definition in validate_files(files):
+    for definition in validate_files(files, references(ctx)):
         fire = next_start(definition, now)
         when = f"next start {fire:%Y-%m-%d %H:%M %Z}" if fire else "no scheduled start"
         out.print(f"ok: {definition.name} — schedule {describe_schedule(definition)}, {when}", markup=False)
@@ -45,7 +53,9 @@ def cycles_validate(files: CycleFiles) -> None:
 def cycles_apply(ctx: typer.Context, files: CycleFiles) -> None:
     """Validate every file, then store a new version of each changed cycle (all or nothing)."""
     actor = ctx.obj.actor(writes="cycles apply")
-    definitions = validate_files(files)  # an invalid file stops everything before the database is opened
+    definitions = validate_files(
+        files, references(ctx)
+    )  # an invalid file stops everything before the database is opened
     with session_scope(ctx.obj.engine()) as session:
         results = apply_cycles(session, definitions, actor=actor, clock=SystemClock())
     for result in results:

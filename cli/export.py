@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from cli.admin import audit_cli
-from cli.common import out
+from cli.common import err, out
 from reviews.clock import SystemClock
 from reviews.evidence.export import ExportFormat, export_campaign
 from reviews.evidence.quality import KEEP_ALL_WITHIN_SECONDS
@@ -53,6 +53,14 @@ def audit_export(
     )
     for written in (*result.files, result.manifest):
         out.print(f"{written.path}  sha256 {written.sha256}  {written.size} bytes", markup=False)
+    for entry in result.earlier.entries:
+        out.print(
+            f"{out_dir / entry['name']}  sha256 {entry['sha256']}  {entry['bytes']} bytes  "
+            f"(kept from the export of {entry['exported_at']}, still listed)",
+            markup=False,
+        )
+    for note in result.earlier.notes:
+        err.print(f"note: {note}", markup=False)
     out.print(
         f"campaign {campaign}: {result.population_count} items, read at audit head {result.audit_head}",
         markup=False,

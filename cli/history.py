@@ -16,8 +16,7 @@ from cli.common import Format, csv_cell, out
 from reviews.clock import SystemClock
 from reviews.db import session_scope
 from reviews.exposure import kind_label
-from reviews.operations.history import COLUMNS, HistoryFilter, history
-from reviews.operations.query_access import access_window
+from reviews.operations.history import COLUMNS, HistoryFilter, history, history_window
 
 TIME_HELP = "YYYY-MM-DD (a whole UTC day) or an ISO time"
 
@@ -29,19 +28,27 @@ def audit_history(
     principal: Annotated[str | None, typer.Option(help="principal ARN, object id, name or email")] = None,
     person: Annotated[str | None, typer.Option(help="a person's email: all their accounts")] = None,
     campaign: Annotated[int | None, typer.Option(help="campaign id")] = None,
+    reviewer: Annotated[
+        str | None, typer.Option(help="a person's email: the items they were asked to review or decided")
+    ] = None,
+    actor: Annotated[
+        str | None, typer.Option(help='who did it: an email, "sync", "policy", "cli:NAME", …')
+    ] = None,
     since: Annotated[str | None, typer.Option(help=f"from, inclusive: {TIME_HELP}")] = None,
     until: Annotated[str | None, typer.Option(help=f"to, inclusive: {TIME_HELP}")] = None,
     format: Annotated[Format, typer.Option("--format")] = Format.table,  # noqa: A002
 ) -> None:
     """Granted, reviewed, decided (by whom, how, why), revoked, verified, undone, ended: oldest first."""
-    now = SystemClock().now()
+    start, end = history_window(since, until, now=SystemClock().now())
     where = HistoryFilter(
         store=store,
         principal=principal,
         person=person,
         campaign=campaign,
-        since=access_window(since, now=now)[0] if since else None,
-        until=access_window(until, now=now)[1] if until else None,
+        since=start,
+        until=end,
+        reviewer=reviewer,
+        actor=actor,
     )
     with session_scope(ctx.obj.engine()) as session:
         entries = history(session, ctx.obj.actor(), where)

@@ -39,6 +39,15 @@ _EMPTY = "the file is empty: expected a cycle (a mapping with name, schedule, â€
 
 
 @dataclass(frozen=True, slots=True)
+class References:
+    """What a cycle names that the configuration defines (reviews.settings), to check a cycle against it."""
+
+    classifications: tuple[str, ...]  # every classification a store can have
+    classification_tag: str  # the AWS tag that carries it ([aws] personal_data_tag)
+    systems: tuple[str, ...]  # the enabled sources
+
+
+@dataclass(frozen=True, slots=True)
 class _Candidate:
     """What a file says for one cycle, and how to name a place in it."""
 
@@ -60,14 +69,17 @@ def load_cycle_file(path: Path | str) -> CycleDefinition:
     return definitions[0]
 
 
-def load_cycle_files(paths: Iterable[Path | str]) -> list[CycleDefinition]:
+def load_cycle_files(
+    paths: Iterable[Path | str], references: References | None = None
+) -> list[CycleDefinition]:
     """Every cycle the files (or the .yaml/.yml/.toml files directly in a directory) define, in order.
-    Nothing is returned unless everything is valid; the error lists every problem of every file."""
+    Nothing is returned unless everything is valid; the error lists every problem of every file. With
+    `references`, what a cycle names from the configuration is checked against it too."""
     problems: list[str] = []
     found: list[tuple[CycleDefinition, str]] = []
     for path in _expand([Path(p) for p in paths], problems):
         for candidate in _candidates(path, problems):
-            definition = _validate(candidate, problems)
+            definition = _validate(candidate, problems, references)
             if definition is not None:
                 found.append((definition, candidate.where(("name",)).rstrip(": ")))
     first: dict[str, str] = {}
@@ -228,7 +240,9 @@ def _split_yaml(path: Path, root: Node, data: Any, problems: list[str]) -> list[
 # --- validation ---------------------------------------------------------------------------------------------
 
 
-def _validate(candidate: _Candidate, problems: list[str]) -> CycleDefinition | None:
+def _validate(
+    candidate: _Candidate, problems: list[str], references: References | None = None
+) -> CycleDefinition | None:
     own: list[str] = []
     data = {key: value for key, value in candidate.data.items() if not _extension(key)}
     try:
@@ -242,8 +256,67 @@ def _validate(candidate: _Candidate, problems: list[str]) -> CycleDefinition | N
         definition = CycleDefinition.model_validate_json(json.dumps(plain), strict=True)
     except ValidationError as exc:
         own += [_problem(candidate, error) for error in exc.errors()]
+    if definition is not None and references is not None:
+        own += _cross_check(candidate, definition, references)
     problems += sorted(own, key=_line_number)  # a file's problems in reading order
     return None if own else definition
+
+
+def _cross_check(candidate: _Candidate, definition: CycleDefinition, references: References) -> list[str]:
+    """What the cycle names that the configuration must define: classifications (a misspelt one would switch
+    its rule off silently: no store ever has it) and the systems in scope (a disabled one never syncs, so a
+    campaign could never start)."""
+    problems = []
+    known = ", ".join(references.classifications)
+
+    def unknown(loc: Loc, value: str) -> None:
+        close = difflib.get_close_matches(value, references.classifications, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}? " if close else ""
+        problems.append(
+            f"{candidate.where(loc)}{_dotted(loc)}: unknown classification {value!r}: {hint}"
+            f"(the configuration's classifications: {known})"
+        )
+
+    for i, value in enumerate(definition.justification_required_for):
+        if value not in references.classifications:
+            unknown(("justification_required_for", i), value)
+    tag = definition.scope.store_tags.get(references.classification_tag)
+    if tag is not None and tag not in references.classifications:
+        unknown(("scope", "store_tags", references.classification_tag), tag)
+    in_scope = [system.value for system in definition.scope.systems] or list(references.systems)
+    for field, values in (
+        ("store_kinds", definition.scope.store_kinds),
+        ("principal_types", definition.scope.principal_types),
+    ):
+        for i, value in enumerate(values):
+            systems = _systems_of(value.value)
+            if systems and not set(systems) & set(in_scope):
+                where = candidate.where(("scope", field, i))
+                why = (
+                    f"scope.systems lists only {', '.join(in_scope)}"
+                    if definition.scope.systems
+                    else f"{' or '.join(systems)} is not enabled in the configuration"
+                )
+                problems.append(
+                    f"{where}scope.{field}[{i}]: {value.value} belongs to {' or '.join(systems)}, but {why}: "
+                    "it would match nothing"
+                )
+    for i, system in enumerate(definition.scope.systems):
+        if system.value not in references.systems:
+            where = candidate.where(("scope", "systems", i))
+            problems.append(
+                f"{where}scope.systems[{i}]: {system.value} is not enabled "
+                f"in the configuration ([{system.value}] enabled = false): it never syncs, so a campaign of "
+                "this cycle could never start"
+            )
+    return problems
+
+
+def _systems_of(kind: str) -> tuple[str, ...]:
+    """The systems a store kind or principal type comes from (none named: any, as `public`)."""
+    if kind.startswith("entra_"):
+        return ("entra",)
+    return () if kind == "public" else ("aws",)
 
 
 def _line_number(problem: str) -> int:

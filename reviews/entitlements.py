@@ -99,6 +99,9 @@ class LastUse:
     covers_all_use: bool = False
 
 
+ENTRA_CLASSIFICATION = "personal"  # every Entra group and app reviewed is a personal-data store
+
+
 @dataclass(frozen=True, slots=True)
 class Store:
     system: System

@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from reviews.database_url import supported_url
+from reviews.entitlements import ENTRA_CLASSIFICATION, System
 from reviews.errors import ConfigurationError
 
 ENV_PREFIX = "RECERTIFY_"
@@ -313,6 +314,13 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     enforcement: EnforcementSettings = Field(default_factory=EnforcementSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+
+    def classifications(self) -> tuple[str, ...]:
+        """Every classification a store can have: the AWS tag's values, and Entra's one."""
+        return tuple(dict.fromkeys([*self.aws.personal_data_values, ENTRA_CLASSIFICATION]))
+
+    def enabled_systems(self) -> tuple[str, ...]:
+        return tuple(system.value for system in System if getattr(self, system.value).enabled)
 
 
 class LoadedConfig(BaseModel):

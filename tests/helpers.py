@@ -35,9 +35,10 @@ def run_cli(
     *args: str,
     env: dict[str, str] | None = None,
 ) -> CliResult:
-    """Call `app.main()` exactly as the console script does: argv in, exit status and output out. Tables
-    are drawn for a terminal of CLI_TERMINAL's width whatever runs the tests: a worker process has no
-    terminal, and Rich keeps the width COLUMNS had when the console was made, so it is read afresh."""
+    """Call `app.main()` exactly as the console script does: argv in, exit status and output out. Standard
+    output is captured, so it is not a terminal: tables are drawn as when piped, every cell whole (whatever
+    COLUMNS says); stderr is drawn for a terminal of CLI_TERMINAL's width whatever runs the tests, and Rich
+    keeps the width COLUMNS had when a console was made, so it is read afresh."""
     for name, value in CLI_TERMINAL.items():
         monkeypatch.setenv(name, value)
     for console in (common.out, common.err):

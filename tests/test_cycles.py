@@ -436,3 +436,72 @@ def test_cli_start_of_an_unknown_cycle_names_the_known_ones_to_an_admin_only(
     assert refusals == {
         "error: auditors only read: `recertify campaign start` changes things (run it as an admin)\n"
     }
+
+
+def test_cli_validate_checks_what_a_cycle_names_against_the_configuration(capsys, monkeypatch) -> None:
+    """A misspelt classification would switch its rule off silently (no store ever has it); a system in scope
+    that is not enabled never syncs, so the cycle could never start. Both are errors naming file and line."""
+    write(
+        "cycles/typo.yaml",
+        MINIMAL.format(name="typo")
+        + "justification_required_for: [special-categroy, secret]\n"
+        + "scope:\n  systems: [aws, entra]\n  store_tags:\n    data-classification: personnal\n",
+    )
+    result = run_cli(
+        capsys,
+        monkeypatch,
+        "cycles",
+        "validate",
+        "cycles/typo.yaml",
+        env={"RECERTIFY_ENTRA_ENABLED": "false"},
+    )
+    assert result.code == 2 and result.stdout == ""
+    known = "(the configuration's classifications: personal, special-category)"
+    assert result.stderr.splitlines() == [
+        "error: invalid configuration:",
+        "  - cycles/typo.yaml:4: justification_required_for[0]: unknown classification 'special-categroy': "
+        f"did you mean special-category? {known}",
+        f"  - cycles/typo.yaml:4: justification_required_for[1]: unknown classification 'secret': {known}",
+        "  - cycles/typo.yaml:6: scope.systems[1]: entra is not enabled in the configuration "
+        "([entra] enabled = false): it never syncs, so a campaign of this cycle could never start",
+        "  - cycles/typo.yaml:8: scope.store_tags.data-classification: unknown classification 'personnal': "
+        f"did you mean personal? {known}",
+    ]
+    # The classifications are the configuration's: a value it adds is known, and apply checks the same.
+    env = {
+        "RECERTIFY_AWS_PERSONAL_DATA_VALUES": '["personal", "special-categroy", "secret", "personnal"]',
+        "RECERTIFY_ENTRA_ENABLED": "true",
+    }
+    assert run_cli(capsys, monkeypatch, "cycles", "validate", "cycles/typo.yaml", env=env).code == 0
+    env = {"RECERTIFY_AWS_PERSONAL_DATA_VALUES": '["personal", "special-category"]'}
+    refused = run_cli(capsys, monkeypatch, "cycles", "apply", "cycles/typo.yaml", env=env)
+    assert refused.code == 2 and "did you mean special-category?" in refused.stderr
+    assert not Path("recertify.db").exists()  # refused before the database is opened
+
+
+def test_cli_validate_refuses_kinds_and_types_no_system_in_scope_has(capsys, monkeypatch) -> None:
+    write(
+        "cycles/kinds.yaml",
+        MINIMAL.format(name="kinds")
+        + "scope:\n  systems: [aws]\n  store_kinds: [s3_bucket, entra_group]\n"
+        + "  principal_types: [public, entra_user]\n",
+    )
+    write("cycles/apps.yaml", MINIMAL.format(name="apps") + "scope:\n  store_kinds: [entra_app]\n")
+    env = {"RECERTIFY_ENTRA_ENABLED": "false"}
+    result = run_cli(
+        capsys, monkeypatch, "cycles", "validate", "cycles/kinds.yaml", "cycles/apps.yaml", env=env
+    )
+    assert result.code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "error: invalid configuration:",
+        "  - cycles/kinds.yaml:6: scope.store_kinds[1]: entra_group belongs to entra, but scope.systems "
+        "lists only aws: it would match nothing",
+        "  - cycles/kinds.yaml:7: scope.principal_types[1]: entra_user belongs to entra, but scope.systems "
+        "lists only aws: it would match nothing",
+        "  - cycles/apps.yaml:5: scope.store_kinds[0]: entra_app belongs to entra, but entra is not enabled "
+        "in the configuration: it would match nothing",
+    ]
+    enabled = run_cli(
+        capsys, monkeypatch, "cycles", "validate", "cycles/apps.yaml", env={"RECERTIFY_ENTRA_ENABLED": "true"}
+    )
+    assert enabled.code == 0 and enabled.stdout.startswith("ok: apps")

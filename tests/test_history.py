@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from reviews.actors import Actor, Role, cli_operator
 from reviews.errors import NotAuthorized, NotFound
-from reviews.models import DecidedVia, DecisionOutcome, Person
+from reviews.models import DecidedVia, DecisionOutcome, Person, SyncRun, SyncStatus
 from reviews.operations.history import HistoryEntry, HistoryFilter, history
 from tests.campaigns.test_enforce import READERS, Loop, arn
 from tests.campaigns.world import email
@@ -174,7 +174,6 @@ def test_the_cli_prints_json_and_csv_and_refuses_an_unknown_store(
 @pytest.mark.parametrize(
     ("at", "u00_could_read"),
     [
-        ("2026-02-01", False),  # before the first sync saw it
         ("2026-03-10", True),  # the first grant
         ("2026-03-16T12:00:00+00:00", False),  # revoked, verified, and the sync agreed
         ("2026-03-17", True),  # the whole day: granted again at 10:00
@@ -198,3 +197,142 @@ def test_who_could_read_at_a_past_moment_across_grant_revoke_and_re_grant(
     readers = {row["principal"]["name"] for row in json.loads(result.stdout) if row["access"] == "read"}
     assert ("u00" in readers) is u00_could_read
     assert readers <= {"olu", "break-glass-1", "u00"}
+
+
+def test_access_before_the_first_sync_or_in_the_future_is_an_error_that_says_why(
+    revoked_then_regranted: Loop,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    env = {"RECERTIFY_DATABASE_URL": database_url}
+    before = run_cli(capsys, monkeypatch, "access", "--store", "payroll", "--at", "2026-02-01", env=env)
+    assert (before.code, before.stdout) == (2, "")
+    assert before.stderr == (
+        "error: at '2026-02-01' is before the first sync (it finished 2026-03-01 09:00:00 UTC): "
+        "access before then was never recorded\n"
+    )
+    future = run_cli(capsys, monkeypatch, "access", "--at", "2999-01-01", env=env)
+    assert (future.code, future.stdout) == (2, "")
+    assert future.stderr.startswith("error: at '2999-01-01' is in the future (it is now ")
+    assert future.stderr.endswith(" UTC): access is known up to now\n")
+    assert run_cli(capsys, monkeypatch, "access", "--at", "2026-03-01", env=env).code == 0  # the first day
+
+
+def test_access_before_any_sync_is_an_error_not_an_empty_table(
+    database_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {"RECERTIFY_DATABASE_URL": database_url}
+    assert run_cli(capsys, monkeypatch, "db", "upgrade", env=env).code == 0
+    for args in ([], ["--at", "2026-03-01"], ["--format", "json"]):
+        result = run_cli(capsys, monkeypatch, "access", *args, env=env)
+        assert (result.code, result.stdout) == (1, ""), result.stderr
+        assert result.stderr == (
+            "error: no sync has been applied yet: nobody's access is known before `recertify sync` has run\n"
+        )
+
+
+def test_an_inverted_or_future_history_window_is_an_error_not_zero_events(
+    revoked_then_regranted: Loop,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    env = {"RECERTIFY_DATABASE_URL": database_url}
+    history_of = ("audit", "history", "--store", "payroll")
+    inverted = run_cli(
+        capsys, monkeypatch, *history_of, "--since", "2026-03-10", "--until", "2026-03-09", env=env
+    )
+    assert (inverted.code, inverted.stdout) == (2, "")
+    assert (
+        inverted.stderr
+        == "error: since '2026-03-10' is after until '2026-03-09': no moment is in that range\n"
+    )
+    future = run_cli(capsys, monkeypatch, *history_of, "--since", "2999-01-01", env=env)
+    assert future.code == 2 and future.stderr.startswith("error: since '2999-01-01' is in the future")
+    bad = run_cli(capsys, monkeypatch, *history_of, "--until", "soon", env=env)
+    assert (bad.code, bad.stderr) == (2, "error: until 'soon': expected YYYY-MM-DD or an ISO 8601 time\n")
+    one_day = run_cli(
+        capsys, monkeypatch, *history_of, "--since", "2026-03-01", "--until", "2026-03-01", env=env
+    )
+    assert one_day.code == 0 and one_day.stdout.splitlines()[-1] != "0 events"  # until is inclusive
+
+
+def test_what_one_reviewer_was_asked_and_decided_and_what_one_actor_did(
+    revoked_then_regranted: Loop,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loop = revoked_then_regranted
+    campaign = loop.start(name="after-the-regrant")
+    loop.owner_decides(campaign, "u00", DecisionOutcome.KEEP, "fine", via=DecidedVia.CLI)
+    env = {"RECERTIFY_DATABASE_URL": database_url}
+
+    def rows(*args: str) -> list[dict[str, str]]:
+        result = run_cli(capsys, monkeypatch, "audit", "history", *args, "--format", "json", env=env)
+        assert result.code == 0, result.stderr
+        return json.loads(result.stdout)
+
+    asked = rows("--reviewer", email("olu"))
+    assert [(r["event"], r["item"], r["actor"]) for r in asked] == [
+        ("review_opened", 1, "policy"),  # break-glass-1's item: olu was its reviewer…
+        ("review_opened", 4, "policy"),
+        ("escalated", 1, "policy"),
+        ("escalated", 4, "policy"),
+        ("decided", 4, "policy"),  # …nobody answered: the policy decided olu's item
+        ("review_opened", 5, "policy"),
+        ("review_opened", 7, "policy"),
+        ("decided", 7, email("olu")),  # olu kept u00's access
+    ]
+    assert {r["detail"] for r in asked if r["event"] == "review_opened"} >= {
+        "reviewer olu@dept.example.gov; recommendation revoke (not used for 200 days (limit 90))"
+    }
+    assert rows("--reviewer", email("u00")) == []  # a person who was never asked anything
+    by_olu = rows("--actor", email("olu").upper())
+    assert [(r["event"], r["item"], r["detail"]) for r in by_olu] == [
+        ("decided", 7, "keep via cli, stage 1: fine")
+    ]
+    assert {r["actor"] for r in rows("--actor", "sync")} == {"sync"}
+    unknown = run_cli(capsys, monkeypatch, "audit", "history", "--reviewer", "nobody@x.example", env=env)
+    assert (unknown.code, unknown.stderr) == (1, "error: no person has the email 'nobody@x.example'\n")
+    typo = run_cli(capsys, monkeypatch, "audit", "history", "--actor", "polcy", env=env)
+    assert typo.code == 1 and typo.stdout == ""
+    assert typo.stderr.startswith("error: no event has the actor 'polcy' (actors here: ")
+
+
+def test_a_table_piped_to_another_program_is_never_cut_or_wrapped(
+    revoked_then_regranted: Loop,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Standard output is not a terminal here, as in `recertify audit history | grep`: whatever COLUMNS says,
+    each row is one whole line."""
+    env = {"RECERTIFY_DATABASE_URL": database_url, "COLUMNS": "40"}
+    result = run_cli(capsys, monkeypatch, "audit", "history", "--principal", "u00", env=env)
+    assert result.code == 0, result.stderr
+    (verified,) = [line for line in result.stdout.splitlines() if "revocation_verified" in line]
+    assert "payroll" in verified and "u00" in verified and "the access is gone at the source" in verified
+    assert "…" not in result.stdout
+    access = run_cli(capsys, monkeypatch, "access", "--store", "payroll", "--at", "2026-03-10", env=env)
+    assert any("u00" in line and "group:payroll-read" in line for line in access.stdout.splitlines())
+
+
+def test_an_answer_from_before_a_source_s_first_sync_says_that_source_is_missing(
+    revoked_then_regranted: Loop,
+    session: Session,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    later = datetime(2026, 3, 20, 8, 0, tzinfo=UTC)
+    session.add(SyncRun(source="entra", started_at=later, finished_at=later, status=SyncStatus.SUCCEEDED))
+    session.commit()
+    env = {"RECERTIFY_DATABASE_URL": database_url}
+    result = run_cli(capsys, monkeypatch, "access", "--store", "payroll", "--at", "2026-03-10", env=env)
+    assert result.code == 0 and "u00" in result.stdout
+    assert result.stderr == (
+        "note: entra was first synced 2026-03-20 08:00:00 UTC: its access is not in this answer\n"
+    )
+    assert run_cli(capsys, monkeypatch, "access", "--at", "2026-03-21", env=env).stderr == ""

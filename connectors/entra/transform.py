@@ -13,6 +13,7 @@ from datetime import datetime
 
 from connectors.entra.inventory import EntraInventory
 from reviews.entitlements import (
+    ENTRA_CLASSIFICATION,
     Grant,
     LastUse,
     Person,
@@ -52,7 +53,7 @@ def to_snapshot(inventory: EntraInventory, grants: list[Grant]) -> Snapshot:
                 app.id,
                 app.display_name,
                 owners=_owner_emails(app.owners, emails),
-                classification="personal",
+                classification=ENTRA_CLASSIFICATION,
             )
             for app in inventory.apps
         ),
@@ -161,7 +162,7 @@ def _group_store(inventory: EntraInventory, group_id: str, emails: dict[str, str
         group_id,
         group["displayName"],
         owners=owners,
-        classification="personal",
+        classification=ENTRA_CLASSIFICATION,
         tags=tags,
     )
 

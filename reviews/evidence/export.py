@@ -3,6 +3,8 @@
 Everything is read and rendered in memory before the first byte is written, so a refusal (unknown
 campaign, not an auditor, a population that does not add up) leaves the output directory untouched. The
 evidence files are written first and the manifest last: a manifest on disk means its files are complete.
+The manifest lists the whole set: an earlier export's files that this one did not rewrite stay listed when
+they still match their hash (reviews.evidence.manifest).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from reviews import audit
 from reviews.actors import Actor
 from reviews.errors import InvalidArgument
 from reviews.evidence.collect import Evidence, read_evidence
-from reviews.evidence.manifest import WrittenFile, manifest_json, write_file
+from reviews.evidence.manifest import EarlierFiles, WrittenFile, earlier_files, manifest_json, write_file
 from reviews.evidence.quality import KEEP_ALL_WITHIN_SECONDS, QualityReport, reviewer_quality
 from reviews.evidence.render_csv import render_csv
 from reviews.evidence.render_html import render_html
@@ -43,6 +45,7 @@ RENDERERS: dict[ExportFormat, Callable[[Evidence, QualityReport], bytes]] = {
 class ExportResult:
     files: tuple[WrittenFile, ...]
     manifest: WrittenFile
+    earlier: EarlierFiles  # the files of earlier exports the manifest still lists, and those it dropped
     audit_head: audit.ChainHead
     population_count: int
 
@@ -82,9 +85,13 @@ def export_campaign(
         write_file(out_dir / evidence_name(campaign_id, fmt), data, fmt.value)
         for fmt, data in rendered.items()
     ]
+    manifest_path = out_dir / manifest_name(campaign_id)
+    earlier = earlier_files(manifest_path, campaign_id, {f.path.name for f in files})
     manifest = write_file(
-        out_dir / manifest_name(campaign_id),
-        manifest_json(evidence, files, keep_all_within=keep_all_within),
+        manifest_path,
+        manifest_json(evidence, files, keep_all_within=keep_all_within, earlier=earlier),
         "manifest",
     )
-    return ExportResult(tuple(files), manifest, evidence.audit_head, evidence.campaign.population_count)
+    return ExportResult(
+        tuple(files), manifest, earlier, evidence.audit_head, evidence.campaign.population_count
+    )

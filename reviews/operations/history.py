@@ -19,7 +19,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from reviews.actors import Actor, Role
-from reviews.errors import NotAuthorized, NotFound
+from reviews.errors import InvalidArgument, NotAuthorized, NotFound
 from reviews.models import (
     AccessGrant,
     Campaign,
@@ -39,9 +39,9 @@ from reviews.operations.history_entries import (
     item_entries,
     revocation_entries,
 )
-from reviews.operations.query_access import principal_ids, store_ids
+from reviews.operations.query_access import parse_window, principal_ids, store_ids
 
-__all__ = ["COLUMNS", "HistoryEntry", "HistoryFilter", "history"]
+__all__ = ["COLUMNS", "HistoryEntry", "HistoryFilter", "history", "history_window"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,25 @@ class HistoryFilter:
     campaign: int | None = None
     since: datetime | None = None  # inclusive
     until: datetime | None = None  # exclusive
+    reviewer: str | None = None  # a person's email: the items they were asked to review or decided
+    actor: str | None = None  # who did it, as the entries name it: an email, "sync", "policy", "cli:…"
+
+
+def history_window(
+    since: str | None, until: str | None, *, now: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """`--since` (inclusive) and `--until` (inclusive: a date is its whole UTC day) as [since, until). A
+    since after now, or after until, is an error that says so, not "0 events"."""
+    start = parse_window(since, name="since")[0] if since is not None else None
+    end = parse_window(until, name="until")[1] if until is not None else None
+    if start is not None and start > now:
+        raise InvalidArgument(
+            f"since {since!r} is in the future (it is now {now:%Y-%m-%d %H:%M} UTC): nothing has happened "
+            "since"
+        )
+    if start is not None and end is not None and start >= end:
+        raise InvalidArgument(f"since {since!r} is after until {until!r}: no moment is in that range")
+    return start, end
 
 
 def history(session: Session, actor: Actor, where: HistoryFilter) -> list[HistoryEntry]:
@@ -59,13 +78,15 @@ def history(session: Session, actor: Actor, where: HistoryFilter) -> list[Histor
     if Role.AUDITOR not in actor.roles and not actor.is_admin:
         raise NotAuthorized(f"only auditors and admins may read history ({actor.id} is neither)")
     stores, principals = _scope(session, where)
-    grants = _grants(session, where, stores, principals)
-    items = _items(session, where, stores, principals)
+    reviewer = _person_id(session, where.reviewer) if where.reviewer is not None else None
+    # A reviewer's history is their items: what they were asked and what was decided, not the grants' own.
+    grants = _grants(session, where, stores, principals) if reviewer is None else []
+    items = _items(session, where, stores, principals, reviewer)
     ids = {item.id for item, *_ in items}
     decisions = (
         session.exec(select(Decision).where(col(Decision.review_item_id).in_(ids))).all() if ids else []
     )
-    revocations = _revocations(session, where, stores, principals)
+    revocations = _revocations(session, where, stores, principals) if reviewer is None else []
     people = _people(
         session,
         {g.principal.person_id for g in grants}
@@ -78,8 +99,29 @@ def history(session: Session, actor: Actor, where: HistoryFilter) -> list[Histor
     entries = [*grant_entries(grants, people)]
     entries += item_entries(items, decisions, people)
     entries += revocation_entries(revocations, people)
+    if where.actor is not None:
+        entries = _by_actor(session, entries, where.actor)
     kept = [e for e in entries if _in_window(e.at, where)]
     return sorted(kept, key=lambda e: (e.at, ORDER.get(e.event, 99), e.store, e.principal))
+
+
+def _by_actor(session: Session, entries: list[HistoryEntry], actor: str) -> list[HistoryEntry]:
+    """The entries `actor` did (an email in any case); an actor found nowhere in this history is an error
+    naming the actors it has, unless it is a known person's email (who simply did nothing here)."""
+    wanted = actor.strip().lower() if "@" in actor else actor.strip()
+    found = [e for e in entries if (e.actor.lower() if "@" in e.actor else e.actor) == wanted]
+    if found or ("@" in wanted and _person_id(session, wanted, missing_ok=True) is not None):
+        return found
+    seen = sorted({e.actor for e in entries})
+    shown = ", ".join(seen[:8]) + (", …" if len(seen) > 8 else "")
+    raise NotFound(f"no event has the actor {actor!r}" + (f" (actors here: {shown})" if seen else ""))
+
+
+def _person_id(session: Session, email: str, *, missing_ok: bool = False) -> int | None:
+    person = session.exec(select(Person.id).where(col(Person.email) == email.strip().lower())).first()
+    if person is None and not missing_ok:
+        raise NotFound(f"no person has the email {email!r}")
+    return person
 
 
 def _in_window(at: datetime, where: HistoryFilter) -> bool:
@@ -91,12 +133,10 @@ def _scope(session: Session, where: HistoryFilter) -> tuple[set[int] | None, set
     stores = store_ids(session, where.store) if where.store is not None else None
     principals = principal_ids(session, where.principal) if where.principal is not None else None
     if where.person is not None:
-        person = session.exec(select(Person).where(col(Person.email) == where.person.strip().lower())).first()
-        if person is None:
-            raise NotFound(f"no person has the email {where.person!r}")
+        person = _person_id(session, where.person)
         linked = {
             i
-            for i in session.exec(select(Principal.id).where(col(Principal.person_id) == person.id))
+            for i in session.exec(select(Principal.id).where(col(Principal.person_id) == person))
             if i is not None
         }
         principals = linked if principals is None else principals & linked
@@ -136,7 +176,11 @@ def _grants(
 
 
 def _items(
-    session: Session, where: HistoryFilter, stores: set[int] | None, principals: set[int] | None
+    session: Session,
+    where: HistoryFilter,
+    stores: set[int] | None,
+    principals: set[int] | None,
+    reviewer: int | None = None,
 ) -> list[tuple[ReviewItem, Campaign, Store, Principal]]:
     query = (
         select(ReviewItem, Campaign, Store, Principal)
@@ -149,6 +193,16 @@ def _items(
         query = query.where(col(ReviewItem.campaign_id) == where.campaign)
     if where.until is not None:
         query = query.where(col(Campaign.started_at) < where.until)
+    if reviewer is not None:  # asked (the item's reviewer, escalations included) or decided, as delegate too
+        decided = select(Decision.review_item_id).where(
+            or_(
+                col(Decision.decided_by_person_id) == reviewer,
+                col(Decision.on_behalf_of_person_id) == reviewer,
+            )
+        )
+        query = query.where(
+            or_(col(ReviewItem.reviewer_person_id) == reviewer, col(ReviewItem.id).in_(decided))
+        )
     return list(session.exec(query).all())
 
 

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from reviews import audit
 from reviews.actors import Actor
 from reviews.cycle_definition import CycleDefinition
-from reviews.cycle_files import load_cycle_files
+from reviews.cycle_files import References, load_cycle_files
 from reviews.errors import InvalidArgument, NotAuthorized, NotFound, RecertifyError
 from reviews.models import ReviewCycle
 from reviews.ports import Clock
@@ -65,9 +65,12 @@ class CycleSummary:
         }
 
 
-def validate_files(paths: Iterable[Path | str]) -> list[CycleDefinition]:
-    """Every cycle the files define, or ConfigurationError naming every problem. No side effects."""
-    return load_cycle_files(paths)
+def validate_files(
+    paths: Iterable[Path | str], references: References | None = None
+) -> list[CycleDefinition]:
+    """Every cycle the files define, or ConfigurationError naming every problem, what they name from the
+    configuration (`references`) included. No side effects."""
+    return load_cycle_files(paths, references)
 
 
 def canonical_json(definition: CycleDefinition) -> str:

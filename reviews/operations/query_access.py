@@ -10,13 +10,13 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from reviews.entitlements import EXPOSURE_TYPES
 from reviews.errors import InvalidArgument, NotFound
 from reviews.exposure import EXPOSURE_ORDER, Exposed, Exposure, exposed
-from reviews.models import AccessGrant, Principal, Store
+from reviews.models import AccessGrant, Principal, Store, SyncRun, SyncStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,15 +156,62 @@ def _row(grant: AccessGrant, store: Store, principal: Principal) -> AccessRow:
 
 def access_window(at: str | None, *, now: datetime) -> tuple[datetime, datetime]:
     """What "at" means to an auditor: nothing is now; a date (YYYY-MM-DD) is the whole UTC day (anyone who
-    could access at any moment of it); an ISO time is that instant (UTC when no offset is given)."""
+    could access at any moment of it); an ISO time is that instant (UTC when no offset is given). A moment
+    after `now` is an error: who could access is recorded, what will be is not."""
     if at is None:
         return now, now + timedelta(microseconds=1)
+    start, end = parse_window(at, name="at")
+    if start > now:
+        raise InvalidArgument(
+            f"at {at!r} is in the future (it is now {now:%Y-%m-%d %H:%M} UTC): access is known up to now"
+        )
+    return start, end
+
+
+def parse_window(text: str, *, name: str) -> tuple[datetime, datetime]:
+    """A date (YYYY-MM-DD) as its whole UTC day, an ISO time as that instant (UTC without an offset)."""
     try:
-        if len(at) == 10:
-            start = datetime.combine(date.fromisoformat(at), time(), tzinfo=UTC)
+        if len(text) == 10:
+            start = datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
             return start, start + timedelta(days=1)
-        moment = datetime.fromisoformat(at)
+        moment = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidArgument(f"at {at!r}: expected YYYY-MM-DD or an ISO 8601 time") from None
+        raise InvalidArgument(f"{name} {text!r}: expected YYYY-MM-DD or an ISO 8601 time") from None
     moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     return moment, moment + timedelta(microseconds=1)
+
+
+def first_syncs(session: Session) -> dict[str, datetime]:
+    """When each source's first applied (successful) sync finished: nothing of its access is known before."""
+    query = (
+        select(SyncRun.source, func.min(SyncRun.finished_at))
+        .where(col(SyncRun.status) == SyncStatus.SUCCEEDED, col(SyncRun.finished_at).is_not(None))
+        .group_by(col(SyncRun.source))
+    )
+    return {source: _utc(finished) for source, finished in session.exec(query).all() if finished is not None}
+
+
+def known_access(session: Session, *, end: datetime, at: str | None) -> list[str]:
+    """Refuse a question no sync can answer: before any sync (NotFound), or `at` a moment before the first
+    sync finished (InvalidArgument), rather than an empty answer that reads as "nobody". The notes name each
+    source not yet synced by `end` (its access is missing from an answer the others give)."""
+    firsts = first_syncs(session)
+    if not firsts:
+        raise NotFound(
+            "no sync has been applied yet: nobody's access is known before `recertify sync` has run"
+        )
+    earliest = min(firsts.values())
+    if end <= earliest:
+        raise InvalidArgument(
+            f"at {at!r} is before the first sync (it finished {earliest:%Y-%m-%d %H:%M:%S} UTC): "
+            "access before then was never recorded"
+        )
+    return [
+        f"{source} was first synced {first:%Y-%m-%d %H:%M:%S} UTC: its access is not in this answer"
+        for source, first in sorted(firsts.items())
+        if end <= first
+    ]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

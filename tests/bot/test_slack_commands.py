@@ -140,3 +140,11 @@ def test_history_of_a_person_shows_only_their_access_and_names_what_it_cannot_fi
 def test_who_can_access_an_unknown_store_says_so_rather_than_nobody(conversation: Conversation) -> None:
     answer = ask(conversation, "aud", "who-can-access payrol")
     assert "Not done: no store has the id or name 'payrol'" in answer
+
+
+def test_who_can_access_before_the_first_sync_or_in_the_future_says_why_rather_than_nobody(
+    conversation: Conversation,
+) -> None:
+    before = ask(conversation, "aud", "who-can-access payroll at 2020-01-01")
+    assert "Not done: at '2020-01-01' is before the first sync (it finished " in before
+    assert "Not done: at '2999-01-01' is in the future" in ask(conversation, "aud", "exposure at 2999-01-01")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func
@@ -46,7 +47,7 @@ from tests.campaigns.test_sign_in_bound import READ, signed_in
 from tests.campaigns.test_start import started
 from tests.campaigns.world import FALLBACK, Department, RecordingNotifier, arn, email
 from tests.fakes.provider import FakeConnector, FakeProvider
-from tests.helpers import T0, run_cli
+from tests.helpers import T0, CliResult, run_cli
 
 PAYROLL, CASES = "arn:aws:s3:::payroll", "arn:aws:s3:::cases"
 CASES_NAME = "@SUM(1+1)"  # a store name a spreadsheet would evaluate
@@ -538,3 +539,50 @@ def test_a_sign_in_bound_is_exported_as_a_last_sign_in_never_as_a_use(
         f" as of {READ.isoformat()} (an upper bound on use)"
     )
     assert "last sign-in never" in evidence["nia"] and "last used" not in evidence["nia"]
+
+
+def test_an_export_keeps_the_earlier_files_of_the_set_in_the_manifest_while_they_match_their_hash(
+    engine: Engine, session: Session, database_url: str, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    world = scene(session, engine)
+    out, env = tmp_path / "evidence", {"RECERTIFY_DATABASE_URL": database_url}
+    name = f"campaign-{world.campaign_id}"
+
+    def export_as(*formats: str) -> tuple[CliResult, dict[str, Any]]:
+        options = [part for fmt in formats for part in ("--format", fmt)]
+        result = run_cli(
+            capsys,
+            monkeypatch,
+            "audit",
+            "export",
+            str(world.campaign_id),
+            *options,
+            "--out",
+            str(out),
+            env=env,
+        )
+        assert result.code == 0, result.stderr
+        return result, json.loads((out / f"{name}-manifest.json").read_text())
+
+    _, first = export_as("all")
+    result, second = export_as("html")
+    assert [f["name"] for f in second["files"]] == [
+        f"{name}-evidence.{ext}" for ext in ("csv", "json", "html")
+    ]
+    for entry in second["files"]:
+        data = (out / entry["name"]).read_bytes()
+        assert (entry["sha256"], entry["bytes"]) == (hashlib.sha256(data).hexdigest(), len(data))
+    assert [f["exported_at"] for f in second["files"]] == [first["exported_at"]] * 2 + [second["exported_at"]]
+    assert second["format"] == "recertify.evidence-manifest/2"
+    assert f"{name}-evidence.csv  sha256 {first['files'][0]['sha256']}" in result.stdout
+    assert "(kept from the export of " in result.stdout and result.stderr == ""
+
+    with (out / f"{name}-evidence.csv").open("a") as csv_file:  # edited by hand after the export
+        csv_file.write("tampered\n")
+    (out / f"{name}-evidence.html").unlink()
+    result, third = export_as("json")
+    assert [f["name"] for f in third["files"]] == [f"{name}-evidence.json"]
+    assert result.stderr == (
+        f"note: {name}-evidence.csv changed since it was exported (its hash differs): no longer listed\n"
+        f"note: {name}-evidence.html is listed by the earlier manifest but is gone: no longer listed\n"
+    )
