@@ -155,6 +155,10 @@ class Grant:
     conditional: bool = False
     needs_human_review: bool = False  # a policy we could not fully understand: never auto-revoked
     last_used: LastUse | None = None
+    # Names for what people read (a planned change's description): set when Recertify asks a connector to
+    # plan a revocation; a snapshot may leave them empty. Never part of the grant's identity.
+    store_name: str = ""
+    principal_name: str = ""
 
     @property
     def key(self) -> tuple[str, str, AccessLevel]:

@@ -20,7 +20,6 @@ from reviews.db import session_scope
 from reviews.evidence.export import ExportFormat, export_campaign
 from reviews.models import Decision, ItemStatus, Revocation, RevocationState
 from reviews.operations.outbox import approve, execute
-from reviews.ports import ItemView
 from simulators import department
 
 
@@ -41,7 +40,7 @@ class EnforcementSteps(LoopState):
         for row in planned:
             view = lines[_item(row)].view
             how = f"{view.access}; decided via {via[view.item_id]}"
-            say(f"    {view.store}: {view.holder} ({how}): {_change(row, view)}")
+            say(f"    {view.store}: {view.holder} ({how}): {_change(row)}")
         for (store, reason), group in _by_hold(held, lines).items():
             say(f"  held for an admin ({len(group)}): {store}: {reason}")
             say("    " + ", ".join(sorted({lines[_item(row)].view.holder for row in group})))
@@ -95,7 +94,7 @@ class EnforcementSteps(LoopState):
                 raise Unexpected(f"{view.holder} on {view.store} is {row.state}, yet {where} says {there=}")
             if row.state == RevocationState.APPLIED:
                 self.narrator.line(
-                    f"  ✔ {view.store}: {view.holder}: {_change(row, view)} (read back from {where})"
+                    f"  ✔ {view.store}: {view.holder}: {_change(row)} (read back from {where})"
                 )
         kept = [line.view for line in lines.values() if line.view.status == ItemStatus.NEEDS_HUMAN_REVIEW]
         if not all(self.world.still_has_access(view.store, view.holder) for view in kept):
@@ -138,14 +137,9 @@ def _item(row: Revocation) -> int:
     return row.review_item_id
 
 
-def _change(row: Revocation, view: ItemView) -> str:
-    """The outbox's own description of the change, with names for the object ids Entra's descriptions use."""
-    text = str(row.action.get("description", ""))
-    names = {"member_id": view.holder, "principal_id": view.holder, "sp_id": view.store}
-    for key, value in row.action.get("params", []):
-        if key in names:
-            text = text.replace(str(value), names[key])
-    return text
+def _change(row: Revocation) -> str:
+    """The outbox's own description of the change (names, with the ids of Entra's objects)."""
+    return str(row.action.get("description", ""))
 
 
 def _by_hold(rows: list[Revocation], lines: dict[int, ItemLine]) -> dict[tuple[str, str], list[Revocation]]:

@@ -77,4 +77,6 @@ def _assignment(client: GraphClient, *, grant: Grant, role: PathStep) -> Planned
     )
     if not ids:
         raise NotFound(f"{grant.principal_id} no longer holds app role {role.name}: nothing to revoke")
-    return plan_remove_assignment(sp_id, ids[0], grant.principal_id, role.id)
+    return plan_remove_assignment(
+        sp_id, ids[0], grant.principal_id, role.id, names=(role.name, grant.principal_name, grant.store_name)
+    )

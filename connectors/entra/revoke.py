@@ -46,24 +46,37 @@ def plan_for_group_grant(grant: Grant, *, unchangeable: str | None) -> PlannedRe
     if unchangeable:
         raise RevocationRefused(f"{first.name} cannot be changed here: {unchangeable}")
     group, member = first.id, grant.principal_id
+    who = named(grant.principal_name, member)
     return PlannedRevocation(
-        _action(REMOVE_MEMBER, f"remove {member} from group {first.name}", group_id=group, member_id=member),
-        _action(ADD_MEMBER, f"add {member} back to group {first.name}", group_id=group, member_id=member),
+        _action(REMOVE_MEMBER, f"remove {who} from group {first.name}", group_id=group, member_id=member),
+        _action(ADD_MEMBER, f"add {who} back to group {first.name}", group_id=group, member_id=member),
     )
 
 
+def named(name: str, object_id: str) -> str:
+    """A directory object as people read it: its name, with the id that identifies it for sure."""
+    return f"{name} ({object_id})" if name and name != object_id else object_id
+
+
 def plan_remove_assignment(
-    sp_id: str, assignment_id: str, principal_id: str, app_role_id: str
+    sp_id: str,
+    assignment_id: str,
+    principal_id: str,
+    app_role_id: str,
+    *,
+    names: tuple[str, str, str] = ("", "", ""),
 ) -> PlannedRevocation:
+    """`names`: the app role's, the principal's and the app's, for the description (ids when unknown)."""
     keys = {"sp_id": sp_id, "principal_id": principal_id, "app_role_id": app_role_id}
+    role, who, app = (named(n, i) for n, i in zip(names, (app_role_id, principal_id, sp_id), strict=True))
     return PlannedRevocation(
         _action(
             REMOVE_ASSIGNMENT,
-            f"remove app role {app_role_id} of {principal_id} on {sp_id}",
+            f"remove app role {role} of {who} on {app}",
             assignment_id=assignment_id,
             **keys,
         ),
-        _action(ADD_ASSIGNMENT, f"assign app role {app_role_id} to {principal_id} on {sp_id} again", **keys),
+        _action(ADD_ASSIGNMENT, f"assign app role {role} to {who} on {app} again", **keys),
     )
 
 

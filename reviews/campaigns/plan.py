@@ -263,6 +263,8 @@ def _grant(grant: AccessGrant, store: Store, principal: Principal) -> Grant:
         path=tuple(PathStep(step["kind"], step["id"], step["name"]) for step in grant.path),
         conditional=grant.conditional,
         needs_human_review=grant.needs_human_review,
+        store_name=store.name,
+        principal_name=principal.name,
     )
 
 

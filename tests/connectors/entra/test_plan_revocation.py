@@ -170,3 +170,21 @@ def test_an_owner_is_never_removed_automatically(
 def test_a_grant_marked_for_human_review_is_refused(connector: EntraConnector, grants: Grants) -> None:
     with pytest.raises(RevocationRefused, match="needs a person's review"):
         connector.plan_revocation(replace(grants[("payroll", "ben", "read")], needs_human_review=True))
+
+
+def test_a_planned_change_reads_in_names_with_the_ids_that_identify_it(
+    connector: EntraConnector, department: Department, grants: Grants
+) -> None:
+    """Issue 16: "Entra revocations show raw object ids … instead of names". Recertify passes the names it
+    holds with the grant; the description names each object and keeps its id."""
+    ids = department.ids
+    member = replace(grants[("payroll", "ben", "read")], principal_name="Ben", store_name="payroll")
+    planned = connector.plan_revocation(member)
+    assert planned.action.description == f"remove Ben ({ids['ben']}) from group payroll"
+    assert planned.inverse is not None and planned.inverse.description.startswith(f"add Ben ({ids['ben']})")
+    app = replace(grants[("app", "etl", "read")], principal_name="etl-job", store_name="Casework")
+    assigned = connector.plan_revocation(app).action.description
+    role = f"Casework: Case.Read ({ROLE})"
+    assert assigned == f"remove app role {role} of etl-job ({ids['etl']}) on Casework ({ids['app']})"
+    unnamed = connector.plan_revocation(grants[("payroll", "ben", "read")])  # a caller without names
+    assert unnamed.action.description == f"remove {ids['ben']} from group payroll"
