@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from reviews.actors import Actor, Role, cli_operator
 from reviews.errors import NotAuthorized, NotFound
-from reviews.models import DecidedVia, DecisionOutcome, Person, SyncRun, SyncStatus
+from reviews.models import DecidedVia, Decision, DecisionOutcome, Person, SyncRun, SyncStatus
 from reviews.operations.history import HistoryEntry, HistoryFilter, history
 from tests.campaigns.test_enforce import READERS, Loop, arn
 from tests.campaigns.world import email
@@ -62,6 +62,10 @@ def test_a_person_s_history_runs_from_grant_to_revocation_to_the_grant_again(
     assert {e.principal for e in entries} == {"u00"}  # nobody else's access
     decided = next(e for e in entries if e.event == "decided")
     assert decided.actor == "policy" and decided.detail.startswith("revoke via policy")
+    rules = {d.context.get("reason") for d in session.exec(select(Decision)).all() if d.via == "policy"}
+    assert any(r and decided.detail.endswith(f": {r}") for r in rules)  # the rule applied, as recorded
+    approved = next(e for e in entries if e.event == "revocation_approved")
+    assert approved.detail == f"approved by {cli_operator().id}"  # never held: not "held revocation …"
     assert decided.campaign is not None and decided.item is not None
     assert next(e for e in entries if e.event == "revoked").detail == "applied (live)"
     assert [e.at for e in entries] == sorted(e.at for e in entries)

@@ -146,6 +146,9 @@ def item_entries(
             detail += f", as delegate of {people.get(decision.on_behalf_of_person_id, 'unknown')}"
         if decision.justification:
             detail += f": {decision.justification}"
+        rule = (decision.context or {}).get("reason")
+        if decision.via == "policy" and rule:
+            detail += f": {rule}"  # the rule the policy applied, as it recorded it
         event = "decision_superseded" if decision.superseded else "decided"
         yield about[decision.review_item_id].entry(decision.decided_at, event, by, detail)
 
@@ -159,7 +162,7 @@ def revocation_entries(
         planned = f"state now {row.state}" + (f" (held: {row.hold_reason})" if row.hold_reason else "")
         if row.last_error:
             planned += f"; last error: {row.last_error}"
-        approved = f"held revocation approved by {row.approved_by or 'unknown'}"
+        approved = _approval(row)
         steps = [
             (row.planned_at, "revocation_planned", "policy", planned),
             (row.approved_at, "revocation_approved", row.approved_by or "unknown", approved),
@@ -187,3 +190,11 @@ def revocation_entries(
         for at, event, who, detail in steps:
             if at is not None:
                 yield it.entry(at, event, who, detail)
+
+
+def _approval(row: Revocation) -> str:
+    """Who approved, and whether the revocation had been held: never "held" for one that was not."""
+    by = row.approved_by or "unknown"
+    if by.startswith("policy:"):
+        return f"approved by the cycle's policy ({by})"
+    return f"held revocation approved by {by}" if row.hold_reason else f"approved by {by}"
