@@ -75,9 +75,13 @@ class PathStep:
         return f"{self.kind}:{self.name}"
 
 
+def stored_path_steps(path: list[dict[str, str]] | None) -> tuple[str, ...]:
+    """A path as stored with a grant (a list of {kind, id, name}), each step in the words PathStep prints."""
+    return tuple(f"{step.get('kind')}:{step.get('name')}" for step in path or [] if isinstance(step, dict))
+
+
 def stored_path_text(path: list[dict[str, str]] | None) -> str:
-    """A path as stored with a grant (a list of {kind, id, name}), in the words PathStep prints."""
-    return " → ".join(f"{step.get('kind')}:{step.get('name')}" for step in path or []) or "direct"
+    return " → ".join(stored_path_steps(path)) or "direct"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from reviews import audit
 from reviews.actors import SCHEDULER
+from reviews.entitlements import stored_path_steps
 from reviews.models import (
     Campaign,
     Decision,
@@ -145,7 +146,7 @@ def _notice(
         store=store.name,
         store_system=store.system,
         access=str(item.frozen_grant.get("access", "")),
-        path=tuple(f"{step.get('kind')}:{step.get('name')}" for step in steps if isinstance(step, dict)),
+        path=stored_path_steps(steps),
         decided_by=decided_by,
         reason=str(reason),
         campaign=f"{cycle.name if cycle else 'review'} {campaign.period_key}",

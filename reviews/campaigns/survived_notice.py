@@ -19,7 +19,7 @@ from sqlmodel import Session, col, or_, select
 
 from reviews import audit
 from reviews.actors import SCHEDULER
-from reviews.entitlements import stored_path_text
+from reviews.entitlements import stored_path_steps
 from reviews.models import (
     AccessGrant,
     Campaign,
@@ -77,12 +77,15 @@ def tell_survived(
     ).all()
     if not rows:
         return summary
-    admin_people = _people(session, list(admins))
+    admins_told = _admin_recipients(admin_channel, _people(session, list(admins)))
+    owners: dict[int | None, list[_Recipient]] = {}  # store id -> its owners, looked up once per run
     delivered, failures = _earlier(session)
     for revocation, store, principal in rows:
         assert revocation.campaign_id is not None and revocation.review_item_id is not None  # noqa: S101
         notice = _notice(session, revocation, store, principal)
-        recipients = _admin_recipients(admin_channel, admin_people) + _owners(session, store, summary)
+        if store.id not in owners:
+            owners[store.id] = _owners(session, store, summary)
+        recipients = admins_told + owners[store.id]
         for recipient in recipients:
             key = (revocation.review_item_id, recipient.person_id, recipient.to)
             if key in delivered or failures[key] >= MAX_ATTEMPTS:
@@ -130,7 +133,7 @@ def _notice(session: Session, revocation: Revocation, store: Store, principal: P
         store_system=store.system,
         principal=principal.name,
         access=_access(session, revocation),
-        surviving_path=tuple(stored_path_text(revocation.surviving_path).split(" → ")),
+        surviving_path=stored_path_steps(revocation.surviving_path),
         campaign=f"{cycle.name if cycle else 'review'} {campaign.period_key if campaign else ''}".strip(),
         survived_at=revocation.survived_at,
         review_opened=again is not None,
