@@ -308,3 +308,7 @@ def test_the_csv_json_and_html_exports_hold_the_same_history(
     u05 = by_item[walked.items["u05"]]
     assert (u05["first_reviewer"], u05["reviewer"]) == (email("pat"), FALLBACK)
     assert u05["escalated_from"] == email("pat")
+    quality = {q["reviewer"]: q for q in body["reviewer_quality"]["reviewers"]}
+    # The silent owner is named (asked first, escalated away), and not charged as the fallback's reviewer.
+    assert (quality[email("pat")]["items_assigned"], quality[email("pat")]["moved_away"]) == (0, 1)
+    assert quality[FALLBACK]["moved_away"] == 0

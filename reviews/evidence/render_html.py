@@ -256,13 +256,14 @@ def _reviewers(quality: QualityReport) -> str:
         f"{escape(FLAG_RULE.format(seconds=quality.keep_all_within_seconds))}. Time to decide: "
         f"{escape(WAIT_RULE)}.</p>"
     )
-    headers = ["reviewer", "assigned", "undecided", "decisions", "kept", "revoked", "median time", "max time",
+    headers = ["reviewer", "assigned", "moved away", "undecided", "decisions", "kept", "revoked", "median time", "max time",
                "batches", "largest batch", "bulk", "share kept", "share recommended keep",
                f"kept all within {quality.keep_all_within_seconds} s"]  # fmt: skip
     body = [
         [
             q.reviewer,
             q.items_assigned,
+            q.moved_away,
             q.undecided,
             q.decisions,
             q.kept,
