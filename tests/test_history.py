@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from reviews.actors import Actor, Role, cli_operator
 from reviews.errors import NotAuthorized, NotFound
-from reviews.models import DecidedVia, Decision, DecisionOutcome, Person, SyncRun, SyncStatus
+from reviews.models import AuditEvent, DecidedVia, Decision, DecisionOutcome, Person, SyncRun, SyncStatus
 from reviews.operations.history import HistoryEntry, HistoryFilter, history
 from tests.campaigns.test_enforce import READERS, Loop, arn
 from tests.campaigns.world import email
@@ -350,3 +350,20 @@ def test_an_answer_from_before_a_source_s_first_sync_says_that_source_is_missing
         "note: entra was first synced 2026-03-20 08:00:00 UTC: its access is not in this answer\n"
     )
     assert run_cli(capsys, monkeypatch, "access", "--at", "2026-03-21", env=env).stderr == ""
+
+
+def test_a_chain_written_before_items_were_recorded_is_told_as_far_as_it_recorded(
+    engine: Engine, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A campaign started by an older version: no `item.opened` events. Its items' reviews open with the
+    campaign's start, naming no reviewer (the item row's reviewer now may be a later one)."""
+    monkeypatch.setattr("reviews.campaigns.start._opened_events", lambda *_args: [])
+    loop = Loop.with_readers(session, engine, 1)
+    campaign = loop.start()
+    entries = history(session, AUDITOR, HistoryFilter(campaign=campaign.id))
+    opened = [e for e in entries if e.event == "review_opened"]
+    assert sorted(e.item for e in opened) == sorted(i.id for i in loop.items(campaign))
+    started = session.exec(select(AuditEvent).where(AuditEvent.kind == "campaign.started")).one()
+    assert {(e.seq, e.actor, e.detail) for e in opened} == {
+        (started.seq, "cli:root", "the campaign started (its reviewer was not recorded per item)")
+    }
