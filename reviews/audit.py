@@ -153,6 +153,11 @@ def event_hash_v1(
     return hashlib.sha256(_CANONICAL_JSON(canonical).encode("utf-8")).hexdigest()
 
 
+def iso_time(occurred_at: datetime) -> str:
+    """An event's time as its hash covers it."""
+    return occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def body_digest(
     occurred_at: datetime, actor: str, kind: str, subject: str, payload: Mapping[str, Any]
 ) -> str:
