@@ -281,8 +281,9 @@ def attestation_signer(config: LoadedConfig) -> AttestationSigner:
 
         return KmsSigner(settings.kms_key_id, region=config.settings.aws.regions[0])
     raise Misconfigured(
-        "attestations are signed with a key you control: set [attest] key_file (or RECERTIFY_ATTEST_KEY_FILE; "
-        "`recertify attest keygen --out KEY.pem` makes one) or [attest] kms_key_id (an AWS KMS ECC_NIST_P256 key)"
+        "attestations are signed with a key you control: set [attest] key_file (or "
+        "RECERTIFY_ATTEST_KEY_FILE; `recertify attest keygen --out KEY.pem` makes one) or "
+        "[attest] kms_key_id (an AWS KMS ECC_NIST_P256 key)"
     )
 
 

@@ -285,7 +285,8 @@ def check_chain(bundle: dict[str, Any]) -> dict[str, Any]:
     if running != end_hash:
         raise Failed(
             f"the chain recomputed from {start_seq}:{start_hash[:12]}… reaches {running[:12]}… at {end_seq}, "
-            f"not the checkpoint's {end_hash[:12]}…: a digest was altered, or the bundle is from another chain"
+            f"not the checkpoint's {end_hash[:12]}…: a digest was altered, or the bundle is from another "
+            "chain"
         )
     if first_hash is not None and chain.get("id") != first_hash:
         raise Failed(f"chain.id {chain.get('id')!r} is not the hash of event 1 ({first_hash}): another chain")
@@ -341,15 +342,16 @@ def summary(
         f"  proof       events {chain['start'] + 1}..{checkpoint['seq']} recomputed: {chain['included']} "
         f"included, {chain['digests']} by body digest only, {chain['full']} hashed as chain version 1 "
         "and included in full",
-        f"  checkpoint  seq {checkpoint['seq']} hash {checkpoint['hash']} recorded {checkpoint.get('recorded_at')}",
+        f"  checkpoint  seq {checkpoint['seq']} hash {checkpoint['hash']} "
+        f"recorded {checkpoint.get('recorded_at')}",
         f"  write-once  {location}: compare its seq and hash with the object there"
         if location
         else "  write-once  none: the checkpoint was kept in the operator's database only",
         f"  signer      {algorithm} key {signer} ({bundle['signature'].get('key_id')})",
         "  signature   verified with the given key"
         if keyed
-        else "  signature   verified with the key inside the bundle: this proves the bundle is intact, not who "
-        "signed it (pass --key PUBKEY.pem to check the signer)",
+        else "  signature   verified with the key inside the bundle: this proves the bundle is intact, "
+        "not who signed it (pass --key PUBKEY.pem to check the signer)",
     ]
     return lines
 
@@ -378,15 +380,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise Unusable(str(exc)) from None
         lines = verify(data, given)
     except Unusable as exc:
-        print(f"recertify-verify: {exc}", file=sys.stderr)
+        sys.stderr.write(f"recertify-verify: {exc}\n")
         return 2
     except Failed as exc:
-        print(f"NOT VERIFIED: {exc}", file=sys.stderr)
+        sys.stderr.write(f"NOT VERIFIED: {exc}\n")
         return 1
     except Exception as exc:  # never a traceback: anything unforeseen is a failure with its reason
-        print(f"NOT VERIFIED: the bundle could not be checked ({type(exc).__name__}: {exc})", file=sys.stderr)
+        sys.stderr.write(f"NOT VERIFIED: the bundle could not be checked ({type(exc).__name__}: {exc})\n")
         return 1
-    print("\n".join(lines))
+    sys.stdout.write("\n".join(lines) + "\n")
     return 0
 
 

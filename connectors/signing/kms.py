@@ -32,7 +32,7 @@ class KmsSigner:
         except ClientError as exc:
             raise Misconfigured(f"[attest] kms_key_id {key_id}: {_message(exc)}") from None
         except BotoCoreError as exc:
-            raise SourceUnavailable(f"AWS KMS: {exc}") from None
+            raise SourceUnavailable("AWS KMS", str(exc), retryable=True) from None
         spec, usage = answer.get("KeySpec"), answer.get("KeyUsage")
         if spec != KEY_SPEC or usage != "SIGN_VERIFY" or ALGORITHM not in answer.get("SigningAlgorithms", []):
             raise Misconfigured(
@@ -52,7 +52,7 @@ class KmsSigner:
         except ClientError as exc:
             raise Misconfigured(f"[attest] kms_key_id {self.key_id}: {_message(exc)}") from None
         except BotoCoreError as exc:
-            raise SourceUnavailable(f"AWS KMS: {exc}") from None
+            raise SourceUnavailable("AWS KMS", str(exc), retryable=True) from None
         return bytes(answer["Signature"])
 
 

@@ -87,7 +87,7 @@ def store_answer(session: Session, store: str, day: str, *, now: datetime) -> An
     if not grants:  # nobody could: the store's own events still show what it was that day
         for provider_id in _store_provider_ids(session, store):
             subjects.add(f"store:{provider_id}")
-    subject = {"store": store, "at": day, "from": start.isoformat(), "until": end.isoformat()}
+    subject: dict[str, Any] = {"store": store, "at": day, "from": start.isoformat(), "until": end.isoformat()}
     if stores:
         subject["stores"] = [{"id": i, "name": n} for i, n in sorted(stores.items())]
     return Answer(subject, rows, frozenset(subjects), notes)
@@ -143,10 +143,8 @@ def _emails(
     for listed in decisions.values():
         ids |= {d.decided_by_person_id for d in listed} | {d.on_behalf_of_person_id for d in listed}
     wanted = [i for i in ids if i is not None]
-    return {
-        i: email
-        for i, email in session.exec(select(Person.id, Person.email).where(col(Person.id).in_(wanted)))
-    }
+    query = select(Person.id, Person.email).where(col(Person.id).in_(wanted))
+    return {i: email for i, email in session.exec(query).all() if i is not None}
 
 
 def _review(item: ReviewItem, decisions: list[Decision], emails: dict[int, str]) -> dict[str, Any]:
