@@ -78,8 +78,12 @@ def event_hash(event: dict[str, Any], prev_hash: str, digests_from: int) -> str:
     return _sha256(canonical({**body, "prev_hash": prev_hash}))
 
 
-def statement(digests: dict[str, str]) -> bytes:
-    return canonical({"format": FORMAT, "regions": digests})
+SIGNER_FIELDS = ("algorithm", "public_key", "fingerprint", "key_id")
+
+
+def statement(digests: dict[str, str], signer: dict[str, Any]) -> bytes:
+    """What was signed: the format, each part's SHA-256, and the signer's fields of the signature block."""
+    return canonical({"format": FORMAT, "regions": digests, "signer": signer})
 
 
 # -- reading -----------------------------------------------------------------------------------------------
@@ -173,15 +177,18 @@ def check_signature(bundle: dict[str, Any], given_key: Any | None) -> tuple[str,
         and all(_is_hex64(v) for v in signed.values()),
         "the signature does not list a SHA-256 for each part",
     )
+    _need(isinstance(signature.get("key_id"), str), "the signature has no key id")
+    _need(set(signature) == {*SIGNER_FIELDS, "signed", "value"}, "the signature block has other fields")
+    who = {name: signature[name] for name in SIGNER_FIELDS}
     try:
         value = base64.b64decode(str(signature.get("value")), validate=True)
     except (binascii.Error, ValueError):
         raise Failed("the signature value is not base64 (altered)") from None
     try:
         if isinstance(key, ed25519.Ed25519PublicKey):
-            key.verify(value, statement(signed))  # RFC 8032, Ed25519 (pure)
+            key.verify(value, statement(signed, who))  # RFC 8032, Ed25519 (pure)
         else:
-            key.verify(value, statement(signed), ec.ECDSA(hashes.SHA256()))  # AWS KMS ECDSA_SHA_256
+            key.verify(value, statement(signed, who), ec.ECDSA(hashes.SHA256()))  # AWS KMS ECDSA_SHA_256
     except InvalidSignature:
         raise Failed(
             "the signature does not verify: the signature or the digests it signs were altered"

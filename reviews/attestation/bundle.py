@@ -107,17 +107,16 @@ def sign(bundle: dict[str, Any], signer: AttestationSigner) -> dict[str, Any]:
     """The bundle with its `signature`: over the statement of each region's digest (canonical.statement)."""
     unsigned = {key: value for key, value in bundle.items() if key != "signature"}
     digests = region_digests(unsigned)
-    value = signer.sign(statement(digests))
+    who = {
+        "algorithm": signer.algorithm,
+        "public_key": signer.public_key_pem,
+        "fingerprint": fingerprint(signer.public_key_pem),
+        "key_id": signer.key_id,
+    }
+    value = signer.sign(statement(digests, who))
     return {
         **unsigned,
-        "signature": {
-            "algorithm": signer.algorithm,
-            "public_key": signer.public_key_pem,
-            "fingerprint": fingerprint(signer.public_key_pem),
-            "key_id": signer.key_id,
-            "signed": digests,
-            "value": base64.b64encode(value).decode("ascii"),
-        },
+        "signature": {**who, "signed": digests, "value": base64.b64encode(value).decode("ascii")},
     }
 
 

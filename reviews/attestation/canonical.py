@@ -22,7 +22,10 @@ def region_digests(bundle: dict[str, Any]) -> dict[str, str]:
     return {name: hashlib.sha256(canonical(bundle[name])).hexdigest() for name in REGIONS}
 
 
-def statement(digests: dict[str, str]) -> bytes:
-    """What is signed: the format and each region's SHA-256 (a few hundred bytes, within what AWS KMS
-    signs as a RAW message)."""
-    return canonical({"format": FORMAT, "regions": digests})
+SIGNER_FIELDS = ("algorithm", "public_key", "fingerprint", "key_id")
+
+
+def statement(digests: dict[str, str], signer: dict[str, str]) -> bytes:
+    """What is signed: the format, each region's SHA-256 and who signs (`SIGNER_FIELDS` of the signature
+    block, so none of it can be changed either): well under the 4096 bytes AWS KMS signs as a RAW message."""
+    return canonical({"format": FORMAT, "regions": digests, "signer": signer})
