@@ -25,11 +25,10 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 import recertify_verify
 from connectors.signing.key_file import KeyFileSigner, generate
-from reviews import audit, checkpoints
+from reviews import audit
 from reviews.attestation import canonical as ours
 from reviews.attestation.answer import Answer, Cite
 from reviews.attestation.bundle import make_bundle, sign
@@ -186,7 +185,7 @@ def test_the_verifier_hashes_exactly_as_the_chain_and_the_signer() -> None:
     assert recertify_verify.event_hash(event, "f" * 64, 8) == audit.event_hash_v1(
         7, T0, "a", "k", "s", {"é": [1, 2.5]}, "f" * 64
     )
-    digests = {region: "ab" * 32 for region in ours.REGIONS}
+    digests = dict.fromkeys(ours.REGIONS, "ab" * 32)
     who = {"algorithm": "Ed25519", "public_key": "PEM", "fingerprint": "sha256:00", "key_id": "k"}
     assert recertify_verify.statement(digests, who) == ours.statement(digests, who)
     assert recertify_verify.REGIONS == ours.REGIONS and recertify_verify.FORMAT == ours.FORMAT
