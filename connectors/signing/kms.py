@@ -33,7 +33,9 @@ class KmsSigner:
             raise Misconfigured(f"[attest] kms_key_id {key_id}: {_message(exc)}") from None
         except BotoCoreError as exc:
             raise SourceUnavailable("AWS KMS", str(exc), retryable=True) from None
-        spec, usage = answer.get("KeySpec"), answer.get("KeyUsage")
+        # KeySpec; CustomerMasterKeySpec is its deprecated name, which some answers (moto) still use.
+        spec = answer.get("KeySpec") or answer.get("CustomerMasterKeySpec")
+        usage = answer.get("KeyUsage")
         if spec != KEY_SPEC or usage != "SIGN_VERIFY" or ALGORITHM not in answer.get("SigningAlgorithms", []):
             raise Misconfigured(
                 f"[attest] kms_key_id {key_id}: a {spec} key for {usage}; attestations need an "
