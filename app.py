@@ -233,6 +233,15 @@ class Wiring:
         """The operator's signing key for attestations: `[attest] key_file` (Ed25519) or `kms_key_id`."""
         return attestation_signer(self.config)
 
+    def key_file_signer(self, path: Path) -> AttestationSigner:
+        """An Ed25519 key file's signer, made (0600, its public key next to it) when it does not exist yet:
+        the demo's own key."""
+        from connectors.signing.key_file import KeyFileSigner
+
+        if not path.exists():
+            attest_keygen(path)
+        return KeyFileSigner(path)
+
     def tick(
         self, unit_of_work: Callable[[], AbstractContextManager[Session]]
     ) -> tuple[TickSummary, ExecutionSummary]:
