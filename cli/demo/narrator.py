@@ -92,7 +92,8 @@ class Narrator:
             f"  {use} audit verify --expect-head {report.audit_head}",
             f"  recertify-verify {relative(loop.attestation)} --key "
             f"{relative(target.out / 'attest-key.pub.pem')}    (the signed attestation, checked offline)",
-            f"  {use} attest --campaign {loop.campaign_id} --out campaign-{loop.campaign_id}-attestation.json",
+            f"  {use} attest --campaign {loop.campaign_id} "
+            f"--out campaign-{loop.campaign_id}-attestation.json",
             f"  recertify cycles validate {relative(target.out / department.cycle.FILE_NAME)}",
             f"  open {html}    (the evidence report: one self-contained HTML file)",
             "  recertify serve    with your own Slack app (bot/manifest.yaml) and a configuration like",
