@@ -55,6 +55,7 @@ from reviews.models import AuditBase, AuditEvent, AuditHead
 from reviews.ports import Clock
 
 GENESIS_HASH = "0" * 64
+_sha256 = hashlib.sha256
 # Core tables, not the ORM classes: appends are bulk inserts and verification streams plain rows.
 EVENTS = SQLModel.metadata.tables[AuditEvent.__tablename__]
 HEAD = SQLModel.metadata.tables[AuditHead.__tablename__]
@@ -187,8 +188,20 @@ def event_hash(
 
 def link_hash(seq: int, prev_hash: str, digest: str) -> str:
     """Version 2: an event's hash from its seq, the previous hash and its body digest."""
-    canonical = {"seq": seq, "prev_hash": prev_hash, "body": digest}
-    return hashlib.sha256(_CANONICAL_JSON(canonical).encode("utf-8")).hexdigest()
+    if (
+        type(seq) is int
+        and type(prev_hash) is str
+        and prev_hash.isascii()
+        and prev_hash.isalnum()
+        and digest.isascii()
+        and digest.isalnum()
+    ):
+        # Exactly the canonical JSON below (sorted keys, nothing to escape), a third faster to build: this
+        # runs once per event on every `audit verify`.
+        text = f'{{"body":"{digest}","prev_hash":"{prev_hash}","seq":{seq}}}'
+    else:
+        text = _CANONICAL_JSON({"seq": seq, "prev_hash": prev_hash, "body": digest})
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def chain_hash(
@@ -428,8 +441,20 @@ def _check_rows(
         try:
             if row_seq < v2_from:
                 digest = event_hash_v1(row_seq, occurred_at, actor, kind, subject, payload, row_prev)
-            else:
-                digest = link_hash(row_seq, row_prev, body_digest(occurred_at, actor, kind, subject, payload))
+            else:  # body_digest and link_hash, inlined: this is the hot loop of `audit verify`
+                body = {
+                    "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+                    "actor": actor,
+                    "kind": kind,
+                    "subject": subject,
+                    "payload": payload,
+                }
+                body_hash = _sha256(_CANONICAL_JSON(body).encode("utf-8")).hexdigest()
+                if type(row_prev) is str and row_prev.isascii() and row_prev.isalnum():
+                    link = f'{{"body":"{body_hash}","prev_hash":"{row_prev}","seq":{row_seq}}}'
+                    digest = _sha256(link.encode("utf-8")).hexdigest()
+                else:
+                    digest = link_hash(row_seq, row_prev, body_hash)
         except (ValueError, TypeError) as exc:  # NaN in a payload SQLite read from its JSON text
             broken = (seq, malformed(row) or f"malformed event: payload has no canonical JSON form ({exc})")
             break
