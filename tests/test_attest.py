@@ -266,3 +266,18 @@ def test_bad_arguments_are_refused_with_a_reason(
         result = run_cli(capsys, monkeypatch, "attest", *args, env=env)
         assert result.code != 0 and reason in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr
+
+
+def test_an_auditor_attests_only_over_an_existing_checkpoint(
+    history: Loop, database_url: str, capsys: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An auditor's connection is read-only: attest then never records a checkpoint, and says who can."""
+    key, pub = _keygen(capsys, monkeypatch, tmp_path)
+    env, out = _env(database_url, key), tmp_path / "auditor.json"
+    args = ("--role", "auditor", "attest", "--store", "payroll", "--at", DAY, "--out", str(out))
+    refused = run_cli(capsys, monkeypatch, *args, env=env)
+    assert refused.code == 1 and "an admin must record one (`recertify audit checkpoint`)" in refused.stderr
+    assert run_cli(capsys, monkeypatch, "audit", "checkpoint", env=env).code == 0
+    made = run_cli(capsys, monkeypatch, *args, env=env)
+    assert made.code == 0, made.stderr
+    assert "VERIFIED" in _verify(capsys, out, "--key", str(pub))
