@@ -22,8 +22,14 @@ from reviews.actors import Actor
 from reviews.clock import SystemClock
 from reviews.errors import InvalidArgument
 from reviews.evidence.collect import read_evidence
-from reviews.models import Decision, Person, ReviewItem, Revocation
-from reviews.operations.query_access import access_row, access_window, effective_grants, known_access
+from reviews.models import Decision, Person, ReviewItem, Revocation, Store
+from reviews.operations.query_access import (
+    access_row,
+    access_window,
+    effective_grants,
+    known_access,
+    store_ids,
+)
 from reviews.ports import Clock
 
 
@@ -185,9 +191,6 @@ def _revocation(revocation: Revocation) -> dict[str, Any]:
 
 
 def _store_provider_ids(session: Session, store: str) -> list[str]:
-    from reviews.models import Store
-    from reviews.operations.query_access import store_ids
-
     ids = store_ids(session, store)
     return list(session.exec(select(Store.provider_id).where(col(Store.id).in_(ids))).all())
 
