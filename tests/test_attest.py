@@ -225,6 +225,8 @@ def test_bad_keys_are_refused_with_a_reason(
         missing.code == 1
         and "nope.pem does not exist (create one with `recertify attest keygen" in missing.stderr
     )
+    folder = run_cli(capsys, monkeypatch, *args, env=_env(database_url, tmp_path))
+    assert folder.code == 1 and f"{tmp_path} cannot be read (Is a directory)" in folder.stderr
     (tmp_path / "text.pem").write_text("hello")
     text = run_cli(capsys, monkeypatch, *args, env=_env(database_url, tmp_path / "text.pem"))
     assert text.code == 1 and "text.pem is not a PEM private key" in text.stderr
@@ -241,7 +243,7 @@ def test_bad_keys_are_refused_with_a_reason(
         env=_env(database_url, tmp_path / "ec.pem", RECERTIFY_ATTEST_KMS_KEY_ID="k"),
     )
     assert both.code == 2 and "not both" in both.stderr
-    for result in (none, missing, text, wrong, both):
+    for result in (none, missing, folder, text, wrong, both):
         assert "Traceback" not in result.stderr
     assert not out.exists()
     key, _ = _keygen(capsys, monkeypatch, tmp_path)
