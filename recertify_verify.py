@@ -1,6 +1,6 @@
 """recertify-verify: check a Recertify attestation (recertify.attestation/1) offline.
 
-    recertify-verify BUNDLE.json [--key PUBKEY.pem]
+    recertify-verify BUNDLE.json [--key PUBKEY.pem] [--checkpoint SEQ:HASH]
 
 Stand-alone on purpose: the standard library and `cryptography`, no database, no configuration, nothing
 else of Recertify, so an auditor can read all of it and run it anywhere. It checks, in this order:
@@ -8,7 +8,8 @@ else of Recertify, so an auditor can read all of it and run it anywhere. It chec
 1. the file is JSON in the bundle's format, with exactly its parts;
 2. the signature (Ed25519, RFC 8032; or ECDSA P-256 with SHA-256, as AWS KMS signs) over the statement of
    each part's SHA-256, and that each part still has the digest that was signed (naming the part changed);
-   with --key, that the bundle was signed by exactly that key;
+   with --key, that the bundle was signed by exactly that key; with --checkpoint, that it proves exactly the
+   checkpoint the auditor holds (from its write-once copy);
 3. the chain: from the segment's start, each event (included in full) or body digest (left out) is hashed
    in seq order as the audit chain hashes it, and the result must be exactly the checkpoint's hash; a gap,
    a reordering, an event altered, dropped or from another chain, or a proof cut short is named with its seq;
@@ -320,10 +321,27 @@ def check_answer(bundle: dict[str, Any]) -> int:
     return len(answer["rows"])
 
 
-def verify(data: bytes, given_key: Any | None = None) -> list[str]:
+def check_expected(bundle: dict[str, Any], checkpoint: str | None) -> None:
+    """`--checkpoint SEQ:HASH`: the bundle must prove exactly the checkpoint the auditor holds (read from
+    its write-once copy, or saved earlier), which ties it to that chain."""
+    if checkpoint is None:
+        return
+    seq, _, digest = checkpoint.strip().partition(":")
+    if not (seq.isascii() and seq.isdigit() and _is_hex64(digest)):
+        raise Unusable(f"--checkpoint {checkpoint!r}: expected SEQ:HASH (a number and 64 hex digits)")
+    held = bundle["checkpoint"]
+    if not isinstance(held, dict) or (held.get("seq"), held.get("hash")) != (int(seq), digest):
+        raise Failed(
+            f"the bundle proves checkpoint {held.get('seq') if isinstance(held, dict) else '?'}:"
+            f"{held.get('hash') if isinstance(held, dict) else '?'}, not the expected {seq}:{digest}"
+        )
+
+
+def verify(data: bytes, given_key: Any | None = None, checkpoint: str | None = None) -> list[str]:
     """Every check; the summary's lines, or Failed with the first reason."""
     bundle = parse(data)
     algorithm, signer = check_signature(bundle, given_key)
+    check_expected(bundle, checkpoint)
     chain = check_chain(bundle)
     rows = check_answer(bundle)
     return summary(bundle, chain, rows, algorithm, signer, given_key is not None)
@@ -351,7 +369,7 @@ def summary(
         "and included in full",
         f"  checkpoint  seq {checkpoint['seq']} hash {checkpoint['hash']} "
         f"recorded {checkpoint.get('recorded_at')}",
-        f"  write-once  {location}: compare its seq and hash with the object there"
+        f"  write-once  {location}: compare its seq and hash with the object there (--checkpoint)"
         if location
         else "  write-once  none: the checkpoint was kept in the operator's database only",
         f"  signer      {algorithm} key {signer} ({bundle['signature'].get('key_id')})",
@@ -369,6 +387,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("bundle", help="the attestation (JSON) written by `recertify attest`")
     parser.add_argument("--key", help="the signer's public key (PEM): the bundle must be signed by it")
+    parser.add_argument(
+        "--checkpoint",
+        metavar="SEQ:HASH",
+        help="the checkpoint you hold (its write-once copy, or a head saved earlier): it must be proven",
+    )
     args = parser.parse_args(argv)
     try:
         try:
@@ -385,7 +408,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 given = load_public_key(pem, f"--key {args.key}")
             except Failed as exc:
                 raise Unusable(str(exc)) from None
-        lines = verify(data, given)
+        lines = verify(data, given, args.checkpoint)
     except Unusable as exc:
         sys.stderr.write(f"recertify-verify: {exc}\n")
         return 2

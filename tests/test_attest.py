@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -124,6 +126,16 @@ def test_a_store_on_a_day_attested_and_verified(
     summary = _verify(capsys, out, "--key", str(pub))
     assert "who could access store payroll on" in summary and "4 row(s)" in summary
     assert "none: the checkpoint was kept in the operator's database only" in summary
+    # As an auditor runs it: its own program, pinned to the checkpoint they hold.
+    script = Path(sys.executable).with_name("recertify-verify")
+    pinned = f"{checkpoint.seq}:{checkpoint.hash}"
+    done = subprocess.run(
+        [str(script), str(out), "--key", str(pub), "--checkpoint", pinned],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stdout.startswith("VERIFIED"), done.stderr
 
 
 def test_a_campaign_attested_and_verified(

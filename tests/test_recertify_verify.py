@@ -352,6 +352,21 @@ def test_a_bundle_from_another_chain_does_not_reach_this_chain_s_checkpoint(
     assert world["from_b"]["chain"]["id"] != world["bundle"]["chain"]["id"]
 
 
+def test_the_checkpoint_the_auditor_holds_is_required(
+    capsys: pytest.CaptureFixture[str], world: dict[str, Any]
+) -> None:
+    """--checkpoint SEQ:HASH (read from the write-once copy): chain B's own, sound bundle is refused when
+    the auditor holds chain A's checkpoint."""
+    held = world["bundle"]["checkpoint"]
+    expected = f"{held['seq']}:{held['hash']}"
+    path = _write(world["where"], world["bundle"])
+    assert _run(capsys, str(path), "--checkpoint", expected)[0] == 0
+    err = _fails(capsys, world, world["from_b"], "--checkpoint", expected)
+    assert f"not the expected {expected}" in err
+    code, _, err = _run(capsys, str(path), "--checkpoint", "seven")
+    assert code == 2 and "expected SEQ:HASH" in err
+
+
 def test_another_key_is_refused(capsys: pytest.CaptureFixture[str], world: dict[str, Any]) -> None:
     path = _write(world["where"], world["bundle"])
     code, out, err = _run(capsys, str(path), "--key", str(world["other_pub"]))
