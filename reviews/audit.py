@@ -95,9 +95,9 @@ def append(session: Session, event: NewEvent, *, clock: Clock) -> ChainHead:
 def append_many(session: Session, events: Iterable[NewEvent], *, clock: Clock) -> ChainHead:
     """Append events in order, in the caller's transaction (they commit or vanish with its other writes)."""
     lock_chain(session)
-    current = head(session)
+    row = session.execute(select(HEAD.c.seq, HEAD.c.hash, HEAD.c.digests_from).where(HEAD.c.id == 1)).one()
+    current, v2_from = _position(HEAD.name, row.seq, row.hash), _threshold(row.digests_from)  # one read
     seq, prev_hash = current.seq, current.hash
-    v2_from = digests_from(session)
     occurred_at = clock.now().astimezone(UTC)
     rows: list[dict[str, Any]] = []
     for event in events:
