@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from cli import access, admin, campaigns, cycles, demo, export, history, inventory, revocations  # noqa: F401  (register on audit)
+from cli import access, admin, attest, campaigns, cycles, demo, export, history, inventory, revocations  # noqa: F401  (register on audit)
 from cli.common import err, out, worker_name
 from reviews import audit, checkpoints
 from reviews.actors import SCHEDULER, Actor, Role, cli_operator
@@ -55,7 +55,7 @@ from reviews.errors import (
 from reviews.logging_setup import LogFormat, LogLevel, configure_logging, configured_secrets
 from reviews.operations.manage_cycles import latest_cycle
 from reviews.operations.outbox import ExecutionSummary, execute
-from reviews.ports import ChatDirectory, CheckpointSink, Clock, Connector, Notifier
+from reviews.ports import AttestationSigner, ChatDirectory, CheckpointSink, Clock, Connector, Notifier
 from reviews.settings import LoadedConfig, config_path, load_settings
 from reviews.state import DatabaseStateStore
 from scheduler import JobContext, Leadership, LeadershipLost, ScheduledJob, build_scheduler
@@ -85,6 +85,7 @@ for name, group in (
     ("cycles", cycles.cycles_cli),
     ("campaign", campaigns.campaign_cli),
     ("revocations", revocations.revocations_cli),
+    ("attest", attest.attest_cli),
 ):
     cli.add_typer(group, name=name)
 cli.command("sync")(inventory.sync)
@@ -228,6 +229,19 @@ class Wiring:
             region=self.config.settings.aws.regions[0],
         )
 
+    def attestation_signer(self) -> AttestationSigner:
+        """The operator's signing key for attestations: `[attest] key_file` (Ed25519) or `kms_key_id`."""
+        return attestation_signer(self.config)
+
+    def key_file_signer(self, path: Path) -> AttestationSigner:
+        """An Ed25519 key file's signer, made (0600, its public key next to it) when it does not exist yet:
+        the demo's own key."""
+        from connectors.signing.key_file import KeyFileSigner
+
+        if not path.exists():
+            attest_keygen(path)
+        return KeyFileSigner(path)
+
     def tick(
         self, unit_of_work: Callable[[], AbstractContextManager[Session]]
     ) -> tuple[TickSummary, ExecutionSummary]:
@@ -264,6 +278,31 @@ class Wiring:
         return summary, executed
 
 
+def attestation_signer(config: LoadedConfig) -> AttestationSigner:
+    """Built from the settings alone (no database): `recertify attest` checks the key before any work."""
+    settings = config.settings.attest
+    if settings.key_file:
+        from connectors.signing.key_file import KeyFileSigner
+
+        return KeyFileSigner(Path(settings.key_file).expanduser())
+    if settings.kms_key_id:
+        from connectors.signing.kms import KmsSigner
+
+        return KmsSigner(settings.kms_key_id, region=config.settings.aws.regions[0])
+    raise Misconfigured(
+        "attestations are signed with a key you control: set [attest] key_file (or "
+        "RECERTIFY_ATTEST_KEY_FILE; `recertify attest keygen --out KEY.pem` makes one) or "
+        "[attest] kms_key_id (an AWS KMS ECC_NIST_P256 key)"
+    )
+
+
+def attest_keygen(out: Path) -> tuple[Path, Path]:
+    """`recertify attest keygen`: a new Ed25519 key file (0600) and its public key next to it."""
+    from connectors.signing.key_file import generate
+
+    return generate(out)
+
+
 @dataclass
 class Context:
     """What one command needs, built on first use and closed when the command ends."""
@@ -298,6 +337,12 @@ class Context:
 
     def wiring(self) -> Wiring:
         return Wiring(self.config(), self.engine())
+
+    def attestation_signer(self) -> AttestationSigner:
+        return attestation_signer(self.config())
+
+    def attest_keygen(self, out: Path) -> tuple[Path, Path]:
+        return attest_keygen(out)
 
     def close(self) -> None:
         if self._engine is not None:

@@ -17,6 +17,13 @@ lock on SQLite. Two processes appending at once therefore wait for each other in
 A row changed into something `append` never writes (a payload that is not a JSON object, a time that is not
 one, a null…) is named by its seq and the malformed field (reviews.audit_rows), as any other break is.
 
+Chain version 2 (from the seq recorded in `audit_head.digests_from` on): an event's hash covers its seq, the
+previous hash and a digest of its body (time, actor, kind, subject, payload) instead of the body itself, so
+an attestation (reviews.attestation) can prove that some events are in the chain up to a checkpoint by
+giving only the digests of the others, never their content. Events before that seq keep the version 1 hash
+for ever (their checkpoints, also the write-once ones, still verify); editing the threshold changes which
+construction applies to the events between the old and new values, so they no longer match their hashes.
+
 `verify` streams the events in one ordered query; from `PARALLEL_FROM` events on, worker processes walk
 contiguous ranges of seq at once, all reading the chain as it was at one moment, and the ranges are linked in
 order so that every break is named exactly as one walk names it (the comment above `split_ranges`).
@@ -48,6 +55,7 @@ from reviews.models import AuditBase, AuditEvent, AuditHead
 from reviews.ports import Clock
 
 GENESIS_HASH = "0" * 64
+_sha256 = hashlib.sha256
 # Core tables, not the ORM classes: appends are bulk inserts and verification streams plain rows.
 EVENTS = SQLModel.metadata.tables[AuditEvent.__tablename__]
 HEAD = SQLModel.metadata.tables[AuditHead.__tablename__]
@@ -87,14 +95,17 @@ def append(session: Session, event: NewEvent, *, clock: Clock) -> ChainHead:
 def append_many(session: Session, events: Iterable[NewEvent], *, clock: Clock) -> ChainHead:
     """Append events in order, in the caller's transaction (they commit or vanish with its other writes)."""
     lock_chain(session)
-    current = head(session)
+    row = session.execute(select(HEAD.c.seq, HEAD.c.hash, HEAD.c.digests_from).where(HEAD.c.id == 1)).one()
+    current, v2_from = _position(HEAD.name, row.seq, row.hash), _threshold(row.digests_from)  # one read
     seq, prev_hash = current.seq, current.hash
     occurred_at = clock.now().astimezone(UTC)
     rows: list[dict[str, Any]] = []
     for event in events:
         seq += 1
         payload = normalize_payload(event.payload)
-        digest = event_hash(seq, occurred_at, event.actor, event.kind, event.subject, payload, prev_hash)
+        digest = chain_hash(
+            seq, occurred_at, event.actor, event.kind, event.subject, payload, prev_hash, v2_from
+        )
         rows.append(
             {
                 "seq": seq,
@@ -121,7 +132,7 @@ _CANONICAL_JSON = json.JSONEncoder(
 ).encode
 
 
-def event_hash(
+def event_hash_v1(
     seq: int,
     occurred_at: datetime,
     actor: str,
@@ -130,6 +141,7 @@ def event_hash(
     payload: Mapping[str, Any],
     prev_hash: str,
 ) -> str:
+    """Version 1, for events before `digests_from`: the hash covers the whole body and the previous hash."""
     canonical = {
         "seq": seq,
         "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -140,6 +152,87 @@ def event_hash(
         "prev_hash": prev_hash,
     }
     return hashlib.sha256(_CANONICAL_JSON(canonical).encode("utf-8")).hexdigest()
+
+
+def iso_time(occurred_at: datetime) -> str:
+    """An event's time as its hash covers it."""
+    return occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def body_digest(
+    occurred_at: datetime, actor: str, kind: str, subject: str, payload: Mapping[str, Any]
+) -> str:
+    """Version 2: the digest of an event's body, what an attestation discloses of an event it leaves out."""
+    body = {
+        "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor": actor,
+        "kind": kind,
+        "subject": subject,
+        "payload": payload,
+    }
+    return hashlib.sha256(_CANONICAL_JSON(body).encode("utf-8")).hexdigest()
+
+
+def event_hash(
+    seq: int,
+    occurred_at: datetime,
+    actor: str,
+    kind: str,
+    subject: str,
+    payload: Mapping[str, Any],
+    prev_hash: str,
+) -> str:
+    """Version 2, what every event from `digests_from` on is hashed with."""
+    return link_hash(seq, prev_hash, body_digest(occurred_at, actor, kind, subject, payload))
+
+
+def link_hash(seq: int, prev_hash: str, digest: str) -> str:
+    """Version 2: an event's hash from its seq, the previous hash and its body digest."""
+    if (
+        type(seq) is int
+        and type(prev_hash) is str
+        and prev_hash.isascii()
+        and prev_hash.isalnum()
+        and digest.isascii()
+        and digest.isalnum()
+    ):
+        # Exactly the canonical JSON below (sorted keys, nothing to escape), a third faster to build: this
+        # runs once per event on every `audit verify`.
+        text = f'{{"body":"{digest}","prev_hash":"{prev_hash}","seq":{seq}}}'
+    else:
+        text = _CANONICAL_JSON({"seq": seq, "prev_hash": prev_hash, "body": digest})
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def chain_hash(
+    seq: int,
+    occurred_at: datetime,
+    actor: str,
+    kind: str,
+    subject: str,
+    payload: Mapping[str, Any],
+    prev_hash: str,
+    v2_from: int,
+) -> str:
+    """The event's hash as the chain computes it at `seq`: version 1 before `v2_from`, version 2 from it."""
+    if seq < v2_from:
+        return event_hash_v1(seq, occurred_at, actor, kind, subject, payload, prev_hash)
+    return event_hash(seq, occurred_at, actor, kind, subject, payload, prev_hash)
+
+
+def digests_from(session: Session | Any) -> int:
+    """The first seq hashed as version 2 (reviews.migrations 0009: 1 on a new database, the head + 1 on one
+    that had events), or AuditChainBroken naming the head row when it was edited into something else."""
+    value = session.execute(select(HEAD.c.digests_from).where(HEAD.c.id == 1)).scalar_one()
+    return _threshold(value)
+
+
+def _threshold(value: Any) -> int:
+    if type(value) is not int or value < 1:
+        raise AuditChainBroken(
+            0, f"malformed digests_from {value!r}: not a sequence number", row="the audit_head row"
+        )
+    return value
 
 
 def normalize_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -232,8 +325,9 @@ def verify(
     if workers > 1 and engine is not None and head(session).seq - base(session).seq >= parallel_from:
         return _verify_in_parallel(engine, expect_head, expected, workers)
     start = base(session)
+    v2_from = digests_from(session)
     _check_start(start, expect_head, expected, _first_seq_through(session, start.seq))
-    walked = _check_rows(events_in_order(session, after=start.seq), start, expected)
+    walked = _check_rows(events_in_order(session, after=start.seq), start, expected, v2_from)
     return _check_end(start, walked, head(session), expect_head, expected)
 
 
@@ -243,7 +337,8 @@ def verify_segment(session: Session, start: ChainHead, end: ChainHead) -> None:
     so a checkpoint never vouches for a chain that was cut or rewritten since the previous one."""
     if end.seq < start.seq:
         raise AuditChainBroken(end.seq + 1, f"the chain ends at {end.seq}, before {start} (truncated)")
-    walked = _check_rows(events_in_order(session, after=start.seq, through=end.seq), start, (None, None))
+    rows = events_in_order(session, after=start.seq, through=end.seq)
+    walked = _check_rows(rows, start, (None, None), digests_from(session))
     if walked.broken is not None:
         raise AuditChainBroken(*walked.broken)
     last = walked.last(start)
@@ -257,6 +352,22 @@ def verify_segment(session: Session, start: ChainHead, end: ChainHead) -> None:
 
 _UNLINKED = "does not link to the event before it (deleted, reordered or inserted)"
 _ALTERED = "content does not match its hash (the event was altered)"
+
+
+def _altered(row: Sequence[Any], v2_from: int) -> str:
+    """Why an event does not match its hash: its content, or (when it matches the other version's hash) the
+    recorded start of version 2, which only an edit of the audit_head row moves."""
+    row_seq, occurred_at, actor, kind, subject, payload, row_prev, row_hash = row
+    as_version = 1 if row_seq >= v2_from else 2  # the construction not applied
+    if (
+        chain_hash(row_seq, occurred_at, actor, kind, subject, payload, row_prev, row_seq + 2 - as_version)
+        == row_hash
+    ):
+        return (
+            f"hashed as chain version {as_version}, but the audit_head row says version 2 starts at "
+            f"{v2_from} (digests_from was edited)"
+        )
+    return _ALTERED
 
 
 def _missing(present: int) -> str:
@@ -290,7 +401,10 @@ class _Walked:
 
 
 def _check_rows(
-    rows: Iterable[Sequence[Any]], start: ChainHead | None, expected: tuple[int | None, str | None]
+    rows: Iterable[Sequence[Any]],
+    start: ChainHead | None,
+    expected: tuple[int | None, str | None],
+    v2_from: int,
 ) -> _Walked:
     """Check each event against the one before it and against its hash, stopping at the first that is
     missing, malformed, does not link, or does not match (or is the expected head at another seq). With no
@@ -325,12 +439,27 @@ def _check_rows(
             broken = (seq, malformed(row) or _UNLINKED)
             break
         try:
-            digest = event_hash(row_seq, occurred_at, actor, kind, subject, payload, row_prev)
+            if row_seq < v2_from:
+                digest = event_hash_v1(row_seq, occurred_at, actor, kind, subject, payload, row_prev)
+            else:  # body_digest and link_hash, inlined: this is the hot loop of `audit verify`
+                body = {
+                    "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+                    "actor": actor,
+                    "kind": kind,
+                    "subject": subject,
+                    "payload": payload,
+                }
+                body_hash = _sha256(_CANONICAL_JSON(body).encode("utf-8")).hexdigest()
+                if type(row_prev) is str and row_prev.isascii() and row_prev.isalnum():
+                    link = f'{{"body":"{body_hash}","prev_hash":"{row_prev}","seq":{row_seq}}}'
+                    digest = _sha256(link.encode("utf-8")).hexdigest()
+                else:
+                    digest = link_hash(row_seq, row_prev, body_hash)
         except (ValueError, TypeError) as exc:  # NaN in a payload SQLite read from its JSON text
             broken = (seq, malformed(row) or f"malformed event: payload has no canonical JSON form ({exc})")
             break
         if digest != row_hash:
-            broken = (seq, malformed(row) or _ALTERED)
+            broken = (seq, malformed(row) or _altered(row, v2_from))
             break
         if expected_hash is not None and row_hash == expected_hash:
             if expected_seq is not None and expected_seq != row_seq:
@@ -473,6 +602,7 @@ _STATE = (
         BASE.c.hash.label("base_hash"),
         HEAD.c.seq.label("head_seq"),
         HEAD.c.hash.label("head_hash"),
+        HEAD.c.digests_from.label("digests_from"),
         select(func.max(EVENTS.c.seq)).scalar_subquery().label("last_seq"),
         select(func.min(EVENTS.c.seq)).where(EVENTS.c.seq <= BASE.c.seq).scalar_subquery().label("leftover"),
     )
@@ -499,7 +629,8 @@ def _verify_in_parallel(
             _check_start(start, expect_head, expected, state.leftover)
             ranges = split_ranges(start.seq, state.last_seq or 0, workers * RANGES_PER_WORKER)
             url = engine.url.render_as_string(hide_password=False)
-            walked = _walk_in_workers(url, snapshot, ranges, start, expected, workers)
+            v2_from = _threshold(state.digests_from)
+            walked = _walk_in_workers(url, snapshot, ranges, start, expected, workers, v2_from)
     return _check_end(start, walked, recorded, expect_head, expected)
 
 
@@ -510,12 +641,13 @@ def _walk_in_workers(
     start: ChainHead,
     expected: tuple[int | None, str | None],
     workers: int,
+    v2_from: int,
 ) -> _Walked:
     if not ranges:
         return _Walked()
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(ranges)), mp_context=spawn) as pool:
-        parts = [pool.submit(_walk_range, url, snapshot, lo, hi, expected) for lo, hi in ranges]
+        parts = [pool.submit(_walk_range, url, snapshot, lo, hi, expected, v2_from) for lo, hi in ranges]
         try:
             return _link(start, (part.result() for part in parts))
         finally:
@@ -523,7 +655,12 @@ def _walk_in_workers(
 
 
 def _walk_range(
-    url: str, snapshot: str | None, after: int, through: int, expected: tuple[int | None, str | None]
+    url: str,
+    snapshot: str | None,
+    after: int,
+    through: int,
+    expected: tuple[int | None, str | None],
+    v2_from: int,
 ) -> _Walked:
     """In a worker process: walk the events in `(after, through]`, in the parent's snapshot if given."""
     # The process is ours and does nothing else: what it has loaded so far (modules, mostly) lives as long
@@ -540,7 +677,7 @@ def _walk_range(
                         raise ValueError(f"not a snapshot id from pg_export_snapshot(): {snapshot!r}")
                     connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
                 rows = events_in_order(connection, after=after, through=through)
-                return _check_rows(rows, None, expected)
+                return _check_rows(rows, None, expected, v2_from)
     finally:
         engine.dispose()
 

@@ -401,13 +401,15 @@ class ChatEvent(SQLModel, table=True):
 
 
 class AuditHead(SQLModel, table=True):
-    """One row: the last sequence number and hash. Appenders lock it, which serializes the chain."""
+    """One row: the last sequence number and hash. Appenders lock it, which serializes the chain.
+    `digests_from`: the first seq hashed as chain version 2, with a body digest (reviews.audit)."""
 
     __tablename__ = "audit_head"
 
     id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
     seq: int
     hash: str = Field(max_length=64)
+    digests_from: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class AuditCheckpoint(SQLModel, table=True):

@@ -225,3 +225,21 @@ class CheckpointSink(Protocol):
     ) -> str: ...
 
     def read_all(self) -> list[WrittenCheckpoint]: ...
+
+
+class AttestationSigner(Protocol):
+    """Signs attestations (reviews.attestation) with a key the operator controls: an Ed25519 key file, or an
+    AWS KMS asymmetric key. The domain never sees the private key, only what a verifier needs:
+
+    - `algorithm`: "Ed25519" (RFC 8032) or "ECDSA_SHA_256" (NIST P-256, DER signature, as AWS KMS returns);
+    - `public_key_pem`: the public key (SubjectPublicKeyInfo, PEM), embedded in every bundle;
+    - `key_id`: what the operator calls the key (the file, the KMS key id), for messages;
+    - `sign(message)`: the signature over `message` (at most 4096 bytes: what KMS signs raw), or raises
+      `Misconfigured` / `SourceUnavailable`.
+    """
+
+    algorithm: str
+    public_key_pem: str
+    key_id: str
+
+    def sign(self, message: bytes) -> bytes: ...

@@ -18,7 +18,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -285,6 +293,21 @@ class AuditSettings(_Section):
         return value
 
 
+class AttestSettings(_Section):
+    """How attestations are signed (reviews.attestation, `recertify attest`): `key_file`, an Ed25519 private
+    key in PEM (`recertify attest keygen` writes one; env RECERTIFY_ATTEST_KEY_FILE), or `kms_key_id`, an
+    AWS KMS asymmetric key of spec ECC_NIST_P256 for SIGN_VERIFY (its id, ARN or alias). One of the two."""
+
+    key_file: str = ""
+    kms_key_id: str = ""
+
+    @model_validator(mode="after")
+    def _one_key(self) -> AttestSettings:
+        if self.key_file and self.kms_key_id:
+            raise ValueError("set key_file or kms_key_id, not both: an attestation is signed with one key")
+        return self
+
+
 class Secrets(BaseSettings):
     """Read from the environment only, under their conventional names, and never printed."""
 
@@ -314,6 +337,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     enforcement: EnforcementSettings = Field(default_factory=EnforcementSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    attest: AttestSettings = Field(default_factory=AttestSettings)
 
     def classifications(self) -> tuple[str, ...]:
         """Every classification a store can have: the AWS tag's values, and Entra's one."""

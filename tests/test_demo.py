@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+import recertify_verify
 import simulators.department.world
 from reviews import audit
 from reviews.clock import FrozenClock
@@ -115,6 +116,15 @@ def test_the_demo_runs_the_whole_loop_and_leaves_verifiable_evidence(
     assert history.code == 0 and "held" in history.stdout, history.stderr
     cycle = run_cli(capsys, monkeypatch, "cycles", "validate", str(out / "personal-data-review.yaml"))
     assert cycle.code == 0 and cycle.stdout.startswith("ok: personal-data-review"), cycle.stderr
+    # The attestation the demo wrote and verified, and one more made with the configuration it left.
+    (attestation,) = out.glob("attestation-benefit-claims-*.json")
+    assert "VERIFIED recertify.attestation/1" in result.stdout
+    assert recertify_verify.main([str(attestation), "--key", str(out / "attest-key.pub.pem")]) == 0
+    made = run_cli(
+        capsys, monkeypatch, "--config", config, "attest", "--campaign", "1", "--out", str(out / "c.json")
+    )
+    assert made.code == 0, made.stderr
+    assert recertify_verify.main([str(out / "c.json"), "--key", str(out / "attest-key.pub.pem")]) == 0
 
 
 def test_the_demo_honours_recertify_database_url(

@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from sqlmodel import col, select
 
 from cli.common import worker_name
+from cli.demo.attestation import attest
 from cli.demo.errors import Unexpected
 from cli.demo.state import LoopState
 from cli.demo.target import write_config
@@ -129,6 +130,7 @@ class EnforcementSteps(LoopState):
             self.narrator.line(f"  {entry['name']}  {entry['bytes']:,} bytes, sha256 {entry['sha256'][:16]}…")
         name, at = self.report.manifest.path.name, manifest["audit_head"]
         self.narrator.line(f"  {name}  (each file's SHA-256; the evidence was read at audit head {at})")
+        self.attestation = attest(self)
         write_config(self.target)
 
 

@@ -70,7 +70,7 @@ class Narrator:
 
     def summary(self, loop: LoopState) -> None:
         report, target = loop.report, loop.target
-        assert report is not None  # noqa: S101  (the last step wrote it)
+        assert report is not None and loop.attestation is not None  # noqa: S101  (the last step wrote them)
         (html,) = [f.path for f in report.files if f.format == "html"]
         use = f"recertify --config {relative(target.out / 'recertify.toml')}"
         out.print(f"\n[bold green]Demo complete in {time.perf_counter() - self.started:.1f} s.[/]")
@@ -78,6 +78,7 @@ class Narrator:
             f"  database       {target.shown}",
             f"  report         {html}",
             f"  manifest       {report.manifest.path}",
+            f"  attestation    {loop.attestation}  (signed; its key: {target.out / 'attest-key.pub.pem'})",
             f"  audit head     {report.audit_head}",
             f"  configuration  {target.out / 'recertify.toml'}  (this database, every source off)",
             "",
@@ -89,6 +90,10 @@ class Narrator:
             f"  {use} revocations list        ({loop.held} held: `revocations approve --campaign "
             f"{loop.campaign_id}` approves them)",
             f"  {use} audit verify --expect-head {report.audit_head}",
+            f"  recertify-verify {relative(loop.attestation)} --key "
+            f"{relative(target.out / 'attest-key.pub.pem')}    (the signed attestation, checked offline)",
+            f"  {use} attest --campaign {loop.campaign_id} "
+            f"--out campaign-{loop.campaign_id}-attestation.json",
             f"  recertify cycles validate {relative(target.out / department.cycle.FILE_NAME)}",
             f"  open {html}    (the evidence report: one self-contained HTML file)",
             "  recertify serve    with your own Slack app (bot/manifest.yaml) and a configuration like",
@@ -96,7 +101,7 @@ class Narrator:
         ]
         if target.external:
             lines.insert(
-                6, "  (keep RECERTIFY_DATABASE_URL set: the next commands read the database from it)"
+                7, "  (keep RECERTIFY_DATABASE_URL set: the next commands read the database from it)"
             )
         for line in lines:
             out.print(line, markup=False, highlight=False)

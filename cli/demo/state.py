@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
@@ -39,6 +40,7 @@ class LoopState:
     campaign_id: int = 0
     held: int = 0
     report: ExportResult | None = None
+    attestation: Path | None = None  # the signed attestation the last step wrote and verified
 
     def __post_init__(self) -> None:
         self.day0 = self.clock.now()

@@ -46,7 +46,13 @@ def prepare(out_dir: Path, fresh: bool) -> Target:
     if external:
         url = load_settings(None, {"RECERTIFY_DATABASE_URL": external}).settings.database.url
     else:
-        for leftover in (database, *out_dir.glob(f"{DEMO_DB}-*"), *out_dir.glob("campaign-*-*.*")):
+        for leftover in (
+            database,
+            *out_dir.glob(f"{DEMO_DB}-*"),
+            *out_dir.glob("campaign-*-*.*"),
+            *out_dir.glob("attestation-*.json"),
+            *out_dir.glob("attest-key*.pem"),
+        ):
             leftover.unlink(missing_ok=True)
         url = f"sqlite:///{database}"
     engine = create_db_engine(url)
@@ -65,6 +71,9 @@ def prepare(out_dir: Path, fresh: bool) -> Target:
     return Target(out_dir, url, shown, external=bool(external))
 
 
+ATTEST_KEY = "attest-key.pem"  # the demo's signing key for attestations (its public key: attest-key.pub.pem)
+
+
 def write_config(target: Target) -> None:
     database = (
         "# [database] comes from RECERTIFY_DATABASE_URL, as it did for the demo\n"
@@ -75,7 +84,8 @@ def write_config(target: Target) -> None:
         "# Written by `recertify demo`: its database, with every source off (the simulators are gone), for\n"
         "# the commands that read: access, audit history|verify|export, campaign show, revocations list.\n"
         "# examples/recertify.toml shows a real configuration.\n\n"
-        f"{database}\n[aws]\nenabled = false\n\n[entra]\nenabled = false\n\n[slack]\nenabled = false\n",
+        f"{database}\n[aws]\nenabled = false\n\n[entra]\nenabled = false\n\n[slack]\nenabled = false\n\n"
+        f"[attest]\nkey_file = {json.dumps(str((target.out / ATTEST_KEY).resolve()))}  # the demo's key\n",
         encoding="utf-8",
     )
 

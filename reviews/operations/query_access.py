@@ -56,6 +56,26 @@ def effective_access(
     filter that names no store or principal ever seen is an error, not an empty answer: "nobody" must never
     be what a typo reads as.
     """
+    grants = effective_grants(
+        session=session, start=start, end=end, store=store, principal=principal, exposure_only=exposure_only
+    )
+    rows = [access_row(grant, store_row, principal_row) for grant, store_row, principal_row in grants]
+    if exposure_only:  # stable: within a kind and store, the query's order (principal, level)
+        rows.sort(key=_exposure_order)
+    return rows
+
+
+def effective_grants(
+    *,
+    session: Session,
+    start: datetime,
+    end: datetime,
+    store: str | None = None,
+    principal: str | None = None,
+    exposure_only: bool = False,
+) -> list[tuple[AccessGrant, Store, Principal]]:
+    """The stored grants behind `effective_access`, in its order before the exposure sort (an attestation
+    needs their ids to find the reviews and revocations of each)."""
     query = (
         select(AccessGrant, Store, Principal)
         .join(Store, col(Store.id) == AccessGrant.store_id)
@@ -74,10 +94,7 @@ def effective_access(
         query = query.where(col(AccessGrant.principal_id).in_(principal_ids(session, principal)))
     if exposure_only:
         query = query.where(col(Principal.type).in_(sorted(EXPOSURE_TYPES)))
-    rows = [_row(grant, store_row, principal_row) for grant, store_row, principal_row in session.exec(query)]
-    if exposure_only:  # stable: within a kind and store, the query's order (principal, level)
-        rows.sort(key=_exposure_order)
-    return rows
+    return [(grant, store_row, principal_row) for grant, store_row, principal_row in session.exec(query)]
 
 
 def _exposure_order(row: AccessRow) -> tuple[bool, str, int]:
@@ -122,7 +139,7 @@ def grant_exposure(grant: AccessGrant, store: Store, principal: Principal) -> Ex
     )
 
 
-def _row(grant: AccessGrant, store: Store, principal: Principal) -> AccessRow:
+def access_row(grant: AccessGrant, store: Store, principal: Principal) -> AccessRow:
     exposure = grant_exposure(grant, store, principal)
     return AccessRow(
         store={
