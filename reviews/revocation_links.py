@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -20,7 +20,7 @@ from reviews.models import RevocationItem
 CHUNK = 5_000  # bounded IN lists
 
 
-def change_key(store_id: int, principal_id: int, action: dict[str, Any]) -> str:
+def change_key(store_id: int, principal_id: int, action: Mapping[str, Any]) -> str:
     """What makes two planned changes the same change: the store, the principal and the provider operation
     with its arguments. The description is left out: it is prose and may name the access level."""
     operation = {key: action.get(key) for key in ("system", "kind", "params")}

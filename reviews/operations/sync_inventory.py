@@ -20,16 +20,27 @@ from sqlmodel import Session, SQLModel, col, select
 
 from reviews import audit
 from reviews.entitlements import Grant, Person, Principal, Snapshot, Store
-from reviews.models import AccessGrant, Revocation, RevocationState, SyncRun, SyncStatus
+from reviews.models import (
+    AccessGrant,
+    ReviewItem,
+    Revocation,
+    RevocationItem,
+    RevocationState,
+    SyncRun,
+    SyncStatus,
+)
 from reviews.models import Person as PersonRow
 from reviews.models import Principal as PrincipalRow
 from reviews.models import Store as StoreRow
 from reviews.operations.population_sanity import check_population, refuse_personless_links
 from reviews.ports import Clock
+from reviews.revocation_links import items_of
 
 ACTOR = "system:sync"
 _GRANTS = SQLModel.metadata.tables[AccessGrant.__tablename__]
 _REVOCATIONS = SQLModel.metadata.tables[Revocation.__tablename__]
+_LINKS = SQLModel.metadata.tables[RevocationItem.__tablename__]
+_ITEMS = SQLModel.metadata.tables[ReviewItem.__tablename__]
 RowT = TypeVar("RowT", StoreRow, PrincipalRow)
 ItemT = TypeVar("ItemT", Store, Principal)
 
@@ -346,6 +357,17 @@ def settle_revocations(session: Session, run: SyncRun, now: datetime) -> list[au
         & (surviving.c.valid_to.is_(None))
     )
     revoked = grants.alias("revoked")
+    # Every access level the change ends: its own grant's, and those of the items linked to it (read and
+    # write from one group membership are one change); any of them still found means it survived.
+    linked, linked_items, linked_grants = _LINKS, _ITEMS, grants.alias("linked")
+    ended_levels = (
+        sa_select(linked_grants.c.access)
+        .select_from(linked)
+        .join(linked_items, linked_items.c.id == linked.c.review_item_id)
+        .join(linked_grants, linked_grants.c.id == linked_items.c.grant_id)
+        .where(linked.c.revocation_id == revocations.c.id)
+    )
+    same_level = (surviving.c.access == revoked.c.access) | surviving.c.access.in_(ended_levels)
     query = (
         sa_select(
             revocations.c.id,
@@ -356,7 +378,7 @@ def settle_revocations(session: Session, run: SyncRun, now: datetime) -> list[au
             revocations.c.state,
         )
         .join(revoked, revoked.c.id == revocations.c.grant_id)
-        .outerjoin(surviving, same_access & (surviving.c.access == revoked.c.access))
+        .outerjoin(surviving, same_access & same_level)
         .where(
             revocations.c.system == run.source,
             revocations.c.state.in_([RevocationState.APPLIED, RevocationState.ALREADY_ABSENT]),
@@ -365,11 +387,17 @@ def settle_revocations(session: Session, run: SyncRun, now: datetime) -> list[au
             revocations.c.verified_at.is_(None),
             revocations.c.survived_at.is_(None),
         )
-        .order_by(revocations.c.id)
+        .order_by(revocations.c.id, surviving.c.id)
     )
-    events = []
-    for revocation_id, campaign_id, item_id, grant_id, path, was in session.execute(query).tuples():
-        base = {"item": item_id, "campaign": campaign_id, "sync_run": run.id, "was": was}
+    events, settled = [], set()
+    found = session.execute(query).tuples().all()
+    items = items_of(session, {row[0] for row in found})
+    for revocation_id, campaign_id, item_id, grant_id, path, was in found:
+        if revocation_id in settled:
+            continue  # a second level still found: settled once, by the first
+        settled.add(revocation_id)
+        ended = items.get(revocation_id, [item_id] if item_id is not None else [])
+        base = {"item": item_id, "items": ended, "campaign": campaign_id, "sync_run": run.id, "was": was}
         if grant_id is None:
             values: dict[str, Any] = {"state": RevocationState.VERIFIED, "verified_at": now}
             kind, payload = "revocation.verified", {**base, "how": "the sync no longer finds the access"}
