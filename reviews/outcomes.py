@@ -92,6 +92,19 @@ def classify(status: str, revocation: RevocationFacts | None, reason: str | None
     return _by_state(revocation)
 
 
+def at_decision(status: str) -> Outcome:
+    """The outcome of an item as a reviewer's message knows it: by its status alone, no change under way."""
+    return classify(status, None).outcome
+
+
+def decided(outcome: str) -> Outcome:
+    """The outcome word for a decision ("keep" | "revoke"), as a count of decisions says it."""
+    words = {"keep": Outcome.KEPT, "revoke": Outcome.DECIDED_REVOKE}
+    if outcome not in words:
+        raise ValueError(f"unknown decision {outcome!r}: keep or revoke")
+    return words[outcome]
+
+
 def _by_state(row: RevocationFacts) -> Classified:
     state = row.state
     if state == _S.PLANNED:
