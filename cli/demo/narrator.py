@@ -18,6 +18,7 @@ from cli.common import out, progress
 from cli.demo.errors import DemoFailed, Unexpected
 from cli.demo.target import relative
 from reviews.errors import RecertifyError
+from reviews.outcomes import said
 from simulators import department
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ class Narrator:
             f"  report         {html}",
             f"  manifest       {report.manifest.path}",
             f"  audit head     {report.audit_head}",
+            f"  outcomes       {said(loop.outcomes)}",
             f"  configuration  {target.out / 'recertify.toml'}  (this database, every source off)",
             "",
             "Try next:",

@@ -39,6 +39,7 @@ class LoopState:
     campaign_id: int = 0
     held: int = 0
     report: ExportResult | None = None
+    outcomes: dict[str, int] = field(default_factory=dict)  # the campaign's items by outcome, at the end
 
     def __post_init__(self) -> None:
         self.day0 = self.clock.now()
