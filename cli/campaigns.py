@@ -109,7 +109,7 @@ def campaign_show(
             line.reviewer or "-",
             str(line.stage),
             str(line.outcome.outcome),
-            (line.outcome.why or "") + shared,
+            "; ".join(p for p in (line.outcome.why, shared.strip(" ()")) if p),
         )
     out.print(table)
     out.print("outcomes:", markup=False)

@@ -300,7 +300,9 @@ def test_decided_items_show_their_state_instead_of_buttons() -> None:
     states = {
         block["block_id"]: block["elements"][0]["text"] for block in page.blocks if block["type"] == "context"
     }
-    assert "Kept" in states["item:2"] and "Decided revoke" in states["item:3"] and "Expired" in states["item:4"]
+    assert (
+        "Kept" in states["item:2"] and "Decided revoke" in states["item:3"] and "Expired" in states["item:4"]
+    )
 
 
 def test_bulk_buttons_confirm_how_many_items_they_decide() -> None:
