@@ -109,6 +109,8 @@ def plan_revocations(
     earlier = _earlier_changes(session, campaign.id)  # a re-run links to a change already planned
     by_change: dict[str, dict[str, Any]] = {}
     links: list[tuple[int, int]] = []  # (earlier revocation, item) for items joining an earlier change
+    refused_changes: dict[str, str] = {}  # change key → why an item needing that change was refused
+    items = {item.id: item for item, _, _, _ in rows}
     for item, grant, store, principal in rows:
         refusal = _refusal(grant, principal, store, protection, health, admins_left)
         if refusal == WAIT:
@@ -137,6 +139,10 @@ def plan_revocations(
             summary.already_absent += 1
             continue
         if refusal is not None:
+            if change is None and connector is not None:  # refused by the envelope: which change was it?
+                key = _key_of(connector, grant, store, principal)
+                if key is not None:
+                    refused_changes.setdefault(key, f"{refusal} (the same change as item {item.id})")
             _needs_human(session, item, refusal, summary, events)
             continue
         assert change is not None and item.id is not None  # noqa: S101
@@ -157,6 +163,16 @@ def plan_revocations(
         row = {**row, "dry_run": settings.mode != "live", "_automatic": item.id in automatic}
         by_change[key] = row
         planned.append(row)
+    # A change that would also end a refused item's access (the last admin's read and admin, one membership)
+    # is refused for every item it ends: refusing one of them must keep the access.
+    for key, reason in refused_changes.items():
+        if key not in by_change:
+            continue
+        shared = by_change.pop(key)
+        planned[:] = [row for row in planned if row is not shared]
+        summary.linked -= len(shared["_items"]) - 1
+        for item_id in shared["_items"]:
+            _needs_human(session, items[item_id], reason, summary, events)
     counts = apply_holds(session, planned, settings, auto_apply=auto_apply, cycle_name=cycle_name, now=now)
     summary.held, summary.approved, summary.planned = counts.held, counts.approved, counts.planned
     items_by_first: dict[int, list[int]] = {}
@@ -278,6 +294,17 @@ def _row(
         "read_back_at": None,
         "verified_at": None,
     }
+
+
+def _key_of(connector: Connector, grant: AccessGrant, store: Store, principal: Principal) -> str | None:
+    """The change key of a grant the envelope refused, if the connector can name its change."""
+    if grant.valid_to is not None:
+        return None
+    try:
+        change = connector.plan_revocation(_grant(grant, store, principal))
+    except (RevocationRefused, NotFound):
+        return None
+    return change_key(store.id or 0, principal.id or 0, action_to_json(change.action))
 
 
 def _refusal(

@@ -202,3 +202,29 @@ def test_blast_radius_counts_changes_not_items(world: World) -> None:
     assert (held.held, held.linked) == (3, 3)
     (reason,) = {r.hold_reason for r in world.session.exec(select(Revocation)).all()}
     assert reason is not None and reason.startswith("3 automatic revocations")
+
+
+def test_a_change_that_would_also_remove_the_last_admin_is_refused_for_every_item_it_ends(
+    world: World,
+) -> None:
+    # olu is claims' only admin, and reads it, through one group: revoking the read would remove the admin.
+    world.provider.remove_member("g-claims-admin", arn("olu"))
+    world.provider.add_group(
+        "g-claims-all", store_id=CLAIMS, name="claims-all", access=(AccessLevel.READ, AccessLevel.ADMIN)
+    )
+    world.provider.add_member("g-claims-all", arn("olu"))
+    world.clock.advance(timedelta(minutes=1))
+    world.sync()
+    campaign = world.closed_by_silence()
+    olus = [i for i in world.items(campaign) if i.frozen_grant["principal"]["name"] == "olu"]
+    for item in olus:  # both of olu's items decided revoke (say, by a reviewer)
+        item.status = "revoked"
+        world.session.add(item)
+    world.session.commit()
+    world.plan(campaign, blast_radius_count=10, blast_radius_share=1.0)
+    world.session.expire_all()
+    assert not world.session.exec(
+        select(Revocation).where(Revocation.principal_id == olus[0].principal_id)
+    ).all()
+    assert world.outcomes(campaign, [i.id for i in olus if i.id]) == ["refused", "refused"]
+    assert world.provider.is_member("g-claims-all", arn("olu"))
