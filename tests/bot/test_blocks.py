@@ -567,5 +567,8 @@ def test_held_revocations_have_a_confirmed_approve_button() -> None:
     assert blocks[-1]["elements"][0]["text"].startswith(f"…and {79 - len(approve)} more")
     assert all("<!channel>" not in text for text in mrkdwn_texts(blocks))
     assert held_revocations_blocks([])[-1]["text"]["text"] == "Nothing is held."
+    # One change ending two items (read and write from one membership) names both.
+    (shared,) = [b for b in held_revocations_blocks(rows[:1], {1: [101, 102]}) if b.get("block_id")]
+    assert "campaign 7, items 101, 102" in shared["text"]["text"]
     with pytest.raises(ValueError):
         parse_revocation_value("1 OR 1=1")
