@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select as sa_select
+from sqlalchemy import union
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, SQLModel, col, select
 
@@ -325,10 +326,18 @@ def _reappeared(session: Session, sync_run_id: int) -> list[audit.NewEvent]:
         & (earlier.c.principal_id == grants.c.principal_id)
         & (earlier.c.access == grants.c.access)
     )
+    # The grants each revocation ended: its own, and those of the items linked to its one change.
+    ended = union(
+        sa_select(revocations.c.id.label("revocation_id"), revocations.c.grant_id.label("grant_id")),
+        sa_select(_LINKS.c.revocation_id, _ITEMS.c.grant_id).join(
+            _ITEMS, _ITEMS.c.id == _LINKS.c.review_item_id
+        ),
+    ).subquery()
     query = (
         sa_select(grants.c.id, grants.c.store_id, grants.c.principal_id, grants.c.access, revocations.c.id)
         .join(earlier, same_access)
-        .join(revocations, revocations.c.grant_id == earlier.c.id)
+        .join(ended, ended.c.grant_id == earlier.c.id)
+        .join(revocations, revocations.c.id == ended.c.revocation_id)
         .where(grants.c.opened_by_sync_id == sync_run_id, revocations.c.state.in_(revoked))
     )
     return [

@@ -20,7 +20,15 @@ from reviews.campaigns.start import start_campaign
 from reviews.campaigns.views import show_campaign
 from reviews.clock import FrozenClock
 from reviews.entitlements import AccessLevel
-from reviews.models import AuditEvent, Campaign, ReviewItem, Revocation, RevocationItem, RevocationState
+from reviews.models import (
+    AccessGrant,
+    AuditEvent,
+    Campaign,
+    ReviewItem,
+    Revocation,
+    RevocationItem,
+    RevocationState,
+)
 from reviews.operations.outbox import execute, undo
 from reviews.operations.sync_inventory import apply_snapshot
 from reviews.settings import EnforcementSettings
@@ -228,3 +236,26 @@ def test_a_change_that_would_also_remove_the_last_admin_is_refused_for_every_ite
     ).all()
     assert world.outcomes(campaign, [i.id for i in olus if i.id]) == ["refused", "refused"]
     assert world.provider.is_member("g-claims-all", arn("olu"))
+
+
+def test_either_level_granted_again_after_the_one_change_is_flagged(world: World) -> None:
+    campaign = world.closed_by_silence()
+    world.plan(campaign, blast_radius_count=10, blast_radius_share=1.0)
+    execute(
+        world.engine,
+        {"aws": world.connector},
+        settings=EnforcementSettings(mode="live"),
+        clock=world.clock,
+        worker="w",
+    )
+    world.clock.advance(timedelta(hours=1))
+    world.sync()  # verified
+    (row,) = world.session.exec(select(Revocation)).all()
+    assert world.session.get(AccessGrant, row.grant_id).access == "read"  # type: ignore[union-attr]
+    # Someone grants kem write again, through another group: the write item's grant, not the row's own.
+    world.provider.add_group("g-claims-write", store_id=CLAIMS, name="claims-write", access=AccessLevel.WRITE)
+    world.provider.add_member("g-claims-write", arn("kem"))
+    world.clock.advance(timedelta(hours=1))
+    world.sync()
+    flagged = world.session.exec(select(AuditEvent).where(AuditEvent.kind == "grant.reappeared")).all()
+    assert [(e.payload["access"], e.payload["revocation"]) for e in flagged] == [("write", row.id)]
