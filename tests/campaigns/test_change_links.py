@@ -16,6 +16,7 @@ from reviews.actors import cli_operator
 from reviews.campaigns.close import close_campaign
 from reviews.campaigns.plan import PlanSummary, plan_revocations
 from reviews.campaigns.protection import Protection
+from reviews.campaigns.revoked_notice import tell_revoked
 from reviews.campaigns.start import start_campaign
 from reviews.campaigns.views import show_campaign
 from reviews.clock import FrozenClock
@@ -32,7 +33,7 @@ from reviews.models import (
 from reviews.operations.outbox import execute, undo
 from reviews.operations.sync_inventory import apply_snapshot
 from reviews.settings import EnforcementSettings
-from tests.campaigns.world import cycle, email, store_cycle
+from tests.campaigns.world import RecordingNotifier, cycle, email, store_cycle
 from tests.fakes.provider import FakeConnector, FakeProvider
 from tests.helpers import T0
 
@@ -156,6 +157,13 @@ def test_read_and_write_from_one_membership_are_one_revocation_counted_applied_a
     world.session.expire_all()
     assert world.session.get(Revocation, row.id).state == RevocationState.VERIFIED  # type: ignore[union-attr]
     assert world.outcomes(campaign, kems) == ["revoked", "revoked"]
+    # kem is told once, of both levels the one change ended.
+    notifier = RecordingNotifier()
+    tell_revoked(world.session, notifier, clock=world.clock)
+    world.session.commit()
+    assert [(n.principal, n.access) for n in notifier.notices] == [("kem", "read and write")]
+    tell_revoked(world.session, notifier, clock=world.clock)  # not again, for either item
+    assert len(notifier.notices) == 1
     events = world.session.exec(select(AuditEvent).where(AuditEvent.subject == f"revocation:{row.id}")).all()
     assert {e.kind for e in events} >= {"revocation.claimed", "revocation.applied", "revocation.verified"}
     assert all(e.payload["items"] == kems for e in events)
