@@ -38,7 +38,8 @@ def audit_history(
     until: Annotated[str | None, typer.Option(help=f"to, inclusive: {TIME_HELP}")] = None,
     format: Annotated[Format, typer.Option("--format")] = Format.table,  # noqa: A002
 ) -> None:
-    """Granted, reviewed, decided (by whom, how, why), revoked, verified, undone, ended: oldest first."""
+    """The audit chain's events about access, told one by one, in chain order (seq): granted, who was asked,
+    reminded, escalated, who decided (how, why), each step of a revocation, ended."""
     start, end = history_window(since, until, now=SystemClock().now())
     where = HistoryFilter(
         store=store,
@@ -61,11 +62,11 @@ def audit_history(
             row = entry.as_json()
             writer.writerow([csv_cell(row[column]) for column in COLUMNS])
     else:
-        table = Table("at (UTC)", "event", "store", "principal", "access", "by", "detail")
+        table = Table("seq", "at (UTC)", "event", "store", "principal", "access", "by", "detail")
         for e in entries:
             at = e.at.strftime("%Y-%m-%d %H:%M:%S")
             label = e.exposure or kind_label(e.principal_type, guest=False)  # public, external, service…
             who = f"{e.principal} ({label})" if label else e.principal
-            table.add_row(*map(Text, (at, e.event, e.store, who, e.access, e.actor, e.detail)))
+            table.add_row(*map(Text, (str(e.seq), at, e.event, e.store, who, e.access, e.actor, e.detail)))
         out.print(table)
         out.print(f"{len(entries)} events")

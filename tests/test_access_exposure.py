@@ -152,14 +152,14 @@ def test_history_of_public_access_reads_as_sentences(synced: dict[str, str], cap
     assert [(e["event"], e["store"], e["exposure"], e["principal_type"]) for e in entries] == [
         ("granted", "benefit-claims", "public", "public"),
         ("granted", "cases", "public", "public"),
+        ("access_ended", "cases", "public", "public"),  # in chain order: as the sync recorded them
         ("access_ended", "benefit-claims", "public", "public"),
-        ("access_ended", "cases", "public", "public"),
     ]
     assert entries[0]["detail"] == (
         "anyone on the internet can read benefit-claims; through resource_policy:bucket policy statement "
         "PublicRead"
     )
-    assert entries[0]["person"] is None and entries[0]["actor"] == "sync"
+    assert entries[0]["person"] is None and entries[0]["actor"] == "system:sync"
     as_csv = cli(capsys, monkeypatch, synced, "audit", "history", "--principal", "*", "--format", "csv")
     rows: list[dict[str, Any]] = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert [r["exposure"] for r in rows] == ["public"] * 4 and rows[0]["principal_type"] == "public"

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from reviews.actors import Actor, Role, cli_operator
 from reviews.errors import NotAuthorized, NotFound
-from reviews.models import DecidedVia, Decision, DecisionOutcome, Person, SyncRun, SyncStatus
+from reviews.models import AuditEvent, DecidedVia, Decision, DecisionOutcome, Person, SyncRun, SyncStatus
 from reviews.operations.history import HistoryEntry, HistoryFilter, history
 from tests.campaigns.test_enforce import READERS, Loop, arn
 from tests.campaigns.world import email
@@ -46,28 +46,35 @@ def test_a_person_s_history_runs_from_grant_to_revocation_to_the_grant_again(
     revoked_then_regranted: Loop, session: Session
 ) -> None:
     entries = history(session, AUDITOR, HistoryFilter(person=email("u00")))
+    # The fixture marks the items delivered, reminded and escalated in the table only, so that silence may
+    # revoke: the chain recorded no message, and history tells none.
     assert events(entries) == [
         "granted",
         "review_opened",
-        "escalated",  # the fixture's silence: delivered, reminded and escalated, so it may revoke
         "decided",
         "revocation_planned",
         "revocation_approved",
-        "revoked",
+        "revocation_claimed",
+        "revocation_applied",
         "revocation_read_back",  # the change is in place…
         "access_ended",  # …the next sync no longer finds the access…
         "revocation_verified",  # …so the revocation is verified
         "granted",
+        "granted_again",  # flagged: access Recertify revoked came back
     ]
+    assert [e.seq for e in entries] == sorted(e.seq for e in entries)  # chain order
     assert {e.principal for e in entries} == {"u00"}  # nobody else's access
     decided = next(e for e in entries if e.event == "decided")
-    assert decided.actor == "policy" and decided.detail.startswith("revoke via policy")
+    assert decided.actor == "policy:quarterly" and decided.detail.startswith("revoke via policy")
     rules = {d.context.get("reason") for d in session.exec(select(Decision)).all() if d.via == "policy"}
     assert any(r and decided.detail.endswith(f": {r}") for r in rules)  # the rule applied, as recorded
     approved = next(e for e in entries if e.event == "revocation_approved")
-    assert approved.detail == f"approved by {cli_operator().id}"  # never held: not "held revocation …"
+    assert approved.actor == cli_operator().id
+    assert approved.detail == "approved from planned"  # never held: not "it was held …"
     assert decided.campaign is not None and decided.item is not None
-    assert next(e for e in entries if e.event == "revoked").detail == "applied (live)"
+    assert next(e for e in entries if e.event == "revocation_applied").detail.startswith(
+        "applied (live): remove"
+    )
     assert [e.at for e in entries] == sorted(e.at for e in entries)
     granted = [e for e in entries if e.event == "granted"]
     assert granted[0].detail == "group:payroll-read" and granted[1].at > granted[0].at
@@ -84,21 +91,24 @@ def test_filters_by_store_principal_campaign_and_time(revoked_then_regranted: Lo
     assert events(in_campaign) == [
         "granted",  # the grant that campaign reviewed, not the later one
         "review_opened",
-        "escalated",
         "decided",
         "revocation_planned",
         "revocation_approved",
-        "revoked",
+        "revocation_claimed",
+        "revocation_applied",
         "revocation_read_back",
         "access_ended",
         "revocation_verified",
     ]
     since = loop.clock.now() - timedelta(hours=1)
-    assert events(history(session, AUDITOR, HistoryFilter(person=email("u00"), since=since))) == ["granted"]
+    assert events(history(session, AUDITOR, HistoryFilter(person=email("u00"), since=since))) == [
+        "granted",
+        "granted_again",
+    ]
     until = next(e.at for e in by_store if e.event == "access_ended")
     # Before the sync that saw the access gone, the revocation was read back, not yet verified.
     assert events(history(session, AUDITOR, HistoryFilter(principal="u00", until=until)))[-2:] == [
-        "revoked",
+        "revocation_applied",
         "revocation_read_back",
     ]
 
@@ -162,14 +172,14 @@ def test_the_cli_prints_json_and_csv_and_refuses_an_unknown_store(
     )
     assert result.code == 0, result.stderr
     rows = json.loads(result.stdout)
-    assert [r["event"] for r in rows][-3:] == ["granted", "review_opened", "decided"]
+    assert [r["event"] for r in rows][-4:] == ["granted", "granted_again", "review_opened", "decided"]
     assert rows[-1]["actor"] == email("olu") and rows[-1]["detail"] == "keep via cli, stage 1: fine"
     result = run_cli(
         capsys, monkeypatch, "audit", "history", "--store", "payroll", "--format", "csv", env=env
     )
     assert result.code == 0, result.stderr
     table = list(csv.reader(io.StringIO(result.stdout)))
-    assert table[0][:3] == ["at", "event", "store_id"]
+    assert table[0][:4] == ["seq", "at", "event", "store_id"]
     assert len(table) == 1 + len(history(session, AUDITOR, HistoryFilter(store="payroll")))
     result = run_cli(capsys, monkeypatch, "audit", "history", "--store", "nope", env=env)
     assert result.code != 0 and "no store has the id or name 'nope'" in result.stderr
@@ -280,24 +290,24 @@ def test_what_one_reviewer_was_asked_and_decided_and_what_one_actor_did(
 
     asked = rows("--reviewer", email("olu"))
     assert [(r["event"], r["item"], r["actor"]) for r in asked] == [
-        ("review_opened", 1, "policy"),  # break-glass-1's item: olu was its reviewer…
-        ("review_opened", 4, "policy"),
-        ("escalated", 1, "policy"),
-        ("escalated", 4, "policy"),
-        ("decided", 4, "policy"),  # …nobody answered: the policy decided olu's item
-        ("review_opened", 5, "policy"),
-        ("review_opened", 7, "policy"),
+        ("review_opened", 1, "cli:root"),  # break-glass-1's item: olu was asked when the campaign started…
+        ("review_opened", 4, "cli:root"),
+        ("closed_without_decision", 1, "policy:quarterly"),  # …nobody answered: left unchanged…
+        ("decided", 4, "policy:quarterly"),  # …or decided by the cycle's policy
+        ("revocation_planned", 4, "system:planner"),
+        ("review_opened", 5, "cli:root"),
+        ("review_opened", 7, "cli:root"),
         ("decided", 7, email("olu")),  # olu kept u00's access
     ]
     assert {r["detail"] for r in asked if r["event"] == "review_opened"} >= {
-        "reviewer olu@dept.example.gov; recommendation revoke (not used for 200 days (limit 90))"
+        "reviewer olu@dept.example.gov (owner); recommendation revoke (not used for 200 days (limit 90))"
     }
     assert rows("--reviewer", email("u00")) == []  # a person who was never asked anything
     by_olu = rows("--actor", email("olu").upper())
     assert [(r["event"], r["item"], r["detail"]) for r in by_olu] == [
         ("decided", 7, "keep via cli, stage 1: fine")
     ]
-    assert {r["actor"] for r in rows("--actor", "sync")} == {"sync"}
+    assert {r["actor"] for r in rows("--actor", "sync")} == {"system:sync"}
     unknown = run_cli(capsys, monkeypatch, "audit", "history", "--reviewer", "nobody@x.example", env=env)
     assert (unknown.code, unknown.stderr) == (1, "error: no person has the email 'nobody@x.example'\n")
     typo = run_cli(capsys, monkeypatch, "audit", "history", "--actor", "polcy", env=env)
@@ -340,3 +350,20 @@ def test_an_answer_from_before_a_source_s_first_sync_says_that_source_is_missing
         "note: entra was first synced 2026-03-20 08:00:00 UTC: its access is not in this answer\n"
     )
     assert run_cli(capsys, monkeypatch, "access", "--at", "2026-03-21", env=env).stderr == ""
+
+
+def test_a_chain_written_before_items_were_recorded_is_told_as_far_as_it_recorded(
+    engine: Engine, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A campaign started by an older version: no `item.opened` events. Its items' reviews open with the
+    campaign's start, naming no reviewer (the item row's reviewer now may be a later one)."""
+    monkeypatch.setattr("reviews.campaigns.start._opened_events", lambda *_args: [])
+    loop = Loop.with_readers(session, engine, 1)
+    campaign = loop.start()
+    entries = history(session, AUDITOR, HistoryFilter(campaign=campaign.id))
+    opened = [e for e in entries if e.event == "review_opened"]
+    assert sorted(e.item for e in opened) == sorted(i.id for i in loop.items(campaign))
+    started = session.exec(select(AuditEvent).where(AuditEvent.kind == "campaign.started")).one()
+    assert {(e.seq, e.actor, e.detail) for e in opened} == {
+        (started.seq, "cli:root", "the campaign started (its reviewer was not recorded per item)")
+    }

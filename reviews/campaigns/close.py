@@ -178,7 +178,7 @@ def _escalate_at_deadline(
             continue
         if item.holder_person_id == fallback_id:
             continue  # the fallback cannot review their own access: this item expires at close
-        hand_to_fallback(item, fallback_id, now)
+        previous = hand_to_fallback(item, fallback_id, now)
         session.add(item)
         summary.escalated += 1
         waiting = True
@@ -188,7 +188,12 @@ def _escalate_at_deadline(
                 f"policy:{definition.name}",
                 "item.escalated",
                 f"item:{item.id}",
-                {"campaign": campaign.id, "to": fallback_id, "reason": "deadline passed without a decision"},
+                {
+                    "campaign": campaign.id,
+                    "from": previous,
+                    "to": fallback_id,
+                    "reason": "deadline passed without a decision",
+                },
             ),
             clock=clock,
         )

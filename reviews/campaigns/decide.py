@@ -188,10 +188,13 @@ def _decide(
                 "outcome": outcome.value,
                 "stage": item.stage,
                 "via": via.value,
+                "by": actor.person_id,  # the person behind the actor (a Slack user id alone names nobody)
                 "decision": decision.id,
                 "on_behalf_of": on_behalf,
                 "justification": justification,
                 "next_stage": changes.get("stage"),
+                "next_reviewer": changes.get("reviewer_person_id"),  # who the next stage asks
+                "next_reviewer_source": changes.get("reviewer_source"),
             },
         ),
         clock=clock,

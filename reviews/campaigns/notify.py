@@ -209,8 +209,12 @@ def _deliver(
                 "person": target_id,
                 "reviewer": reviewer_id,
                 "items": len(items),
+                # Which items: who was asked about an item, and when, is told from the chain (issue 16).
+                "item_ids": [item.id for item in items],
                 "delivered": delivery.delivered,
                 "error": delivery.error,
+                # A failed delivery may still have posted some pages: the items those listed.
+                **({} if delivery.delivered else {"reached": [item.id for item in reached]}),
             },
         ),
         clock=clock,

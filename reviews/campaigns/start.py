@@ -101,29 +101,64 @@ def start_campaign(
     if rows:
         session.execute(insert(ITEMS), rows)
     late = (now - scheduled_for).total_seconds() if scheduled_for else None
-    audit.append(
+    audit.append_many(
         session,
-        audit.NewEvent(
-            actor.id,
-            "campaign.started",
-            f"campaign:{campaign.id}",
-            {
-                "cycle": cycle.name,
-                "cycle_version": cycle.version,
-                "period": period,
-                "kind": kind.value,
-                "population_count": campaign.population_count,
-                "population_sha256": campaign.population_sha256,
-                "sync_runs": sync_runs,
-                "due_at": campaign.due_at.isoformat(),
-                "scheduled_for": scheduled_for.isoformat() if scheduled_for else None,
-                "late_by_seconds": late,
-                "notes": notes,
-            },
-        ),
+        [
+            audit.NewEvent(
+                actor.id,
+                "campaign.started",
+                f"campaign:{campaign.id}",
+                {
+                    "cycle": cycle.name,
+                    "cycle_version": cycle.version,
+                    "period": period,
+                    "kind": kind.value,
+                    "population_count": campaign.population_count,
+                    "population_sha256": campaign.population_sha256,
+                    "sync_runs": sync_runs,
+                    "due_at": campaign.due_at.isoformat(),
+                    "scheduled_for": scheduled_for.isoformat() if scheduled_for else None,
+                    "late_by_seconds": late,
+                    "notes": notes,
+                },
+            ),
+            *_opened_events(session, campaign.id, actor),
+        ],
         clock=clock,
     )
     return StartedCampaign(campaign, created=True)
+
+
+def _opened_events(session: Session, campaign_id: int, actor: Actor) -> list[audit.NewEvent]:
+    """One `item.opened` per item: who was asked first, and what was recommended. The chain, not the item
+    row, is the record of who was asked: escalations and later stages change the row (issue 16)."""
+    rows = session.execute(
+        ITEMS.select()
+        .with_only_columns(
+            ITEMS.c.id,
+            ITEMS.c.reviewer_person_id,
+            ITEMS.c.reviewer_source,
+            ITEMS.c.recommendation,
+            ITEMS.c.recommendation_evidence,
+        )
+        .where(ITEMS.c.campaign_id == campaign_id)
+        .order_by(ITEMS.c.id)
+    ).all()
+    return [
+        audit.NewEvent(
+            actor.id,
+            "item.opened",
+            f"item:{item_id}",
+            {
+                "campaign": campaign_id,
+                "reviewer": reviewer,
+                "reviewer_source": source,
+                "recommendation": recommendation,
+                "recommendation_reason": (evidence or {}).get("reason"),
+            },
+        )
+        for item_id, reviewer, source, recommendation, evidence in rows
+    ]
 
 
 def _require_admin_by_hand(actor: Actor) -> None:

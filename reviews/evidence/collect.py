@@ -28,6 +28,7 @@ from reviews.actors import Actor, Role
 from reviews.errors import RecertifyError
 from reviews.evidence.model import CampaignFacts, EvidenceRow
 from reviews.evidence.rows import read_campaign
+from reviews.operations.history import HistoryEntry, HistoryFilter, history
 from reviews.operations.reads import require
 from reviews.ports import Clock
 
@@ -42,6 +43,9 @@ class EvidenceIncomplete(RecertifyError):
 class Evidence:
     campaign: CampaignFacts
     rows: tuple[EvidenceRow, ...]
+    history: tuple[
+        HistoryEntry, ...
+    ]  # the campaign's audit events, told one by one (reviews.operations.history)
     audit_head: audit.ChainHead  # the chain as it stood when the rows were read
     exported_at: datetime
     exported_by: str
@@ -54,10 +58,11 @@ def read_evidence(engine: Engine, actor: Actor, campaign_id: int, *, clock: Cloc
         with read_only_session(engine) as session:
             before = audit.head(session)
             campaign, rows = read_campaign(session, campaign_id)
+            told = history(session, actor, HistoryFilter(campaign=campaign_id))
             after = audit.head(session)
         if before == after:
             check_population(campaign, rows)
-            return Evidence(campaign, tuple(rows), after, clock.now(), actor.id)
+            return Evidence(campaign, tuple(rows), tuple(told), after, clock.now(), actor.id)
     raise EvidenceIncomplete(
         f"campaign {campaign_id} kept changing while its evidence was read ({READ_ATTEMPTS} tries): "
         "export it again when the scheduler is idle"

@@ -1,4 +1,6 @@
-"""`recertify audit export`: one campaign's evidence as CSV, JSON and/or HTML, plus a manifest.
+"""`recertify audit export`: one campaign's evidence as CSV, JSON and/or HTML, plus a manifest. CSV is two
+tables: the items (`campaign-N-evidence.csv`) and the campaign's history, its audit events told one by one
+(`campaign-N-history.csv`); JSON and HTML hold both.
 
 Everything is read and rendered in memory before the first byte is written, so a refusal (unknown
 campaign, not an auditor, a population that does not add up) leaves the output directory untouched. The
@@ -22,7 +24,7 @@ from reviews.errors import InvalidArgument
 from reviews.evidence.collect import Evidence, read_evidence
 from reviews.evidence.manifest import EarlierFiles, WrittenFile, earlier_files, manifest_json, write_file
 from reviews.evidence.quality import KEEP_ALL_WITHIN_SECONDS, QualityReport, reviewer_quality
-from reviews.evidence.render_csv import render_csv
+from reviews.evidence.render_csv import render_csv, render_history_csv
 from reviews.evidence.render_html import render_html
 from reviews.evidence.render_json import render_json
 from reviews.ports import Clock
@@ -54,6 +56,10 @@ def evidence_name(campaign_id: int, fmt: ExportFormat) -> str:
     return f"campaign-{campaign_id}-evidence.{fmt.value}"
 
 
+def history_name(campaign_id: int) -> str:
+    return f"campaign-{campaign_id}-history.csv"
+
+
 def manifest_name(campaign_id: int) -> str:
     return f"campaign-{campaign_id}-manifest.json"
 
@@ -79,12 +85,13 @@ def export_campaign(
     quality = reviewer_quality(
         list(evidence.rows), campaign_started_at=evidence.campaign.started_at, keep_all_within=keep_all_within
     )
-    rendered = {fmt: RENDERERS[fmt](evidence, quality) for fmt in chosen}
+    rendered: list[tuple[str, bytes, str]] = []
+    for fmt in chosen:
+        rendered.append((evidence_name(campaign_id, fmt), RENDERERS[fmt](evidence, quality), fmt.value))
+        if fmt is ExportFormat.CSV:  # a second table: the campaign's audit events, one per row
+            rendered.append((history_name(campaign_id), render_history_csv(evidence), fmt.value))
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = [
-        write_file(out_dir / evidence_name(campaign_id, fmt), data, fmt.value)
-        for fmt, data in rendered.items()
-    ]
+    files = [write_file(out_dir / name, data, kind) for name, data, kind in rendered]
     manifest_path = out_dir / manifest_name(campaign_id)
     earlier = earlier_files(manifest_path, campaign_id, {f.path.name for f in files})
     manifest = write_file(

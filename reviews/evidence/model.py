@@ -106,6 +106,7 @@ class EvidenceRow:
     evidence_bound: str | None  # "last_sign_in": use unmeasured, bounded by the holder's last sign-in
     evidence_last_sign_in_at: str | None  # that sign-in (empty with the bound: never signed in)
     evidence_observed_until: str | None  # when sign-ins were read: the bound holds up to here only
+    first_reviewer: str | None  # who was asked when the campaign started, as `item.opened` recorded it
     reviewer: str | None  # the item's reviewer (the last one, after escalation or stages)
     reviewer_source: str | None  # owner, manager, fallback, escalation, stage …
     escalated_at: (

@@ -3,8 +3,10 @@
 The rules, exactly (the JSON and the HTML report carry them in words too):
 
 - A reviewer is whoever decided an item themselves (Slack or CLI; decisions by the cycle's policy and
-  superseded clicks count for nobody), and whoever is an item's reviewer now. A delegate's decision counts
-  for the delegate, who made it.
+  superseded clicks count for nobody), whoever is an item's reviewer now, and whoever was asked first and
+  lost the item to an escalation or a rerouting without deciding it (**moved away**: a silent owner is
+  named, and the fallback is not charged with their wait). A delegate's decision counts for the delegate,
+  who made it.
 - **Time to decide** of one decision: from when the item reached the decider (`DecisionFact.delivered_at`)
   or, when it never did, from the campaign's start, to the decision. Median and max per reviewer.
 - **Batches**: decisions recorded by one bulk request ("keep all", "accept all recommendations": `record_bulk`
@@ -47,6 +49,7 @@ FLAG_RULE = (
 class ReviewerQuality:
     reviewer: str  # email
     items_assigned: int  # items whose reviewer they are now
+    moved_away: int  # items they were asked first, handed to another reviewer before they decided
     undecided: int  # of those, items without their decision at the current stage
     decisions: int
     kept: int
@@ -91,15 +94,19 @@ def reviewer_quality(
     decided: dict[str, list[tuple[DecisionFact, EvidenceRow]]] = defaultdict(list)
     superseded: dict[str, int] = defaultdict(int)
     assigned: dict[str, list[EvidenceRow]] = defaultdict(list)
+    moved: dict[str, int] = defaultdict(int)
     for row in rows:
         if row.reviewer is not None:
             assigned[row.reviewer].append(row)
+        first = row.first_reviewer
+        if first is not None and first != row.reviewer and not _decided_by(row, first, any_stage=True):
+            moved[first] += 1
         for decision in row.decision_history:
             if decision.by_reviewer:
                 decided[decision.decided_by].append((decision, row))
             elif decision.superseded and decision.via != "policy":
                 superseded[decision.decided_by] += 1
-    people = sorted(set(decided) | set(assigned) | set(superseded))
+    people = sorted(set(decided) | set(assigned) | set(superseded) | set(moved))
     return QualityReport(
         keep_all_within,
         tuple(
@@ -108,6 +115,7 @@ def reviewer_quality(
                 decided.get(person, []),
                 assigned.get(person, []),
                 superseded.get(person, 0),
+                moved.get(person, 0),
                 campaign_started_at,
                 keep_all_within,
             )
@@ -121,6 +129,7 @@ def _one(
     decided: list[tuple[DecisionFact, EvidenceRow]],
     assigned: list[EvidenceRow],
     superseded: int,
+    moved_away: int,
     started_at: datetime,
     keep_all_within: int,
 ) -> ReviewerQuality:
@@ -135,6 +144,7 @@ def _one(
     return ReviewerQuality(
         reviewer=person,
         items_assigned=len(assigned),
+        moved_away=moved_away,
         undecided=undecided,
         decisions=len(decided),
         kept=kept,
@@ -165,9 +175,9 @@ def wait_seconds(decision: DecisionFact, campaign_started_at: datetime) -> float
     return (decision.decided_at - (decision.delivered_at or campaign_started_at)).total_seconds()
 
 
-def _decided_by(row: EvidenceRow, person: str) -> bool:
+def _decided_by(row: EvidenceRow, person: str, *, any_stage: bool = False) -> bool:
     return any(
-        d.by_reviewer and d.stage == row.stage and person in (d.decided_by, d.on_behalf_of)
+        d.by_reviewer and (any_stage or d.stage == row.stage) and person in (d.decided_by, d.on_behalf_of)
         for d in row.decision_history
     )
 

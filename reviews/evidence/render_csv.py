@@ -16,6 +16,7 @@ from datetime import datetime
 
 from reviews.evidence.collect import Evidence
 from reviews.evidence.model import DecisionFact, columns
+from reviews.operations.history import COLUMNS as HISTORY_COLUMNS
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -47,4 +48,16 @@ def render_csv(evidence: Evidence) -> bytes:
     writer.writerow(names)
     for row in evidence.rows:
         writer.writerow([neutralise(cell(getattr(row, name))) for name in names])
+    return buffer.getvalue().encode("utf-8")
+
+
+def render_history_csv(evidence: Evidence) -> bytes:
+    """The campaign's history (its audit events, one per row and item, in chain order): the columns of
+    `recertify audit history --format csv`."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HISTORY_COLUMNS)
+    for entry in evidence.history:
+        row = entry.as_json()
+        writer.writerow([neutralise(cell(row[name])) for name in HISTORY_COLUMNS])
     return buffer.getvalue().encode("utf-8")

@@ -67,6 +67,7 @@ def render_html(evidence: Evidence, quality: QualityReport) -> bytes:
         _reviewers(quality),
         _items(rows),
         _decisions(rows),
+        _history(evidence),
         _sign_off(evidence),
         f"<footer><p>Read at audit chain head <code>{escape(str(evidence.audit_head))}</code>; check it with "
         "<code>recertify audit verify --expect-head SEQ:HASH</code>.</p></footer>",
@@ -128,8 +129,24 @@ def _escalations(rows: list[EvidenceRow]) -> str:
         f'<section id="escalations"><h2>Escalations ({len(found)})</h2>'
         "<p>An item goes to the cycle's fallback reviewer when its reviewer stayed silent for the cycle's "
         "days, could not be reached, or let the deadline pass under an escalate policy. The reviewer before "
-        "is the one the audit event recorded; escalations at the deadline record only the fallback "
-        f"(\u201cnot recorded\u201d).</p>{table}</section>"
+        "is the one the audit event recorded (\u201cnot recorded\u201d: an escalation at the deadline "
+        f"recorded before Recertify kept it).</p>{table}</section>"
+    )
+
+
+def _history(evidence: Evidence) -> str:
+    """Every audit event about the campaign, as the chain recorded it, told one per row (and item)."""
+    table = _table(
+        ["seq", "at", "event", "item", "store", "principal", "by", "what the event recorded"],
+        [[e.seq, e.at, e.event, e.item, e.store, e.principal, e.actor, e.detail] for e in evidence.history],
+        css="history",
+    )
+    return (
+        f'<section id="history"><h2>History: what the audit chain recorded ({len(evidence.history)} '
+        "entries)</h2><p>Each row is one audit event (its sequence number in the chain), told from what the "
+        "event itself recorded: who was asked and when, each reminder and escalation, each decision, each "
+        "step of a revocation. A message that listed several items is one event told once per item. "
+        f"<code>recertify audit verify</code> proves these events unaltered.</p>{table}</section>"
     )
 
 
@@ -258,13 +275,15 @@ def _reviewers(quality: QualityReport) -> str:
         f"{escape(FLAG_RULE.format(seconds=quality.keep_all_within_seconds))}. Time to decide: "
         f"{escape(WAIT_RULE)}.</p>"
     )
-    headers = ["reviewer", "assigned", "undecided", "decisions", "kept", "decided revoke", "median time",
-               "max time", "batches", "largest batch", "bulk", "share kept", "share recommended keep",
+    headers = ["reviewer", "assigned", "moved away", "undecided", "decisions", "kept", "decided revoke",
+               "median time", "max time", "batches", "largest batch", "bulk", "share kept",
+               "share recommended keep",
                f"kept all within {quality.keep_all_within_seconds} s"]  # fmt: skip
     body = [
         [
             q.reviewer,
             q.items_assigned,
+            q.moved_away,
             q.undecided,
             q.decisions,
             q.kept,
@@ -308,13 +327,13 @@ def _items(rows: list[EvidenceRow]) -> str:
 
 
 def _decisions(rows: list[EvidenceRow]) -> str:
-    headers = ["item", "principal", "reviewer", "assigned as", "stage", "outcome", "decision", "via", "by",
-               "decided at", "justification", "delivery", "revocation"]  # fmt: skip
+    headers = ["item", "principal", "reviewer (asked first → last)", "assigned as", "stage", "outcome",
+               "decision", "via", "by", "decided at", "justification", "delivery", "revocation"]  # fmt: skip
     body = [
         [
             r.item_id,
             r.principal_name,
-            r.reviewer,
+            _reviewers_asked(r),
             r.reviewer_source,
             r.stage,
             r.outcome,
@@ -332,6 +351,13 @@ def _decisions(rows: list[EvidenceRow]) -> str:
         f'<section id="decisions"><h2>Every item: who decided what ({len(rows)})</h2>'
         f"{_table(headers, body)}</section>"
     )
+
+
+def _reviewers_asked(row: EvidenceRow) -> str | None:
+    """The reviewer asked first, and the last one when the item moved (escalation, a later stage)."""
+    if row.first_reviewer and row.reviewer and row.first_reviewer != row.reviewer:
+        return f"{row.first_reviewer} → {row.reviewer}"
+    return row.reviewer or row.first_reviewer
 
 
 def _sign_off(evidence: Evidence) -> str:

@@ -42,6 +42,7 @@ class _Tables:
     escalation_sent: dict[int, datetime]  # item → the first delivered escalation message listing it
     escalated_from: dict[int, int]  # item → the reviewer it was escalated from, where the audit recorded it
     escalation_reasons: dict[int, str]  # item → why it was escalated, as the audit recorded it
+    first_asked: dict[int, int | None]  # item → who was asked first (`item.opened`), where recorded
 
 
 def read_campaign(session: Session, campaign_id: int) -> tuple[CampaignFacts, list[EvidenceRow]]:
@@ -107,8 +108,9 @@ def _tables(session: Session, campaign_id: int) -> _Tables:
     escalated_from, reasons = _escalations(
         session, [i.id for i in items if i.id is not None and i.escalated_at]
     )
+    first_asked = _first_asked(session, [i.id for i in items if i.id is not None])
     named = {p for i in items for p in (i.holder_person_id, i.reviewer_person_id)}
-    named |= set(escalated_from.values())
+    named |= set(escalated_from.values()) | set(first_asked.values())
     named |= {
         p for ds in decisions.values() for d in ds for p in (d.decided_by_person_id, d.on_behalf_of_person_id)
     }
@@ -123,7 +125,23 @@ def _tables(session: Session, campaign_id: int) -> _Tables:
         escalation_sent,
         escalated_from,
         reasons,
+        first_asked,
     )
+
+
+def _first_asked(session: Session, item_ids: list[int]) -> dict[int, int | None]:
+    """The reviewer each item's `item.opened` event named: the item row keeps only the latest one."""
+    found: dict[int, int | None] = {}
+    for start in range(0, len(item_ids), CHUNK):
+        subjects = [f"item:{i}" for i in item_ids[start : start + CHUNK]]
+        for subject, payload in session.exec(
+            select(AuditEvent.subject, AuditEvent.payload).where(
+                AuditEvent.kind == "item.opened", col(AuditEvent.subject).in_(subjects)
+            )
+        ).all():
+            reviewer = payload.get("reviewer") if isinstance(payload, dict) else None
+            found[int(subject.removeprefix("item:"))] = reviewer if isinstance(reviewer, int) else None
+    return found
 
 
 def _escalations(session: Session, item_ids: list[int]) -> tuple[dict[int, int], dict[int, str]]:
@@ -202,6 +220,7 @@ def _row(campaign: CampaignFacts, item: ReviewItem, tables: _Tables) -> Evidence
         evidence_bound=evidence.get("bound"),
         evidence_last_sign_in_at=evidence.get("last_sign_in_at"),
         evidence_observed_until=evidence.get("observed_until"),
+        first_reviewer=tables.people.get(tables.first_asked.get(item.id) or 0),
         reviewer=tables.people.get(item.reviewer_person_id) if item.reviewer_person_id else None,
         reviewer_source=item.reviewer_source,
         escalated_at=item.escalated_at,

@@ -1,7 +1,9 @@
-"""What happened to access, as one timeline: granted, reviewed, decided (by whom, how, why), revoked,
-verified, undone, ended. Built from the tables each step writes (grant validity intervals, review items,
-decisions, the revocation outbox), each row written in the same transaction as its audit event; filtered by
-store, principal, person, campaign and time.
+"""What happened to access, as one timeline told from the audit chain, event by event: granted, who was
+asked (each delivery, reminder and escalation, from whom to whom), who decided, through which channel, under
+which rule, with which justification; each step of a revocation (planned, held, refused, approved, applied,
+read back, verified or survived, failed, undone). The tables only choose which events a filter covers (by
+store, principal, person, campaign, reviewer, actor and time); every word of an entry comes from its event
+(reviews.operations.history_chain), so a later state is never shown as an earlier event.
 
 The same query answers `recertify audit history` and `/recertify history` in Slack, behind the auditor role.
 Filters are bound parameters, never spliced into SQL: whatever an auditor types is only ever text. A filter
@@ -22,6 +24,7 @@ from reviews.actors import Actor, Role
 from reviews.errors import InvalidArgument, NotAuthorized, NotFound
 from reviews.models import (
     AccessGrant,
+    AuditEvent,
     Campaign,
     Decision,
     Person,
@@ -30,15 +33,8 @@ from reviews.models import (
     Revocation,
     Store,
 )
-from reviews.operations.history_entries import (
-    COLUMNS,
-    ORDER,
-    GrantRow,
-    HistoryEntry,
-    grant_entries,
-    item_entries,
-    revocation_entries,
-)
+from reviews.operations.history_chain import Subjects, told
+from reviews.operations.history_entries import COLUMNS, GrantRow, HistoryEntry
 from reviews.operations.query_access import parse_window, principal_ids, store_ids
 
 __all__ = ["COLUMNS", "HistoryEntry", "HistoryFilter", "history", "history_window"]
@@ -74,47 +70,45 @@ def history_window(
 
 
 def history(session: Session, actor: Actor, where: HistoryFilter) -> list[HistoryEntry]:
-    """Oldest first. Auditors and admins only."""
+    """In chain order (oldest first): one entry per audit event, per item it concerns. Auditors and admins
+    only."""
     if Role.AUDITOR not in actor.roles and not actor.is_admin:
         raise NotAuthorized(f"only auditors and admins may read history ({actor.id} is neither)")
     stores, principals = _scope(session, where)
     reviewer = _person_id(session, where.reviewer) if where.reviewer is not None else None
-    # A reviewer's history is their items: what they were asked and what was decided, not the grants' own.
-    grants = _grants(session, where, stores, principals) if reviewer is None else []
     items = _items(session, where, stores, principals, reviewer)
-    ids = {item.id for item, *_ in items}
-    decisions = (
-        session.exec(select(Decision).where(col(Decision.review_item_id).in_(ids))).all() if ids else []
-    )
-    revocations = _revocations(session, where, stores, principals) if reviewer is None else []
-    people = _people(
-        session,
-        {g.principal.person_id for g in grants}
-        | {i.holder_person_id for i, *_ in items}
-        | {i.reviewer_person_id for i, *_ in items}
-        | {d.decided_by_person_id for d in decisions}
-        | {d.on_behalf_of_person_id for d in decisions}
-        | {p.person_id for _r, _a, _s, p in revocations},
-    )
-    entries = [*grant_entries(grants, people)]
-    entries += item_entries(items, decisions, people)
-    entries += revocation_entries(revocations, people)
+    subjects = Subjects()
+    for item, campaign, store, principal in items:
+        subjects.add_item(item, campaign, store, principal)
+    # A reviewer's history is their items: what they were asked and what was decided, not the grants' own
+    # nor the revocations that followed.
+    if reviewer is None:
+        for grant in _grants(session, where, stores, principals):
+            subjects.add_grant(grant)
+        for row, access, store, principal in _revocations(session, where, stores, principals):
+            subjects.add_revocation(row, access, store, principal)
+    entries = told(session, subjects, since=where.since, until=where.until)
     if where.actor is not None:
         entries = _by_actor(session, entries, where.actor)
-    kept = [e for e in entries if _in_window(e.at, where)]
-    return sorted(kept, key=lambda e: (e.at, ORDER.get(e.event, 99), e.store, e.principal))
+    return entries
 
 
 def _by_actor(session: Session, entries: list[HistoryEntry], actor: str) -> list[HistoryEntry]:
     """The entries `actor` did (an email in any case); an actor found nowhere in this history is an error
     naming the actors it has, unless it is a known person's email (who simply did nothing here)."""
     wanted = actor.strip().lower() if "@" in actor else actor.strip()
-    found = [e for e in entries if (e.actor.lower() if "@" in e.actor else e.actor) == wanted]
+    found = [e for e in entries if _is_actor(e.actor, wanted)]
     if found or ("@" in wanted and _person_id(session, wanted, missing_ok=True) is not None):
         return found
     seen = sorted({e.actor for e in entries})
     shown = ", ".join(seen[:8]) + (", …" if len(seen) > 8 else "")
     raise NotFound(f"no event has the actor {actor!r}" + (f" (actors here: {shown})" if seen else ""))
+
+
+def _is_actor(actor: str, wanted: str) -> bool:
+    """ "policy" names every cycle's policy ("policy:<cycle>"), "sync" the system actor "system:sync"."""
+    actor = actor.lower() if "@" in actor else actor
+    return actor == wanted or actor == f"system:{wanted}" or actor.startswith(f"{wanted}:")
 
 
 def _person_id(session: Session, email: str, *, missing_ok: bool = False) -> int | None:
@@ -193,26 +187,35 @@ def _items(
         query = query.where(col(ReviewItem.campaign_id) == where.campaign)
     if where.until is not None:
         query = query.where(col(Campaign.started_at) < where.until)
-    if reviewer is not None:  # asked (the item's reviewer, escalations included) or decided, as delegate too
-        decided = select(Decision.review_item_id).where(
-            or_(
-                col(Decision.decided_by_person_id) == reviewer,
-                col(Decision.on_behalf_of_person_id) == reviewer,
-            )
-        )
-        query = query.where(
-            or_(col(ReviewItem.reviewer_person_id) == reviewer, col(ReviewItem.id).in_(decided))
-        )
-    return list(session.exec(query).all())
-
-
-def _people(session: Session, ids: set[int | None]) -> dict[int | None, str]:
-    wanted = sorted(i for i in ids if i is not None)
-    found: dict[int | None, str] = {}
-    for start in range(0, len(wanted), 1000):  # bounded IN lists
-        chunk = wanted[start : start + 1000]
-        found |= dict(session.exec(select(Person.id, Person.email).where(col(Person.id).in_(chunk))).all())
+    found = list(session.exec(query).all())
+    if (
+        reviewer is not None
+    ):  # asked (first, by escalation, rerouting or a later stage) or decided, as delegate too
+        theirs = _asked_or_decided(session, reviewer)
+        found = [row for row in found if row[0].id in theirs]
     return found
+
+
+ASKED = ("item.opened", "item.escalated", "item.rerouted", "decision.recorded")
+
+
+def _asked_or_decided(session: Session, reviewer: int) -> set[int]:
+    """The items `reviewer` was ever asked about or decided, as the chain recorded it (the item row names only
+    its last reviewer: an escalated item's silent owner is found here, not there)."""
+    decided = select(Decision.review_item_id).where(
+        or_(
+            col(Decision.decided_by_person_id) == reviewer,
+            col(Decision.on_behalf_of_person_id) == reviewer,
+        )
+    )
+    current = select(ReviewItem.id).where(col(ReviewItem.reviewer_person_id) == reviewer)
+    items: set[int | None] = {*session.exec(decided).all(), *session.exec(current).all()}
+    events = select(AuditEvent.subject, AuditEvent.payload).where(col(AuditEvent.kind).in_(ASKED))
+    for subject, payload in session.exec(events):
+        named = payload if isinstance(payload, dict) else {}
+        if reviewer in (named.get("reviewer"), named.get("to"), named.get("next_reviewer")):
+            items.add(int(subject.removeprefix("item:")))
+    return {i for i in items if i is not None}
 
 
 def _revocations(

@@ -123,7 +123,7 @@ def test_every_surface_counts_the_same_outcomes_in_the_same_words(
         out_dir=tmp_path,
         clock=talk.clock,
     )
-    files = {f.format: f.path for f in report.files}
+    files = {f.format: f.path for f in report.files if "-evidence." in f.path.name}
     summary = json.loads(files["json"].read_text())["summary"]
     assert summary["items_by_outcome"] == EXPECTED
     assert summary["legend"] == {str(o): meaning for o, meaning in DEFINITIONS.items()}

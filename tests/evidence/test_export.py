@@ -359,7 +359,12 @@ def test_the_manifest_hashes_the_files_and_names_the_chain_head(
     manifest = json.loads((out / f"campaign-{world.campaign_id}-manifest.json").read_text())
     assert manifest["audit_head"] == str(head) == f"{head.seq}:{head.hash}"
     assert manifest["campaign_id"] == world.campaign_id and manifest["population_count"] == 7
-    assert [f["format"] for f in manifest["files"]] == ["csv", "json", "html"]
+    assert [f["name"].removeprefix(f"campaign-{world.campaign_id}-") for f in manifest["files"]] == [
+        "evidence.csv",
+        "history.csv",  # the campaign's audit events, told one by one
+        "evidence.json",
+        "evidence.html",
+    ]
     for entry in manifest["files"]:
         data = (out / entry["name"]).read_bytes()
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
@@ -407,7 +412,7 @@ def test_only_auditors_and_admins_export(engine: Engine, session: Session, tmp_p
     export_campaign(
         engine, auditor, world.campaign_id, formats=ALL, out_dir=tmp_path / "a", clock=world.clock
     )
-    assert len(list((tmp_path / "a").iterdir())) == 4
+    assert len(list((tmp_path / "a").iterdir())) == 5  # csv (items, history), json, html, manifest
     with pytest.raises(NotAuthorized, match="auditor"):
         export_campaign(
             engine,
@@ -472,7 +477,7 @@ def test_the_command_writes_all_formats_and_a_manifest_and_prints_them(
     )
     assert result.code == 0, result.stderr
     names = [f"campaign-{world.campaign_id}-evidence.{ext}" for ext in ("csv", "json", "html")]
-    names.append(f"campaign-{world.campaign_id}-manifest.json")
+    names += [f"campaign-{world.campaign_id}-history.csv", f"campaign-{world.campaign_id}-manifest.json"]
     assert sorted(p.name for p in out.iterdir()) == sorted(names)
     for name in names:
         assert name in result.stdout
@@ -482,7 +487,7 @@ def test_the_command_writes_all_formats_and_a_manifest_and_prints_them(
         "--out", str(tmp_path / "two"), "--keep-all-within", "10", env=env,
     )  # fmt: skip
     assert again.code == 0, again.stderr
-    assert sorted(p.suffix for p in (tmp_path / "two").iterdir()) == [".csv", ".json", ".json"]
+    assert sorted(p.suffix for p in (tmp_path / "two").iterdir()) == [".csv", ".csv", ".json", ".json"]
     quality = load_json(tmp_path / "two", world.campaign_id)["reviewer_quality"]
     assert quality["keep_all_within_seconds"] == 10
 
@@ -573,12 +578,15 @@ def test_an_export_keeps_the_earlier_files_of_the_set_in_the_manifest_while_they
     _, first = export_as("all")
     result, second = export_as("html")
     assert [f["name"] for f in second["files"]] == [
-        f"{name}-evidence.{ext}" for ext in ("csv", "json", "html")
+        f"{name}-evidence.csv",
+        f"{name}-history.csv",
+        f"{name}-evidence.json",
+        f"{name}-evidence.html",
     ]
     for entry in second["files"]:
         data = (out / entry["name"]).read_bytes()
         assert (entry["sha256"], entry["bytes"]) == (hashlib.sha256(data).hexdigest(), len(data))
-    assert [f["exported_at"] for f in second["files"]] == [first["exported_at"]] * 2 + [second["exported_at"]]
+    assert [f["exported_at"] for f in second["files"]] == [first["exported_at"]] * 3 + [second["exported_at"]]
     assert second["format"] == "recertify.evidence-manifest/2"
     assert f"{name}-evidence.csv  sha256 {first['files'][0]['sha256']}" in result.stdout
     assert "(kept from the export of " in result.stdout and result.stderr == ""
@@ -587,7 +595,7 @@ def test_an_export_keeps_the_earlier_files_of_the_set_in_the_manifest_while_they
         csv_file.write("tampered\n")
     (out / f"{name}-evidence.html").unlink()
     result, third = export_as("json")
-    assert [f["name"] for f in third["files"]] == [f"{name}-evidence.json"]
+    assert [f["name"] for f in third["files"]] == [f"{name}-history.csv", f"{name}-evidence.json"]
     assert result.stderr == (
         f"note: {name}-evidence.csv changed since it was exported (its hash differs): no longer listed\n"
         f"note: {name}-evidence.html is listed by the earlier manifest but is gone: no longer listed\n"

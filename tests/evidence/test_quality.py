@@ -142,6 +142,7 @@ def row(
         evidence_bound=None,
         evidence_last_sign_in_at=None,
         evidence_observed_until=None,
+        first_reviewer=reviewer,
         reviewer=reviewer,
         reviewer_source="owner",
         escalated_at=None,
