@@ -41,6 +41,7 @@ from bot.blocks import (
 )
 from bot.blocks_views import CLEAR_DELEGATE, DELEGATE_DAYS, SET_DELEGATE, delegate_days
 from bot.justification import modal_metadata, parse_modal_metadata, submitted_text, text_problem
+from reviews import outcomes
 from reviews.actors import Actor
 from reviews.campaigns.bulk import BulkMode, record_bulk
 from reviews.campaigns.decide import check_may_decide, record_decision
@@ -270,7 +271,7 @@ class _Reviews:
             return _tell(client, channel, user, f"Not recorded: {exc}")
         for page_channel, page_ts in page.messages:  # every page of that digest may have changed
             self._redraw(client, page_channel, page_ts, actor.person_id)
-        decided = ", ".join(f"{n} {outcome}" for outcome, n in result.decided.items()) or "nothing"
+        decided = ", ".join(f"{n} {outcomes.decided(o)}" for o, n in result.decided.items()) or "nothing"
         skipped = "; ".join(f"{n} skipped: {why}" for why, n in result.skipped.items())
         _tell(client, channel, user, f"Decided: {decided}." + (f" {skipped}." if skipped else ""))
 

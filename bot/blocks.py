@@ -281,8 +281,9 @@ def _bulk_block(message: ReviewerMessage, counts: BulkCounts) -> Block:
         revokes, keeps = counts.accept_revokes, counts.accept - counts.accept_revokes
         left = counts.pending - counts.accept
         text = (
-            f"This decides {plural(counts.accept, 'item')} as recommended: {revokes:,} revoked, {keeps:,} "
-            f"kept. {left:,} left to decide one by one (no recommendation, or a justification needed)."
+            f"This decides {plural(counts.accept, 'item')} as recommended: {revokes:,} decided revoke, "
+            f"{keeps:,} kept. {left:,} left to decide one by one (no recommendation, or a justification "
+            "needed)."
         )
         dialog = confirm("Accept all recommendations?", text, "Accept all", danger=counts.accept_revokes > 0)
         elements.append(button("Accept all recommendations", BULK_ACCEPT, value, confirm_with=dialog))

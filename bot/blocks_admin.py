@@ -8,7 +8,7 @@ counted ("and N more") and left to the CLI.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from bot.blocks_items import last_use, safe_path
@@ -110,14 +110,16 @@ def history_blocks(entries: Sequence[HistoryEntry], *, subject: str, cli: str) -
     )
 
 
-def held_revocations_blocks(rows: Sequence[HeldRow]) -> list[Block]:
+def held_revocations_blocks(
+    rows: Sequence[HeldRow], items: Mapping[int, Sequence[int]] | None = None
+) -> list[Block]:
     """Revocations waiting for an admin (over the blast-radius limit, or a change that always needs approval,
     such as an exposure's shared policy), each with Approve (action `approve_held`, value = the
-    revocation id) behind a confirmation."""
+    revocation id) behind a confirmation. `items`: revocation id → the review items its one change ends."""
     head = [header("Revocations waiting for approval")]
     if not rows:
         return [*head, section("Nothing is held.")]
-    units = ([_held(row)] for row in rows)
+    units = ([_held(row, (items or {}).get(row.id or 0))] for row in rows)
     return fit(
         head, units, len(rows), lambda left: f"…and {left:,} more: `recertify revocations list` shows all."
     )
@@ -172,14 +174,15 @@ def _history_line(entry: HistoryEntry) -> str:
     )
 
 
-def _held(row: HeldRow) -> Block:
+def _held(row: HeldRow, items: Sequence[int] | None = None) -> Block:
     if row.id is None:
         raise ValueError("a held revocation without an id cannot be approved")
     description = str(row.action["description"])
     reason = safe(row.hold_reason, 500) if row.hold_reason else "no reason recorded"
-    where = (
-        f"campaign {row.campaign_id}, item {row.review_item_id}" if row.campaign_id else "outside a campaign"
-    )
+    shown = list(items) if items else [row.review_item_id] if row.review_item_id is not None else []
+    ended = ", ".join(map(str, shown))
+    label = "items" if items and len(items) > 1 else "item"
+    where = f"campaign {row.campaign_id}, {label} {ended}" if row.campaign_id else "outside a campaign"
     dialog = confirm(
         f"Approve revocation {row.id}?",
         f"This runs at {row.system}: {description}",

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.blocks_kit import Block, actions, button, context, day, safe, section
 from reviews.models import ItemStatus
+from reviews.outcomes import Outcome, at_decision
 from reviews.ports import ItemView
 
 ITEM_KEEP = "item_keep"
@@ -22,11 +23,14 @@ ITEM_BLOCK_PREFIX = "item:"
 # Per-field caps (after escaping): an item's section stays far below Slack's 3,000 characters.
 HOLDER, EMAIL, ACCESS, STORE, PATH, SOURCE, REASON, SENTENCE = 150, 120, 200, 150, 600, 80, 400, 700
 
+# A decided item in a reviewer's message, in the words of reviews.outcomes: what a decision alone can be
+# (nothing is revoked when a button is pressed: the change comes later, and "revoked" only once it is gone).
 _STATE = {
-    ItemStatus.KEPT.value: ":white_check_mark: *Kept*",
-    ItemStatus.REVOKED.value: ":no_entry: *Revoked*: the access will be removed",
-    ItemStatus.EXPIRED.value: ":hourglass: *Expired*: nobody decided in time; the access is unchanged",
-    ItemStatus.NEEDS_HUMAN_REVIEW.value: ":warning: *Needs human review*: an administrator must act by hand",
+    Outcome.KEPT.value: ":white_check_mark: *Kept*: the access stays",
+    Outcome.DECIDED_REVOKE.value: ":no_entry: *Decided revoke*: the access stays until the change is made "
+    "and a sync confirms it gone",
+    Outcome.EXPIRED.value: ":hourglass: *Expired*: nobody decided in time; the access is unchanged",
+    Outcome.LEFT_TO_A_PERSON.value: ":warning: *Left to a person*: an administrator must act by hand",
 }
 _UNKNOWN_STATE = 60
 # The most text an item's decision block can ever hold: pages are sized for it, so re-rendering a page
@@ -93,8 +97,12 @@ def decision_block(view: ItemView) -> Block:
 
 
 def state_text(status: str) -> str:
-    """The final state of a decided item, as safe mrkdwn."""
-    return _STATE.get(status) or f"*Decided*: {safe(status, _UNKNOWN_STATE)}"
+    """The outcome of a decided item (by its status), as safe mrkdwn."""
+    try:
+        word = at_decision(status).value
+    except ValueError:
+        word = status
+    return _STATE.get(word) or f"*Decided*: {safe(word, _UNKNOWN_STATE)}"
 
 
 def safe_path(path: Sequence[str]) -> str:

@@ -32,6 +32,7 @@ from reviews.operations.reads import (
     held_revocations,
     who_can_access,
 )
+from reviews.revocation_links import items_of
 
 if TYPE_CHECKING:
     from bot.app import BotServices
@@ -118,7 +119,9 @@ def _answer(services: BotServices, actor: Any, words: list[str], respond: Respon
             respond(text=text, response_type="ephemeral")
             return
         elif verb == "held":
-            blocks = held_revocations_blocks(held_revocations(session, actor))
+            held = held_revocations(session, actor)
+            ended = items_of(session, [r.id for r in held if r.id is not None])
+            blocks = held_revocations_blocks(held, ended)
         else:
             respond(text=USAGE, response_type="ephemeral")
             return

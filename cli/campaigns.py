@@ -29,6 +29,7 @@ from reviews.errors import (
 )
 from reviews.models import Campaign, DecidedVia, DecisionOutcome, Person
 from reviews.operations.outbox import ExecutionSummary
+from reviews.outcomes import legend, said
 
 campaign_cli = typer.Typer(help="Campaigns: one run of a review cycle.", no_args_is_help=True)
 
@@ -57,7 +58,7 @@ def campaign_list(
     status: Annotated[str | None, typer.Option(help="open or closed")] = None,
     format: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,  # noqa: A002
 ) -> None:
-    """Campaigns with their items by status."""
+    """Campaigns with their items by outcome (`campaign show` has the legend)."""
     with session_scope(ctx.obj.engine()) as session:
         campaigns = list_campaigns(session, status=status)
     if format is ListFormat.json:
@@ -67,7 +68,7 @@ def campaign_list(
         "id", Column("cycle", no_wrap=True), "period", "kind", "status", Column("due", no_wrap=True), "items"
     )
     for c in campaigns:
-        items = ", ".join(f"{count} {status}" for status, count in c.items.items()) or "none"
+        items = said(c.items)
         table.add_row(str(c.id), c.cycle, c.period, c.kind, c.status, f"{c.due_at:%Y-%m-%d %H:%M}", items)
     out.print(table)
 
@@ -91,12 +92,14 @@ def campaign_show(
         f"(sha256 {summary.population_sha256[:12]})",
         markup=False,
     )
+    out.print(f"items: {said(summary.items)}", markup=False)
     table = Table(
-        "item", "store", "holder", "access", "recommendation", "reviewer", "stage", "status", "revocation"
+        "item", "store", "holder", "access", "recommendation", "reviewer", "stage", "outcome", "why"
     )
     for line in lines:
         view = line.view
         advice = f"{view.recommendation or '-'}: {view.recommendation_reason}"
+        shared = f" (revocation {line.revocation_id})" if line.revocation_id else ""
         table.add_row(
             str(view.item_id),
             view.store,
@@ -105,10 +108,13 @@ def campaign_show(
             advice,
             line.reviewer or "-",
             str(line.stage),
-            view.status,
-            line.revocation or line.human_review_reason or "",
+            str(line.outcome.outcome),
+            "; ".join(p for p in (line.outcome.why, shared.strip(" ()")) if p),
         )
     out.print(table)
+    out.print("outcomes:", markup=False)
+    for word, meaning in legend():
+        out.print(f"  {word}: {meaning}", markup=False)
 
 
 @campaign_cli.command("decide")
@@ -192,8 +198,8 @@ def campaign_close(
         )
         return
     out.print(
-        f"campaign {campaign_id} closed: {summary.kept} kept, {summary.revoked} revoked and "
-        f"{summary.expired} left unchanged by the no-response policy"
+        f"campaign {campaign_id} closed: {summary.kept} kept, {summary.revoked} decided revoke and "
+        f"{summary.expired} expired (left unchanged by the no-response policy)"
     )
     for reason, count in summary.reasons.items():
         out.print(f"  {count}: {reason}", markup=False)

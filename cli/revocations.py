@@ -22,6 +22,7 @@ from reviews.errors import (
 )
 from reviews.models import Campaign, CampaignStatus, RevocationState
 from reviews.operations.outbox import approve, execute, undo
+from reviews.revocation_links import items_of
 
 if TYPE_CHECKING:
     from app import Wiring
@@ -49,6 +50,8 @@ def plan_and_report(wiring: Wiring, campaign_ids: list[int]) -> None:
             f"{summary.needs_human_review} need a person, {summary.already_absent} already absent, "
             f"{summary.waiting} waiting"
         )
+        if summary.linked:  # read and write from one membership: one change, both items
+            out.print(f"  {summary.linked} item(s) share another item's change: one revocation ends them all")
         for reason, count in summary.reasons.items():
             out.print(f"  {count}: {reason}", markup=False)
 
@@ -77,7 +80,8 @@ def revocations_plan(
 def _print_outbox(engine: Engine, campaign: int | None) -> None:
     with session_scope(engine) as session:
         rows = outbox_rows(session, campaign_id=campaign)
-    table = Table("id", "campaign", "state", "action", "note")
+        items = items_of(session, [row.id for row in rows if row.id is not None])
+    table = Table("id", "campaign", "items", "state", "action", "note")
     for row in rows:
         note = (
             (f"still reached through {stored_path_text(row.surviving_path)}" if row.surviving_path else "")
@@ -86,8 +90,9 @@ def _print_outbox(engine: Engine, campaign: int | None) -> None:
             or ("read back; the next sync verifies" if row.read_back_at and not row.verified_at else "")
             or (f"dry run: {row.dry_run_result}" if row.dry_run_result else "")
         )
+        ended = ", ".join(map(str, items.get(row.id or 0, [])))
         table.add_row(
-            str(row.id), str(row.campaign_id or ""), row.state, row.action.get("description", ""), note
+            str(row.id), str(row.campaign_id or ""), ended, row.state, row.action.get("description", ""), note
         )
     out.print(table)
 

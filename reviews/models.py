@@ -348,6 +348,20 @@ class Revocation(SQLModel, table=True):
     undone_at: datetime | None = _time(default=None)
 
 
+class RevocationItem(SQLModel, table=True):
+    """Which review items a revocation ends. One provider change can end several items (read and write from
+    one group membership): one revocation row, linked to each. An item is linked to one revocation at most,
+    whatever re-runs the plan; `revocation.review_item_id` keeps the item it was planned for first."""
+
+    __tablename__ = "revocation_item"
+
+    # The key: an item is ended by one revocation at most.
+    review_item_id: int = Field(
+        foreign_key="review_item.id", primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    revocation_id: int = Field(foreign_key="revocation.id", index=True)
+
+
 class AuditEvent(SQLModel, table=True):
     """Append-only, hash-chained (reviews.audit). `seq` is assigned under a lock, never by the database."""
 

@@ -30,6 +30,8 @@ from reviews.models import (
     RevocationState,
     Store,
 )
+from reviews.outcomes import said
+from reviews.revocation_links import items_of
 from reviews.settings import Settings, load_settings, missing_secrets
 from simulators.department import BREAK_GLASS
 from tests.helpers import CLI_TERMINAL, T0, run_cli
@@ -61,6 +63,14 @@ def _outcomes(engine: Engine) -> None:
         held = {stores[r.store_id] for r in rows if r.state == RevocationState.HELD}
         assert held == {HELD_STORE}
         assert all(r.state == RevocationState.HELD for r in rows if stores[r.store_id] == HELD_STORE)
+        # benefit-claims: read and write from one group membership, one change per person, linked to both.
+        claims = [
+            r
+            for r in rows
+            if stores[r.store_id] == HELD_STORE and r.action.get("kind") == "remove_user_from_group"
+        ]
+        links = items_of(session, [r.id for r in claims if r.id is not None])
+        assert claims and all(len(links[r.id or 0]) == 2 for r in claims)
         verified = [r for r in rows if r.state == RevocationState.VERIFIED]
         assert {r.system for r in verified} == {
             "aws",
@@ -109,6 +119,13 @@ def test_the_demo_runs_the_whole_loop_and_leaves_verifiable_evidence(
     finally:
         engine.dispose()
     _evidence(out)
+    # The demo's summary counts outcomes in the words and numbers of `campaign list`.
+    listed = run_cli(
+        capsys, monkeypatch, "--config", str(out / "recertify.toml"), "campaign", "list", "--format", "json"
+    )
+    counts = json.loads(listed.stdout)[0]["items"]
+    assert f"  outcomes       {said(counts)}" in result.stdout
+    assert counts["revoked"] == 6 and counts["held"] == 11 and counts["refused"] == 2  # revoked: gone only
     verified = run_cli(capsys, monkeypatch, "--config", str(out / "recertify.toml"), "audit", "verify")
     assert verified.code == 0 and verified.stdout.startswith("audit chain intact"), verified.stderr
     config = str(out / "recertify.toml")

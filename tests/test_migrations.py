@@ -198,3 +198,56 @@ def test_an_unreachable_database_is_a_clear_error(capsys, monkeypatch) -> None:
     result = run_cli(capsys, monkeypatch, "db", "upgrade", env=env)
     assert result.code == 1
     assert "cannot migrate the database at postgresql+psycopg://nobody@127.0.0.1:1/none" in result.stderr
+
+
+def test_revocations_planned_before_0010_become_links_to_their_items(empty_database_url: str) -> None:
+    """0010_revocation_changes: each existing revocation is linked to its own item, so the plan does not
+    plan those items again and every read (outcomes, evidence) finds their revocation."""
+    engine = create_db_engine(empty_database_url)
+    upgrade(engine, "0008")
+    with Session(engine) as session:
+        store = models.Store(
+            system="aws", kind="s3_bucket", provider_id="arn:s", name="s", first_seen_at=T0, last_seen_at=T0
+        )
+        principal = models.Principal(
+            system="aws", type="iam_user", provider_id="arn:p", name="p", first_seen_at=T0, last_seen_at=T0
+        )
+        cycle = models.ReviewCycle(
+            name="q", version=1, definition_sha256="a" * 64, applied_at=T0, applied_by="cli:admin"
+        )
+        session.add_all([store, principal, cycle])
+        session.flush()
+        grant = models.AccessGrant(store_id=store.id, principal_id=principal.id, access="read", valid_from=T0)
+        campaign = models.Campaign(
+            cycle_id=cycle.id,
+            cycle_version=1,
+            period_key="p",
+            started_at=T0,
+            due_at=T0,
+            population_count=1,
+            population_sha256="b" * 64,
+        )
+        session.add_all([grant, campaign])
+        session.flush()
+        item = models.ReviewItem(
+            campaign_id=campaign.id, grant_id=grant.id, store_id=store.id, principal_id=principal.id
+        )
+        session.add(item)
+        session.flush()
+        revocation = models.Revocation(
+            review_item_id=item.id,
+            campaign_id=campaign.id,
+            grant_id=grant.id,
+            store_id=store.id,
+            principal_id=principal.id,
+            system="aws",
+            planned_at=T0,
+        )
+        session.add(revocation)
+        session.commit()
+        ids = (revocation.id, item.id)
+    upgrade(engine)
+    with Session(engine) as session:
+        links = session.exec(select(models.RevocationItem)).all()
+        assert [(link.revocation_id, link.review_item_id) for link in links] == [ids]
+    engine.dispose()

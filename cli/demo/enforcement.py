@@ -16,11 +16,12 @@ from cli.demo.errors import Unexpected
 from cli.demo.state import LoopState
 from cli.demo.target import write_config
 from reviews import audit, checkpoints
-from reviews.campaigns.views import ItemLine, outbox_rows
+from reviews.campaigns.views import ItemLine, outbox_rows, show_campaign
 from reviews.db import session_scope
 from reviews.evidence.export import ExportFormat, export_campaign
 from reviews.models import Decision, ItemStatus, Revocation, RevocationState
 from reviews.operations.outbox import approve, execute
+from reviews.outcomes import said
 from simulators import department
 
 
@@ -105,6 +106,10 @@ class EnforcementSteps(LoopState):
         )
 
     def evidence(self) -> None:
+        with session_scope(self.engine) as session:
+            summary = show_campaign(session, self.campaign_id)[0]
+        self.outcomes = summary.items  # the words of `campaign show`, Slack and the evidence
+        self.narrator.line(f"  campaign {self.campaign_id}: {said(self.outcomes)}")
         with session_scope(self.engine) as session:  # what the scheduler does every hour
             checkpoints.record_checkpoint(session, None, clock=self.clock)
         with session_scope(self.engine) as session:  # what `recertify audit verify` does

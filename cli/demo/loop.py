@@ -55,7 +55,7 @@ class Loop(SyncSteps, ReviewSteps, EnforcementSteps):
             self.revoke(planned)
         self.at(15, 2)
         with self.step("The next nightly sync sees the access gone"):
-            self.sync(link_people=False, expect_closed=len(planned))
+            self.sync(link_people=False, expect_verified=planned)
         with self.step("Verify the audit chain and write the evidence report"):
             self.evidence()
 

@@ -18,6 +18,7 @@ from cli.common import out, progress
 from cli.demo.errors import DemoFailed, Unexpected
 from cli.demo.target import relative
 from reviews.errors import RecertifyError
+from reviews.outcomes import said
 from simulators import department
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ class Narrator:
             f"  manifest       {report.manifest.path}",
             f"  attestation    {loop.attestation}  (signed; its key: {target.out / 'attest-key.pub.pem'})",
             f"  audit head     {report.audit_head}",
+            f"  outcomes       {said(loop.outcomes)}",
             f"  configuration  {target.out / 'recertify.toml'}  (this database, every source off)",
             "",
             "Try next:",

@@ -162,8 +162,8 @@ class ReviewSteps(LoopState):
         if closed is None or not closed.closed or not closed.revoked or plan is None:
             raise Unexpected(f"the campaign should close with revocations: {closed}, plan {plan}")
         self.narrator.line(
-            f"  campaign {self.campaign_id} closed: the cycle's policy revoked {closed.revoked} and kept "
-            f"{closed.kept}; {closed.expired} expired"
+            f"  campaign {self.campaign_id} closed by the cycle's policy: {closed.revoked} decided revoke, "
+            f"{closed.kept} kept, {closed.expired} expired"
         )
         for reason, count in closed.reasons.items():
             self.narrator.line(f"    {count} × {reason}")

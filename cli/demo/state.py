@@ -41,6 +41,7 @@ class LoopState:
     held: int = 0
     report: ExportResult | None = None
     attestation: Path | None = None  # the signed attestation the last step wrote and verified
+    outcomes: dict[str, int] = field(default_factory=dict)  # the campaign's items by outcome, at the end
 
     def __post_init__(self) -> None:
         self.day0 = self.clock.now()

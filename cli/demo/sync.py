@@ -14,12 +14,17 @@ from reviews.db import session_scope
 from reviews.operations.link_people import link_in_batches
 from reviews.operations.query_access import AccessRow, access_window, effective_access
 from reviews.operations.sync_source import sync_source
+from reviews.revocation_links import items_of
 
 
 class SyncSteps(LoopState):
-    def sync(self, *, link_people: bool, expect_closed: int | None = None) -> None:
-        """`expect_closed`: the grants the revocations before it should have ended, each revocation then
-        verified (none survived)."""
+    def sync(self, *, link_people: bool, expect_verified: list[int] | None = None) -> None:
+        """`expect_verified`: the revocations before it, each then verified (none survived), and every grant
+        their items name ended (one change may end two: read and write from one membership)."""
+        expect_closed = None
+        if expect_verified is not None:
+            with session_scope(self.engine) as session:
+                expect_closed = sum(len(ids) for ids in items_of(session, expect_verified).values())
         closed, max_drop = 0, self.wiring.config.settings.enforcement.max_population_drop
         verified = survived = 0
         for source in ("aws", "entra"):
@@ -42,12 +47,14 @@ class SyncSteps(LoopState):
             )
         if expect_closed is not None and closed != expect_closed:
             raise Unexpected(f"{expect_closed} grants should have ended, the syncs ended {closed}")
-        if expect_closed is not None and (verified, survived) != (expect_closed, 0):
+        if expect_verified is not None and (verified, survived) != (len(expect_verified), 0):
             raise Unexpected(
-                f"{expect_closed} revocations should be verified: {verified} were, {survived} survived"
+                f"{len(expect_verified)} revocations should be verified: {verified} were, {survived} survived"
             )
-        if expect_closed is not None:
-            self.narrator.line(f"  {verified} revocations verified: the access is gone at the source")
+        if expect_verified is not None:
+            self.narrator.line(
+                f"  {verified} revocations verified: the access is gone at the source ({closed} grants ended)"
+            )
         if link_people:
             self._link_people()
 

@@ -4,9 +4,11 @@ only name the change (`plan_revocation`), the outbox executes it later (reviews.
 
 Checks, in order, for each revoked item: the grant is still open; the principal is not protected; the
 grant was fully understood; the source's latest sync is healthy; it is not the store's last admin; the
-connector can name a change that ends it for this principal alone. Then `reviews.campaigns.holds` holds for
-an admin every change the connector says needs approval (an exposure's shared policy), and per store the
-automatic revocations (decided by policy, not by a reviewer) above the blast-radius limit.
+connector can name a change that ends it for this principal alone. Items whose changes are the same change
+(read and write from one group membership: one removal) share one outbox row, linked to each of them
+(`reviews.revocation_links`), so the change runs once and counts once. Then `reviews.campaigns.holds`
+holds for an admin every change the connector says needs approval (an exposure's shared policy), and per
+store the automatic changes (decided by policy, not by a reviewer) above the blast-radius limit.
 """
 
 from __future__ import annotations
@@ -36,14 +38,17 @@ from reviews.models import (
     Principal,
     ReviewItem,
     Revocation,
+    RevocationItem,
     RevocationState,
     Store,
 )
 from reviews.operations.source_health import source_health
 from reviews.ports import Clock, Connector
+from reviews.revocation_links import change_key, items_of
 from reviews.settings import EnforcementSettings
 
 REVOCATIONS = SQLModel.metadata.tables[Revocation.__tablename__]
+LINKS = SQLModel.metadata.tables[RevocationItem.__tablename__]
 WAIT = "wait"  # not refused: the source is not healthy now; a later run plans it
 ACTOR = "system:planner"
 
@@ -56,6 +61,7 @@ class PlanSummary:
     already_absent: int = 0
     needs_human_review: int = 0
     waiting: int = 0  # left for a later run: the source is not healthy, or no connector is configured
+    linked: int = 0  # items whose change is another item's: linked to its revocation, not a row of their own
     reasons: Counter[str] = field(default_factory=Counter)
 
 
@@ -81,11 +87,11 @@ def plan_revocations(
             .join(AccessGrant, col(AccessGrant.id) == ReviewItem.grant_id)
             .join(Store, col(Store.id) == ReviewItem.store_id)
             .join(Principal, col(Principal.id) == ReviewItem.principal_id)
-            .outerjoin(Revocation, col(Revocation.review_item_id) == ReviewItem.id)
+            .outerjoin(RevocationItem, col(RevocationItem.review_item_id) == ReviewItem.id)
             .where(
                 ReviewItem.campaign_id == campaign.id,
                 ReviewItem.status == ItemStatus.REVOKED,
-                col(Revocation.id).is_(None),
+                col(RevocationItem.revocation_id).is_(None),
             )
             .order_by(col(ReviewItem.id))
         )
@@ -100,6 +106,11 @@ def plan_revocations(
     admins_left = open_admins(session, {store.id for _, _, store, _ in rows if store.id is not None})
     planned: list[dict[str, Any]] = []
     events: list[audit.NewEvent] = []
+    earlier = _earlier_changes(session, campaign.id)  # a re-run links to a change already planned
+    by_change: dict[str, dict[str, Any]] = {}
+    links: list[tuple[int, int]] = []  # (earlier revocation, item) for items joining an earlier change
+    refused_changes: dict[str, str] = {}  # change key → why an item needing that change was refused
+    items = {item.id: item for item, _, _, _ in rows}
     for item, grant, store, principal in rows:
         refusal = _refusal(grant, principal, store, protection, health, admins_left)
         if refusal == WAIT:
@@ -128,28 +139,104 @@ def plan_revocations(
             summary.already_absent += 1
             continue
         if refusal is not None:
+            if change is None and connector is not None:  # refused by the envelope: which change was it?
+                key = _key_of(connector, grant, store, principal)
+                if key is not None:
+                    refused_changes.setdefault(key, f"{refusal} (the same change as item {item.id})")
             _needs_human(session, item, refusal, summary, events)
             continue
-        assert change is not None  # noqa: S101
+        assert change is not None and item.id is not None  # noqa: S101
         if grant.access == AccessLevel.ADMIN and not is_personless(principal.type):
             admins_left[store.id] -= 1
         row = _row(item, grant, store, principal, campaign, now, change, None)
-        planned.append({**row, "dry_run": settings.mode != "live", "_automatic": item.id in automatic})
+        key = change_key(store.id or 0, principal.id or 0, row["action"])
+        if key in earlier:
+            links.append((earlier[key], item.id))
+            summary.linked += 1
+            continue
+        if key in by_change:  # the same change as an item before it: one row, both items linked
+            shared = by_change[key]
+            shared["_items"].append(item.id)
+            shared["_automatic"] = shared["_automatic"] or item.id in automatic  # counts if any is
+            summary.linked += 1
+            continue
+        row = {**row, "dry_run": settings.mode != "live", "_automatic": item.id in automatic}
+        by_change[key] = row
+        planned.append(row)
+    # A change that would also end a refused item's access (the last admin's read and admin, one membership)
+    # is refused for every item it ends: refusing one of them must keep the access.
+    for key, reason in refused_changes.items():
+        if key not in by_change:
+            continue
+        shared = by_change.pop(key)
+        planned[:] = [row for row in planned if row is not shared]
+        summary.linked -= len(shared["_items"]) - 1
+        for item_id in shared["_items"]:
+            _needs_human(session, items[item_id], reason, summary, events)
     counts = apply_holds(session, planned, settings, auto_apply=auto_apply, cycle_name=cycle_name, now=now)
     summary.held, summary.approved, summary.planned = counts.held, counts.approved, counts.planned
+    items_by_first: dict[int, list[int]] = {}
     for row in planned:
         description, approval = row.pop("_description"), row.pop("_approval")
         del row["_automatic"]
-        payload = {"campaign": campaign.id, "action": description, "hold_reason": row.get("hold_reason")}
+        items = items_by_first[row["review_item_id"]] = row.pop("_items")
+        payload = {
+            "campaign": campaign.id,
+            "action": description,
+            "hold_reason": row.get("hold_reason"),
+            "items": items,  # every item this one change ends
+        }
         if approval:
             payload["needs_approval"] = True  # held for an admin whatever the cycle's policy says
         events.append(
             audit.NewEvent(ACTOR, f"revocation.{row['state']}", f"item:{row['review_item_id']}", payload)
         )
     if planned:
-        session.execute(insert(REVOCATIONS), planned)
+        inserted = session.execute(
+            insert(REVOCATIONS).returning(REVOCATIONS.c.id, REVOCATIONS.c.review_item_id), planned
+        ).tuples()
+        links += [(rid, item_id) for rid, first in inserted for item_id in items_by_first[first]]
+    events += _linked_late(session, links, campaign.id)
+    if links:
+        session.execute(insert(LINKS), [{"revocation_id": r, "review_item_id": i} for r, i in links])
     audit.append_many(session, events, clock=clock)
     return summary
+
+
+def _earlier_changes(session: Session, campaign_id: int | None) -> dict[str, int]:
+    """The changes this campaign planned before (change key → revocation), that an item decided later may
+    join: not those undone or given up, whose change is no longer coming."""
+    rows = session.exec(
+        select(Revocation.id, Revocation.store_id, Revocation.principal_id, Revocation.action).where(
+            Revocation.campaign_id == campaign_id,
+            col(Revocation.state).not_in([RevocationState.UNDONE, RevocationState.FAILED_PERMANENT]),
+        )
+    ).all()
+    return {
+        change_key(store_id, principal_id, action): rid
+        for rid, store_id, principal_id, action in rows
+        if rid is not None and action.get("kind")  # an already-absent record names no change
+    }
+
+
+def _linked_late(
+    session: Session, links: list[tuple[int, int]], campaign_id: int | None
+) -> list[audit.NewEvent]:
+    """An event per earlier revocation an item joined in this run, listing every item it now ends."""
+    joined: dict[int, list[int]] = {}
+    for revocation_id, item_id in links:
+        joined.setdefault(revocation_id, []).append(item_id)
+    before = items_of(session, joined)
+    return [
+        audit.NewEvent(
+            ACTOR,
+            "revocation.linked",
+            f"revocation:{revocation_id}",
+            {"campaign": campaign_id, "added": added, "items": sorted({*before[revocation_id], *added})},
+        )
+        for revocation_id, added in joined.items()
+        if revocation_id in before  # rows inserted by this run have no links yet: their event says all
+    ]
 
 
 def _row(
@@ -177,6 +264,7 @@ def _row(
         "approved_by": None,
         "approved_at": None,
         "_automatic": False,
+        "_items": [item.id],
         "_approval": change.approval if change is not None else None,
     }
     if change is None:
@@ -206,6 +294,17 @@ def _row(
         "read_back_at": None,
         "verified_at": None,
     }
+
+
+def _key_of(connector: Connector, grant: AccessGrant, store: Store, principal: Principal) -> str | None:
+    """The change key of a grant the envelope refused, if the connector can name its change."""
+    if grant.valid_to is not None:
+        return None
+    try:
+        change = connector.plan_revocation(_grant(grant, store, principal))
+    except (RevocationRefused, NotFound):
+        return None
+    return change_key(store.id or 0, principal.id or 0, action_to_json(change.action))
 
 
 def _refusal(

@@ -30,6 +30,7 @@ from reviews.models import (
     Store,
 )
 from reviews.ports import Clock, Notifier, RevocationNotice
+from reviews.revocation_links import item_ids
 
 NOTICE_WINDOW = timedelta(days=7)
 MAX_ATTEMPTS = 3
@@ -67,14 +68,15 @@ def tell_revoked(session: Session, notifier: Notifier, *, clock: Clock) -> Notic
         if holder is None:
             summary.nobody_to_tell += 1
             continue
-        notice = _notice(session, revocation, item, campaign, store, holder)
+        ended = item_ids(session, revocation.id, item.id)  # one change may end read and write: one notice
+        notice = _notice(session, revocation, item, campaign, store, holder, _levels(session, ended))
         delivery = notifier.tell_revoked(notice)
         session.add(
             Notification(
                 campaign_id=campaign.id,
                 person_id=holder.id,
                 kind=KIND,
-                item_ids=[item.id],
+                item_ids=ended,
                 sent_at=clock.now(),
                 delivered=delivery.delivered,
                 channel=delivery.channel,
@@ -84,6 +86,7 @@ def tell_revoked(session: Session, notifier: Notifier, *, clock: Clock) -> Notic
         )
         payload = {
             "item": item.id,
+            "items": ended,
             "campaign": campaign.id,
             "to": holder.email,
             "delivered": delivery.delivered,
@@ -96,6 +99,13 @@ def tell_revoked(session: Session, notifier: Notifier, *, clock: Clock) -> Notic
         summary.failed += not delivery.delivered
     session.flush()
     return summary
+
+
+def _levels(session: Session, item_ids: list[int]) -> str:
+    """The access levels the items name, as words: "read", "read and write"."""
+    items = session.exec(select(ReviewItem).where(col(ReviewItem.id).in_(item_ids))).all()
+    levels = sorted({str(i.frozen_grant.get("access", "")) for i in items} - {""})
+    return " and ".join(levels)
 
 
 def _earlier_notices(session: Session, campaign_ids: set[int | None]) -> tuple[set[int], Counter[int]]:
@@ -122,6 +132,7 @@ def _notice(
     campaign: Campaign,
     store: Store,
     holder: Person,
+    levels: str,
 ) -> RevocationNotice:
     decision = session.exec(
         select(Decision)
@@ -145,7 +156,7 @@ def _notice(
         principal=str(item.frozen_grant.get("principal", {}).get("name", "")),
         store=store.name,
         store_system=store.system,
-        access=str(item.frozen_grant.get("access", "")),
+        access=levels or str(item.frozen_grant.get("access", "")),
         path=stored_path_steps(steps),
         decided_by=decided_by,
         reason=str(reason),

@@ -20,7 +20,7 @@ from reviews.campaigns.notify import NotifySummary, advance_notifications
 from reviews.campaigns.plan import PlanSummary, plan_revocations
 from reviews.campaigns.protection import Protection
 from reviews.errors import NotFound
-from reviews.models import Campaign, CampaignStatus, ItemStatus, ReviewItem, Revocation
+from reviews.models import Campaign, CampaignStatus, ItemStatus, ReviewItem, RevocationItem
 from reviews.ports import Clock, Connector, Notifier
 from reviews.settings import EnforcementSettings
 
@@ -111,11 +111,11 @@ def campaigns_to_plan(unit_of_work: UnitOfWork) -> list[int]:
         rows = session.exec(
             select(ReviewItem.campaign_id)
             .join(Campaign, col(Campaign.id) == ReviewItem.campaign_id)
-            .outerjoin(Revocation, col(Revocation.review_item_id) == ReviewItem.id)
+            .outerjoin(RevocationItem, col(RevocationItem.review_item_id) == ReviewItem.id)
             .where(
                 Campaign.status == CampaignStatus.CLOSED,
                 ReviewItem.status == ItemStatus.REVOKED,
-                col(Revocation.id).is_(None),
+                col(RevocationItem.revocation_id).is_(None),
             )
             .distinct()
         ).all()

@@ -8,12 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from reviews.campaigns.delegation import delegators
 from reviews.campaigns.notify import item_view
 from reviews.errors import NotFound
-from reviews.models import Campaign, Person, ReviewCycle, ReviewItem, Revocation
+from reviews.models import Campaign, Person, ReviewCycle, ReviewItem, Revocation, RevocationItem
+from reviews.outcomes import ORDER, Classified, Outcome, RevocationFacts, classify
 from reviews.ports import ItemView
 
 
@@ -30,7 +32,7 @@ class CampaignSummary:
     closed_at: datetime | None
     population_count: int
     population_sha256: str
-    items: dict[str, int]  # by status
+    items: dict[str, int]  # by outcome (reviews.outcomes), in the legend's order
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -47,6 +49,8 @@ class ItemLine:
     delivery: str | None
     revocation: str | None  # the outbox state, when one was planned
     human_review_reason: str | None
+    outcome: Classified = Classified(Outcome.PENDING)
+    revocation_id: int | None = None  # its revocation (shared with the items the same change ends)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +60,9 @@ class ItemLine:
             "delivery": self.delivery,
             "revocation": self.revocation,
             "human_review_reason": self.human_review_reason,
+            "outcome": str(self.outcome.outcome),
+            "outcome_why": self.outcome.why,
+            "revocation_id": self.revocation_id,
         }
 
 
@@ -64,14 +71,50 @@ def list_campaigns(session: Session, *, status: str | None = None) -> list[Campa
     if status:
         query = query.where(Campaign.status == status)
     rows = session.exec(query.order_by(col(Campaign.id))).all()
-    counts: dict[int, Counter[str]] = {}
-    for campaign_id, item_status, count in session.execute(
-        select(ReviewItem.campaign_id, ReviewItem.status, func.count()).group_by(
-            col(ReviewItem.campaign_id), col(ReviewItem.status)
+    counts = outcome_counts(session, [campaign.id for campaign, _ in rows if campaign.id is not None])
+    return [_summary(campaign, name, counts.get(campaign.id or 0, {})) for campaign, name in rows]
+
+
+def outcome_counts(session: Session, campaign_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Items by outcome per campaign: grouped in the database by what decides the outcome, then classified."""
+    if not campaign_ids:
+        return {}
+    revocation = Revocation
+    verified = col(revocation.verified_at).is_not(None)
+    query = (
+        sa_select(
+            col(ReviewItem.campaign_id),
+            col(ReviewItem.status),
+            col(ReviewItem.human_review_reason),
+            col(revocation.state),
+            verified,
+            col(revocation.hold_reason),
+            col(revocation.last_error),
+            func.count(),
         )
-    ).tuples():
-        counts.setdefault(campaign_id, Counter())[item_status] = count
-    return [_summary(campaign, name, counts.get(campaign.id or 0, Counter())) for campaign, name in rows]
+        .select_from(ReviewItem)
+        .outerjoin(RevocationItem, col(RevocationItem.review_item_id) == ReviewItem.id)
+        .outerjoin(revocation, col(revocation.id) == RevocationItem.revocation_id)
+        .where(col(ReviewItem.campaign_id).in_(campaign_ids))
+        .group_by(
+            col(ReviewItem.campaign_id),
+            col(ReviewItem.status),
+            col(ReviewItem.human_review_reason),
+            col(revocation.state),
+            verified,
+            col(revocation.hold_reason),
+            col(revocation.last_error),
+        )
+    )
+    counters: dict[int, Counter[str]] = {}
+    for campaign_id, status, reason, state, verified, hold, error, count in session.execute(query).tuples():
+        facts = RevocationFacts(state, bool(verified), hold, error) if state is not None else None
+        counters.setdefault(campaign_id, Counter())[classify(status, facts, reason).outcome] += count
+    return {cid: _ordered(counter) for cid, counter in counters.items()}
+
+
+def _ordered(counter: Counter[str]) -> dict[str, int]:
+    return {str(o): counter[o] for o in ORDER if counter[o]}
 
 
 def campaign_and_cycle_name(session: Session, campaign_id: int) -> tuple[Campaign, str]:
@@ -90,9 +133,10 @@ def show_campaign(session: Session, campaign_id: int) -> tuple[CampaignSummary, 
     campaign, name = campaign_and_cycle_name(session, campaign_id)
     rows = (
         session.execute(
-            select(ReviewItem, Person.email, Revocation.state)
+            select(ReviewItem, Person.email, Revocation)
             .outerjoin(Person, col(Person.id) == ReviewItem.reviewer_person_id)
-            .outerjoin(Revocation, col(Revocation.review_item_id) == ReviewItem.id)
+            .outerjoin(RevocationItem, col(RevocationItem.review_item_id) == ReviewItem.id)
+            .outerjoin(Revocation, col(Revocation.id) == RevocationItem.revocation_id)
             .where(ReviewItem.campaign_id == campaign_id)
             .order_by(col(ReviewItem.id))
         )
@@ -100,13 +144,29 @@ def show_campaign(session: Session, campaign_id: int) -> tuple[CampaignSummary, 
         .all()
     )
     lines = [
-        ItemLine(item_view(item), item.stage, reviewer, item.delivery_status, state, item.human_review_reason)
-        for item, reviewer, state in rows
+        ItemLine(
+            item_view(item),
+            item.stage,
+            reviewer,
+            item.delivery_status,
+            row.state if row else None,
+            item.human_review_reason,
+            classify(item.status, revocation_facts(row), item.human_review_reason),
+            row.id if row else None,
+        )
+        for item, reviewer, row in rows
     ]
-    return _summary(campaign, name, Counter(line.view.status for line in lines)), lines
+    counts = Counter(str(line.outcome.outcome) for line in lines)
+    return _summary(campaign, name, _ordered(counts)), lines
 
 
-def _summary(campaign: Campaign, cycle: str, counts: Counter[str]) -> CampaignSummary:
+def revocation_facts(row: Revocation | None) -> RevocationFacts | None:
+    if row is None:
+        return None
+    return RevocationFacts(row.state, row.verified_at is not None, row.hold_reason, row.last_error)
+
+
+def _summary(campaign: Campaign, cycle: str, counts: dict[str, int]) -> CampaignSummary:
     assert campaign.id is not None  # noqa: S101
     return CampaignSummary(
         id=campaign.id,
@@ -120,7 +180,7 @@ def _summary(campaign: Campaign, cycle: str, counts: Counter[str]) -> CampaignSu
         closed_at=campaign.closed_at,
         population_count=campaign.population_count,
         population_sha256=campaign.population_sha256,
-        items=dict(sorted(counts.items())),
+        items=counts,
     )
 
 

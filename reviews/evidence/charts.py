@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from html import escape
 
-COLOURS = {
+COLOURS = {  # the outcome words (reviews.outcomes), then completion's categories
     "kept": "#2e7d32",
     "revoked": "#c62828",
-    "needs_human_review": "#ef6c00",
+    "revoking": "#e57373",
+    "decided revoke": "#ffcdd2",
+    "held": "#f9a825",
+    "refused": "#ef6c00",
+    "left to a person": "#ffb74d",
+    "survived": "#6d4c41",
+    "failed": "#4e342e",
+    "undone": "#1565c0",
     "expired": "#757575",
     "pending": "#bdbdbd",
     "on time": "#2e7d32",

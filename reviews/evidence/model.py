@@ -8,6 +8,8 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from reviews.outcomes import Classified, RevocationFacts, classify
+
 FORMAT_VERSION = "recertify.evidence/1"
 
 
@@ -137,16 +139,43 @@ class EvidenceRow:
     surviving_path: str | None  # … through this path
     undone_at: datetime | None
     human_review_reason: str | None
+    revocation_id: int | None = None
+    # Every item the revocation's one change ends (read and write from one membership): the same change.
+    revocation_items: tuple[int, ...] = ()
+
+    @property
+    def classified(self) -> Classified:
+        """The item's one outcome (reviews.outcomes), from its status and its revocation as recorded here."""
+        facts = None
+        if self.revocation_state is not None:
+            facts = RevocationFacts(
+                self.revocation_state,
+                self.verified_at is not None,
+                self.revocation_hold_reason,
+                self.revocation_error,
+            )
+        return classify(self.status, facts, self.human_review_reason)
+
+    @property
+    def outcome(self) -> str:
+        return str(self.classified.outcome)
+
+    @property
+    def outcome_why(self) -> str | None:
+        return self.classified.why
 
     def as_json(self) -> dict[str, Any]:
-        data = {f.name: jsonable(getattr(self, f.name)) for f in fields(self)}
+        data = {name: jsonable(getattr(self, name)) for name in columns()}
         data["path"] = list(self.path)
         data["decision_history"] = [d.as_json() for d in self.decision_history]
         return data
 
 
 def columns() -> list[str]:
-    return [f.name for f in fields(EvidenceRow)]
+    """The CSV's columns: the fields in order, the outcome (derived) right after the status."""
+    names = [f.name for f in fields(EvidenceRow)]
+    at = names.index("status") + 1
+    return [*names[:at], "outcome", "outcome_why", *names[at:]]
 
 
 def iso(value: datetime | None) -> str | None:

@@ -35,6 +35,8 @@ def cell(value: object) -> str:
     if isinstance(value, tuple):
         if all(isinstance(v, DecisionFact) for v in value):
             return "; ".join(v.as_text() for v in value if isinstance(v, DecisionFact))
+        if all(isinstance(v, int) for v in value):
+            return ", ".join(str(v) for v in value)  # ids (the items one revocation ends)
         return " > ".join(str(v) for v in value)
     return str(value)
 

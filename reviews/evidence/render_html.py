@@ -24,14 +24,15 @@ from reviews.evidence.collect import Evidence
 from reviews.evidence.model import CampaignFacts, EvidenceRow
 from reviews.evidence.quality import BATCH_RULE, FLAG_RULE, WAIT_RULE, QualityReport, wait_seconds
 from reviews.evidence.summary import (
+    OUTCOMES,
     REVOCATION_STATES,
-    STATUS_MEANINGS,
-    STATUSES,
     by_store,
     completion,
+    outcome_counts,
     revocations,
     wait_histogram,
 )
+from reviews.outcomes import legend
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#212121;max-width:1400px}
@@ -100,11 +101,13 @@ def _campaign(evidence: Evidence) -> str:
 
 
 def _legend() -> str:
-    statuses = _table(["status", "what it means"], STATUS_MEANINGS.items())
+    outcomes = _table(["outcome", "what it means"], legend())
     states = _table(["revocation state", "what it means"], REVOCATION_STATES.items())
     return (
-        '<section id="legend"><h2>What the statuses mean</h2><h3>Item status</h3>'
-        f"{statuses}<h3>Revocation state (only for items decided revoke)</h3>{states}"
+        '<section id="legend"><h2>What the words mean</h2><h3>Outcome (every count in this report)</h3>'
+        f"{outcomes}<p>\u201cRevoked\u201d is said only when a sync no longer finds the access at the "
+        "source. One change can end several items (read and write from one group membership): they share "
+        f"one revocation.</p><h3>Revocation state (the outbox, for items decided revoke)</h3>{states}"
         "<p>A dash (–) is a value that does not apply or was not recorded.</p></section>"
     )
 
@@ -114,10 +117,10 @@ def _escalations(rows: list[EvidenceRow]) -> str:
     found = [r for r in rows if r.escalated_at is not None]
     table = _table(
         ["item", "store", "principal", "escalated at", "from (reviewer before)", "to (fallback reviewer)",
-         "escalation message delivered", "status", "decision", "by", "why"],
+         "escalation message delivered", "outcome", "decision", "by", "why"],
         [
             [r.item_id, r.store_name, r.principal_name, r.escalated_at, r.escalated_from or "not recorded",
-             r.reviewer, r.escalation_sent_at or "not delivered", r.status, r.decision, r.decided_by,
+             r.reviewer, r.escalation_sent_at or "not delivered", r.outcome, r.decision, r.decided_by,
              r.escalation_reason or "not recorded"]
             for r in found
         ],
@@ -173,15 +176,18 @@ def _completion(rows: list[EvidenceRow], campaign: CampaignFacts) -> str:
 
 def _stores(rows: list[EvidenceRow]) -> str:
     stores = by_store(rows)
+    found = {word for _id, _name, counts in stores for word in counts}
+    shown = [word for word in OUTCOMES if word in found]  # the legend's order; outcomes no item has left out
     chart = stacked_bars(
         "Items by store and outcome",
-        [(name, [(s, counts[s]) for s in STATUSES]) for _id, name, counts in stores],
+        [(name, [(s, counts[s]) for s in shown]) for _id, name, counts in stores],
     )
     table = _table(
-        ["store", "store id", *STATUSES],
-        [[name, store, *(counts[s] for s in STATUSES)] for store, name, counts in stores],
+        ["store", "store id", *shown],
+        [[name, store, *(counts[s] for s in shown)] for store, name, counts in stores],
     )
-    return f'<section id="stores"><h2>Decisions by store</h2>{chart}{table}</section>'
+    totals = _table(["outcome", "items"], list(outcome_counts(rows).items()))
+    return f'<section id="stores"><h2>Outcomes</h2>{totals}<h3>By store</h3>{chart}{table}</section>'
 
 
 def _exposures(rows: list[EvidenceRow]) -> str:
@@ -214,6 +220,8 @@ def _revocations(rows: list[EvidenceRow]) -> str:
     parts = ['<section id="revocations"><h2>Revocations</h2>']
     for group, found in revocations(rows).items():
         parts.append(f"<h3>{escape(group.capitalize())} ({len(found)})</h3>")
+        if not found:
+            continue
         parts.append(
             _table(
                 [
@@ -221,7 +229,9 @@ def _revocations(rows: list[EvidenceRow]) -> str:
                     "store",
                     "principal",
                     "access",
+                    "outcome",
                     "state",
+                    "revocation (items it ends)",
                     "dry run",
                     "applied",
                     "verified (gone at the source)",
@@ -235,13 +245,15 @@ def _revocations(rows: list[EvidenceRow]) -> str:
                         r.store_name,
                         r.principal_name,
                         r.access,
-                        r.revocation_state or r.status,
+                        r.outcome,
+                        r.revocation_state,
+                        _change(r),
                         r.revocation_dry_run_result if r.revocation_dry_run else None,
                         r.applied_at,
                         r.verified_at,
                         f"{r.survived_at:%Y-%m-%d %H:%M}: {r.surviving_path}" if r.survived_at else None,
                         r.undone_at,
-                        r.revocation_hold_reason or r.revocation_error or r.human_review_reason,
+                        r.outcome_why,
                     ]
                     for r in found
                 ],
@@ -250,14 +262,22 @@ def _revocations(rows: list[EvidenceRow]) -> str:
     return "".join(parts) + "</section>"
 
 
+def _change(row: EvidenceRow) -> str | None:
+    if row.revocation_id is None:
+        return None
+    items = ", ".join(map(str, row.revocation_items))
+    return f"{row.revocation_id} (items {items})" if len(row.revocation_items) > 1 else str(row.revocation_id)
+
+
 def _reviewers(quality: QualityReport) -> str:
     rules = (
         f"<p>Batches: {escape(BATCH_RULE)}. Flagged (highlighted): "
         f"{escape(FLAG_RULE.format(seconds=quality.keep_all_within_seconds))}. Time to decide: "
         f"{escape(WAIT_RULE)}.</p>"
     )
-    headers = ["reviewer", "assigned", "moved away", "undecided", "decisions", "kept", "revoked", "median time", "max time",
-               "batches", "largest batch", "bulk", "share kept", "share recommended keep",
+    headers = ["reviewer", "assigned", "moved away", "undecided", "decisions", "kept", "decided revoke",
+               "median time", "max time", "batches", "largest batch", "bulk", "share kept",
+               "share recommended keep",
                f"kept all within {quality.keep_all_within_seconds} s"]  # fmt: skip
     body = [
         [
@@ -307,7 +327,7 @@ def _items(rows: list[EvidenceRow]) -> str:
 
 
 def _decisions(rows: list[EvidenceRow]) -> str:
-    headers = ["item", "principal", "reviewer (asked first → last)", "assigned as", "stage", "status",
+    headers = ["item", "principal", "reviewer (asked first → last)", "assigned as", "stage", "outcome",
                "decision", "via", "by", "decided at", "justification", "delivery", "revocation"]  # fmt: skip
     body = [
         [
@@ -316,7 +336,7 @@ def _decisions(rows: list[EvidenceRow]) -> str:
             _reviewers_asked(r),
             r.reviewer_source,
             r.stage,
-            r.status,
+            r.outcome,
             r.decision,
             r.decided_via,
             f"{r.decided_by} for {r.on_behalf_of}" if r.on_behalf_of else r.decided_by,

@@ -16,7 +16,15 @@ from sqlmodel import Session, col, select
 from reviews.campaigns.views import campaign_and_cycle_name
 from reviews.entitlements import stored_path_text
 from reviews.evidence.model import CampaignFacts, DecisionFact, EvidenceRow
-from reviews.models import AuditEvent, Decision, Notification, Person, ReviewItem, Revocation
+from reviews.models import (
+    AuditEvent,
+    Decision,
+    Notification,
+    Person,
+    ReviewItem,
+    Revocation,
+    RevocationItem,
+)
 
 CHUNK = 5_000  # bounded IN lists
 
@@ -25,7 +33,8 @@ CHUNK = 5_000  # bounded IN lists
 class _Tables:
     items: list[ReviewItem]
     decisions: dict[int, list[Decision]]  # by item, oldest first
-    revocations: dict[int, Revocation]  # by item
+    revocations: dict[int, Revocation]  # by item: every item a revocation ends (links)
+    revocation_items: dict[int, list[int]]  # revocation → the items it ends
     people: dict[int, str]  # person id → email
     deliveries: dict[
         tuple[int, int], list[datetime]
@@ -72,15 +81,17 @@ def _tables(session: Session, campaign_id: int) -> _Tables:
         .order_by(col(Decision.decided_at), col(Decision.id))
     ).all():
         decisions[decision.review_item_id].append(decision)
-    revocations = {
-        row.review_item_id: row
-        for row in session.exec(
-            select(Revocation)
-            .join(ReviewItem, col(ReviewItem.id) == Revocation.review_item_id)
-            .where(ReviewItem.campaign_id == campaign_id)
-        ).all()
-        if row.review_item_id is not None
-    }
+    revocations: dict[int, Revocation] = {}
+    revocation_items: dict[int, list[int]] = defaultdict(list)
+    for item_id, revocation in session.exec(
+        select(RevocationItem.review_item_id, Revocation)
+        .join(Revocation, col(Revocation.id) == RevocationItem.revocation_id)
+        .join(ReviewItem, col(ReviewItem.id) == RevocationItem.review_item_id)
+        .where(ReviewItem.campaign_id == campaign_id)
+        .order_by(col(RevocationItem.review_item_id))
+    ).all():
+        revocations[item_id] = revocation
+        revocation_items[revocation.id or 0].append(item_id)
     deliveries: dict[tuple[int, int], list[datetime]] = defaultdict(list)
     escalation_sent: dict[int, datetime] = {}
     for person_id, item_ids, sent_at, kind in session.exec(
@@ -108,6 +119,7 @@ def _tables(session: Session, campaign_id: int) -> _Tables:
         items,
         decisions,
         revocations,
+        dict(revocation_items),
         people,
         deliveries,
         escalation_sent,
@@ -243,6 +255,8 @@ def _row(campaign: CampaignFacts, item: ReviewItem, tables: _Tables) -> Evidence
         else None,
         undone_at=revocation.undone_at if revocation else None,
         human_review_reason=item.human_review_reason,
+        revocation_id=revocation.id if revocation else None,
+        revocation_items=tuple(tables.revocation_items.get(revocation.id or 0, ())) if revocation else (),
     )
 
 

@@ -1,5 +1,6 @@
 """The campaign at a glance, computed from its evidence rows: completion and timeliness, outcomes by store,
-and what became of the revocations. Pure; shared by the JSON and the HTML report."""
+and what became of the revocations, counted in the words of reviews.outcomes. Pure; shared by the JSON and
+the HTML report."""
 
 from __future__ import annotations
 
@@ -9,47 +10,36 @@ from datetime import datetime
 from typing import Any
 
 from reviews.evidence.model import EvidenceRow
+from reviews.outcomes import ORDER, Outcome, legend, tally
 
-STATUSES = ("kept", "revoked", "needs_human_review", "expired", "pending")
-# What each item status and revocation state means, for a reader of the report (its legend).
-STATUS_MEANINGS: dict[str, str] = {
-    "pending": "Nobody has decided yet; the campaign is still open for it.",
-    "kept": "Decided keep, by the reviewer (or a delegate) or by the cycle's no-response policy: access "
-    "stays.",
-    "revoked": "Decided revoke, by the reviewer (or a delegate) or by the cycle's no-response policy: the "
-    "access is to be removed; its revocation state says how far that got.",
-    "expired": "Nobody decided by the deadline and the cycle's policy did not decide either: access left "
-    "unchanged, reported here.",
-    "needs_human_review": "Decided revoke, but Recertify refused to change it automatically (a protected "
-    "account, the last admin of the store, or a policy on the path it could not fully understand): a person "
-    "must act at the source; the reason is under Revocations, left to a person.",
-}
+# Items are counted by outcome (reviews.outcomes): one word each, the same as the CLI, Slack and the demo.
+OUTCOMES: tuple[str, ...] = tuple(str(o) for o in ORDER)
+# The outbox's own states, for a reader of the revocation tables (the outcome is what they add up to).
 REVOCATION_STATES: dict[str, str] = {
-    "planned": "The change is planned and waits its turn.",
-    "held": "Over the limit of changes at once: waits for an admin's approval.",
-    "approved": "An admin approved the held change; it waits to be applied.",
+    "planned": "The change is planned and waits for approval.",
+    "held": "Waits for an admin: over the blast-radius limit, or a change only an admin approves.",
+    "approved": "Approved (by an admin, or by the cycle when it applies automatically); waits to be applied.",
     "claimed": "Being applied right now.",
-    "applied": "Recertify removed the access; a later sync has not confirmed it yet.",
-    "already_absent": "Nothing to remove: the access was already gone when the change was made.",
-    "verified": "A later sync found the access gone at the source: revoked.",
-    "survived": "The change was made, yet a later sync still finds the same access through another path: "
-    "not revoked; a new review asks about it.",
+    "applied": "Recertify made the change; a later sync has not confirmed the access gone yet.",
+    "already_absent": "Nothing to remove: the access was already gone when the change was to be made.",
+    "verified": "A later sync found the access gone at the source.",
+    "survived": "The change was made, yet a later sync still finds the same access through another path.",
     "failed_retryable": "The provider refused or failed; it will be tried again.",
-    "failed_permanent": "The provider refused for good: the access is still there; a person must act.",
-    "undone": "Revoked, then restored by an admin (undo).",
+    "failed_permanent": "The provider refused for good, or the safety envelope refused at apply time.",
+    "undone": "The change was reversed by an admin (undo).",
 }
-# Outbox states by what an auditor asks: was it revoked, held for approval, did it fail?
-GONE = "revoked (gone at the source)"
-REVOCATION_GROUPS: dict[str, tuple[str, ...]] = {
-    GONE: ("verified",),
-    # The access is still reached by another path: not revoked, whatever the change did; a new review asks.
-    "survived (still reached)": ("survived",),
-    "revoked, waiting for a sync to confirm": ("applied", "already_absent"),
-    "held": ("held",),
-    "failed": ("failed_retryable", "failed_permanent"),
-    "undone": ("undone",),
-    "in progress": ("planned", "approved", "claimed"),
-}
+# The outcomes the revocations section lists: every item decided revoke, by how far its change got.
+REVOCATION_OUTCOMES: tuple[Outcome, ...] = (
+    Outcome.REVOKED,
+    Outcome.REVOKING,
+    Outcome.SURVIVED,
+    Outcome.HELD,
+    Outcome.DECIDED_REVOKE,
+    Outcome.REFUSED,
+    Outcome.LEFT_TO_A_PERSON,
+    Outcome.FAILED,
+    Outcome.UNDONE,
+)
 # Time to decide, for the histogram: (label, upper bound in seconds)
 WAIT_BUCKETS = (
     ("< 1 min", 60.0),
@@ -92,26 +82,26 @@ def completion(rows: list[EvidenceRow], due_at: datetime) -> Completion:
 
 
 def by_store(rows: list[EvidenceRow]) -> list[tuple[str, str, Counter[str]]]:
-    """(store id, store name, item statuses), stores by name."""
+    """(store id, store name, item outcomes), stores by name."""
     counts: dict[str, Counter[str]] = {}
     names: dict[str, str] = {}
     for row in rows:
-        counts.setdefault(row.store_id, Counter())[row.status] += 1
+        counts.setdefault(row.store_id, Counter())[row.outcome] += 1
         names[row.store_id] = row.store_name
     return [(store, names[store], counts[store]) for store in sorted(counts, key=lambda s: (names[s], s))]
 
 
 def revocations(rows: list[EvidenceRow]) -> dict[str, list[EvidenceRow]]:
-    grouped: dict[str, list[EvidenceRow]] = {group: [] for group in REVOCATION_GROUPS}
+    """Items decided revoke, by outcome word (every group present, empty or not)."""
+    grouped: dict[str, list[EvidenceRow]] = {str(o): [] for o in REVOCATION_OUTCOMES}
     for row in rows:
-        if row.verified_at is not None and row.revocation_state == "already_absent":
-            grouped[GONE].append(row)  # a sync had closed the grant before the plan: nothing left to do
-            continue
-        for group, states in REVOCATION_GROUPS.items():
-            if row.revocation_state in states:
-                grouped[group].append(row)
-    grouped["left to a person"] = [r for r in rows if r.status == "needs_human_review"]
+        if row.outcome in grouped:
+            grouped[row.outcome].append(row)
     return grouped
+
+
+def outcome_counts(rows: list[EvidenceRow]) -> dict[str, int]:
+    return tally([row.classified for row in rows])
 
 
 def wait_histogram(waits: list[float]) -> list[tuple[str, int]]:
@@ -122,7 +112,9 @@ def wait_histogram(waits: list[float]) -> list[tuple[str, int]]:
 def summary_json(rows: list[EvidenceRow], due_at: datetime) -> dict[str, Any]:
     return {
         "completion": completion(rows, due_at).as_json(),
-        "items_by_status": dict(sorted(Counter(r.status for r in rows).items())),
+        "items_by_status": dict(sorted(Counter(r.status for r in rows).items())),  # what was decided
+        "items_by_outcome": outcome_counts(rows),  # what became of it (reviews.outcomes)
+        "legend": dict(legend()),
         "by_store": [
             {"store_id": store, "store": name, "items": dict(sorted(counts.items()))}
             for store, name, counts in by_store(rows)

@@ -15,21 +15,33 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select as sa_select
+from sqlalchemy import union
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, SQLModel, col, select
 
 from reviews import audit
 from reviews.entitlements import Grant, Person, Principal, Snapshot, Store
-from reviews.models import AccessGrant, Revocation, RevocationState, SyncRun, SyncStatus
+from reviews.models import (
+    AccessGrant,
+    ReviewItem,
+    Revocation,
+    RevocationItem,
+    RevocationState,
+    SyncRun,
+    SyncStatus,
+)
 from reviews.models import Person as PersonRow
 from reviews.models import Principal as PrincipalRow
 from reviews.models import Store as StoreRow
 from reviews.operations.population_sanity import check_population, refuse_personless_links
 from reviews.ports import Clock
+from reviews.revocation_links import items_of
 
 ACTOR = "system:sync"
 _GRANTS = SQLModel.metadata.tables[AccessGrant.__tablename__]
 _REVOCATIONS = SQLModel.metadata.tables[Revocation.__tablename__]
+_LINKS = SQLModel.metadata.tables[RevocationItem.__tablename__]
+_ITEMS = SQLModel.metadata.tables[ReviewItem.__tablename__]
 RowT = TypeVar("RowT", StoreRow, PrincipalRow)
 ItemT = TypeVar("ItemT", Store, Principal)
 
@@ -314,10 +326,18 @@ def _reappeared(session: Session, sync_run_id: int) -> list[audit.NewEvent]:
         & (earlier.c.principal_id == grants.c.principal_id)
         & (earlier.c.access == grants.c.access)
     )
+    # The grants each revocation ended: its own, and those of the items linked to its one change.
+    ended = union(
+        sa_select(revocations.c.id.label("revocation_id"), revocations.c.grant_id.label("grant_id")),
+        sa_select(_LINKS.c.revocation_id, _ITEMS.c.grant_id).join(
+            _ITEMS, _ITEMS.c.id == _LINKS.c.review_item_id
+        ),
+    ).subquery()
     query = (
         sa_select(grants.c.id, grants.c.store_id, grants.c.principal_id, grants.c.access, revocations.c.id)
         .join(earlier, same_access)
-        .join(revocations, revocations.c.grant_id == earlier.c.id)
+        .join(ended, ended.c.grant_id == earlier.c.id)
+        .join(revocations, revocations.c.id == ended.c.revocation_id)
         .where(grants.c.opened_by_sync_id == sync_run_id, revocations.c.state.in_(revoked))
     )
     return [
@@ -346,6 +366,17 @@ def settle_revocations(session: Session, run: SyncRun, now: datetime) -> list[au
         & (surviving.c.valid_to.is_(None))
     )
     revoked = grants.alias("revoked")
+    # Every access level the change ends: its own grant's, and those of the items linked to it (read and
+    # write from one group membership are one change); any of them still found means it survived.
+    linked, linked_items, linked_grants = _LINKS, _ITEMS, grants.alias("linked")
+    ended_levels = (
+        sa_select(linked_grants.c.access)
+        .select_from(linked)
+        .join(linked_items, linked_items.c.id == linked.c.review_item_id)
+        .join(linked_grants, linked_grants.c.id == linked_items.c.grant_id)
+        .where(linked.c.revocation_id == revocations.c.id)
+    )
+    same_level = (surviving.c.access == revoked.c.access) | surviving.c.access.in_(ended_levels)
     query = (
         sa_select(
             revocations.c.id,
@@ -356,7 +387,7 @@ def settle_revocations(session: Session, run: SyncRun, now: datetime) -> list[au
             revocations.c.state,
         )
         .join(revoked, revoked.c.id == revocations.c.grant_id)
-        .outerjoin(surviving, same_access & (surviving.c.access == revoked.c.access))
+        .outerjoin(surviving, same_access & same_level)
         .where(
             revocations.c.system == run.source,
             revocations.c.state.in_([RevocationState.APPLIED, RevocationState.ALREADY_ABSENT]),
@@ -365,11 +396,17 @@ def settle_revocations(session: Session, run: SyncRun, now: datetime) -> list[au
             revocations.c.verified_at.is_(None),
             revocations.c.survived_at.is_(None),
         )
-        .order_by(revocations.c.id)
+        .order_by(revocations.c.id, surviving.c.id)
     )
-    events = []
-    for revocation_id, campaign_id, item_id, grant_id, path, was in session.execute(query).tuples():
-        base = {"item": item_id, "campaign": campaign_id, "sync_run": run.id, "was": was}
+    events, settled = [], set()
+    found = session.execute(query).tuples().all()
+    items = items_of(session, {row[0] for row in found})
+    for revocation_id, campaign_id, item_id, grant_id, path, was in found:
+        if revocation_id in settled:
+            continue  # a second level still found: settled once, by the first
+        settled.add(revocation_id)
+        ended = items.get(revocation_id, [item_id] if item_id is not None else [])
+        base = {"item": item_id, "items": ended, "campaign": campaign_id, "sync_run": run.id, "was": was}
         if grant_id is None:
             values: dict[str, Any] = {"state": RevocationState.VERIFIED, "verified_at": now}
             kind, payload = "revocation.verified", {**base, "how": "the sync no longer finds the access"}

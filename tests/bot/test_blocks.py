@@ -247,7 +247,7 @@ def test_updated_page_shows_the_new_state_of_the_clicked_item_only() -> None:
     again = updated_page(after, ref)
 
     decision = next(block for block in again.blocks if block.get("block_id") == f"item:{items[0].item_id}")
-    assert decision["type"] == "context" and "Revoked" in decision["elements"][0]["text"]
+    assert decision["type"] == "context" and "Decided revoke" in decision["elements"][0]["text"]
     assert sorted(int(b["value"]) for b in buttons(again.blocks, ITEM_KEEP)) == [2, 3, 4, 5]
     assert item_ids(again.blocks) == item_ids(page.blocks)
 
@@ -300,7 +300,9 @@ def test_decided_items_show_their_state_instead_of_buttons() -> None:
     states = {
         block["block_id"]: block["elements"][0]["text"] for block in page.blocks if block["type"] == "context"
     }
-    assert "Kept" in states["item:2"] and "Revoked" in states["item:3"] and "Expired" in states["item:4"]
+    assert (
+        "Kept" in states["item:2"] and "Decided revoke" in states["item:3"] and "Expired" in states["item:4"]
+    )
 
 
 def test_bulk_buttons_confirm_how_many_items_they_decide() -> None:
@@ -316,7 +318,7 @@ def test_bulk_buttons_confirm_how_many_items_they_decide() -> None:
     [accept] = buttons(page.blocks, BULK_ACCEPT)
     [keep] = buttons(page.blocks, BULK_KEEP)
     assert accept["confirm"]["text"]["text"].startswith(
-        "This decides 2 items as recommended: 1 revoked, 1 kept."
+        "This decides 2 items as recommended: 1 decided revoke, 1 kept."
     )
     assert accept["confirm"]["style"] == "danger"
     assert keep["confirm"]["text"]["text"].startswith("This keeps 3 items")
@@ -565,5 +567,8 @@ def test_held_revocations_have_a_confirmed_approve_button() -> None:
     assert blocks[-1]["elements"][0]["text"].startswith(f"…and {79 - len(approve)} more")
     assert all("<!channel>" not in text for text in mrkdwn_texts(blocks))
     assert held_revocations_blocks([])[-1]["text"]["text"] == "Nothing is held."
+    # One change ending two items (read and write from one membership) names both.
+    (shared,) = [b for b in held_revocations_blocks(rows[:1], {1: [101, 102]}) if b.get("block_id")]
+    assert "campaign 7, items 101, 102" in shared["text"]["text"]
     with pytest.raises(ValueError):
         parse_revocation_value("1 OR 1=1")

@@ -77,7 +77,7 @@ def test_a_forged_page_reference_redraws_only_what_the_bot_posted_to_the_clicker
     def redrawn() -> None:
         assert items(talk.engine)["eve"].status == ItemStatus.REVOKED
         (message,) = pages(talk, "pat")
-        assert message.edits and "Revoked" in shown(message)
+        assert message.edits and "Decided revoke" in shown(message)
 
     eventually(redrawn)
     (message,) = pages(talk, "pat")
@@ -168,7 +168,7 @@ def test_each_page_is_recorded_and_a_click_on_page_two_redraws_page_two(many_pag
 
     def redrawn() -> None:
         page = pages(talk, "olu")[1]
-        assert page.edits and "Revoked" in shown(page)
+        assert page.edits and "Decided revoke" in shown(page)
 
     eventually(redrawn)
     first, again = pages(talk, "olu")[:2]

@@ -30,7 +30,7 @@ def test_a_press_decides_and_the_message_updates_in_place(conversation: Conversa
         assert items(conversation.engine)["ana"].status == ItemStatus.REVOKED
         updated = conversation.digest("olu")
         assert updated.edits, "the digest was redrawn with chat.update"
-        assert "Revoked" in str(updated.blocks)
+        assert "Decided revoke" in str(updated.blocks)
 
     eventually(redrawn)
 

@@ -442,10 +442,16 @@ def test_the_html_report_is_self_contained(engine: Engine, session: Session, tmp
                     "decisions", "sign-off"):  # fmt: skip
         assert section in cells.sections, section
     stores = {r[0]: r for r in cells.sections["stores"] if r}
-    assert stores[CASES_NAME][2:4] == ["2", "0"]  # kept, revoked
-    assert stores["payroll"][2:4] == ["2", "3"]
+    # Outcomes (reviews.outcomes), in the legend's order: kept, revoked, failed, undone are the ones present.
+    assert stores["kept"][1] == "4" and stores["revoked"][1] == "1"  # the totals: "revoked" is gone only
+    assert stores[CASES_NAME][2:] == ["2", "0", "0", "0"]  # kept, revoked, failed, undone
+    assert stores["payroll"][2:] == ["2", "1", "1", "1"]
     revoked = [r for r in cells.sections["revocations"] if r]
-    assert sorted(r[4] for r in revoked) == ["failed_permanent", "undone", "verified"]
+    assert sorted((r[4], r[5]) for r in revoked) == [
+        ("failed", "failed_permanent"),
+        ("revoked", "verified"),
+        ("undone", "undone"),
+    ]
 
 
 # ── the command ─────────────────────────────────────────────────────────────────────────────────────────

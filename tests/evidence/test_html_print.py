@@ -27,6 +27,7 @@ from reviews.campaigns.decide import record_decision
 from reviews.clock import FrozenClock
 from reviews.evidence.export import ExportFormat, export_campaign
 from reviews.models import DecidedVia, DecisionOutcome, ItemStatus, Person, ReviewItem, RevocationState
+from reviews.outcomes import Outcome
 from tests.campaigns.test_notify_close import setup, tick
 from tests.campaigns.world import FALLBACK, RecordingNotifier, email
 from tests.evidence import browser
@@ -106,7 +107,7 @@ def test_the_legend_explains_every_status_and_revocation_state(
     export(engine, world, tmp_path, [ExportFormat.HTML])
     _text, cells = parse_html(tmp_path, world.campaign_id)
     legend = {row[0]: row[1] for row in cells.sections["legend"] if row}
-    assert set(legend) == {s.value for s in ItemStatus} | {s.value for s in RevocationState}
+    assert set(legend) == {o.value for o in Outcome} | {s.value for s in RevocationState}
     assert all(len(meaning) > 20 for meaning in legend.values())
     shown = {row[5] for row in cells.sections["decisions"] if row} | {
         row[12] for row in cells.sections["decisions"] if row and row[12] != "–"

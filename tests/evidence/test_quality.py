@@ -251,19 +251,20 @@ def test_revocations_are_grouped_by_fate_and_completion_by_who_decided() -> None
     on_time = row(1, decision(1, T0 + timedelta(days=1)))
     late = row(2, decision(2, T0 + timedelta(days=20)))
     by_policy = row(3, decision(3, T0 + timedelta(days=14), by="policy:q", via="policy", outcome="revoke"))
+    revoked = "revoked"  # the item status: decided revoke
     rows = [
-        replace(on_time, revocation_state="held"),
-        replace(late, revocation_state="failed_retryable"),
-        replace(by_policy, revocation_state="verified"),
+        replace(on_time, status=revoked, revocation_state="held"),
+        replace(late, status=revoked, revocation_state="failed_permanent"),
+        replace(by_policy, status=revoked, revocation_state="verified", verified_at=T0),
         row(4),
-        replace(row(5), revocation_state="survived", surviving_path="group:payroll-read-too"),
-        replace(row(6), revocation_state="applied"),
+        replace(row(5), status=revoked, revocation_state="survived", surviving_path="group:payroll-read-too"),
+        replace(row(6), status=revoked, revocation_state="applied"),
     ]
     grouped = revocations(rows)
     assert [r.item_id for r in grouped["held"]] == [1]
     assert [r.item_id for r in grouped["failed"]] == [2]
-    assert [r.item_id for r in grouped["revoked (gone at the source)"]] == [3]
-    assert [r.item_id for r in grouped["survived (still reached)"]] == [5]
-    assert [r.item_id for r in grouped["revoked, waiting for a sync to confirm"]] == [6]
+    assert [r.item_id for r in grouped["revoked"]] == [3]  # only what a sync found gone
+    assert [r.item_id for r in grouped["survived"]] == [5]
+    assert [r.item_id for r in grouped["revoking"]] == [6]
     done = completion(rows, due_at=T0 + timedelta(days=14))
     assert (done.by_reviewer, done.on_time, done.late, done.by_policy, done.undecided) == (2, 1, 1, 1, 3)

@@ -150,11 +150,18 @@ class FakeProvider:
         )
 
     def add_group(
-        self, group_id: str, *, store_id: str, name: str | None = None, access: AccessLevel = AccessLevel.READ
+        self,
+        group_id: str,
+        *,
+        store_id: str,
+        name: str | None = None,
+        access: AccessLevel | tuple[AccessLevel, ...] = AccessLevel.READ,
     ) -> None:
+        """`access`: one level, or several (read and write from one membership: one grant per level)."""
+        levels = access if isinstance(access, tuple) else (access,)
         self._execute(
             "INSERT INTO groups (group_id, name, store_id, access) VALUES (?, ?, ?, ?)",
-            (group_id, name or group_id, store_id, access),
+            (group_id, name or group_id, store_id, ",".join(levels)),
         )
 
     def add_statement(
@@ -358,15 +365,16 @@ class FakeConnector:
             "SELECT m.principal_id, g.group_id, g.name, g.store_id, g.access, g.step_kind, g.conditional "
             "FROM memberships m JOIN groups g USING (group_id) ORDER BY m.principal_id, g.group_id"
         ):
-            grant = Grant(
-                str(sid),
-                str(pid),
-                AccessLevel(access),
-                (PathStep(str(step_kind), str(gid), str(gname)),),
-                conditional=bool(conditional),
-                last_used=last_used[pid],
-            )
-            grants.setdefault(grant.key, grant)  # one grant per key: the first group reaching it
+            for level in str(access).split(","):
+                grant = Grant(
+                    str(sid),
+                    str(pid),
+                    AccessLevel(level),
+                    (PathStep(str(step_kind), str(gid), str(gname)),),
+                    conditional=bool(conditional),
+                    last_used=last_used[pid],
+                )
+                grants.setdefault(grant.key, grant)  # one grant per key: the first group reaching it
         return Snapshot(
             self.system,
             self._clock.now(),

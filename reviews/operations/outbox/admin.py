@@ -34,6 +34,7 @@ from reviews.operations.outbox.rows import (
     stored_action,
 )
 from reviews.ports import Clock, Connector
+from reviews.revocation_links import item_ids
 from reviews.settings import EnforcementSettings
 
 
@@ -118,13 +119,14 @@ def undo(
         if row is None:
             raise NotFound(f"no revocation {revocation_id}")
         inverse = _undoable(row, connectors, clock.now())
+        items = item_ids(session, row.id, row.review_item_id)  # one change, undone once for all its items
         if live:  # intent first; and no worker verifies this row any more
             row.next_attempt_at = None
             session.add(row)
             session.flush()
             audit.append(
                 session,
-                event(actor.id, "revocation.undo_started", row, {"inverse": inverse.description}),
+                event(actor.id, "revocation.undo_started", row, {"inverse": inverse.description}, items),
                 clock=clock,
             )
     try:
@@ -133,7 +135,9 @@ def undo(
         if live:
             with session_scope(engine) as session:
                 audit.append(
-                    session, event(actor.id, "revocation.undo_failed", row, {"error": str(exc)}), clock=clock
+                    session,
+                    event(actor.id, "revocation.undo_failed", row, {"error": str(exc)}, items),
+                    clock=clock,
                 )
         raise
     with session_scope(engine) as session:
@@ -144,7 +148,7 @@ def undo(
             if rowcount(session.execute(undone)) != 1:
                 raise InvalidArgument(f"revocation {revocation_id} changed state while it was being undone")
         kind = "revocation.undone" if live else "revocation.undo_dry_run"
-        audit.append(session, event(actor.id, kind, row, payload), clock=clock)
+        audit.append(session, event(actor.id, kind, row, payload, items), clock=clock)
     return UndoResult(revocation_id, not live, result)
 
 

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import Select, union
 from sqlmodel import Session, col, func, select
 
 from reviews.campaigns.holds import open_grant_counts
 from reviews.campaigns.protection import Protection
 from reviews.entitlements import AccessLevel
 from reviews.exposure import PERSONLESS_TYPES
-from reviews.models import AccessGrant, Principal, Revocation, RevocationState
+from reviews.models import AccessGrant, Principal, ReviewItem, Revocation, RevocationItem, RevocationState
 from reviews.settings import EnforcementSettings
 
 S = RevocationState
@@ -50,7 +51,12 @@ def stop_before_apply(
     reason = protection.reason(provider_id=principal.provider_id, name=principal.name, email=principal.email)
     if reason:
         return Stop(S.FAILED_PERMANENT, f"refused at apply: protected: {reason}")
-    if grant.access == AccessLevel.ADMIN and principal.type not in PERSONLESS_TYPES:
+    # Every level the one change ends (its linked items' grants too): an admin among them is an admin removed.
+    levels = {
+        grant.access,
+        *session.exec(select(AccessGrant.access).where(col(AccessGrant.id).in_(_ended(row)))).all(),
+    }
+    if AccessLevel.ADMIN in levels and principal.type not in PERSONLESS_TYPES:
         if _other_admins(session, row) == 0:
             return Stop(S.FAILED_PERMANENT, "refused at apply: the last admin of the store is never removed")
     if (row.approved_by or "").startswith("policy:"):
@@ -63,8 +69,14 @@ def stop_before_apply(
 def _other_admins(session: Session, row: Revocation) -> int:
     """Open admin grants on the store, of the organisation's own principals other than this one, that no
     revocation is removing."""
-    removing = select(Revocation.grant_id).where(
+    others = select(Revocation.id).where(
         Revocation.store_id == row.store_id, col(Revocation.state).in_(_REMOVING), Revocation.id != row.id
+    )
+    removing = union(
+        select(Revocation.grant_id).where(col(Revocation.id).in_(others)),
+        select(ReviewItem.grant_id)
+        .join(RevocationItem, col(RevocationItem.review_item_id) == ReviewItem.id)
+        .where(col(RevocationItem.revocation_id).in_(others)),
     )
     return session.exec(
         select(func.count())
@@ -79,6 +91,15 @@ def _other_admins(session: Session, row: Revocation) -> int:
             col(AccessGrant.id).not_in(removing),
         )
     ).one()
+
+
+def _ended(row: Revocation) -> Select[tuple[int]]:
+    """The grants of the items linked to `row`: one change may end several (read and write, or admin)."""
+    return (
+        select(ReviewItem.grant_id)
+        .join(RevocationItem, col(RevocationItem.review_item_id) == ReviewItem.id)
+        .where(RevocationItem.revocation_id == row.id)
+    )
 
 
 def _over_blast_radius(session: Session, row: Revocation, settings: EnforcementSettings) -> str | None:

@@ -39,6 +39,7 @@ from reviews.operations.outbox.rows import (
 )
 from reviews.operations.source_health import source_health
 from reviews.ports import Clock, Connector
+from reviews.revocation_links import item_ids
 from reviews.settings import EnforcementSettings
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class _Claim:
     attempts: int
     was: str  # the state it was claimed from
     verify_only: bool  # applied before by a worker that died before verifying
+    items: tuple[int, ...] = ()  # the review items the change ends, for the audit events
 
 
 def execute(
@@ -162,8 +164,9 @@ class _Execution:
                     continue  # another worker took it between our read and our write (SQLite): the next one
                 payload = {"worker": self.worker, "attempt": attempt, "verify_only": verify_only, "was": was}
                 audit.append(session, event(self.actor, "revocation.claimed", row, payload), clock=self.clock)
+                items = tuple(item_ids(session, row.id, row.review_item_id))
                 return _Claim(
-                    row_id(row), row.system, dict(row.action), self.worker, attempt, was, verify_only
+                    row_id(row), row.system, dict(row.action), self.worker, attempt, was, verify_only, items
                 )
 
     def stopped(self, session: Session, row: Revocation, now: datetime) -> bool:
@@ -177,8 +180,9 @@ class _Execution:
         if cas(session, row, now, state=stop.state, next_attempt_at=None, **values):
             kind = "revocation.refused" if refused else "revocation.held"
             audit.append(session, event(self.actor, kind, row, {"reason": stop.reason}), clock=self.clock)
-            if refused and row.review_item_id is not None:
-                leave_to_a_person(session, row.review_item_id, stop.reason)
+            if refused:
+                for item_id in item_ids(session, row.id, row.review_item_id):
+                    leave_to_a_person(session, item_id, stop.reason)
             self.summary.outcomes["refused" if refused else "held"] += 1
         return True
 
@@ -239,7 +243,7 @@ class _Execution:
                     "revocation %s: the claim of %s was taken over; not recorded", claim.id, claim.worker
                 )
                 return False
-            full = {"worker": claim.worker, "attempt": claim.attempts, **payload}
+            full = {"worker": claim.worker, "attempt": claim.attempts, "items": list(claim.items), **payload}
             audit.append(
                 session, audit.NewEvent(self.actor, kind, f"revocation:{claim.id}", full), clock=self.clock
             )

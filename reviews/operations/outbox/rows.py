@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, or_, update
+from sqlalchemy.orm import object_session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -20,6 +21,7 @@ from reviews.errors import (
     NotFound,
 )
 from reviews.models import Revocation, RevocationState
+from reviews.revocation_links import item_ids
 
 S = RevocationState
 
@@ -71,8 +73,21 @@ def stored_action(data: dict[str, Any], system: str) -> RevocationAction:
     return action
 
 
-def event(actor: str, kind: str, row: Revocation, payload: dict[str, Any]) -> audit.NewEvent:
-    body = {"item": row.review_item_id, "campaign": row.campaign_id, **payload}
+def event(
+    actor: str, kind: str, row: Revocation, payload: dict[str, Any], items: list[int] | None = None
+) -> audit.NewEvent:
+    """An outbox event naming every item the change ends (`items`: read from the row's session if not
+    given; the row's first item alone when it has none)."""
+    if items is None:
+        session = object_session(row)
+        items = (
+            item_ids(session, row.id, row.review_item_id)  # type: ignore[arg-type]
+            if session is not None
+            else [row.review_item_id]
+            if row.review_item_id is not None
+            else []
+        )
+    body = {"item": row.review_item_id, "items": items, "campaign": row.campaign_id, **payload}
     return audit.NewEvent(actor, kind, f"revocation:{row.id}", body)
 
 
