@@ -369,13 +369,9 @@ def event_for(kind: str, shape: Shape, rng: random.Random) -> audit.NewEvent:
         payload = {"campaign": campaign, "from": person + 1, "to": 1, "silent_days": 7}
         return audit.NewEvent("system:notifier", kind, f"item:{item}", payload)
     if kind.startswith("revocation."):
-        action = {
-            "system": "aws",
-            "kind": "remove_member",
-            "params": [["group", f"AGPA{s:06d}"], ["user", f"user{person}"]],
-            "description": f"remove user{person} from {store_name(s)}-readers",
-        }
-        payload = {"item": item, "campaign": campaign, "action": action, "dry_run": False}
+        # As reviews.operations.outbox.rows.event writes it: the change in words, every item it ends.
+        action = f"remove user{person} from {store_name(s)}-readers"
+        payload = {"item": item, "items": [item], "campaign": campaign, "action": action}
         return audit.NewEvent("system:executor", kind, f"revocation:{item // 10}", payload)
     if kind == "campaign.started":
         payload = {

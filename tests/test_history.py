@@ -367,3 +367,19 @@ def test_a_chain_written_before_items_were_recorded_is_told_as_far_as_it_recorde
     assert {(e.seq, e.actor, e.detail) for e in opened} == {
         (started.seq, "cli:root", "the campaign started (its reviewer was not recorded per item)")
     }
+
+
+def test_an_event_whose_payload_is_not_what_its_kind_records_is_shown_raw_not_dropped() -> None:
+    from reviews.operations.history_events import tell
+
+    def names(person: object) -> str:
+        return str(person)
+
+    event, detail = tell("grant.opened", {"principal": "p", "path": 5}, names)
+    assert event == "grant_opened" and detail.startswith("(not told in words: ")
+    assert detail.endswith('{"path": 5, "principal": "p"}')
+    assert tell("grant.opened", ["a", "list"], names) == (
+        "grant_opened",
+        "(payload is not an object: ['a', 'list'])",
+    )
+    assert tell("something.new", {"k": 1}, names) == ("something_new", '{"k": 1}')  # a kind with no words yet

@@ -6,9 +6,11 @@ row was written. What happened, when, by whom and why comes from the event itsel
 the chain recorded and a later state never stands in for an earlier event.
 
 A message to a reviewer is one event about a campaign, naming the items it listed (`item_ids`): it is told
-once for each item of the history it names. Chains written before items were recorded per event
-(no `item.opened`, notifications without `item_ids`) are told as far as they recorded: the campaign's start
-opens those items' reviews without naming a reviewer, and a message naming no items is not attributed to any.
+once for each item of the history it names. So is a revocation's event: one provider change can end several
+items (read and write from one membership, reviews.revocation_links), and its events list them (`items`).
+Chains written before items were recorded per event (no `item.opened`, notifications without `item_ids`) are
+told as far as they recorded: the campaign's start opens those items' reviews without naming a reviewer, and
+a message naming no items is not attributed to any.
 """
 
 from __future__ import annotations
@@ -116,6 +118,11 @@ def _events(
 def _about(event: Row[Any], subjects: Subjects, opened: set[str]) -> Iterable[About]:
     """What one event is about, within this history: none, one, or (a message listing items) several."""
     subject, payload = event.subject, event.payload if isinstance(event.payload, dict) else {}
+    listed = payload.get("items")
+    if event.kind.startswith("revocation.") and isinstance(listed, list):  # one change, every item it ends
+        linked = [subjects.items[f"item:{i}"] for i in listed if f"item:{i}" in subjects.items]
+        if linked:
+            return linked
     if subject in subjects.items:
         return [subjects.items[subject]]
     if subject in subjects.revocations:

@@ -267,3 +267,29 @@ def test_either_level_granted_again_after_the_one_change_is_flagged(world: World
     world.sync()
     flagged = world.session.exec(select(AuditEvent).where(AuditEvent.kind == "grant.reappeared")).all()
     assert [(e.payload["access"], e.payload["revocation"]) for e in flagged] == [("write", row.id)]
+
+
+def test_each_linked_item_s_history_tells_the_one_change(world: World) -> None:
+    """History tells a shared change's events once for every item it ends (their `items`), in chain order."""
+    from reviews.operations.history import HistoryFilter, history
+
+    campaign = world.closed_by_silence()
+    world.plan(campaign)
+    execute(
+        world.engine,
+        {"aws": world.connector},
+        settings=EnforcementSettings(mode="live"),
+        clock=world.clock,
+        worker="w",
+    )
+    world.clock.advance(timedelta(hours=1))
+    world.sync()
+    entries = history(
+        world.session, cli_operator(), HistoryFilter(campaign=campaign.id, principal=arn("kem"))
+    )
+    steps = ["revocation_approved", "revocation_claimed", "revocation_applied", "revocation_read_back",
+             "revocation_verified"]  # fmt: skip
+    for item in world.kems(campaign):
+        told = [e.event for e in entries if e.item == item and e.event.startswith("revocation_")]
+        assert told == steps, (item, told)  # planned already approved (auto_apply): one approved event
+    (applied,) = {e.seq for e in entries if e.event == "revocation_applied"}  # one event, told per item
