@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, or_, select
 from sqlmodel import Session, SQLModel
 
 from reviews.exposure import exposed
@@ -32,6 +32,12 @@ from reviews.operations.history_events import tell
 EVENTS = SQLModel.metadata.tables[AuditEvent.__tablename__]
 PEOPLE = SQLModel.metadata.tables[Person.__tablename__]
 CHUNK = 1000  # bounded IN lists
+CAMPAIGN_KINDS = (
+    "notification.digest",
+    "notification.reminder",
+    "notification.escalation",
+    "campaign.started",
+)
 PERSON_KEYS = ("by", "reviewer", "from", "to", "person", "on_behalf_of", "next_reviewer", "delegate")
 
 
@@ -51,7 +57,16 @@ class Subjects:
         assert item.id is not None and campaign.id is not None  # noqa: S101  (stored rows)
         access = str(item.frozen_grant.get("access", ""))
         person = None  # filled in by `told`, which names everyone at once
-        about = About(store, principal, person, access, campaign.id, item.id, holder_id=item.holder_person_id)
+        about = About(
+            store,
+            principal,
+            person,
+            access,
+            campaign.id,
+            item.id,
+            holder_id=item.holder_person_id,
+            reviewer_id=item.reviewer_person_id,
+        )
         self.items[f"item:{item.id}"] = about
         self.campaigns.setdefault(f"campaign:{campaign.id}", {})[item.id] = about
 
@@ -71,14 +86,26 @@ class Subjects:
         )
         self.revocations[f"revocation:{row.id}"] = about
 
-    def all(self) -> list[str]:
-        return sorted({*self.items, *self.revocations, *self.campaigns, *self.grants, *self.reappeared})
+    def direct(self) -> list[str]:
+        """Subjects whose every event is about this history (a store's: filtered by principal below)."""
+        return sorted({*self.items, *self.revocations, *self.reappeared})
+
+    def principals_on(self, store_subject: str) -> list[str]:
+        return sorted({principal for principal, _access in self.grants[store_subject]})
 
 
 def told(
     session: Session, subjects: Subjects, *, since: datetime | None, until: datetime | None
 ) -> list[HistoryEntry]:
-    events = sorted(_events(session, subjects.all(), since, until), key=lambda e: e.seq)
+    window = (since, until)
+    events = list(_events(session, subjects.direct(), window))
+    for store in sorted(subjects.grants):  # a store's events, only those about the principals asked about
+        events += _events(session, [store], window, principals=subjects.principals_on(store))
+    # Messages: a campaign's events naming one of the reviewers these items ever had (a message names the
+    # reviewer whose items it lists, whoever received it), not every message of the campaign.
+    reviewers = _reviewers(events, subjects)
+    events += _events(session, sorted(subjects.campaigns), window, reviewers=reviewers)
+    events.sort(key=lambda e: e.seq)
     opened = {e.subject for e in events if e.kind == "item.opened"}
     pairs = [(event, about) for event in events for about in _about(event, subjects, opened)]
     names = _Names(session, pairs)
@@ -97,22 +124,46 @@ def told(
 
 
 def _events(
-    session: Session, subjects: list[str], since: datetime | None, until: datetime | None
+    session: Session,
+    subjects: list[str],
+    window: tuple[datetime | None, datetime | None],
+    *,
+    principals: list[str] | None = None,
+    reviewers: set[int] | None = None,
 ) -> Iterator[Row[Any]]:
+    since, until = window
+    columns = (EVENTS.c.seq, EVENTS.c.occurred_at, EVENTS.c.actor, EVENTS.c.kind, EVENTS.c.subject)
     for start in range(0, len(subjects), CHUNK):
-        query = select(
-            EVENTS.c.seq,
-            EVENTS.c.occurred_at,
-            EVENTS.c.actor,
-            EVENTS.c.kind,
-            EVENTS.c.subject,
-            EVENTS.c.payload,
-        ).where(EVENTS.c.subject.in_(subjects[start : start + CHUNK]))
+        query = select(*columns, EVENTS.c.payload).where(
+            EVENTS.c.subject.in_(subjects[start : start + CHUNK])
+        )
         if since is not None:
             query = query.where(EVENTS.c.occurred_at >= since)
         if until is not None:
             query = query.where(EVENTS.c.occurred_at < until)
+        if principals is not None and len(principals) <= CHUNK:  # more: every event of the store is wanted
+            query = query.where(EVENTS.c.payload["principal"].as_string().in_(principals))
+        if reviewers is not None:
+            named = sorted(reviewers) if len(reviewers) <= CHUNK else None  # more: every message
+            query = query.where(EVENTS.c.kind.in_(CAMPAIGN_KINDS))
+            if named is not None:
+                query = query.where(
+                    or_(
+                        EVENTS.c.kind == "campaign.started",
+                        EVENTS.c.payload["reviewer"].as_integer().in_(named),
+                    )
+                )
         yield from session.execute(query)
+
+
+def _reviewers(events: list[Row[Any]], subjects: Subjects) -> set[int]:
+    """Every reviewer the items of this history had, as the chain recorded them (and as the rows say now)."""
+    found = {about.reviewer_id for about in subjects.items.values() if about.reviewer_id is not None}
+    for event in events:
+        payload = event.payload if isinstance(event.payload, dict) else {}
+        if event.kind in ("item.opened", "item.escalated", "item.rerouted", "decision.recorded"):
+            found |= {v for k in ("reviewer", "to", "next_reviewer") if isinstance(v := payload.get(k), int)}
+    return found
 
 
 def _about(event: Row[Any], subjects: Subjects, opened: set[str]) -> Iterable[About]:

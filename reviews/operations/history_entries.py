@@ -71,6 +71,7 @@ class About:
     campaign: int | None = None
     item: int | None = None
     holder_id: int | None = None  # the holder's person id: `person` is their email, named when told
+    reviewer_id: int | None = None  # an item's reviewer now (whose messages may list it)
 
     def named(self, person: str | None) -> About:
         return replace(self, person=person)
