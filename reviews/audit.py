@@ -142,16 +142,21 @@ def event_hash_v1(
     prev_hash: str,
 ) -> str:
     """Version 1, for events before `digests_from`: the hash covers the whole body and the previous hash."""
-    canonical = {
-        "seq": seq,
-        "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+    canonical = {"seq": seq, **_body(occurred_at, actor, kind, subject, payload), "prev_hash": prev_hash}
+    return hashlib.sha256(_CANONICAL_JSON(canonical).encode("utf-8")).hexdigest()
+
+
+def _body(
+    occurred_at: datetime, actor: str, kind: str, subject: str, payload: Mapping[str, Any]
+) -> dict[str, Any]:
+    """An event's body as its hash covers it (the canonical encoding sorts the keys)."""
+    return {
+        "occurred_at": iso_time(occurred_at),
         "actor": actor,
         "kind": kind,
         "subject": subject,
         "payload": payload,
-        "prev_hash": prev_hash,
     }
-    return hashlib.sha256(_CANONICAL_JSON(canonical).encode("utf-8")).hexdigest()
 
 
 def iso_time(occurred_at: datetime) -> str:
@@ -163,13 +168,7 @@ def body_digest(
     occurred_at: datetime, actor: str, kind: str, subject: str, payload: Mapping[str, Any]
 ) -> str:
     """Version 2: the digest of an event's body, what an attestation discloses of an event it leaves out."""
-    body = {
-        "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
-        "actor": actor,
-        "kind": kind,
-        "subject": subject,
-        "payload": payload,
-    }
+    body = _body(occurred_at, actor, kind, subject, payload)
     return hashlib.sha256(_CANONICAL_JSON(body).encode("utf-8")).hexdigest()
 
 
