@@ -51,7 +51,10 @@ def apply_holds(
             per_store[row["store_id"]].append(row)
     totals = open_grant_counts(session, set(per_store))
     for store_id, rows in per_store.items():
-        share = len(rows) / max(totals[store_id], 1)
+        # The count is of changes; the share is of the store's grants those changes end (one change may end
+        # read and write): halving it for linked changes would let a larger part of a store go unheld.
+        ended = sum(len(row.get("_items") or [row]) for row in rows)
+        share = ended / max(totals[store_id], 1)
         over = len(rows) > settings.blast_radius_count or (
             len(rows) >= 3 and share > settings.blast_radius_share
         )

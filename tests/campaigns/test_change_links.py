@@ -218,6 +218,18 @@ def test_blast_radius_counts_changes_not_items(world: World) -> None:
     assert (held.held, held.linked) == (3, 3)
     (reason,) = {r.hold_reason for r in world.session.exec(select(Revocation)).all()}
     assert reason is not None and reason.startswith("3 automatic revocations")
+    assert "(86% of its grants)" in reason  # the share is of grants ended: six of the store's seven
+
+
+def test_the_blast_radius_share_is_of_the_grants_the_changes_end(world: World) -> None:
+    """Three changes end six of seven grants (86%): over a 50% share, though three changes are 43% of them."""
+    for name in ("ada", "bo"):
+        world.provider.add_principal(arn(name), email=email(name), last_used=T0 - timedelta(days=200))
+        world.provider.add_member(RW, arn(name))
+    world.sync()
+    campaign = world.closed_by_silence()
+    held = world.plan(campaign, blast_radius_count=100, blast_radius_share=0.5)
+    assert held.held == 3
 
 
 def test_a_change_that_would_also_remove_the_last_admin_is_refused_for_every_item_it_ends(

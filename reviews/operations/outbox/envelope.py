@@ -105,18 +105,17 @@ def _ended(row: Revocation) -> Select[tuple[int]]:
 def _over_blast_radius(session: Session, row: Revocation, settings: EnforcementSettings) -> str | None:
     """The plan's rule (holds.apply_holds) on the automatic revocations of this store and campaign, with the
     limits in force now."""
-    count = session.exec(
-        select(func.count())
-        .select_from(Revocation)
-        .where(
-            Revocation.store_id == row.store_id,
-            Revocation.campaign_id == row.campaign_id,
-            col(Revocation.approved_by).startswith("policy:"),
-            col(Revocation.state).in_(_REMOVING),
-        )
-    ).one()
+    removing = select(Revocation.id).where(
+        Revocation.store_id == row.store_id,
+        Revocation.campaign_id == row.campaign_id,
+        col(Revocation.approved_by).startswith("policy:"),
+        col(Revocation.state).in_(_REMOVING),
+    )
+    count = session.exec(select(func.count()).select_from(removing.subquery())).one()
+    linked = select(func.count()).where(col(RevocationItem.revocation_id).in_(removing))
+    ended = max(session.exec(linked).one(), count)  # the grants those changes end (a row unlinked: one)
     total = open_grant_counts(session, {row.store_id})[row.store_id]
-    share = count / max(total, 1)
+    share = ended / max(total, 1)
     if count > settings.blast_radius_count or (count >= 3 and share > settings.blast_radius_share):
         return (
             f"held at apply: {count} automatic revocations on one store ({share:.0%} of its grants) exceed "
