@@ -305,3 +305,23 @@ def test_each_linked_item_s_history_tells_the_one_change(world: World) -> None:
         told = [e.event for e in entries if e.item == item and e.event.startswith("revocation_")]
         assert told == steps, (item, told)  # planned already approved (auto_apply): one approved event
     (applied,) = {e.seq for e in entries if e.event == "revocation_applied"}  # one event, told per item
+
+
+def test_at_apply_the_share_is_also_of_the_grants_the_changes_end(world: World) -> None:
+    """Planned under generous limits, applied after the share was lowered to 50%: the outbox re-checks the
+    rule with the limits in force as it goes, so the third change (three changes ending six of seven grants,
+    86%; counted in changes it would be 43%) is held."""
+    for name in ("ada", "bo"):
+        world.provider.add_principal(arn(name), email=email(name), last_used=T0 - timedelta(days=200))
+        world.provider.add_member(RW, arn(name))
+    world.sync()
+    campaign = world.closed_by_silence()
+    assert world.plan(campaign, blast_radius_count=100, blast_radius_share=1.0).approved == 3
+    lowered = EnforcementSettings(mode="live", blast_radius_count=100, blast_radius_share=0.5)
+    executed = execute(
+        world.engine, {"aws": world.connector}, settings=lowered, clock=world.clock, worker="w"
+    )
+    assert dict(executed.outcomes) == {"applied": 2, "held": 1}
+    world.session.expire_all()
+    (reason,) = {r.hold_reason for r in world.session.exec(select(Revocation)).all() if r.hold_reason}
+    assert reason.startswith("held at apply: 3 automatic revocations") and "(86% of its grants)" in reason
