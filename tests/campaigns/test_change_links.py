@@ -207,12 +207,18 @@ def test_one_change_still_reached_for_either_level_survived_for_both_items(world
     assert world.outcomes(campaign, kems) == ["survived", "survived"]
 
 
-def test_blast_radius_counts_changes_not_items(world: World) -> None:
+def three_readers_closed(world: World) -> Campaign:
+    """kem, ada and bo read and write claims through one group, unused: six items, three changes, of the
+    store's seven grants (olu's admin is the seventh); the cycle's policy revokes all six."""
     for name in ("ada", "bo"):
         world.provider.add_principal(arn(name), email=email(name), last_used=T0 - timedelta(days=200))
         world.provider.add_member(RW, arn(name))
     world.sync()
-    campaign = world.closed_by_silence()
+    return world.closed_by_silence()
+
+
+def test_blast_radius_counts_changes_not_items(world: World) -> None:
+    campaign = three_readers_closed(world)
     # Three people, six items, three changes: over a limit of two changes, under a limit of three.
     held = world.plan(campaign, blast_radius_count=2, blast_radius_share=1.0)
     assert (held.held, held.linked) == (3, 3)
@@ -223,11 +229,7 @@ def test_blast_radius_counts_changes_not_items(world: World) -> None:
 
 def test_the_blast_radius_share_is_of_the_grants_the_changes_end(world: World) -> None:
     """Three changes end six of seven grants (86%): over a 50% share, though three changes are 43% of them."""
-    for name in ("ada", "bo"):
-        world.provider.add_principal(arn(name), email=email(name), last_used=T0 - timedelta(days=200))
-        world.provider.add_member(RW, arn(name))
-    world.sync()
-    campaign = world.closed_by_silence()
+    campaign = three_readers_closed(world)
     held = world.plan(campaign, blast_radius_count=100, blast_radius_share=0.5)
     assert held.held == 3
 
@@ -311,11 +313,7 @@ def test_at_apply_the_share_is_also_of_the_grants_the_changes_end(world: World) 
     """Planned under generous limits, applied after the share was lowered to 50%: the outbox re-checks the
     rule with the limits in force as it goes, so the third change (three changes ending six of seven grants,
     86%; counted in changes it would be 43%) is held."""
-    for name in ("ada", "bo"):
-        world.provider.add_principal(arn(name), email=email(name), last_used=T0 - timedelta(days=200))
-        world.provider.add_member(RW, arn(name))
-    world.sync()
-    campaign = world.closed_by_silence()
+    campaign = three_readers_closed(world)
     assert world.plan(campaign, blast_radius_count=100, blast_radius_share=1.0).approved == 3
     lowered = EnforcementSettings(mode="live", blast_radius_count=100, blast_radius_share=0.5)
     executed = execute(
