@@ -81,30 +81,22 @@ def outcome_counts(session: Session, campaign_ids: list[int]) -> dict[int, dict[
         return {}
     revocation = Revocation
     verified = col(revocation.verified_at).is_not(None)
+    keys = (
+        col(ReviewItem.campaign_id),
+        col(ReviewItem.status),
+        col(ReviewItem.human_review_reason),
+        col(revocation.state),
+        verified,
+        col(revocation.hold_reason),
+        col(revocation.last_error),
+    )
     query = (
-        sa_select(
-            col(ReviewItem.campaign_id),
-            col(ReviewItem.status),
-            col(ReviewItem.human_review_reason),
-            col(revocation.state),
-            verified,
-            col(revocation.hold_reason),
-            col(revocation.last_error),
-            func.count(),
-        )
+        sa_select(*keys, func.count())
         .select_from(ReviewItem)
         .outerjoin(RevocationItem, col(RevocationItem.review_item_id) == ReviewItem.id)
         .outerjoin(revocation, col(revocation.id) == RevocationItem.revocation_id)
         .where(col(ReviewItem.campaign_id).in_(campaign_ids))
-        .group_by(
-            col(ReviewItem.campaign_id),
-            col(ReviewItem.status),
-            col(ReviewItem.human_review_reason),
-            col(revocation.state),
-            verified,
-            col(revocation.hold_reason),
-            col(revocation.last_error),
-        )
+        .group_by(*keys)
     )
     counters: dict[int, Counter[str]] = {}
     for campaign_id, status, reason, state, verified, hold, error, count in session.execute(query).tuples():

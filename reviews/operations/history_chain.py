@@ -15,7 +15,6 @@ a message naming no items is not attributed to any.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -255,11 +254,3 @@ class _Names:
         if kind == "slack" and rest in self.slack:
             return self.slack[rest]
         return actor
-
-
-def by_item(entries: Iterable[HistoryEntry]) -> dict[int, list[HistoryEntry]]:
-    grouped: dict[int, list[HistoryEntry]] = defaultdict(list)
-    for entry in entries:
-        if entry.item is not None:
-            grouped[entry.item].append(entry)
-    return grouped
