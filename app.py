@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from cli import access, admin, attest, campaigns, cycles, demo, export, history, inventory, revocations  # noqa: F401  (register on audit)
+from cli.argv import hoist_global_options
 from cli.common import err, out, worker_name
 from reviews import audit, checkpoints
 from reviews.actors import SCHEDULER, Actor, Role, cli_operator
@@ -349,6 +352,12 @@ class Context:
             self._engine.dispose()
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        out.print(f"recertify {package_version('recertify')}", markup=False)
+        raise typer.Exit()
+
+
 @cli.callback()
 def _root(
     ctx: typer.Context,
@@ -363,6 +372,12 @@ def _root(
             help="auditor: read every answer, change nothing (the database connection is read-only)",
         ),
     ] = Role.ADMIN,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="print the installed version and exit"
+        ),
+    ] = False,
 ) -> None:
     ctx.obj = Context(config, role)
     ctx.call_on_close(ctx.obj.close)
@@ -529,7 +544,7 @@ cli.command("demo")(demo.demo)
 
 def main() -> None:
     try:
-        cli()
+        cli(args=hoist_global_options(sys.argv[1:]), prog_name="recertify")
     except (ConfigurationError, InvalidArgument) as exc:
         err.print(f"error: {exc}", markup=False)
         raise SystemExit(2) from None

@@ -102,6 +102,8 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
+    if _missing_sqlite_file(engine) is not None:
+        return None  # never connect to ask: SQLite would leave an empty file behind
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
@@ -120,6 +122,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def require_current_schema(engine: Engine) -> None:
     """Commands other than `db upgrade` never migrate on their own: in production several replicas share
     one database, and a schema change is a decision an operator takes once, not a side effect."""
+    missing = _missing_sqlite_file(engine)
+    if missing is not None:  # SQLite would create an empty file on connecting: a read must leave nothing
+        raise SchemaOutOfDate(
+            f"there is no database at {missing}: run `recertify db upgrade` to create it, or point "
+            "[database] url (or RECERTIFY_DATABASE_URL) at an existing one"
+        )
     current, head = current_revision(engine), head_revision()
     if current is None:
         raise SchemaOutOfDate(
@@ -130,6 +138,15 @@ def require_current_schema(engine: Engine) -> None:
             f"the database at {_safe(engine)} is at schema {current}, this version needs {head}: "
             "run `recertify db upgrade` (or use the Recertify version that wrote it)"
         )
+
+
+def _missing_sqlite_file(engine: Engine) -> Path | None:
+    """The file of a SQLite database that does not exist yet (None for any other database, or in memory)."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database)
+    return None if path.exists() else path
 
 
 def _safe(engine: Engine) -> str:

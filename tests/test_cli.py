@@ -62,3 +62,57 @@ def test_the_readme_lists_every_graph_permission_the_code_declares(capsys, monke
     for line in printed.stdout.splitlines():
         side, permissions, purpose = line.split("\t")
         assert f"| `{permissions}` | {side} | {purpose} |" in readme
+
+
+def test_version_prints_the_installed_version(capsys, monkeypatch) -> None:
+    from importlib.metadata import version
+
+    result = run_cli(capsys, monkeypatch, "--version")
+    assert result.code == 0 and result.stdout.strip() == f"recertify {version('recertify')}"
+
+
+def test_global_options_after_the_command_mean_what_they_mean_before_it(
+    capsys, monkeypatch, tmp_path: Path
+) -> None:
+    """Issue 17: `recertify access --config FILE` used to fail with "No such option"."""
+    database = tmp_path / "r.db"
+    config = tmp_path / "r.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{database}"\n')
+    assert run_cli(capsys, monkeypatch, "db", "upgrade", "--config", str(config)).code == 0
+    after = run_cli(capsys, monkeypatch, "access", "--config", str(config))
+    assert after.code == 1 and "no sync has been applied yet" in after.stderr  # it read that database
+    listed = run_cli(capsys, monkeypatch, "campaign", "list", "--config", str(config), "--format", "json")
+    assert listed.code == 0 and listed.stdout.strip() == "[]"
+    as_auditor = run_cli(capsys, monkeypatch, "db", "upgrade", f"--config={config}", "--role", "auditor")
+    assert as_auditor.code != 0 and "auditor" in as_auditor.stderr
+
+
+def test_hoisting_leaves_what_follows_a_double_dash_alone() -> None:
+    from cli.argv import hoist_global_options
+
+    assert hoist_global_options(["access", "--config", "a.toml", "--", "--config", "b"]) == [
+        "--config",
+        "a.toml",
+        "access",
+        "--",
+        "--config",
+        "b",
+    ]
+
+
+def test_a_read_in_an_empty_directory_leaves_no_database_behind(capsys, monkeypatch, tmp_path: Path) -> None:
+    """Issue 17: SQLite creates the file it is asked to open; a read command must not."""
+    monkeypatch.chdir(tmp_path)
+    for command in (
+        ["access"],
+        ["campaign", "list"],
+        ["db", "current"],
+        ["--role", "auditor", "audit", "verify"],
+    ):
+        result = run_cli(capsys, monkeypatch, *command)
+        assert list(tmp_path.iterdir()) == [], command
+        if command != ["db", "current"]:
+            assert result.code != 0 and "there is no database at recertify.db" in result.stderr, command
+            assert "recertify db upgrade" in result.stderr
+    created = run_cli(capsys, monkeypatch, "db", "upgrade")
+    assert created.code == 0 and (tmp_path / "recertify.db").is_file()

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from cli.common import out, progress
 from cli.demo.errors import DemoFailed, Unexpected
+from cli.demo.shell import console_script, open_file_line
 from cli.demo.target import relative
 from reviews.errors import RecertifyError
 from reviews.outcomes import said
@@ -73,7 +74,8 @@ class Narrator:
         report, target = loop.report, loop.target
         assert report is not None and loop.attestation is not None  # noqa: S101  (the last step wrote them)
         (html,) = [f.path for f in report.files if f.format == "html"]
-        use = f"recertify --config {relative(target.out / 'recertify.toml')}"
+        recertify, verify = console_script("recertify"), console_script("recertify-verify")
+        use = f"{recertify} --config {relative(target.out / 'recertify.toml')}"
         out.print(f"\n[bold green]Demo complete in {time.perf_counter() - self.started:.1f} s.[/]")
         lines = [
             f"  database       {target.shown}",
@@ -86,20 +88,21 @@ class Narrator:
             "",
             "Try next:",
             f"  {use} access --store payroll-exports",
-            f"  {use} access --exposure        (who beyond the organisation can reach a store)",
+            f"  {use} access --exposure        # who beyond the organisation can reach a store",
             f"  {use} audit history --store benefit-claims",
             f"  {use} campaign show {loop.campaign_id}",
-            f"  {use} revocations list        ({loop.held} held: `revocations approve --campaign "
-            f"{loop.campaign_id}` approves them)",
+            f"  {use} revocations list        # {loop.held} held: `revocations approve --campaign "
+            f"{loop.campaign_id}` approves them",
             f"  {use} audit verify --expect-head {report.audit_head}",
-            f"  recertify-verify {relative(loop.attestation)} --key "
-            f"{relative(target.out / 'attest-key.pub.pem')}    (the signed attestation, checked offline)",
+            f"  {verify} {relative(loop.attestation)} --key "
+            f"{relative(target.out / 'attest-key.pub.pem')}    # the signed attestation, checked offline",
             f"  {use} attest --campaign {loop.campaign_id} "
             f"--out campaign-{loop.campaign_id}-attestation.json",
-            f"  recertify cycles validate {relative(target.out / department.cycle.FILE_NAME)}",
-            f"  open {html}    (the evidence report: one self-contained HTML file)",
-            "  recertify serve    with your own Slack app (bot/manifest.yaml) and a configuration like",
-            "                     examples/recertify.toml: owners decide in Slack for real",
+            f"  {recertify} cycles validate {relative(target.out / department.cycle.FILE_NAME)}",
+            f"  {open_file_line(html)}    # the evidence report: one self-contained HTML file",
+            "",
+            f"Then {recertify} serve with your own Slack app (bot/manifest.yaml) and a configuration like",
+            "examples/recertify.toml, following docs/quickstart.md: owners decide in Slack for real.",
         ]
         if target.external:
             lines.insert(
