@@ -70,17 +70,34 @@ class AwsRole(StrEnum):
     read = "read"
     write = "write"
     checkpoint = "checkpoint"
+    trust = "trust"
 
 
 @permissions_cli.command("aws")
-def permissions_aws(ctx: typer.Context, role: AwsRole) -> None:
+def permissions_aws(
+    ctx: typer.Context,
+    role: AwsRole,
+    principal: Annotated[
+        str | None,
+        typer.Option(help="trust: the ARN of the role (or user) Recertify runs as, e.g. its ECS task role"),
+    ] = None,
+) -> None:
     """The IAM policy of the read role (every account), the write role (live revocation only), or of the
-    identity `serve` writes audit checkpoints as (the configured [audit] checkpoint_bucket and prefix)."""
-    from connectors.aws.permissions import checkpoint_policy, read_policy, write_policy
+    identity `serve` writes audit checkpoints as (the configured [audit] checkpoint_bucket and prefix); `trust
+    --principal ARN`: the trust policy of the read and write roles (who may assume them)."""
+    from connectors.aws.permissions import checkpoint_policy, read_policy, trust_policy, write_policy
 
     settings = ctx.obj.config().settings
     aws, audit_settings = settings.aws, settings.audit
-    if role is AwsRole.checkpoint:
+    if (principal is not None) != (role is AwsRole.trust):
+        raise InvalidArgument("--principal ARN goes with `permissions aws trust`, and only with it")
+    if role is AwsRole.trust:
+        assert principal is not None  # noqa: S101  (checked just above)
+        try:
+            document = trust_policy(principal)
+        except ValueError as exc:
+            raise InvalidArgument(f"--principal: {exc}") from None
+    elif role is AwsRole.checkpoint:
         bucket, prefix = audit_settings.checkpoint_bucket, audit_settings.checkpoint_prefix
         document = checkpoint_policy(bucket, prefix) if bucket else checkpoint_policy()  # else the template
     elif role is AwsRole.read:

@@ -13,6 +13,7 @@ undo can never be turned into a grant to Recertify itself.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -237,3 +238,28 @@ def _statement(
 
 def _role(name: str) -> str:
     return f"arn:*:iam::*:role/{name}"
+
+
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(root|role/.+|user/.+|assumed-role/.+)$")
+
+
+def trust_policy(principal_arn: str) -> dict[str, Any]:
+    """The trust policy of the read and write roles: the one identity Recertify runs as may assume them.
+    IAM User Guide, "AWS JSON policy elements: Principal": "In IAM roles, use the Principal element in the
+    role trust policy to specify who can assume the role." A session (assumed-role ARN): name its role."""
+    if not _PRINCIPAL_ARN.match(principal_arn) or ":assumed-role/" in principal_arn:
+        raise ValueError(
+            f"{principal_arn!r} is not the ARN of an IAM role, user or account root (e.g. "
+            "arn:aws:iam::111122223333:role/recertify): for a session, name its role"
+        )
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "RecertifyAssumesThisRole",
+                "Effect": "Allow",
+                "Principal": {"AWS": principal_arn},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }

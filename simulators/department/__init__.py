@@ -23,6 +23,7 @@ from simulators.department.slack import Hands
 from simulators.department.stores import BREAK_GLASS, STORES, Holding, StoreSpec, principal_name, store
 from simulators.department.story import ANSWER_DAY, PRESSES, SILENT, TICK_DAYS, Press
 from simulators.department.world import (
+    APP_TOKEN,
     BOT_TOKEN,
     GRAPH_TOKEN,
     SIGNING_SECRET,
@@ -33,6 +34,7 @@ from simulators.department.world import (
 
 __all__ = [
     "ANSWER_DAY",
+    "APP_TOKEN",
     "BOT_TOKEN",
     "BREAK_GLASS",
     "GRAPH_TOKEN",

@@ -33,6 +33,7 @@ from simulators.slack import SlackSimulator, SlackWorkspace
 GRAPH_TOKEN = "demo-graph-token"  # noqa: S105
 BOT_TOKEN = "xoxb-demo-bot-token"  # noqa: S105
 SIGNING_SECRET = "demo-signing-secret-0123456789abcdef"  # noqa: S105
+APP_TOKEN = "xapp-demo-app-token"  # noqa: S105  (the app-level token of Socket Mode)
 
 
 class SimulatorUnavailable(Exception):
@@ -61,8 +62,9 @@ class RunningDepartment:
 
 
 @contextmanager
-def running_department(start: datetime) -> Iterator[RunningDepartment]:
-    """Start the three simulators and seed the department into them; stop and forget everything after."""
+def running_department(start: datetime, *, socket_mode: bool = False) -> Iterator[RunningDepartment]:
+    """Start the three simulators and seed the department into them; stop and forget everything after.
+    `socket_mode`: Slack also accepts a Socket Mode connection (app-level token APP_TOKEN)."""
     with ExitStack() as stack:
         moto_url = stack.enter_context(moto_server())
         stack.enter_context(service_last_accessed(last_used(start), now=start))
@@ -70,7 +72,9 @@ def running_department(start: datetime) -> Iterator[RunningDepartment]:
         entra = build_tenant(start)
         graph = stack.enter_context(GraphSimulator(entra.tenant, token=GRAPH_TOKEN, page_size=50))
         workspace, users = build_workspace()
-        slack = stack.enter_context(SlackSimulator(workspace, bot_token=BOT_TOKEN))
+        slack = stack.enter_context(
+            SlackSimulator(workspace, bot_token=BOT_TOKEN, app_token=APP_TOKEN, socket_mode=socket_mode)
+        )
         yield RunningDepartment(start, moto_url, graph, slack, entra, workspace, users)
 
 
