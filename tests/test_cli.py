@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -116,3 +117,22 @@ def test_a_read_in_an_empty_directory_leaves_no_database_behind(capsys, monkeypa
             assert "recertify db upgrade" in result.stderr
     created = run_cli(capsys, monkeypatch, "db", "upgrade")
     assert created.code == 0 and (tmp_path / "recertify.db").is_file()
+
+
+def test_the_roles_trust_policy_names_who_may_assume_them(capsys, monkeypatch) -> None:
+    """IAM User Guide, "AWS JSON policy elements: Principal": "In IAM roles, use the Principal element in the
+    role trust policy to specify who can assume the role.\""""
+    runner = "arn:aws:iam::111122223333:role/recertify"
+    made = run_cli(capsys, monkeypatch, "permissions", "aws", "trust", "--principal", runner)
+    assert made.code == 0, made.stderr
+    (statement,) = json.loads(made.stdout)["Statement"]
+    assert statement == {
+        "Sid": "RecertifyAssumesThisRole",
+        "Effect": "Allow",
+        "Principal": {"AWS": runner},
+        "Action": "sts:AssumeRole",
+    }
+    session = "arn:aws:sts::111122223333:assumed-role/recertify/i-0abc"
+    for wrong in (["trust", "--principal", session], ["trust"], ["read", "--principal", runner]):
+        refused = run_cli(capsys, monkeypatch, "permissions", "aws", *wrong)
+        assert refused.code == 2 and "--principal" in refused.stderr, wrong
