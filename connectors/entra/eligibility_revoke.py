@@ -10,6 +10,7 @@ an eligible group serves every member of that group (planning refuses it, naming
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from connectors.entra.client import GraphClient
@@ -46,7 +47,7 @@ def plan_remove_eligibility(
                 "group_id": group,
                 "principal_id": principal,
                 "access_id": access,
-                "end": end.isoformat() if end else "",
+                "end": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if end else "",  # Graph's form
             }.items()
         )
     )

@@ -1,9 +1,11 @@
 """Enterprise apps that do not require assignment: every user of the tenant can sign in. Pure.
 
-"If this option is set to No, then any users … can sign in" (Microsoft Entra, "Properties of an enterprise
-application", Assignment required?); Graph's `appRoleAssignmentRequired` "Specifies whether users or other
-service principals need to be granted an app role assignment for this service principal before users can
-sign in or apps can get tokens" (servicePrincipal resource type). Guests are users of the tenant too.
+Microsoft Entra, "Properties of an enterprise application", Assignment required?: "If this option is set to
+**No**, then all users are able to sign in, and other applications and services are able to obtain an access
+token to the application. This option also allows any external users that may have been invited into your
+organization to sign in." Graph's `appRoleAssignmentRequired` "Specifies whether users or other service
+principals need to be granted an app role assignment for this service principal before users can sign in
+or apps can get tokens" (servicePrincipal resource type).
 
 Such an app is the Entra twin of a public bucket. Its users are reported as two principals that stand for
 everyone of a kind (PrincipalType.ENTRA_TENANT, an exposure: reviewed by the app's owner, never revoked
@@ -52,11 +54,12 @@ def is_tenant_wide(object_id: str) -> bool:
 
 def tenant_principal(inventory: EntraInventory, object_id: str) -> Principal:
     count = tenant_counts(inventory)[object_id]
-    kind = "members" if object_id == MEMBERS else "guests"
+    kind = "member" if object_id == MEMBERS else "guest"
+    name = f"All {count:,} {kind}s of the tenant" if count != 1 else f"The 1 {kind} of the tenant"
     return Principal(
         System.ENTRA,
         PrincipalType.ENTRA_TENANT,
         object_id,
-        f"All {count:,} {kind} of the tenant",
+        name,
         guest=object_id == GUESTS,
     )
