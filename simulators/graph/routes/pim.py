@@ -71,6 +71,11 @@ def _field(body: dict[str, Any], name: str) -> str:
     return value
 
 
+def _object(body: dict[str, Any], name: str) -> dict[str, Any]:
+    value = body.get(name)
+    return value if isinstance(value, dict) else {}
+
+
 def create_request(ctx: Context, request: Request) -> Response:
     _allowed(ctx, WRITE)
     body = request.body if isinstance(request.body, dict) else {}
@@ -86,7 +91,7 @@ def create_request(ctx: Context, request: Request) -> Response:
         raise not_found(group)
     pim = ctx.tenant.pim
     existing = pim.find(group, principal, access)
-    schedule = body.get("scheduleInfo") if isinstance(body.get("scheduleInfo"), dict) else {}
+    schedule = _object(body, "scheduleInfo")
     if action == "adminRemove":
         if not existing:
             raise GraphError(400, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.")
@@ -98,7 +103,7 @@ def create_request(ctx: Context, request: Request) -> Response:
             raise GraphError(400, "RoleAssignmentExists", "The Role assignment already exists.")
         if not ctx.tenant.exists(principal):
             raise not_found(principal)
-        expiration = schedule.get("expiration") if isinstance(schedule.get("expiration"), dict) else {}
+        expiration = _object(schedule, "expiration")
         kind = str(expiration.get("type") or "").lower()
         if kind not in ("noexpiration", "afterdatetime"):
             raise GraphError(400, "InvalidRoleAssignmentRequest", "scheduleInfo.expiration.type is required.")

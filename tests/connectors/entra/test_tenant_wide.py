@@ -48,8 +48,8 @@ def test_an_app_not_requiring_assignment_is_held_by_every_member_and_every_guest
     simulator: GraphSimulator, department: Department
 ) -> None:
     """ "This option also allows any external users that may have been invited into your organization to sign
-    in" (Properties of an enterprise application): guests are a second tenant-wide principal. Disabled accounts cannot
-    sign in and are not counted. Users assigned to the app still appear as before."""
+    in" (Properties of an enterprise application): guests are a second tenant-wide principal. Disabled
+    accounts cannot sign in and are not counted. Users assigned to the app still appear as before."""
     t, ids = department.tenant, department.ids
     t.set_assignment_required(ids["app"], False)
     snapshot = _snapshot(simulator)
