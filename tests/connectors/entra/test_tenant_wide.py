@@ -11,16 +11,19 @@ service principal before users can sign in or apps can get tokens. The default v
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from connectors.entra.connector import EntraConnector
 from reviews.clock import FrozenClock
 from reviews.entitlements import EXPOSURE_TYPES, AccessLevel, PathStep, PrincipalType, Snapshot
 from reviews.errors import RevocationRefused
-from reviews.exposure import PERSONLESS_TYPES
+from reviews.exposure import PERSONLESS_TYPES, Exposure, exposed, kind_label
 from simulators.graph import GraphSimulator
 from tests.connectors.entra.conftest import SECRETS, Department, settings_for
-from tests.helpers import T0
+from tests.connectors.entra.test_sync_end_to_end import sync_env
+from tests.helpers import T0, run_cli
 
 STEP = PathStep("app_setting", "", "assignment not required: every user of the tenant can sign in")
 
@@ -100,3 +103,40 @@ def test_revocation_is_refused_with_the_fix_and_sends_nothing(
     with pytest.raises(RevocationRefused, match="set Assignment required to Yes on the enterprise app"):
         connector.plan_revocation(grant)
     assert simulator.requests[start:] == []
+
+
+def test_the_exposure_is_said_in_words_with_the_count() -> None:
+    """An access listing, the evidence and Slack say a tenant-wide grant as a sentence, like a public one."""
+    said = exposed(
+        principal_type=PrincipalType.ENTRA_TENANT,
+        principal_id="tenant:members",
+        principal_name="All 1,204 members of the tenant",
+        guest=False,
+        store_name="Casework",
+        store_tags={},
+        access="read",
+        conditional=False,
+        path=[{"kind": "app_setting", "id": "x", "name": STEP.name}],
+    )
+    assert said is not None and said.kind is Exposure.TENANT
+    assert said.sentence == "All 1,204 members of the tenant can read Casework"
+    assert kind_label(PrincipalType.ENTRA_TENANT, False) == "whole tenant"
+
+
+def test_recertify_access_lists_the_tenant_wide_grants_among_exposures(
+    simulator: GraphSimulator, department: Department, database_url: str, capsys, monkeypatch
+) -> None:
+    """`recertify sync` then `recertify access --exposure`: the data-protection officer's first page shows
+    who can sign in to an app that does not require assignment, in words."""
+    department.tenant.set_assignment_required(department.ids["app"], False)
+    env = sync_env(simulator, database_url, RECERTIFY_ENTRA_PERSONAL_DATA_APPS='["Casework"]')
+    assert run_cli(capsys, monkeypatch, "sync", "--source", "entra", env=env).code == 0
+    listed = run_cli(capsys, monkeypatch, "access", "--exposure", "--format", "json", env=env)
+    assert listed.code == 0, listed.stderr
+    sentences = {row["exposure_sentence"] for row in json.loads(listed.stdout)}
+    assert sentences == {
+        "All 255 members of the tenant can read Casework",
+        "The 1 guest of the tenant can read Casework",
+    }
+    table = run_cli(capsys, monkeypatch, "access", "--exposure", env={**env, "COLUMNS": "300"})
+    assert "2 exposed grant(s): 2 tenant" in table.stdout
