@@ -51,10 +51,10 @@ def read_eligibility(
                 f"{exc}. PIM for Groups needs Microsoft Entra ID P2 or ID Governance; a tenant without "
                 "it has no eligible members or owners: set `pim_for_groups = false` under [entra]"
             ) from None
-        direct = [s for s in schedules if str(s["memberType"]).lower() != "group"]
+        direct = [s for s in schedules if str(_required(s, "memberType")).lower() != "group"]
         derived += len(schedules) - len(direct)
-        parsed = (_eligibility(group_id, s) for s in direct)
-        found[group_id] = tuple(e for e in parsed if e.end is None or e.end > now)
+        parsed = [_eligibility(group_id, s) for s in direct]
+        found[group_id] = tuple(e for e in parsed if e.end is None or e.end > now)  # an expired one is gone
     if derived:
         notes.append(
             f"{derived} PIM eligibility schedule(s) derived from a group's eligibility: read as its members"
@@ -63,34 +63,42 @@ def read_eligibility(
 
 
 def _eligibility(group_id: str, schedule: dict[str, Any]) -> Eligibility:
-    access = schedule["accessId"]
+    access = _required(schedule, "accessId")
     if access not in STEP_KINDS:
-        raise SourceUnavailable(
-            "entra", f"eligibility {schedule['id']}: unknown accessId {access!r}", retryable=False
-        )
-    return Eligibility(group_id, schedule["principalId"], access, schedule_end(schedule))
+        raise _unreadable(schedule, f"unknown accessId {access!r}")
+    return Eligibility(group_id, _required(schedule, "principalId"), access, schedule_end(schedule))
+
+
+def _required(schedule: dict[str, Any], name: str) -> Any:
+    """A field the schedule must carry: its absence fails the sync, naming it (never a guessed default)."""
+    if schedule.get(name) is None:
+        raise _unreadable(schedule, f"no {name}")
+    return schedule[name]
+
+
+def _unreadable(schedule: dict[str, Any], why: str) -> SourceUnavailable:
+    return SourceUnavailable(
+        "entra", f"PIM eligibility schedule {schedule.get('id')}: {why}", retryable=False
+    )
 
 
 def schedule_end(schedule: dict[str, Any]) -> datetime | None:
     """When the eligibility ends (None: `noExpiration`), from `scheduleInfo.expiration`; anything this
     version cannot read fails the sync rather than being taken for "no end"."""
-    info = schedule["scheduleInfo"]
-    expiration = info["expiration"]
+    info = _required(schedule, "scheduleInfo")
+    expiration = info.get("expiration") if isinstance(info, dict) else None
+    if not isinstance(expiration, dict) or not expiration.get("type"):
+        raise _unreadable(schedule, "no scheduleInfo.expiration.type")
     kind = str(expiration["type"]).lower()
     if kind == "noexpiration":
         return None
-    if kind == "afterdatetime":
+    if kind == "afterdatetime" and isinstance(expiration.get("endDateTime"), str):
         return _time(expiration["endDateTime"])
-    if kind == "afterduration":
-        match = _DURATION.match(str(expiration["duration"]))
-        if match:
-            days, hours, minutes = (int(g or 0) for g in match.groups())
-            return _time(info["startDateTime"]) + timedelta(days=days, hours=hours, minutes=minutes)
-    raise SourceUnavailable(
-        "entra",
-        f"eligibility {schedule.get('id')}: expiration {expiration!r} not understood",
-        retryable=False,
-    )
+    match = _DURATION.match(str(expiration.get("duration")))
+    if kind == "afterduration" and match and isinstance(info.get("startDateTime"), str):
+        days, hours, minutes = (int(g or 0) for g in match.groups())
+        return _time(info["startDateTime"]) + timedelta(days=days, hours=hours, minutes=minutes)
+    raise _unreadable(schedule, f"expiration {expiration!r} not understood")
 
 
 def _time(value: str) -> datetime:

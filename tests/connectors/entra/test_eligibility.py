@@ -21,7 +21,8 @@ from reviews.errors import Misconfigured, RevocationRefused, SourceUnavailable
 from simulators.graph import GraphSimulator
 from simulators.graph.pim import READ, WRITE
 from tests.connectors.entra.conftest import SECRETS, Department, settings_for
-from tests.helpers import T0
+from tests.connectors.entra.test_sync_end_to_end import sync_env
+from tests.helpers import T0, run_cli
 
 SCHEDULES = "/identityGovernance/privilegedAccess/group/eligibilitySchedules"
 END = datetime(2027, 3, 1, tzinfo=UTC)
@@ -208,3 +209,39 @@ def test_a_write_without_the_permission_is_refused_naming_it(
         connector.revoke(planned.action, dry_run=False)
     assert len(t.pim.eligible(ids["payroll"])) == 1
     assert WRITE not in t.pim.granted
+
+
+def test_an_end_given_as_a_duration_is_read_and_an_unreadable_one_fails_the_sync(
+    simulator: GraphSimulator, department: Department
+) -> None:
+    """requestSchedule / expirationPattern: `type` is noExpiration, afterDateTime or afterDuration, with
+    `endDateTime` or `duration` (ISO 8601). An expiration this version cannot read fails the sync naming the
+    schedule: an unread end must never be taken for "no end"."""
+    t, ids = department.tenant, department.ids
+    sid = t.pim.add_eligibility(ids["payroll"], ids["cat"])
+    t.pim.schedules[sid]["scheduleInfo"] = {
+        "startDateTime": "2026-02-20T00:00:00Z",
+        "expiration": {"type": "afterDuration", "endDateTime": None, "duration": "P180D"},
+    }
+    grants = grants_of(connector_for(simulator), department)
+    assert grants[("payroll", "cat", "read")].path[0].name == "payroll: eligible until 2026-08-19"
+    t.pim.schedules[sid]["scheduleInfo"]["expiration"] = {"type": "afterDuration", "duration": "P1Y"}
+    with pytest.raises(
+        SourceUnavailable, match=f"PIM eligibility schedule {sid}: expiration .* not understood"
+    ):
+        connector_for(simulator).snapshot()
+    del t.pim.schedules[sid]["principalId"]
+    with pytest.raises(SourceUnavailable, match=f"PIM eligibility schedule {sid}: no principalId"):
+        connector_for(simulator).snapshot()
+
+
+def test_sync_without_the_pim_permission_fails_loudly_in_the_cli(
+    simulator: GraphSimulator, department: Department, database_url: str, capsys, monkeypatch
+) -> None:
+    """A hidden reader is never skipped: `recertify sync` fails, recorded as a failed sync, with the
+    permission to grant and no traceback."""
+    department.tenant.pim.granted = set()
+    result = run_cli(capsys, monkeypatch, "sync", "--source", "entra", env=sync_env(simulator, database_url))
+    assert result.code != 0
+    assert "PrivilegedEligibilitySchedule.Read.AzureADGroup" in result.stderr
+    assert "Traceback" not in result.stderr
