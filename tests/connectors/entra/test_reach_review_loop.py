@@ -62,8 +62,8 @@ class Loop:
         apply_snapshot(self.connector.snapshot(), session=self.session, clock=self.clock, max_drop=None)
         self.session.commit()
 
-    def start(self) -> Campaign:
-        definition = cycle(on_no_response="keep")
+    def start(self, on_no_response: str = "keep") -> Campaign:
+        definition = cycle(on_no_response=on_no_response)
         row = store_cycle(self.session, definition, self.clock.now())
         campaign = start_campaign(
             self.session,
@@ -181,6 +181,29 @@ def test_a_tenant_wide_app_is_reviewed_by_its_owner_and_left_to_a_person(
     assert not [
         r for r in simulator.requests if r.method in ("POST", "DELETE", "PATCH") and "$batch" not in r.path
     ]
+
+
+def test_left_unanswered_the_recommended_revocation_is_still_left_to_a_person(
+    session: Session, engine: Engine, simulator: GraphSimulator, department: Department
+) -> None:
+    """Nobody answers: the cycle follows the recommendation, revoke for an exposure nobody marked as intended;
+    planning still refuses, so silence never changes the app's setting."""
+    t, ids = department.tenant, department.ids
+    t.set_assignment_required(ids["app"], False)
+    loop = loop_for(session, engine, simulator)
+    campaign = loop.start(on_no_response="recommendation")
+    item = loop.item(campaign, "tenant:guests", ids["app"])
+    assert item.recommendation == "revoke"
+    for each in session.exec(select(ReviewItem).where(ReviewItem.campaign_id == campaign.id)).all():
+        each.delivered_at = each.reminded_at = each.escalated_at = loop.clock.now()  # silence may decide
+        session.add(each)
+    session.commit()
+    loop.close_and_plan(campaign)
+    session.refresh(item)
+    assert item.status == ItemStatus.NEEDS_HUMAN_REVIEW
+    assert "set Assignment required to Yes" in (item.human_review_reason or "")
+    assert not [r for r in loop.revocations(campaign) if r.principal_id == item.principal_id]
+    assert t.service_principals[ids["app"]]["appRoleAssignmentRequired"] is False
 
 
 def test_an_eligibility_is_revoked_by_ending_it_and_verified_by_the_next_sync(
