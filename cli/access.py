@@ -45,7 +45,10 @@ def access(
     principal: Annotated[str | None, typer.Option(help="principal ARN, object id, name or email")] = None,
     at: Annotated[str | None, typer.Option(help="YYYY-MM-DD (the whole UTC day) or an ISO time")] = None,
     exposure: Annotated[
-        bool, typer.Option("--exposure", help="only public and external grants, public first, then by store")
+        bool,
+        typer.Option(
+            "--exposure", help="only public, external and tenant-wide grants, public first, then by store"
+        ),
     ] = False,
     format: Annotated[Format, typer.Option("--format")] = Format.table,  # noqa: A002
 ) -> None:
@@ -103,7 +106,8 @@ def _exposure_table(rows: list[AccessRow]) -> None:
         )
     out.print(table)
     counts = Counter(row.exposure for row in rows)
-    parts = [f"{counts[kind]} {kind}" for kind in ("public", "external", "other-account") if counts[kind]]
+    kinds = ("public", "external", "tenant", "other-account")
+    parts = [f"{counts[kind]} {kind}" for kind in kinds if counts[kind]]
     out.print(f"{len(rows)} exposed grant(s)" + (f": {', '.join(parts)}" if parts else ""))
 
 

@@ -36,7 +36,9 @@ class PrincipalType(StrEnum):
     `public` is anyone, anonymous included (one principal per system, id `*`); `aws_account` is an account
     Recertify does not read (id `arn:aws:iam::<account>:root`), or one principal of such an account named by
     its own ARN (a partner's role); `aws_service` is an AWS service principal (id its name, e.g.
-    `cloudtrail.amazonaws.com`)."""
+    `cloudtrail.amazonaws.com`); `entra_tenant` is every user of an Entra tenant of one kind, as an
+    enterprise app that does not require assignment lets them all sign in (ids `tenant:members` and
+    `tenant:guests`, the count in the name: "All 1,204 members of the tenant")."""
 
     IAM_USER = "iam_user"
     IAM_ROLE = "iam_role"
@@ -46,14 +48,16 @@ class PrincipalType(StrEnum):
     PUBLIC = "public"
     AWS_ACCOUNT = "aws_account"
     AWS_SERVICE = "aws_service"
+    ENTRA_TENANT = "entra_tenant"
 
 
 HUMAN_TYPES = frozenset(
     {PrincipalType.IAM_USER, PrincipalType.IDENTITY_CENTER_USER, PrincipalType.ENTRA_USER}
 )
-# Access that reaches beyond the organisation's own identities: anyone, or an account nobody here reviews.
-# Such a grant is an exposure: reviewed by the store's owner, changed only with an admin's approval.
-EXPOSURE_TYPES = frozenset({PrincipalType.PUBLIC, PrincipalType.AWS_ACCOUNT})
+# Access that reaches beyond the identities anyone reviews one by one: anyone, an account nobody here reviews,
+# or every user of a tenant. Such a grant is an exposure: reviewed by the store's owner, changed only with an
+# admin's approval (or, where the connector cannot name one change, left to a person with the fix).
+EXPOSURE_TYPES = frozenset({PrincipalType.PUBLIC, PrincipalType.AWS_ACCOUNT, PrincipalType.ENTRA_TENANT})
 PUBLIC_PRINCIPAL_ID = "*"
 
 

@@ -4,6 +4,8 @@ non-specialist understands. Pure.
     public          anyone (anonymous included) can use the access
     external        an account outside the organisation (or whose membership could not be read)
     other-account   an account of the organisation that Recertify does not read
+    tenant          every user of an Entra tenant (members, or guests), as an app that does not require
+                    assignment lets them all sign in
 
 Such principals are nobody's identity: no person, no manager, no sign-in, and nobody reviews "their own"
 access through them (`PERSONLESS_TYPES`, which adds service principals). A store owner who means a store to
@@ -23,17 +25,20 @@ EXPOSURE_TAG = "recertify:exposure"
 EXPOSURE_INTENDED = "intended"
 
 # Principals that stand for someone beyond the organisation's identities: nobody *is* them.
-PERSONLESS_TYPES = frozenset({PrincipalType.PUBLIC, PrincipalType.AWS_ACCOUNT, PrincipalType.AWS_SERVICE})
+PERSONLESS_TYPES = frozenset(
+    {PrincipalType.PUBLIC, PrincipalType.AWS_ACCOUNT, PrincipalType.AWS_SERVICE, PrincipalType.ENTRA_TENANT}
+)
 
 
 class Exposure(StrEnum):
     PUBLIC = "public"
     EXTERNAL = "external"
     OTHER_ACCOUNT = "other-account"
+    TENANT = "tenant"
 
 
 # Public first: the order a data-protection officer reads them in.
-EXPOSURE_ORDER = {Exposure.PUBLIC: 0, Exposure.EXTERNAL: 1, Exposure.OTHER_ACCOUNT: 2}
+EXPOSURE_ORDER = {Exposure.PUBLIC: 0, Exposure.EXTERNAL: 1, Exposure.TENANT: 2, Exposure.OTHER_ACCOUNT: 3}
 
 _VERB: dict[str, str] = {
     AccessLevel.READ: "read",
@@ -44,6 +49,7 @@ _WHERE = {
     Exposure.PUBLIC: "",
     Exposure.EXTERNAL: ", outside the organisation,",
     Exposure.OTHER_ACCOUNT: ", in the organisation but not read by Recertify,",
+    Exposure.TENANT: "",
 }
 
 
@@ -53,6 +59,8 @@ def exposure_of(principal_type: str, guest: bool) -> Exposure | None:
         return Exposure.PUBLIC
     if principal_type == PrincipalType.AWS_ACCOUNT:
         return Exposure.EXTERNAL if guest else Exposure.OTHER_ACCOUNT
+    if principal_type == PrincipalType.ENTRA_TENANT:
+        return Exposure.TENANT
     return None
 
 
@@ -64,6 +72,8 @@ def kind_label(principal_type: str, guest: bool) -> str | None:
         return "external account" if guest else "account not read"
     if principal_type == PrincipalType.AWS_SERVICE:
         return "service"
+    if principal_type == PrincipalType.ENTRA_TENANT:
+        return "whole tenant"
     return None
 
 
@@ -116,7 +126,9 @@ def sentence(
     """ "anyone on the internet can read benefit-claims"; "account Partner Ltd (999988887777), outside the
     organisation, can write to benefit-claims"; a conditional grant adds the step that carries the
     condition ("…, but only under a condition: bucket policy statement S (if aws:SourceVpce = …)")."""
-    who = principal_name if kind is Exposure.PUBLIC else _account(principal_id, principal_name)
+    # "All 1,204 members of the tenant can read Casework": a tenant principal's name says who it is.
+    named = kind in (Exposure.PUBLIC, Exposure.TENANT)
+    who = principal_name if named else _account(principal_id, principal_name)
     said = f"{who}{_WHERE[kind]} can {_VERB.get(access, access)} {store_name}"
     if conditional:
         said += f", but only under a condition: {through}" if through else ", but only under a condition"

@@ -139,6 +139,9 @@ class EntraSettings(_Section):
     member_access: Literal["read", "write", "admin"] = "read"
     # Sign-in activity has no delta query; it is reread when older than this (0: every sync).
     sign_in_refresh_hours: int = Field(default=24, ge=0, le=168)
+    # PIM for Groups eligibility of personal-data groups (needs Entra ID P2 or ID Governance): false turns
+    # the read off, for a tenant without that licence; every sync's notes then say it was not read.
+    pim_for_groups: bool = True
     # How hard the Graph client may push (connectors/entra/graph): Graph's identity budget per app and
     # tenant is 3,500 / 5,000 / 8,000 resource units per 10 s by tenant size; the default is the smallest.
     resource_unit_budget: int = Field(default=3500, ge=10, le=150_000)

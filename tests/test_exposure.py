@@ -174,4 +174,4 @@ def test_a_cycle_may_scope_the_new_kinds_and_a_wrong_one_is_named(tmp_path, caps
     result = run_cli(capsys, monkeypatch, "cycles", "validate", str(bad))
     assert result.code == 2
     assert "typo.yaml:5: scope.principal_types[2]" in result.stderr
-    assert "'public', 'aws_account' or 'aws_service' (got \"anyone\")" in result.stderr
+    assert "'aws_account', 'aws_service' or 'entra_tenant' (got \"anyone\")" in result.stderr

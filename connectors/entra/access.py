@@ -5,6 +5,9 @@
 - An app role assigned to a user or service principal gives `read` to it; assigned to a group, it reaches
   that group's *direct* members only: Entra does not cascade app assignments into nested groups.
 - Owners of groups and apps hold `admin`.
+- An app that does not require assignment gives `read` to the whole tenant (tenant_wide.py).
+- PIM for Groups eligibility gives what membership or ownership would, marked eligible (eligibility.py);
+  an active path is preferred to an eligible one of the same length.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from collections import deque
 from collections.abc import Iterator
 
 from connectors.entra.directory import Directory
+from connectors.entra.eligibility import eligible_grants
 from connectors.entra.inventory import App, AppRole, EntraInventory
+from connectors.entra.tenant_wide import tenant_wide_grants
 from reviews.entitlements import AccessLevel, Grant, PathStep
 
 PRINCIPAL_KINDS = {"user", "servicePrincipal"}
@@ -22,7 +27,12 @@ DEFAULT_ACCESS = "00000000-0000-0000-0000-000000000000"
 
 def entra_grants(inventory: EntraInventory, *, member_access: AccessLevel = AccessLevel.READ) -> list[Grant]:
     grants: dict[tuple[str, str, AccessLevel], Grant] = {}
-    for grant in (*_group_grants(inventory, member_access), *_app_grants(inventory, member_access)):
+    for grant in (
+        *_group_grants(inventory, member_access),
+        *_app_grants(inventory, member_access),
+        *tenant_wide_grants(inventory, member_access),
+        *eligible_grants(inventory, member_access),
+    ):
         current = grants.get(grant.key)
         if current is None or len(grant.path) < len(current.path):
             grants[grant.key] = grant

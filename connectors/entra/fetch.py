@@ -17,6 +17,7 @@ from typing import Any
 from connectors.entra.access import closure_members
 from connectors.entra.client import DeltaExpired, GraphClient, complete
 from connectors.entra.directory import GROUP_FIELDS, USER_FIELDS, Directory
+from connectors.entra.eligibility import principal_ids, read_eligibility
 from connectors.entra.inventory import App, AppRole, Assignment, EntraInventory, ServicePrincipalInfo
 from reviews.errors import ConfigurationError, Misconfigured, SourceUnavailable
 from reviews.ports import StateStore
@@ -29,7 +30,7 @@ STATE_KEY = "entra:directory"
 # arrive as `manager@delta`.
 USER_SELECT = ",".join(("id", *(f for f in USER_FIELDS if f != "managerId"), "manager"))
 GROUP_SELECT = ",".join(("id", *GROUP_FIELDS, "members"))
-APP_SELECT = "id,appId,displayName,appRoles"
+APP_SELECT = "id,appId,displayName,appRoles,appRoleAssignmentRequired"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
@@ -42,14 +43,24 @@ def fetch_inventory(
     apps = read_apps(client, settings.personal_data_apps)
     owners = _owners(client, [f"/groups/{g}/owners" for g in groups])
     group_owners = {g: tuple(o["id"] for o in found) for g, found in zip(groups, owners, strict=True)}
+    eligibility = read_eligibility(client, groups, enabled=settings.pim_for_groups, now=now, notes=notes)
     sp_ids = _service_principal_ids(directory, groups, apps, owners)
+    sp_ids |= {p for p in principal_ids(eligibility) if directory.kind(p) not in ("user", "group")}
     service_principals = read_service_principals(client, sorted(sp_ids))
     refresh = timedelta(hours=settings.sign_in_refresh_hours)
     sign_ins = read_sign_ins(client, directory, refresh, now, notes)
     if state is not None:  # after every read succeeded: a stored mirror is always a whole one
         state.save(STATE_KEY, directory.dump())
     return EntraInventory(
-        now, directory, tuple(groups), group_owners, apps, service_principals, sign_ins, tuple(notes)
+        now,
+        directory,
+        tuple(groups),
+        group_owners,
+        apps,
+        service_principals,
+        sign_ins,
+        tuple(notes),
+        eligibility,
     )
 
 
@@ -174,7 +185,13 @@ def _app(sp: dict[str, Any], assigned: list[dict[str, Any]], owners: list[dict[s
         Assignment(a["id"], a["principalId"], a["principalType"], a["appRoleId"]) for a in assigned
     )
     return App(
-        sp["id"], sp.get("appId") or "", sp["displayName"], roles, assignments, tuple(o["id"] for o in owners)
+        sp["id"],
+        sp.get("appId") or "",
+        sp["displayName"],
+        roles,
+        assignments,
+        tuple(o["id"] for o in owners),
+        assignment_required=sp["appRoleAssignmentRequired"],  # selected: its absence fails the sync
     )
 
 

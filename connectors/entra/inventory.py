@@ -35,6 +35,19 @@ class App:
     roles: tuple[AppRole, ...]
     assignments: tuple[Assignment, ...]
     owners: tuple[str, ...]  # object ids
+    # `appRoleAssignmentRequired`: False lets every user of the tenant sign in, assigned or not
+    assignment_required: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Eligibility:
+    """A PIM for Groups eligibility: `principal_id` may activate `access` (member | owner) of the group
+    at any time until `end` (None: no end). A principal that is a group makes its members eligible."""
+
+    group_id: str
+    principal_id: str
+    access: str
+    end: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +68,8 @@ class EntraInventory:
     # user id -> last sign-in (None: never signed in); None for the whole map: not permitted to read it
     sign_ins: dict[str, datetime | None] | None
     notes: tuple[str, ...] = field(default=())
+    # PIM for Groups: personal-data group id -> its direct eligibilities (empty when not read: see notes)
+    eligibility: dict[str, tuple[Eligibility, ...]] = field(default_factory=dict)
 
     @property
     def sign_ins_read_at(self) -> datetime | None:

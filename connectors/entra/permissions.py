@@ -8,6 +8,9 @@ READ: dict[str, tuple[str, ...]] = {
     "groups and their members (delta), owners": ("GroupMember.Read.All",),
     "personal-data apps: app roles, assignments, owners": ("Application.Read.All",),
     "sign-in activity (optional: without it last sign-in is unknown)": ("AuditLog.Read.All",),
+    "PIM for Groups eligible members and owners (off with entra.pim_for_groups = false)": (
+        "PrivilegedEligibilitySchedule.Read.AzureADGroup",
+    ),
 }
 WRITE: dict[str, tuple[str, ...]] = {
     "remove and restore a direct group membership": ("GroupMember.ReadWrite.All",),
@@ -15,6 +18,7 @@ WRITE: dict[str, tuple[str, ...]] = {
         "AppRoleAssignment.ReadWrite.All",
     ),
     "revoke a user's sign-in sessions (optional)": ("User.RevokeSessions.All",),
+    "end and restore a PIM for Groups eligibility": ("PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",),
 }
 
 

@@ -9,6 +9,11 @@ what to change instead. The grant's path decides (access.py builds it):
 | app_role (assigned to the principal) | remove that app role assignment (its id read from Graph)           |
 | group → app_role                     | refused: the group's assignment serves every member                |
 | owner                                | refused: removing an owner is a person's decision, never automatic |
+| eligible_member / eligible_owner     | end that direct PIM eligibility (adminRemove; undo: adminAssign    |
+|                                      | with the same end), once one read finds it                         |
+| eligible_… → group …                 | refused: the group's eligibility serves every member               |
+| app_setting (assignment not required)| refused: every user of the tenant can sign in; a person sets       |
+|                                      | Assignment required to Yes on the enterprise app                   |
 
 The choice is pure: refusals that need no read are made before any call. Planning reads and never writes.
 """
@@ -20,6 +25,7 @@ from functools import partial
 
 from connectors.entra.client import GraphClient, GraphNotFound
 from connectors.entra.directory import unchangeable
+from connectors.entra.eligibility_revoke import plan_remove_eligibility
 from connectors.entra.revoke import PlannedRevocation, plan_for_group_grant, plan_remove_assignment
 from reviews.entitlements import Grant, PathStep
 from reviews.errors import NotFound, RevocationRefused
@@ -33,6 +39,21 @@ def plan_for_grant(grant: Grant) -> Plan:
     who = grant.principal_id
     if grant.needs_human_review:
         raise RevocationRefused(f"{who}'s access to {grant.store_id} needs a person's review: not automatic")
+    if first.kind == "app_setting":
+        raise RevocationRefused(
+            f"every user of the tenant can sign in to {grant.store_name or grant.store_id}: its Assignment "
+            "required? setting is No, and that is not a change Recertify makes alone. Fix: assign the users "
+            "and groups who need the app, then set Assignment required to Yes on the enterprise app (Entra "
+            "admin center → Enterprise applications → the app → Properties)"
+        )
+    if first.kind in ("eligible_member", "eligible_owner"):
+        if len(grant.path) == 1:
+            return partial(_eligibility, grant=grant, step=first)
+        via = grant.path[1]
+        raise RevocationRefused(
+            f"{who} is eligible for {first.name} as a member of group {via.name}, whose eligibility serves "
+            f"every member: remove {who} from {grant.path[-1].name}, or end {via.name}'s eligibility"
+        )
     if first.kind == "owner":
         raise RevocationRefused(
             f"{who} is an owner of {first.name}: removing an owner is a decision for a person, never "
@@ -53,6 +74,12 @@ def plan_for_grant(grant: Grant) -> Plan:
         f"{who}'s access to {grant.store_id} ({' → '.join(map(str, grant.path))}) is not one Recertify can "
         "end for this principal alone: a person must decide what to change"
     )
+
+
+def _eligibility(client: GraphClient, *, grant: Grant, step: PathStep) -> PlannedRevocation:
+    """One read: the eligibility is still there (NotFound otherwise), and its end date for the undo."""
+    action, inverse = plan_remove_eligibility(client, grant=grant, step=step)
+    return PlannedRevocation(action, inverse)
 
 
 def _membership(client: GraphClient, *, grant: Grant, group: PathStep) -> PlannedRevocation:

@@ -1,6 +1,7 @@
-"""Entra revocation primitives: remove a direct group membership, remove an app role assignment, revoke a
-user's sign-in sessions. Each is idempotent (already absent = done, after a confirming read), keeps its
-inverse for undo where one exists, and has a verify read. A dry run reads and never writes.
+"""Entra revocation primitives: remove a direct group membership, remove an app role assignment, end a PIM
+for Groups eligibility (eligibility_revoke.py), revoke a user's sign-in sessions. Each is idempotent (already
+absent = done, after a confirming read), keeps its inverse for undo where one exists, and has a verify read.
+A dry run reads and never writes.
 
 Only *direct* membership is ever removed, with `DELETE /groups/{id}/members/{member}/$ref` (without `$ref`
 Graph would delete the object itself). Access inherited through a nested group is refused with the direct
@@ -13,6 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from connectors.entra.client import GraphClient, GraphNotFound
+from connectors.entra.eligibility_revoke import (
+    ADD_ELIGIBILITY,
+    REMOVE_ELIGIBILITY,
+    add_eligibility,
+    has_eligibility,
+    remove_eligibility,
+)
 from reviews.entitlements import Grant, RevocationAction, RevocationResult, System
 from reviews.errors import RevocationRefused
 
@@ -152,6 +160,8 @@ PRIMITIVES: dict[str, _Primitive] = {
     ADD_MEMBER: _Primitive(_is_member, _add_member, removes=False),
     REMOVE_ASSIGNMENT: _Primitive(_has_assignment, _remove_assignment, removes=True),
     ADD_ASSIGNMENT: _Primitive(_has_assignment, _add_assignment, removes=False),
+    REMOVE_ELIGIBILITY: _Primitive(has_eligibility, remove_eligibility, removes=True),
+    ADD_ELIGIBILITY: _Primitive(has_eligibility, add_eligibility, removes=False),
 }
 
 

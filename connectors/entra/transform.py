@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import datetime
 
 from connectors.entra.inventory import EntraInventory
+from connectors.entra.tenant_wide import is_tenant_wide, tenant_principal
 from reviews.entitlements import (
     ENTRA_CLASSIFICATION,
     Grant,
@@ -87,6 +88,8 @@ def _emails(inventory: EntraInventory) -> dict[str, str]:
 
 
 def _principal(inventory: EntraInventory, object_id: str, emails: dict[str, str]) -> Principal:
+    if is_tenant_wide(object_id):
+        return tenant_principal(inventory, object_id)
     user = inventory.directory.users.get(object_id)
     if user is None:
         sp = inventory.service_principals[object_id]

@@ -95,7 +95,9 @@ class EvidenceRow:
     access: str
     path: tuple[str, ...]  # "kind:name" steps, as frozen
     conditional: bool
-    exposure: str | None  # public | external | other-account (reviews.exposure); None: not an exposure
+    exposure: (
+        str | None
+    )  # public | external | tenant | other-account (reviews.exposure); None: not an exposure
     exposure_sentence: str | None  # "anyone on the internet can read benefit-claims"
     recommendation: str | None  # keep | revoke | None (no opinion)
     recommendation_reason: str

@@ -39,7 +39,9 @@ class HistoryEntry:
     principal_id: str
     principal: str
     principal_type: str
-    exposure: str | None  # public | external | other-account (reviews.exposure); None: not an exposure
+    exposure: (
+        str | None
+    )  # public | external | tenant | other-account (reviews.exposure); None: not an exposure
     person: str | None  # whose access it is, when known
     access: str
     campaign: int | None

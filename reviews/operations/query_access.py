@@ -31,7 +31,7 @@ class AccessRow:
     last_used_source: str | None
     valid_from: str
     valid_to: str | None
-    exposure: str | None = None  # public | external | other-account; None: not an exposure
+    exposure: str | None = None  # public | external | tenant | other-account; None: not an exposure
     exposure_sentence: str | None = None  # "anyone on the internet can read benefit-claims"
     exposure_intended: bool | None = None  # the store's owner marked it as meant to be exposed (tag)
 

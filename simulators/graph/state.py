@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from simulators.graph.pim import PimForGroups
+
 USER, GROUP, SP = "#microsoft.graph.user", "#microsoft.graph.group", "#microsoft.graph.servicePrincipal"
 DEFAULT_APP_ROLE = "00000000-0000-0000-0000-000000000000"  # "default access": apps without roles
 LogEntry = tuple[str, str, str | None]  # (op, object id, detail) — ops documented in changes.py
@@ -45,6 +47,7 @@ class TenantState:
         self.revoked_sessions: list[str] = []
         self.membership_version = 0  # bumps on any membership change: invalidates transitive caches
         self._sorted: dict[str, list[str]] = {}  # sorted id lists, dropped on change
+        self.pim = PimForGroups(self.new_id, lambda: iso(self._clock()))  # PIM for Groups eligibility
 
     # ---- identity helpers -------------------------------------------------------------------------
     def new_id(self) -> str:

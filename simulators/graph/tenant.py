@@ -196,9 +196,18 @@ class Tenant(TenantState):
 
     # ---- service principals, app roles, unknown objects ------------------------------------------
     def add_service_principal(
-        self, display_name: str, *, app_id: str | None = None, app_roles: list[tuple[str, str]] | None = None
+        self,
+        display_name: str,
+        *,
+        app_id: str | None = None,
+        app_roles: list[tuple[str, str]] | None = None,
+        assignment_required: bool = True,
     ) -> str:
-        """app_roles: (role id, value) pairs; default one "Reader" role with a fresh id."""
+        """app_roles: (role id, value) pairs; default one "Reader" role with a fresh id.
+
+        `assignment_required` is `appRoleAssignmentRequired`. Graph's default is false ("The default value
+        is false", servicePrincipal resource type); this helper defaults to true so that a test's app is
+        reached only through the assignments it makes, and a test of a tenant-wide app says so."""
         with self.lock:
             spid = self.new_id()
             roles = app_roles if app_roles is not None else [(self.new_id(), "Reader")]
@@ -208,6 +217,7 @@ class Tenant(TenantState):
                 "displayName": display_name,
                 "accountEnabled": True,
                 "servicePrincipalType": "Application",
+                "appRoleAssignmentRequired": assignment_required,
                 "appRoles": [
                     {
                         "id": role_id,
@@ -224,6 +234,13 @@ class Tenant(TenantState):
             self.app_role_assignments[spid] = {}
             self._changed("servicePrincipals")
             return spid
+
+    def set_assignment_required(self, sp_id: str, required: bool) -> None:
+        """The enterprise app's "Assignment required?" (`appRoleAssignmentRequired`)."""
+        with self.lock:
+            self._require(self.service_principals, sp_id, "service principal")[
+                "appRoleAssignmentRequired"
+            ] = required
 
     def assign_app_role(self, sp_id: str, principal_id: str, app_role_id: str) -> str:
         with self.lock:

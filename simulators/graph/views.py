@@ -50,7 +50,17 @@ GROUP_PROPS = frozenset(
         "createdDateTime",
     )
 )
-SP_PROPS = frozenset(("id", "appId", "displayName", "accountEnabled", "servicePrincipalType", "appRoles"))
+SP_PROPS = frozenset(
+    (
+        "id",
+        "appId",
+        "displayName",
+        "accountEnabled",
+        "servicePrincipalType",
+        "appRoles",
+        "appRoleAssignmentRequired",
+    )
+)
 ASSIGNMENT_PROPS = frozenset(
     (
         "id",

@@ -19,6 +19,12 @@ DELTA_EXPIRED_CODES = frozenset({"syncStateNotFound", "resyncRequired", "syncSta
 # Least-privilege application permissions, most specific path first (the bot's own permissions module
 # documents the full set; this only makes a 403 actionable).
 _PERMISSIONS: tuple[tuple[str, str, str], ...] = (
+    (
+        "POST",
+        r"privilegedAccess/group/eligibilityScheduleRequests",
+        "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",
+    ),
+    ("GET", r"privilegedAccess/group/eligibilitySchedule", "PrivilegedEligibilitySchedule.Read.AzureADGroup"),
     ("DELETE", r"groups/[^/]+/(members|owners)/[^/]+/\$ref$", "GroupMember.ReadWrite.All"),
     ("POST", r"groups/[^/]+/(members|owners)/\$ref$", "GroupMember.ReadWrite.All"),
     ("DELETE", r"(servicePrincipals|users|groups)/[^/]+/appRoleAssign", "AppRoleAssignment.ReadWrite.All"),
@@ -38,6 +44,11 @@ class GraphNotFound(NotFound):
         self.path = path
         detail = f" ({code}: {message})" if code else ""
         super().__init__(f"entra: {path} does not exist{detail}")
+
+
+class LicenceRequired(Misconfigured):
+    """Graph refused a feature the tenant has no licence for (`AadPremiumLicenseRequired`: PIM needs Entra ID
+    P2 or ID Governance). Not retried: a licence does not arrive between two attempts."""
 
 
 class DeltaExpired(SourceUnavailable):
@@ -77,6 +88,8 @@ def translate(method: str, path: str, status: int, body: Any) -> RecertifyError:
         return GraphNotFound(path, code, message)
     if status == 410:
         return DeltaExpired(path, code or "HTTP 410")
+    if code == "AadPremiumLicenseRequired":
+        return LicenceRequired(f"entra: Microsoft Graph refused {what} for want of a licence ({detail})")
     if status == 401:
         return Misconfigured(
             f"entra: Microsoft Graph refused the credentials for {what} ({detail}); check "

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from simulators.graph.protocol import Context
-from simulators.graph.routes import delta, directory, writes
+from simulators.graph.routes import delta, directory, pim, writes
 
 
 def register_all(ctx: Context) -> None:
     delta.register(ctx)
     writes.register(ctx)
     directory.register(ctx)
+    pim.register(ctx)
