@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,10 +35,19 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 def fetch_inventory(
-    client: GraphClient, settings: EntraSettings, state: StateStore | None, *, now: datetime
+    client: GraphClient,
+    settings: EntraSettings,
+    state: StateStore | None,
+    *,
+    now: datetime,
+    full: bool = False,
 ) -> EntraInventory:
+    """`full`: ignore the stored mirror and its delta links (`recertify sync --full`)."""
     notes: list[str] = []
-    directory = read_directory(client, state, notes)
+    read = read_directory(client, None if full else state, notes)
+    if full and state is not None:
+        notes[-1] = "full sync (asked for: the stored delta links were discarded)"
+    directory = read.directory
     groups = resolve_groups(settings.personal_data_groups, directory)
     apps = read_apps(client, settings.personal_data_apps)
     owners = _owners(client, [f"/groups/{g}/owners" for g in groups])
@@ -48,24 +58,37 @@ def fetch_inventory(
     sign_ins = read_sign_ins(client, directory, refresh, now, notes)
     if state is not None:  # after every read succeeded: a stored mirror is always a whole one
         state.save(STATE_KEY, directory.dump())
+    counts = {"full_sync": int(read.full), "delta_resets": int(read.reset)}
     return EntraInventory(
-        now, directory, tuple(groups), group_owners, apps, service_principals, sign_ins, tuple(notes)
+        now, directory, tuple(groups), group_owners, apps, service_principals, sign_ins, tuple(notes), counts
     )
 
 
 # --- the directory: delta into the mirror ----------------------------------------------------------------
 
 
-def read_directory(client: GraphClient, state: StateStore | None, notes: list[str]) -> Directory:
+@dataclass(frozen=True, slots=True)
+class DirectoryRead:
+    directory: Directory
+    full: bool  # read from empty (no usable stored mirror, a refused delta link, or asked for)
+    reset: bool  # Graph refused a stored delta link (expired or reset): it was discarded
+
+
+def read_directory(client: GraphClient, state: StateStore | None, notes: list[str]) -> DirectoryRead:
     stored = _stored(state, notes)
+    reset = False
     if stored is not None:
         try:
             _follow(client, stored.delta_links["users"], None, stored.apply_user, stored, "users")
             _follow(client, stored.delta_links["groups"], None, stored.apply_group, stored, "groups")
             notes.append("incremental sync (delta links)")
-            return stored
-        except DeltaExpired:
-            notes.append("a stored delta link had expired: full sync")
+            return DirectoryRead(stored, full=False, reset=False)
+        except DeltaExpired as exc:
+            # Graph: "To fix that error, simply start a full synchronization again". The refused link is
+            # dropped with the half-updated mirror; the full read below stores new links.
+            reset = True
+            notes.append(f"a stored delta link was refused (HTTP {exc.status} {exc.code}): full sync")
+            logger.warning("entra: %s; discarding the stored delta links and reading in full", exc)
     directory = Directory()
     _follow(
         client,
@@ -77,7 +100,7 @@ def read_directory(client: GraphClient, state: StateStore | None, notes: list[st
     )
     _follow(client, "/groups/delta", {"$select": GROUP_SELECT}, directory.apply_group, directory, "groups")
     notes.append("full sync")
-    return directory
+    return DirectoryRead(directory, full=True, reset=reset)
 
 
 def _stored(state: StateStore | None, notes: list[str]) -> Directory | None:

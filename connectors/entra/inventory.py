@@ -55,6 +55,7 @@ class EntraInventory:
     # user id -> last sign-in (None: never signed in); None for the whole map: not permitted to read it
     sign_ins: dict[str, datetime | None] | None
     notes: tuple[str, ...] = field(default=())
+    counts: dict[str, int] = field(default_factory=dict)  # how it was read: full_sync, delta_resets
 
     @property
     def sign_ins_read_at(self) -> datetime | None:

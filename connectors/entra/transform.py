@@ -70,6 +70,7 @@ def to_snapshot(inventory: EntraInventory, grants: list[Grant]) -> Snapshot:
         tuple(grants),
         tuple(people),
         tuple(notes),
+        dict(inventory.counts),
     )
 
 

@@ -23,8 +23,11 @@ Delta (`/users/delta`, `/groups/delta`, also `delta()` and `microsoft.graph.delt
   bigger group ends the page and appears again, properties and all, on the next page with more members.
 - Deleted objects: `{"id": …, "@removed": {"reason": …}}`: users "changed" (soft delete; "deleted" with
   `delete_user(permanent=True)`), security groups "deleted", Microsoft 365 groups "changed".
-- A deltaLink returns the net changes since it was issued, then a new deltaLink. After
-  `expire_delta_links()`, or for a token not issued by this simulator, 410 with code `syncStateNotFound`.
+- A deltaLink returns the net changes since it was issued, then a new deltaLink. A delta token older than
+  `sim.delta_lifetime` (seven days on the tenant's clock, as Graph's directory delta links), any token after
+  `expire_delta_links()`, and a token not issued by this simulator answer 400 `syncStateNotFound` ("The sync
+  state generation is not found…"), as Graph does; after `expire_delta_links(reset=True)`, 410 Gone with a
+  `Location` header holding the initial query with an empty `$deltatoken` (Graph's synchronization reset).
 
 Also: `$expand=manager` on /users and /users/{id}, `GET /directoryObjects/{id}`, `PATCH /users/{id}`
 (accountEnabled, displayName, mail). Deliberate deviations, each making a client bug visible instead of

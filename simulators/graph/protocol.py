@@ -51,7 +51,9 @@ class Context:
     delta_page_size: int | None
     delta_member_chunk: int
     signer: TokenSigner = field(default_factory=TokenSigner)
-    delta_epoch: int = 0  # bumped by expire_delta_links(): older delta tokens answer 410
+    delta_epoch: int = 0  # bumped by expire_delta_links(): older delta tokens are refused
+    delta_stale_status: int = 400  # how they are refused: 400 syncStateNotFound, or 410 Gone (a reset)
+    delta_lifetime_s: float = 7 * 24 * 3600  # Graph: delta links of directory objects live seven days
     routes: list[tuple[str, re.Pattern[str], Handler]] = field(default_factory=list)
     cache: dict[Any, Any] = field(
         default_factory=dict

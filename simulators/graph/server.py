@@ -11,6 +11,7 @@ import hmac
 import json
 import time
 import uuid
+from datetime import timedelta
 from email.message import Message
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -64,10 +65,22 @@ class GraphSimulator(Service):
         return self._ctx.base_url
 
     # ---- test controls ----------------------------------------------------------------------------
-    def expire_delta_links(self) -> None:
-        """Every delta token issued so far (deltaLinks and mid-round nextLinks) now answers 410 Gone."""
+    def expire_delta_links(self, *, reset: bool = False) -> None:
+        """Every delta token issued so far (deltaLinks and mid-round nextLinks) is refused from now on: with
+        400 `syncStateNotFound`, as Graph answers an expired link, or with `reset`, 410 Gone and a Location
+        header, as Graph answers a synchronization reset. (A link older than `delta_lifetime` on the
+        tenant's clock answers 400 `syncStateNotFound` by itself.)"""
         with self.tenant.lock:
             self._ctx.delta_epoch += 1
+            self._ctx.delta_stale_status = 410 if reset else 400
+
+    @property
+    def delta_lifetime(self) -> timedelta:
+        return timedelta(seconds=self._ctx.delta_lifetime_s)
+
+    @delta_lifetime.setter
+    def delta_lifetime(self, value: timedelta) -> None:
+        self._ctx.delta_lifetime_s = value.total_seconds()
 
     def reset_faults(self) -> None:
         self.faults.reset()

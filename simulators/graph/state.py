@@ -46,6 +46,10 @@ class TenantState:
         self.membership_version = 0  # bumps on any membership change: invalidates transitive caches
         self._sorted: dict[str, list[str]] = {}  # sorted id lists, dropped on change
 
+    def now(self) -> datetime:
+        """The tenant's clock (a test may move it to age delta links)."""
+        return self._clock()
+
     # ---- identity helpers -------------------------------------------------------------------------
     def new_id(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))

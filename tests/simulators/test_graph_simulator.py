@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -269,15 +270,63 @@ def test_groups_delta_splits_big_groups_and_reports_membership_changes(tenant: T
         assert by_id[doomed] == {"id": doomed, "@removed": {"reason": "deleted"}}
 
 
-def test_expired_or_foreign_delta_links_answer_410(sim: GraphSimulator, http: httpx.Client) -> None:
+def test_expired_or_foreign_delta_links_answer_400_sync_state_not_found(
+    sim: GraphSimulator, http: httpx.Client
+) -> None:
+    """Microsoft Graph blog, "Duration of change tracking tokens for identity and education resources": a
+    delta link used "more than seven days after the initial query" gets "a BadRequest response with the
+    error code “syncStateNotFound” and the following error message: “The sync state generation is not
+    found. The delta token is expired and data must be synchronized again.”
+    """
     _, link = _delta(http, "/users/delta")
     assert http.get(link).status_code == 200
     sim.expire_delta_links()
-    gone = http.get(link)
-    assert gone.status_code == 410 and gone.json()["error"]["code"] == "syncStateNotFound"
-    assert http.get("/users/delta", params={"$deltatoken": "forged"}).status_code == 410
+    expired = http.get(link)
+    assert expired.status_code == 400
+    assert expired.json()["error"]["code"] == "syncStateNotFound"
+    assert "The sync state generation is not found" in expired.json()["error"]["message"]
+    forged = http.get("/users/delta", params={"$deltatoken": "forged"})
+    assert forged.status_code == 400 and forged.json()["error"]["code"] == "syncStateNotFound"
     latest = http.get("/users/delta", params={"$deltatoken": "latest"}).json()
     assert latest["value"] == [] and "@odata.deltaLink" in latest
+
+
+def test_a_delta_link_older_than_seven_days_expires_by_itself() -> None:
+    """Use delta query, "Token duration": "For directory objects, the limit is seven days." """
+    now = [datetime(2026, 3, 2, tzinfo=UTC)]
+    tenant = Tenant(seed=1, clock=lambda: now[0])
+    tenant.add_user("Ana", "ana@example.gov")
+    with (
+        GraphSimulator(tenant, token=TOKEN) as sim,
+        httpx.Client(base_url=sim.url, headers={"Authorization": f"Bearer {TOKEN}"}) as http,
+    ):
+        _, link = _delta(http, "/users/delta")
+        now[0] += timedelta(days=6, hours=23)
+        fresh = http.get(link)
+        assert fresh.status_code == 200
+        now[0] += timedelta(days=7, minutes=1)  # the link just issued is now older than seven days
+        stale = http.get(fresh.json()["@odata.deltaLink"])
+        assert stale.status_code == 400 and stale.json()["error"]["code"] == "syncStateNotFound"
+
+
+def test_a_synchronization_reset_answers_410_with_the_initial_query_in_location(
+    sim: GraphSimulator, http: httpx.Client
+) -> None:
+    """Use delta query, "Synchronization reset": "Delta query can return a response code of `410 Gone` and a
+    **Location** header containing a request URL with an empty `$deltatoken` (same as the initial query)."
+    """
+    _, link = _delta(http, "/users/delta", {"$select": "displayName,mail"})
+    sim.expire_delta_links(reset=True)
+    gone = http.get(link)
+    assert gone.status_code == 410
+    location = urlsplit(gone.headers["Location"])
+    assert location.path == "/v1.0/users/delta"
+    assert parse_qs(location.query, keep_blank_values=True) == {
+        "$select": ["displayName,mail"],
+        "$deltatoken": [""],
+    }
+    restarted, _ = _delta(http, gone.headers["Location"])
+    assert len(restarted) == 30 and set(restarted[0]) == {"@odata.type", "id", "displayName", "mail"}
 
 
 # --- $batch ----------------------------------------------------------------------------------------------

@@ -14,7 +14,11 @@ from reviews.errors import Misconfigured, NotFound, RecertifyError, SourceUnavai
 
 SOURCE = "entra"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-DELTA_EXPIRED_CODES = frozenset({"syncStateNotFound", "resyncRequired", "syncStateInvalid"})
+# A 400 means an expired delta link only with this code (Microsoft Graph blog, "Duration of change tracking
+# tokens for identity and education resources": "a BadRequest response with the error code
+# “syncStateNotFound”"); any other 400 is a real error and fails the sync. A 410 on a delta link is
+# Graph's documented synchronization reset, whatever its code.
+DELTA_EXPIRED_CODES = frozenset({"syncStateNotFound"})
 
 # Least-privilege application permissions, most specific path first (the bot's own permissions module
 # documents the full set; this only makes a 403 actionable).
@@ -41,11 +45,15 @@ class GraphNotFound(NotFound):
 
 
 class DeltaExpired(SourceUnavailable):
-    """The delta link is no longer valid (410): the caller must fall back to a full sync."""
+    """The delta link is no longer valid (400 syncStateNotFound, or 410 Gone): the caller must fall back to a
+    full sync."""
 
-    def __init__(self, path: str, code: str) -> None:
+    def __init__(self, path: str, status: int, code: str) -> None:
+        self.status, self.code = status, code
         super().__init__(
-            SOURCE, f"the delta link for {path} has expired ({code}); a full sync is needed", retryable=False
+            SOURCE,
+            f"the delta link for {path} is no longer valid (HTTP {status} {code}); a full sync is needed",
+            retryable=False,
         )
 
 
@@ -75,8 +83,8 @@ def translate(method: str, path: str, status: int, body: Any) -> RecertifyError:
     detail = f"{code}: {message}" if code else f"HTTP {status}"
     if status == 404:
         return GraphNotFound(path, code, message)
-    if status == 410:
-        return DeltaExpired(path, code or "HTTP 410")
+    if status == 410 or (status == 400 and code in DELTA_EXPIRED_CODES):
+        return DeltaExpired(path, status, code or "Gone")
     if status == 401:
         return Misconfigured(
             f"entra: Microsoft Graph refused the credentials for {what} ({detail}); check "

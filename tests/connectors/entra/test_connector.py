@@ -6,7 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from connectors.entra.client import DeltaExpired
 from connectors.entra.connector import EntraConnector
+from connectors.entra.directory import Directory
 from connectors.entra.fetch import STATE_KEY
 from connectors.entra.transform import SIGN_IN_SOURCE
 from reviews.clock import FrozenClock
@@ -146,7 +148,28 @@ def test_an_expired_delta_link_falls_back_to_a_full_sync(
     simulator.expire_delta_links()
     again = _connector(simulator, state).snapshot()
     assert _held(again, department.ids) == _held(first, department.ids)
-    assert any("expired" in n for n in again.notes)
+    assert "a stored delta link was refused (HTTP 400 syncStateNotFound): full sync" in again.notes
+    assert again.counts == {"full_sync": 1, "delta_resets": 1}
+    assert _connector(simulator, state).snapshot().counts == {"full_sync": 0, "delta_resets": 0}
+
+
+def test_another_400_on_a_delta_link_is_an_error_not_a_reset(
+    simulator: GraphSimulator, department: Department
+) -> None:
+    """Only the documented answers mean "start again": 400 with the code syncStateNotFound (Microsoft Graph
+    blog, "Duration of change tracking tokens…": "a BadRequest response with the error code
+    “syncStateNotFound”") and 410 Gone (Use delta query, "Synchronization reset"). Any other 400 fails the
+    sync and leaves the stored mirror as it was."""
+    state = MemoryState()
+    _connector(simulator, state).snapshot()
+    mirror = Directory.load(state.values[STATE_KEY])
+    mirror.delta_links["users"] = f"{simulator.url}/users/delta?$deltatoken=latest&$top=0"
+    state.values[STATE_KEY] = stored = mirror.dump()
+    with pytest.raises(SourceUnavailable) as raised:
+        _connector(simulator, state).snapshot()
+    assert "Request_UnsupportedQuery" in str(raised.value)
+    assert not isinstance(raised.value, DeltaExpired)
+    assert state.values[STATE_KEY] == stored
 
 
 def test_a_group_name_that_matches_nothing_or_two_is_a_configuration_error(
