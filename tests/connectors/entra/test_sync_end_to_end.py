@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from sqlmodel import Session, select
 
 from reviews.db import create_db_engine
