@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from connectors.entra.access import closure_members
 from connectors.entra.client import DeltaExpired, GraphClient, complete
@@ -185,8 +186,12 @@ def read_apps(client: GraphClient, configured: Sequence[str]) -> tuple[App, ...]
 
 
 def _by_name(name: str) -> str:
+    """The `$batch` item url that finds a service principal by display name. A `$batch` url is a relative
+    URL, parsed like any request's: the filter is percent-encoded whole, or a name holding `&`, `#`, `+` or
+    `%` would end the value, start a fragment, read as a space or as an escape."""
     quoted = name.replace("'", "''")  # OData escapes a quote by doubling it
-    return f"/servicePrincipals?$filter=displayName eq '{quoted}'&$select={APP_SELECT}"
+    condition = quote(f"displayName eq '{quoted}'", safe="")
+    return f"/servicePrincipals?$filter={condition}&$select={APP_SELECT}"
 
 
 def _app(sp: dict[str, Any], assigned: list[dict[str, Any]], owners: list[dict[str, Any]]) -> App:

@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import parse_qsl, quote, unquote
 
 from simulators.graph.errors import GraphError
 from simulators.graph.tenant import Tenant
@@ -84,6 +84,25 @@ class Context:
         """An absolute link, as Graph's nextLink and deltaLink are."""
         query = "&".join(f"{k}={quote(v, safe=',()$')}" for k, v in params.items())
         return f"{self.base_url}{path}" + (f"?{query}" if query else "")
+
+
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def parse_query(raw: str) -> dict[str, str]:
+    """A query string decoded as an HTTP server decodes it: split on every `&` (a literal `&` inside a value
+    ends it), `+` read as a space, percent-escapes decoded; a `%` that starts no escape is refused. So a
+    client must percent-encode `&`, `#`, `+`, `%` inside values, as the JSON batching page asks of each
+    request's `url`: "Relative resource URL for the individual request"; it is parsed like any request URL.
+    The first value of a repeated parameter wins."""
+    if _BAD_ESCAPE.search(raw):
+        raise GraphError(
+            400, "BadRequest", "The request URL is invalid: '%' must start a percent-encoded byte."
+        )
+    query: dict[str, str] = {}
+    for key, value in parse_qsl(raw, keep_blank_values=True):
+        query.setdefault(key, value)
+    return query
 
 
 def page_size(ctx: Context, request: Request, cap: int | None = None) -> int:

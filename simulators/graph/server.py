@@ -14,12 +14,12 @@ import uuid
 from datetime import timedelta
 from email.message import Message
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from simulators.graph.batch import run_batch
 from simulators.graph.errors import GraphError, error_body
 from simulators.graph.faults import NO_HEADER, Faults
-from simulators.graph.protocol import Context, Request, Response
+from simulators.graph.protocol import Context, Request, Response, parse_query
 from simulators.graph.records import RecordedRequest
 from simulators.graph.routes import register_all
 from simulators.graph.tenant import Tenant
@@ -115,10 +115,15 @@ class GraphSimulator(Service):
     ) -> tuple[RecordedRequest, Response | None]:
         """One HTTP request → (its record, the response or None to reset the connection)."""
         split = urlsplit(target)
-        query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        try:
+            query, refused = parse_query(split.query), None
+        except GraphError as exc:
+            query, refused = {}, exc
         record = RecordedRequest(method, split.path, query, at=time.monotonic())
         record.consistency_level = headers.get("ConsistencyLevel") if headers is not None else None
         self.requests.append(record)
+        if refused is not None:
+            return record, self._finish(self._error(refused, headers), headers)
         response = self._respond(record, target, headers, raw)
         return record, None if response is None else self._finish(response, headers)
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
@@ -353,6 +353,39 @@ def test_batch_answers_by_id_and_throttles_items_one_by_one(
     sim.reset_faults()
     too_many = requests + [{"id": "20", "method": "GET", "url": "/users"}]
     assert http.post("/$batch", json={"requests": too_many}).status_code == 400
+
+
+NAME = "Payroll & HR #1 + 100% O'Brien"
+
+
+def test_a_batch_url_is_parsed_as_a_url_so_reserved_characters_must_be_encoded(
+    http: httpx.Client, tenant: Tenant
+) -> None:
+    """Combine multiple HTTP requests using JSON batching: each request's `url` is the "Relative resource URL
+    for the individual request", parsed like any URL: an unencoded `&` ends the `$filter` value, `#` starts a
+    fragment, `+` is a space and a bare `%` is no escape. Percent-encoded, the same name is found."""
+    wanted = tenant.add_service_principal(NAME)
+    condition = "displayName eq '" + NAME.replace("'", "''") + "'"
+    raw = {"id": "raw", "method": "GET", "url": f"/servicePrincipals?$filter={condition}&$select=id"}
+    encoded = {
+        "id": "encoded",
+        "method": "GET",
+        "url": f"/servicePrincipals?$filter={quote(condition, safe='')}",
+    }
+    answers = http.post("/$batch", json={"requests": [raw, encoded]}).json()["responses"]
+    by_id = {a["id"]: a for a in answers}
+    assert by_id["raw"]["status"] == 400
+    assert by_id["encoded"]["status"] == 200
+    assert [sp["id"] for sp in by_id["encoded"]["body"]["value"]] == [wanted]
+    plus = {"id": "plus", "method": "GET", "url": "/servicePrincipals?$filter=displayName eq 'a+b'"}
+    spaced = tenant.add_service_principal("a b")
+    answer = http.post("/$batch", json={"requests": [plus]}).json()["responses"][0]
+    assert [sp["id"] for sp in answer["body"]["value"]] == [spaced]  # '+' read as a space
+    bare = {"id": "bare", "method": "GET", "url": "/servicePrincipals?$filter=displayName eq '100%'"}
+    assert http.post("/$batch", json={"requests": [bare]}).json()["responses"][0]["status"] == 400
+    assert (
+        http.get(f"/servicePrincipals?$filter={quote(condition, safe='')}").json()["value"][0]["id"] == wanted
+    )
 
 
 # --- throttling and faults -------------------------------------------------------------------------------

@@ -185,3 +185,17 @@ def test_a_group_name_that_matches_nothing_or_two_is_a_configuration_error(
 def test_check_reads_one_page_not_the_directory(simulator: GraphSimulator) -> None:
     _connector(simulator).check()
     assert [r.path for r in simulator.requests] == ["/v1.0/users"]
+
+
+def test_apps_named_with_reserved_url_characters_resolve(
+    simulator: GraphSimulator, department: Department
+) -> None:
+    """Combine multiple HTTP requests using JSON batching: a request's `url` is the "Relative resource URL
+    for the individual request", so a `$filter` value holding `&`, `#`, `+`, `%` or a quote must be
+    percent-encoded to reach Graph whole (the simulator parses it as Graph does)."""
+    names = ["Payroll & HR #1 + 100%", "O'Brien's 50% app"]
+    ids = {name: department.tenant.add_service_principal(name) for name in names}
+    department.tenant.add_service_principal("Payroll ")  # what an unencoded '&' would cut the name to
+    snapshot = _connector(simulator, personal_data_apps=["Casework", *names]).snapshot()
+    stores = {s.provider_id: s.name for s in snapshot.stores}
+    assert {ids[name]: stores.get(ids[name]) for name in names} == {ids[name]: name for name in names}
