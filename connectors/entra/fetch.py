@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from connectors.entra.access import closure_members
-from connectors.entra.client import DeltaExpired, GraphClient, complete
+from connectors.entra.client import DeltaExpired, GraphClient, NotLicensed, complete
 from connectors.entra.directory import GROUP_FIELDS, USER_FIELDS, Directory
 from connectors.entra.inventory import App, AppRole, Assignment, EntraInventory, ServicePrincipalInfo
 from reviews.errors import ConfigurationError, Misconfigured, SourceUnavailable
@@ -56,12 +56,21 @@ def fetch_inventory(
     sp_ids = _service_principal_ids(directory, groups, apps, owners)
     service_principals = read_service_principals(client, sorted(sp_ids))
     refresh = timedelta(hours=settings.sign_in_refresh_hours)
-    sign_ins = read_sign_ins(client, directory, refresh, now, notes)
+    sign_ins, unread = read_sign_ins(client, directory, refresh, now, notes)
     if state is not None:  # after every read succeeded: a stored mirror is always a whole one
         state.save(STATE_KEY, directory.dump())
     counts = {"full_sync": int(read.full), "delta_resets": int(read.reset)}
     return EntraInventory(
-        now, directory, tuple(groups), group_owners, apps, service_principals, sign_ins, tuple(notes), counts
+        now,
+        directory,
+        tuple(groups),
+        group_owners,
+        apps,
+        service_principals,
+        sign_ins,
+        tuple(notes),
+        counts,
+        sign_ins_unread=unread,
     )
 
 
@@ -275,8 +284,9 @@ def read_service_principals(client: GraphClient, ids: list[str]) -> dict[str, Se
 
 def read_sign_ins(
     client: GraphClient, directory: Directory, refresh: timedelta, now: datetime, notes: list[str]
-) -> dict[str, datetime | None] | None:
-    """Last sign-in per user, or None when the app may not read it (AuditLog.Read.All): then unknown.
+) -> tuple[dict[str, datetime | None] | None, str | None]:
+    """Last sign-in per user; or None and why it could not be read (then unknown, never "inactive"): the app
+    lacks AuditLog.Read.All, or the tenant lacks the Microsoft Entra ID P1/P2 licence signInActivity needs.
 
     Graph has no delta for sign-in activity, and reading it costs a pass over every user; it is reread
     when older than `refresh` (a day by default: the resolution "inactive for N days" needs)."""
@@ -284,15 +294,22 @@ def read_sign_ins(
     if directory.sign_ins is None or read_at is None or now - read_at >= refresh:
         try:
             users = client.get_all("/users", {"$select": "id,signInActivity", "$top": "999"})
+        except NotLicensed as exc:
+            notes.append(
+                f"sign-in activity unavailable: the tenant has no Microsoft Entra ID P1 or P2 license ({exc}); "
+                "last sign-in is unknown, never 'inactive'"
+            )
+            directory.sign_ins, directory.sign_ins_read_at = None, None
+            return None, "unavailable: the tenant has no Microsoft Entra ID P1 or P2 license"
         except Misconfigured as exc:
             notes.append(f"sign-in activity not readable ({exc}): last sign-in is unknown, never 'inactive'")
             directory.sign_ins, directory.sign_ins_read_at = None, None
-            return None
+            return None, "not permitted: AuditLog.Read.All"
         directory.sign_ins = {u["id"]: _last_sign_in(u.get("signInActivity")) for u in users}
         directory.sign_ins_read_at = now.isoformat()
     else:
         notes.append(f"sign-in activity as read at {directory.sign_ins_read_at} (refreshed every {refresh})")
-    return {user: datetime.fromisoformat(t) if t else None for user, t in directory.sign_ins.items()}
+    return {user: datetime.fromisoformat(t) if t else None for user, t in directory.sign_ins.items()}, None
 
 
 def _last_sign_in(activity: dict[str, Any] | None) -> str | None:

@@ -56,6 +56,8 @@ class EntraInventory:
     sign_ins: dict[str, datetime | None] | None
     notes: tuple[str, ...] = field(default=())
     counts: dict[str, int] = field(default_factory=dict)  # how it was read: full_sync, delta_resets
+    # why `sign_ins` is None: "not permitted: AuditLog.Read.All", or the tenant lacks Entra ID P1/P2
+    sign_ins_unread: str | None = "not permitted: AuditLog.Read.All"
 
     @property
     def sign_ins_read_at(self) -> datetime | None:

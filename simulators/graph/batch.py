@@ -62,8 +62,10 @@ def run_batch(
         try:
             query = parse_query(split.query)
         except GraphError as exc:
-            answer = {"id": item["id"], "status": exc.status, "body": _error(exc)}
-            responses.append(answer | {"headers": {"Content-Type": "application/json"}})
+            headers = {"Content-Type": "application/json"}
+            responses.append(
+                {"id": item["id"], "status": exc.status, "headers": headers, "body": _error(exc)}
+            )
             status_by_id[item["id"]] = exc.status
             continue
         inner = RecordedRequest(

@@ -75,6 +75,26 @@ class GraphSimulator(Service):
             self._ctx.delta_stale_status = 410 if reset else 400
 
     @property
+    def premium(self) -> bool:
+        """Whether the tenant has a Microsoft Entra ID P1 or P2 licence; without one, reading signInActivity
+        answers 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant."""
+        return self._ctx.premium
+
+    @premium.setter
+    def premium(self, value: bool) -> None:
+        self._ctx.premium = value
+
+    @property
+    def permissions(self) -> frozenset[str] | None:
+        """The application permissions the app was granted (None: every one it needs). Checked where Graph
+        answers 403 Authorization_RequestDenied: signInActivity without AuditLog.Read.All."""
+        return self._ctx.permissions
+
+    @permissions.setter
+    def permissions(self, value: frozenset[str] | None) -> None:
+        self._ctx.permissions = value
+
+    @property
     def delta_lifetime(self) -> timedelta:
         return timedelta(seconds=self._ctx.delta_lifetime_s)
 

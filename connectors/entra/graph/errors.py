@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import unquote
 
 from reviews.errors import Misconfigured, NotFound, RecertifyError, SourceUnavailable
 
@@ -57,6 +58,16 @@ class DeltaExpired(SourceUnavailable):
         )
 
 
+class NotLicensed(Misconfigured):
+    """The tenant lacks the licence a read needs (sign-in activity: Microsoft Entra ID P1 or P2)."""
+
+
+# Graph's answer to signInActivity in a tenant without Microsoft Entra ID P1/P2 (the Entra reporting docs,
+# "Common errors": "Neither tenant is B2C or tenant doesn't have premium license: Accessing sign-in reports
+# requires a Microsoft Entra ID P1 or P2 license").
+NON_PREMIUM_CODE = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
+
+
 def graph_error(body: bytes) -> tuple[str, str]:
     """Graph's `{"error": {"code", "message"}}`, or ("", "") when the body is not one (a gateway page)."""
     try:
@@ -73,10 +84,11 @@ def _error_of(parsed: Any) -> tuple[str, str]:
     return str(error.get("code") or ""), str(error.get("message") or "")[:300]
 
 
-def translate(method: str, path: str, status: int, body: Any) -> RecertifyError:
+def translate(method: str, path: str, status: int, body: Any, query: str = "") -> RecertifyError:
     """The error for a final (non-retried, or retried to exhaustion) failure.
 
-    `body` is the raw bytes of an HTTP response or the parsed body of a $batch item.
+    `body` is the raw bytes of an HTTP response or the parsed body of a $batch item. `query` (never put in a
+    message: skip tokens) only helps name the permission a 403 lacks (`$select=signInActivity`).
     """
     code, message = graph_error(body) if isinstance(body, bytes) else _error_of(body)
     what = f"{method} {path}"
@@ -90,8 +102,13 @@ def translate(method: str, path: str, status: int, body: Any) -> RecertifyError:
             f"entra: Microsoft Graph refused the credentials for {what} ({detail}); check "
             "RECERTIFY_GRAPH_TOKEN, or entra.tenant_id, entra.client_id and the app's secret or certificate"
         )
+    if status == 403 and code == NON_PREMIUM_CODE:
+        return NotLicensed(
+            f"entra: Microsoft Graph refused {what} ({detail}): the tenant has no Microsoft Entra ID P1 or P2 "
+            "license, which reading sign-in activity requires"
+        )
     if status == 403:
-        hint = likely_permission(method, path)
+        hint = likely_permission(method, f"{path}?{unquote(query)}" if query else path)
         needs = f"; the app registration likely lacks the {hint} application permission (with admin consent)"
         return Misconfigured(f"entra: Microsoft Graph denied {what} ({detail}){needs if hint else ''}")
     retryable = status in RETRY_STATUSES or status >= 500

@@ -96,6 +96,39 @@ def test_a_sign_in_read_earlier_bounds_use_only_up_to_that_read(
     assert any("sign-in activity as read at" in note for note in later.notes)
 
 
+def test_a_tenant_without_entra_id_p1_says_so_and_leaves_last_use_unknown(
+    simulator: GraphSimulator, department: Department
+) -> None:
+    """user resource type, signInActivity: reading it requires "a Microsoft Entra ID P1 or P2 license"; the
+    Entra reporting docs ("Common errors"): "Neither tenant is B2C or tenant doesn't have premium license:
+    Accessing sign-in reports requires a Microsoft Entra ID P1 or P2 license". The note names the licence,
+    not a permission, and last use is unknown (never "inactive")."""
+    simulator.premium = False
+    snapshot = _connector(simulator).snapshot()
+    [note] = [n for n in snapshot.notes if "sign-in activity" in n]
+    assert "the tenant has no Microsoft Entra ID P1 or P2 license" in note
+    assert "Authentication_RequestFromNonPremiumTenantOrB2CTenant" in note
+    assert "AuditLog.Read.All" not in note and "never 'inactive'" in note
+    ana = {p.provider_id: p.last_sign_in for p in snapshot.principals}[department.ids["ana"]]
+    assert ana is not None and ana.at is None and not ana.covers_all_use
+    assert "no Microsoft Entra ID P1 or P2 license" in ana.source
+
+
+def test_an_app_without_audit_log_read_all_is_told_that_permission(
+    simulator: GraphSimulator, department: Department
+) -> None:
+    """user resource type, signInActivity: reading it needs the AuditLog.Read.All permission; Graph answers
+    403 Authorization_RequestDenied "Insufficient privileges to complete the operation." without it."""
+    simulator.permissions = frozenset({"User.Read.All", "GroupMember.Read.All", "Application.Read.All"})
+    snapshot = _connector(simulator).snapshot()
+    [note] = [n for n in snapshot.notes if "sign-in activity" in n]
+    assert "Authorization_RequestDenied" in note
+    assert "likely lacks the AuditLog.Read.All application permission" in note
+    assert "license" not in note
+    ana = {p.provider_id: p.last_sign_in for p in snapshot.principals}[department.ids["ana"]]
+    assert ana is not None and ana.at is None and "not permitted: AuditLog.Read.All" in ana.source
+
+
 def test_throttled_calls_change_nothing(simulator: GraphSimulator, department: Department) -> None:
     calm = _connector(simulator).snapshot()
     simulator.faults.throttle_ratio, simulator.faults.retry_after = 0.3, 2
