@@ -296,8 +296,8 @@ def read_sign_ins(
             users = client.get_all("/users", {"$select": "id,signInActivity", "$top": "999"})
         except NotLicensed as exc:
             notes.append(
-                f"sign-in activity unavailable: the tenant has no Microsoft Entra ID P1 or P2 license ({exc}); "
-                "last sign-in is unknown, never 'inactive'"
+                "sign-in activity unavailable: the tenant has no Microsoft Entra ID P1 or P2 license "
+                f"({exc}); last sign-in is unknown, never 'inactive'"
             )
             directory.sign_ins, directory.sign_ins_read_at = None, None
             return None, "unavailable: the tenant has no Microsoft Entra ID P1 or P2 license"

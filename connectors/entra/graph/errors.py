@@ -104,8 +104,8 @@ def translate(method: str, path: str, status: int, body: Any, query: str = "") -
         )
     if status == 403 and code == NON_PREMIUM_CODE:
         return NotLicensed(
-            f"entra: Microsoft Graph refused {what} ({detail}): the tenant has no Microsoft Entra ID P1 or P2 "
-            "license, which reading sign-in activity requires"
+            f"entra: Microsoft Graph refused {what} ({detail}): the tenant has no Microsoft Entra ID P1 "
+            "or P2 license, which reading sign-in activity requires"
         )
     if status == 403:
         hint = likely_permission(method, f"{path}?{unquote(query)}" if query else path)
