@@ -178,6 +178,47 @@ def test_member_removal_needs_ref_and_refusals_match_entra(http: httpx.Client, t
         assert tenant.direct_members(refused) == {user}
 
 
+def test_mail_enabled_and_role_assignable_groups_refuse_member_changes(
+    sim: GraphSimulator, http: httpx.Client, tenant: Tenant
+) -> None:
+    """ "Troubleshoot 403 error when adding a user to a group by using Microsoft Graph API": 403
+    Authorization_RequestDenied "Insufficient privileges to complete the operation." when "the group … can't
+    be managed by Microsoft Graph. Microsoft Graph supports only Microsoft 365 groups and Security groups"
+    ("Working with groups in Microsoft Graph": "Mail-enabled and distribution groups are read-only through
+    Microsoft Graph"). Add members: "To add members to a role-assignable group, the app must also be
+    assigned the RoleManagement.ReadWrite.Directory permission"."""
+    user = tenant.user_ids()[0]
+    mail_security = tenant.add_group("mail-security", mail_enabled=True)
+    distribution = tenant.add_distribution_list("all-hands")
+    role_assignable = tenant.add_group("helpdesk-admins", role_assignable=True)
+    unified = tenant.add_group("team", security=False)  # Microsoft 365: mail-enabled and manageable
+    found = http.get(
+        f"/groups/{distribution}",
+        params={"$select": "groupTypes,mailEnabled,securityEnabled,isAssignableToRole"},
+    ).json()
+    assert (found["groupTypes"], found["mailEnabled"], found["securityEnabled"]) == ([], True, False)
+    assert (
+        http.get(f"/groups/{role_assignable}?$select=isAssignableToRole").json()["isAssignableToRole"] is True
+    )
+    ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{user}"}
+    for refused in (mail_security, distribution, role_assignable):
+        tenant.add_member(refused, user)
+        for answer in (
+            http.delete(f"/groups/{refused}/members/{user}/$ref"),
+            http.post(f"/groups/{refused}/members/$ref", json=ref),
+        ):
+            assert answer.status_code == 403
+            assert answer.json()["error"] == answer.json()["error"] | {
+                "code": "Authorization_RequestDenied",
+                "message": "Insufficient privileges to complete the operation.",
+            }
+        assert tenant.direct_members(refused) == {user}
+    assert http.post(f"/groups/{unified}/members/$ref", json=ref).status_code == 204
+    sim.permissions = frozenset({"GroupMember.ReadWrite.All", "RoleManagement.ReadWrite.Directory"})
+    assert http.delete(f"/groups/{role_assignable}/members/{user}/$ref").status_code == 204
+    assert http.delete(f"/groups/{mail_security}/members/{user}/$ref").status_code == 403  # still read-only
+
+
 def test_app_role_assignments_list_create_and_delete(http: httpx.Client, tenant: Tenant) -> None:
     sp = tenant.add_service_principal("Casework", app_roles=[(ROLE, "Case.Read")])
     user, group = tenant.user_ids()[0], tenant.add_group("readers")
