@@ -55,7 +55,8 @@ class Context:
     delta_stale_status: int = 400  # how they are refused: 400 syncStateNotFound, or 410 Gone (a reset)
     delta_lifetime_s: float = 7 * 24 * 3600  # Graph: delta links of directory objects live seven days
     premium: bool = True  # the tenant has Microsoft Entra ID P1 or P2 (sign-in activity needs it)
-    # the app's application permissions; None: every one Recertify asks (never RoleManagement.ReadWrite.Directory)
+    # the app's application permissions; None: every one Recertify asks for (which excludes
+    # RoleManagement.ReadWrite.Directory)
     permissions: frozenset[str] | None = None
     routes: list[tuple[str, re.Pattern[str], Handler]] = field(default_factory=list)
     cache: dict[Any, Any] = field(

@@ -2,9 +2,10 @@
 
 Entra's refusals are reproduced because Recertify must handle them: dynamic and on-premises-synced groups
 refuse membership changes (400), so do mail-enabled security groups and distribution lists (403, read-only
-through Graph) and role-assignable groups unless the app holds RoleManagement.ReadWrite.Directory (403), adding an existing member is 400, removing an absent one is 404. `DELETE
-/groups/{id}/members/{id}` without `/$ref` would delete the member object itself on Entra; the simulator
-refuses it with 400 so such a client bug cannot pass unnoticed.
+through Graph) and role-assignable groups unless the app holds RoleManagement.ReadWrite.Directory (403);
+adding an existing member is 400, removing an absent one is 404. `DELETE /groups/{id}/members/{id}` without
+`/$ref` would delete the member object itself on Entra; the simulator refuses it with 400 so such a client
+bug cannot pass unnoticed.
 """
 
 from __future__ import annotations
@@ -53,12 +54,15 @@ def _changeable_group(ctx: Context, gid: str) -> None:
         raise _denied()
     # Add members: "To add members to a role-assignable group, the app must also be assigned the
     # RoleManagement.ReadWrite.Directory permission".
-    if group.get("isAssignableToRole") and "RoleManagement.ReadWrite.Directory" not in (ctx.permissions or ()):
+    granted = ctx.permissions or frozenset()
+    if group.get("isAssignableToRole") and "RoleManagement.ReadWrite.Directory" not in granted:
         raise _denied()
 
 
 def _denied() -> GraphError:
-    return GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+    return GraphError(
+        403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+    )
 
 
 def add_member_ref(ctx: Context, request: Request, gid: str) -> Response:
