@@ -232,3 +232,18 @@ def test_apps_named_with_reserved_url_characters_resolve(
     snapshot = _connector(simulator, personal_data_apps=["Casework", *names]).snapshot()
     stores = {s.provider_id: s.name for s in snapshot.stores}
     assert {ids[name]: stores.get(ids[name]) for name in names} == {ids[name]: name for name in names}
+
+
+def test_a_service_principal_owning_a_group_is_its_admin_though_a_member_of_no_group(
+    simulator: GraphSimulator, department: Department
+) -> None:
+    """group resource type, owners: "The owners of the group who can be users or service principals." One
+    that is a member of no group never appears in the group delta (the mirror knows no kind for it), so only
+    the owners read knows it: it is still the group's admin, by the owner path."""
+    robot = department.tenant.add_service_principal("backup-robot")
+    department.tenant.add_owner(department.ids["payroll"], robot)
+    snapshot = _connector(simulator).snapshot()
+    held = _held(snapshot, {**department.ids, "robot": robot})
+    assert held[("payroll", "robot", "admin")] == ["owner:payroll"]
+    principals = {p.provider_id: p for p in snapshot.principals}
+    assert principals[robot].name == "backup-robot"
