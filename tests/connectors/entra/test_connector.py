@@ -8,8 +8,8 @@ import pytest
 
 from connectors.entra.client import DeltaExpired
 from connectors.entra.connector import EntraConnector
+from connectors.entra.delta import STATE_KEY
 from connectors.entra.directory import Directory
-from connectors.entra.fetch import STATE_KEY
 from connectors.entra.transform import SIGN_IN_SOURCE
 from reviews.clock import FrozenClock
 from reviews.entitlements import LastUse, Snapshot
