@@ -110,9 +110,12 @@ class Wiring:
         clock: Clock,
         progress: Callable[[str], None],
         on_throttled: Callable[[int], None] | None = None,
+        *,
+        full: bool = False,
     ) -> Connector:
         """`on_throttled` hears of each answer the source throttled (Graph reports them; AWS's retries stay
-        inside botocore), besides serve's counter for /metrics."""
+        inside botocore), besides serve's counter for /metrics. `full`: Entra reads the whole directory,
+        discarding its stored delta links (AWS always reads in full)."""
         # Imported on use: boto3, msgraph and the IAM catalogue are heavy; most commands need none of them.
         if source == "aws":
             from connectors.aws.connector import AwsConnector
@@ -129,14 +132,22 @@ class Wiring:
                 listener(status)
 
         return EntraConnector(
-            settings, secrets, clock=clock, state=state, progress=progress, on_throttled=throttled
+            settings,
+            secrets,
+            clock=clock,
+            state=state,
+            progress=progress,
+            on_throttled=throttled,
+            full_sync=full,
         )
 
     def snapshot_reader(
-        self, source: str, clock: Clock, progress: Callable[[str], None]
+        self, source: str, clock: Clock, progress: Callable[[str], None], *, full: bool = False
     ) -> Callable[[Callable[[int], None]], Snapshot]:
         """What `sync_source` reads with: the source's snapshot, telling `on_throttled` of each throttle."""
-        return lambda on_throttled: self.connector(source, clock, progress, on_throttled).snapshot()
+        return lambda on_throttled: self.connector(
+            source, clock, progress, on_throttled, full=full
+        ).snapshot()
 
     def connectors(self, clock: Clock) -> dict[str, Connector]:
         """A connector per enabled source; they open no connection until used."""

@@ -138,6 +138,14 @@ def _families(f: OperationalFigures) -> Iterable[Metric]:
         ["source"],
         {(source,): n for source, n in f.sync_throttled.items()},
     )
+    yield _family(
+        CounterMetricFamily,
+        "recertify_sync_delta_resets",
+        "Syncs whose stored delta links the source refused (Graph 400 syncStateNotFound: older than seven "
+        "days; or 410 Gone: a reset), each followed by a full read in the same sync",
+        ["source"],
+        {(source,): n for source, n in f.sync_delta_resets.items()},
+    )
     yield from _last_syncs(f)
     campaigns = {(status,): n for status, n in f.campaigns.items()}
     yield _family(GaugeMetricFamily, "recertify_campaigns", "Campaigns by status", ["status"], campaigns)
@@ -209,7 +217,8 @@ def _last_syncs(f: OperationalFigures) -> Iterable[Metric]:
     counts = GaugeMetricFamily(
         "recertify_sync_last_success_count",
         "What each source's latest complete sync counted: stores, principals, grants, opened, closed, "
-        "changed, unmatched_principals",
+        "changed, unmatched_principals; Entra also read_full_sync (1: read in full, 0: by delta links) and "
+        "read_delta_resets",
         labels=["source", "count"],
     )
     statuses = sorted({s for _, s in f.syncs})

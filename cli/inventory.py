@@ -28,6 +28,13 @@ def sync(
     accept_drop: Annotated[
         bool, typer.Option("--accept-drop", help="apply a population that fell sharply (an admin checked it)")
     ] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Entra: discard the stored delta links and read the whole directory (AWS always does)",
+        ),
+    ] = False,
 ) -> None:
     """Read the sources and apply their snapshots; print counts."""
     ctx.obj.actor(writes="sync")
@@ -45,17 +52,17 @@ def sync(
             raise ConfigurationError(lacking)
     wiring = ctx.obj.wiring()
     for name in chosen:
-        _sync_one(name, wiring, accept_drop=accept_drop)
+        _sync_one(name, wiring, accept_drop=accept_drop, full=full)
     _link_people(wiring)
 
 
-def _sync_one(source: System, wiring: Wiring, *, accept_drop: bool) -> None:
+def _sync_one(source: System, wiring: Wiring, *, accept_drop: bool, full: bool) -> None:
     engine, clock = wiring.engine, SystemClock()
     max_drop = None if accept_drop else wiring.config.settings.enforcement.max_population_drop
     with progress(f"sync {source.value}") as report:
         summary = sync_source(
             source.value,
-            wiring.snapshot_reader(source.value, clock, report),
+            wiring.snapshot_reader(source.value, clock, report, full=full),
             engine=engine,
             clock=clock,
             max_drop=max_drop,

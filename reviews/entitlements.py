@@ -188,6 +188,8 @@ class Snapshot:
     grants: tuple[Grant, ...]
     people: tuple[Person, ...] = field(default=())
     notes: tuple[str, ...] = field(default=())  # what was not read or matched, and why that is safe
+    # How the source was read, counted into the sync run (Entra: full_sync 0/1, delta_resets 0/1).
+    counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def unmatched(self) -> tuple[Principal, ...]:

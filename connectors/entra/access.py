@@ -59,7 +59,9 @@ def _group_grants(inventory: EntraInventory, level: AccessLevel) -> Iterator[Gra
                         (member, (*path, PathStep("group", member, directory.groups[member]["displayName"])))
                     )
         for owner in inventory.group_owners.get(group_id, ()):
-            if directory.kind(owner) in PRINCIPAL_KINDS and _exists(inventory, owner):
+            # Not directory.kind(owner): a service principal that owns the group but is a member of no
+            # group never appears in the group delta; the owners read found it and it was read as one.
+            if _exists(inventory, owner):
                 yield Grant(group_id, owner, AccessLevel.ADMIN, (PathStep("owner", group_id, name),))
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
-from connectors.entra.graph.errors import SOURCE, DeltaExpired, GraphNotFound
+from connectors.entra.graph.errors import SOURCE, DeltaExpired, GraphNotFound, NotLicensed
 from connectors.entra.graph.loop import LoopThread
 from connectors.entra.graph.pacing import Clock
 from connectors.entra.graph.reads import BatchItem, batch_get, fetch_object, fetch_page, page_key
@@ -34,6 +34,7 @@ __all__ = [
     "GraphClient",
     "GraphNotFound",
     "GraphStats",
+    "NotLicensed",
     "complete",
     "duplicate_ids",
 ]

@@ -41,11 +41,13 @@ class EntraConnector:
         progress: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         on_throttled: Callable[[int], None] | None = None,
+        full_sync: bool = False,
     ) -> None:
         self._settings, self._secrets, self._clock, self._state = settings, secrets, clock, state
         self._sleep = sleep  # how retries wait (Retry-After, backoff); tests pass one that does not
         self._on_throttled = on_throttled  # each 429/503 Graph answers (serve counts them for /metrics)
         self._progress = progress or (lambda _message: None)
+        self._full_sync = full_sync  # ignore the stored mirror and delta links (`recertify sync --full`)
 
     def _client(self) -> GraphClient:
         return GraphClient(self._settings, self._secrets, sleep=self._sleep, on_throttled=self._on_throttled)
@@ -57,7 +59,9 @@ class EntraConnector:
     def snapshot(self) -> Snapshot:
         with self._client() as client:
             self._progress("reading users, groups and apps from Microsoft Graph")
-            inventory = fetch_inventory(client, self._settings, self._state, now=self._clock.now())
+            inventory = fetch_inventory(
+                client, self._settings, self._state, now=self._clock.now(), full=self._full_sync
+            )
         self._progress("computing access")
         grants = entra_grants(inventory, member_access=AccessLevel(self._settings.member_access))
         return to_snapshot(inventory, grants)

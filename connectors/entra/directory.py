@@ -33,17 +33,48 @@ USER_FIELDS = (
     "onPremisesSyncEnabled",
     "managerId",
 )
-GROUP_FIELDS = ("displayName", "groupTypes", "membershipRule", "onPremisesSyncEnabled")
-FORMAT = 2
+GROUP_FIELDS = (
+    "displayName",
+    "groupTypes",
+    "membershipRule",
+    "onPremisesSyncEnabled",
+    "mailEnabled",
+    "securityEnabled",
+    "isAssignableToRole",
+)
+# The fields `unchangeable` reads, for the one GET that plans a membership removal.
+CHANGEABILITY_SELECT = "id,displayName,groupTypes,onPremisesSyncEnabled,mailEnabled,isAssignableToRole"
+FORMAT = 3  # 3: groups carry mailEnabled, securityEnabled, isAssignableToRole (an older mirror: full sync)
 
 
 def unchangeable(group: dict[str, Any]) -> str | None:
-    """Why a group's membership cannot be changed through Graph (from its `groupTypes` and
-    `onPremisesSyncEnabled`), or None when it can."""
-    if "DynamicMembership" in (group.get("groupTypes") or ()):
+    """Why a group's membership cannot be changed through Graph, or None when it can.
+
+    - `groupTypes` DynamicMembership: members come from a rule.
+    - `onPremisesSyncEnabled`: mastered in Active Directory.
+    - `mailEnabled` without "Unified" (a mail-enabled security group or a distribution list): "Working with
+      groups in Microsoft Graph": "Mail-enabled and distribution groups are read-only through Microsoft
+      Graph" (member changes answer 403 Authorization_RequestDenied).
+    - `isAssignableToRole`: "To add members to a role-assignable group, the app must also be assigned the
+      RoleManagement.ReadWrite.Directory permission" (Add members), which Recertify does not ask for: it
+      would let the bot change who holds every Entra admin role.
+    """
+    types = group.get("groupTypes") or ()
+    if "DynamicMembership" in types:
         return "dynamic membership (rule-based): change the rule or the attributes it reads"
     if group.get("onPremisesSyncEnabled"):
         return "synchronized from on-premises Active Directory: change it there"
+    if group.get("mailEnabled") and "Unified" not in types:
+        return (
+            "a mail-enabled security group or distribution list, read-only through Microsoft Graph: "
+            "change its members in Exchange Online"
+        )
+    if group.get("isAssignableToRole"):
+        return (
+            "role-assignable (Entra roles can be assigned to it): member changes need "
+            "RoleManagement.ReadWrite.Directory, which Recertify does not hold; a Privileged Role "
+            "Administrator changes it"
+        )
     return None
 
 

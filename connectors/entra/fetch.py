@@ -1,44 +1,46 @@
 """All reading from Microsoft Graph for Entra ID ("get" in get → transform → load). Complete or it raises.
 
-Users and groups (with their direct members) come from delta queries into the directory mirror, which is
-stored between syncs: the next sync asks only for changes. An expired delta link, or a stored mirror this
-version cannot read, means a full sync: slower, never different. Personal-data groups are resolved from the
-mirror; apps, owners and service principals are read with `$batch` (20 requests per call).
+Users and groups (with their direct members) come from delta queries into the directory mirror (delta.py),
+stored between syncs. Personal-data groups are resolved from the mirror; apps, owners and service
+principals are read with `$batch` (20 requests per call); sign-in activity with one pass over the users.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from connectors.entra.access import closure_members
-from connectors.entra.client import DeltaExpired, GraphClient, complete
-from connectors.entra.directory import GROUP_FIELDS, USER_FIELDS, Directory
+from connectors.entra.client import GraphClient, NotLicensed, complete
+from connectors.entra.delta import STATE_KEY, read_directory
+from connectors.entra.directory import Directory
 from connectors.entra.eligibility import principal_ids, read_eligibility
 from connectors.entra.inventory import App, AppRole, Assignment, EntraInventory, ServicePrincipalInfo
 from reviews.errors import ConfigurationError, Misconfigured, SourceUnavailable
 from reviews.ports import StateStore
 from reviews.settings import EntraSettings
 
-logger = logging.getLogger(__name__)
-
-STATE_KEY = "entra:directory"
-# The mirror's fields, as selected. `manager` is a tracked navigation property of users delta: its changes
-# arrive as `manager@delta`.
-USER_SELECT = ",".join(("id", *(f for f in USER_FIELDS if f != "managerId"), "manager"))
-GROUP_SELECT = ",".join(("id", *GROUP_FIELDS, "members"))
 APP_SELECT = "id,appId,displayName,appRoles,appRoleAssignmentRequired"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 def fetch_inventory(
-    client: GraphClient, settings: EntraSettings, state: StateStore | None, *, now: datetime
+    client: GraphClient,
+    settings: EntraSettings,
+    state: StateStore | None,
+    *,
+    now: datetime,
+    full: bool = False,
 ) -> EntraInventory:
+    """`full`: ignore the stored mirror and its delta links (`recertify sync --full`)."""
     notes: list[str] = []
-    directory = read_directory(client, state, notes)
+    read = read_directory(client, None if full else state, notes)
+    if full and state is not None:
+        notes[-1] = "full sync (asked for: the stored delta links were discarded)"
+    directory = read.directory
     groups = resolve_groups(settings.personal_data_groups, directory)
     apps = read_apps(client, settings.personal_data_apps)
     owners = _owners(client, [f"/groups/{g}/owners" for g in groups])
@@ -48,9 +50,10 @@ def fetch_inventory(
     sp_ids |= {p for p in principal_ids(eligibility) if directory.kind(p) not in ("user", "group")}
     service_principals = read_service_principals(client, sorted(sp_ids))
     refresh = timedelta(hours=settings.sign_in_refresh_hours)
-    sign_ins = read_sign_ins(client, directory, refresh, now, notes)
+    sign_ins, unread = read_sign_ins(client, directory, refresh, now, notes)
     if state is not None:  # after every read succeeded: a stored mirror is always a whole one
         state.save(STATE_KEY, directory.dump())
+    counts = {"full_sync": int(read.full), "delta_resets": int(read.reset)}
     return EntraInventory(
         now,
         directory,
@@ -60,67 +63,10 @@ def fetch_inventory(
         service_principals,
         sign_ins,
         tuple(notes),
-        eligibility,
+        counts=counts,
+        sign_ins_unread=unread,
+        eligibility=eligibility,
     )
-
-
-# --- the directory: delta into the mirror ----------------------------------------------------------------
-
-
-def read_directory(client: GraphClient, state: StateStore | None, notes: list[str]) -> Directory:
-    stored = _stored(state, notes)
-    if stored is not None:
-        try:
-            _follow(client, stored.delta_links["users"], None, stored.apply_user, stored, "users")
-            _follow(client, stored.delta_links["groups"], None, stored.apply_group, stored, "groups")
-            notes.append("incremental sync (delta links)")
-            return stored
-        except DeltaExpired:
-            notes.append("a stored delta link had expired: full sync")
-    directory = Directory()
-    _follow(
-        client,
-        "/users/delta",
-        {"$select": USER_SELECT},
-        directory.apply_user,
-        directory,
-        "users",
-    )
-    _follow(client, "/groups/delta", {"$select": GROUP_SELECT}, directory.apply_group, directory, "groups")
-    notes.append("full sync")
-    return directory
-
-
-def _stored(state: StateStore | None, notes: list[str]) -> Directory | None:
-    blob = state.load(STATE_KEY) if state is not None else None
-    if blob is None:
-        return None
-    try:
-        stored = Directory.load(blob)
-    except (ValueError, KeyError, TypeError) as exc:  # zlib.error and json errors are ValueErrors
-        notes.append(f"the stored directory mirror could not be read ({exc}): full sync")
-        return None
-    if not {"users", "groups"} <= set(stored.delta_links):
-        return None
-    return stored
-
-
-def _follow(
-    client: GraphClient,
-    start: str,
-    params: dict[str, str] | None,
-    apply: Callable[[dict[str, Any]], None],
-    directory: Directory,
-    key: str,
-) -> None:
-    delta_link = None
-    for page in client.pages(start, params):
-        for item in page["value"]:
-            apply(item)
-        delta_link = page.get("@odata.deltaLink", delta_link)
-    if delta_link is None:  # the last page of a delta round always carries one
-        raise SourceUnavailable("entra", f"{key} delta ended without an @odata.deltaLink", retryable=True)
-    directory.delta_links[key] = delta_link
 
 
 # --- configured groups and apps --------------------------------------------------------------------------
@@ -173,8 +119,12 @@ def read_apps(client: GraphClient, configured: Sequence[str]) -> tuple[App, ...]
 
 
 def _by_name(name: str) -> str:
+    """The `$batch` item url that finds a service principal by display name. A `$batch` url is a relative
+    URL, parsed like any request's: the filter is percent-encoded whole, or a name holding `&`, `#`, `+` or
+    `%` would end the value, start a fragment, read as a space or as an escape."""
     quoted = name.replace("'", "''")  # OData escapes a quote by doubling it
-    return f"/servicePrincipals?$filter=displayName eq '{quoted}'&$select={APP_SELECT}"
+    condition = quote(f"displayName eq '{quoted}'", safe="")
+    return f"/servicePrincipals?$filter={condition}&$select={APP_SELECT}"
 
 
 def _app(sp: dict[str, Any], assigned: list[dict[str, Any]], owners: list[dict[str, Any]]) -> App:
@@ -264,8 +214,9 @@ def read_service_principals(client: GraphClient, ids: list[str]) -> dict[str, Se
 
 def read_sign_ins(
     client: GraphClient, directory: Directory, refresh: timedelta, now: datetime, notes: list[str]
-) -> dict[str, datetime | None] | None:
-    """Last sign-in per user, or None when the app may not read it (AuditLog.Read.All): then unknown.
+) -> tuple[dict[str, datetime | None] | None, str | None]:
+    """Last sign-in per user; or None and why it could not be read (then unknown, never "inactive"): the app
+    lacks AuditLog.Read.All, or the tenant lacks the Microsoft Entra ID P1/P2 licence signInActivity needs.
 
     Graph has no delta for sign-in activity, and reading it costs a pass over every user; it is reread
     when older than `refresh` (a day by default: the resolution "inactive for N days" needs)."""
@@ -273,15 +224,22 @@ def read_sign_ins(
     if directory.sign_ins is None or read_at is None or now - read_at >= refresh:
         try:
             users = client.get_all("/users", {"$select": "id,signInActivity", "$top": "999"})
+        except NotLicensed as exc:
+            notes.append(
+                "sign-in activity unavailable: the tenant has no Microsoft Entra ID P1 or P2 license "
+                f"({exc}); last sign-in is unknown, never 'inactive'"
+            )
+            directory.sign_ins, directory.sign_ins_read_at = None, None
+            return None, "unavailable: the tenant has no Microsoft Entra ID P1 or P2 license"
         except Misconfigured as exc:
             notes.append(f"sign-in activity not readable ({exc}): last sign-in is unknown, never 'inactive'")
             directory.sign_ins, directory.sign_ins_read_at = None, None
-            return None
+            return None, "not permitted: AuditLog.Read.All"
         directory.sign_ins = {u["id"]: _last_sign_in(u.get("signInActivity")) for u in users}
         directory.sign_ins_read_at = now.isoformat()
     else:
         notes.append(f"sign-in activity as read at {directory.sign_ins_read_at} (refreshed every {refresh})")
-    return {user: datetime.fromisoformat(t) if t else None for user, t in directory.sign_ins.items()}
+    return {user: datetime.fromisoformat(t) if t else None for user, t in directory.sign_ins.items()}, None
 
 
 def _last_sign_in(activity: dict[str, Any] | None) -> str | None:

@@ -68,6 +68,9 @@ class EntraInventory:
     # user id -> last sign-in (None: never signed in); None for the whole map: not permitted to read it
     sign_ins: dict[str, datetime | None] | None
     notes: tuple[str, ...] = field(default=())
+    counts: dict[str, int] = field(default_factory=dict)  # how it was read: full_sync, delta_resets
+    # why `sign_ins` is None: "not permitted: AuditLog.Read.All", or the tenant lacks Entra ID P1/P2
+    sign_ins_unread: str | None = "not permitted: AuditLog.Read.All"
     # PIM for Groups: personal-data group id -> its direct eligibilities (empty when not read: see notes)
     eligibility: dict[str, tuple[Eligibility, ...]] = field(default_factory=dict)
 

@@ -4,7 +4,8 @@ what to change instead. The grant's path decides (access.py builds it):
 | path                                 | change                                                             |
 |--------------------------------------|--------------------------------------------------------------------|
 | group (the store itself), direct     | remove the direct membership, once one GET shows the group is      |
-|                                      | neither dynamic nor synchronized from on-premises (else refused)   |
+|                                      | not dynamic, synchronized from on-premises, mail-enabled (without  |
+|                                      | Unified) or role-assignable (else refused, saying why)             |
 | group → group …  (nested)            | refused: names the direct membership to change                     |
 | app_role (assigned to the principal) | remove that app role assignment (its id read from Graph)           |
 | group → app_role                     | refused: the group's assignment serves every member                |
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from functools import partial
 
 from connectors.entra.client import GraphClient, GraphNotFound
-from connectors.entra.directory import unchangeable
+from connectors.entra.directory import CHANGEABILITY_SELECT, unchangeable
 from connectors.entra.eligibility_revoke import plan_remove_eligibility
 from connectors.entra.revoke import PlannedRevocation, plan_for_group_grant, plan_remove_assignment
 from reviews.entitlements import Grant, PathStep
@@ -83,11 +84,10 @@ def _eligibility(client: GraphClient, *, grant: Grant, step: PathStep) -> Planne
 
 
 def _membership(client: GraphClient, *, grant: Grant, group: PathStep) -> PlannedRevocation:
-    """One GET: a dynamic or on-premises group's membership cannot be changed through Graph."""
+    """One GET: a dynamic, on-premises, mail-enabled or role-assignable group's membership cannot be changed
+    through Graph (directory.unchangeable)."""
     try:
-        found = client.get(
-            f"/groups/{group.id}", {"$select": "id,displayName,groupTypes,onPremisesSyncEnabled"}
-        )
+        found = client.get(f"/groups/{group.id}", {"$select": CHANGEABILITY_SELECT})
     except GraphNotFound:
         raise NotFound(f"group {group.name} no longer exists: nothing to revoke") from None
     if "groupTypes" not in found:

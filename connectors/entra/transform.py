@@ -71,6 +71,7 @@ def to_snapshot(inventory: EntraInventory, grants: list[Grant]) -> Snapshot:
         tuple(grants),
         tuple(people),
         tuple(notes),
+        dict(inventory.counts),
     )
 
 
@@ -125,7 +126,7 @@ def _sign_in(inventory: EntraInventory, user_id: str) -> LastUse:
     own delay in recording one is not subtracted). No bound when it was not read (no permission, or the user
     is newer than the last read)."""
     if inventory.sign_ins is None:
-        return LastUse(None, f"{SIGN_IN_SOURCE} (not permitted: AuditLog.Read.All)")
+        return LastUse(None, f"{SIGN_IN_SOURCE} ({inventory.sign_ins_unread or 'not read'})")
     if user_id not in inventory.sign_ins:
         return LastUse(None, f"{SIGN_IN_SOURCE} (not read yet for this user)")
     return LastUse(

@@ -53,6 +53,7 @@ class LastSync:
 class OperationalFigures:
     syncs: dict[tuple[str, str], int]  # (source, status) → runs
     sync_throttled: dict[str, int]  # source → throttled answers counted by every sync run (Graph)
+    sync_delta_resets: dict[str, int]  # source → syncs whose stored delta links the source refused (Entra)
     last_syncs: tuple[LastSync, ...]
     campaigns: dict[str, int]  # status → campaigns
     items: dict[tuple[str, str], int]  # (item status, campaign status) → review items
@@ -82,7 +83,8 @@ def read_figures(session: Session) -> OperationalFigures:
     ).one()
     return OperationalFigures(
         syncs=_zeros(System, SyncStatus) | _pairs(session, col(SyncRun.source), col(SyncRun.status)),
-        sync_throttled=_sync_throttled(session),
+        sync_throttled=_summed(session, "throttled"),
+        sync_delta_resets=_summed(session, "read_delta_resets"),
         last_syncs=_last_syncs(session),
         campaigns=campaigns,
         items=_items(session),
@@ -107,13 +109,14 @@ def _items(session: Session) -> dict[tuple[str, str], int]:
     return figures
 
 
-def _sync_throttled(session: Session) -> dict[str, int]:
-    """Summed in Python: the counts are JSON, and sync runs are few (one a day per source, and retention)."""
+def _summed(session: Session, key: str) -> dict[str, int]:
+    """One count summed over every sync run, per source. Summed in Python: the counts are JSON, and sync runs
+    are few (one a day per source, and retention)."""
     totals = {str(source): 0 for source in System}
     for source, counts in session.exec(select(SyncRun.source, SyncRun.counts)).all():
-        throttled = (counts or {}).get("throttled")
-        if isinstance(throttled, int):
-            totals[source] = totals.get(source, 0) + throttled
+        n = (counts or {}).get(key)
+        if isinstance(n, int):
+            totals[source] = totals.get(source, 0) + n
     return totals
 
 

@@ -102,6 +102,7 @@ def apply_snapshot(
         "changed": changed,
         "unmatched_principals": len(snapshot.unmatched),
         **_throttled(throttled),
+        **{f"read_{name}": n for name, n in snapshot.counts.items()},
     }
     events.append(
         audit.NewEvent(

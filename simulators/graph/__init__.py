@@ -23,8 +23,20 @@ Delta (`/users/delta`, `/groups/delta`, also `delta()` and `microsoft.graph.delt
   bigger group ends the page and appears again, properties and all, on the next page with more members.
 - Deleted objects: `{"id": …, "@removed": {"reason": …}}`: users "changed" (soft delete; "deleted" with
   `delete_user(permanent=True)`), security groups "deleted", Microsoft 365 groups "changed".
-- A deltaLink returns the net changes since it was issued, then a new deltaLink. After
-  `expire_delta_links()`, or for a token not issued by this simulator, 410 with code `syncStateNotFound`.
+- A deltaLink returns the net changes since it was issued, then a new deltaLink. A delta token older than
+  `sim.delta_lifetime` (seven days on the tenant's clock, as Graph's directory delta links), any token after
+  `expire_delta_links()`, and a token not issued by this simulator answer 400 `syncStateNotFound` ("The sync
+  state generation is not found…"), as Graph does; after `expire_delta_links(reset=True)`, 410 Gone with a
+  `Location` header holding the initial query with an empty `$deltatoken` (Graph's synchronization reset).
+
+Licence and permissions: `sim.premium = False` is a tenant without Microsoft Entra ID P1/P2 (selecting
+`signInActivity` answers 403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant`); `sim.permissions`
+(None: every permission Recertify asks for) without `AuditLog.Read.All` answers that read 403
+`Authorization_RequestDenied`. Member changes on mail-enabled security groups and distribution lists
+(`mailEnabled` without "Unified": read-only through Graph) and on role-assignable groups (unless
+`sim.permissions` holds `RoleManagement.ReadWrite.Directory`) answer 403 `Authorization_RequestDenied`.
+Query strings and `$batch` urls are parsed as a server parses a URL (`&` splits, `#` starts a fragment, `+`
+is a space, a bare `%` is refused), so a client must percent-encode values.
 
 Also: `$expand=manager` on /users and /users/{id}, `GET /directoryObjects/{id}`, `PATCH /users/{id}`
 (accountEnabled, displayName, mail). Deliberate deviations, each making a client bug visible instead of

@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from simulators.graph.errors import GraphError
-from simulators.graph.protocol import Response
+from simulators.graph.protocol import Response, parse_query
 from simulators.graph.records import RecordedRequest
 
 ServeItem = Callable[[RecordedRequest], Response]
@@ -48,14 +48,26 @@ def _header(item: dict[str, Any], name: str) -> str | None:
     return next((str(v) for k, v in headers.items() if str(k).lower() == name.lower()), None)
 
 
+def _error(exc: GraphError) -> dict[str, Any]:
+    return {"error": {"code": exc.code, "message": exc.message}}
+
+
 def run_batch(
     body: Any, max_batch: int, serve: ServeItem, record: RecordedRequest, *, reverse: bool
 ) -> Response:
     responses: list[dict[str, Any]] = []
     status_by_id: dict[str, int] = {}
     for item in _items(body, max_batch):
-        split = urlsplit("/" + item["url"].lstrip("/"))
-        query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        split = urlsplit("/" + item["url"].lstrip("/"))  # an unencoded '#' starts a fragment, as in any URL
+        try:
+            query = parse_query(split.query)
+        except GraphError as exc:
+            headers = {"Content-Type": "application/json"}
+            responses.append(
+                {"id": item["id"], "status": exc.status, "headers": headers, "body": _error(exc)}
+            )
+            status_by_id[item["id"]] = exc.status
+            continue
         inner = RecordedRequest(
             item["method"].upper(),
             "/v1.0" + split.path,

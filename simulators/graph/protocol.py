@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import parse_qsl, quote, unquote
 
 from simulators.graph.errors import GraphError
 from simulators.graph.tenant import Tenant
@@ -51,7 +51,13 @@ class Context:
     delta_page_size: int | None
     delta_member_chunk: int
     signer: TokenSigner = field(default_factory=TokenSigner)
-    delta_epoch: int = 0  # bumped by expire_delta_links(): older delta tokens answer 410
+    delta_epoch: int = 0  # bumped by expire_delta_links(): older delta tokens are refused
+    delta_stale_status: int = 400  # how they are refused: 400 syncStateNotFound, or 410 Gone (a reset)
+    delta_lifetime_s: float = 7 * 24 * 3600  # Graph: delta links of directory objects live seven days
+    premium: bool = True  # the tenant has Microsoft Entra ID P1 or P2 (sign-in activity needs it)
+    # the app's application permissions; None: every one Recertify asks for (which excludes
+    # RoleManagement.ReadWrite.Directory)
+    permissions: frozenset[str] | None = None
     routes: list[tuple[str, re.Pattern[str], Handler]] = field(default_factory=list)
     cache: dict[Any, Any] = field(
         default_factory=dict
@@ -82,6 +88,25 @@ class Context:
         """An absolute link, as Graph's nextLink and deltaLink are."""
         query = "&".join(f"{k}={quote(v, safe=',()$')}" for k, v in params.items())
         return f"{self.base_url}{path}" + (f"?{query}" if query else "")
+
+
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def parse_query(raw: str) -> dict[str, str]:
+    """A query string decoded as an HTTP server decodes it: split on every `&` (a literal `&` inside a value
+    ends it), `+` read as a space, percent-escapes decoded; a `%` that starts no escape is refused. So a
+    client must percent-encode `&`, `#`, `+`, `%` inside values, as the JSON batching page asks of each
+    request's `url`: "Relative resource URL for the individual request"; it is parsed like any request URL.
+    The first value of a repeated parameter wins."""
+    if _BAD_ESCAPE.search(raw):
+        raise GraphError(
+            400, "BadRequest", "The request URL is invalid: '%' must start a percent-encoded byte."
+        )
+    query: dict[str, str] = {}
+    for key, value in parse_qsl(raw, keep_blank_values=True):
+        query.setdefault(key, value)
+    return query
 
 
 def page_size(ctx: Context, request: Request, cap: int | None = None) -> int:

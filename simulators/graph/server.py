@@ -11,14 +11,15 @@ import hmac
 import json
 import time
 import uuid
+from datetime import timedelta
 from email.message import Message
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from simulators.graph.batch import run_batch
 from simulators.graph.errors import GraphError, error_body
 from simulators.graph.faults import NO_HEADER, Faults
-from simulators.graph.protocol import Context, Request, Response
+from simulators.graph.protocol import Context, Request, Response, parse_query
 from simulators.graph.records import RecordedRequest
 from simulators.graph.routes import register_all
 from simulators.graph.tenant import Tenant
@@ -64,10 +65,42 @@ class GraphSimulator(Service):
         return self._ctx.base_url
 
     # ---- test controls ----------------------------------------------------------------------------
-    def expire_delta_links(self) -> None:
-        """Every delta token issued so far (deltaLinks and mid-round nextLinks) now answers 410 Gone."""
+    def expire_delta_links(self, *, reset: bool = False) -> None:
+        """Every delta token issued so far (deltaLinks and mid-round nextLinks) is refused from now on: with
+        400 `syncStateNotFound`, as Graph answers an expired link, or with `reset`, 410 Gone and a Location
+        header, as Graph answers a synchronization reset. (A link older than `delta_lifetime` on the
+        tenant's clock answers 400 `syncStateNotFound` by itself.)"""
         with self.tenant.lock:
             self._ctx.delta_epoch += 1
+            self._ctx.delta_stale_status = 410 if reset else 400
+
+    @property
+    def premium(self) -> bool:
+        """Whether the tenant has a Microsoft Entra ID P1 or P2 licence; without one, reading signInActivity
+        answers 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant."""
+        return self._ctx.premium
+
+    @premium.setter
+    def premium(self, value: bool) -> None:
+        self._ctx.premium = value
+
+    @property
+    def permissions(self) -> frozenset[str] | None:
+        """The application permissions the app was granted (None: every one it needs). Checked where Graph
+        answers 403 Authorization_RequestDenied: signInActivity without AuditLog.Read.All."""
+        return self._ctx.permissions
+
+    @permissions.setter
+    def permissions(self, value: frozenset[str] | None) -> None:
+        self._ctx.permissions = value
+
+    @property
+    def delta_lifetime(self) -> timedelta:
+        return timedelta(seconds=self._ctx.delta_lifetime_s)
+
+    @delta_lifetime.setter
+    def delta_lifetime(self, value: timedelta) -> None:
+        self._ctx.delta_lifetime_s = value.total_seconds()
 
     def reset_faults(self) -> None:
         self.faults.reset()
@@ -102,10 +135,15 @@ class GraphSimulator(Service):
     ) -> tuple[RecordedRequest, Response | None]:
         """One HTTP request → (its record, the response or None to reset the connection)."""
         split = urlsplit(target)
-        query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        try:
+            query, refused = parse_query(split.query), None
+        except GraphError as exc:
+            query, refused = {}, exc
         record = RecordedRequest(method, split.path, query, at=time.monotonic())
         record.consistency_level = headers.get("ConsistencyLevel") if headers is not None else None
         self.requests.append(record)
+        if refused is not None:
+            return record, self._finish(self._error(refused, headers), headers)
         response = self._respond(record, target, headers, raw)
         return record, None if response is None else self._finish(response, headers)
 

@@ -49,6 +49,10 @@ class TenantState:
         self._sorted: dict[str, list[str]] = {}  # sorted id lists, dropped on change
         self.pim = PimForGroups(self.new_id, lambda: iso(self._clock()))  # PIM for Groups eligibility
 
+    def now(self) -> datetime:
+        """The tenant's clock (a test may move it to age delta links)."""
+        return self._clock()
+
     # ---- identity helpers -------------------------------------------------------------------------
     def new_id(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))

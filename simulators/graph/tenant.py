@@ -118,8 +118,12 @@ class Tenant(TenantState):
         on_premises: bool = False,
         security: bool = True,
         membership_rule: str | None = None,
+        mail_enabled: bool | None = None,
+        role_assignable: bool = False,
     ) -> str:
-        """A security group, or (security=False) a Microsoft 365 group; dynamic ones carry a rule."""
+        """A security group, or (security=False) a Microsoft 365 group; dynamic ones carry a rule.
+        `mail_enabled=True` on a security group: a mail-enabled security group (a distribution list:
+        `add_distribution_list`). `role_assignable`: `isAssignableToRole` (Entra roles may be assigned)."""
         with self.lock:
             gid = self.new_id()
             types = ([] if security else ["Unified"]) + (["DynamicMembership"] if dynamic else [])
@@ -133,12 +137,21 @@ class Tenant(TenantState):
                 "membershipRuleProcessingState": "On" if dynamic else None,
                 "onPremisesSyncEnabled": True if on_premises else None,
                 "securityEnabled": security,
-                "mailEnabled": not security,
+                "mailEnabled": (not security) if mail_enabled is None else mail_enabled,
+                "isAssignableToRole": role_assignable,
                 "createdDateTime": iso(self._clock()),
             }
             self.members[gid] = set()
             self._changed("groups")
             self.log.append(("g", gid, None))
+            return gid
+
+    def add_distribution_list(self, display_name: str) -> str:
+        """A distribution group: `groupTypes` [], `mailEnabled` true, `securityEnabled` false (read-only
+        through Microsoft Graph)."""
+        with self.lock:
+            gid = self.add_group(display_name, mail_enabled=True)
+            self.groups[gid]["securityEnabled"] = False
             return gid
 
     def update_group(self, gid: str, *, display_name: str) -> None:

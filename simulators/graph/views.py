@@ -47,6 +47,7 @@ GROUP_PROPS = frozenset(
         "onPremisesSyncEnabled",
         "securityEnabled",
         "mailEnabled",
+        "isAssignableToRole",
         "createdDateTime",
     )
 )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
@@ -177,6 +178,47 @@ def test_member_removal_needs_ref_and_refusals_match_entra(http: httpx.Client, t
         assert tenant.direct_members(refused) == {user}
 
 
+def test_mail_enabled_and_role_assignable_groups_refuse_member_changes(
+    sim: GraphSimulator, http: httpx.Client, tenant: Tenant
+) -> None:
+    """ "Troubleshoot 403 error when adding a user to a group by using Microsoft Graph API": 403
+    Authorization_RequestDenied "Insufficient privileges to complete the operation." when "the group … can't
+    be managed by Microsoft Graph. Microsoft Graph supports only Microsoft 365 groups and Security groups"
+    ("Working with groups in Microsoft Graph": "Mail-enabled and distribution groups are read-only through
+    Microsoft Graph"). Add members: "To add members to a role-assignable group, the app must also be
+    assigned the RoleManagement.ReadWrite.Directory permission"."""
+    user = tenant.user_ids()[0]
+    mail_security = tenant.add_group("mail-security", mail_enabled=True)
+    distribution = tenant.add_distribution_list("all-hands")
+    role_assignable = tenant.add_group("helpdesk-admins", role_assignable=True)
+    unified = tenant.add_group("team", security=False)  # Microsoft 365: mail-enabled and manageable
+    found = http.get(
+        f"/groups/{distribution}",
+        params={"$select": "groupTypes,mailEnabled,securityEnabled,isAssignableToRole"},
+    ).json()
+    assert (found["groupTypes"], found["mailEnabled"], found["securityEnabled"]) == ([], True, False)
+    assert (
+        http.get(f"/groups/{role_assignable}?$select=isAssignableToRole").json()["isAssignableToRole"] is True
+    )
+    ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{user}"}
+    for refused in (mail_security, distribution, role_assignable):
+        tenant.add_member(refused, user)
+        for answer in (
+            http.delete(f"/groups/{refused}/members/{user}/$ref"),
+            http.post(f"/groups/{refused}/members/$ref", json=ref),
+        ):
+            assert answer.status_code == 403
+            assert answer.json()["error"] == answer.json()["error"] | {
+                "code": "Authorization_RequestDenied",
+                "message": "Insufficient privileges to complete the operation.",
+            }
+        assert tenant.direct_members(refused) == {user}
+    assert http.post(f"/groups/{unified}/members/$ref", json=ref).status_code == 204
+    sim.permissions = frozenset({"GroupMember.ReadWrite.All", "RoleManagement.ReadWrite.Directory"})
+    assert http.delete(f"/groups/{role_assignable}/members/{user}/$ref").status_code == 204
+    assert http.delete(f"/groups/{mail_security}/members/{user}/$ref").status_code == 403  # still read-only
+
+
 def test_app_role_assignments_list_create_and_delete(http: httpx.Client, tenant: Tenant) -> None:
     sp = tenant.add_service_principal("Casework", app_roles=[(ROLE, "Case.Read")])
     user, group = tenant.user_ids()[0], tenant.add_group("readers")
@@ -269,15 +311,63 @@ def test_groups_delta_splits_big_groups_and_reports_membership_changes(tenant: T
         assert by_id[doomed] == {"id": doomed, "@removed": {"reason": "deleted"}}
 
 
-def test_expired_or_foreign_delta_links_answer_410(sim: GraphSimulator, http: httpx.Client) -> None:
+def test_expired_or_foreign_delta_links_answer_400_sync_state_not_found(
+    sim: GraphSimulator, http: httpx.Client
+) -> None:
+    """Microsoft Graph blog, "Duration of change tracking tokens for identity and education resources": a
+    delta link used "more than seven days after the initial query" gets "a BadRequest response with the
+    error code “syncStateNotFound” and the following error message: “The sync state generation is not
+    found. The delta token is expired and data must be synchronized again.”
+    """
     _, link = _delta(http, "/users/delta")
     assert http.get(link).status_code == 200
     sim.expire_delta_links()
-    gone = http.get(link)
-    assert gone.status_code == 410 and gone.json()["error"]["code"] == "syncStateNotFound"
-    assert http.get("/users/delta", params={"$deltatoken": "forged"}).status_code == 410
+    expired = http.get(link)
+    assert expired.status_code == 400
+    assert expired.json()["error"]["code"] == "syncStateNotFound"
+    assert "The sync state generation is not found" in expired.json()["error"]["message"]
+    forged = http.get("/users/delta", params={"$deltatoken": "forged"})
+    assert forged.status_code == 400 and forged.json()["error"]["code"] == "syncStateNotFound"
     latest = http.get("/users/delta", params={"$deltatoken": "latest"}).json()
     assert latest["value"] == [] and "@odata.deltaLink" in latest
+
+
+def test_a_delta_link_older_than_seven_days_expires_by_itself() -> None:
+    """Use delta query, "Token duration": "For directory objects, the limit is seven days." """
+    now = [datetime(2026, 3, 2, tzinfo=UTC)]
+    tenant = Tenant(seed=1, clock=lambda: now[0])
+    tenant.add_user("Ana", "ana@example.gov")
+    with (
+        GraphSimulator(tenant, token=TOKEN) as sim,
+        httpx.Client(base_url=sim.url, headers={"Authorization": f"Bearer {TOKEN}"}) as http,
+    ):
+        _, link = _delta(http, "/users/delta")
+        now[0] += timedelta(days=6, hours=23)
+        fresh = http.get(link)
+        assert fresh.status_code == 200
+        now[0] += timedelta(days=7, minutes=1)  # the link just issued is now older than seven days
+        stale = http.get(fresh.json()["@odata.deltaLink"])
+        assert stale.status_code == 400 and stale.json()["error"]["code"] == "syncStateNotFound"
+
+
+def test_a_synchronization_reset_answers_410_with_the_initial_query_in_location(
+    sim: GraphSimulator, http: httpx.Client
+) -> None:
+    """Use delta query, "Synchronization reset": "Delta query can return a response code of `410 Gone` and a
+    **Location** header containing a request URL with an empty `$deltatoken` (same as the initial query)."
+    """
+    _, link = _delta(http, "/users/delta", {"$select": "displayName,mail"})
+    sim.expire_delta_links(reset=True)
+    gone = http.get(link)
+    assert gone.status_code == 410
+    location = urlsplit(gone.headers["Location"])
+    assert location.path == "/v1.0/users/delta"
+    assert parse_qs(location.query, keep_blank_values=True) == {
+        "$select": ["displayName,mail"],
+        "$deltatoken": [""],
+    }
+    restarted, _ = _delta(http, gone.headers["Location"])
+    assert len(restarted) == 30 and set(restarted[0]) == {"@odata.type", "id", "displayName", "mail"}
 
 
 # --- $batch ----------------------------------------------------------------------------------------------
@@ -304,6 +394,39 @@ def test_batch_answers_by_id_and_throttles_items_one_by_one(
     sim.reset_faults()
     too_many = requests + [{"id": "20", "method": "GET", "url": "/users"}]
     assert http.post("/$batch", json={"requests": too_many}).status_code == 400
+
+
+NAME = "Payroll & HR #1 + 100% O'Brien"
+
+
+def test_a_batch_url_is_parsed_as_a_url_so_reserved_characters_must_be_encoded(
+    http: httpx.Client, tenant: Tenant
+) -> None:
+    """Combine multiple HTTP requests using JSON batching: each request's `url` is the "Relative resource URL
+    for the individual request", parsed like any URL: an unencoded `&` ends the `$filter` value, `#` starts a
+    fragment, `+` is a space and a bare `%` is no escape. Percent-encoded, the same name is found."""
+    wanted = tenant.add_service_principal(NAME)
+    condition = "displayName eq '" + NAME.replace("'", "''") + "'"
+    raw = {"id": "raw", "method": "GET", "url": f"/servicePrincipals?$filter={condition}&$select=id"}
+    encoded = {
+        "id": "encoded",
+        "method": "GET",
+        "url": f"/servicePrincipals?$filter={quote(condition, safe='')}",
+    }
+    answers = http.post("/$batch", json={"requests": [raw, encoded]}).json()["responses"]
+    by_id = {a["id"]: a for a in answers}
+    assert by_id["raw"]["status"] == 400
+    assert by_id["encoded"]["status"] == 200
+    assert [sp["id"] for sp in by_id["encoded"]["body"]["value"]] == [wanted]
+    plus = {"id": "plus", "method": "GET", "url": "/servicePrincipals?$filter=displayName eq 'a+b'"}
+    spaced = tenant.add_service_principal("a b")
+    answer = http.post("/$batch", json={"requests": [plus]}).json()["responses"][0]
+    assert [sp["id"] for sp in answer["body"]["value"]] == [spaced]  # '+' read as a space
+    bare = {"id": "bare", "method": "GET", "url": "/servicePrincipals?$filter=displayName eq '100%'"}
+    assert http.post("/$batch", json={"requests": [bare]}).json()["responses"][0]["status"] == 400
+    assert (
+        http.get(f"/servicePrincipals?$filter={quote(condition, safe='')}").json()["value"][0]["id"] == wanted
+    )
 
 
 # --- throttling and faults -------------------------------------------------------------------------------

@@ -9,12 +9,17 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import unquote
 
 from reviews.errors import Misconfigured, NotFound, RecertifyError, SourceUnavailable
 
 SOURCE = "entra"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-DELTA_EXPIRED_CODES = frozenset({"syncStateNotFound", "resyncRequired", "syncStateInvalid"})
+# A 400 means an expired delta link only with this code (Microsoft Graph blog, "Duration of change tracking
+# tokens for identity and education resources": "a BadRequest response with the error code
+# “syncStateNotFound”"); any other 400 is a real error and fails the sync. A 410 on a delta link is
+# Graph's documented synchronization reset, whatever its code.
+DELTA_EXPIRED_CODES = frozenset({"syncStateNotFound"})
 
 # Least-privilege application permissions, most specific path first (the bot's own permissions module
 # documents the full set; this only makes a 403 actionable).
@@ -52,12 +57,26 @@ class LicenceRequired(Misconfigured):
 
 
 class DeltaExpired(SourceUnavailable):
-    """The delta link is no longer valid (410): the caller must fall back to a full sync."""
+    """The delta link is no longer valid (400 syncStateNotFound, or 410 Gone): the caller must fall back to a
+    full sync."""
 
-    def __init__(self, path: str, code: str) -> None:
+    def __init__(self, path: str, status: int, code: str) -> None:
+        self.status, self.code = status, code
         super().__init__(
-            SOURCE, f"the delta link for {path} has expired ({code}); a full sync is needed", retryable=False
+            SOURCE,
+            f"the delta link for {path} is no longer valid (HTTP {status} {code}); a full sync is needed",
+            retryable=False,
         )
+
+
+class NotLicensed(Misconfigured):
+    """The tenant lacks the licence a read needs (sign-in activity: Microsoft Entra ID P1 or P2)."""
+
+
+# Graph's answer to signInActivity in a tenant without Microsoft Entra ID P1/P2 (the Entra reporting docs,
+# "Common errors": "Neither tenant is B2C or tenant doesn't have premium license: Accessing sign-in reports
+# requires a Microsoft Entra ID P1 or P2 license").
+NON_PREMIUM_CODE = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 
 
 def graph_error(body: bytes) -> tuple[str, str]:
@@ -76,18 +95,19 @@ def _error_of(parsed: Any) -> tuple[str, str]:
     return str(error.get("code") or ""), str(error.get("message") or "")[:300]
 
 
-def translate(method: str, path: str, status: int, body: Any) -> RecertifyError:
+def translate(method: str, path: str, status: int, body: Any, query: str = "") -> RecertifyError:
     """The error for a final (non-retried, or retried to exhaustion) failure.
 
-    `body` is the raw bytes of an HTTP response or the parsed body of a $batch item.
+    `body` is the raw bytes of an HTTP response or the parsed body of a $batch item. `query` (never put in a
+    message: skip tokens) only helps name the permission a 403 lacks (`$select=signInActivity`).
     """
     code, message = graph_error(body) if isinstance(body, bytes) else _error_of(body)
     what = f"{method} {path}"
     detail = f"{code}: {message}" if code else f"HTTP {status}"
     if status == 404:
         return GraphNotFound(path, code, message)
-    if status == 410:
-        return DeltaExpired(path, code or "HTTP 410")
+    if status == 410 or (status == 400 and code in DELTA_EXPIRED_CODES):
+        return DeltaExpired(path, status, code or "Gone")
     if code == "AadPremiumLicenseRequired":
         return LicenceRequired(f"entra: Microsoft Graph refused {what} for want of a licence ({detail})")
     if status == 401:
@@ -95,8 +115,13 @@ def translate(method: str, path: str, status: int, body: Any) -> RecertifyError:
             f"entra: Microsoft Graph refused the credentials for {what} ({detail}); check "
             "RECERTIFY_GRAPH_TOKEN, or entra.tenant_id, entra.client_id and the app's secret or certificate"
         )
+    if status == 403 and code == NON_PREMIUM_CODE:
+        return NotLicensed(
+            f"entra: Microsoft Graph refused {what} ({detail}): the tenant has no Microsoft Entra ID P1 "
+            "or P2 license, which reading sign-in activity requires"
+        )
     if status == 403:
-        hint = likely_permission(method, path)
+        hint = likely_permission(method, f"{path}?{unquote(query)}" if query else path)
         needs = f"; the app registration likely lacks the {hint} application permission (with admin consent)"
         return Misconfigured(f"entra: Microsoft Graph denied {what} ({detail}){needs if hint else ''}")
     retryable = status in RETRY_STATUSES or status >= 500

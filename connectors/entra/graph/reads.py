@@ -126,7 +126,8 @@ async def _chunk(session: GraphSession, paths: list[str]) -> list[BatchItem]:
                 again.append(i)
                 delay = max(delay, session.retry_delay(f"GET {paths[i]} (in $batch)", headers, attempt))
             else:
-                raise translate("GET", paths[i].split("?", 1)[0], status, body)
+                path, _, query = paths[i].partition("?")
+                raise translate("GET", path, status, body, query)
         pending = again
         if not pending:
             return [done[i] for i in range(len(paths))]

@@ -197,7 +197,7 @@ class GraphSession:
                     reason = f"HTTP {raw.status}" + (f" {code}" if code else "")
                     delay = self.retry_delay(what, raw.headers, attempt)
                 else:
-                    raise translate(method, self.display(url), raw.status, raw.body)
+                    raise translate(method, self.display(url), raw.status, raw.body, urlsplit(url).query)
             if attempt < self.max_attempts:
                 logger.info("graph: %s: %s; retrying in %.1f s", what, reason, delay)
                 await self.wait(delay)

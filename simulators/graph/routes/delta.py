@@ -26,8 +26,41 @@ _NAV = {"users": "manager", "groups": "members"}
 _ALLOWED = {"users": (USER_PROPS - {"signInActivity"}) | {"manager"}, "groups": GROUP_PROPS | {"members"}}
 
 
-def _gone(message: str = "The delta token has expired or is invalid. Resync required.") -> GraphError:
-    return GraphError(410, "syncStateNotFound", message)
+# Graph (blog "Duration of change tracking tokens for identity and education resources"): a delta link used
+# "more than seven days after the initial query" answers "a BadRequest response with the error code
+# “syncStateNotFound” and the following error message: “The sync state generation is not found. The delta
+# token is expired and data must be synchronized again.”"
+EXPIRED_MESSAGE = (
+    "The sync state generation is not found. The delta token is expired and data must be synchronized again."
+)
+
+
+def _expired() -> GraphError:
+    return GraphError(400, "syncStateNotFound", EXPIRED_MESSAGE)
+
+
+def _reset(ctx: Context, kind: str, state: dict[str, Any]) -> GraphError:
+    """Graph (Use delta query, "Synchronization reset"): "Delta query can return a response code of `410 Gone`
+    and a **Location** header containing a request URL with an empty `$deltatoken` (same as the initial
+    query)"; the application "must restart with a full synchronization of the target tenant"."""
+    select = [*(state.get("s") or ()), *([_NAV[kind]] if state.get("m") else [])]
+    params = ({"$select": ",".join(select)} if state.get("s") is not None else {}) | {"$deltatoken": ""}
+    return GraphError(
+        410,
+        "resyncRequired",
+        "The delta token is no longer valid: restart with a full synchronization.",
+        headers={"Location": ctx.link(f"/{kind}/delta", params)},
+    )
+
+
+def _stale(ctx: Context, kind: str, state: dict[str, Any]) -> GraphError | None:
+    """Why a token from a valid round may no longer be used: a reset since it was issued, or its age."""
+    if state.get("e") != ctx.delta_epoch:
+        return _reset(ctx, kind, state) if ctx.delta_stale_status == 410 else _expired()
+    issued = state.get("i")
+    if not isinstance(issued, (int, float)) or ctx.tenant.now().timestamp() - issued > ctx.delta_lifetime_s:
+        return _expired()
+    return None
 
 
 def _first_call(ctx: Context, request: Request, kind: str) -> dict[str, Any]:
@@ -52,12 +85,18 @@ def _first_call(ctx: Context, request: Request, kind: str) -> dict[str, Any]:
     track = select is not None and nav in select
     props = None if select is None else [name for name in select if name != nav]
     size = page_size(ctx, request, ctx.delta_page_size)
-    return {"k": kind, "e": ctx.delta_epoch, "s": props, "m": track, "t": size}
+    return {"k": kind, "e": ctx.delta_epoch, "s": props, "m": track, "t": size, "i": _now(ctx)}
+
+
+def _now(ctx: Context) -> int:
+    return int(ctx.tenant.now().timestamp())
 
 
 def delta(ctx: Context, request: Request, kind: str) -> Response:
     log_end = len(ctx.tenant.log)
     skip, deltatoken = request.query.get("$skiptoken"), request.query.get("$deltatoken")
+    if deltatoken == "":  # the reset's Location: "an empty `$deltatoken` (same as the initial query)"
+        deltatoken = None
     if skip is None and deltatoken is None:
         state = _first_call(ctx, request, kind) | {"from": None, "to": log_end, "c": None}
     elif skip is None and deltatoken == "latest":  # start tracking from now, without the current state
@@ -65,14 +104,14 @@ def delta(ctx: Context, request: Request, kind: str) -> Response:
         return _respond(ctx, kind, [], None, state | {"to": log_end})
     else:
         state = ctx.signer.load(skip or deltatoken or "") or {}
-        if (
-            state.get("k") != kind
-            or state.get("e") != ctx.delta_epoch
-            or ("w" in state) == (skip is not None)
-        ):
-            raise _gone()
+        if state.get("k") != kind or ("w" in state) == (skip is not None):
+            raise _expired()  # not a token this tenant issued for this query: Graph knows no sync state
+        stale = _stale(ctx, kind, state)
+        if stale is not None:
+            raise stale
         if deltatoken is not None:  # a deltaLink starts an incremental round up to the log's current end
             state = {k: state[k] for k in ("k", "e", "s", "m", "t")} | {
+                "i": _now(ctx),
                 "from": state["w"],
                 "to": log_end,
                 "c": None,
@@ -91,7 +130,7 @@ def _respond(
             f"/{kind}/delta", {"$skiptoken": ctx.signer.dump(state | {"c": cursor})}
         )
     else:
-        final = {k: state[k] for k in ("k", "e", "s", "m", "t")} | {"w": state["to"]}
+        final = {k: state[k] for k in ("k", "e", "s", "m", "t")} | {"w": state["to"], "i": _now(ctx)}
         body["@odata.deltaLink"] = ctx.link(f"/{kind}/delta", {"$deltatoken": ctx.signer.dump(final)})
     body["value"] = value
     return Response(200, body)

@@ -1,9 +1,11 @@
 """Write routes: membership references, app role assignments, user updates and session revocation.
 
 Entra's refusals are reproduced because Recertify must handle them: dynamic and on-premises-synced groups
-refuse membership changes, adding an existing member is 400, removing an absent one is 404. `DELETE
-/groups/{id}/members/{id}` without `/$ref` would delete the member object itself on Entra; the simulator
-refuses it with 400 so such a client bug cannot pass unnoticed.
+refuse membership changes (400), so do mail-enabled security groups and distribution lists (403, read-only
+through Graph) and role-assignable groups unless the app holds RoleManagement.ReadWrite.Directory (403);
+adding an existing member is 400, removing an absent one is 404. `DELETE /groups/{id}/members/{id}` without
+`/$ref` would delete the member object itself on Entra; the simulator refuses it with 400 so such a client
+bug cannot pass unnoticed.
 """
 
 from __future__ import annotations
@@ -43,6 +45,24 @@ def _changeable_group(ctx: Context, gid: str) -> None:
             "Unable to update the specified properties for on-premises mastered Directory Sync objects "
             "or objects currently undergoing migration."
         )
+    # "Troubleshoot 403 error when adding a user to a group by using Microsoft Graph API": 403
+    # Authorization_RequestDenied "Insufficient privileges to complete the operation." when "the group …
+    # can't be managed by Microsoft Graph. Microsoft Graph supports only Microsoft 365 groups and Security
+    # groups" ("Working with groups in Microsoft Graph": mail-enabled security groups and distribution
+    # groups are read-only through Microsoft Graph).
+    if group["mailEnabled"] and "Unified" not in group["groupTypes"]:
+        raise _denied()
+    # Add members: "To add members to a role-assignable group, the app must also be assigned the
+    # RoleManagement.ReadWrite.Directory permission".
+    granted = ctx.permissions or frozenset()
+    if group.get("isAssignableToRole") and "RoleManagement.ReadWrite.Directory" not in granted:
+        raise _denied()
+
+
+def _denied() -> GraphError:
+    return GraphError(
+        403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+    )
 
 
 def add_member_ref(ctx: Context, request: Request, gid: str) -> Response:

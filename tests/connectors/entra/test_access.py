@@ -193,6 +193,30 @@ def test_dynamic_and_on_premises_groups_are_flagged_unchangeable() -> None:
     assert stores["onprem"]["recertify:unchangeable"].startswith("synchronized from on-premises")
 
 
+def test_mail_enabled_and_role_assignable_groups_are_flagged_unchangeable() -> None:
+    """ "Working with groups in Microsoft Graph": mail-enabled security groups (mailEnabled and
+    securityEnabled true, groupTypes []) and distribution groups (mailEnabled true, securityEnabled false)
+    are "No; read-only through Microsoft Graph". Add members: a role-assignable group needs
+    RoleManagement.ReadWrite.Directory, which Recertify does not hold. A Microsoft 365 group (Unified) is
+    mail-enabled and manageable."""
+    flags = {
+        "mailsec": {"mailEnabled": True, "securityEnabled": True},
+        "dl": {"mailEnabled": True, "securityEnabled": False},
+        "roles": {"mailEnabled": False, "securityEnabled": True, "isAssignableToRole": True},
+        "m365": {"groupTypes": ["Unified"], "mailEnabled": True, "securityEnabled": False},
+        "plain": {"mailEnabled": False, "securityEnabled": True, "isAssignableToRole": False},
+    }
+    directory = _directory([_user("ana")], [_group(g, (USER, "ana"), **extra) for g, extra in flags.items()])
+    inventory = _inventory(directory, tuple(flags))
+    stores = {s.provider_id: dict(s.tags) for s in to_snapshot(inventory, entra_grants(inventory)).stores}
+    assert "read-only through Microsoft Graph" in stores["mailsec"]["recertify:unchangeable"]
+    assert "read-only through Microsoft Graph" in stores["dl"]["recertify:unchangeable"]
+    assert "RoleManagement.ReadWrite.Directory" in stores["roles"]["recertify:unchangeable"]
+    assert "recertify:unchangeable" not in stores["m365"] and "recertify:unchangeable" not in stores["plain"]
+    again = Directory.load(directory.dump())  # the mirror keeps the flags between syncs
+    assert again.changeable("roles") == directory.changeable("roles") is not None
+
+
 def test_people_carry_their_object_id_and_manager() -> None:
     directory = _directory(
         [_user("ana", managerId="boss"), _user("boss")], [_group("payroll", (USER, "ana"))]

@@ -6,8 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from connectors.entra.client import DeltaExpired
 from connectors.entra.connector import EntraConnector
-from connectors.entra.fetch import STATE_KEY
+from connectors.entra.delta import STATE_KEY
+from connectors.entra.directory import Directory
 from connectors.entra.transform import SIGN_IN_SOURCE
 from reviews.clock import FrozenClock
 from reviews.entitlements import LastUse, Snapshot
@@ -94,6 +96,39 @@ def test_a_sign_in_read_earlier_bounds_use_only_up_to_that_read(
     assert any("sign-in activity as read at" in note for note in later.notes)
 
 
+def test_a_tenant_without_entra_id_p1_says_so_and_leaves_last_use_unknown(
+    simulator: GraphSimulator, department: Department
+) -> None:
+    """user resource type, signInActivity: reading it requires "a Microsoft Entra ID P1 or P2 license"; the
+    Entra reporting docs ("Common errors"): "Neither tenant is B2C or tenant doesn't have premium license:
+    Accessing sign-in reports requires a Microsoft Entra ID P1 or P2 license". The note names the licence,
+    not a permission, and last use is unknown (never "inactive")."""
+    simulator.premium = False
+    snapshot = _connector(simulator).snapshot()
+    [note] = [n for n in snapshot.notes if "sign-in activity" in n]
+    assert "the tenant has no Microsoft Entra ID P1 or P2 license" in note
+    assert "Authentication_RequestFromNonPremiumTenantOrB2CTenant" in note
+    assert "AuditLog.Read.All" not in note and "never 'inactive'" in note
+    ana = {p.provider_id: p.last_sign_in for p in snapshot.principals}[department.ids["ana"]]
+    assert ana is not None and ana.at is None and not ana.covers_all_use
+    assert "no Microsoft Entra ID P1 or P2 license" in ana.source
+
+
+def test_an_app_without_audit_log_read_all_is_told_that_permission(
+    simulator: GraphSimulator, department: Department
+) -> None:
+    """user resource type, signInActivity: reading it needs the AuditLog.Read.All permission; Graph answers
+    403 Authorization_RequestDenied "Insufficient privileges to complete the operation." without it."""
+    simulator.permissions = frozenset({"User.Read.All", "GroupMember.Read.All", "Application.Read.All"})
+    snapshot = _connector(simulator).snapshot()
+    [note] = [n for n in snapshot.notes if "sign-in activity" in n]
+    assert "Authorization_RequestDenied" in note
+    assert "likely lacks the AuditLog.Read.All application permission" in note
+    assert "license" not in note
+    ana = {p.provider_id: p.last_sign_in for p in snapshot.principals}[department.ids["ana"]]
+    assert ana is not None and ana.at is None and "not permitted: AuditLog.Read.All" in ana.source
+
+
 def test_throttled_calls_change_nothing(simulator: GraphSimulator, department: Department) -> None:
     calm = _connector(simulator).snapshot()
     simulator.faults.throttle_ratio, simulator.faults.retry_after = 0.3, 2
@@ -146,7 +181,28 @@ def test_an_expired_delta_link_falls_back_to_a_full_sync(
     simulator.expire_delta_links()
     again = _connector(simulator, state).snapshot()
     assert _held(again, department.ids) == _held(first, department.ids)
-    assert any("expired" in n for n in again.notes)
+    assert "a stored delta link was refused (HTTP 400 syncStateNotFound): full sync" in again.notes
+    assert again.counts == {"full_sync": 1, "delta_resets": 1}
+    assert _connector(simulator, state).snapshot().counts == {"full_sync": 0, "delta_resets": 0}
+
+
+def test_another_400_on_a_delta_link_is_an_error_not_a_reset(
+    simulator: GraphSimulator, department: Department
+) -> None:
+    """Only the documented answers mean "start again": 400 with the code syncStateNotFound (Microsoft Graph
+    blog, "Duration of change tracking tokens…": "a BadRequest response with the error code
+    “syncStateNotFound”") and 410 Gone (Use delta query, "Synchronization reset"). Any other 400 fails the
+    sync and leaves the stored mirror as it was."""
+    state = MemoryState()
+    _connector(simulator, state).snapshot()
+    mirror = Directory.load(state.values[STATE_KEY])
+    mirror.delta_links["users"] = f"{simulator.url}/users/delta?$deltatoken=latest&$top=0"
+    state.values[STATE_KEY] = stored = mirror.dump()
+    with pytest.raises(SourceUnavailable) as raised:
+        _connector(simulator, state).snapshot()
+    assert "Request_UnsupportedQuery" in str(raised.value)
+    assert not isinstance(raised.value, DeltaExpired)
+    assert state.values[STATE_KEY] == stored
 
 
 def test_a_group_name_that_matches_nothing_or_two_is_a_configuration_error(
@@ -162,3 +218,32 @@ def test_a_group_name_that_matches_nothing_or_two_is_a_configuration_error(
 def test_check_reads_one_page_not_the_directory(simulator: GraphSimulator) -> None:
     _connector(simulator).check()
     assert [r.path for r in simulator.requests] == ["/v1.0/users"]
+
+
+def test_apps_named_with_reserved_url_characters_resolve(
+    simulator: GraphSimulator, department: Department
+) -> None:
+    """Combine multiple HTTP requests using JSON batching: a request's `url` is the "Relative resource URL
+    for the individual request", so a `$filter` value holding `&`, `#`, `+`, `%` or a quote must be
+    percent-encoded to reach Graph whole (the simulator parses it as Graph does)."""
+    names = ["Payroll & HR #1 + 100%", "O'Brien's 50% app"]
+    ids = {name: department.tenant.add_service_principal(name) for name in names}
+    department.tenant.add_service_principal("Payroll ")  # what an unencoded '&' would cut the name to
+    snapshot = _connector(simulator, personal_data_apps=["Casework", *names]).snapshot()
+    stores = {s.provider_id: s.name for s in snapshot.stores}
+    assert {ids[name]: stores.get(ids[name]) for name in names} == {ids[name]: name for name in names}
+
+
+def test_a_service_principal_owning_a_group_is_its_admin_though_a_member_of_no_group(
+    simulator: GraphSimulator, department: Department
+) -> None:
+    """group resource type, owners: "The owners of the group who can be users or service principals." One
+    that is a member of no group never appears in the group delta (the mirror knows no kind for it), so only
+    the owners read knows it: it is still the group's admin, by the owner path."""
+    robot = department.tenant.add_service_principal("backup-robot")
+    department.tenant.add_owner(department.ids["payroll"], robot)
+    snapshot = _connector(simulator).snapshot()
+    held = _held(snapshot, {**department.ids, "robot": robot})
+    assert held[("payroll", "robot", "admin")] == ["owner:payroll"]
+    principals = {p.provider_id: p for p in snapshot.principals}
+    assert principals[robot].name == "backup-robot"

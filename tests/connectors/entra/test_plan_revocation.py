@@ -146,6 +146,43 @@ def test_an_on_premises_group_is_refused(
     assert _writes_since(simulator, start) == [] and ids["ana"] in t.direct_members(synced)
 
 
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("mail-enabled security", "read-only through Microsoft Graph"),
+        ("distribution", "read-only through Microsoft Graph"),
+        ("role-assignable", "RoleManagement.ReadWrite.Directory"),
+    ],
+)
+def test_groups_graph_will_not_change_are_left_to_a_person(
+    simulator: GraphSimulator, department: Department, kind: str, reason: str
+) -> None:
+    """ "Working with groups in Microsoft Graph": "Mail-enabled and distribution groups are read-only through
+    Microsoft Graph"; Add members: "To add members to a role-assignable group, the app must also be assigned
+    the RoleManagement.ReadWrite.Directory permission". Recognised at sync (the store carries the reason)
+    and refused at planning after one read, so no revocation is queued to fail at apply time."""
+    t, ids = department.tenant, department.ids
+    made = {
+        "mail-enabled security": lambda: t.add_group("hr-mail", mail_enabled=True),
+        "distribution": lambda: t.add_distribution_list("hr-mail"),
+        "role-assignable": lambda: t.add_group("hr-mail", role_assignable=True),
+    }
+    group = made[kind]()
+    t.add_member(group, ids["ana"])
+    connector = EntraConnector(
+        settings_for(simulator, personal_data_groups=["hr-mail"]), SECRETS, clock=FrozenClock(T0)
+    )
+    snapshot = connector.snapshot()
+    [store] = [s for s in snapshot.stores if s.provider_id == group]
+    assert reason in dict(store.tags)["recertify:unchangeable"]
+    [grant] = [g for g in snapshot.grants if g.store_id == group and g.principal_id == ids["ana"]]
+    start = len(simulator.requests)
+    with pytest.raises(RevocationRefused, match=f"hr-mail cannot be changed here: .*{reason}"):
+        connector.plan_revocation(grant)
+    assert _since(simulator, start) == [f"GET /v1.0/groups/{group}"]
+    assert ids["ana"] in t.direct_members(group)
+
+
 def test_an_app_role_through_a_group_is_refused_naming_the_group(
     connector: EntraConnector, simulator: GraphSimulator, grants: Grants
 ) -> None:

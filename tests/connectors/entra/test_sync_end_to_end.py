@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlmodel import Session, select
 
 from reviews.db import create_db_engine
@@ -106,3 +107,76 @@ def test_graph_throttling_during_a_sync_is_counted_in_its_run_and_in_metrics(
     engine.dispose()
     assert status == 200
     assert f'recertify_sync_throttled_total{{source="entra"}} {throttled}.0' in body.decode()
+
+
+def _runs(database_url: str) -> list[dict[str, int]]:
+    from reviews.models import SyncRun
+
+    engine = create_db_engine(database_url)
+    with Session(engine) as session:
+        counts = [run.counts for run in session.exec(select(SyncRun).order_by(SyncRun.id)).all()]
+    engine.dispose()
+    return counts
+
+
+def _metrics(database_url: str) -> str:
+    from bot.metrics import metrics_endpoint
+
+    engine = create_db_engine(database_url)
+    status, _, body = metrics_endpoint(engine)()
+    engine.dispose()
+    assert status == 200
+    return body.decode()
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["400-syncStateNotFound", "410-gone"])
+def test_a_refused_delta_link_is_discarded_for_a_full_sync_then_delta_resumes(
+    simulator: GraphSimulator, department: Department, database_url: str, capsys, monkeypatch, reset: bool
+) -> None:
+    """Microsoft Graph blog, "Duration of change tracking tokens for identity and education resources": an
+    expired delta link gets "a BadRequest response with the error code “syncStateNotFound”… To fix that
+    error, simply start a full synchronization again". Use delta query, "Synchronization reset": a
+    `410 Gone` "is an indication that the application must restart with a full synchronization of the
+    target tenant". Both: the same sync reads in full, says so in its run and in /metrics, and the next
+    sync uses the new delta links."""
+    env = sync_env(simulator, database_url)
+    assert run_cli(capsys, monkeypatch, "sync", "--source", "entra", env=env).code == 0
+    simulator.expire_delta_links(reset=reset)
+    department.tenant.remove_member(department.ids["payroll"], department.ids["dee"])
+
+    refused = run_cli(capsys, monkeypatch, "sync", "--source", "entra", env=env)
+    assert refused.code == 0, refused.stderr
+    status = "410 resyncRequired" if reset else "400 syncStateNotFound"
+    assert f"note: a stored delta link was refused (HTTP {status}): full sync" in refused.stdout
+    assert "1 closed" in refused.stdout  # the change made while the link was refused is not lost
+
+    later = run_cli(capsys, monkeypatch, "sync", "--source", "entra", env=env)
+    assert later.code == 0, later.stderr
+    assert "note: incremental sync (delta links)" in later.stdout
+    runs = _runs(database_url)
+    assert [(r["read_full_sync"], r["read_delta_resets"]) for r in runs] == [(1, 0), (1, 1), (0, 0)]
+    body = _metrics(database_url)
+    assert 'recertify_sync_delta_resets_total{source="entra"} 1.0' in body
+    assert 'recertify_sync_last_success_count{count="read_full_sync",source="entra"} 0.0' in body
+
+
+def test_sync_full_discards_the_stored_delta_links(
+    simulator: GraphSimulator, department: Department, database_url: str, capsys, monkeypatch
+) -> None:
+    env = sync_env(simulator, database_url)
+    assert run_cli(capsys, monkeypatch, "sync", "--source", "entra", env=env).code == 0
+    department.tenant.remove_member(department.ids["payroll"], department.ids["dee"])
+    before = len(simulator.requests)
+
+    forced = run_cli(capsys, monkeypatch, "sync", "--source", "entra", "--full", env=env)
+    assert forced.code == 0, forced.stderr
+    assert "note: full sync (asked for: the stored delta links were discarded)" in forced.stdout
+    assert "1 closed" in forced.stdout
+    delta_reads = [r for r in simulator.requests[before:] if r.path == "/v1.0/users/delta"]
+    assert delta_reads and all("$deltatoken" not in r.query for r in delta_reads)  # read from the start
+
+    after = run_cli(capsys, monkeypatch, "sync", "--source", "entra", env=env)
+    assert "note: incremental sync (delta links)" in after.stdout
+    runs = _runs(database_url)
+    assert [(r["read_full_sync"], r["read_delta_resets"]) for r in runs] == [(1, 0), (1, 0), (0, 0)]
+    assert 'recertify_sync_delta_resets_total{source="entra"} 0.0' in _metrics(database_url)
