@@ -129,19 +129,25 @@ def method(
 
 @method("auth.test", tier="special", per_minute=100)
 def auth_test(call: Call) -> dict[str, Any]:
+    """Who the token is. "When working against a team within an Enterprise organization, you'll also find
+    their enterprise_id here" (docs.slack.dev/reference/methods/auth.test); a bad token never gets here
+    (the server answers `invalid_auth`)."""
     ws = call.workspace
     bot = ws.user(ws.bot_user_id)
     if bot is None or bot.deleted:
         raise ApiError("account_inactive")
-    return {
+    answer: dict[str, Any] = {
         "url": ws.url,
         "team": ws.team_name,
         "user": bot.name,
         "team_id": ws.team_id,
         "user_id": bot.id,
         "bot_id": ws.bot_id,
-        "is_enterprise_install": False,
+        "is_enterprise_install": ws.org_wide,
     }
+    if ws.enterprise_id:
+        answer["enterprise_id"] = ws.enterprise_id
+    return answer
 
 
 @method("users.lookupByEmail", tier=3)
