@@ -90,10 +90,10 @@ def test_auth_test_names_the_bot_and_the_team(client: WebClient, ws: SlackWorksp
 
 
 def test_auth_test_lists_the_granted_scopes_in_its_header_and_refuses_a_bad_token(ws: SlackWorkspace) -> None:
-    """Slack: "OAuth scopes are returned in the x-oauth-scopes HTTP header" of a call the token made; bolt-python
-    reads the bot's scopes from auth.test's `x-oauth-scopes` (slack_bolt/middleware/authorization/internals.py).
-    A token Slack does not know is answered `invalid_auth` (docs.slack.dev/reference/methods/auth.test,
-    Errors), with no scopes."""
+    """Slack returns a token's granted scopes in the `x-oauth-scopes` response header: bolt-python reads the
+    bot's scopes from auth.test's answer as `auth_test_result.headers.get("x-oauth-scopes")`
+    (slack_bolt/middleware/authorization/internals.py). auth.test "checks authentication and tells "you" who
+    you are" (docs.slack.dev/reference/methods/auth.test): a token Slack does not know is `invalid_auth`."""
     with SlackSimulator(ws, bot_token=TOKEN, scopes=("chat:write", "commands")) as sim:
         good = WebClient(token=TOKEN, base_url=sim.api_url).auth_test()
         with pytest.raises(SlackApiError) as bad:
