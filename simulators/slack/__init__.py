@@ -34,9 +34,9 @@ with `ws.dm_messages(user_id)`, `ws.messages(channel)`, `ws.ephemeral_messages(u
 Rate limits (`ratelimits.py`): per method, per sliding minute, on the simulator's clock (injectable),
 defaulting to the floor of the method's Slack tier, and chat.postMessage's per-conversation limit (1 per
 second, bursts of 3 by default; `channel_limit=`); beyond them HTTP 429 `ratelimited` with `Retry-After`.
-Faults (`sim.faults`, `faults.py`): `rate_limit_next`, `fail_next`, `outage`. Records (`sim.calls`,
-`sim.calls_to(method)`, `records.py`): method, arguments, token, status, answer; posts to response URLs in
-`sim.responses` (`responses.py`).
+Faults (`sim.faults`, `faults.py`): `rate_limit_next`, `fail_next` (either after letting `after=N` calls
+through), `outage`. Records (`sim.calls`, `sim.calls_to(method)`, `records.py`): method, arguments, token,
+status, answer; posts to response URLs in `sim.responses` (`responses.py`).
 
 Requests to the bot (`outgoing.py`): `sign(body, secret, timestamp)`; `sim.payloads()` builds block
 actions, view submissions, slash commands and events from the workspace's state, with trigger ids and
