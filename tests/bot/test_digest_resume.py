@@ -68,7 +68,7 @@ def scene(engine: Engine, session: Session) -> Iterator[Scene]:
 
 
 def _footer(message: SlackMessage) -> str:
-    (page,) = [text for text in message.text.split("(page ")[1:]]
+    (page,) = message.text.split("(page ")[1:]
     return page.rstrip(")")
 
 
