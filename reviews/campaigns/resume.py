@@ -65,6 +65,8 @@ def resumption(
     if not wanted <= set(listed):
         return Resumption(items, frozenset())
     posted = frozenset(item_id for row in last if row.delivered for item_id in row.item_ids)
+    if not posted:
+        return Resumption(items, frozenset())  # nothing reached the person: tell it as it stands now
     again = session.exec(
         select(ReviewItem).where(col(ReviewItem.id).in_(listed)).order_by(col(ReviewItem.id))
     ).all()

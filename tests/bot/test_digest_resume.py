@@ -21,10 +21,12 @@ from sqlmodel import Session, col, select
 from bot.blocks import item_ids
 from bot.directory import slack_client
 from bot.notifier import SlackNotifier
+from reviews.actors import Actor
+from reviews.campaigns.decide import record_decision
 from reviews.campaigns.notify import advance_notifications
 from reviews.campaigns.posted import posted_page
 from reviews.clock import FrozenClock
-from reviews.models import AuditEvent, Notification, Person, ReviewItem
+from reviews.models import AuditEvent, DecidedVia, DecisionOutcome, Notification, Person, ReviewItem
 from simulators.slack import SlackSimulator, SlackWorkspace
 from simulators.slack.model import SlackMessage
 from tests.bot.conftest import TOKEN, link_slack_accounts, start_quarterly
@@ -132,3 +134,37 @@ def test_a_second_failure_resumes_from_where_it_stopped_again(scene: Scene) -> N
     assert [_footer(m) for m in pages] == [f"{k} of {total}" for k in range(1, total + 1)]
     shown = Counter(item_id for m in pages for item_id in item_ids(m.blocks))
     assert set(shown.values()) == {1} and len(shown) == HOLDERS
+
+
+def test_a_reminder_that_stopped_part_way_is_resumed_too(scene: Scene) -> None:
+    """Reminders go out on the cycle's days before the deadline (default 7, 3 and 1); a reminder of several
+    pages that stopped part-way is finished, not sent again from its first page."""
+    advance_notifications(scene.session, scene.notifier, clock=scene.clock)  # the digest, whole
+    scene.session.commit()
+    digest_pages = len(scene.pages())
+    _olu_answers_one(scene)  # a reviewer who answered is reminded, not escalated after 5 silent days
+    scene.clock.advance(timedelta(days=7))  # 14-day campaign: the first reminder is due
+    scene.sim.faults.rate_limit_next("chat.postMessage", times=2, retry_after=0, after=2)
+    advance_notifications(scene.session, scene.notifier, clock=scene.clock)
+    scene.session.commit()
+    assert len(scene.pages()) == digest_pages + 2
+    scene.tick()
+    scene.tick()  # and nothing more once it is finished
+    reminders = [m for m in scene.pages()[digest_pages:] if m.text.startswith("Reminder")]
+    assert len(reminders) == len(scene.pages()) - digest_pages == digest_pages
+    assert [_footer(m) for m in reminders] == [f"{k} of {digest_pages}" for k in range(1, digest_pages + 1)]
+
+
+def _olu_answers_one(scene: Scene) -> None:
+    olu = scene.session.exec(select(Person).where(Person.email == email("olu"))).one()
+    first = scene.session.exec(select(ReviewItem).order_by(col(ReviewItem.id))).first()
+    assert first is not None and first.id is not None and olu.id is not None
+    record_decision(
+        scene.session.get_bind(),  # type: ignore[arg-type]
+        item_id=first.id,
+        outcome=DecisionOutcome.KEEP,
+        actor=Actor("slack:olu", person_id=olu.id),
+        via=DecidedVia.SLACK,
+        clock=scene.clock,
+    )
+    scene.session.expire_all()
