@@ -185,7 +185,7 @@ def _deliver(
         already_posted=told.already_posted,
     )
     delivery = notifier.notify(message)
-    _record(session, campaign.id, target_id, kind, items, delivery, now)
+    _record(session, campaign.id, target_id, kind, items, delivery, now, told.already_posted)
     shown = {item_id for posted in delivery.messages for item_id in posted.item_ids}
     reached = [item for item in items if delivery.delivered or item.id in shown]
     missed = [item for item in items if not (delivery.delivered or item.id in shown)]
@@ -271,9 +271,11 @@ def _record(
     items: list[ReviewItem],
     delivery: Delivery,
     now: datetime,
+    already_posted: frozenset[int],
 ) -> None:
-    """One row per message posted (where, and the items it shows), and one for what did not go out."""
-    ids = [item.id for item in items if item.id is not None]
+    """One row per message posted (where, and the items it shows), and one for what did not go out (not
+    what an earlier attempt of the same delivery posted)."""
+    ids = [item.id for item in items if item.id is not None and item.id not in already_posted]
     rows = [
         Notification(
             campaign_id=campaign_id,

@@ -128,6 +128,12 @@ def test_a_second_failure_resumes_from_where_it_stopped_again(scene: Scene) -> N
     scene.sim.faults.rate_limit_next("chat.postMessage", times=2, retry_after=0, after=1)
     scene.tick()  # page 3 goes out, page 4 fails
     assert len(scene.pages()) == 3
+    failed = scene.session.exec(
+        select(Notification).where(col(Notification.delivered).is_(False)).order_by(col(Notification.id))
+    ).all()
+    on_first_three = {i for m in scene.pages() for i in item_ids(m.blocks)}
+    assert not set(failed[-1].item_ids) & on_first_three, "what did not go out: the pages from 4 on only"
+    assert len(failed[-1].item_ids) == HOLDERS - len(on_first_three)
     scene.tick()
     pages = scene.pages()
     total = len(pages)
