@@ -3,8 +3,9 @@
 A workspace install names its workspace in `team` (`team_id` for commands and events). An org-wide install
 of an Enterprise Grid organization sends interactions with `"team": null` and the user's workspace in
 `user.team_id`, and names the organization in `enterprise` (interactions) or `enterprise_id` (commands,
-events). Bolt reads both shapes into its context (slack_bolt/request/internals.py: "With org-wide
-installations, payload.team in interactivity payloads can be None"); this module only judges them.
+events). Bolt reads the organization into its context (slack_bolt/request/internals.py: "With org-wide
+installations, payload.team in interactivity payloads can be None. You need to extract either
+payload.user.team_id or payload.view.team_id"); the workspace is read here, from the person acting.
 """
 
 from __future__ import annotations
@@ -29,8 +30,19 @@ class Origin:
 
 
 def origin(body: dict[str, Any], context: BoltContext) -> Origin:
+    """The organization as Bolt reads it; the workspace of the person acting, read here: Bolt prefers a
+    view's `app_installed_team_id`, which in an org-wide install names the organization (an E… id, as in
+    docs.slack.dev/messaging/work-objects-implementation), not the workspace."""
+    team, user = body.get("team"), body.get("user")
+    candidates = (
+        team.get("id") if isinstance(team, dict) else None,
+        body.get("team_id"),  # commands and events
+        user.get("team_id") if isinstance(user, dict) else None,  # interactions of an org-wide install
+        context.team_id,
+    )
+    team_id = next((value for value in candidates if isinstance(value, str) and value), None)
     app_id = body.get("api_app_id")
-    return Origin(context.enterprise_id, context.team_id, app_id if isinstance(app_id, str) else None)
+    return Origin(context.enterprise_id, team_id, app_id if isinstance(app_id, str) else None)
 
 
 def refusal(slack: SlackSettings, where: Origin) -> str | None:

@@ -589,7 +589,7 @@ class Payloads:
         return {"id": channel.id, "name": "directmessage" if channel.is_im else channel.name}
 
     def _shown(self, view: SlackView) -> Json:
-        return view.to_api(self.ws.team_id, self.ws.app_id, self.ws.bot_id)
+        return view.to_api(self.ws.installed_team_id, self.ws.app_id, self.ws.bot_id)
 
 
 def _filled(view: SlackView, values: Mapping[str, Any], *, strict: bool) -> dict[str, dict[str, Json]]:

@@ -124,6 +124,13 @@ class SlackWorkspace:
         self.app_id = app_id or "A0" + _b32(f"{team_id}:app")
 
     @property
+    def installed_team_id(self) -> str:
+        """Where the app is installed, as a view's `team_id` and `app_installed_team_id` name it: the
+        organization for an org-wide install (docs.slack.dev/messaging/work-objects-implementation shows a
+        Grid view with both "E123ABC456"), else the workspace."""
+        return self.enterprise_id if self.org_wide and self.enterprise_id else self.team_id
+
+    @property
     def url(self) -> str:
         return f"https://{self.domain}.slack.com/"
 

@@ -151,13 +151,22 @@ def test_a_workspace_outside_any_organization_is_refused(grid: Conversation) -> 
 
 def test_a_workspace_id_is_read_from_the_user_when_team_is_null(engine: Engine, session: Session) -> None:
     """Configured by workspace only (`team_id`), an org-wide install's press was refused with 403 because
-    its `team` is null; the workspace is the user's `team_id`."""
+    its `team` is null; the workspace is the user's `team_id`, also in a modal submission, whose view names
+    the organization as where the app is installed (`app_installed_team_id`: E…)."""
     with converse(
         engine, session, _department(), workspace=_org_wide(), settings=SlackSettings(team_id=TEAM)
     ) as talk:
         target = items(talk.engine)["ana"]
         assert talk.press("olu", talk.digest("olu"), "item_revoke", str(target.id)).status == 200
         eventually(lambda: _assert(items(talk.engine)["ana"].status == ItemStatus.REVOKED))
+        gil = items(talk.engine)["gil"]
+        assert talk.press("olu", talk.digest("olu"), "item_keep", str(gil.id)).status == 200
+        olu = talk.users["olu"]
+        view = eventually(lambda: _top(talk, olu))
+        submit = talk.sim.payloads().view_submission(olu, view, {"text": "case officer"})
+        assert submit.payload["view"]["app_installed_team_id"] == ORG
+        assert talk.slack.send(submit).status == 200
+        eventually(lambda: _assert(items(talk.engine)["gil"].status == ItemStatus.KEPT))
         ben = items(talk.engine)["ben"].id
         other = talk.sim.payloads(team_id="T0OTHER").block_action(
             talk.users["olu"], talk.digest("olu"), "item_keep", str(ben), block_id=f"item:{ben}"
@@ -174,3 +183,9 @@ def test_an_organization_id_is_not_taken_for_a_workspace_id() -> None:
 
 def _assert(condition: bool) -> None:
     assert condition
+
+
+def _top(talk: Conversation, user: str) -> str:
+    views = talk.ws.open_views(user)
+    assert views and views[-1].callback_id == "justify"
+    return views[-1].id

@@ -578,7 +578,9 @@ def test_enterprise_grid_payloads_are_read_by_bolt_as_slack_sends_them(org_wide:
     global-shortcut.ts) and the user's workspace in `user.team_id` ("With org-wide installations,
     payload.team in interactivity payloads can be None. You need to extract either payload.user.team_id or
     payload.view.team_id", bolt-python slack_bolt/request/internals.py). Bolt's own reading of each payload
-    finds the organization, the workspace and the kind of install."""
+    finds the organization and the kind of install. A workspace of an organization is shaped as Slack's
+    own Grid sample (docs.slack.dev/messaging/work-objects-implementation): `"team": {"id", "domain",
+    "enterprise_id", "enterprise_name"}`, `"enterprise": {"id", "name"}`, `"is_enterprise_install": false`."""
     grid = SlackWorkspace(
         team_id="T0001", enterprise_id="E0ORG1", enterprise_name="Ministry", org_wide=org_wide
     )
@@ -611,5 +613,8 @@ def test_enterprise_grid_payloads_are_read_by_bolt_as_slack_sends_them(org_wide:
         context = BoltRequest(
             body=outgoing.body.decode(), headers={"content-type": outgoing.content_type}
         ).context
-        assert (context.enterprise_id, context.team_id) == ("E0ORG1", "T0001"), outgoing.kind
-        assert context.is_enterprise_install is org_wide
+        assert context.enterprise_id == "E0ORG1" and context.is_enterprise_install is org_wide, outgoing.kind
+    # a view names where the app is installed: the organization when org-wide (docs.slack.dev/messaging/
+    # work-objects-implementation shows a Grid view_submission with "app_installed_team_id": "E123ABC456")
+    installed = "E0ORG1" if org_wide else "T0001"
+    assert submit.payload["view"]["app_installed_team_id"] == submit.payload["view"]["team_id"] == installed
