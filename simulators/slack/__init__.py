@@ -26,6 +26,12 @@ HTTP 404 `unknown_method`. Methods, each with Slack's documented arguments, erro
   are spent once; modals hold 100 blocks and a 24-character title;
 - `apps.connections.open` (`socketmode.py`, with an app-level token).
 
+Enterprise Grid: `SlackWorkspace(enterprise_id="E…", org_wide=True)` is a workspace of an organization with
+the app installed org-wide: interactions arrive with `"team": null` and the user's workspace in
+`user.team_id`, every request names the organization, and auth.test returns its `enterprise_id`
+(`outgoing.py`). `SlackSimulator(scopes=…)`: the bot token's granted scopes, in the `x-oauth-scopes` header
+of each answer; a token the simulator does not know gets `invalid_auth`.
+
 State (`workspace.py`, `model.py`): users, channels and DMs (a user's DM with the app is "D" + the user id
 without its "U"), user groups, every message with its edits, modals and Home tabs. Read what a user sees
 with `ws.dm_messages(user_id)`, `ws.messages(channel)`, `ws.ephemeral_messages(user_id)`,
