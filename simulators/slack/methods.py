@@ -172,7 +172,12 @@ def users_info(call: Call) -> dict[str, Any]:
 @method("usergroups.users.list", tier=2)
 def usergroups_users_list(call: Call) -> dict[str, Any]:
     """The members of a user group; an unknown id answers no_such_subteam, as documented. A disabled
-    group is listed only with `include_disabled` (else no_such_subteam as well: the simulator's choice)."""
+    group is listed only with `include_disabled` (else no_such_subteam as well: the simulator's choice).
+    With an org-wide install's token the group's workspace must be named: `team_id` "Required if org token
+    is used" (docs.slack.dev, usergroups.list and usergroups.users.list); without it `missing_argument`,
+    "A required argument is missing", the error Slack documents for the usergroups methods."""
+    if call.workspace.org_wide and not call.optional("team_id"):
+        raise ApiError("missing_argument")
     group = call.workspace.usergroup(call.required("usergroup"))
     if group is None or (group.disabled and not call.flag("include_disabled")):
         raise ApiError("no_such_subteam")
