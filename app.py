@@ -170,7 +170,9 @@ class Wiring:
             return "SLACK_BOT_TOKEN is not set"
         from bot.directory import SlackDirectory, slack_client
 
-        return SlackDirectory(slack_client(token.get_secret_value(), slack.api_url))
+        return SlackDirectory(
+            slack_client(token.get_secret_value(), slack.api_url), team_id=slack.team_id or None
+        )
 
     def slack_client(self) -> WebClient | None:
         slack, token = self.config.settings.slack, self.config.secrets.slack_bot_token

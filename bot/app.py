@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import Engine
@@ -41,6 +41,7 @@ from bot.blocks import (
 )
 from bot.blocks_views import CLEAR_DELEGATE, DELEGATE_DAYS, SET_DELEGATE, delegate_days
 from bot.justification import modal_metadata, parse_modal_metadata, submitted_text, text_problem
+from bot.origin import origin, refusal
 from reviews import outcomes
 from reviews.actors import Actor
 from reviews.campaigns.bulk import BulkMode, record_bulk
@@ -121,11 +122,15 @@ def build_app(
 
 
 def _only_our_workspace(slack: SlackSettings) -> Callable[..., Any]:
-    def middleware(body: dict[str, Any], next: Callable[[], Any]) -> Any:  # noqa: A002  (Bolt's name)
-        team = body.get("team_id") or (body.get("team") or {}).get("id")
-        app_id = body.get("api_app_id")
-        if (slack.team_id and team != slack.team_id) or (slack.app_id and app_id and app_id != slack.app_id):
-            logger.warning("refused a request for team %s, app %s", team, app_id)
+    def middleware(
+        body: dict[str, Any],
+        context: BoltContext,
+        next: Callable[[], Any],  # noqa: A002  (Bolt's name)
+    ) -> Any:
+        where = origin(body, context)
+        reason = refusal(slack, where)
+        if reason is not None:
+            logger.warning("refused a request from %s: %s", where, reason)
             return BoltResponse(status=403, body="")
         return next()
 
@@ -406,7 +411,9 @@ def _where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
 
 
 def _team(body: dict[str, Any]) -> str:
-    return str(body.get("team_id") or (body.get("team") or {}).get("id") or "")
+    """The clicking user's workspace: in `team`, or (org-wide installs send `"team": null`) `user.team_id`."""
+    team, user = body.get("team") or {}, body.get("user") or {}
+    return str(body.get("team_id") or team.get("id") or user.get("team_id") or "")
 
 
 def _tell(client: WebClient, channel: str | None, user: str, text: str) -> None:

@@ -32,8 +32,17 @@ GROUP_CACHE_SECONDS = 300.0  # usergroups.users.list is Tier 2 (about 20 a minut
 
 
 class SlackDirectory:
-    def __init__(self, client: WebClient, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        team_id: str | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`team_id`: the workspace whose user groups are read; an org-wide install's token must name it
+        (Slack ignores it for a workspace token)."""
         self._client = client
+        self._team_id = team_id
         self._monotonic = monotonic
         self._groups: dict[str, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
@@ -45,14 +54,18 @@ class SlackDirectory:
             if cached is not None and self._monotonic() - cached[0] < GROUP_CACHE_SECONDS:
                 return cached[1]
         try:
-            answer = self._client.api_call(
-                "usergroups.users.list", http_verb="GET", params={"usergroup": group_id}
-            )
+            params = {"usergroup": group_id} | ({"team_id": self._team_id} if self._team_id else {})
+            answer = self._client.api_call("usergroups.users.list", http_verb="GET", params=params)
         except SlackApiError as exc:
             error = exc.response.get("error") if exc.response is not None else None
             if error == "no_such_subteam":
                 raise Misconfigured(
                     f"Slack has no user group {group_id} (slack.admin_groups / auditor_groups)"
+                ) from None
+            if error == "missing_argument":
+                raise Misconfigured(
+                    f"Slack needs the workspace of user group {group_id}: an org-wide install must set "
+                    "[slack] team_id to it"
                 ) from None
             raise SourceUnavailable(
                 SOURCE, f"usergroups.users.list failed: {error or exc}", retryable=True

@@ -1,11 +1,13 @@
 """Slack as the engine's notifier (reviews.ports.Notifier): one digest per reviewer per campaign, as DMs.
 
 Each page is a `chat.postMessage` to the reviewer's user id (Slack opens the app's DM with them), reported
-back with the items it shows (the engine records each message: what a click on it may redraw). slack_sdk
-retries 429s itself, honouring Retry-After (RateLimitErrorRetryHandler on the client), and messages to one
-channel are paced at about one a second, Slack's documented rate for chat.postMessage. Nothing is dropped
-silently: a person Slack cannot reach, or Slack being down, is a `Delivery` that says so, which the engine
-records (and which keeps silence from ever revoking that reviewer's items).
+back with the items it shows (the engine records each message: what a click on it may redraw). A page whose
+items an earlier attempt of the same delivery posted (`ReviewerMessage.already_posted`) is not posted
+again. slack_sdk retries 429s itself, honouring Retry-After (RateLimitErrorRetryHandler on the client),
+and messages to one channel are paced at about one a second, Slack's documented rate for
+chat.postMessage. Nothing is dropped silently: a person Slack cannot reach, or Slack being down, is a
+`Delivery` that says so, which the engine records (and which keeps silence from ever revoking that
+reviewer's items).
 """
 
 from __future__ import annotations
@@ -51,12 +53,17 @@ class SlackNotifier:
             )
         posted: list[PostedMessage] = []
         for page in digest_pages(message):
+            shown = tuple(item_ids(page.blocks))
+            if shown and set(shown) <= message.already_posted:
+                continue  # an earlier attempt of this delivery posted this page: never twice
             delivery = self._post(message.reviewer_chat_id, page)
             if not delivery.delivered:
                 return replace(delivery, messages=tuple(posted))
             assert delivery.channel is not None and delivery.message_ts is not None  # noqa: S101  (_post)
-            posted.append(PostedMessage(delivery.channel, delivery.message_ts, tuple(item_ids(page.blocks))))
-        first = posted[0]  # digest_pages returns at least one page
+            posted.append(PostedMessage(delivery.channel, delivery.message_ts, shown))
+        if not posted:
+            return Delivery(True)  # every page had reached the person already
+        first = posted[0]
         return Delivery(True, channel=first.channel, message_ts=first.message_ts, messages=tuple(posted))
 
     def tell_revoked(self, notice: RevocationNotice) -> Delivery:

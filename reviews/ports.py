@@ -105,6 +105,9 @@ class ReviewerMessage:
     reviewer_email: str
     reviewer_chat_id: str | None  # the immutable chat (Slack) user id, when linked
     items: tuple[ItemView, ...]
+    # Items an earlier attempt of this same delivery already posted to the person (it stopped part-way):
+    # a page showing only these is not posted again (reviews.campaigns.resume).
+    already_posted: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -184,6 +184,10 @@ class SlackSettings(_Section):
     # checked (a single-workspace app cannot receive another team's requests, but say which to be sure).
     team_id: str = ""
     app_id: str = ""
+    # The Enterprise Grid organization (E…) the app is installed on org-wide: a request from any of its
+    # workspaces is served, one naming another organization (or none) is refused. With `team_id` as well,
+    # only that workspace of the organization is served.
+    enterprise_id: str = ""
     # Slack user groups whose members are admins / auditors too (ids such as S0123ABCD), checked live
     # (cached for a few minutes), so leaving the group takes the role away.
     admin_groups: list[str] = Field(default_factory=list)
@@ -210,8 +214,17 @@ class SlackSettings(_Section):
     @field_validator("team_id")
     @classmethod
     def _team(cls, value: str) -> str:
-        if value and not re.match(r"^[TE][A-Z0-9]{2,}$", value):
+        if value.startswith("E"):
+            raise ValueError("E… is an Enterprise Grid organization: set it as [slack] enterprise_id")
+        if value and not re.match(r"^T[A-Z0-9]{2,}$", value):
             raise ValueError("expected a Slack team id such as T0123ABCD")
+        return value
+
+    @field_validator("enterprise_id")
+    @classmethod
+    def _enterprise(cls, value: str) -> str:
+        if value and not re.match(r"^E[A-Z0-9]{2,}$", value):
+            raise ValueError("expected a Slack Enterprise Grid organization id such as E0123ABCD")
         return value
 
     @field_validator("app_id")

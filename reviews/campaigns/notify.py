@@ -2,7 +2,8 @@
 silent reviewers to the fallback. Every attempt is recorded (notification rows, the item's delivery state):
 the no-response rule revokes only what reached a reviewer who was reminded (DESIGN §3.7). A reviewer's
 items reach their delegate, except the delegate's own access (reviews.campaigns.handover). Each message
-posted is its own notification row (channel, ts, the items it shows): what the bot redraws after a click.
+posted is its own notification row (channel, ts, the items it shows): what the bot redraws after a click,
+and what a digest that stopped part-way resumes from, never posting a page twice (reviews.campaigns.resume).
 
 `advance_notifications` is idempotent: run it as often as you like (the scheduler's tick does); it sends
 only what is due and not yet sent.
@@ -25,6 +26,7 @@ from reviews.campaigns.decide import (
 )
 from reviews.campaigns.delegation import active_delegations
 from reviews.campaigns.handover import reroute_own_access
+from reviews.campaigns.resume import resumption
 from reviews.cycle_definition import CycleDefinition
 from reviews.models import Campaign, CampaignStatus, ItemStatus, Notification, Person, ReviewItem
 from reviews.ports import Clock, Delivery, ItemView, Notifier, ReviewerMessage
@@ -169,6 +171,9 @@ def _deliver(
     reviewer_id, target_id = to
     person = session.get(Person, target_id)
     assert person is not None and campaign.id is not None  # noqa: S101
+    told = resumption(session, campaign_id=campaign.id, person_id=target_id, kind=kind, items=items)
+    if told.already_posted and all(item.id in told.already_posted for item in items):
+        return True  # what is still pending reached the person before the delivery stopped
     message = ReviewerMessage(
         kind=kind,
         campaign_id=campaign.id,
@@ -176,10 +181,11 @@ def _deliver(
         due_at=campaign.due_at,
         reviewer_email=person.email,
         reviewer_chat_id=person.slack_user_id,
-        items=tuple(item_view(item) for item in items),
+        items=tuple(item_view(item) for item in told.items),
+        already_posted=told.already_posted,
     )
     delivery = notifier.notify(message)
-    _record(session, campaign.id, target_id, kind, items, delivery, now)
+    _record(session, campaign.id, target_id, kind, items, delivery, now, told.already_posted)
     shown = {item_id for posted in delivery.messages for item_id in posted.item_ids}
     reached = [item for item in items if delivery.delivered or item.id in shown]
     missed = [item for item in items if not (delivery.delivered or item.id in shown)]
@@ -265,9 +271,11 @@ def _record(
     items: list[ReviewItem],
     delivery: Delivery,
     now: datetime,
+    already_posted: frozenset[int],
 ) -> None:
-    """One row per message posted (where, and the items it shows), and one for what did not go out."""
-    ids = [item.id for item in items if item.id is not None]
+    """One row per message posted (where, and the items it shows), and one for what did not go out (not
+    what an earlier attempt of the same delivery posted)."""
+    ids = [item.id for item in items if item.id is not None and item.id not in already_posted]
     rows = [
         Notification(
             campaign_id=campaign_id,

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from reviews.campaigns.delegation import delegators
 from reviews.campaigns.notify import item_view
+from reviews.campaigns.resume import deliveries
 from reviews.models import Campaign, Notification, Person, ReviewCycle, ReviewItem
 from reviews.ports import ReviewerMessage
 
@@ -51,20 +52,20 @@ def posted_page(session: Session, *, channel: str, message_ts: str, person_id: i
     ).first()
     if row is None or row.person_id != person_id or row.id is None:
         return None
-    # The pages of one delivery share its person, kind, channel and time (only two deliveries to the same
-    # person at the same instant, which a frozen test clock can make, would share them too).
-    siblings = session.exec(
+    # The pages of one delivery: its person, kind and channel, written by one attempt (one time), or by the
+    # attempts that resumed it after it stopped part-way (reviews.campaigns.resume). Only two deliveries to
+    # the same person at the same instant, which a frozen test clock can make, would be taken for one.
+    rows = session.exec(
         select(Notification)
         .where(
             Notification.campaign_id == row.campaign_id,
             Notification.person_id == person_id,
             Notification.kind == row.kind,
-            Notification.channel == channel,
-            Notification.sent_at == row.sent_at,
-            col(Notification.delivered).is_(True),
         )
         .order_by(col(Notification.id))
     ).all()
+    (delivery,) = [rows for rows in deliveries(rows) if any(sibling.id == row.id for sibling in rows)]
+    siblings = [sibling for sibling in delivery if sibling.delivered and sibling.channel == channel]
     ids = [sibling.id for sibling in siblings]
     return PostedPage(
         campaign_id=row.campaign_id,

@@ -26,6 +26,12 @@ HTTP 404 `unknown_method`. Methods, each with Slack's documented arguments, erro
   are spent once; modals hold 100 blocks and a 24-character title;
 - `apps.connections.open` (`socketmode.py`, with an app-level token).
 
+Enterprise Grid: `SlackWorkspace(enterprise_id="E…", org_wide=True)` is a workspace of an organization with
+the app installed org-wide: interactions arrive with `"team": null` and the user's workspace in
+`user.team_id`, every request names the organization, and auth.test returns its `enterprise_id`
+(`outgoing.py`). `SlackSimulator(scopes=…)`: the bot token's granted scopes, in the `x-oauth-scopes` header
+of each answer; a token the simulator does not know gets `invalid_auth`.
+
 State (`workspace.py`, `model.py`): users, channels and DMs (a user's DM with the app is "D" + the user id
 without its "U"), user groups, every message with its edits, modals and Home tabs. Read what a user sees
 with `ws.dm_messages(user_id)`, `ws.messages(channel)`, `ws.ephemeral_messages(user_id)`,
@@ -34,9 +40,9 @@ with `ws.dm_messages(user_id)`, `ws.messages(channel)`, `ws.ephemeral_messages(u
 Rate limits (`ratelimits.py`): per method, per sliding minute, on the simulator's clock (injectable),
 defaulting to the floor of the method's Slack tier, and chat.postMessage's per-conversation limit (1 per
 second, bursts of 3 by default; `channel_limit=`); beyond them HTTP 429 `ratelimited` with `Retry-After`.
-Faults (`sim.faults`, `faults.py`): `rate_limit_next`, `fail_next`, `outage`. Records (`sim.calls`,
-`sim.calls_to(method)`, `records.py`): method, arguments, token, status, answer; posts to response URLs in
-`sim.responses` (`responses.py`).
+Faults (`sim.faults`, `faults.py`): `rate_limit_next`, `fail_next` (either after letting `after=N` calls
+through), `outage`. Records (`sim.calls`, `sim.calls_to(method)`, `records.py`): method, arguments, token,
+status, answer; posts to response URLs in `sim.responses` (`responses.py`).
 
 Requests to the bot (`outgoing.py`): `sign(body, secret, timestamp)`; `sim.payloads()` builds block
 actions, view submissions, slash commands and events from the workspace's state, with trigger ids and

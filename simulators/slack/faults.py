@@ -5,6 +5,8 @@
 - `fail_next(method, error, times)`: HTTP 200 `{"ok": false, "error": error}`; the method does nothing.
 - `outage(True)`: every call, whatever the method or token, answers HTTP 503 until `outage(False)`.
 
+`after=N` lets the next N matching calls through first: a later call fails (page 3 of a digest, say).
+
 Faults apply after authentication (an unauthenticated call is refused first, as Slack would) and before
 the per-minute limits; a call refused by a fault takes no rate-limit slot.
 """
@@ -27,16 +29,16 @@ class Faults:
     def __init__(self, known_methods: Collection[str]) -> None:
         self._known = frozenset(known_methods)
         self._lock = threading.Lock()
-        self._pending: dict[str, list[Fault]] = {}
+        self._pending: dict[str, list[Fault | None]] = {}
         self._outage = False
 
-    def rate_limit_next(self, method: str, times: int = 1, retry_after: int = 1) -> None:
+    def rate_limit_next(self, method: str, times: int = 1, retry_after: int = 1, *, after: int = 0) -> None:
         if retry_after < 0:
             raise ValueError("retry_after is whole seconds, at least 0")
-        self._arm(method, Fault("ratelimited", retry_after=retry_after), times)
+        self._arm(method, Fault("ratelimited", retry_after=retry_after), times, after)
 
-    def fail_next(self, method: str, error: str = "fatal_error", times: int = 1) -> None:
-        self._arm(method, Fault("error", error=error), times)
+    def fail_next(self, method: str, error: str = "fatal_error", times: int = 1, *, after: int = 0) -> None:
+        self._arm(method, Fault("error", error=error), times, after)
 
     def outage(self, on: bool = True) -> None:
         with self._lock:
@@ -50,15 +52,20 @@ class Faults:
     def take(self, method: str) -> Fault | None:
         with self._lock:
             queue = self._pending.get(method)
-            return queue.pop(0) if queue else None
+            return queue.pop(0) if queue else None  # None in the queue: a call let through (`after`)
 
     def reset(self) -> None:
         with self._lock:
             self._pending.clear()
             self._outage = False
 
-    def _arm(self, method: str, fault: Fault, times: int) -> None:
+    def _arm(self, method: str, fault: Fault, times: int, after: int) -> None:
         if method not in self._known:
             raise ValueError(f"the simulator does not implement {method!r}")
+        if after < 0:
+            raise ValueError("after counts calls let through, at least 0")
         with self._lock:
-            self._pending.setdefault(method, []).extend([fault] * times)
+            queue = self._pending.setdefault(method, [])
+            if after and queue:
+                raise ValueError(f"{method} has faults armed already: `after` counts from the next call")
+            queue.extend([None] * after + [fault] * times)

@@ -129,19 +129,25 @@ def method(
 
 @method("auth.test", tier="special", per_minute=100)
 def auth_test(call: Call) -> dict[str, Any]:
+    """Who the token is. "When working against a team within an Enterprise organization, you'll also find
+    their enterprise_id here" (docs.slack.dev/reference/methods/auth.test); a bad token never gets here
+    (the server answers `invalid_auth`)."""
     ws = call.workspace
     bot = ws.user(ws.bot_user_id)
     if bot is None or bot.deleted:
         raise ApiError("account_inactive")
-    return {
+    answer: dict[str, Any] = {
         "url": ws.url,
         "team": ws.team_name,
         "user": bot.name,
         "team_id": ws.team_id,
         "user_id": bot.id,
         "bot_id": ws.bot_id,
-        "is_enterprise_install": False,
+        "is_enterprise_install": ws.org_wide,
     }
+    if ws.enterprise_id:
+        answer["enterprise_id"] = ws.enterprise_id
+    return answer
 
 
 @method("users.lookupByEmail", tier=3)
@@ -166,7 +172,12 @@ def users_info(call: Call) -> dict[str, Any]:
 @method("usergroups.users.list", tier=2)
 def usergroups_users_list(call: Call) -> dict[str, Any]:
     """The members of a user group; an unknown id answers no_such_subteam, as documented. A disabled
-    group is listed only with `include_disabled` (else no_such_subteam as well: the simulator's choice)."""
+    group is listed only with `include_disabled` (else no_such_subteam as well: the simulator's choice).
+    With an org-wide install's token the group's workspace must be named: `team_id` "Required if org token
+    is used" (docs.slack.dev, usergroups.list and usergroups.users.list); without it `missing_argument`,
+    "A required argument is missing", the error Slack documents for the usergroups methods."""
+    if call.workspace.org_wide and not call.optional("team_id"):
+        raise ApiError("missing_argument")
     group = call.workspace.usergroup(call.required("usergroup"))
     if group is None or (group.disabled and not call.flag("include_disabled")):
         raise ApiError("no_such_subteam")

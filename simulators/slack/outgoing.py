@@ -22,6 +22,13 @@ Slack would send: the user, team and app ids, the message or view the user acted
 - `event_callback(event, event_id=None)` (JSON), and the events built from state: `app_home_opened(user_id)`,
   `message_im(user_id, text)` (also stores the user's message in the DM); `url_verification(challenge)`.
 
+Enterprise Grid (`SlackWorkspace(enterprise_id=…)`): interactions carry `enterprise: {id, name}` and the
+organization in `team`; slash commands `enterprise_id` and `enterprise_name`; events `enterprise_id` and
+`authorizations[0].enterprise_id`. Installed org-wide (`org_wide=True`), interactions carry `"team": null`
+(the user's workspace only in `user.team_id`) and `is_enterprise_install` is true everywhere, as Slack
+sends them to an org-ready app (api.slack.com/enterprise/org-ready-apps; bolt-js types its
+payloads' `team` "null for org apps"). `sim.payloads(enterprise_id=…)` forges another organization.
+
 With `strict=True` (the default) a builder refuses what no Slack client can produce, with ValueError: a
 press by a user who cannot see the message or by a deactivated user, on an element that is not there,
 with a button value other than the button's, a submission of a view the user does not have on top, or
@@ -122,13 +129,16 @@ class Payloads:
         response_base: str = "https://hooks.slack.com/",
         team_id: str | None = None,
         api_app_id: str | None = None,
+        enterprise_id: str | None = None,
         verification_token: str = "simulated-verification-token",  # noqa: S107 - Slack's deprecated field
     ) -> None:
-        """`team_id` / `api_app_id` override the workspace's (a request from another team or app)."""
+        """`team_id` / `api_app_id` / `enterprise_id` override the workspace's (a request from another team,
+        app or Enterprise Grid organization)."""
         self.ws = workspace
         self.response_base = response_base if response_base.endswith("/") else response_base + "/"
         self.team_id = team_id or workspace.team_id
         self.api_app_id = api_app_id or workspace.app_id
+        self.enterprise_id = enterprise_id or workspace.enterprise_id
         self.verification_token = verification_token
         self._lock = threading.Lock()
 
@@ -178,9 +188,7 @@ class Payloads:
                     "is_ephemeral": ephemeral,
                 },
                 "trigger_id": trigger_id,
-                "team": self._team(),
-                "enterprise": None,
-                "is_enterprise_install": False,
+                **self._install(),
                 "channel": self._channel(channel),
             }
             if not ephemeral:
@@ -223,9 +231,7 @@ class Payloads:
                 "token": self.verification_token,
                 "container": {"type": "view", "view_id": view.id},
                 "trigger_id": trigger_id,
-                "team": self._team(),
-                "enterprise": None,
-                "is_enterprise_install": False,
+                **self._install(),
                 "view": self._shown(view),
                 "actions": [action],
             }
@@ -247,15 +253,13 @@ class Payloads:
             trigger_id = ws.issue_trigger(user_id)
             payload: Json = {
                 "type": "view_submission",
-                "team": self._team(),
+                **self._install(),
                 "user": self._user(user_id),
                 "api_app_id": self.api_app_id,
                 "token": self.verification_token,
                 "trigger_id": trigger_id,
                 "view": self._shown(view),
                 "response_urls": [],
-                "is_enterprise_install": False,
-                "enterprise": None,
             }
             return self._interactive(
                 payload, trigger_id=trigger_id, on_ack=self._submission_ack(user_id, view.id)
@@ -267,14 +271,12 @@ class Payloads:
             view = self._view(view_id)
             payload: Json = {
                 "type": "view_closed",
-                "team": self._team(),
+                **self._install(),
                 "user": self._user(user_id),
                 "api_app_id": self.api_app_id,
                 "token": self.verification_token,
                 "view": self._shown(view),
                 "is_cleared": False,
-                "is_enterprise_install": False,
-                "enterprise": None,
             }
             ws.close_view(view.id)
             return self._interactive(payload)
@@ -306,10 +308,12 @@ class Payloads:
                 "command": command,
                 "text": text,
                 "api_app_id": self.api_app_id,
-                "is_enterprise_install": "false",
+                "is_enterprise_install": "true" if self.ws.org_wide else "false",
                 "response_url": self.response_base + key,
                 "trigger_id": trigger_id,
             }
+            if self.enterprise_id:  # Slack adds the organization's id and name in Enterprise Grid
+                fields |= {"enterprise_id": self.enterprise_id, "enterprise_name": self.ws.enterprise_name}
             return Outgoing(
                 "slash_commands",
                 urlencode(fields).encode(),
@@ -328,7 +332,9 @@ class Payloads:
         payload: Json = {
             "token": self.verification_token,
             "team_id": self.team_id,
+            **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
             "context_team_id": self.team_id,
+            "context_enterprise_id": self.enterprise_id,
             "api_app_id": self.api_app_id,
             "event": event,
             "type": "event_callback",
@@ -336,11 +342,11 @@ class Payloads:
             "event_time": event_time if event_time is not None else int(ws.now()),
             "authorizations": [
                 {
-                    "enterprise_id": None,
+                    "enterprise_id": self.enterprise_id,
                     "team_id": self.team_id,
                     "user_id": ws.bot_user_id,
                     "is_bot": True,
-                    "is_enterprise_install": False,
+                    "is_enterprise_install": ws.org_wide,
                 }
             ],
             "is_ext_shared_channel": False,
@@ -562,14 +568,28 @@ class Payloads:
         name = user.name if user is not None else ""
         return {"id": user_id, "username": name, "name": name, "team_id": self.team_id}
 
-    def _team(self) -> Json:
-        return {"id": self.team_id, "domain": self.ws.domain}
+    def _install(self) -> Json:
+        """Where the interaction comes from. An org-wide install gets `"team": null` and the user's
+        workspace only in `user.team_id` (bolt-python, slack_bolt/request/internals.py: "With org-wide
+        installations, payload.team in interactivity payloads can be None"); a workspace of an Enterprise
+        Grid organization names its organization in `team` and in `enterprise`."""
+        team: Json = {"id": self.team_id, "domain": self.ws.domain}
+        enterprise: Json | None = None
+        if self.enterprise_id:
+            enterprise = {"id": self.enterprise_id, "name": self.ws.enterprise_name}
+            team |= {"enterprise_id": self.enterprise_id, "enterprise_name": self.ws.enterprise_name}
+        org_wide = self.ws.org_wide
+        return {
+            "team": None if org_wide else team,
+            "enterprise": enterprise,
+            "is_enterprise_install": org_wide,
+        }
 
     def _channel(self, channel: SlackChannel) -> Json:
         return {"id": channel.id, "name": "directmessage" if channel.is_im else channel.name}
 
     def _shown(self, view: SlackView) -> Json:
-        return view.to_api(self.ws.team_id, self.ws.app_id, self.ws.bot_id)
+        return view.to_api(self.ws.installed_team_id, self.ws.app_id, self.ws.bot_id)
 
 
 def _filled(view: SlackView, values: Mapping[str, Any], *, strict: bool) -> dict[str, dict[str, Json]]:

@@ -4,7 +4,8 @@ Each call goes through, in order: outage (503) → unknown method (404 `unknown_
 → authentication (`not_authed` / `invalid_auth`, HTTP 200; the other kind of token than the method takes:
 `not_allowed_token_type`) → injected faults → per-conversation limit of chat.postMessage and per-minute
 limit of the method (429 `ratelimited` + Retry-After; a refused call takes no slot of either) → the
-method. Every call is recorded, whatever its answer.
+method, whose successful answer carries the bot token's granted scopes in `x-oauth-scopes` (`scopes=`).
+Every call is recorded, whatever its answer.
 
 The same server serves the response URLs it hands out (`/actions/…`, `/commands/…`, see `responses.py`),
 recorded in `sim.responses`; with `socket_mode=True` it also runs a Socket Mode endpoint
@@ -18,7 +19,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from email.message import Message
 from typing import Any
 
@@ -35,6 +36,8 @@ from simulators.slack.workspace import SlackWorkspace
 from simulators.transport import LocalServer, Reply, Service
 
 DEFAULT_CHANNEL_LIMIT = ChannelLimit()
+# What an app asking for the usual bot scopes of a reviewing bot is granted; a test names its own.
+DEFAULT_SCOPES = ("chat:write", "commands", "users:read", "users:read.email", "usergroups:read")
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -51,18 +54,21 @@ class SlackSimulator(Service):
         rate_limits: Mapping[str, int | None] | None = None,
         channel_limit: ChannelLimit | None = DEFAULT_CHANNEL_LIMIT,
         socket_mode: bool = False,
+        scopes: Iterable[str] = DEFAULT_SCOPES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """`rate_limits` overrides the per-minute limit of named methods (None: unlimited); the others
         keep their Slack tier's limit. `channel_limit` is chat.postMessage's per-conversation limit (None:
-        none). `clock` drives the rate-limit windows, `RecordedCall.at` and `ResponsePost.at`; trigger ids
-        and response URLs expire on the workspace's clock."""
+        none). `scopes`: those granted to the bot token, returned in the `x-oauth-scopes` header of every
+        call it makes. `clock` drives the rate-limit windows, `RecordedCall.at` and `ResponsePost.at`;
+        trigger ids and response URLs expire on the workspace's clock."""
         unknown = set(rate_limits or {}) - set(METHODS)
         if unknown:
             raise ValueError(f"no such methods: {sorted(unknown)}")
         self.workspace = workspace
         self.bot_token = bot_token
         self.app_token = app_token
+        self.scopes = tuple(scopes)
         self.faults = Faults(METHODS)
         self.limiter = RateLimiter(
             {m.name: m.per_minute for m in METHODS.values()} | dict(rate_limits or {}), clock
@@ -103,9 +109,17 @@ class SlackSimulator(Service):
             raise RuntimeError("the simulator is not started")
         return self._base
 
-    def payloads(self, *, team_id: str | None = None, api_app_id: str | None = None) -> Payloads:
+    def payloads(
+        self, *, team_id: str | None = None, api_app_id: str | None = None, enterprise_id: str | None = None
+    ) -> Payloads:
         """Builders of what Slack sends the bot, with response URLs served here (see `outgoing.py`)."""
-        return Payloads(self.workspace, response_base=self.base_url, team_id=team_id, api_app_id=api_app_id)
+        return Payloads(
+            self.workspace,
+            response_base=self.base_url,
+            team_id=team_id,
+            api_app_id=api_app_id,
+            enterprise_id=enterprise_id,
+        )
 
     # ---- records ----------------------------------------------------------------------------------
     def calls_to(self, method: str) -> list[RecordedCall]:
@@ -160,7 +174,10 @@ class SlackSimulator(Service):
                 result = method.handler(Call(self.workspace, args, socket_url))
         except ApiError as exc:
             return exc.status, {"ok": False, "error": exc.error, **exc.extra}, {}
-        return 200, {"ok": True, **result}, {}
+        # Slack returns the token's scopes with each call it authenticated: bolt-python reads them from
+        # auth.test's `x-oauth-scopes` header (slack_bolt/middleware/authorization/internals.py).
+        granted = {"x-oauth-scopes": ",".join(self.scopes)} if method.auth == "bot" else {}
+        return 200, {"ok": True, **result}, granted
 
     def _admit_call(self, method: Method, args: dict[str, Any]) -> int | None:
         """Retry-After seconds if a limit refuses the call; else None, the call's slots taken."""

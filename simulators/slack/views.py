@@ -139,4 +139,4 @@ def _replace(ws: SlackWorkspace, view: SlackView, definition: Json) -> None:
 
 
 def _shown(ws: SlackWorkspace, view: SlackView) -> Json:
-    return view.to_api(ws.team_id, ws.app_id, ws.bot_id)
+    return view.to_api(ws.installed_team_id, ws.app_id, ws.bot_id)

@@ -84,12 +84,24 @@ class SlackWorkspace:
         domain: str | None = None,
         bot_name: str = "recertify",
         app_id: str | None = None,
+        enterprise_id: str | None = None,
+        enterprise_name: str = "Organization",
+        org_wide: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         """`clock` (unix seconds) stamps users' `updated`, message timestamps, and the issue time of
-        trigger ids and response URLs: a test moves it to expire them without sleeping."""
+        trigger ids and response URLs: a test moves it to expire them without sleeping.
+
+        `enterprise_id`: the workspace belongs to an Enterprise Grid organization; `org_wide`: the app is
+        installed on the whole organization (an org-ready app), not on this workspace alone, which changes
+        what Slack sends the bot (`outgoing.py`) and what auth.test answers."""
+        if org_wide and not enterprise_id:
+            raise ValueError("an org-wide install needs the organization's enterprise_id")
         self.team_id = team_id
         self.team_name = team_name
+        self.enterprise_id = enterprise_id
+        self.enterprise_name = enterprise_name
+        self.org_wide = org_wide
         self.domain = domain or (re.sub(r"[^a-z0-9-]+", "-", team_name.lower()).strip("-") or "workspace")
         self.lock = threading.RLock()
         self._clock = clock
@@ -110,6 +122,13 @@ class SlackWorkspace:
         self.bot_user_id = self.add_user(None, bot_name, is_bot=True, name=bot_name)
         # the app id is derived apart from the counter, so adding it moved no existing user's id
         self.app_id = app_id or "A0" + _b32(f"{team_id}:app")
+
+    @property
+    def installed_team_id(self) -> str:
+        """Where the app is installed, as a view's `team_id` and `app_installed_team_id` name it: the
+        organization for an org-wide install (docs.slack.dev/messaging/work-objects-implementation shows a
+        Grid view with both "E123ABC456"), else the workspace."""
+        return self.enterprise_id if self.org_wide and self.enterprise_id else self.team_id
 
     @property
     def url(self) -> str:

@@ -144,13 +144,16 @@ def converse(
     names: Iterable[str] = NAMES,
     *,
     before_digests: Callable[[Session, FrozenClock], object] | None = None,
+    workspace: SlackWorkspace | None = None,
+    settings: SlackSettings | None = None,
 ) -> Iterator[Conversation]:
     """The department synced, Slack accounts linked, the quarterly campaign started (then `before_digests`,
     e.g. a delegation) and its digests delivered through the Slack simulator; the bot serving on a free port
-    (admin: adm, auditor: aud)."""
+    (admin: adm, auditor: aud). `workspace` and `settings` (its admins and auditors are set here) replace
+    the default single workspace T0001."""
     clock = FrozenClock(T0)
     department.sync(session, clock)
-    ws = SlackWorkspace(team_id="T0001", team_name="Department")
+    ws = workspace or SlackWorkspace(team_id="T0001", team_name="Department")
     users = link_slack_accounts(session, ws, names)
     start_quarterly(session, clock)
     if before_digests is not None:
@@ -160,8 +163,9 @@ def converse(
         client = slack_client(TOKEN, sim.api_url)
         advance_notifications(session, SlackNotifier(client, pace_seconds=0), clock=clock)
         session.commit()
-        settings = SlackSettings(team_id="T0001", admins=[email("adm")], auditors=[email("aud")])
-        services = BotServices(engine, clock, settings, SlackDirectory(client), Protection.of([], []))
+        roles = {"admins": [email("adm")], "auditors": [email("aud")]}
+        chosen = (settings or SlackSettings(team_id="T0001")).model_copy(update=roles)
+        services = BotServices(engine, clock, chosen, SlackDirectory(client), Protection.of([], []))
         server = BotServer(
             build_app(services, client=client, signing_secret=SECRET),
             signing_secret=SECRET,

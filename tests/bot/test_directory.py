@@ -73,3 +73,18 @@ def test_user_group_members_are_read_and_cached(sim: SlackSimulator, workspace: 
     assert len(sim.calls_to("usergroups.users.list")) == 2
     with pytest.raises(Misconfigured, match="no user group"):
         directory.group_members("S0NOSUCH")
+
+
+def test_an_org_wide_install_names_the_workspace_of_its_user_groups() -> None:
+    """usergroups.users.list: `team_id` is "Required if org token is used" (docs.slack.dev; node-slack-sdk
+    types it "If using an org token, team_id is required"). Without it Slack answers `missing_argument`:
+    the bot says which setting is missing instead of failing every admin's command as "Slack unavailable"."""
+    grid = SlackWorkspace(team_id="T0001", enterprise_id="E0ORG1", org_wide=True)
+    ana = grid.add_user("ana@dept.example.gov", "Ana")
+    group = grid.add_usergroup("security-admins", members=[ana])
+    with SlackSimulator(grid, bot_token=TOKEN) as sim:
+        with pytest.raises(Misconfigured, match=r"set \[slack\] team_id"):
+            SlackDirectory(slack_client(TOKEN, sim.api_url)).group_members(group)
+        named = SlackDirectory(slack_client(TOKEN, sim.api_url), team_id="T0001")
+        assert named.group_members(group) == {ana}
+        assert sim.calls_to("usergroups.users.list")[-1].args == {"usergroup": group, "team_id": "T0001"}

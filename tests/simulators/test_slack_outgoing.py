@@ -566,3 +566,55 @@ def test_socket_mode_envelopes_and_lifecycle(ws: SlackWorkspace) -> None:
     while threading.active_count() > before and time.monotonic() < deadline:
         time.sleep(0.01)
     assert threading.active_count() == before
+
+
+# --- Enterprise Grid ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("org_wide", [True, False])
+def test_enterprise_grid_payloads_are_read_by_bolt_as_slack_sends_them(org_wide: bool) -> None:
+    """In an Enterprise Grid organization every request names it; installed org-wide, interactions carry
+    `"team": null` ("team is null for org apps shortcut payload", bolt-js src/types/shortcuts/
+    global-shortcut.ts) and the user's workspace in `user.team_id` ("With org-wide installations,
+    payload.team in interactivity payloads can be None. You need to extract either payload.user.team_id or
+    payload.view.team_id", bolt-python slack_bolt/request/internals.py). Bolt's own reading of each payload
+    finds the organization and the kind of install. A workspace of an organization is shaped as Slack's
+    own Grid sample (docs.slack.dev/messaging/work-objects-implementation): `"team": {"id", "domain",
+    "enterprise_id", "enterprise_name"}`, `"enterprise": {"id", "name"}`, `"is_enterprise_install": false`."""
+    grid = SlackWorkspace(
+        team_id="T0001", enterprise_id="E0ORG1", enterprise_name="Ministry", org_wide=org_wide
+    )
+    ana = grid.add_user("ana@dept.example.gov", "Ana", user_id=ANA)
+    with SlackSimulator(grid, bot_token=TOKEN) as sim:
+        posted = WebClient(token=TOKEN, base_url=sim.api_url).chat_postMessage(
+            channel=ana, text="Review", blocks=review_blocks()
+        )
+        message = (str(posted["channel"]), str(posted["ts"]))
+        payloads = sim.payloads()
+        press = payloads.block_action(ana, message, "keep")
+        view = grid.new_view(ana, REASON_MODAL)
+        grid.push_view(view)
+        submit = payloads.view_submission(ana, view.id, {"text": "still needed"})
+        command = payloads.slash_command(ana, "/recertify", "status")
+        event = payloads.app_home_opened(ana)
+    for outgoing in (press, submit):
+        body = outgoing.payload
+        assert body["enterprise"] == {"id": "E0ORG1", "name": "Ministry"}
+        assert body["is_enterprise_install"] is org_wide and body["user"]["team_id"] == "T0001"
+        if org_wide:
+            assert body["team"] is None
+        else:
+            assert body["team"]["id"] == "T0001" and body["team"]["enterprise_id"] == "E0ORG1"
+    assert command.payload["enterprise_id"] == "E0ORG1" and command.payload["enterprise_name"] == "Ministry"
+    assert command.payload["is_enterprise_install"] == ("true" if org_wide else "false")
+    assert event.payload["enterprise_id"] == "E0ORG1"
+    assert event.payload["authorizations"][0]["is_enterprise_install"] is org_wide
+    for outgoing in (press, submit, command, event):
+        context = BoltRequest(
+            body=outgoing.body.decode(), headers={"content-type": outgoing.content_type}
+        ).context
+        assert context.enterprise_id == "E0ORG1" and context.is_enterprise_install is org_wide, outgoing.kind
+    # a view names where the app is installed: the organization when org-wide (docs.slack.dev/messaging/
+    # work-objects-implementation shows a Grid view_submission with "app_installed_team_id": "E123ABC456")
+    installed = "E0ORG1" if org_wide else "T0001"
+    assert submit.payload["view"]["app_installed_team_id"] == submit.payload["view"]["team_id"] == installed

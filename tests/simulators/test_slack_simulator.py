@@ -89,6 +89,32 @@ def test_auth_test_names_the_bot_and_the_team(client: WebClient, ws: SlackWorksp
     }
 
 
+def test_auth_test_lists_the_granted_scopes_in_its_header_and_refuses_a_bad_token(ws: SlackWorkspace) -> None:
+    """Slack returns a token's granted scopes in the `x-oauth-scopes` response header: bolt-python reads the
+    bot's scopes from auth.test's answer as `auth_test_result.headers.get("x-oauth-scopes")`
+    (slack_bolt/middleware/authorization/internals.py). auth.test "checks authentication and tells "you" who
+    you are" (docs.slack.dev/reference/methods/auth.test): a token Slack does not know is `invalid_auth`."""
+    with SlackSimulator(ws, bot_token=TOKEN, scopes=("chat:write", "commands")) as sim:
+        good = WebClient(token=TOKEN, base_url=sim.api_url).auth_test()
+        with pytest.raises(SlackApiError) as bad:
+            WebClient(token="xoxb-revoked", base_url=sim.api_url).auth_test()  # noqa: S106
+    assert good.headers["x-oauth-scopes"] == "chat:write,commands"
+    assert bad.value.response["error"] == "invalid_auth"
+    assert "x-oauth-scopes" not in bad.value.response.headers
+
+
+def test_auth_test_in_an_org_wide_install_names_the_organization() -> None:
+    """ "When working against a team within an Enterprise organization, you'll also find their enterprise_id
+    here" (docs.slack.dev/reference/methods/auth.test); `is_enterprise_install` tells an org-wide install
+    (api.slack.com/enterprise/apps/reference)."""
+    grid = SlackWorkspace(team_id="T0001", enterprise_id="E0ORG1", org_wide=True)
+    with SlackSimulator(grid, bot_token=TOKEN) as sim:
+        answer = WebClient(token=TOKEN, base_url=sim.api_url).auth_test().data
+    assert answer["enterprise_id"] == "E0ORG1" and answer["is_enterprise_install"] is True
+    with pytest.raises(ValueError, match="enterprise_id"):
+        SlackWorkspace(org_wide=True)
+
+
 def test_lookup_by_email_found_case_insensitive_and_not_found(http: httpx.Client, ws: SlackWorkspace) -> None:
     found = http.get("users.lookupByEmail", params={"email": "ANA@Dept.Example.GOV"})
     assert found.status_code == 200 and found.headers["content-type"] == JSON
