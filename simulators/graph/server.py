@@ -11,6 +11,7 @@ import hmac
 import json
 import time
 import uuid
+from collections.abc import Iterable
 from email.message import Message
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from simulators.graph.batch import run_batch
 from simulators.graph.errors import GraphError, error_body
 from simulators.graph.faults import NO_HEADER, Faults
+from simulators.graph.permissions import authorize
 from simulators.graph.protocol import Context, Request, Response
 from simulators.graph.records import RecordedRequest
 from simulators.graph.routes import register_all
@@ -38,8 +40,15 @@ class GraphSimulator(Service):
         delta_member_chunk: int = 500,
         max_batch: int = 20,
         seed: int = 0,
+        granted_roles: Iterable[str] | None = None,
+        premium: bool = True,
     ) -> None:
+        """`granted_roles`: the application permissions the app was granted (None: every request is
+        allowed); `premium`: whether the tenant has Entra ID P1, which sign-in activity needs (see
+        permissions.py). Both may be changed while the simulator runs."""
         self.tenant = tenant
+        self.granted_roles = None if granted_roles is None else frozenset(granted_roles)
+        self.premium = premium
         self.faults = Faults(seed)
         self.requests: list[RecordedRequest] = []
         self.max_batch = max_batch
@@ -150,7 +159,12 @@ class GraphSimulator(Service):
                 response.headers["Retry-After"] = str(wait)
             return response
         request = Request(record.method, path, record.query, record.body, record.consistency_level)
-        return self._guarded(lambda: self._ctx.dispatch(request))
+
+        def answer() -> Response:
+            authorize(request.method, path, request.query, self.granted_roles, premium=self.premium)
+            return self._ctx.dispatch(request)
+
+        return self._guarded(answer)
 
     def _guarded(self, call: Any) -> Response:
         try:

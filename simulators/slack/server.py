@@ -18,7 +18,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from email.message import Message
 from typing import Any
 
@@ -35,6 +35,9 @@ from simulators.slack.workspace import SlackWorkspace
 from simulators.transport import LocalServer, Reply, Service
 
 DEFAULT_CHANNEL_LIMIT = ChannelLimit()
+# What an app installed from Recertify's manifest is granted; a test narrows it to show a missing scope.
+DEFAULT_BOT_SCOPES = ("chat:write", "commands", "users:read", "users:read.email", "usergroups:read")
+APP_TOKEN_SCOPES = ("connections:write",)  # an app-level token made for Socket Mode
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -52,17 +55,21 @@ class SlackSimulator(Service):
         channel_limit: ChannelLimit | None = DEFAULT_CHANNEL_LIMIT,
         socket_mode: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        bot_scopes: Sequence[str] = DEFAULT_BOT_SCOPES,
     ) -> None:
         """`rate_limits` overrides the per-minute limit of named methods (None: unlimited); the others
         keep their Slack tier's limit. `channel_limit` is chat.postMessage's per-conversation limit (None:
-        none). `clock` drives the rate-limit windows, `RecordedCall.at` and `ResponsePost.at`; trigger ids
-        and response URLs expire on the workspace's clock."""
+        none). `bot_scopes`: what the bot token was granted, sent back as Slack does in the
+        `x-oauth-scopes` header of every answer to a valid token. `clock` drives the rate-limit windows,
+        `RecordedCall.at` and `ResponsePost.at`; trigger ids and response URLs expire on the workspace's
+        clock."""
         unknown = set(rate_limits or {}) - set(METHODS)
         if unknown:
             raise ValueError(f"no such methods: {sorted(unknown)}")
         self.workspace = workspace
         self.bot_token = bot_token
         self.app_token = app_token
+        self.bot_scopes = tuple(bot_scopes)
         self.faults = Faults(METHODS)
         self.limiter = RateLimiter(
             {m.name: m.per_minute for m in METHODS.values()} | dict(rate_limits or {}), clock
@@ -146,6 +153,14 @@ class SlackSimulator(Service):
                 "not_allowed_token_type" if hmac.compare_digest(token.encode(), other.encode()) else None
             )
             return 200, {"ok": False, "error": refusal or "invalid_auth"}, {}
+        scopes = APP_TOKEN_SCOPES if method.auth == "app" else self.bot_scopes
+        status, body, headers = self._authenticated(method, name, args)
+        return status, body, {"x-oauth-scopes": ",".join(scopes)} | headers
+
+    def _authenticated(
+        self, method: Method, name: str, args: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """A call whose token was accepted: faults, rate limits, then the method."""
         fault = self.faults.take(name)
         if fault is not None and fault.kind == "ratelimited":
             return _ratelimited(fault.retry_after)

@@ -40,6 +40,16 @@ class GraphNotFound(NotFound):
         super().__init__(f"entra: {path} does not exist{detail}")
 
 
+class GraphRefused(Misconfigured):
+    """Graph refused the credentials (401) or the request (403); `code` is Graph's own error code, which
+    tells a missing permission (Authorization_RequestDenied) from a missing licence."""
+
+    def __init__(self, message: str, *, status: int, code: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
 class DeltaExpired(SourceUnavailable):
     """The delta link is no longer valid (410): the caller must fall back to a full sync."""
 
@@ -78,14 +88,17 @@ def translate(method: str, path: str, status: int, body: Any) -> RecertifyError:
     if status == 410:
         return DeltaExpired(path, code or "HTTP 410")
     if status == 401:
-        return Misconfigured(
+        return GraphRefused(
             f"entra: Microsoft Graph refused the credentials for {what} ({detail}); check "
-            "RECERTIFY_GRAPH_TOKEN, or entra.tenant_id, entra.client_id and the app's secret or certificate"
+            "RECERTIFY_GRAPH_TOKEN, or entra.tenant_id, entra.client_id and the app's secret or certificate",
+            status=status,
+            code=code,
         )
     if status == 403:
         hint = likely_permission(method, path)
         needs = f"; the app registration likely lacks the {hint} application permission (with admin consent)"
-        return Misconfigured(f"entra: Microsoft Graph denied {what} ({detail}){needs if hint else ''}")
+        message = f"entra: Microsoft Graph denied {what} ({detail}){needs if hint else ''}"
+        return GraphRefused(message, status=status, code=code)
     retryable = status in RETRY_STATUSES or status >= 500
     return SourceUnavailable(SOURCE, f"{what} failed: {detail}", retryable=retryable)
 
