@@ -140,7 +140,7 @@ def _run(account: AwsAccount, probe: Probe, target: Target) -> Outcome:
     except AwsApiError as exc:
         if is_access_denied(exc):
             return Outcome(target.region, allowed=False, denied=True, detail=f"{exc.code}")
-        if exc.retryable:
+        if exc.retryable or not exc.code or exc.code.isdigit():  # no AWS error code: not an answer
             return Outcome(target.region, allowed=False, detail=str(exc))
         return Outcome(target.region, allowed=True, detail=f"allowed (AWS answered {exc.code})")
     except RecertifyError as exc:  # refused credentials, unreachable endpoint
@@ -184,8 +184,11 @@ def _first_bucket(account: AwsAccount, listed: list[Outcome]) -> str | None:
 
 
 def _first_key(account: AwsAccount, region: str, listed: Outcome) -> str | None:
-    aliases = listed.answer.get("Aliases", []) if listed.answer else []
-    return next((str(a["TargetKeyId"]) for a in aliases if a.get("TargetKeyId")), None)
+    """A key the account's aliases name, a customer managed one first (the keys stores are encrypted with
+    and whose policies Recertify reads)."""
+    aliases = [a for a in (listed.answer.get("Aliases", []) if listed.answer else []) if a.get("TargetKeyId")]
+    aliases.sort(key=lambda alias: str(alias["AliasName"]).startswith("alias/aws/"))
+    return str(aliases[0]["TargetKeyId"]) if aliases else None
 
 
 def _of(scope: Scope) -> list[Probe]:
