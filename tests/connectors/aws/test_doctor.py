@@ -72,8 +72,8 @@ def _bot_user(policy: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv("AWS_SESSION_TOKEN")
 
 
-# moto authorizes some calls by its own names, not IAM's (IAM: tag:GetResources, s3:ListAllMyBuckets): the
-# bot's test identity is granted those names too, so that only the action a test removes is refused.
+# moto authorizes tag:GetResources under its own name, tagging:GetResources: the bot's test identity is
+# granted that name too, so that only the action a test removes is refused.
 MOTO_NAMES = {
     "Sid": "MotoNames",
     "Effect": "Allow",

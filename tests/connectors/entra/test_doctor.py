@@ -36,7 +36,7 @@ def _by_name(results: list[CheckResult]) -> dict[str, CheckResult]:
 
 
 def test_every_read_permission_the_bot_declares_has_a_probe() -> None:
-    """permissions.py is the source: a permission added there without a probe fails here, not in production."""
+    """permissions.py is the source: a permission added there without a probe fails here."""
     declared = {p for permissions in READ.values() for p in permissions}
     assert set(required_permissions()) == declared
     assert declared <= set(PROBES)
