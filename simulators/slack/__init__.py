@@ -14,8 +14,9 @@ the requests Slack makes to the bot (signed as Slack signs them), and Socket Mod
 The Web API (`server.py`, `wire.py`): `GET`/`POST` to `/api/<method>` with arguments in the query string
 and/or a form-encoded or JSON body; the token in `Authorization: Bearer …` or a `token` form field
 (`not_authed` / `invalid_auth` with HTTP 200 otherwise); answers `{"ok": true, …}` or
-`{"ok": false, "error": …}` with `Content-Type: application/json; charset=utf-8`; an unknown method →
-HTTP 404 `unknown_method`. Methods, each with Slack's documented arguments, errors and tier:
+`{"ok": false, "error": …}` with `Content-Type: application/json; charset=utf-8`, and to a valid token the
+scopes it was granted in the `x-oauth-scopes` header (`SlackSimulator(bot_scopes=…)`, by default what
+Recertify's manifest asks for); an unknown method → HTTP 404 `unknown_method`. Methods, each with Slack's documented arguments, errors and tier:
 
 - `auth.test`; `users.lookupByEmail` (case-insensitive; deactivated users → `users_not_found`, as Slack
   documents), `users.info` (deactivated users returned with `"deleted": true`); `usergroups.users.list`

@@ -294,3 +294,17 @@ def test_stopping_closes_keep_alive_connections_and_threads(ws: SlackWorkspace) 
         assert threading.active_count() == before
     with pytest.raises(RuntimeError):
         _ = sim.api_url
+
+
+def test_a_valid_token_answers_with_its_granted_scopes(sim: SlackSimulator) -> None:
+    """Slack sends the token's granted scopes in the `x-oauth-scopes` header (Bolt reads the bot's scopes
+    from it: slack_bolt/middleware/authorization/internals.py); a refused token gets none."""
+    with httpx.Client(base_url=sim.api_url) as anonymous:
+        valid = anonymous.post("auth.test", headers={"Authorization": f"Bearer {TOKEN}"})
+        wrong = anonymous.post("auth.test", headers={"Authorization": "Bearer xoxb-wrong"})
+    assert set(valid.headers["x-oauth-scopes"].split(",")) == set(sim.bot_scopes)
+    assert "x-oauth-scopes" not in wrong.headers
+    sim.bot_scopes = ("chat:write",)
+    with httpx.Client(base_url=sim.api_url) as anonymous:
+        narrow = anonymous.post("auth.test", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert narrow.headers["x-oauth-scopes"] == "chat:write"
