@@ -16,7 +16,8 @@ and/or a form-encoded or JSON body; the token in `Authorization: Bearer …` or 
 (`not_authed` / `invalid_auth` with HTTP 200 otherwise); answers `{"ok": true, …}` or
 `{"ok": false, "error": …}` with `Content-Type: application/json; charset=utf-8`, and to a valid token the
 scopes it was granted in the `x-oauth-scopes` header (`SlackSimulator(bot_scopes=…)`, by default what
-Recertify's manifest asks for); an unknown method → HTTP 404 `unknown_method`. Methods, each with Slack's documented arguments, errors and tier:
+Recertify's manifest asks for); an unknown method → HTTP 404 `unknown_method`. Methods, each with Slack's
+documented arguments, errors and tier:
 
 - `auth.test`; `users.lookupByEmail` (case-insensitive; deactivated users → `users_not_found`, as Slack
   documents), `users.info` (deactivated users returned with `"deleted": true`); `usergroups.users.list`
