@@ -529,7 +529,7 @@ def serve(
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     wiring.checkpoint_sink()  # a checkpoint bucket without Object Lock stops serve now, not an hour later
-    health = _start_checks(wiring.config, "http" if http is not None else "socket", stop)
+    health = start_checks(wiring.config, "http" if http is not None else "socket", stop)
     every = timedelta(minutes=wiring.config.settings.audit.checkpoint_every_minutes)
     scheduler = build_scheduler(
         engine,
@@ -560,16 +560,19 @@ def serve(
         ops.stop()
 
 
-def _start_checks(config: LoadedConfig, slack_mode: str, stop: threading.Event) -> Health:
+def start_checks(
+    config: LoadedConfig, slack_mode: str, stop: threading.Event, *, every: float | None = None
+) -> Health:
     """Run `recertify doctor`'s checks once, say what fails (ERROR, or WARNING when a degraded start is
-    allowed), and re-run them every `[serve] recheck_minutes` while one fails, in a daemon thread, so a
-    fixed credential turns /healthz healthy without a restart."""
+    allowed), and re-run them every `[serve] recheck_minutes` (`every` seconds, tests) while one fails, in a
+    daemon thread until `stop`, so a fixed credential turns /healthz healthy without a restart."""
     serve_settings = config.settings.serve
     health = Health(allow_degraded=serve_settings.allow_degraded_start)
     _record_checks(health, live_checks(config, slack_mode=slack_mode))
+    interval = every if every is not None else serve_settings.recheck_minutes * 60
 
     def recheck() -> None:
-        while not stop.wait(serve_settings.recheck_minutes * 60):
+        while not stop.wait(interval):
             if health.failing():
                 _record_checks(health, live_checks(config, slack_mode=slack_mode))
 

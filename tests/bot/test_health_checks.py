@@ -7,13 +7,20 @@ the request."), is not healthy: /healthz answers 503 naming the check, and the l
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
+import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+from app import start_checks
+from reviews.settings import load_settings
 from simulators.slack import SlackSimulator, SlackWorkspace
 from tests.bot.conftest import SECRET, TOKEN
 from tests.helpers import recertify_process
@@ -73,3 +80,30 @@ def test_a_degraded_start_is_healthy_and_says_so_loudly(database_url: str, tmp_p
     warnings = [r for r in logged if r["level"] == "warning" and "DEGRADED START" in r["message"]]
     assert warnings and "slack: auth.test" in warnings[0]["message"]
     assert not [r for r in logged if r["level"] == "error"]
+
+
+def test_a_fixed_credential_turns_healthy_without_a_restart(caplog: pytest.LogCaptureFixture) -> None:
+    """The failing checks run again on their interval: once Slack accepts the token, /healthz is healthy."""
+    caplog.set_level(logging.INFO, logger="recertify.serve")
+    ws = SlackWorkspace(team_id="T0001", team_name="Department")
+    with SlackSimulator(ws, bot_token="xoxb-issued-later") as sim:  # noqa: S106  (the simulator's own)
+        env = {
+            "RECERTIFY_AWS_ENABLED": "false",
+            "RECERTIFY_ENTRA_ENABLED": "false",
+            "RECERTIFY_SLACK_API_URL": sim.api_url,
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+        }
+        stop = threading.Event()
+        try:
+            health = start_checks(load_settings(None, env), "http", stop, every=0.1)
+            assert health.report()[0] is False
+            assert [r.label for r in health.failing()] == ["slack: auth.test"]
+            sim.bot_token = TOKEN  # the admin installs the app again and the token is valid
+            deadline = time.monotonic() + 10
+            while health.failing() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert health.report() == (True, {"status": "ok"})
+        finally:
+            stop.set()
+    assert "every live check passes again: healthy" in caplog.text
