@@ -74,7 +74,7 @@ def _token_checks(client: WebClient | None) -> list[CheckResult]:
         error = str(exc.response.get("error", "")) if exc.response is not None else ""
         fix = _REINSTALL_ADVICE if error in _BAD_TOKEN else f"Slack refused auth.test ({error})"
         return [CheckResult(SOURCE, "auth.test", False, f"Slack answered {error or 'an error'}", fix)]
-    except SlackClientError as exc:  # unreachable, or an answer that is not Slack's
+    except (SlackClientError, OSError) as exc:  # an answer that is not Slack's; unreachable (URLError)
         fix = "check that slack.api_url is Slack's Web API (https://slack.com/api/) and reachable from here"
         return [CheckResult(SOURCE, "auth.test", False, f"no answer from Slack: {exc}", fix)]
     team, user = answer.get("team"), answer.get("user")

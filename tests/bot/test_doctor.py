@@ -83,3 +83,12 @@ def test_no_bot_token_fails_without_calling_slack() -> None:
     results = slack_checks(None, signing_secret=True, app_token=True, mode="socket")
     check = _by_name(results)["auth.test"]
     assert not check.ok and check.detail == "SLACK_BOT_TOKEN is not set"
+
+
+def test_an_unreachable_slack_fails_auth_test_instead_of_raising() -> None:
+    with SlackSimulator(_workspace(), bot_token=TOKEN) as sim:
+        url = sim.api_url
+    results = slack_checks(slack_client(TOKEN, url), signing_secret=True, app_token=False, mode="http")
+    check = _by_name(results)["auth.test"]
+    assert not check.ok and check.detail.startswith("no answer from Slack")
+    assert "slack.api_url" in check.fix

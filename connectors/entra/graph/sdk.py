@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from azure.core.credentials_async import AsyncTokenCredential
-from azure.core.exceptions import ClientAuthenticationError
+from azure.core.exceptions import AzureError, ClientAuthenticationError
 from azure.identity.aio import CertificateCredential, ClientSecretCredential
 from kiota_abstractions.authentication import (
     AccessTokenProvider,
@@ -42,7 +42,7 @@ from msgraph._version import VERSION as SDK_VERSION
 from msgraph_core import APIVersion, GraphClientFactory
 from msgraph_core.middleware.options import GraphTelemetryHandlerOption
 
-from reviews.errors import Misconfigured
+from reviews.errors import Misconfigured, SourceUnavailable
 from reviews.settings import EntraSettings, Secrets
 
 
@@ -102,6 +102,9 @@ class Sdk:
                 f"entra: no token for the app registration: {first}; check entra.tenant_id, "
                 "entra.client_id and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH"
             ) from None
+        except AzureError as exc:  # the identity platform unreachable
+            first = str(exc.message or exc).splitlines()[0][:300]
+            raise SourceUnavailable("entra", f"no token: {first}", retryable=True) from None
 
     async def send(self, method: str, url: str, body: bytes | None = None) -> RawResponse:
         """One HTTP request through the SDK pipeline; transport errors (httpx.TransportError) propagate."""
