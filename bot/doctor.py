@@ -3,9 +3,9 @@ it was granted against the app manifest, and the secrets each connection mode ne
 changes nothing.
 
 Slack answers every Web API call made with a valid token with an `x-oauth-scopes` header listing the
-scopes granted to that token (bolt-python reads it the same way, from auth.test, in
-slack_bolt/authorization/authorize.py); a token installed before a scope was added to the manifest lacks it
-until the app is reinstalled.
+scopes granted to that token (bolt-python reads the bot's scopes the same way, from auth.test, in
+slack_bolt/middleware/authorization/internals.py); a token installed before a scope was added to the
+manifest lacks it until the app is reinstalled.
 """
 
 from __future__ import annotations
