@@ -12,7 +12,6 @@ instance) says so and passes: nothing of that kind is there to read yet.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,6 +25,13 @@ from reviews.health import CheckResult
 from reviews.settings import AwsSettings
 
 SOURCE = "aws"
+_RESOURCE_NAMES = {
+    "bucket": "bucket",
+    "access_key": "IAM user with an access key",
+    "key_id": "KMS key in this region",
+    "instance_arn": "Identity Center instance",
+    "identity_store": "Identity Center instance",
+}
 _CREDENTIALS_FIX = (
     "give the bot AWS credentials the standard way (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
     "or the instance's or task's role) and check the clock; then run `recertify doctor` again"
@@ -78,19 +84,25 @@ def _probe_account(account: AwsAccount, settings: AwsSettings, identity: str) ->
     base = Target(account.account_id, account.partition, account.region)
     for probe in _of(Scope.GLOBAL):
         outcomes[probe.action].append(_run(account, probe, base))
-    bucket = _first_bucket(account, outcomes["s3:ListAllMyBuckets"])
+    bucket = _first_bucket(outcomes["s3:ListAllMyBuckets"][0])
     for probe in _of(Scope.BUCKET):
         outcomes[probe.action].append(_run(account, probe, replace(base, bucket=bucket)))
+    for probe in _of(Scope.ACCESS_KEY):
+        outcomes[probe.action].append(_run(account, probe, replace(base, access_key=_first_key_id(account))))
     for region in settings.regions:
         here = replace(base, region=region)
         for probe in _of(Scope.REGIONAL):
             if probe.needs is None:
                 outcomes[probe.action].append(_run(account, probe, here))
-        key = _first_key(account, region, outcomes["kms:ListAliases"][-1])
+        key = _first_kms_key(outcomes["kms:ListAliases"][-1])
         for probe in _of(Scope.REGIONAL):
             if probe.needs is not None:
                 outcomes[probe.action].append(_run(account, probe, replace(here, key_id=key)))
-    return [_line(account.account_id, action, found, identity) for action, found in outcomes.items()]
+    regional = {probe.action for probe in _of(Scope.REGIONAL)}
+    return [
+        _line(account.account_id, action, found, identity, regional=action in regional)
+        for action, found in outcomes.items()
+    ]
 
 
 def _probe_caller(caller: AwsAccount, settings: AwsSettings) -> list[CheckResult]:
@@ -101,7 +113,8 @@ def _probe_caller(caller: AwsAccount, settings: AwsSettings) -> list[CheckResult
         outcome = _run(caller, probe, base)
         # Without use_organizations, an unreadable organization only makes other accounts external.
         optional = not settings.use_organizations
-        results.append(_line(caller.account_id, probe.action, [outcome], "the bot's own identity", optional))
+        identity = "the bot's own identity"
+        results.append(_line(caller.account_id, probe.action, [outcome], identity, optional=optional))
     if not settings.identity_center:
         return results
     region = settings.identity_center_region or settings.regions[0]
@@ -110,9 +123,10 @@ def _probe_caller(caller: AwsAccount, settings: AwsSettings) -> list[CheckResult
     if listed.answer is not None and listed.answer.get("Instances"):
         instance = listed.answer["Instances"][0]
         here = replace(here, instance_arn=instance["InstanceArn"], identity_store=instance["IdentityStoreId"])
+    identity = "the bot's own identity (or set aws.identity_center = false)"
     for probe in _of(Scope.IDENTITY_CENTER):
         outcome = listed if probe.action == "sso:ListInstances" else _run(caller, probe, here)
-        results.append(_line(caller.account_id, probe.action, [outcome], "the bot's own identity"))
+        results.append(_line(caller.account_id, probe.action, [outcome], identity))
     return results
 
 
@@ -129,10 +143,8 @@ class Outcome:
 
 def _run(account: AwsAccount, probe: Probe, target: Target) -> Outcome:
     if probe.needs is not None and getattr(target, probe.needs) is None:
-        what = {"bucket": "bucket", "key_id": "KMS key", "instance_arn": "Identity Center instance"}
-        return Outcome(
-            target.region, allowed=True, detail=f"not probed: no {what.get(probe.needs, 'identity store')}"
-        )
+        what = _RESOURCE_NAMES[probe.needs]
+        return Outcome(target.region, allowed=True, detail=f"not probed: the account has no {what}")
     client = account.client(probe.service, target.region)
     try:
         with aws_call(account.account_id, probe.action):
@@ -151,15 +163,17 @@ def _run(account: AwsAccount, probe: Probe, target: Target) -> Outcome:
 
 
 def _line(
-    account_id: str, action: str, outcomes: list[Outcome], identity: str, optional: bool = False
+    account_id: str,
+    action: str,
+    outcomes: list[Outcome],
+    identity: str,
+    *,
+    optional: bool = False,
+    regional: bool = False,
 ) -> CheckResult:
+    """One line per action and account; a regional action's line names the regions probed."""
     name = f"{action} in {account_id}"
-    regions = sorted({o.region for o in outcomes})
-    where = (
-        f" ({', '.join(regions)})"
-        if len(regions) > 1 or action.split(":")[0] not in ("iam", "organizations")
-        else ""
-    )
+    where = f" ({', '.join(sorted({o.region for o in outcomes}))})" if regional else ""
     bad = [o for o in outcomes if not o.allowed]
     if not bad:
         skipped = next((o.detail for o in outcomes if o.detail.startswith("not probed")), None)
@@ -177,13 +191,28 @@ def _line(
     )
 
 
-def _first_bucket(account: AwsAccount, listed: list[Outcome]) -> str | None:
-    answer = listed[0].answer if listed else None
-    buckets = answer.get("Buckets", []) if answer else []
+def _first_bucket(listed: Outcome) -> str | None:
+    buckets = listed.answer.get("Buckets", []) if listed.answer else []
     return str(buckets[0]["Name"]) if buckets else None
 
 
-def _first_key(account: AwsAccount, region: str, listed: Outcome) -> str | None:
+def _first_key_id(account: AwsAccount) -> str | None:
+    """An access key of the account's first IAM user, if any. Reads the probes of
+    iam:GetAccountAuthorizationDetails and iam:ListAccessKeys report on their own lines: here a refusal
+    only means there is no key to probe with."""
+    iam = account.client("iam")
+    try:
+        with aws_call(account.account_id, "iam:GetAccountAuthorizationDetails"):
+            users = iam.get_account_authorization_details(Filter=["User"], MaxItems=1)["UserDetailList"]
+            if not users:
+                return None
+            keys = iam.list_access_keys(UserName=users[0]["UserName"], MaxItems=1)["AccessKeyMetadata"]
+    except RecertifyError:
+        return None
+    return str(keys[0]["AccessKeyId"]) if keys else None
+
+
+def _first_kms_key(listed: Outcome) -> str | None:
     """A key the account's aliases name, a customer managed one first (the keys stores are encrypted with
     and whose policies Recertify reads)."""
     aliases = [a for a in (listed.answer.get("Aliases", []) if listed.answer else []) if a.get("TargetKeyId")]
@@ -193,7 +222,3 @@ def _first_key(account: AwsAccount, region: str, listed: Outcome) -> str | None:
 
 def _of(scope: Scope) -> list[Probe]:
     return [probe for probe in PROBES if probe.scope is scope]
-
-
-def probed_actions() -> Iterable[str]:
-    return (probe.action for probe in PROBES)

@@ -3,9 +3,10 @@
 IAM evaluates the caller's permission before it looks the resource up, so a probe of a name that does not
 exist still answers the question: AccessDenied means the action is not allowed; NoSuchEntity,
 ResourceNotFoundException and the like mean it is. Where a service decides on an existing resource only
-(S3 bucket subresources, KMS keys, Identity Center's identity store) the probe uses one the account has, found
-by the listing probe of the same service, and says so when there is none. Nothing here writes: even
-iam:GenerateServiceLastAccessedDetails is called on a role that does not exist, so no report job starts.
+(S3 bucket subresources, KMS keys, Identity Center's identity store, an access key's last use) the probe
+uses one the account has, found by a listing of the same service, and says so when there is none. Nothing
+here writes: even iam:GenerateServiceLastAccessedDetails is called on a role that does not exist, so no
+report job starts.
 
 tests/test_doctor.py checks that every action of the read policy has a probe here (or is named in
 `NOT_PROBED` with the reason), so the two cannot drift.
@@ -32,6 +33,7 @@ class Scope(StrEnum):
     GLOBAL = "global"  # once per account (IAM, S3's bucket list, Organizations)
     REGIONAL = "regional"  # once per account and configured region
     BUCKET = "bucket"  # once per account, on a bucket of the account
+    ACCESS_KEY = "access_key"  # once per account, on an access key of one of its users
     IDENTITY_CENTER = "identity_center"  # once, in the caller's account and the Identity Center region
     ORGANIZATION = "organization"  # once, in the caller's account
 
@@ -44,6 +46,7 @@ class Target:
     partition: str
     region: str
     bucket: str | None = None
+    access_key: str | None = None
     key_id: str | None = None
     identity_store: str | None = None  # Identity Center's identity store id
     instance_arn: str | None = None
@@ -84,8 +87,9 @@ PROBES: tuple[Probe, ...] = (
     Probe(
         "iam:GetAccessKeyLastUsed",
         "iam",
-        _G,
-        lambda c, t: c.get_access_key_last_used(AccessKeyId="AKIAIOSFODNN7EXAMPLE"),
+        Scope.ACCESS_KEY,
+        lambda c, t: c.get_access_key_last_used(AccessKeyId=t.access_key),
+        "access_key",
     ),
     Probe(
         "iam:GetPolicy",

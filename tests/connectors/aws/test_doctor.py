@@ -109,13 +109,18 @@ def test_every_read_passes_with_the_read_policy(aws_endpoint: str) -> None:
     s3.create_bucket(Bucket="casework-files", CreateBucketConfiguration={"LocationConstraint": REGIONS[0]})
     for region in REGIONS:
         _customer_key(region)
+    iam = boto3.client("iam", region_name=REGIONS[0])
+    iam.create_user(UserName="analyst")
+    iam.create_access_key(UserName="analyst")
     results = aws_checks(AwsSettings(regions=REGIONS, identity_center=True))
     assert all(r.ok for r in results), [r for r in results if not r.ok]
     lines = _by_name(results)
     assert lines["sts:GetCallerIdentity"].detail == f"account {ACCOUNT}"
     assert lines[f"dynamodb:ListTables in {ACCOUNT}"].detail == "allowed (eu-west-1, eu-west-2)"
     assert lines[f"s3:GetBucketPolicy in {ACCOUNT}"].detail.startswith("allowed")  # on casework-files
-    assert f"iam:GenerateServiceLastAccessedDetails in {ACCOUNT}" in lines
+    assert lines[f"iam:GetAccessKeyLastUsed in {ACCOUNT}"].detail == "allowed"  # on analyst's key
+    assert lines[f"iam:GenerateServiceLastAccessedDetails in {ACCOUNT}"].detail == "allowed"
+    assert lines[f"sso:ListAccountAssignments in {ACCOUNT}"].detail == "allowed"  # moto's instance
     assert {r.name.split(" in ")[0] for r in results} >= set(PROBE_OF)
 
 
@@ -155,6 +160,14 @@ def test_a_read_role_that_cannot_be_assumed_fails_with_the_fix(
     assert not assume.ok and "AccessDenied" in assume.detail
     assert f"letting account {ACCOUNT} assume it" in assume.fix and "aws.accounts" in assume.fix
     assert not any(r.name.endswith(f"in {other}") for r in results)  # nothing probed in it
+
+
+def test_a_read_that_needs_a_resource_the_account_lacks_says_so(aws_endpoint: str) -> None:
+    results = _by_name(aws_checks(AwsSettings(regions=REGIONS[:1], identity_center=False)))
+    assert results[f"s3:GetBucketPolicy in {ACCOUNT}"].detail == "not probed: the account has no bucket"
+    no_user = "not probed: the account has no IAM user with an access key"
+    assert results[f"iam:GetAccessKeyLastUsed in {ACCOUNT}"].detail == no_user
+    assert not any(name.startswith("sso:") for name in results)  # aws.identity_center = false
 
 
 def test_credentials_aws_refuses_fail_the_first_line(
