@@ -27,7 +27,19 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from cli import access, admin, attest, campaigns, cycles, demo, export, history, inventory, revocations  # noqa: F401  (register on audit)
+from cli import (  # noqa: F401  (register on audit)
+    access,
+    admin,
+    attest,
+    campaigns,
+    cycles,
+    demo,
+    doctor,
+    export,
+    history,
+    inventory,
+    revocations,
+)
 from cli.argv import hoist_global_options
 from cli.common import err, out, worker_name
 from reviews import audit, checkpoints
@@ -55,6 +67,7 @@ from reviews.errors import (
     NotAuthorized,
     RecertifyError,
 )
+from reviews.health import CheckResult, Health
 from reviews.logging_setup import LogFormat, LogLevel, configure_logging, configured_secrets
 from reviews.operations.manage_cycles import latest_cycle
 from reviews.operations.outbox import ExecutionSummary, execute
@@ -92,6 +105,7 @@ for name, group in (
 ):
     cli.add_typer(group, name=name)
 cli.command("sync")(inventory.sync)
+cli.command("doctor")(doctor.doctor)
 cli.command("access")(access.access)
 
 
@@ -218,16 +232,21 @@ class Wiring:
         ready: Callable[[], bool],
         metrics: Callable[[], tuple[int, str, bytes]] | None = None,
         clock: Clock | None = None,
+        health: Health | None = None,
     ) -> BotServer:
         """The Slack app behind bot/http.py's server, started (`port=0`: a free one). Requests are verified
-        with SLACK_SIGNING_SECRET; `metrics`, when given, are served on the same port."""
+        with SLACK_SIGNING_SECRET; `metrics`, when given, are served on the same port; `health` is what
+        /healthz reports (serve's live checks)."""
         signing_secret = self.config.secrets.slack_signing_secret
         if signing_secret is None:
             raise Misconfigured("HTTP mode needs SLACK_SIGNING_SECRET (requests are verified with it)")
         from bot.http import BotServer
 
         bolt, secret = self.bolt_app(clock), signing_secret.get_secret_value()
-        server = BotServer(bolt, signing_secret=secret, host=host, port=port, ready=ready, metrics=metrics)
+        report = None if health is None else health.report
+        server = BotServer(
+            bolt, signing_secret=secret, host=host, port=port, ready=ready, metrics=metrics, health=report
+        )
         return server.start()
 
     def checkpoint_sink(self) -> CheckpointSink | None:
@@ -319,6 +338,36 @@ def attest_keygen(out: Path) -> tuple[Path, Path]:
     return generate(out)
 
 
+def live_checks(config: LoadedConfig, *, slack_mode: str | None = None) -> list[CheckResult]:
+    """`recertify doctor` and serve's start: each enabled source's and Slack's live, read-only checks, in
+    that order (the checks live with each adapter). `slack_mode`: how serve connects to Slack ("socket" or
+    "http"); None guesses from the secrets (an app-level token means Socket Mode)."""
+    settings, secrets = config.settings, config.secrets
+    results: list[CheckResult] = []
+    if settings.aws.enabled:
+        from connectors.aws.doctor import aws_checks
+
+        results += aws_checks(settings.aws)
+    if settings.entra.enabled:
+        from connectors.entra.doctor import entra_checks
+
+        results += entra_checks(settings.entra, secrets)
+    if settings.slack.enabled:
+        from bot.directory import slack_client
+        from bot.doctor import slack_checks
+
+        token = secrets.slack_bot_token
+        client = slack_client(token.get_secret_value(), settings.slack.api_url) if token else None
+        mode = slack_mode or ("socket" if secrets.slack_app_token is not None else "http")
+        results += slack_checks(
+            client,
+            signing_secret=secrets.slack_signing_secret is not None,
+            app_token=secrets.slack_app_token is not None,
+            mode="socket" if mode == "socket" else "http",
+        )
+    return results
+
+
 @dataclass
 class Context:
     """What one command needs, built on first use and closed when the command ends."""
@@ -359,6 +408,10 @@ class Context:
 
     def attest_keygen(self, out: Path) -> tuple[Path, Path]:
         return attest_keygen(out)
+
+    def live_checks(self) -> list[CheckResult]:
+        """`recertify doctor`: no database needed, only the settings and the secrets."""
+        return live_checks(self.config())
 
     def close(self) -> None:
         if self._engine is not None:
@@ -504,6 +557,7 @@ def serve(
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     wiring.checkpoint_sink()  # a checkpoint bucket without Object Lock stops serve now, not an hour later
+    health = start_checks(wiring.config, "http" if http is not None else "socket", stop)
     every = timedelta(minutes=wiring.config.settings.audit.checkpoint_every_minutes)
     scheduler = build_scheduler(
         engine,
@@ -517,8 +571,10 @@ def serve(
     if metrics_port is not None:
         from bot.http import OpsServer
 
-        ops = OpsServer(host=host, port=metrics_port, ready=started.is_set, metrics=metrics).start()
-    bot = _start_bot(wiring, http, host, None if ops else metrics, started.is_set)
+        ops = OpsServer(
+            host=host, port=metrics_port, ready=started.is_set, metrics=metrics, health=health.report
+        ).start()
+    bot = _start_bot(wiring, http, host, None if ops else metrics, started.is_set, health)
     scheduler.start()
     started.set()
     state = "leading" if scheduler.leading else "standing by"
@@ -532,17 +588,53 @@ def serve(
         ops.stop()
 
 
+def start_checks(
+    config: LoadedConfig, slack_mode: str, stop: threading.Event, *, every: float | None = None
+) -> Health:
+    """Run `recertify doctor`'s checks once, say what fails (ERROR, or WARNING when a degraded start is
+    allowed), and re-run them every `[serve] recheck_minutes` (`every` seconds, tests) while one fails, in a
+    daemon thread until `stop`, so a fixed credential turns /healthz healthy without a restart."""
+    serve_settings = config.settings.serve
+    health = Health(allow_degraded=serve_settings.allow_degraded_start)
+    _record_checks(health, live_checks(config, slack_mode=slack_mode))
+    interval = every if every is not None else serve_settings.recheck_minutes * 60
+
+    def recheck() -> None:
+        while not stop.wait(interval):
+            if health.failing():
+                _record_checks(health, live_checks(config, slack_mode=slack_mode))
+
+    threading.Thread(target=recheck, name="recertify-recheck", daemon=True).start()
+    return health
+
+
+def _record_checks(health: Health, results: list[CheckResult]) -> None:
+    was_failing = bool(health.failing())
+    health.update(results)
+    failing = health.failing()
+    names = "; ".join(f"{r.label}: {r.detail} (fix: {r.fix})" for r in failing)
+    if failing and health.allow_degraded:
+        logger.warning(
+            "DEGRADED START ([serve] allow_degraded_start): %d check(s) fail: %s", len(failing), names
+        )
+    elif failing:
+        logger.error("not healthy: /healthz answers 503 while %d check(s) fail: %s", len(failing), names)
+    elif was_failing:
+        logger.info("every live check passes again: healthy")
+
+
 def _start_bot(
     wiring: Wiring,
     http: int | None,
     host: str,
     metrics: Callable[[], tuple[int, str, bytes]] | None,
     ready: Callable[[], bool],
+    health: Health,
 ) -> str:
     """`metrics`: served on the Slack port in HTTP mode (None when --metrics-port has them)."""
     secrets = wiring.config.secrets
     if http is not None:
-        server = wiring.http_bot(host=host, port=http, ready=ready, metrics=metrics)
+        server = wiring.http_bot(host=host, port=http, ready=ready, metrics=metrics, health=health)
         return f"Slack HTTP mode on {server.url}/slack/events"
     if secrets.slack_app_token is not None and wiring.slack_client() is not None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler

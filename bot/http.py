@@ -1,5 +1,6 @@
 """HTTP mode: Slack's events, interactivity and slash commands on one path (`/slack/events`, Bolt's
-default), `GET /healthz` and `GET /metrics` (bot/metrics.py), served by a threaded WSGI server from the
+default), `GET /healthz` (under serve, the live checks of `recertify doctor`: 503 with the failing ones as
+JSON) and `GET /metrics` (bot/metrics.py), served by a threaded WSGI server from the
 standard library. In Socket Mode, `OpsServer` serves only the last two (`serve --metrics-port`).
 
 Bolt verifies every signature itself. In front of it, requests whose signature headers are malformed (missing,
@@ -14,6 +15,7 @@ a JSON object, a JSON body that is not one) is answered 400. Nothing here logs a
 from __future__ import annotations
 
 import io
+import json
 import logging
 import re
 import threading
@@ -36,19 +38,26 @@ _SIGNATURE = re.compile(r"^v0=[0-9a-f]{64}$", re.ASCII)
 
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Metrics = Callable[[], tuple[int, str, bytes]]  # GET /metrics: status, content type, body
+HealthReport = Callable[[], tuple[bool, dict[str, object]]]  # the live checks: healthy, the JSON body
 
 
 def wsgi_app(
-    bolt: App, *, signing_secret: str, ready: Callable[[], bool], metrics: Metrics | None = None
+    bolt: App,
+    *,
+    signing_secret: str,
+    ready: Callable[[], bool],
+    metrics: Metrics | None = None,
+    health: HealthReport | None = None,
 ) -> Wsgi:
     """`signing_secret`: the one the Bolt app verifies with too (we check first, on the raw bytes).
-    `metrics`: None serves no /metrics here (404)."""
+    `metrics`: None serves no /metrics here (404). `health`: the live checks' report (serve's), which
+    /healthz answers once ready: 200 or 503 with a JSON body naming the failing checks."""
     slack = SlackRequestHandler(bolt, path=EVENTS_PATH)
     verifier = SignatureVerifier(signing_secret) if signing_secret.strip() else None  # None: refuse all
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
-        operational = _operational(start_response, path, method, ready, metrics)
+        operational = _operational(start_response, path, method, ready, metrics, health)
         if operational is not None:
             return operational
         if path != EVENTS_PATH:
@@ -73,12 +82,12 @@ def wsgi_app(
     return application
 
 
-def ops_app(*, ready: Callable[[], bool], metrics: Metrics) -> Wsgi:
+def ops_app(*, ready: Callable[[], bool], metrics: Metrics, health: HealthReport | None = None) -> Wsgi:
     """`/healthz` and `/metrics` only (Socket Mode has no Slack path to serve)."""
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
-        answer = _operational(start_response, path, method, ready, metrics)
+        answer = _operational(start_response, path, method, ready, metrics, health)
         return answer if answer is not None else _reply(start_response, 404, b"not found")
 
     return application
@@ -90,13 +99,19 @@ def _operational(
     method: str,
     ready: Callable[[], bool],
     metrics: Metrics | None,
+    health: HealthReport | None = None,
 ) -> list[bytes] | None:
     """The answer to /healthz or /metrics; None for any other path."""
     if path == "/healthz":
         if method != "GET":
             return _reply(start_response, 405, b"method not allowed")
-        up = ready()
-        return _reply(start_response, 200 if up else 503, b"ok" if up else b"starting")
+        if not ready():
+            return _reply(start_response, 503, b"starting")
+        if health is None:
+            return _reply(start_response, 200, b"ok")
+        healthy, report = health()
+        payload = json.dumps(report, separators=(",", ":")).encode()
+        return _reply(start_response, 200 if healthy else 503, payload, content_type="application/json")
     if path == "/metrics" and metrics is not None:
         if method != "GET":
             return _reply(start_response, 405, b"method not allowed")
@@ -199,13 +214,24 @@ class BotServer(_Server):
         port: int,
         ready: Callable[[], bool],
         metrics: Metrics | None = None,
+        health: HealthReport | None = None,
     ) -> None:
-        application = wsgi_app(bolt, signing_secret=signing_secret, ready=ready, metrics=metrics)
+        application = wsgi_app(
+            bolt, signing_secret=signing_secret, ready=ready, metrics=metrics, health=health
+        )
         super().__init__(application, host=host, port=port)
 
 
 class OpsServer(_Server):
     """`serve --metrics-port PORT [--host HOST]`: /healthz and /metrics only."""
 
-    def __init__(self, *, host: str, port: int, ready: Callable[[], bool], metrics: Metrics) -> None:
-        super().__init__(ops_app(ready=ready, metrics=metrics), host=host, port=port)
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        ready: Callable[[], bool],
+        metrics: Metrics,
+        health: HealthReport | None = None,
+    ) -> None:
+        super().__init__(ops_app(ready=ready, metrics=metrics, health=health), host=host, port=port)

@@ -324,6 +324,16 @@ class AttestSettings(_Section):
         return self
 
 
+class ServeSettings(_Section):
+    """`recertify serve`: it runs `recertify doctor`'s live checks at start and answers /healthz 503 while
+    one fails. `allow_degraded_start`: answer 200 anyway, naming the failing checks as `degraded` (and
+    logging a WARNING); for a source that is known to be down while the rest must run. The failing checks
+    are run again every `recheck_minutes`, so a fixed credential turns healthy without a restart."""
+
+    allow_degraded_start: bool = False
+    recheck_minutes: int = Field(default=5, ge=1, le=1440)
+
+
 class Secrets(BaseSettings):
     """Read from the environment only, under their conventional names, and never printed."""
 
@@ -354,6 +364,7 @@ class Settings(BaseSettings):
     enforcement: EnforcementSettings = Field(default_factory=EnforcementSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     attest: AttestSettings = Field(default_factory=AttestSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
 
     def classifications(self) -> tuple[str, ...]:
         """Every classification a store can have: the AWS tag's values, and Entra's one."""

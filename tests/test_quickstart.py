@@ -108,7 +108,7 @@ def test_the_quickstart_runs_in_its_order_against_the_simulators(tmp_path: Path)
             said[line] = done.stdout
     by_step = {step: next(out for line, out in said.items() if f" {step}" in line) for step in ordered[:-1]}
     assert "configuration is valid" in by_step["config check"]
-    assert re.search(r"campaign \d+: \d+ items", by_step["campaign start"]), by_step["campaign start"]
+    assert re.search(r"campaign \d+: quarterly-personal-data v1, \d+ items", by_step["campaign start"])
     # Step 3's files: the generated policies, and the StackSet template built from them as the page builds it.
     trust = json.loads((tmp_path / "trust.json").read_text())
     assert trust["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::111122223333:role/recertify"}

@@ -118,13 +118,15 @@ def open_sessions(
 def open_accounts(settings: AwsSettings, caller: AwsAccount, *, role: str | None = None) -> AwsSessions:
     """Sessions for the configured accounts, `caller` being the credentials' own account (see `connect`)."""
     accounts = tuple(
-        caller if account_id == caller.account_id else _assume(caller, account_id, role or settings.read_role)
-        for account_id in _account_ids(settings, caller)
+        caller
+        if account_id == caller.account_id
+        else assume_role(caller, account_id, role or settings.read_role)
+        for account_id in account_ids(settings, caller)
     )
     return AwsSessions(caller=caller, accounts=accounts)
 
 
-def _account_ids(settings: AwsSettings, caller: AwsAccount) -> list[str]:
+def account_ids(settings: AwsSettings, caller: AwsAccount) -> list[str]:
     if settings.accounts:  # an explicit list wins over use_organizations
         return list(dict.fromkeys(settings.accounts))
     if settings.use_organizations:
@@ -160,7 +162,7 @@ def _organization_accounts(caller: AwsAccount) -> list[str]:
     return ids
 
 
-def _assume(caller: AwsAccount, account_id: str, role: str) -> AwsAccount:
+def assume_role(caller: AwsAccount, account_id: str, role: str) -> AwsAccount:
     role_arn = f"arn:{caller.partition}:iam::{account_id}:role/{role}"
     sts = caller.client("sts")
 

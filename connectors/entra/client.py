@@ -111,6 +111,11 @@ class GraphClient:
             return []
         return self._loop.run(batch_get(self._session, paths))
 
+    def access_token(self) -> str:
+        """The bearer token requests carry: RECERTIFY_GRAPH_TOKEN, or one acquired now with the app's
+        credential (client credentials flow; `recertify doctor` shows that the tenant issues one)."""
+        return self._loop.run(self._session.sdk.token(self._session.base))
+
     # --- writes ---------------------------------------------------------------------------------------
 
     def post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any] | None:

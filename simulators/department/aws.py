@@ -70,6 +70,11 @@ def seed_aws() -> None:
         if spec.system == "aws":
             _create_store(spec)
             _grant(iam, spec)
+    # A department's own KMS key, as real accounts have (unused by the stores here). moto's `aws/…` aliases
+    # name keys it does not hold, so without one `recertify doctor` would have no real key to probe.
+    kms = boto3.client("kms", region_name=REGION)
+    key = kms.create_key(Description="department records")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/department-records", TargetKeyId=key)
 
 
 def _create_store(spec: StoreSpec) -> None:

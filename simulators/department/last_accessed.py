@@ -24,6 +24,7 @@ _CALLS = ("generate_service_last_accessed_details", "get_service_last_accessed_d
 def service_last_accessed(answers: Mapping[str, Mapping[str, datetime]], *, now: datetime) -> Iterator[None]:
     """`answers`: principal ARN → service namespace → last authenticated. Restores moto on exit."""
     from moto.core.responses import ActionResult
+    from moto.iam.exceptions import NoSuchEntity
     from moto.iam.responses import IamResponse
 
     jobs: dict[str, str] = {}
@@ -34,7 +35,10 @@ def service_last_accessed(answers: Mapping[str, Mapping[str, datetime]], *, now:
         return ActionResult({"JobId": job_id})
 
     def get(self: Any) -> ActionResult:
-        arn = jobs[self._get_param("JobId")]
+        job_id = self._get_param("JobId")
+        if job_id not in jobs:  # IAM API Reference, GetServiceLastAccessedDetails errors: NoSuchEntity (404)
+            raise NoSuchEntity(f"No such job: {job_id}")
+        arn = jobs[job_id]
         entries = [
             {
                 "ServiceName": SERVICE_NAMES.get(namespace, namespace),

@@ -43,6 +43,11 @@ Also: `$expand=manager` on /users and /users/{id}, `GET /directoryObjects/{id}`,
 silent: `$expand` or `$filter` on delta → 400 (Graph ignores them); `DELETE …/members/{id}` without
 `$ref` → 400 (Graph deletes the object); `$batch` answers in reverse order (Graph promises no order).
 
+Application permissions: `GraphSimulator(granted_roles=[...])` grants the app only those (None: every
+request allowed); any other request answers 403 `Authorization_RequestDenied` "Insufficient privileges to
+complete the operation.", as Graph does, and `premium=False` is a tenant without Entra ID P1, whose
+sign-in activity answers 403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant` (see `permissions.py`).
+
 Faults: see `faults.py`. Records: `sim.requests` (see `records.py`), `sim.request_count(...)`.
 """
 

@@ -11,6 +11,7 @@ import hmac
 import json
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import timedelta
 from email.message import Message
 from typing import Any
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 from simulators.graph.batch import run_batch
 from simulators.graph.errors import GraphError, error_body
 from simulators.graph.faults import NO_HEADER, Faults
+from simulators.graph.permissions import authorize
 from simulators.graph.protocol import Context, Request, Response, parse_query
 from simulators.graph.records import RecordedRequest
 from simulators.graph.routes import register_all
@@ -39,13 +41,20 @@ class GraphSimulator(Service):
         delta_member_chunk: int = 500,
         max_batch: int = 20,
         seed: int = 0,
+        granted_roles: Iterable[str] | None = None,
+        premium: bool = True,
     ) -> None:
+        """`granted_roles`: the application permissions the app was granted (None: every request is
+        allowed); `premium`: whether the tenant has Entra ID P1, which sign-in activity needs (see
+        permissions.py). Both may be changed while the simulator runs."""
         self.tenant = tenant
         self.faults = Faults(seed)
         self.requests: list[RecordedRequest] = []
         self.max_batch = max_batch
         self._token = token
         self._ctx = Context(tenant, "", page_size, delta_page_size, delta_member_chunk)
+        self._ctx.permissions = None if granted_roles is None else frozenset(granted_roles)
+        self._ctx.premium = premium
         register_all(self._ctx)
         self._http = LocalServer(self._serve, name="graph-simulator")
 
@@ -92,6 +101,15 @@ class GraphSimulator(Service):
 
     @permissions.setter
     def permissions(self, value: frozenset[str] | None) -> None:
+        self._ctx.permissions = value
+
+    @property
+    def granted_roles(self) -> frozenset[str] | None:
+        """The same as `permissions`: the roles claim of the app's token, as the constructor names it."""
+        return self._ctx.permissions
+
+    @granted_roles.setter
+    def granted_roles(self, value: frozenset[str] | None) -> None:
         self._ctx.permissions = value
 
     @property
@@ -188,7 +206,12 @@ class GraphSimulator(Service):
                 response.headers["Retry-After"] = str(wait)
             return response
         request = Request(record.method, path, record.query, record.body, record.consistency_level)
-        return self._guarded(lambda: self._ctx.dispatch(request))
+
+        def answer() -> Response:
+            authorize(request.method, path, request.query, self._ctx.permissions, premium=self._ctx.premium)
+            return self._ctx.dispatch(request)
+
+        return self._guarded(answer)
 
     def _guarded(self, call: Any) -> Response:
         try:

@@ -14,8 +14,10 @@ the requests Slack makes to the bot (signed as Slack signs them), and Socket Mod
 The Web API (`server.py`, `wire.py`): `GET`/`POST` to `/api/<method>` with arguments in the query string
 and/or a form-encoded or JSON body; the token in `Authorization: Bearer …` or a `token` form field
 (`not_authed` / `invalid_auth` with HTTP 200 otherwise); answers `{"ok": true, …}` or
-`{"ok": false, "error": …}` with `Content-Type: application/json; charset=utf-8`; an unknown method →
-HTTP 404 `unknown_method`. Methods, each with Slack's documented arguments, errors and tier:
+`{"ok": false, "error": …}` with `Content-Type: application/json; charset=utf-8`, and to a valid token the
+scopes it was granted in the `x-oauth-scopes` header (`SlackSimulator(bot_scopes=…)`, by default what
+Recertify's manifest asks for); an unknown method → HTTP 404 `unknown_method`. Methods, each with Slack's
+documented arguments, errors and tier:
 
 - `auth.test`; `users.lookupByEmail` (case-insensitive; deactivated users → `users_not_found`, as Slack
   documents), `users.info` (deactivated users returned with `"deleted": true`); `usergroups.users.list`
@@ -29,8 +31,7 @@ HTTP 404 `unknown_method`. Methods, each with Slack's documented arguments, erro
 Enterprise Grid: `SlackWorkspace(enterprise_id="E…", org_wide=True)` is a workspace of an organization with
 the app installed org-wide: interactions arrive with `"team": null` and the user's workspace in
 `user.team_id`, every request names the organization, and auth.test returns its `enterprise_id`
-(`outgoing.py`). `SlackSimulator(scopes=…)`: the bot token's granted scopes, in the `x-oauth-scopes` header
-of each answer; a token the simulator does not know gets `invalid_auth`.
+(`outgoing.py`).
 
 State (`workspace.py`, `model.py`): users, channels and DMs (a user's DM with the app is "D" + the user id
 without its "U"), user groups, every message with its edits, modals and Home tabs. Read what a user sees

@@ -4,7 +4,8 @@ Each call goes through, in order: outage (503) → unknown method (404 `unknown_
 → authentication (`not_authed` / `invalid_auth`, HTTP 200; the other kind of token than the method takes:
 `not_allowed_token_type`) → injected faults → per-conversation limit of chat.postMessage and per-minute
 limit of the method (429 `ratelimited` + Retry-After; a refused call takes no slot of either) → the
-method, whose successful answer carries the bot token's granted scopes in `x-oauth-scopes` (`scopes=`).
+method; every call a token was accepted for answers with that token's granted scopes in `x-oauth-scopes`
+(`bot_scopes=`).
 Every call is recorded, whatever its answer.
 
 The same server serves the response URLs it hands out (`/actions/…`, `/commands/…`, see `responses.py`),
@@ -19,7 +20,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from email.message import Message
 from typing import Any
 
@@ -36,8 +37,9 @@ from simulators.slack.workspace import SlackWorkspace
 from simulators.transport import LocalServer, Reply, Service
 
 DEFAULT_CHANNEL_LIMIT = ChannelLimit()
-# What an app asking for the usual bot scopes of a reviewing bot is granted; a test names its own.
-DEFAULT_SCOPES = ("chat:write", "commands", "users:read", "users:read.email", "usergroups:read")
+# What an app installed from Recertify's manifest is granted; a test narrows it to show a missing scope.
+DEFAULT_BOT_SCOPES = ("chat:write", "commands", "users:read", "users:read.email", "usergroups:read")
+APP_TOKEN_SCOPES = ("connections:write",)  # an app-level token made for Socket Mode
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -54,21 +56,22 @@ class SlackSimulator(Service):
         rate_limits: Mapping[str, int | None] | None = None,
         channel_limit: ChannelLimit | None = DEFAULT_CHANNEL_LIMIT,
         socket_mode: bool = False,
-        scopes: Iterable[str] = DEFAULT_SCOPES,
         clock: Callable[[], float] = time.monotonic,
+        bot_scopes: Sequence[str] = DEFAULT_BOT_SCOPES,
     ) -> None:
         """`rate_limits` overrides the per-minute limit of named methods (None: unlimited); the others
         keep their Slack tier's limit. `channel_limit` is chat.postMessage's per-conversation limit (None:
-        none). `scopes`: those granted to the bot token, returned in the `x-oauth-scopes` header of every
-        call it makes. `clock` drives the rate-limit windows, `RecordedCall.at` and `ResponsePost.at`;
-        trigger ids and response URLs expire on the workspace's clock."""
+        none). `bot_scopes`: what the bot token was granted, sent back as Slack does in the
+        `x-oauth-scopes` header of every answer to a valid token. `clock` drives the rate-limit windows,
+        `RecordedCall.at` and `ResponsePost.at`; trigger ids and response URLs expire on the workspace's
+        clock."""
         unknown = set(rate_limits or {}) - set(METHODS)
         if unknown:
             raise ValueError(f"no such methods: {sorted(unknown)}")
         self.workspace = workspace
         self.bot_token = bot_token
         self.app_token = app_token
-        self.scopes = tuple(scopes)
+        self.bot_scopes = tuple(bot_scopes)
         self.faults = Faults(METHODS)
         self.limiter = RateLimiter(
             {m.name: m.per_minute for m in METHODS.values()} | dict(rate_limits or {}), clock
@@ -160,6 +163,14 @@ class SlackSimulator(Service):
                 "not_allowed_token_type" if hmac.compare_digest(token.encode(), other.encode()) else None
             )
             return 200, {"ok": False, "error": refusal or "invalid_auth"}, {}
+        scopes = APP_TOKEN_SCOPES if method.auth == "app" else self.bot_scopes
+        status, body, headers = self._authenticated(method, name, args)
+        return status, body, {"x-oauth-scopes": ",".join(scopes)} | headers
+
+    def _authenticated(
+        self, method: Method, name: str, args: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """A call whose token was accepted: faults, rate limits, then the method."""
         fault = self.faults.take(name)
         if fault is not None and fault.kind == "ratelimited":
             return _ratelimited(fault.retry_after)
@@ -174,10 +185,7 @@ class SlackSimulator(Service):
                 result = method.handler(Call(self.workspace, args, socket_url))
         except ApiError as exc:
             return exc.status, {"ok": False, "error": exc.error, **exc.extra}, {}
-        # Slack returns the token's scopes with each call it authenticated: bolt-python reads them from
-        # auth.test's `x-oauth-scopes` header (slack_bolt/middleware/authorization/internals.py).
-        granted = {"x-oauth-scopes": ",".join(self.scopes)} if method.auth == "bot" else {}
-        return 200, {"ok": True, **result}, granted
+        return 200, {"ok": True, **result}, {}
 
     def _admit_call(self, method: Method, args: dict[str, Any]) -> int | None:
         """Retry-After seconds if a limit refuses the call; else None, the call's slots taken."""

@@ -517,3 +517,40 @@ def test_generator_builds_the_shape_deterministically() -> None:
     assert set(names.unknown_objects) <= set().union(
         *(tenant.direct_members(g) for g in names.groups.values())
     )
+
+
+def test_a_permission_the_app_was_not_granted_is_refused_as_graph_does(tenant: Tenant) -> None:
+    """Graph, "Resolve Microsoft Graph authorization errors": "403 Forbidden error: Have you chosen the right
+    set of permissions?"; the body is Graph's error with code Authorization_RequestDenied and the message
+    "Insufficient privileges to complete the operation.". A broader permission (Directory.Read.All) covers
+    the narrower reads."""
+    with GraphSimulator(tenant, token=TOKEN, granted_roles=["User.Read.All"]) as sim:
+        with httpx.Client(base_url=sim.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10) as http:
+            users = http.get("/users", params={"$top": "1"})
+            groups = http.get("/groups", params={"$top": "1"})
+            sign_in = http.get("/users", params={"$top": "1", "$select": "id,signInActivity"})
+            sim.granted_roles = frozenset({"Directory.Read.All"})
+            broader = http.get("/groups", params={"$top": "1"})
+    assert users.status_code == 200 and broader.status_code == 200
+    for refused in (groups, sign_in):
+        assert refused.status_code == 403
+        error = refused.json()["error"]
+        assert error["code"] == "Authorization_RequestDenied"
+        assert error["message"] == "Insufficient privileges to complete the operation."
+        assert set(error["innerError"]) == {"date", "request-id", "client-request-id"}
+
+
+def test_sign_in_activity_needs_a_premium_tenant(tenant: Tenant) -> None:
+    """Microsoft Entra, "How to analyze activity logs with Microsoft Graph", Common errors: "Neither tenant is
+    B2C or tenant doesn't have premium license: Accessing sign-in reports requires a Microsoft Entra ID P1 or
+    P2 license."; the rest of /users answers as usual."""
+    with GraphSimulator(tenant, token=TOKEN, premium=False) as sim:
+        with httpx.Client(base_url=sim.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10) as http:
+            plain = http.get("/users", params={"$top": "1"})
+            sign_in = http.get("/users", params={"$top": "1", "$select": "id,signInActivity"})
+    assert plain.status_code == 200
+    assert sign_in.status_code == 403
+    assert sign_in.json()["error"]["code"] == "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
+    assert (
+        sign_in.json()["error"]["message"] == "Neither tenant is B2C or tenant doesn't have premium license"
+    )

@@ -94,7 +94,7 @@ def test_auth_test_lists_the_granted_scopes_in_its_header_and_refuses_a_bad_toke
     bot's scopes from auth.test's answer as `auth_test_result.headers.get("x-oauth-scopes")`
     (slack_bolt/middleware/authorization/internals.py). auth.test "checks authentication and tells "you" who
     you are" (docs.slack.dev/reference/methods/auth.test): a token Slack does not know is `invalid_auth`."""
-    with SlackSimulator(ws, bot_token=TOKEN, scopes=("chat:write", "commands")) as sim:
+    with SlackSimulator(ws, bot_token=TOKEN, bot_scopes=("chat:write", "commands")) as sim:
         good = WebClient(token=TOKEN, base_url=sim.api_url).auth_test()
         with pytest.raises(SlackApiError) as bad:
             WebClient(token="xoxb-revoked", base_url=sim.api_url).auth_test()  # noqa: S106
@@ -320,3 +320,17 @@ def test_stopping_closes_keep_alive_connections_and_threads(ws: SlackWorkspace) 
         assert threading.active_count() == before
     with pytest.raises(RuntimeError):
         _ = sim.api_url
+
+
+def test_a_valid_token_answers_with_its_granted_scopes(sim: SlackSimulator) -> None:
+    """Slack sends the token's granted scopes in the `x-oauth-scopes` header (Bolt reads the bot's scopes
+    from it: slack_bolt/middleware/authorization/internals.py); a refused token gets none."""
+    with httpx.Client(base_url=sim.api_url) as anonymous:
+        valid = anonymous.post("auth.test", headers={"Authorization": f"Bearer {TOKEN}"})
+        wrong = anonymous.post("auth.test", headers={"Authorization": "Bearer xoxb-wrong"})
+    assert set(valid.headers["x-oauth-scopes"].split(",")) == set(sim.bot_scopes)
+    assert "x-oauth-scopes" not in wrong.headers
+    sim.bot_scopes = ("chat:write",)
+    with httpx.Client(base_url=sim.api_url) as anonymous:
+        narrow = anonymous.post("auth.test", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert narrow.headers["x-oauth-scopes"] == "chat:write"

@@ -51,7 +51,17 @@ class GraphNotFound(NotFound):
         super().__init__(f"entra: {path} does not exist{detail}")
 
 
-class LicenceRequired(Misconfigured):
+class GraphRefused(Misconfigured):
+    """Graph refused the credentials (401) or the request (403); `code` is Graph's own error code, which
+    tells a missing permission (Authorization_RequestDenied) from a missing licence."""
+
+    def __init__(self, message: str, *, status: int, code: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class LicenceRequired(GraphRefused):
     """Graph refused a feature the tenant has no licence for (`AadPremiumLicenseRequired`: PIM needs Entra ID
     P2 or ID Governance). Not retried: a licence does not arrive between two attempts."""
 
@@ -69,7 +79,7 @@ class DeltaExpired(SourceUnavailable):
         )
 
 
-class NotLicensed(Misconfigured):
+class NotLicensed(GraphRefused):
     """The tenant lacks the licence a read needs (sign-in activity: Microsoft Entra ID P1 or P2)."""
 
 
@@ -109,21 +119,30 @@ def translate(method: str, path: str, status: int, body: Any, query: str = "") -
     if status == 410 or (status == 400 and code in DELTA_EXPIRED_CODES):
         return DeltaExpired(path, status, code or "Gone")
     if code == "AadPremiumLicenseRequired":
-        return LicenceRequired(f"entra: Microsoft Graph refused {what} for want of a licence ({detail})")
+        return LicenceRequired(
+            f"entra: Microsoft Graph refused {what} for want of a licence ({detail})",
+            status=status,
+            code=code,
+        )
     if status == 401:
-        return Misconfigured(
+        return GraphRefused(
             f"entra: Microsoft Graph refused the credentials for {what} ({detail}); check "
-            "RECERTIFY_GRAPH_TOKEN, or entra.tenant_id, entra.client_id and the app's secret or certificate"
+            "RECERTIFY_GRAPH_TOKEN, or entra.tenant_id, entra.client_id and the app's secret or certificate",
+            status=status,
+            code=code,
         )
     if status == 403 and code == NON_PREMIUM_CODE:
         return NotLicensed(
             f"entra: Microsoft Graph refused {what} ({detail}): the tenant has no Microsoft Entra ID P1 "
-            "or P2 license, which reading sign-in activity requires"
+            "or P2 license, which reading sign-in activity requires",
+            status=status,
+            code=code,
         )
     if status == 403:
         hint = likely_permission(method, f"{path}?{unquote(query)}" if query else path)
         needs = f"; the app registration likely lacks the {hint} application permission (with admin consent)"
-        return Misconfigured(f"entra: Microsoft Graph denied {what} ({detail}){needs if hint else ''}")
+        message = f"entra: Microsoft Graph denied {what} ({detail}){needs if hint else ''}"
+        return GraphRefused(message, status=status, code=code)
     retryable = status in RETRY_STATUSES or status >= 500
     return SourceUnavailable(SOURCE, f"{what} failed: {detail}", retryable=retryable)
 

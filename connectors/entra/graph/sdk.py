@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from azure.core.credentials_async import AsyncTokenCredential
+from azure.core.exceptions import AzureError, ClientAuthenticationError
 from azure.identity.aio import CertificateCredential, ClientSecretCredential
 from kiota_abstractions.authentication import (
     AccessTokenProvider,
@@ -41,7 +42,7 @@ from msgraph._version import VERSION as SDK_VERSION
 from msgraph_core import APIVersion, GraphClientFactory
 from msgraph_core.middleware.options import GraphTelemetryHandlerOption
 
-from reviews.errors import Misconfigured
+from reviews.errors import Misconfigured, SourceUnavailable
 from reviews.settings import EntraSettings, Secrets
 
 
@@ -85,6 +86,25 @@ class Sdk:
     http: httpx.AsyncClient
     pools: list[httpx.AsyncBaseTransport]
     credential: AsyncTokenCredential | None
+    static_token: str | None = None
+
+    async def token(self, graph_url: str) -> str:
+        """The static token, or one the credential acquires for the Graph cloud of `graph_url`."""
+        if self.credential is None:
+            assert self.static_token is not None  # noqa: S101 - build_sdk sets one or the other
+            return self.static_token
+        scope = f"https://{urlsplit(graph_url).hostname}/.default"
+        try:
+            return (await self.credential.get_token(scope)).token
+        except ClientAuthenticationError as exc:
+            first = str(exc.message or exc).splitlines()[0][:300]
+            raise Misconfigured(
+                f"entra: no token for the app registration: {first}; check entra.tenant_id, "
+                "entra.client_id and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH"
+            ) from None
+        except AzureError as exc:  # the identity platform unreachable
+            first = str(exc.message or exc).splitlines()[0][:300]
+            raise SourceUnavailable("entra", f"no token: {first}", retryable=True) from None
 
     async def send(self, method: str, url: str, body: bytes | None = None) -> RawResponse:
         """One HTTP request through the SDK pipeline; transport errors (httpx.TransportError) propagate."""
@@ -147,7 +167,8 @@ def build_sdk(settings: EntraSettings, secrets: Secrets) -> Sdk:
     http = GraphClientFactory.create_with_default_middleware(client=http, options=options)
     adapter = GraphRequestAdapter(auth, client=http)
     adapter.base_url = settings.graph_url
-    return Sdk(GraphServiceClient(request_adapter=adapter), adapter, http, pools, credential)
+    static = secrets.graph_token.get_secret_value() if credential is None and secrets.graph_token else None
+    return Sdk(GraphServiceClient(request_adapter=adapter), adapter, http, pools, credential, static)
 
 
 def _credential(settings: EntraSettings, secrets: Secrets) -> AsyncTokenCredential | None:

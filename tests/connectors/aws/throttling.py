@@ -48,13 +48,19 @@ class ThrottlingProxy:
         operations: Iterable[str] = (),
         delays: Mapping[str, float] | None = None,
         answers: Mapping[str, Answer] | None = None,
+        json_denials: bool = False,
     ) -> None:
+        """`json_denials`: moto answers an IAM refusal of a JSON-protocol call (DynamoDB, KMS, …) with its
+        query-protocol XML and HTTP 403; AWS sends JSON, e.g. DynamoDB's "AccessDeniedException … HTTP
+        Status Code: 400" (DynamoDB API Reference, Common Errors). With it, the proxy rewrites such answers
+        into that documented shape."""
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.pending = set(operations)
         self.throttled: list[str] = []
         self.delays = dict(delays or {})  # operation → seconds to wait before forwarding it
         self.answers = dict(answers or {})  # operation → what to answer instead of forwarding, every time
+        self.json_denials = json_denials
         self.answered: Counter[str] = Counter()
         self.forwarded: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -144,6 +150,11 @@ class _Handler(BaseHTTPRequestHandler):
         payload = response.read()
         connection.close()
         kept = {k: v for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP}
+        if proxy.json_denials and self.headers.get("X-Amz-Target") and response.status == 403:
+            message = payload.decode("utf-8", "replace").split("<Message>")[-1].split("</Message>")[0]
+            denial = {"__type": "com.amazon.coral.service#AccessDeniedException", "Message": message}
+            self._reply(400, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(denial).encode())
+            return
         self._reply(response.status, kept, payload)
 
     def _reply(self, status: int, headers: dict[str, str], payload: bytes) -> None:

@@ -119,7 +119,14 @@ def test_an_app_without_audit_log_read_all_is_told_that_permission(
 ) -> None:
     """user resource type, signInActivity: reading it needs the AuditLog.Read.All permission; Graph answers
     403 Authorization_RequestDenied "Insufficient privileges to complete the operation." without it."""
-    simulator.permissions = frozenset({"User.Read.All", "GroupMember.Read.All", "Application.Read.All"})
+    simulator.permissions = frozenset(
+        {
+            "User.Read.All",
+            "GroupMember.Read.All",
+            "Application.Read.All",
+            "PrivilegedEligibilitySchedule.Read.AzureADGroup",
+        }
+    )
     snapshot = _connector(simulator).snapshot()
     [note] = [n for n in snapshot.notes if "sign-in activity" in n]
     assert "Authorization_RequestDenied" in note
