@@ -8,18 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from connectors.entra.doctor import required_permissions
 from simulators.graph import GraphSimulator, Tenant
 from simulators.slack import SlackSimulator, SlackWorkspace
 from tests.helpers import run_cli
 
 TOKEN = "xoxb-test"  # noqa: S105  (the simulator's)
-ALL_READS = (
-    "User.Read.All",
-    "GroupMember.Read.All",
-    "Application.Read.All",
-    "AuditLog.Read.All",
-    "PrivilegedEligibilitySchedule.Read.AzureADGroup",
-)
+ALL_READS = tuple(required_permissions())  # every read permission the code declares
 
 
 def _env(slack: SlackSimulator, graph: GraphSimulator, bot_token: str = TOKEN) -> dict[str, str]:

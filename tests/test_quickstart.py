@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.demo.loop import simulator_environment
 from connectors.entra.permissions import all_permissions
 from simulators import department
 from simulators.department.stores import REGION
@@ -81,17 +82,8 @@ def test_the_quickstart_runs_in_its_order_against_the_simulators(tmp_path: Path)
             **os.environ,  # the simulators' AWS: AWS_ENDPOINT_URL, dummy credentials
             "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",  # as after step 1's export
             "PYTHONUNBUFFERED": "1",
-            "RECERTIFY_DATABASE_URL": f"sqlite:///{tmp_path / 'recertify.db'}",
+            **simulator_environment(world, f"sqlite:///{tmp_path / 'recertify.db'}"),
             "RECERTIFY_AWS_REGIONS": json.dumps([REGION]),
-            "RECERTIFY_AWS_IDENTITY_CENTER": "false",  # moto's sso-admin lacks calls the reader needs
-            "RECERTIFY_GRAPH_URL": world.graph.url,
-            "RECERTIFY_GRAPH_TOKEN": department.GRAPH_TOKEN,
-            "RECERTIFY_ENTRA_PERSONAL_DATA_GROUPS": json.dumps(world.entra.personal_data_groups),
-            "RECERTIFY_ENTRA_PERSONAL_DATA_APPS": json.dumps(world.entra.personal_data_apps),
-            "RECERTIFY_SLACK_API_URL": world.slack.api_url,
-            "RECERTIFY_SLACK_TEAM_ID": world.team_id,
-            "RECERTIFY_SLACK_APP_ID": world.workspace.app_id,
-            "SLACK_BOT_TOKEN": department.BOT_TOKEN,
             "SLACK_APP_TOKEN": department.APP_TOKEN,
         }
         for name in ("AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_SECRET", "SLACK_SIGNING_SECRET"):

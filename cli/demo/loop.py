@@ -70,13 +70,10 @@ class Loop(SyncSteps, ReviewSteps, EnforcementSteps):
         say("  Recertify reads its settings from the environment, as a deployment does; enforcement live")
 
 
-def _configure(world: department.RunningDepartment, url: str, engine: Engine) -> Wiring:
-    """Recertify configured for the simulators through environment variables, as a deployment is (only the
-    mapping is the demo's: nothing is read from the caller's recertify.toml or environment), then app.py's
-    composition root builds the adapters from it."""
-    from app import Wiring
-
-    environ = {
+def simulator_environment(world: department.RunningDepartment, url: str) -> dict[str, str]:
+    """The settings that point Recertify at the running department's simulators and database (the
+    quickstart's test uses them too, over the quickstart's own configuration file)."""
+    return {
         "RECERTIFY_DATABASE_URL": url,
         "RECERTIFY_AWS_IDENTITY_CENTER": "false",  # moto's sso-admin lacks calls the reader needs
         "RECERTIFY_GRAPH_URL": world.graph.url,
@@ -86,9 +83,20 @@ def _configure(world: department.RunningDepartment, url: str, engine: Engine) ->
         "RECERTIFY_SLACK_API_URL": world.slack.api_url,
         "RECERTIFY_SLACK_TEAM_ID": world.team_id,
         "RECERTIFY_SLACK_APP_ID": world.workspace.app_id,
+        "SLACK_BOT_TOKEN": department.BOT_TOKEN,
+    }
+
+
+def _configure(world: department.RunningDepartment, url: str, engine: Engine) -> Wiring:
+    """Recertify configured for the simulators through environment variables, as a deployment is (only the
+    mapping is the demo's: nothing is read from the caller's recertify.toml or environment), then app.py's
+    composition root builds the adapters from it."""
+    from app import Wiring
+
+    environ = {
+        **simulator_environment(world, url),
         "RECERTIFY_SLACK_ADMINS": json.dumps([department.person("ruth.adeyemi").email]),
         "RECERTIFY_SLACK_AUDITORS": json.dumps([department.person("dana.whitfield").email]),
-        "SLACK_BOT_TOKEN": department.BOT_TOKEN,
         "SLACK_SIGNING_SECRET": department.SIGNING_SECRET,
         "RECERTIFY_ENFORCEMENT_MODE": "live",
     }

@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from connectors.entra.directory import Directory
 from connectors.entra.eligibility import eligible_grants
 from connectors.entra.inventory import App, AppRole, EntraInventory
+from connectors.entra.nesting import PRINCIPAL_KINDS, exists, principals_through
 from connectors.entra.tenant_wide import tenant_wide_grants
 from reviews.entitlements import AccessLevel, Grant, PathStep
 
-PRINCIPAL_KINDS = {"user", "servicePrincipal"}
 DEFAULT_ACCESS = "00000000-0000-0000-0000-000000000000"
 
 
@@ -44,24 +44,12 @@ def _group_grants(inventory: EntraInventory, level: AccessLevel) -> Iterator[Gra
     for group_id in inventory.groups:
         name = directory.groups[group_id]["displayName"]
         first = (PathStep("group", group_id, name),)
-        seen_groups, seen_principals = {group_id}, set()
-        queue: deque[tuple[str, tuple[PathStep, ...]]] = deque([(group_id, first)])
-        while queue:
-            current, path = queue.popleft()
-            for member in sorted(directory.members.get(current, ())):
-                kind = directory.kind(member)
-                if kind in PRINCIPAL_KINDS and member not in seen_principals and _exists(inventory, member):
-                    seen_principals.add(member)
-                    yield Grant(group_id, member, level, path)
-                elif kind == "group" and member not in seen_groups and member in directory.groups:
-                    seen_groups.add(member)
-                    queue.append(
-                        (member, (*path, PathStep("group", member, directory.groups[member]["displayName"])))
-                    )
+        for member, path in principals_through(inventory, group_id, first):
+            yield Grant(group_id, member, level, path)
         for owner in inventory.group_owners.get(group_id, ()):
             # Not directory.kind(owner): a service principal that owns the group but is a member of no
             # group never appears in the group delta; the owners read found it and it was read as one.
-            if _exists(inventory, owner):
+            if exists(inventory, owner):
                 yield Grant(group_id, owner, AccessLevel.ADMIN, (PathStep("owner", group_id, name),))
 
 
@@ -90,12 +78,12 @@ def _app_grants(inventory: EntraInventory, level: AccessLevel) -> Iterator[Grant
                     continue  # the group is gone; its assignment grants nobody
                 group_step = PathStep("group", assignment.principal_id, group["displayName"])
                 for member in sorted(directory.members.get(assignment.principal_id, ())):
-                    if directory.kind(member) in PRINCIPAL_KINDS and _exists(inventory, member):
+                    if directory.kind(member) in PRINCIPAL_KINDS and exists(inventory, member):
                         yield Grant(app.id, member, level, (group_step, step))
-            elif _exists(inventory, assignment.principal_id):
+            elif exists(inventory, assignment.principal_id):
                 yield Grant(app.id, assignment.principal_id, level, (step,))
         for owner in app.owners:
-            if _exists(inventory, owner):
+            if exists(inventory, owner):
                 yield Grant(app.id, owner, AccessLevel.ADMIN, (PathStep("owner", app.id, app.display_name),))
 
 
@@ -104,8 +92,3 @@ def _role_step(app: App, roles: dict[str, AppRole], role_id: str) -> PathStep:
     if role_id == DEFAULT_ACCESS or role is None:
         return PathStep("app_role", role_id, f"{app.display_name}: default access")
     return PathStep("app_role", role_id, f"{app.display_name}: {role.value or role.display_name}")
-
-
-def _exists(inventory: EntraInventory, object_id: str) -> bool:
-    """A principal we can describe: a user in the mirror or a service principal we read."""
-    return object_id in inventory.directory.users or object_id in inventory.service_principals

@@ -16,7 +16,6 @@ eligibility, whose members are expanded here like a group's members (nested, bre
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 from connectors.entra.client import GraphClient
 from connectors.entra.graph.errors import LicenceRequired
 from connectors.entra.inventory import Eligibility, EntraInventory
+from connectors.entra.nesting import exists, principals_through
 from reviews.entitlements import AccessLevel, Grant, PathStep
 from reviews.errors import Misconfigured, SourceUnavailable
 
@@ -124,33 +124,16 @@ def eligible_grants(inventory: EntraInventory, member_level: AccessLevel) -> Ite
             kind = directory.kind(e.principal_id)
             if kind == "group" and e.principal_id in directory.groups:
                 yield from _through_group(inventory, group_id, e.principal_id, level, first)
-            elif _exists(inventory, e.principal_id):
+            elif exists(inventory, e.principal_id):
                 yield Grant(group_id, e.principal_id, level, (first,))
 
 
 def _through_group(
     inventory: EntraInventory, store: str, eligible: str, level: AccessLevel, first: PathStep
 ) -> Iterator[Grant]:
-    directory = inventory.directory
-    start = (first, PathStep("group", eligible, directory.groups[eligible]["displayName"]))
-    seen_groups, seen = {eligible}, set()
-    queue: deque[tuple[str, tuple[PathStep, ...]]] = deque([(eligible, start)])
-    while queue:
-        current, path = queue.popleft()
-        for member in sorted(directory.members.get(current, ())):
-            kind = directory.kind(member)
-            if kind in ("user", "servicePrincipal") and member not in seen and _exists(inventory, member):
-                seen.add(member)
-                yield Grant(store, member, level, path)
-            elif kind == "group" and member not in seen_groups and member in directory.groups:
-                seen_groups.add(member)
-                queue.append(
-                    (member, (*path, PathStep("group", member, directory.groups[member]["displayName"])))
-                )
-
-
-def _exists(inventory: EntraInventory, object_id: str) -> bool:
-    return object_id in inventory.directory.users or object_id in inventory.service_principals
+    start = (first, PathStep("group", eligible, inventory.directory.groups[eligible]["displayName"]))
+    for member, path in principals_through(inventory, eligible, start):
+        yield Grant(store, member, level, path)
 
 
 def principal_ids(eligibility: dict[str, tuple[Eligibility, ...]]) -> set[str]:

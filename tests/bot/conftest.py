@@ -107,9 +107,9 @@ def start_quarterly(session: Session, clock: FrozenClock) -> None:
     session.commit()
 
 
-@pytest.fixture
-def conversation(engine: Engine, session: Session) -> Iterator[Conversation]:
-    department = (
+def two_stores() -> Department:
+    """Olu owns payroll (ana, ben) and special-category cases (gil); eve, aud and adm hold nothing."""
+    return (
         Department()
         .store("payroll", "olu")
         .store("cases", "olu", "special-category")
@@ -123,7 +123,11 @@ def conversation(engine: Engine, session: Session) -> Iterator[Conversation]:
         .grant("ben", "payroll")
         .grant("gil", "cases")
     )
-    with converse(engine, session, department) as talk:
+
+
+@pytest.fixture
+def conversation(engine: Engine, session: Session) -> Iterator[Conversation]:
+    with converse(engine, session, two_stores()) as talk:
         yield talk
 
 

@@ -21,27 +21,9 @@ from sqlmodel import Session, select
 from reviews.models import AuditEvent, Decision, ItemStatus
 from reviews.settings import SlackSettings
 from simulators.slack import SlackWorkspace
-from tests.bot.conftest import Conversation, converse, eventually, items
-from tests.campaigns.world import Department
+from tests.bot.conftest import Conversation, converse, eventually, items, two_stores
 
 ORG, TEAM = "E0ORG1", "T0001"
-
-
-def _department() -> Department:
-    return (
-        Department()
-        .store("payroll", "olu")
-        .store("cases", "olu", "special-category")
-        .user("ana")
-        .user("ben")
-        .user("eve")
-        .user("gil")
-        .user("aud")
-        .user("adm")
-        .grant("ana", "payroll")
-        .grant("ben", "payroll")
-        .grant("gil", "cases")
-    )
 
 
 def _org_wide() -> SlackWorkspace:
@@ -52,7 +34,7 @@ def _org_wide() -> SlackWorkspace:
 def grid(engine: Engine, session: Session) -> Iterator[Conversation]:
     """The bot configured for its organization only (no workspace named)."""
     with converse(
-        engine, session, _department(), workspace=_org_wide(), settings=SlackSettings(enterprise_id=ORG)
+        engine, session, two_stores(), workspace=_org_wide(), settings=SlackSettings(enterprise_id=ORG)
     ) as talk:
         yield talk
 
@@ -154,7 +136,7 @@ def test_a_workspace_id_is_read_from_the_user_when_team_is_null(engine: Engine, 
     its `team` is null; the workspace is the user's `team_id`, also in a modal submission, whose view names
     the organization as where the app is installed (`app_installed_team_id`: E…)."""
     with converse(
-        engine, session, _department(), workspace=_org_wide(), settings=SlackSettings(team_id=TEAM)
+        engine, session, two_stores(), workspace=_org_wide(), settings=SlackSettings(team_id=TEAM)
     ) as talk:
         target = items(talk.engine)["ana"]
         assert talk.press("olu", talk.digest("olu"), "item_revoke", str(target.id)).status == 200

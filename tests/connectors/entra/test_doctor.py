@@ -22,13 +22,7 @@ from reviews.settings import EntraSettings, Secrets
 from simulators.graph import GraphSimulator, Tenant
 from tests.connectors.entra.graphing import secrets, settings
 
-ALL_READS = (
-    "User.Read.All",
-    "GroupMember.Read.All",
-    "Application.Read.All",
-    "AuditLog.Read.All",
-    "PrivilegedEligibilitySchedule.Read.AzureADGroup",
-)
+ALL_READS = tuple(required_permissions())  # every read permission the code declares
 
 
 def _tenant() -> Tenant:
