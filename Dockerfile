@@ -18,6 +18,7 @@ COPY pyproject.toml README.md app.py recertify_verify.py ./
 COPY reviews ./reviews
 COPY connectors ./connectors
 COPY bot ./bot
+COPY ops ./ops
 COPY scheduler ./scheduler
 COPY cli ./cli
 COPY simulators ./simulators

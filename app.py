@@ -549,7 +549,7 @@ def serve(
     """The Slack bot (Socket Mode, or HTTP with --http) and the scheduler. One replica schedules at a time."""
     ctx.obj.actor(writes="serve")
     configure_logging(log_format, level=log_level, secrets=configured_secrets(ctx.obj.config()))
-    from bot.metrics import count_graph_throttled, metrics_endpoint
+    from ops.metrics import count_graph_throttled, metrics_endpoint
 
     wiring: Wiring = replace(ctx.obj.wiring(), graph_throttled=count_graph_throttled)
     engine = wiring.engine

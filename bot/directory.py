@@ -14,7 +14,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.metrics import CountingRateLimitHandler
+from bot.rate_limits import CountingRateLimitHandler
 from reviews.errors import Misconfigured, SourceUnavailable
 from reviews.ports import ChatIdentity
 

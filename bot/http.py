@@ -1,6 +1,6 @@
 """HTTP mode: Slack's events, interactivity and slash commands on one path (`/slack/events`, Bolt's
 default), `GET /healthz` (under serve, the live checks of `recertify doctor`: 503 with the failing ones as
-JSON) and `GET /metrics` (bot/metrics.py), served by a threaded WSGI server from the
+JSON) and `GET /metrics` (ops/metrics.py), served by a threaded WSGI server from the
 standard library. In Socket Mode, `OpsServer` serves only the last two (`serve --metrics-port`).
 
 Bolt verifies every signature itself. In front of it, requests whose signature headers are malformed (missing,

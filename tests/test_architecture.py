@@ -33,7 +33,7 @@ def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
 def _copy(tmp_path: Path) -> Path:
     tree = tmp_path / "tree"
     tree.mkdir()
-    for package in ("reviews", "connectors", "bot", "simulators", "scheduler", "cli"):
+    for package in ("reviews", "connectors", "bot", "ops", "simulators", "scheduler", "cli"):
         shutil.copytree(ROOT / package, tree / package, ignore=shutil.ignore_patterns("__pycache__"))
     for file in ("app.py", "pyproject.toml"):
         shutil.copy(ROOT / file, tree / file)
@@ -43,7 +43,7 @@ def _copy(tmp_path: Path) -> Path:
 def test_the_real_tree_keeps_every_contract(tmp_path: Path) -> None:
     result = _lint(_copy(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 6 kept, 0 broken." in result.stdout
+    assert "Contracts: 7 kept, 0 broken." in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -56,6 +56,8 @@ def test_the_real_tree_keeps_every_contract(tmp_path: Path) -> None:
         ("reviews/leak.py", "from bot import blocks\n", "The domain (reviews) imports no adapter and no SDK"),
         ("connectors/leak.py", "from reviews import models\n", "Connectors touch neither Slack"),
         ("bot/leak.py", "import connectors\n", "The bot never calls connectors or provider SDKs"),
+        ("bot/leak.py", "from ops import metrics\n", "The bot never calls connectors or provider SDKs"),
+        ("ops/leak.py", "from connectors.aws import connector\n", "The ops figures read the domain"),
     ],
 )
 def test_a_forbidden_import_breaks_the_build(tmp_path: Path, module: str, line: str, contract: str) -> None:

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from reviews.actors import Actor
 from reviews.campaigns.decide import record_decision
 from reviews.campaigns.delegation import is_delegate
+from reviews.campaigns.justification import needs_justification
 from reviews.errors import NotAuthorized
 from reviews.models import DecidedVia, DecisionOutcome, ItemStatus, ReviewItem
 from reviews.ports import Clock
@@ -82,7 +83,7 @@ def _plan(
             outcome = _outcome(item, mode)
             if outcome is None:
                 result.skipped["no recommendation: decide it yourself"] += 1
-            elif outcome is DecisionOutcome.KEEP and item.justification_required:
+            elif needs_justification(outcome, justification_required=item.justification_required):
                 result.skipped["keeping it needs a justification: decide it on its own"] += 1
             else:
                 plan.append((item.id, outcome))

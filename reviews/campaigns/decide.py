@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from reviews import audit
 from reviews.actors import Actor
 from reviews.campaigns.delegation import is_delegate
-from reviews.campaigns.justification import checked_justification
+from reviews.campaigns.justification import checked_justification, needs_justification
 from reviews.campaigns.reviewers import first_reviewer, stage_reviewer
 from reviews.cycle_definition import CycleDefinition, StageCondition
 from reviews.errors import InvalidArgument, NotAuthorized, NotFound
@@ -136,7 +136,7 @@ def _decide(
     now = clock.now()
     on_behalf = _authorize(session, item, actor, outcome, via, now)
     justification = checked_justification(justification)
-    if outcome is DecisionOutcome.KEEP and item.justification_required and not justification:
+    if needs_justification(outcome, justification_required=item.justification_required) and not justification:
         raise InvalidArgument(
             f"item {item_id}: keeping access to special-category data needs a justification"
         )

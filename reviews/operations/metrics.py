@@ -5,7 +5,7 @@ restarts: last sync per source, campaigns, review items, decisions, revocations,
 its last checkpoint. A handful of COUNT … GROUP BY queries and primary-key lookups; on PostgreSQL they run
 under a short statement timeout, so a slow database fails the scrape instead of piling scrapes up.
 
-Plain data only: the Prometheus adapter (bot/metrics.py) names and exposes it. Every label value is one of
+Plain data only: the Prometheus adapter (ops/) names and exposes it. Every label value is one of
 a small fixed set (a source, a status, a state, a channel), never a person, a store or an id.
 """
 

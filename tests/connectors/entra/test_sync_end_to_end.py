@@ -88,7 +88,7 @@ def test_graph_throttling_during_a_sync_is_counted_in_its_run_and_in_metrics(
 ) -> None:
     """`recertify sync` runs in its own process (a timer, a CronJob), not in `serve`: the 429s it waited
     out are kept in its sync run, so /metrics shows them whichever replica is scraped."""
-    from bot.metrics import metrics_endpoint
+    from ops.metrics import metrics_endpoint
     from reviews.models import SyncRun
 
     env = sync_env(simulator, database_url)
@@ -120,7 +120,7 @@ def _runs(database_url: str) -> list[dict[str, int]]:
 
 
 def _metrics(database_url: str) -> str:
-    from bot.metrics import metrics_endpoint
+    from ops.metrics import metrics_endpoint
 
     engine = create_db_engine(database_url)
     status, _, body = metrics_endpoint(engine)()

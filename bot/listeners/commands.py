@@ -1,13 +1,13 @@
-"""`/recertify …` for admins and auditors, and the approval of held revocations. Every answer is ephemeral
-(only the asker sees it); every question goes to the same use cases and queries as the CLI, which decide
-whether this person may ask it."""
+"""`/recertify …` for admins and auditors (approving a held revocation is a button: actions.py). Every
+answer is ephemeral (only the asker sees it); every question goes to the same use cases and queries as the
+CLI, which decide whether this person may ask it."""
 
 from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import App
 from sqlmodel import Session
@@ -17,13 +17,12 @@ from bot.blocks import (
     campaigns_list_blocks,
     held_revocations_blocks,
     history_blocks,
-    parse_revocation_value,
     status_blocks,
 )
+from bot.services import BotServices
 from reviews.campaigns.start import start_by_hand
 from reviews.errors import NotFound, RecertifyError
 from reviews.operations.history import HistoryFilter, history, history_window
-from reviews.operations.outbox import approve
 from reviews.operations.query_access import access_window, known_access
 from reviews.operations.reads import (
     campaign_status,
@@ -33,9 +32,6 @@ from reviews.operations.reads import (
     who_can_access,
 )
 from reviews.revocation_links import items_of
-
-if TYPE_CHECKING:
-    from bot.app import BotServices
 
 USAGE = (
     "*/recertify* commands:\n"
@@ -64,26 +60,7 @@ def register(app: App, services: BotServices) -> None:
         except RecertifyError as exc:  # refusals (NotAuthorized), unknown names: the asker is told why
             respond(text=f"Not done: {exc}", response_type="ephemeral")
 
-    def on_approve(
-        ack: Callable[..., None], body: dict[str, Any], action: dict[str, Any], respond: Respond
-    ) -> None:
-        ack()
-        actor = services.actor(str(body["user"]["id"]))
-        try:
-            revocation = parse_revocation_value(str(action.get("value", "")))
-            with Session(services.engine) as session:
-                approved = approve(session, [revocation], campaign_id=None, actor=actor, clock=services.clock)
-                session.commit()
-        except (RecertifyError, ValueError) as exc:
-            respond(text=f"Not approved: {exc}", response_type="ephemeral", replace_original=False)
-            return
-        done = "approved" if approved else "was already approved"
-        respond(
-            text=f"Revocation {revocation} {done}; it runs with the next outbox pass.", replace_original=False
-        )
-
     app.command("/recertify")(on_command)
-    app.action("approve_held")(on_approve)
 
 
 def _answer(services: BotServices, actor: Any, words: list[str], respond: Respond) -> None:
