@@ -13,6 +13,7 @@ from reviews.actors import Actor, cli_operator
 from reviews.campaigns.close import close_campaign
 from reviews.campaigns.decide import check_may_decide, record_decision
 from reviews.campaigns.delegation import delegate
+from reviews.campaigns.justification import asks_for_justification, needs_justification
 from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
 from reviews.clock import FrozenClock
@@ -191,6 +192,27 @@ def test_keeping_special_category_access_needs_a_justification(engine: Engine, s
     )
     assert result.applied
     assert session.exec(select(Decision)).one().justification == "case officer"
+
+
+def test_the_chat_asks_for_a_justification_exactly_when_the_rule_needs_one(
+    engine: Engine, session: Session
+) -> None:
+    """README, Slack: "Keeping special-category access opens a modal for the justification"; the rule is
+    decided once (reviews/campaigns/justification.py), by record_decision and the bot alike: revoking needs
+    none, nor does keeping an item not marked, and a decided item is not asked about again."""
+    clock = FrozenClock(T0)
+    setup(session, clock)
+    special, plain = item(session, "ana", "cases"), item(session, "ana", "payroll")
+    assert special.justification_required and not plain.justification_required
+    assert needs_justification(KEEP, justification_required=True)
+    assert not needs_justification(REVOKE, justification_required=True)
+    assert asks_for_justification(engine, item_id=special.id, outcome=KEEP)
+    assert not asks_for_justification(engine, item_id=special.id, outcome=REVOKE)
+    assert not asks_for_justification(engine, item_id=plain.id, outcome=KEEP)
+    assert not asks_for_justification(engine, item_id=10**9, outcome=KEEP)  # no such item: nothing to ask
+    olu = person(session, "olu")
+    record_decision(engine, item_id=special.id, outcome=REVOKE, actor=olu, via=SLACK, clock=clock)
+    assert not asks_for_justification(engine, item_id=special.id, outcome=KEEP)
 
 
 def test_a_delegate_decides_for_the_reviewer_within_the_period(engine: Engine, session: Session) -> None:
