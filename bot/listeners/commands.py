@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App
@@ -20,6 +20,7 @@ from bot.blocks import (
     status_blocks,
 )
 from bot.services import BotServices
+from reviews.actors import Actor
 from reviews.campaigns.start import start_by_hand
 from reviews.errors import NotFound, RecertifyError
 from reviews.operations.history import HistoryFilter, history, history_window
@@ -63,62 +64,78 @@ def register(app: App, services: BotServices) -> None:
     app.command("/recertify")(on_command)
 
 
-def _answer(services: BotServices, actor: Any, words: list[str], respond: Respond) -> None:
-    verb, args = (words[0].lower(), words[1:]) if words else ("help", [])
+Answer = list[dict[str, Any]] | str  # blocks, or one line of text
+
+
+@dataclass(frozen=True, slots=True)
+class _Verb:
+    run: Callable[[Session, BotServices, Actor, list[str]], Answer]
+    needs_args: bool = False
+
+
+def _answer(services: BotServices, actor: Actor, words: list[str], respond: Respond) -> None:
+    name, args = (words[0].lower(), words[1:]) if words else ("help", [])
+    verb = _VERBS.get(name)
+    if verb is None or (verb.needs_args and not args):
+        respond(text=USAGE, response_type="ephemeral")
+        return
     with Session(services.engine) as session:
-        if verb == "status":
-            campaign = int(args[0]) if args and args[0].isdigit() else None
-            summaries = campaign_status(session, actor, campaign)
-            blocks = status_blocks(summaries[0]) if campaign is not None else campaigns_list_blocks(summaries)
-        elif verb == "cycles":
-            cycles = cycles_overview(session, actor, clock=services.clock)
-            lines = [f"• *{c.name}* v{c.version}: {c.schedule}" for c in cycles] or [
-                "No cycle is applied yet."
-            ]
-            blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}}]
-        elif verb == "who-can-access" and args:
-            at = args[2] if len(args) >= 3 and args[1].lower() == "at" else None
-            start, end = access_window(at, now=services.clock.now())
-            rows = who_can_access(session, actor, store=args[0], start=start, end=end)
-            known_access(session, end=end, at=at)  # after the role check: no answer before the first sync
-            blocks = access_blocks(rows)
-        elif verb == "exposure":
-            blocks = _exposure(session, actor, args, now=services.clock.now())
-        elif verb == "history" and args:
-            blocks = _history(session, actor, args, now=services.clock.now())
-        elif verb == "start" and args:
-            result = start_by_hand(
-                session, args[0], actor=actor, clock=services.clock, protection=services.protection
-            )
-            session.commit()
-            started, said = result.campaign, "started" if result.created else "was already started just now"
-            text = f"Campaign {started.id} {said}: {started.population_count} items."
-            respond(text=text, response_type="ephemeral")
-            return
-        elif verb == "held":
-            held = held_revocations(session, actor)
-            ended = items_of(session, [r.id for r in held if r.id is not None])
-            blocks = held_revocations_blocks(held, ended)
-        else:
-            respond(text=USAGE, response_type="ephemeral")
-            return
-    respond(blocks=blocks, text="Recertify", response_type="ephemeral")
+        answer = verb.run(session, services, actor, args)
+    if isinstance(answer, str):
+        respond(text=answer, response_type="ephemeral")
+    else:
+        respond(blocks=answer, text="Recertify", response_type="ephemeral")
 
 
-def _exposure(session: Session, actor: Any, args: list[str], *, now: datetime) -> list[dict[str, Any]]:
+def _status(session: Session, services: BotServices, actor: Actor, args: list[str]) -> Answer:
+    campaign = int(args[0]) if args and args[0].isdigit() else None
+    summaries = campaign_status(session, actor, campaign)
+    return status_blocks(summaries[0]) if campaign is not None else campaigns_list_blocks(summaries)
+
+
+def _cycles(session: Session, services: BotServices, actor: Actor, args: list[str]) -> Answer:
+    cycles = cycles_overview(session, actor, clock=services.clock)
+    lines = [f"• *{c.name}* v{c.version}: {c.schedule}" for c in cycles] or ["No cycle is applied yet."]
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}}]
+
+
+def _who_can_access(session: Session, services: BotServices, actor: Actor, args: list[str]) -> Answer:
+    at = args[2] if len(args) >= 3 and args[1].lower() == "at" else None
+    start, end = access_window(at, now=services.clock.now())
+    rows = who_can_access(session, actor, store=args[0], start=start, end=end)
+    known_access(session, end=end, at=at)  # after the role check: no answer before the first sync
+    return access_blocks(rows)
+
+
+def _start(session: Session, services: BotServices, actor: Actor, args: list[str]) -> Answer:
+    result = start_by_hand(
+        session, args[0], actor=actor, clock=services.clock, protection=services.protection
+    )
+    session.commit()
+    started, said = result.campaign, "started" if result.created else "was already started just now"
+    return f"Campaign {started.id} {said}: {started.population_count} items."
+
+
+def _held(session: Session, services: BotServices, actor: Actor, args: list[str]) -> Answer:
+    held = held_revocations(session, actor)
+    ended = items_of(session, [r.id for r in held if r.id is not None])
+    return held_revocations_blocks(held, ended)
+
+
+def _exposure(session: Session, services: BotServices, actor: Actor, args: list[str]) -> Answer:
     """`exposure [STORE] [at DAY]`: public first, then by store (the CLI's `access --exposure`)."""
     store = args[0] if args and args[0].lower() != "at" else None
     rest = args[1:] if store is not None else args
     at = rest[1] if len(rest) >= 2 and rest[0].lower() == "at" else None
-    start, end = access_window(at, now=now)
+    start, end = access_window(at, now=services.clock.now())
     rows = exposed_access(session, actor, store=store, start=start, end=end)
     known_access(session, end=end, at=at)  # after the role check: no answer before the first sync
     return access_blocks(rows, title="Public and external access")
 
 
-def _history(session: Session, actor: Any, args: list[str], *, now: datetime) -> list[dict[str, Any]]:
+def _history(session: Session, services: BotServices, actor: Actor, args: list[str]) -> Answer:
     """An email is a person (all their accounts); anything else a store, else a principal (an ARN, a name)."""
-    subject = args[0]
+    subject, now = args[0], services.clock.now()
     since = (
         history_window(args[2], None, now=now)[0] if len(args) >= 3 and args[1].lower() == "since" else None
     )
@@ -134,3 +151,14 @@ def _history(session: Session, actor: Any, args: list[str], *, now: datetime) ->
             entries = history(session, actor, HistoryFilter(principal=subject, since=since))
             cli = f"recertify audit history --principal {subject}{option}"
     return history_blocks(entries, subject=subject, cli=cli)
+
+
+_VERBS = {
+    "status": _Verb(_status),
+    "cycles": _Verb(_cycles),
+    "who-can-access": _Verb(_who_can_access, needs_args=True),
+    "exposure": _Verb(_exposure),
+    "history": _Verb(_history, needs_args=True),
+    "start": _Verb(_start, needs_args=True),
+    "held": _Verb(_held),
+}
