@@ -26,10 +26,11 @@ def register(app: App, services: BotServices, desk: ReviewDesk) -> None:
         (`response_action: errors`): nothing typed is lost."""
         text = submitted_text((view.get("state") or {}).get("values") or {})
         target = parse_modal_metadata(view.get("private_metadata"))
-        problem = STALE if text is None or target is None else text_problem(text)
-        if problem or text is None or target is None:
-            ack(response_action="errors", errors={JUSTIFICATION_BLOCK: problem or STALE})
-            return
+        if text is None or target is None:
+            return ack(response_action="errors", errors={JUSTIFICATION_BLOCK: STALE})
+        problem = text_problem(text)
+        if problem:
+            return ack(response_action="errors", errors={JUSTIFICATION_BLOCK: problem})
         ack()
         user = str(body["user"]["id"])
         press = Press(user, target.channel, target.message_ts, f"{team(body)}:{user}:{view.get('id', '')}")
