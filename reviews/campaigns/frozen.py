@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from reviews.entitlements import stored_path_steps
 from reviews.errors import MalformedRecord
 from reviews.models import ReviewItem
 
 VERSION = 1
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +141,15 @@ def _problem(exc: Exception) -> str:
     return f"no {exc}" if isinstance(exc, KeyError) else str(exc)
 
 
-def _text(data: Mapping[str, Any], key: str) -> str:
+def _typed(data: Mapping[str, Any], key: str, kind: type[T], what: str) -> T:
     value = data[key]
-    if not isinstance(value, str):
-        raise ValueError(f"{key} is not text")
+    if not isinstance(value, kind):
+        raise ValueError(f"{key} is not {what}")
     return value
+
+
+def _text(data: Mapping[str, Any], key: str) -> str:
+    return _typed(data, key, str, "text")
 
 
 def _optional_text(data: Mapping[str, Any], key: str) -> str | None:
@@ -152,10 +157,7 @@ def _optional_text(data: Mapping[str, Any], key: str) -> str | None:
 
 
 def _bool(data: Mapping[str, Any], key: str) -> bool:
-    value = data[key]
-    if not isinstance(value, bool):
-        raise ValueError(f"{key} is not true or false")
-    return value
+    return _typed(data, key, bool, "true or false")
 
 
 def _optional_bool(data: Mapping[str, Any], key: str) -> bool | None:
@@ -163,10 +165,7 @@ def _optional_bool(data: Mapping[str, Any], key: str) -> bool | None:
 
 
 def _list(data: Mapping[str, Any], key: str) -> list[Any]:
-    value = data[key]
-    if not isinstance(value, list):
-        raise ValueError(f"{key} is not a list")
-    return value
+    return _typed(data, key, list, "a list")
 
 
 def _texts(data: Mapping[str, Any], key: str) -> list[str]:
