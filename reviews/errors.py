@@ -61,6 +61,10 @@ class DatabaseError(RecertifyError):
     """The database cannot be used as it is."""
 
 
+class MalformedRecord(DatabaseError):
+    """A stored row lacks what every writer of its kind has always written: read, it would be a guess."""
+
+
 class SchemaOutOfDate(DatabaseError):
     """The database schema is behind (or ahead of) what this version needs."""
 

@@ -241,7 +241,8 @@ class ReviewItem(SQLModel, table=True):
     store_id: int = Field(foreign_key="store.id", index=True)
     principal_id: int = Field(foreign_key="principal.id", index=True)
     holder_person_id: int | None = Field(default=None, foreign_key="person.id")  # whose access it is
-    frozen_grant: dict[str, Any] = _json(default_factory=dict)  # the grant as it stood at freeze time
+    # The grant as it stood at freeze time; read it through reviews.campaigns.frozen.frozen_grant_of.
+    frozen_grant: dict[str, Any] = _json(default_factory=dict)
     reviewer_person_id: int | None = Field(default=None, foreign_key="person.id")
     reviewer_source: str | None = Field(default=None, max_length=24)  # owner, manager, fallback, stage, …
     stage: int = 1

@@ -32,7 +32,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from connectors.aws.accounts import RETRY_CONFIG
-from connectors.aws.errors import SOURCE, THROTTLING, TRANSIENT, error_code
+from connectors.aws.errors import SOURCE, THROTTLING, TRANSIENT, error_code, error_parts
 from reviews.errors import Misconfigured, SourceUnavailable
 from reviews.ports import CheckpointKind, WrittenCheckpoint
 
@@ -128,8 +128,7 @@ class S3CheckpointSink:
         try:
             yield
         except ClientError as exc:
-            code = error_code(exc)
-            message = str(exc.response.get("Error", {}).get("Message", "")) or code
+            code, message, _ = error_parts(exc)
             if code in _NO_BUCKET:
                 raise Misconfigured(
                     f"{where}: {code}: {message} (check audit.checkpoint_bucket and the bot's S3 permissions)"

@@ -1,6 +1,9 @@
 """The one place where botocore's errors become Recertify's (STYLE: one façade per provider SDK).
 
-Every AWS call in the connector runs inside `aws_call(account_id, operation)`, so the message an admin reads
+`botocore_errors(where, client_error)` is the translator; what differs between reading and writing is only
+what an AWS error code means, which the caller passes as `client_error`. Every read in the connector
+runs inside `aws_call(account_id, operation)`; every revocation write inside `revoke.base.translated`
+(where access denied refuses the action and "no such entity" is an answer). The message an admin reads
 names the account and the operation that failed (a regional operation names its region too). Whatever AWS
 sends, the message is one line: an HTML error page or a body botocore cannot parse never reaches the admin as
 a traceback or a wall of markup. Retries are not decided here: the clients retry throttling
@@ -11,7 +14,7 @@ retried, and `retryable` tells the caller whether a later sync may succeed witho
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from botocore.exceptions import (
@@ -28,7 +31,7 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 
-from reviews.errors import Misconfigured, SourceUnavailable
+from reviews.errors import Misconfigured, RecertifyError, SourceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -95,18 +98,39 @@ def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
+def error_parts(exc: ClientError) -> tuple[str, str, int]:
+    """The error's code, its message on one line (the code when AWS gave none) and the HTTP status."""
+    code = error_code(exc)
+    message = one_line(exc.response.get("Error", {}).get("Message", "")) or code
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    return code, message, status
+
+
 def is_access_denied(exc: AwsApiError) -> bool:
     return exc.code in ACCESS_DENIED
 
 
 @contextmanager
 def aws_call(account_id: str, operation: str) -> Iterator[None]:
-    """Run AWS calls, translating botocore's errors into ours; `operation` says what was being read."""
-    where = f"account {account_id or '(unknown)'}: {operation}"
+    """Run AWS reads, translating botocore's errors into ours; `operation` says what was being read."""
+    with botocore_errors(f"account {account_id or '(unknown)'}: {operation}", _from_client_error):
+        yield
+
+
+@contextmanager
+def botocore_errors(
+    where: str,
+    client_error: Callable[[ClientError, str], RecertifyError],
+    *,
+    invalid_parameters: Callable[[ParamValidationError, str], RecertifyError] | None = None,
+) -> Iterator[None]:
+    """botocore's errors as ours, each naming `where`. `client_error` says what AWS's error codes mean to
+    the caller; `invalid_parameters`, what a request AWS's model rejects means (by default our bug, raised
+    as is)."""
     try:
         yield
     except ClientError as exc:
-        raise _from_client_error(exc, where) from exc
+        raise client_error(exc, where) from exc
     except (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, ProfileNotFound) as exc:
         raise Misconfigured(
             f"{where}: no usable AWS credentials ({exc}); set AWS_PROFILE or the standard AWS_* variables"
@@ -126,8 +150,10 @@ def aws_call(account_id: str, operation: str) -> Iterator[None]:
         logger.warning("AWS sent an unparseable answer for %s", where)
         reason = f"{where}: AWS sent an answer that could not be parsed"
         raise SourceUnavailable(SOURCE, reason, retryable=True) from exc
-    except ParamValidationError:
-        raise  # our bug, not AWS's answer: let it surface as one
+    except ParamValidationError as exc:
+        if invalid_parameters is None:
+            raise  # our bug, not AWS's answer: let it surface as one
+        raise invalid_parameters(exc, where) from exc
     except BotoCoreError as exc:
         raise SourceUnavailable(SOURCE, f"{where}: {one_line(exc)}", retryable=False) from exc
 
@@ -160,9 +186,7 @@ def one_line(text: object, limit: int = _MAX_DETAIL) -> str:
 
 
 def _from_client_error(exc: ClientError, where: str) -> Misconfigured | AwsApiError:
-    code = error_code(exc)
-    message = one_line(exc.response.get("Error", {}).get("Message", "")) or code
-    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    code, message, status = error_parts(exc)
     if code in BAD_CREDENTIALS:
         return Misconfigured(f"{where}: AWS refused the credentials ({code}: {message})")
     if code in ACCESS_DENIED:

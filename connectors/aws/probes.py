@@ -8,8 +8,8 @@ uses one the account has, found by a listing of the same service, and says so wh
 here writes: even iam:GenerateServiceLastAccessedDetails is called on a role that does not exist, so no
 report job starts.
 
-tests/test_doctor.py checks that every action of the read policy has a probe here (or is named in
-`NOT_PROBED` with the reason), so the two cannot drift.
+tests/connectors/aws/test_doctor.py checks that every action of the read policy has a probe here (or is
+named in `NOT_PROBED` with the reason), so the two cannot drift.
 """
 
 from __future__ import annotations

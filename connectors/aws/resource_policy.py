@@ -5,7 +5,7 @@ for S3, its ACL grants, Object Ownership and Block Public Access, turned into ru
 and how it is named (principals.py): by its own ARN or "*" (a grant that passes the permissions boundary of a
 user or session), as a role (a grant its boundary still cuts), or through its account (only the consent a
 cross-account request needs). Conditions are decided against what is known of the requester and the slot
-(conditions.py); what stays unknown makes the bits conditional.
+(connectors/aws/conditions/); what stays unknown makes the bits conditional.
 """
 
 from __future__ import annotations

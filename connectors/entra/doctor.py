@@ -2,7 +2,8 @@
 application permission the bot needs (connectors/entra/permissions.py READ) exercised by one cheap GET.
 
 Read-only: every probe is a GET of at most one object. A permission that permissions.py declares but no
-probe covers fails here (and in tests/test_doctor.py), so a new permission cannot go unchecked.
+probe covers fails here (and in tests/connectors/entra/test_doctor.py), so a new permission cannot go
+unchecked.
 
 Graph's answers, as documented:
 - 401 InvalidAuthenticationToken: the token is missing, invalid or expired ("Resolve Microsoft Graph

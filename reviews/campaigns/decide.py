@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from reviews import audit
 from reviews.actors import Actor
 from reviews.campaigns.delegation import is_delegate
+from reviews.campaigns.frozen import frozen_grant_of
 from reviews.campaigns.justification import checked_justification, needs_justification
 from reviews.campaigns.reviewers import first_reviewer, stage_reviewer
 from reviews.cycle_definition import CycleDefinition, StageCondition
@@ -244,7 +245,7 @@ def _changes(
     definition = cycle_definition(session, campaign)
     if item.stage < len(definition.stages):  # stages are numbered from 1 on items: this is the next one
         stage = definition.stages[item.stage]
-        if stage.applies_to is not StageCondition.KEPT_ADMIN or item.frozen_grant.get("access") == "admin":
+        if stage.applies_to is not StageCondition.KEPT_ADMIN or frozen_grant_of(item).access == "admin":
             reviewer_id, source = _stage_reviewer(session, item, definition, stage.name, stage.reviewer, now)
             return {
                 "stage": item.stage + 1,
@@ -263,10 +264,11 @@ def _stage_reviewer(
     session: Session, item: ReviewItem, definition: CycleDefinition, name: str, reviewer: str, now: datetime
 ) -> tuple[int | None, str]:
     holder = session.get(Person, item.holder_person_id) if item.holder_person_id else None
-    holder_email = holder.email if holder else item.frozen_grant.get("principal", {}).get("email")
+    frozen = frozen_grant_of(item)
+    holder_email = holder.email if holder else frozen.principal.email
     if reviewer == "owner":
         assignment = first_reviewer(
-            owners=item.frozen_grant.get("store", {}).get("owners", []),
+            owners=list(frozen.store.owners),
             holder_email=holder_email,
             manager_email=holder.manager_email if holder else None,
             rules=definition.reviewers,

@@ -22,6 +22,7 @@ from reviews import audit
 from reviews.actors import Actor
 from reviews.campaigns.decide import cycle_definition, person_id_for
 from reviews.campaigns.delegation import active_delegations, delegate
+from reviews.campaigns.frozen import frozen_grant_of
 from reviews.campaigns.reviewers import Assignment, reviewer_chain, stage_chain
 from reviews.cycle_definition import CycleDefinition
 from reviews.models import Campaign, CampaignStatus, Delegation, ItemStatus, Person, ReviewItem
@@ -127,11 +128,12 @@ def _next_reviewer(
 
 
 def _chain(item: ReviewItem, definition: CycleDefinition, holder: Person | None) -> list[Assignment]:
-    holder_email = holder.email if holder else item.frozen_grant.get("principal", {}).get("email")
+    frozen = frozen_grant_of(item)
+    holder_email = holder.email if holder else frozen.principal.email
     stage = definition.stages[min(item.stage, len(definition.stages)) - 1]
     if stage.reviewer == "owner":
         return reviewer_chain(
-            owners=item.frozen_grant.get("store", {}).get("owners", []),
+            owners=list(frozen.store.owners),
             holder_email=holder_email,
             manager_email=holder.manager_email if holder else None,
             rules=definition.reviewers,

@@ -25,6 +25,7 @@ from reviews.campaigns.decide import (
     reviewers_who_answered,
 )
 from reviews.campaigns.delegation import active_delegations
+from reviews.campaigns.frozen import frozen_grant_of
 from reviews.campaigns.handover import reroute_own_access
 from reviews.campaigns.resume import resumption
 from reviews.cycle_definition import CycleDefinition
@@ -308,20 +309,20 @@ def _record(
 
 
 def item_view(item: ReviewItem) -> ItemView:
-    grant = item.frozen_grant
+    grant = frozen_grant_of(item)
     evidence = item.recommendation_evidence
     assert item.id is not None  # noqa: S101
     return ItemView(
         item_id=item.id,
-        store=grant["store"]["name"],
-        store_system=grant["store"]["system"],
-        store_kind=grant["store"]["kind"],
-        holder=grant["principal"]["name"],
-        holder_email=grant["principal"].get("email"),
-        access=grant["access"],
-        path=tuple(f"{step['kind']}:{step['name']}" for step in grant["path"]),
-        last_used=grant.get("last_used"),
-        last_used_source=grant.get("last_used_source"),
+        store=grant.store.name,
+        store_system=grant.store.system,
+        store_kind=grant.store.kind,
+        holder=grant.principal.name,
+        holder_email=grant.principal.email,
+        access=grant.access,
+        path=grant.path_steps,
+        last_used=grant.last_used,
+        last_used_source=grant.last_used_source,
         recommendation=item.recommendation,
         recommendation_reason=str(evidence.get("reason", "")),
         justification_required=item.justification_required,

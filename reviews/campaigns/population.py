@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel, col
 
+from reviews.campaigns.frozen import FrozenGrant, FrozenPrincipal, FrozenStore
 from reviews.campaigns.recommend import SignIn, Usage
 from reviews.cycle_definition import Exclusion, Scope
 from reviews.exposure import Exposed, exposed, is_personless
@@ -65,32 +66,32 @@ class GrantView:
             path=self.path,
         )
 
-    def frozen(self) -> dict[str, Any]:
+    def frozen(self) -> FrozenGrant:
         """The grant as the campaign saw it: the evidence keeps this even after the grant changes."""
-        return {
-            "store": {
-                "id": self.store_provider_id,
-                "name": self.store_name,
-                "system": self.store_system,
-                "kind": self.store_kind,
-                "owners": self.store_owners,
-                "classification": self.store_classification,
-            },
-            "principal": {
-                "id": self.principal_provider_id,
-                "type": self.principal_type,
-                "name": self.principal_name,
-                "email": self.principal_email,
-                "enabled": self.enabled,
-                "guest": self.guest,
-            },
-            "access": self.access,
-            "path": self.path,
-            "conditional": self.conditional,
-            "needs_human_review": self.needs_human_review,
-            "last_used": self.usage.last_used_at.isoformat() if self.usage.last_used_at else None,
-            "last_used_source": self.usage.source,
-        }
+        return FrozenGrant(
+            store=FrozenStore(
+                provider_id=self.store_provider_id,
+                name=self.store_name,
+                system=self.store_system,
+                kind=self.store_kind,
+                owners=tuple(self.store_owners),
+                classification=self.store_classification,
+            ),
+            principal=FrozenPrincipal(
+                provider_id=self.principal_provider_id,
+                type=self.principal_type,
+                name=self.principal_name,
+                email=self.principal_email,
+                enabled=self.enabled,
+                guest=self.guest,
+            ),
+            access=self.access,
+            path=tuple(self.path),
+            conditional=self.conditional,
+            needs_human_review=self.needs_human_review,
+            last_used=self.usage.last_used_at.isoformat() if self.usage.last_used_at else None,
+            last_used_source=self.usage.source,
+        )
 
 
 def open_grants(session: Session, *, grant_ids: Iterable[int] | None = None) -> list[GrantView]:
@@ -208,6 +209,6 @@ def exclusion_of(view: GrantView, exclusions: list[Exclusion]) -> Exclusion | No
     return next((rule for rule in exclusions if rule.matches(stores, principals)), None)
 
 
-def population_sha256(views: Iterable[GrantView]) -> str:
+def population_sha256(grants: Iterable[GrantView | FrozenGrant]) -> str:
     """Order-independent fingerprint of what a campaign froze (the same lines as a sync's population)."""
-    return hashlib.sha256("\n".join(sorted(view.key for view in views)).encode("utf-8")).hexdigest()
+    return hashlib.sha256("\n".join(sorted(grant.key for grant in grants)).encode("utf-8")).hexdigest()

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from reviews import audit
 from reviews.actors import SCHEDULER
-from reviews.entitlements import stored_path_steps
+from reviews.campaigns.frozen import frozen_grant_of
 from reviews.models import (
     Campaign,
     Decision,
@@ -104,7 +104,7 @@ def tell_revoked(session: Session, notifier: Notifier, *, clock: Clock) -> Notic
 def _levels(session: Session, item_ids: list[int]) -> str:
     """The access levels the items name, as words: "read", "read and write"."""
     items = session.exec(select(ReviewItem).where(col(ReviewItem.id).in_(item_ids))).all()
-    levels = sorted({str(i.frozen_grant.get("access", "")) for i in items} - {""})
+    levels = sorted({frozen_grant_of(i).access for i in items} - {""})
     return " and ".join(levels)
 
 
@@ -148,16 +148,16 @@ def _notice(
         decided_by = reviewer.email if reviewer else "a reviewer"
         reason = decision.justification or "the reviewer did not confirm it was still needed"
     cycle = session.get(ReviewCycle, campaign.cycle_id)
-    steps = item.frozen_grant.get("path") or []
+    frozen = frozen_grant_of(item)
     assert revocation.verified_at is not None  # noqa: S101  (selected by state verified)
     return RevocationNotice(
         person_email=holder.email,
         person_chat_id=holder.slack_user_id,
-        principal=str(item.frozen_grant.get("principal", {}).get("name", "")),
+        principal=frozen.principal.name,
         store=store.name,
         store_system=store.system,
-        access=levels or str(item.frozen_grant.get("access", "")),
-        path=stored_path_steps(steps),
+        access=levels or frozen.access,
+        path=frozen.path_steps,
         decided_by=decided_by,
         reason=str(reason),
         campaign=f"{cycle.name if cycle else 'review'} {campaign.period_key}",

@@ -90,7 +90,7 @@ def start_campaign(
         due_at=now + definition.duration,
         sync_run_ids=sync_runs,
         population_count=len(selected),
-        population_sha256=population_sha256(view for view, _ in selected),
+        population_sha256=population_sha256(view.frozen() for view, _ in selected),
         notes=notes,
     )
     session.add(campaign)
@@ -312,7 +312,7 @@ def _item_row(
         "store_id": view.store_id,
         "principal_id": view.principal_id,
         "holder_person_id": view.holder_person_id,
-        "frozen_grant": view.frozen(),
+        "frozen_grant": view.frozen().to_json(),
         "reviewer_person_id": reviewers.get(assignment.email) if assignment.email else None,
         "reviewer_source": assignment.source,
         "stage": 1,

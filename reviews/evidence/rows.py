@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from reviews.campaigns.frozen import frozen_grant_of
 from reviews.campaigns.views import campaign_and_cycle_name
 from reviews.entitlements import stored_path_text
 from reviews.evidence.model import CampaignFacts, DecisionFact, EvidenceRow
@@ -184,8 +185,8 @@ def _emails(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
 
 def _row(campaign: CampaignFacts, item: ReviewItem, tables: _Tables) -> EvidenceRow:
     assert item.id is not None  # noqa: S101
-    grant, evidence = item.frozen_grant, item.recommendation_evidence
-    store, principal = grant["store"], grant["principal"]
+    grant, evidence = frozen_grant_of(item), item.recommendation_evidence
+    store, principal = grant.store, grant.principal
     history = tuple(_decision(d, item, tables) for d in tables.decisions.get(item.id, []))
     effective = next((d for d in reversed(history) if not d.superseded), None)
     revocation = tables.revocations.get(item.id)
@@ -197,18 +198,18 @@ def _row(campaign: CampaignFacts, item: ReviewItem, tables: _Tables) -> Evidence
         population_count=campaign.population_count,
         population_sha256=campaign.population_sha256,
         item_id=item.id,
-        store_id=store["id"],
-        store_name=store["name"],
-        store_system=store["system"],
-        store_kind=store["kind"],
-        store_classification=store.get("classification") or "",
-        principal_id=principal["id"],
-        principal_name=principal["name"],
-        principal_type=principal["type"],
-        person=person or principal.get("email"),
-        access=grant["access"],
-        path=tuple(f"{step['kind']}:{step['name']}" for step in grant["path"]),
-        conditional=bool(grant.get("conditional")),
+        store_id=store.provider_id,
+        store_name=store.name,
+        store_system=store.system,
+        store_kind=store.kind,
+        store_classification=store.classification,
+        principal_id=principal.provider_id,
+        principal_name=principal.name,
+        principal_type=principal.type,
+        person=person or principal.email,
+        access=grant.access,
+        path=grant.path_steps,
+        conditional=grant.conditional,
         exposure=evidence.get("exposure"),
         exposure_sentence=evidence.get("exposure_sentence"),
         recommendation=item.recommendation,

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Row, or_, select
 from sqlmodel import Session, SQLModel
 
+from reviews.campaigns.frozen import frozen_grant_of
 from reviews.exposure import exposed
 from reviews.models import AuditEvent, Campaign, Person, Principal, ReviewItem, Revocation, Store
 from reviews.operations.history_entries import About, GrantRow, HistoryEntry
@@ -54,7 +55,7 @@ class Subjects:
 
     def add_item(self, item: ReviewItem, campaign: Campaign, store: Store, principal: Principal) -> None:
         assert item.id is not None and campaign.id is not None  # noqa: S101  (stored rows)
-        access = str(item.frozen_grant.get("access", ""))
+        access = frozen_grant_of(item).access
         person = None  # filled in by `told`, which names everyone at once
         about = About(
             store,

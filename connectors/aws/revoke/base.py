@@ -1,5 +1,5 @@
-"""What every AWS revocation primitive shares: its kinds, the clients it runs on, and the one choke point
-where botocore's errors become Recertify's.
+"""What every AWS revocation primitive shares: its kinds, the clients it runs on, and what AWS's error codes
+mean to a write (botocore's errors become Recertify's in `connectors.aws.errors`, the one translator).
 
 A primitive is a pair of functions. `observe` is the confirming read: has the action's end state already
 been reached (access gone for a revocation, access back for an undo)? `write` is the one change that reaches
@@ -17,21 +17,18 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    CredentialRetrievalError,
-    HTTPClientError,
-    NoCredentialsError,
-    NoRegionError,
-    ParamValidationError,
-    PartialCredentialsError,
-    ProfileNotFound,
-)
-from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.exceptions import ClientError, ParamValidationError
 
 from connectors.aws.accounts import AwsAccount
-from connectors.aws.errors import ACCESS_DENIED, BAD_CREDENTIALS, SOURCE, THROTTLING, TRANSIENT, error_code
+from connectors.aws.errors import (
+    ACCESS_DENIED,
+    BAD_CREDENTIALS,
+    SOURCE,
+    THROTTLING,
+    TRANSIENT,
+    botocore_errors,
+    error_parts,
+)
 from reviews.entitlements import RevocationAction, System
 from reviews.errors import Misconfigured, NotFound, RecertifyError, RevocationRefused, SourceUnavailable
 
@@ -270,29 +267,22 @@ def answers(action: RevocationAction) -> Iterator[None]:
 @contextmanager
 def translated(action: RevocationAction, operation: str) -> Iterator[None]:
     """botocore's errors as ours, each naming the action and the IAM action that failed."""
+
+    def client_error(exc: ClientError, where: str) -> RecertifyError:
+        return _from_client_error(exc, where, operation)
+
     where = f"{action.description}: {operation}"
-    try:
+    with botocore_errors(where, client_error, invalid_parameters=_invalid_parameters):
         yield
-    except ClientError as exc:
-        raise _from_client_error(exc, where, operation) from exc
-    except (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, ProfileNotFound) as exc:
-        raise Misconfigured(f"{where}: no usable AWS credentials ({exc})") from exc
-    except NoRegionError as exc:
-        raise Misconfigured(f"{where}: no AWS region; set aws.regions or AWS_DEFAULT_REGION") from exc
-    except (BotoConnectionError, HTTPClientError) as exc:
-        # The client has already retried these (accounts.RETRY_CONFIG); a later attempt may succeed.
-        raise SourceUnavailable(SOURCE, f"{where}: AWS unreachable ({exc})", retryable=True) from exc
-    except ParamValidationError as exc:
-        # A stored action whose parameters AWS's model rejects will never succeed as it is.
-        raise RevocationRefused(f"{where}: invalid parameters ({exc})") from exc
-    except BotoCoreError as exc:
-        raise SourceUnavailable(SOURCE, f"{where}: {exc}", retryable=False) from exc
+
+
+def _invalid_parameters(exc: ParamValidationError, where: str) -> RecertifyError:
+    # A stored action whose parameters AWS's model rejects will never succeed as it is.
+    return RevocationRefused(f"{where}: invalid parameters ({exc})")
 
 
 def _from_client_error(exc: ClientError, where: str, operation: str) -> RecertifyError:
-    code = error_code(exc)
-    message = str(exc.response.get("Error", {}).get("Message", "")) or code
-    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    code, message, status = error_parts(exc)
     if code in ABSENT_CODES:
         return Absent(f"{where}: {code}: {message}", code=code)
     if code in ACCESS_DENIED:

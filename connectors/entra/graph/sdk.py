@@ -1,6 +1,6 @@
 """Building the real `GraphServiceClient`, and the one raw send every Graph call goes through.
 
-msgraph-sdk 1.x facts this module is shaped by (measured here, see tests/connectors/entra/test_sdk.py):
+msgraph-sdk 1.x facts this module is shaped by (measured in tests/connectors/entra/test_graph_sdk_facts.py):
 - Its default pipeline holds kiota's `RetryHandler`: 429/503/504 retried 3 times, `Retry-After` honoured
   without a cap, and *no retry at all* when the delay is 180 s or more. We own retries instead (Retry-After
   always honoured up to our own maximum, bounded attempts, integrity failures retried too), so the handler is

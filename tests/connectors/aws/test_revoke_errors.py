@@ -8,10 +8,12 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.parsers import ResponseParserError
 from botocore.stub import Stubber
 
 from connectors.aws.accounts import AwsAccount
 from connectors.aws.revoke import AwsKind, SessionClients, apply, plan_remove_user_from_group, verify
+from connectors.aws.revoke.base import translated
 from reviews.entitlements import RevocationAction, RevocationResult, System
 from reviews.errors import Misconfigured, RevocationRefused, SourceUnavailable
 from tests.data.aws.revocation import ACCOUNT, REGION, build_world, session_clients
@@ -138,3 +140,24 @@ def test_an_account_without_a_session_is_misconfigured(clients: SessionClients) 
         plan_remove_user_from_group(clients, account_id="999999999999", user_name="alice", group_name="x")
     with pytest.raises(Misconfigured, match="Identity Center"):
         SessionClients(accounts={}).sso_admin()
+
+
+def test_an_unparseable_answer_to_a_revocation_is_an_outage_on_one_line() -> None:
+    """The revocation's translator is the reads' (connectors/aws/errors.py). botocore raises, for a body that
+    is not the protocol's XML, "Unable to parse response (…), invalid XML received. Further retries may
+    succeed" (botocore/parsers.py): a ResponseParserError, which is not a BotoCoreError, so it once escaped
+    the revocation's own translator as a raw exception."""
+    action = RevocationAction(
+        System.AWS,
+        AwsKind.REMOVE_USER_FROM_GROUP.value,
+        (("account_id", ACCOUNT), ("user_name", "alice"), ("group_name", "analysts")),
+        "remove IAM user alice from group analysts",
+    )
+    raised = ResponseParserError("Unable to parse response (…), invalid XML received:\nb'<html>…'")
+    with pytest.raises(SourceUnavailable) as caught:
+        with translated(action, "iam:RemoveUserFromGroup"):
+            raise raised
+    where = "remove IAM user alice from group analysts: iam:RemoveUserFromGroup"
+    assert caught.value.reason == f"{where}: AWS sent an answer that could not be parsed"
+    assert caught.value.retryable
+    assert caught.value.__cause__ is raised
