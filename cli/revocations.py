@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from cli.common import out, worker_name
+from cli.context import Services
 from reviews.campaigns.tick import plan_campaign
 from reviews.campaigns.views import outbox_rows
 from reviews.clock import SystemClock
@@ -24,14 +25,10 @@ from reviews.models import Campaign, CampaignStatus, RevocationState
 from reviews.operations.outbox import approve, execute, undo
 from reviews.revocation_links import items_of
 
-if TYPE_CHECKING:
-    from app import Wiring
-
-
 revocations_cli = typer.Typer(help="Enforcement: plan, approve, apply, undo.", no_args_is_help=True)
 
 
-def plan_and_report(wiring: Wiring, campaign_ids: list[int]) -> None:
+def plan_and_report(wiring: Services, campaign_ids: list[int]) -> None:
     clock = SystemClock()
     connectors = wiring.connectors(clock)
     for campaign_id in campaign_ids:

@@ -63,7 +63,7 @@ def demo(
     engine = create_db_engine(target.url)
     try:
         with ExitStack() as stack:
-            loop = Loop(narrator, actor, FrozenClock(start), engine, target)
+            loop = Loop(narrator, actor, FrozenClock(start), engine, target, ctx.obj.wiring_for)
             loop.run(stack)
     finally:
         engine.dispose()
