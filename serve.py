@@ -17,7 +17,7 @@ from jobs import MISFIRE_GRACE, scheduled_jobs
 from reviews.health import CheckResult, Health
 from reviews.logging_setup import LogFormat, LogLevel, configure_logging, configured_secrets
 from reviews.settings import LoadedConfig
-from scheduler import Leadership, build_scheduler
+from scheduler import Leadership, RecertifyScheduler, build_scheduler
 from wiring import Wiring, live_checks
 
 logger = logging.getLogger("recertify.serve")
@@ -42,21 +42,13 @@ def serve(
     from bot.metrics import count_graph_throttled, metrics_endpoint
 
     wiring = Wiring(ctx.obj.config(), ctx.obj.engine(), graph_throttled=count_graph_throttled)
-    engine = wiring.engine
     stop, started = threading.Event(), threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     wiring.checkpoint_sink()  # a checkpoint bucket without Object Lock stops serve now, not an hour later
     health = start_checks(wiring.config, "http" if http is not None else "socket", stop)
-    every = timedelta(minutes=wiring.config.settings.audit.checkpoint_every_minutes)
-    scheduler = build_scheduler(
-        engine,
-        jobs=scheduled_jobs(engine, checkpoint_every=every),
-        leadership=Leadership(engine, holder=worker_name()),
-        misfire_grace=MISFIRE_GRACE,
-        services=wiring,
-    )
-    metrics = metrics_endpoint(engine, leading=lambda: scheduler.leading)
+    scheduler = _scheduler(wiring)
+    metrics = metrics_endpoint(wiring.engine, leading=lambda: scheduler.leading)
     ops = None
     if metrics_port is not None:
         from bot.http import OpsServer
@@ -76,6 +68,19 @@ def serve(
     scheduler.shutdown()
     if ops is not None:
         ops.stop()
+
+
+def _scheduler(wiring: Wiring) -> RecertifyScheduler:
+    """Built on every replica; only the one holding the lease runs the jobs."""
+    engine = wiring.engine
+    every = timedelta(minutes=wiring.config.settings.audit.checkpoint_every_minutes)
+    return build_scheduler(
+        engine,
+        jobs=scheduled_jobs(engine, checkpoint_every=every),
+        leadership=Leadership(engine, holder=worker_name()),
+        misfire_grace=MISFIRE_GRACE,
+        services=wiring,
+    )
 
 
 def start_checks(

@@ -206,6 +206,22 @@ class Wiring:
             attest_keygen(path)
         return KeyFileSigner(path)
 
+    def execute_outbox(
+        self, connectors: dict[str, Connector], clock: Clock, *, dry_run: bool = False
+    ) -> ExecutionSummary:
+        """Execute approved revocations: live only when `[enforcement] mode = "live"` and not `dry_run`."""
+        settings = self.config.settings.enforcement
+        if dry_run:
+            settings = settings.model_copy(update={"mode": "dry-run"})
+        return execute(
+            self.engine,
+            connectors,
+            settings=settings,
+            clock=clock,
+            worker=worker_name(),
+            protection=self.protection(),
+        )
+
     def tick(
         self, unit_of_work: Callable[[], AbstractContextManager[Session]]
     ) -> tuple[TickSummary, ExecutionSummary]:
@@ -222,14 +238,7 @@ class Wiring:
             actor=SCHEDULER,
             clock=clock,
         )
-        executed = execute(
-            self.engine,
-            connectors,
-            settings=enforcement,
-            clock=clock,
-            worker=worker_name(),
-            protection=self.protection(),
-        )
+        executed = self.execute_outbox(connectors, clock)
         slack = self.config.settings.slack
         if notifier is not None and slack.notify_revoked:
             with unit_of_work() as session:

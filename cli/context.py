@@ -61,6 +61,10 @@ class Services(Protocol):
 
     def key_file_signer(self, path: Path) -> AttestationSigner: ...
 
+    def execute_outbox(
+        self, connectors: dict[str, Connector], clock: Clock, *, dry_run: bool = False
+    ) -> ExecutionSummary: ...
+
     def tick(
         self, unit_of_work: Callable[[], AbstractContextManager[Session]]
     ) -> tuple[TickSummary, ExecutionSummary]: ...

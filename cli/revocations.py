@@ -9,7 +9,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from cli.common import out, worker_name
+from cli.common import out
 from cli.context import Services
 from reviews.campaigns.tick import plan_campaign
 from reviews.campaigns.views import outbox_rows
@@ -22,7 +22,7 @@ from reviews.errors import (
     InvalidArgument,
 )
 from reviews.models import Campaign, CampaignStatus, RevocationState
-from reviews.operations.outbox import approve, execute, undo
+from reviews.operations.outbox import approve, undo
 from reviews.revocation_links import items_of
 
 revocations_cli = typer.Typer(help="Enforcement: plan, approve, apply, undo.", no_args_is_help=True)
@@ -130,18 +130,7 @@ def revocations_apply(
     """Execute approved revocations: live only when `[enforcement] mode = "live"`, otherwise a dry run."""
     ctx.obj.actor(writes="revocations apply")  # even a dry run records what it would do
     wiring, clock = ctx.obj.wiring(), SystemClock()
-    settings = wiring.config.settings.enforcement
-    if dry_run:
-        settings = settings.model_copy(update={"mode": "dry-run"})
-    connectors = wiring.connectors(clock)
-    summary = execute(
-        wiring.engine,
-        connectors,
-        settings=settings,
-        clock=clock,
-        worker=worker_name(),
-        protection=wiring.protection(),
-    )
+    summary = wiring.execute_outbox(wiring.connectors(clock), clock, dry_run=dry_run)
     done = ", ".join(f"{count} {state}" for state, count in sorted(summary.outcomes.items())) or "nothing due"
     out.print(f"{summary.mode}: {done}")
     if summary.outcomes[RevocationState.APPLIED] or summary.outcomes[RevocationState.ALREADY_ABSENT]:
