@@ -40,8 +40,8 @@ if TYPE_CHECKING:  # imported on use: most commands never talk to Slack
 
 @dataclass(frozen=True)
 class Wiring:
-    """The adapters, built from the settings on demand. Commands get it from the Context; scheduled jobs
-    get it as their JobContext's services."""
+    """The adapters, built from the settings on demand. Commands get it from the Context (typed as
+    `cli.context.Services`); scheduled jobs get it as their JobContext's services."""
 
     config: LoadedConfig
     engine: Engine
