@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from jobs import scheduled_cycle
+from jobs import scheduled_cycle, scheduled_jobs
 from reviews.actors import Actor, Role
 from reviews.clock import FrozenClock
 from reviews.cycle_definition import CycleDefinition
@@ -16,6 +16,7 @@ from reviews.models import AuditEvent, Campaign
 from reviews.operations.manage_cycles import apply_cycles
 from reviews.settings import load_settings
 from scheduler import JobContext, Leadership
+from scheduler.jobs import resolve_target
 from tests.helpers import run_cli
 from wiring import Wiring
 
@@ -70,3 +71,14 @@ def test_deciding_as_someone_recertify_does_not_know_is_refused_with_a_clear_err
     )
     assert delegated.code == 1
     assert "no person with email 'a@example.org'" in delegated.stderr
+
+
+def test_job_targets_stored_by_earlier_versions_still_resolve(engine: Engine) -> None:
+    """The scheduler keeps each job's target in its job table; versions before jobs.py named them
+    "app:<function>", and a row they stored may run before the leader rewrites it."""
+    for name in ("scheduled_cycle", "scheduled_tick", "scheduled_checkpoint"):
+        assert resolve_target(f"app:{name}") is resolve_target(f"jobs:{name}")
+    assert {job.target for job in scheduled_jobs(engine)} == {
+        "jobs:scheduled_tick",
+        "jobs:scheduled_checkpoint",
+    }
