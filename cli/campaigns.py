@@ -9,13 +9,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Column, Table
-from sqlmodel import Session, select
 
 from cli.common import ListFormat, out
 from cli.revocations import plan_and_report
 from reviews.actors import Actor
 from reviews.campaigns.close import close_campaign
-from reviews.campaigns.decide import record_decision
+from reviews.campaigns.decide import known_person_id, record_decision
 from reviews.campaigns.handover import hand_over
 from reviews.campaigns.start import start_by_hand
 from reviews.campaigns.tick import TickSummary
@@ -27,7 +26,7 @@ from reviews.db import (
 from reviews.errors import (
     NotFound,
 )
-from reviews.models import Campaign, DecidedVia, DecisionOutcome, Person
+from reviews.models import Campaign, DecidedVia, DecisionOutcome
 from reviews.operations.outbox import ExecutionSummary
 from reviews.outcomes import legend, said
 
@@ -130,7 +129,9 @@ def campaign_decide(
     """Record a reviewer's decision (the same rules as Slack: only the reviewer or their delegate)."""
     operator, engine = ctx.obj.actor(writes="campaign decide"), ctx.obj.engine()
     with session_scope(engine) as session:
-        actor = Actor(f"{operator.id}:as:{reviewer.strip().lower()}", person_id=_person_id(session, reviewer))
+        actor = Actor(
+            f"{operator.id}:as:{reviewer.strip().lower()}", person_id=known_person_id(session, reviewer)
+        )
     result = record_decision(
         engine,
         item_id=item_id,
@@ -157,8 +158,8 @@ def campaign_delegate(
         now = clock.now()
         row, rerouted = hand_over(
             session,
-            person_id=_person_id(session, reviewer),
-            delegate_person_id=_person_id(session, delegate_to),
+            person_id=known_person_id(session, reviewer),
+            delegate_person_id=known_person_id(session, delegate_to),
             valid_from=now,
             valid_to=now + timedelta(days=days),
             actor=actor,
@@ -167,13 +168,6 @@ def campaign_delegate(
     out.print(f"{delegate_to} decides for {reviewer} until {row.valid_to:%Y-%m-%d %H:%M} UTC")
     if rerouted:  # nobody reviews their own access: those went to the next reviewer in their chain
         out.print(f"{rerouted} item(s) about {delegate_to}'s own access went to the next reviewer instead")
-
-
-def _person_id(session: Session, email: str) -> int:
-    person = session.exec(select(Person).where(Person.email == email.strip().lower())).first()
-    if person is None or person.id is None:
-        raise NotFound(f"no person with email {email!r} (people come from syncs and campaigns)")
-    return person.id
 
 
 @campaign_cli.command("close")

@@ -1,7 +1,7 @@
 """`recertify doctor`: the live, read-only checks of a deployment, one line each, with a fix for each failure.
 
 The checks themselves live with each adapter (connectors/aws/doctor.py, connectors/entra/doctor.py,
-bot/doctor.py); app.py runs those of the enabled sources and Slack. Exit status 0 when every check passes
+bot/doctor.py); wiring.py runs those of the enabled sources and Slack. Exit status 0 when every check passes
 (warnings included), 1 when one fails, 2 when the configuration itself is wrong (as every command).
 """
 

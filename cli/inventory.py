@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from cli.common import out, progress
+from cli.context import Services
 from reviews.campaigns.survival import open_survival_reviews
 from reviews.campaigns.triggered import open_triggered_reviews
 from reviews.clock import SystemClock
@@ -17,9 +18,6 @@ from reviews.errors import ConfigurationError, Misconfigured
 from reviews.operations.link_people import link_in_batches
 from reviews.operations.sync_source import sync_source
 from reviews.settings import missing_secrets
-
-if TYPE_CHECKING:
-    from app import Wiring
 
 
 def sync(
@@ -56,7 +54,7 @@ def sync(
     _link_people(wiring)
 
 
-def _sync_one(source: System, wiring: Wiring, *, accept_drop: bool, full: bool) -> None:
+def _sync_one(source: System, wiring: Services, *, accept_drop: bool, full: bool) -> None:
     engine, clock = wiring.engine, SystemClock()
     max_drop = None if accept_drop else wiring.config.settings.enforcement.max_population_drop
     with progress(f"sync {source.value}") as report:
@@ -95,7 +93,7 @@ def _sync_one(source: System, wiring: Wiring, *, accept_drop: bool, full: bool) 
         )
 
 
-def _link_people(wiring: Wiring) -> None:
+def _link_people(wiring: Services) -> None:
     """Bind people to Slack accounts by email, a bounded number of lookups per sync, committed in batches."""
     slack, engine = wiring.config.settings.slack, wiring.engine
     directory = wiring.chat_directory()

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.table import Table
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from cli.common import out, worker_name
+from cli.common import out
+from cli.context import Services
 from reviews.campaigns.tick import plan_campaign
 from reviews.campaigns.views import outbox_rows
 from reviews.clock import SystemClock
@@ -21,17 +22,13 @@ from reviews.errors import (
     InvalidArgument,
 )
 from reviews.models import Campaign, CampaignStatus, RevocationState
-from reviews.operations.outbox import approve, execute, undo
+from reviews.operations.outbox import approve, undo
 from reviews.revocation_links import items_of
-
-if TYPE_CHECKING:
-    from app import Wiring
-
 
 revocations_cli = typer.Typer(help="Enforcement: plan, approve, apply, undo.", no_args_is_help=True)
 
 
-def plan_and_report(wiring: Wiring, campaign_ids: list[int]) -> None:
+def plan_and_report(wiring: Services, campaign_ids: list[int]) -> None:
     clock = SystemClock()
     connectors = wiring.connectors(clock)
     for campaign_id in campaign_ids:
@@ -133,18 +130,7 @@ def revocations_apply(
     """Execute approved revocations: live only when `[enforcement] mode = "live"`, otherwise a dry run."""
     ctx.obj.actor(writes="revocations apply")  # even a dry run records what it would do
     wiring, clock = ctx.obj.wiring(), SystemClock()
-    settings = wiring.config.settings.enforcement
-    if dry_run:
-        settings = settings.model_copy(update={"mode": "dry-run"})
-    connectors = wiring.connectors(clock)
-    summary = execute(
-        wiring.engine,
-        connectors,
-        settings=settings,
-        clock=clock,
-        worker=worker_name(),
-        protection=wiring.protection(),
-    )
+    summary = wiring.execute_outbox(wiring.connectors(clock), clock, dry_run=dry_run)
     done = ", ".join(f"{count} {state}" for state, count in sorted(summary.outcomes.items())) or "nothing due"
     out.print(f"{summary.mode}: {done}")
     if summary.outcomes[RevocationState.APPLIED] or summary.outcomes[RevocationState.ALREADY_ABSENT]:

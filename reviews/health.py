@@ -2,7 +2,7 @@
 health `serve` reports from them.
 
 The checks themselves live with each adapter (connectors/aws/doctor.py, connectors/entra/doctor.py,
-bot/doctor.py) and app.py runs them; the domain only defines what a result is, so that every adapter
+bot/doctor.py) and wiring.py runs them; the domain only defines what a result is, so that every adapter
 answers the same way and nothing here imports a provider SDK.
 """
 

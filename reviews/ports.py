@@ -1,4 +1,4 @@
-"""What the domain needs from the outside world, as Protocols. Adapters implement them; app.py wires them.
+"""What the domain needs from the outside world, as Protocols. Adapters implement them; wiring.py wires them.
 
 The domain imports no SDK: a connector, a notifier and a clock are all it sees.
 """

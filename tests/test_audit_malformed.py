@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-import app
+from jobs import scheduled_checkpoint
 from reviews import audit, audit_rows
 from reviews.clock import FrozenClock
 from reviews.errors import AuditChainBroken
@@ -24,6 +24,7 @@ from reviews.settings import load_settings
 from scheduler import JobContext, Leadership
 from tests.helpers import T0, run_cli
 from tests.test_audit import _fill
+from wiring import Wiring
 
 REFUSED = "refused"
 
@@ -165,7 +166,7 @@ def test_the_hourly_checkpoint_logs_the_malformed_event_and_records_nothing(
     assert leadership.try_acquire()
     try:
         with caplog.at_level(logging.WARNING, logger="recertify.serve"):
-            app.scheduled_checkpoint(JobContext(engine, leadership, app.Wiring(config, engine)))
+            scheduled_checkpoint(JobContext(engine, leadership, Wiring(config, engine)))
     finally:
         leadership.release()
     assert [r.getMessage() for r in caplog.records] == [

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-import app
 from connectors.aws.checkpoints import S3CheckpointSink
+from jobs import scheduled_checkpoint, scheduled_jobs
 from reviews import audit, checkpoints
 from reviews.clock import FrozenClock
 from reviews.errors import AuditChainBroken
@@ -21,6 +21,7 @@ from reviews.settings import load_settings
 from scheduler import JobContext, Leadership
 from tests.checkpoint_world import BUCKET, REGION, append_events, locked_bucket, s3_sink
 from tests.helpers import T0, run_cli
+from wiring import Wiring
 
 
 @pytest.fixture
@@ -205,22 +206,22 @@ def test_the_scheduled_job_checkpoints_only_when_the_head_moved(
 ) -> None:
     config = load_settings(None, {"RECERTIFY_DATABASE_URL": database_url})
     assert config.settings.audit.checkpoint_every_minutes == 60
-    jobs = {job.id: job for job in app.scheduled_jobs(engine)}
+    jobs = {job.id: job for job in scheduled_jobs(engine)}
     assert jobs["audit:checkpoint"].every == timedelta(hours=1)
     leadership = Leadership(engine, name="checkpoints")
     assert leadership.try_acquire()
-    context = JobContext(engine, leadership, app.Wiring(config, engine))
+    context = JobContext(engine, leadership, Wiring(config, engine))
     try:
-        app.scheduled_checkpoint(context)  # no events: nothing to record
+        scheduled_checkpoint(context)  # no events: nothing to record
         with Session(engine) as session:
             head = append_events(session, 3, FrozenClock(T0))
-        app.scheduled_checkpoint(context)
-        app.scheduled_checkpoint(context)  # the head did not move
+        scheduled_checkpoint(context)
+        scheduled_checkpoint(context)  # the head did not move
         with Session(engine) as session:
             rows = session.execute(text("SELECT seq, hash FROM audit_checkpoint")).all()
             assert [(r.seq, r.hash) for r in rows] == [(head.seq, head.hash)]
             head = append_events(session, 1, FrozenClock(T0))
-        app.scheduled_checkpoint(context)
+        scheduled_checkpoint(context)
         with Session(engine) as session:
             seqs = session.execute(text("SELECT seq FROM audit_checkpoint ORDER BY seq")).scalars().all()
         assert seqs == [3, 4]

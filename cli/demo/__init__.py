@@ -2,7 +2,7 @@
 
 moto (AWS), the Graph simulator (Entra ID) and the Slack simulator run in this process on 127.0.0.1, seeded
 with the department of `simulators/department/`. Recertify is configured for them through its environment, as
-a deployment is (app.py's Wiring builds the connectors, the notifier, the protected list and the bot from it),
+a deployment is (`wiring.Wiring` builds the connectors, the notifier, the protected list and the bot from it),
 and the demo runs the product's own code one step at a time: the connectors sync, the department's cycle (a
 YAML file) is applied and starts a campaign, the SlackNotifier delivers the digests, the owners press buttons
 that reach the Bolt app behind `bot/http.py` as signed HTTP requests, the scheduler's tick runs while the
@@ -63,7 +63,7 @@ def demo(
     engine = create_db_engine(target.url)
     try:
         with ExitStack() as stack:
-            loop = Loop(narrator, actor, FrozenClock(start), engine, target)
+            loop = Loop(narrator, actor, FrozenClock(start), engine, target, ctx.obj.wiring_for)
             loop.run(stack)
     finally:
         engine.dispose()

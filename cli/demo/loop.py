@@ -4,20 +4,18 @@ simulators through its environment, as a deployment is."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from contextlib import ExitStack
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from cli.context import Services
 from cli.demo.enforcement import EnforcementSteps
 from cli.demo.errors import Unexpected
 from cli.demo.review import ReviewSteps
 from cli.demo.sync import SyncSteps
-from reviews.settings import load_settings, missing_secrets
+from reviews.settings import LoadedConfig, load_settings, missing_secrets
 from simulators import department
-
-if TYPE_CHECKING:
-    from app import Wiring
 
 
 class Loop(SyncSteps, ReviewSteps, EnforcementSteps):
@@ -26,7 +24,7 @@ class Loop(SyncSteps, ReviewSteps, EnforcementSteps):
     def run(self, stack: ExitStack) -> None:
         with self.step("Start the simulators: moto (AWS), Graph (Entra ID), Slack; configure Recertify"):
             self.world = stack.enter_context(department.running_department(self.day0))
-            self.wiring = _configure(self.world, self.target.url, self.engine)
+            self.wiring = _configure(self.world, self.target.url, self.engine, self.wire)
             self._introduce()
         with self.step("Sync AWS and Entra ID with the real connectors"):
             self.sync(link_people=True)
@@ -87,12 +85,15 @@ def simulator_environment(world: department.RunningDepartment, url: str) -> dict
     }
 
 
-def _configure(world: department.RunningDepartment, url: str, engine: Engine) -> Wiring:
+def _configure(
+    world: department.RunningDepartment,
+    url: str,
+    engine: Engine,
+    wire: Callable[[LoadedConfig, Engine], Services],
+) -> Services:
     """Recertify configured for the simulators through environment variables, as a deployment is (only the
-    mapping is the demo's: nothing is read from the caller's recertify.toml or environment), then app.py's
-    composition root builds the adapters from it."""
-    from app import Wiring
-
+    mapping is the demo's: nothing is read from the caller's recertify.toml or environment), then wiring.py's
+    composition root (`wire`) builds the adapters from it."""
     environ = {
         **simulator_environment(world, url),
         "RECERTIFY_SLACK_ADMINS": json.dumps([department.person("ruth.adeyemi").email]),
@@ -104,4 +105,4 @@ def _configure(world: department.RunningDepartment, url: str, engine: Engine) ->
     problems = missing_secrets(config)
     if problems:
         raise Unexpected("; ".join(problems))
-    return Wiring(config, engine)
+    return wire(config, engine)

@@ -1,5 +1,5 @@
 """Steps 4–12, the review half: the cycle file is applied and starts a campaign, the SlackNotifier delivers
-the digests, the bot (app.py's Wiring, on the demo's clock) takes the owners' signed button presses, and the
+the digests, the bot (`wiring.Wiring`, on the demo's clock) takes the owners' signed button presses, and the
 scheduler's tick escalates, reminds and, at the deadline, closes the campaign."""
 
 from __future__ import annotations

@@ -1,16 +1,18 @@
 """What the demo's steps share: the narrator, the one frozen clock, the database, the running simulators,
-app.py's Wiring, and what earlier steps found (the campaign, the held revocations, the evidence). The steps
+wiring.py's Wiring, and what earlier steps found (the campaign, the held revocations, the evidence). The steps
 themselves live in sync.py, review.py and enforcement.py; loop.py runs them in order."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Engine
 
+from cli.context import Services
 from cli.demo.narrator import Narrator
 from cli.demo.target import Target
 from reviews.actors import Actor
@@ -18,10 +20,8 @@ from reviews.campaigns.views import ItemLine, show_campaign
 from reviews.clock import FrozenClock
 from reviews.db import session_scope
 from reviews.evidence.export import ExportResult
+from reviews.settings import LoadedConfig
 from simulators import department
-
-if TYPE_CHECKING:
-    from app import Wiring
 
 
 @dataclass
@@ -33,9 +33,10 @@ class LoopState:
     clock: FrozenClock
     engine: Engine
     target: Target
+    wire: Callable[[LoadedConfig, Engine], Services]  # the composition root, for the simulators' settings
     day0: datetime = field(init=False)
     world: department.RunningDepartment = field(init=False)
-    wiring: Wiring = field(init=False)
+    wiring: Services = field(init=False)
     hands: department.Hands = field(init=False)
     campaign_id: int = 0
     held: int = 0

@@ -286,13 +286,25 @@ def _stage_reviewer(
 
 
 def person_id_for(session: Session, email: str, now: datetime) -> int:
-    person = session.exec(select(Person).where(Person.email == email.lower())).first()
+    person = _person_by_email(session, email)
     if person is None:
         person = Person(email=email.lower(), first_seen_at=now, updated_at=now)
         session.add(person)
         session.flush()
     assert person.id is not None  # noqa: S101
     return person.id
+
+
+def known_person_id(session: Session, email: str) -> int:
+    """An existing person's id: deciding or delegating for someone names a person Recertify already knows."""
+    person = _person_by_email(session, email.strip())
+    if person is None or person.id is None:
+        raise NotFound(f"no person with email {email!r} (people come from syncs and campaigns)")
+    return person.id
+
+
+def _person_by_email(session: Session, email: str) -> Person | None:
+    return session.exec(select(Person).where(Person.email == email.lower())).first()
 
 
 def cycle_definition(session: Session, campaign: Campaign) -> CycleDefinition:

@@ -200,6 +200,16 @@ def start_scheduled(
     )
 
 
+def record_refusal(session: Session, cycle: str, reason: str, *, actor: Actor, clock: Clock) -> None:
+    """A scheduled start refused (a stale or failed sync): recorded in the audit chain, not retried, so the
+    refusal is on the record for the auditor who asks why a period has no campaign."""
+    audit.append(
+        session,
+        audit.NewEvent(actor.id, "campaign.refused", f"cycle:{cycle}", {"reason": reason}),
+        clock=clock,
+    )
+
+
 def _healthy_sources(session: Session, definition: CycleDefinition, now: datetime) -> list[int]:
     systems = [s.value for s in definition.scope.systems] or sorted(
         set(session.exec(select(Store.system).where(col(Store.removed_at).is_(None))).all())
