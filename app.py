@@ -42,6 +42,8 @@ from cli import (  # noqa: F401  (register on audit)
 )
 from cli.argv import hoist_global_options
 from cli.common import err, out, worker_name
+from config import LoadedConfig, config_path, load_settings
+from config_logging import LogFormat, LogLevel, configure_logging, configured_secrets
 from reviews import audit, checkpoints
 from reviews.actors import SCHEDULER, Actor, Role, cli_operator
 from reviews.campaigns.protection import Protection
@@ -68,11 +70,9 @@ from reviews.errors import (
     RecertifyError,
 )
 from reviews.health import CheckResult, Health
-from reviews.logging_setup import LogFormat, LogLevel, configure_logging, configured_secrets
 from reviews.operations.manage_cycles import latest_cycle
 from reviews.operations.outbox import ExecutionSummary, execute
 from reviews.ports import AttestationSigner, ChatDirectory, CheckpointSink, Clock, Connector, Notifier
-from reviews.settings import LoadedConfig, config_path, load_settings
 from reviews.state import DatabaseStateStore
 from scheduler import JobContext, Leadership, LeadershipLost, ScheduledJob, build_scheduler
 

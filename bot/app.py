@@ -42,6 +42,7 @@ from bot.blocks import (
 from bot.blocks_views import CLEAR_DELEGATE, DELEGATE_DAYS, SET_DELEGATE, delegate_days
 from bot.justification import modal_metadata, parse_modal_metadata, submitted_text, text_problem
 from bot.origin import origin, refusal
+from bot.settings import SlackSettings
 from reviews import outcomes
 from reviews.actors import Actor
 from reviews.campaigns.bulk import BulkMode, record_bulk
@@ -56,7 +57,6 @@ from reviews.models import DecidedVia, DecisionOutcome, ItemStatus, Person
 from reviews.operations.chat_actor import chat_actor
 from reviews.operations.chat_events import first_delivery
 from reviews.ports import ChatDirectory, Clock, ItemView
-from reviews.settings import SlackSettings
 
 logger = logging.getLogger(__name__)
 LISTENER_THREADS = 32

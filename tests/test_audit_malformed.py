@@ -17,10 +17,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 import app
+from config import load_settings
 from reviews import audit, audit_rows
 from reviews.clock import FrozenClock
 from reviews.errors import AuditChainBroken
-from reviews.settings import load_settings
 from scheduler import JobContext, Leadership
 from tests.helpers import T0, run_cli
 from tests.test_audit import _fill

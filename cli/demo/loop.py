@@ -13,7 +13,7 @@ from cli.demo.enforcement import EnforcementSteps
 from cli.demo.errors import Unexpected
 from cli.demo.review import ReviewSteps
 from cli.demo.sync import SyncSteps
-from reviews.settings import load_settings, missing_secrets
+from config import load_settings, missing_secrets
 from simulators import department
 
 if TYPE_CHECKING:

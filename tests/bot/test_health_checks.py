@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from app import start_checks
-from reviews.settings import load_settings
+from config import load_settings
 from simulators.slack import SlackSimulator, SlackWorkspace
 from tests.bot.conftest import SECRET, TOKEN
 from tests.helpers import recertify_process
