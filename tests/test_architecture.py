@@ -35,7 +35,7 @@ def _copy(tmp_path: Path) -> Path:
     tree.mkdir()
     for package in ("reviews", "connectors", "bot", "simulators", "scheduler", "cli"):
         shutil.copytree(ROOT / package, tree / package, ignore=shutil.ignore_patterns("__pycache__"))
-    for file in ("app.py", "pyproject.toml"):
+    for file in ("app.py", "config.py", "config_sections.py", "config_logging.py", "pyproject.toml"):
         shutil.copy(ROOT / file, tree / file)
     return tree
 
@@ -56,6 +56,10 @@ def test_the_real_tree_keeps_every_contract(tmp_path: Path) -> None:
         ("reviews/leak.py", "from bot import blocks\n", "The domain (reviews) imports no adapter and no SDK"),
         ("connectors/leak.py", "from reviews import models\n", "Connectors touch neither Slack"),
         ("bot/leak.py", "import connectors\n", "The bot never calls connectors or provider SDKs"),
+        # The composition root loads the configuration; the domain is handed its section.
+        ("reviews/leak.py", "import config\n", "The domain (reviews) imports no adapter and no SDK"),
+        # Indirect imports count too: reviews.database_url parses URLs with SQLAlchemy.
+        ("connectors/leak.py", "from reviews import database_url\n", "Connectors touch neither Slack"),
     ],
 )
 def test_a_forbidden_import_breaks_the_build(tmp_path: Path, module: str, line: str, contract: str) -> None:
