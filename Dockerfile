@@ -14,7 +14,7 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 # What the package is built from, and nothing else (tests, benchmarks and examples stay out).
-COPY pyproject.toml README.md app.py wiring.py jobs.py serve.py recertify_verify.py ./
+COPY pyproject.toml README.md app.py wiring.py jobs.py serve.py config.py config_sections.py config_logging.py recertify_verify.py ./
 COPY reviews ./reviews
 COPY connectors ./connectors
 COPY bot ./bot

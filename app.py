@@ -36,6 +36,7 @@ from cli import (  # noqa: F401  (register on audit)
 from cli.argv import hoist_global_options
 from cli.common import err, out
 from cli.context import CommandContext
+from config import LoadedConfig, config_path, load_settings
 
 # The scheduler stores each job's target in the database: rows written by earlier versions name these.
 from jobs import scheduled_checkpoint, scheduled_cycle, scheduled_tick
@@ -44,7 +45,6 @@ from reviews.db import create_db_engine, is_permission_refusal, is_read_only_ref
 from reviews.errors import ConfigurationError, InvalidArgument, NotAuthorized, RecertifyError
 from reviews.health import CheckResult
 from reviews.ports import AttestationSigner
-from reviews.settings import LoadedConfig, config_path, load_settings
 from wiring import Wiring, attest_keygen, attestation_signer, live_checks
 
 __all__ = ["main", "scheduled_checkpoint", "scheduled_cycle", "scheduled_tick"]

@@ -13,10 +13,10 @@ from typing import Annotated
 import typer
 
 from cli.common import out, worker_name
+from config import LoadedConfig
+from config_logging import LogFormat, LogLevel, configure_logging, configured_secrets
 from jobs import MISFIRE_GRACE, scheduled_jobs
 from reviews.health import CheckResult, Health
-from reviews.logging_setup import LogFormat, LogLevel, configure_logging, configured_secrets
-from reviews.settings import LoadedConfig
 from scheduler import Leadership, RecertifyScheduler, build_scheduler
 from wiring import Wiring, live_checks
 

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from cli.common import worker_name
+from config import LoadedConfig
 from reviews.actors import SCHEDULER
 from reviews.campaigns.protection import Protection
 from reviews.campaigns.revoked_notice import tell_revoked
@@ -28,7 +29,6 @@ from reviews.errors import Misconfigured
 from reviews.health import CheckResult, Health
 from reviews.operations.outbox import ExecutionSummary, execute
 from reviews.ports import AttestationSigner, ChatDirectory, CheckpointSink, Clock, Connector, Notifier
-from reviews.settings import LoadedConfig
 from reviews.state import DatabaseStateStore
 
 if TYPE_CHECKING:  # imported on use: most commands never talk to Slack

@@ -19,8 +19,8 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from connectors.entra.connector import EntraConnector
+from connectors.entra.settings import EntraSecrets, EntraSettings
 from reviews.clock import SystemClock
-from reviews.settings import EntraSettings, Secrets
 
 TOKEN = "bench-token"  # noqa: S105  (the simulator's, never a real one)
 
@@ -122,7 +122,7 @@ def main() -> None:
         personal_data_groups=list(names["groups"].values()),
         personal_data_apps=list(names["apps"].values()),
     )
-    secrets = Secrets.model_validate({"RECERTIFY_GRAPH_TOKEN": TOKEN})
+    secrets = EntraSecrets.model_validate({"RECERTIFY_GRAPH_TOKEN": TOKEN})
     state = _MemoryState()
     connector = EntraConnector(settings, secrets, clock=SystemClock(), state=state)
 

@@ -66,6 +66,7 @@ from bot.app import BotServices, build_app
 from bot.directory import SlackDirectory, slack_client
 from bot.http import BotServer
 from bot.notifier import SlackNotifier
+from bot.settings import SlackSettings
 from reviews.actors import cli_operator
 from reviews.campaigns.notify import advance_notifications
 from reviews.campaigns.protection import Protection
@@ -89,7 +90,6 @@ from reviews.models import Decision, ItemStatus, Notification, ReviewCycle, Revi
 from reviews.models import Person as PersonRow
 from reviews.operations.manage_cycles import definition_sha256
 from reviews.operations.sync_inventory import apply_snapshot
-from reviews.settings import SlackSettings
 from simulators.slack import SlackMessage, SlackRequests, SlackSimulator, SlackWorkspace
 from simulators.slack.outgoing import Delivery, Outgoing
 

@@ -25,8 +25,8 @@ from bot.desk import ReviewDesk
 from bot.listeners import actions, commands, events, views
 from bot.origin import origin, refusal
 from bot.services import BotServices
+from bot.settings import SlackSettings
 from reviews.operations.chat_events import first_delivery
-from reviews.settings import SlackSettings
 
 __all__ = ["BotServices", "build_app"]
 

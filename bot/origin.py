@@ -15,7 +15,7 @@ from typing import Any
 
 from slack_bolt import BoltContext
 
-from reviews.settings import SlackSettings
+from bot.settings import SlackSettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.settings import SlackSettings
 from reviews.actors import Actor
 from reviews.campaigns.protection import Protection
 from reviews.operations.chat_actor import chat_actor
 from reviews.ports import ChatDirectory, Clock
-from reviews.settings import SlackSettings
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import typer
 from sqlalchemy.engine import make_url
 
 from cli.common import out
+from config import LoadedConfig, missing_secrets
 from reviews import audit, checkpoints, retention
 from reviews.clock import SystemClock
 from reviews.db import (
@@ -25,7 +26,6 @@ from reviews.errors import (
     ConfigurationError,
     InvalidArgument,
 )
-from reviews.settings import LoadedConfig, missing_secrets
 
 config_cli = typer.Typer(help="Check the configuration.", no_args_is_help=True)
 

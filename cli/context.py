@@ -11,6 +11,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from config import LoadedConfig
 from reviews.actors import Actor
 from reviews.campaigns.protection import Protection
 from reviews.campaigns.tick import TickSummary
@@ -18,7 +19,6 @@ from reviews.entitlements import Snapshot
 from reviews.health import CheckResult
 from reviews.operations.outbox import ExecutionSummary
 from reviews.ports import AttestationSigner, ChatDirectory, CheckpointSink, Clock, Connector, Notifier
-from reviews.settings import LoadedConfig
 
 
 class RunningServer(Protocol):

@@ -9,6 +9,7 @@ import typer
 
 from cli.common import out, progress
 from cli.context import Services
+from config import missing_secrets
 from reviews.campaigns.survival import open_survival_reviews
 from reviews.campaigns.triggered import open_triggered_reviews
 from reviews.clock import SystemClock
@@ -17,7 +18,6 @@ from reviews.entitlements import System
 from reviews.errors import ConfigurationError, Misconfigured
 from reviews.operations.link_people import link_in_batches
 from reviews.operations.sync_source import sync_source
-from reviews.settings import missing_secrets
 
 
 def sync(

@@ -40,7 +40,7 @@ _EMPTY = "the file is empty: expected a cycle (a mapping with name, schedule, â€
 
 @dataclass(frozen=True, slots=True)
 class References:
-    """What a cycle names that the configuration defines (reviews.settings), to check a cycle against it."""
+    """What a cycle names that the configuration defines (config.py), to check a cycle against it."""
 
     classifications: tuple[str, ...]  # every classification a store can have
     classification_tag: str  # the AWS tag that carries it ([aws] personal_data_tag)

@@ -16,11 +16,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from config import load_settings
 from jobs import scheduled_checkpoint
 from reviews import audit, audit_rows
 from reviews.clock import FrozenClock
 from reviews.errors import AuditChainBroken
-from reviews.settings import load_settings
 from scheduler import JobContext, Leadership
 from tests.helpers import T0, run_cli
 from tests.test_audit import _fill

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
+from config import load_settings
 from connectors.aws.checkpoints import S3CheckpointSink
 from jobs import scheduled_checkpoint, scheduled_jobs
 from reviews import audit, checkpoints
 from reviews.clock import FrozenClock
 from reviews.errors import AuditChainBroken
-from reviews.settings import load_settings
 from scheduler import JobContext, Leadership
 from tests.checkpoint_world import BUCKET, REGION, append_events, locked_bucket, s3_sink
 from tests.helpers import T0, run_cli

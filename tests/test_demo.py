@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 import recertify_verify
 import simulators.department.world
+from config import Settings, load_settings, missing_secrets
 from reviews import audit
 from reviews.clock import FrozenClock
 from reviews.db import create_db_engine, session_scope
@@ -33,7 +34,6 @@ from reviews.models import (
 )
 from reviews.outcomes import said
 from reviews.revocation_links import items_of
-from reviews.settings import Settings, load_settings, missing_secrets
 from simulators.department import BREAK_GLASS
 from tests.helpers import CLI_TERMINAL, T0, run_cli
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from reviews.logging_setup import (
+from config import load_settings
+from config_logging import (
     REDACTED,
     LogFormat,
     LogLevel,
@@ -19,7 +20,6 @@ from reviews.logging_setup import (
     configure_logging,
     configured_secrets,
 )
-from reviews.settings import load_settings
 
 BOT = "xoxb-1234-5678-abcdefABCDEF"  # noqa: S105  (made up, shaped as Slack's)
 SIGNING = "8f742231b10e8888abcd99yyyzzz85a5"  # noqa: S105

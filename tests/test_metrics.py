@@ -23,13 +23,13 @@ from sqlmodel import Session, select
 from bot.app import BotServices, build_app
 from bot.directory import SlackDirectory, slack_client
 from bot.http import BotServer, Metrics, OpsServer
+from bot.settings import SlackSettings
 from connectors.entra.client import GraphClient
 from ops.metrics import count_graph_throttled, metrics_endpoint
 from reviews.campaigns.protection import Protection
 from reviews.clock import FrozenClock
 from reviews.db import create_db_engine
 from reviews.models import AuditHead, DecidedVia, DecisionOutcome, Revocation, RevocationState
-from reviews.settings import SlackSettings
 from simulators.graph import GraphSimulator
 from simulators.slack import SlackSimulator, SlackWorkspace
 from tests.bot.conftest import SECRET, TOKEN

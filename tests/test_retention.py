@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
+from config import load_settings
 from connectors.aws.checkpoints import S3CheckpointSink
 from reviews import audit, checkpoints, retention
 from reviews.actors import Actor, Role
@@ -23,7 +24,6 @@ from reviews.db import session_scope
 from reviews.errors import AuditChainBroken, ConfigurationError, InvalidArgument, NotAuthorized
 from reviews.ports import CheckpointKind
 from reviews.retention import months_before
-from reviews.settings import load_settings
 from tests.checkpoint_world import BUCKET, append_events, locked_bucket, s3_sink
 from tests.helpers import run_cli
 

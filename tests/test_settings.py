@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from config import load_settings, missing_secrets
 from reviews.errors import ConfigurationError
-from reviews.settings import load_settings, missing_secrets
 from tests.helpers import run_cli
 
 

@@ -14,7 +14,7 @@ from cli.demo.enforcement import EnforcementSteps
 from cli.demo.errors import Unexpected
 from cli.demo.review import ReviewSteps
 from cli.demo.sync import SyncSteps
-from reviews.settings import LoadedConfig, load_settings, missing_secrets
+from config import LoadedConfig, load_settings, missing_secrets
 from simulators import department
 
 

@@ -15,12 +15,12 @@ from sqlalchemy import Engine
 from cli.context import Services
 from cli.demo.narrator import Narrator
 from cli.demo.target import Target
+from config import LoadedConfig
 from reviews.actors import Actor
 from reviews.campaigns.views import ItemLine, show_campaign
 from reviews.clock import FrozenClock
 from reviews.db import session_scope
 from reviews.evidence.export import ExportResult
-from reviews.settings import LoadedConfig
 from simulators import department
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from config import load_settings
 from reviews import audit
 from reviews.db import create_db_engine, session_scope, upgrade
 from reviews.errors import InvalidArgument
 from reviews.models import Store
-from reviews.settings import load_settings
 
 DEMO_DB = "demo.db"
 

@@ -24,8 +24,8 @@ from botocore.config import Config
 from botocore.credentials import CredentialProvider, RefreshableCredentials
 
 from connectors.aws.errors import AwsApiError, aws_call, is_access_denied, parsing
+from connectors.aws.settings import AwsSettings
 from reviews.errors import Misconfigured
-from reviews.settings import AwsSettings
 
 logger = logging.getLogger(__name__)
 

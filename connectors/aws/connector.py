@@ -23,6 +23,7 @@ from connectors.aws.fetch import fetch_inventory
 from connectors.aws.inventory import AwsInventory, ServiceLastAccessed
 from connectors.aws.last_accessed import LastAccessedRead, fetch_last_accessed
 from connectors.aws.revoke.planning import iam_arn
+from connectors.aws.settings import AwsSettings
 from connectors.aws.transform import SERVICE_OF_KIND, to_snapshot
 from reviews.entitlements import (
     Grant,
@@ -34,7 +35,6 @@ from reviews.entitlements import (
     System,
 )
 from reviews.ports import Clock
-from reviews.settings import AwsSettings
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str], None]

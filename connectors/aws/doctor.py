@@ -20,9 +20,9 @@ import boto3
 from connectors.aws.accounts import AwsAccount, account_ids, assume_role, connect
 from connectors.aws.errors import AwsApiError, aws_call, is_access_denied
 from connectors.aws.probes import PROBES, Probe, Scope, Target
+from connectors.aws.settings import AwsSettings
 from reviews.errors import RecertifyError
 from reviews.health import CheckResult
-from reviews.settings import AwsSettings
 
 SOURCE = "aws"
 _RESOURCE_NAMES = {

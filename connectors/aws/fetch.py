@@ -22,8 +22,8 @@ from connectors.aws.last_accessed import LastAccessedRead, fetch_last_accessed
 from connectors.aws.organization import read_organization
 from connectors.aws.s3_exposure import account_public_access_block, attach_access_points, canonical_id
 from connectors.aws.scp import OrganizationPolicies
+from connectors.aws.settings import AwsSettings
 from connectors.aws.stores.discovery import discover_stores
-from reviews.settings import AwsSettings
 
 logger = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from connectors.aws.access import Evaluation
 from connectors.aws.inventory import AwsInventory, IamRole, IamUser, ServiceLastAccessed, StoreResource
+from connectors.aws.settings import AwsSettings
 from reviews.entitlements import (
     Grant,
     LastUse,
@@ -23,7 +24,6 @@ from reviews.entitlements import (
     StoreKind,
     System,
 )
-from reviews.settings import AwsSettings
 
 EMAIL_TAGS = ("email", "Email", "mail", "EmailAddress")
 SERVICE_OF_KIND = {StoreKind.S3_BUCKET: "s3", StoreKind.DYNAMODB_TABLE: "dynamodb", StoreKind.RDS_DB: "rds"}

@@ -25,8 +25,8 @@ from connectors.entra.graph.pacing import Clock
 from connectors.entra.graph.reads import BatchItem, batch_get, fetch_object, fetch_page, page_key
 from connectors.entra.graph.sdk import RawResponse, build_sdk, json_body
 from connectors.entra.graph.session import GraphSession, GraphStats, Invalid
+from connectors.entra.settings import EntraSecrets, EntraSettings
 from reviews.errors import SourceUnavailable
-from reviews.settings import EntraSettings, Secrets
 
 __all__ = [
     "BatchItem",
@@ -51,7 +51,7 @@ class GraphClient:
     def __init__(
         self,
         settings: EntraSettings,
-        secrets: Secrets,
+        secrets: EntraSecrets,
         *,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
@@ -170,7 +170,7 @@ def duplicate_ids(items: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 
 
 async def _open(
-    settings: EntraSettings, secrets: Secrets, clock: Clock, on_throttled: Callable[[int], None] | None
+    settings: EntraSettings, secrets: EntraSecrets, clock: Clock, on_throttled: Callable[[int], None] | None
 ) -> GraphSession:
     # On the loop: httpx binds its connection pool to the loop that creates it.
     return GraphSession(build_sdk(settings, secrets), settings, clock, on_throttled=on_throttled)

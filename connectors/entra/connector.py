@@ -14,6 +14,7 @@ from connectors.entra.access import entra_grants
 from connectors.entra.client import GraphClient
 from connectors.entra.fetch import fetch_inventory
 from connectors.entra.planning import plan_for_grant
+from connectors.entra.settings import EntraSecrets, EntraSettings
 from connectors.entra.transform import to_snapshot
 from reviews.entitlements import (
     AccessLevel,
@@ -25,7 +26,6 @@ from reviews.entitlements import (
     System,
 )
 from reviews.ports import Clock, StateStore
-from reviews.settings import EntraSettings, Secrets
 
 
 class EntraConnector:
@@ -34,7 +34,7 @@ class EntraConnector:
     def __init__(
         self,
         settings: EntraSettings,
-        secrets: Secrets,
+        secrets: EntraSecrets,
         *,
         clock: Clock,
         state: StateStore | None = None,

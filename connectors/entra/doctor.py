@@ -26,9 +26,9 @@ from collections.abc import Mapping
 from connectors.entra.client import GraphClient
 from connectors.entra.graph.errors import GraphRefused
 from connectors.entra.permissions import READ
+from connectors.entra.settings import EntraSecrets, EntraSettings
 from reviews.errors import RecertifyError
 from reviews.health import CheckResult
-from reviews.settings import EntraSettings, Secrets
 
 SOURCE = "entra"
 NO_LICENCE = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
@@ -59,7 +59,7 @@ def required_permissions() -> list[str]:
     return list(dict.fromkeys(p for permissions in READ.values() for p in permissions))
 
 
-def entra_checks(settings: EntraSettings, secrets: Secrets) -> list[CheckResult]:
+def entra_checks(settings: EntraSettings, secrets: EntraSecrets) -> list[CheckResult]:
     try:
         graph = GraphClient(settings, secrets)
     except RecertifyError as exc:  # no credential configured, or an unreadable certificate

@@ -19,9 +19,9 @@ from connectors.entra.delta import STATE_KEY, read_directory
 from connectors.entra.directory import Directory
 from connectors.entra.eligibility import principal_ids, read_eligibility
 from connectors.entra.inventory import App, AppRole, Assignment, EntraInventory, ServicePrincipalInfo
+from connectors.entra.settings import EntraSettings
 from reviews.errors import ConfigurationError, Misconfigured, SourceUnavailable
 from reviews.ports import StateStore
-from reviews.settings import EntraSettings
 
 APP_SELECT = "id,appId,displayName,appRoles,appRoleAssignmentRequired"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")

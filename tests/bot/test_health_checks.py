@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from reviews.settings import load_settings
+from config import load_settings
 from serve import start_checks
 from simulators.slack import SlackSimulator, SlackWorkspace
 from tests.bot.conftest import SECRET, TOKEN

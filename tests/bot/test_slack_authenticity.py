@@ -28,11 +28,11 @@ from bot.app import BotServices, build_app
 from bot.directory import SlackDirectory, slack_client
 from bot.http import MAX_BODY, BotServer
 from bot.notifier import SlackNotifier
+from bot.settings import SlackSettings
 from reviews.campaigns.notify import advance_notifications
 from reviews.campaigns.protection import Protection
 from reviews.clock import FrozenClock
 from reviews.models import AuditEvent, ChatEvent, Decision, ItemStatus, ReviewItem
-from reviews.settings import SlackSettings
 from simulators.slack import SlackSimulator, SlackWorkspace
 from simulators.slack.model import SlackMessage
 from simulators.slack.outgoing import FORM, JSON_TYPE, Delivery, Outgoing, SlackRequests, encode_json, sign

@@ -18,8 +18,8 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from bot.settings import SlackSettings
 from reviews.models import AuditEvent, Decision, ItemStatus
-from reviews.settings import SlackSettings
 from simulators.slack import SlackWorkspace
 from tests.bot.conftest import Conversation, converse, eventually, items, two_stores
 

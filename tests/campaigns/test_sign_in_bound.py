@@ -12,12 +12,12 @@ from sqlmodel import Session, select
 from bot.blocks_items import item_text
 from connectors.aws.access import Evaluation
 from connectors.aws.inventory import AccessKey, AccountInventory, AwsInventory
+from connectors.aws.settings import AwsSettings
 from connectors.aws.transform import to_snapshot
 from reviews.campaigns.notify import item_view
 from reviews.clock import FrozenClock
 from reviews.entitlements import AccessLevel, LastUse, System
 from reviews.models import Principal, ReviewItem
-from reviews.settings import AwsSettings
 from tests.campaigns.test_start import items_by_holder, started
 from tests.campaigns.world import Department, object_id, used
 from tests.data.aws.inventory import ACCOUNT, user

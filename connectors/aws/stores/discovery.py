@@ -13,8 +13,8 @@ from connectors.aws.accounts import AwsAccount
 from connectors.aws.documents import tag_pairs
 from connectors.aws.errors import AwsApiError, aws_call, parsing
 from connectors.aws.inventory import StoreResource
+from connectors.aws.settings import AwsSettings
 from connectors.aws.stores import SPECS, StoreSpec, Tagged, resource_types, spec_for
-from reviews.settings import AwsSettings
 
 logger = logging.getLogger(__name__)
 

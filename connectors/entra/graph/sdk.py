@@ -42,8 +42,8 @@ from msgraph._version import VERSION as SDK_VERSION
 from msgraph_core import APIVersion, GraphClientFactory
 from msgraph_core.middleware.options import GraphTelemetryHandlerOption
 
+from connectors.entra.settings import EntraSecrets, EntraSettings
 from reviews.errors import Misconfigured, SourceUnavailable
-from reviews.settings import EntraSettings, Secrets
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +137,7 @@ def counted(url: str) -> bool:
     return any(part.lower() in ("$count=true", "%24count=true") for part in query.split("&"))
 
 
-def build_sdk(settings: EntraSettings, secrets: Secrets) -> Sdk:
+def build_sdk(settings: EntraSettings, secrets: EntraSecrets) -> Sdk:
     """Must run on the event loop that will use it: httpx binds its connection pool to that loop."""
     host = urlsplit(settings.graph_url).hostname or ""
     credential = _credential(settings, secrets)
@@ -171,7 +171,7 @@ def build_sdk(settings: EntraSettings, secrets: Secrets) -> Sdk:
     return Sdk(GraphServiceClient(request_adapter=adapter), adapter, http, pools, credential, static)
 
 
-def _credential(settings: EntraSettings, secrets: Secrets) -> AsyncTokenCredential | None:
+def _credential(settings: EntraSettings, secrets: EntraSecrets) -> AsyncTokenCredential | None:
     if secrets.graph_token is not None:
         return None  # DESIGN §4: the static token is used instead of a credential
     if not (settings.tenant_id and settings.client_id):

@@ -39,8 +39,8 @@ from connectors.entra.graph.pacing import (
     under_pressure,
 )
 from connectors.entra.graph.sdk import RawResponse, Sdk
+from connectors.entra.settings import EntraSettings
 from reviews.errors import Misconfigured, SourceUnavailable
-from reviews.settings import EntraSettings
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 from connectors.aws.accounts import AwsSessions
 from connectors.aws.fetch import fetch_inventory
 from connectors.aws.inventory import AccountInventory, AwsInventory
-from reviews.settings import AwsSettings
+from connectors.aws.settings import AwsSettings
 from tests.data.aws.world import CALLER, REGION
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -8,9 +8,9 @@ import pytest
 from connectors.aws import revoke
 from connectors.aws.accounts import open_sessions
 from connectors.aws.connector import AwsConnector
+from connectors.aws.settings import AwsSettings
 from reviews.clock import FrozenClock
 from reviews.entitlements import AccessLevel, RevocationResult
-from reviews.settings import AwsSettings
 from tests.data.aws.world import build_iam, make_bucket, tags
 from tests.helpers import T0
 

@@ -24,8 +24,8 @@ from moto.core import enable_iam_authentication
 from connectors.aws.doctor import aws_checks
 from connectors.aws.permissions import read_policy
 from connectors.aws.probes import NOT_PROBED, PROBE_OF
+from connectors.aws.settings import AwsSettings
 from reviews.health import CheckResult
-from reviews.settings import AwsSettings
 from tests.connectors.aws.throttling import Answer, ThrottlingProxy
 
 ACCOUNT = "123456789012"  # moto's default account

@@ -17,8 +17,8 @@ from botocore.exceptions import (
 from connectors.aws.accounts import open_sessions
 from connectors.aws.errors import AwsApiError, aws_call
 from connectors.aws.fetch import fetch_inventory
+from connectors.aws.settings import AwsSettings
 from reviews.errors import Misconfigured, RecertifyError, SourceUnavailable
-from reviews.settings import AwsSettings
 from tests.connectors.aws.fetching import NOW
 from tests.connectors.aws.throttling import ThrottlingProxy
 from tests.data.aws import world

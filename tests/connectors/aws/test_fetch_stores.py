@@ -8,8 +8,8 @@ from botocore.stub import Stubber
 from connectors.aws.accounts import AwsAccount, AwsSessions, connect
 from connectors.aws.fetch import fetch_inventory
 from connectors.aws.inventory import AwsInventory, StoreResource
+from connectors.aws.settings import AwsSettings
 from reviews.errors import SourceUnavailable
-from reviews.settings import AwsSettings
 from tests.connectors.aws.fetching import NOW
 from tests.data.aws import world
 from tests.data.aws.world import CALLER, REGION

@@ -22,8 +22,8 @@ from botocore.parsers import ResponseParserError
 from connectors.aws.accounts import open_sessions
 from connectors.aws.errors import aws_call
 from connectors.aws.fetch import fetch_inventory
+from connectors.aws.settings import AwsSettings
 from reviews.errors import SourceUnavailable
-from reviews.settings import AwsSettings
 from tests.connectors.aws.fetching import NOW
 from tests.connectors.aws.throttling import Answer, ThrottlingProxy
 from tests.data.aws import world

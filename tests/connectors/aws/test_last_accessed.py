@@ -19,8 +19,8 @@ from botocore.stub import Stubber
 from connectors.aws.accounts import connect
 from connectors.aws.connector import AwsConnector
 from connectors.aws.last_accessed import fetch_last_accessed
+from connectors.aws.settings import AwsSettings
 from reviews.clock import FrozenClock
-from reviews.settings import AwsSettings
 from tests.connectors.aws.fetching import NOW
 from tests.connectors.aws.throttling import Answer, ThrottlingProxy
 from tests.data.aws import world

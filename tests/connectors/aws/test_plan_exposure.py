@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 
 from connectors.aws.connector import AwsConnector
+from connectors.aws.settings import AwsSettings
 from connectors.aws.steps import StatementRef, acl_step, object_acls_step, statement_step
 from reviews.clock import FrozenClock
 from reviews.entitlements import AccessLevel, Grant, PathStep, PlannedChange, RevocationResult
 from reviews.errors import NotFound, RevocationRefused
-from reviews.settings import AwsSettings
 from tests.connectors.aws.exposure_world import (
     ACCESS_POINT_ARN,
     ACCOUNT,

@@ -19,11 +19,11 @@ from botocore.exceptions import ClientError
 
 from connectors.aws import revoke
 from connectors.aws.connector import AwsConnector
+from connectors.aws.settings import AwsSettings
 from connectors.aws.steps import StatementRef, statement_step
 from reviews.clock import FrozenClock
 from reviews.entitlements import AccessLevel, Grant, PathStep, PlannedChange, RevocationResult
 from reviews.errors import NotFound, RevocationRefused
-from reviews.settings import AwsSettings
 from tests.data.aws.world import CALLER, REGION, S3_READ, make_bucket, tags
 from tests.helpers import T0
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from reviews.settings import EntraSettings, Secrets
+from connectors.entra.settings import EntraSecrets, EntraSettings
 from simulators.graph import GraphSimulator, Tenant
 
 TOKEN = "test-token"
@@ -98,4 +98,4 @@ def settings_for(sim: GraphSimulator, **extra: object) -> EntraSettings:
     return EntraSettings.model_validate(values)
 
 
-SECRETS = Secrets.model_validate({"RECERTIFY_GRAPH_TOKEN": TOKEN})
+SECRETS = EntraSecrets.model_validate({"RECERTIFY_GRAPH_TOKEN": TOKEN})

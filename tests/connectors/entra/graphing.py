@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from connectors.entra.client import GraphClient
-from reviews.settings import EntraSettings, Secrets
+from connectors.entra.settings import EntraSecrets, EntraSettings
 from simulators.graph import GraphSimulator, Tenant
 
 TOKEN = "test-token"
@@ -16,8 +16,8 @@ def settings(sim: GraphSimulator, **overrides: Any) -> EntraSettings:
     return EntraSettings(graph_url=sim.url, tenant_id="", client_id="", **overrides)
 
 
-def secrets(token: str = TOKEN) -> Secrets:
-    return Secrets.model_validate({"RECERTIFY_GRAPH_TOKEN": token})
+def secrets(token: str = TOKEN) -> EntraSecrets:
+    return EntraSecrets.model_validate({"RECERTIFY_GRAPH_TOKEN": token})
 
 
 class FakeClock:

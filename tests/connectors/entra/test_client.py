@@ -10,8 +10,8 @@ import pytest
 
 from connectors.entra.client import DeltaExpired, GraphClient, GraphNotFound, duplicate_ids
 from connectors.entra.graph.errors import likely_permission, translate
+from connectors.entra.settings import EntraSecrets, EntraSettings
 from reviews.errors import Misconfigured, NotFound, SourceUnavailable
-from reviews.settings import EntraSettings, Secrets
 from simulators.graph import GraphSimulator
 from tests.connectors.entra.graphing import FakeClock, client, tenant_with_users
 
@@ -170,7 +170,7 @@ def test_a_link_to_another_host_is_refused_without_sending_anything(sim: GraphSi
 
 def test_no_credential_is_misconfigured() -> None:
     with pytest.raises(Misconfigured) as raised:
-        GraphClient(EntraSettings(), Secrets.model_validate({}))
+        GraphClient(EntraSettings(), EntraSecrets.model_validate({}))
     assert "RECERTIFY_GRAPH_TOKEN" in str(raised.value)
 
 
@@ -180,7 +180,7 @@ def test_an_unreadable_certificate_is_misconfigured(tmp_path: object) -> None:
     )
     missing = {"AZURE_CLIENT_CERTIFICATE_PATH": "/nonexistent/recertify.pem"}
     with pytest.raises(Misconfigured) as raised:
-        GraphClient(entra, Secrets.model_validate(missing))
+        GraphClient(entra, EntraSecrets.model_validate(missing))
     assert "AZURE_CLIENT_CERTIFICATE_PATH" in str(raised.value)
 
 
@@ -219,8 +219,8 @@ def test_several_threads_share_one_client(sim: GraphSimulator) -> None:
 
 
 def test_the_client_settings_are_validated_naming_the_key() -> None:
+    from config import load_settings
     from reviews.errors import ConfigurationError
-    from reviews.settings import load_settings
 
     env = {"RECERTIFY_ENTRA_MAX_CONCURRENCY": "0", "RECERTIFY_ENTRA_RESOURCE_UNIT_BUDGET": "lots"}
     with pytest.raises(ConfigurationError) as raised:

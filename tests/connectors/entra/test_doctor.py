@@ -17,8 +17,8 @@ import json
 
 from connectors.entra.doctor import PROBES, entra_checks, required_permissions
 from connectors.entra.permissions import READ
+from connectors.entra.settings import EntraSecrets, EntraSettings
 from reviews.health import CheckResult
-from reviews.settings import EntraSettings, Secrets
 from simulators.graph import GraphSimulator, Tenant
 from tests.connectors.entra.graphing import secrets, settings
 
@@ -94,7 +94,7 @@ def test_a_token_graph_refuses_is_one_failing_line() -> None:
 
 
 def test_no_credential_at_all_fails_with_the_settings_to_set() -> None:
-    results = entra_checks(EntraSettings(), Secrets.model_validate({}))
+    results = entra_checks(EntraSettings(), EntraSecrets.model_validate({}))
     assert len(results) == 1 and not results[0].ok
     assert "entra.tenant_id" in results[0].fix
 

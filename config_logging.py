@@ -31,7 +31,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from reviews.settings import LoadedConfig
+from config import LoadedConfig
 
 REDACTED = "[redacted]"
 MIN_SECRET_LENGTH = 4
