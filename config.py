@@ -7,8 +7,9 @@ this module composes them into `Settings` and loads it.
 The environment rule is pydantic-settings' own (`env_nested_max_split=1`): `RECERTIFY_<SECTION>_<KEY>`,
 e.g. `RECERTIFY_DATABASE_URL` or `RECERTIFY_AWS_REGIONS='["eu-west-1"]'`, parsed by its env source. The
 file is read with tomllib. We validate the two layers ourselves, in order, because a user needs every
-problem to name the key, where its value came from (file or variable) and what is expected. app.py is the
-only caller of `load_settings`; everything else receives the typed sections it needs.
+problem to name the key, where its value came from (file or variable) and what is expected. Only the entry
+points call `load_settings` (app.py's `Context`, and the demo, which configures the simulators through its
+own environment mapping); everything else receives the typed sections it needs.
 """
 
 from __future__ import annotations

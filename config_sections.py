@@ -1,5 +1,5 @@
 """The sections of recertify.toml that belong to no adapter: the database, the audit chain, attestation
-signing and `recertify serve`. app.py reads them when it wires; config.py composes them with the others."""
+signing and `recertify serve`. wiring.py reads them when it wires; config.py composes them with the others."""
 
 from __future__ import annotations
 
