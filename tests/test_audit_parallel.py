@@ -58,7 +58,9 @@ def _outcome(session: Session, **kwargs: Any) -> Outcome:
 def _both_ways(session: Session, **kwargs: Any) -> Outcome:
     """The outcome of the parallel path, asserted equal to the single-process walk's."""
     single = _outcome(session, workers=1, **kwargs)
-    with mock.patch.object(audit, "_verify_in_parallel", wraps=audit._verify_in_parallel) as spy:
+    with mock.patch.object(
+        audit.parallel, "_verify_in_parallel", wraps=audit.parallel._verify_in_parallel
+    ) as spy:
         parallel = _outcome(session, workers=WORKERS, parallel_from=0, **kwargs)
     assert spy.call_count == 1  # it really took the parallel path
     assert parallel == single
@@ -304,7 +306,7 @@ def test_workers_see_the_chain_as_it_was_when_verification_started(
     the last seq it read (SQLite)."""
     with Session(engine) as session:
         head = _fill(session)
-    walk = audit._walk_in_workers
+    walk = audit.parallel._walk_in_workers
 
     def meanwhile(*args: Any) -> Any:
         other = create_db_engine(database_url)
@@ -320,7 +322,7 @@ def test_workers_see_the_chain_as_it_was_when_verification_started(
         other.dispose()
         return walk(*args)
 
-    monkeypatch.setattr(audit, "_walk_in_workers", meanwhile)
+    monkeypatch.setattr(audit.parallel, "_walk_in_workers", meanwhile)
     with Session(engine) as session:
         assert audit.verify(session, workers=WORKERS, parallel_from=0) == head
     monkeypatch.undo()
