@@ -24,14 +24,13 @@ import json
 from collections.abc import Mapping
 
 from connectors.entra.client import GraphClient
-from connectors.entra.graph.errors import GraphRefused
+from connectors.entra.graph.errors import NON_PREMIUM_CODE, GraphRefused
 from connectors.entra.permissions import READ
 from connectors.entra.settings import EntraSecrets, EntraSettings
 from reviews.errors import RecertifyError
 from reviews.health import CheckResult
 
 SOURCE = "entra"
-NO_LICENCE = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 NO_PIM_LICENCE = "AadPremiumLicenseRequired"  # PIM for Groups: Entra ID P2 or ID Governance
 PIM_READ = "PrivilegedEligibilitySchedule.Read.AzureADGroup"
 PIM_SCHEDULES = "identityGovernance/privilegedAccess/group/eligibilitySchedules"
@@ -142,7 +141,7 @@ def _probe(graph: GraphClient, permission: str) -> CheckResult:
             return CheckResult(
                 SOURCE, "Graph token", False, f"Graph refused the token ({exc.code})", _CREDENTIAL_ADVICE
             )
-        if exc.code == NO_LICENCE:
+        if exc.code == NON_PREMIUM_CODE:
             detail = (
                 f"{what}: the tenant has no Microsoft Entra ID P1 or P2 licence ({exc.code}); last sign-in "
                 "stays unknown (never read as inactive)"

@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 
 from simulators.graph.errors import GraphError
+from simulators.graph.pim import READ as PIM_READ
+from simulators.graph.pim import WRITE as PIM_WRITE
 
 _DIRECTORY_READ = ("Directory.Read.All", "Directory.ReadWrite.All")
 _RULES: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
@@ -56,16 +58,12 @@ _RULES: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     (  # Graph v1.0, List eligibilitySchedules: application permission PrivilegedEligibilitySchedule.Read.…
         "GET",
         re.compile(r"^/identityGovernance/privilegedAccess/group/eligibility"),
-        (
-            "PrivilegedEligibilitySchedule.Read.AzureADGroup",
-            "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",
-            "PrivilegedAccess.Read.AzureADGroup",
-        ),
+        (PIM_READ, PIM_WRITE, "PrivilegedAccess.Read.AzureADGroup"),
     ),
     (
         "POST",
         re.compile(r"^/identityGovernance/privilegedAccess/group/eligibilityScheduleRequests$"),
-        ("PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",),
+        (PIM_WRITE,),
     ),
 )
 _SIGN_IN = ("AuditLog.Read.All",)

@@ -5,9 +5,9 @@ An eligibility is access its holder can activate at any time ("eligible member/o
 type): `groupId`, `principalId`, `accessId` (member | owner), `memberType`, `status` and `scheduleInfo` with
 its `expiration` (`noExpiration`, or `afterDateTime` with an `endDateTime`).
 
-`licensed` False stands for a tenant without Microsoft Entra ID P2 / ID Governance; `granted` is the set of
-PIM for Groups application permissions the calling app holds (both are test controls: Graph decides them
-from the tenant's licences and the app's consented permissions).
+`licensed` False stands for a tenant without Microsoft Entra ID P2 / ID Governance (a test control: Graph
+decides it from the tenant's licences). The app's PIM permissions are the simulator's like any other
+(`GraphSimulator.permissions`, checked by permissions.py).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ class PimForGroups:
         self._new_id, self._now = new_id, now
         self.schedules: dict[str, dict[str, Any]] = {}  # schedule id -> wire shape
         self.licensed = True
-        self.granted: set[str] = {READ, WRITE}
 
     def add_eligibility(
         self,

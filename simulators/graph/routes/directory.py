@@ -55,31 +55,10 @@ def _store(ctx: Context, kind: str) -> dict[str, dict[str, Any]]:
     return {"users": ctx.tenant.users, "groups": ctx.tenant.groups}.get(kind, ctx.tenant.service_principals)
 
 
-def _sign_in_activity_allowed(ctx: Context, kind: str, select: list[str] | None) -> None:
-    """user resource type, signInActivity: "Requires a Microsoft Entra ID P1 or P2 license" and the
-    AuditLog.Read.All permission. Without the permission Graph answers 403 Authorization_RequestDenied;
-    in a tenant without the licence, 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant "Neither
-    tenant is B2C or tenant doesn't have premium license" (the error the Entra reporting docs' "Common
-    errors" name: "Accessing sign-in reports requires a Microsoft Entra ID P1 or P2 license")."""
-    if kind != "users" or not select or "signInActivity" not in select:
-        return
-    if ctx.permissions is not None and "AuditLog.Read.All" not in ctx.permissions:
-        raise GraphError(
-            403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
-        )
-    if not ctx.premium:
-        raise GraphError(
-            403,
-            "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-            "Neither tenant is B2C or tenant doesn't have premium license",
-        )
-
-
 def list_objects(ctx: Context, request: Request, kind: str) -> Response:
     odata_type, props = _store_info(kind)
     select = select_of(request)
     check_select(select, props, TYPE_NAMES[odata_type])
-    _sign_in_activity_allowed(ctx, kind, select)
     store = _store(ctx, kind)
     ids = ctx.tenant.sorted_ids(kind)
     raw = request.query.get("$filter")
@@ -112,7 +91,6 @@ def get_object(ctx: Context, request: Request, kind: str, key: str) -> Response:
     odata_type, props = _store_info(kind)
     select = select_of(request)
     check_select(select, props, TYPE_NAMES[odata_type])
-    _sign_in_activity_allowed(ctx, kind, select)
     object_id = _find(ctx, kind, key)
     body = {"@odata.context": f"{ctx.base_url}/$metadata#{kind}/$entity"}
     return Response(200, body | _render(ctx, request, kind, object_id, select))

@@ -16,7 +16,6 @@ from typing import Any
 
 from simulators.graph.errors import GraphError, not_found
 from simulators.graph.filters import parse_filter
-from simulators.graph.pim import READ, WRITE
 from simulators.graph.protocol import Context, Request, Response, paged
 
 BASE = "/identityGovernance/privilegedAccess/group"
@@ -24,22 +23,18 @@ FILTERABLE = frozenset(("groupId", "principalId", "accessId", "memberType", "sta
 _ACTIONS = {"adminassign": "adminAssign", "adminremove": "adminRemove"}
 
 
-def _allowed(ctx: Context, permission: str) -> None:
-    pim = ctx.tenant.pim
-    if not pim.licensed:
+def _licensed(ctx: Context) -> None:
+    """PIM needs a licence (the app's permissions are checked before any route: permissions.authorize)."""
+    if not ctx.tenant.pim.licensed:
         raise GraphError(
             400,
             "AadPremiumLicenseRequired",
             "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.",
         )
-    if permission not in pim.granted and not (permission == READ and WRITE in pim.granted):
-        raise GraphError(
-            403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
-        )
 
 
 def list_eligibility(ctx: Context, request: Request) -> Response:
-    _allowed(ctx, READ)
+    _licensed(ctx)
     raw = request.query.get("$filter") or request.query.get("filter")
     parsed = parse_filter(raw, FILTERABLE) if raw else []
     scoped = parsed and all(
@@ -77,7 +72,7 @@ def _object(body: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def create_request(ctx: Context, request: Request) -> Response:
-    _allowed(ctx, WRITE)
+    _licensed(ctx)
     body = request.body if isinstance(request.body, dict) else {}
     action = _ACTIONS.get(_field(body, "action").lower())
     if action is None:

@@ -27,6 +27,11 @@ from tests.helpers import T0, run_cli
 SCHEDULES = "/identityGovernance/privilegedAccess/group/eligibilitySchedules"
 END = datetime(2027, 3, 1, tzinfo=UTC)
 
+# Every read permission the sync needs but PIM's (the simulator grants all when `permissions` is None).
+READS_BUT_PIM = frozenset(
+    {"User.Read.All", "GroupMember.Read.All", "Application.Read.All", "AuditLog.Read.All"}
+)
+
 
 def connector_for(simulator: GraphSimulator, **settings: object) -> EntraConnector:
     return EntraConnector(
@@ -127,7 +132,7 @@ def test_a_missing_permission_fails_the_sync_naming_it(
     """List eligibilitySchedules, Permissions: Application, least privileged
     `PrivilegedEligibilitySchedule.Read.AzureADGroup`. A reader that cannot be read must never be skipped
     in silence: the sync fails and says which permission to grant."""
-    department.tenant.pim.granted = set()
+    simulator.permissions = READS_BUT_PIM
     with pytest.raises(Misconfigured, match=r"PrivilegedEligibilitySchedule\.Read\.AzureADGroup"):
         connector_for(simulator).snapshot()
 
@@ -204,11 +209,11 @@ def test_a_write_without_the_permission_is_refused_naming_it(
     t.pim.add_eligibility(ids["payroll"], ids["cat"], end=END)
     connector = connector_for(simulator)
     planned = connector.plan_revocation(grants_of(connector, department)[("payroll", "cat", "read")])
-    t.pim.granted = {READ}
+    simulator.permissions = READS_BUT_PIM | {READ}
     with pytest.raises(Misconfigured, match=r"PrivilegedEligibilitySchedule\.ReadWrite\.AzureADGroup"):
         connector.revoke(planned.action, dry_run=False)
     assert len(t.pim.eligible(ids["payroll"])) == 1
-    assert WRITE not in t.pim.granted
+    assert WRITE not in (simulator.permissions or ())
 
 
 def test_an_end_given_as_a_duration_is_read_and_an_unreadable_one_fails_the_sync(
@@ -240,7 +245,7 @@ def test_sync_without_the_pim_permission_fails_loudly_in_the_cli(
 ) -> None:
     """A hidden reader is never skipped: `recertify sync` fails, recorded as a failed sync, with the
     permission to grant and no traceback."""
-    department.tenant.pim.granted = set()
+    simulator.permissions = READS_BUT_PIM
     result = run_cli(capsys, monkeypatch, "sync", "--source", "entra", env=sync_env(simulator, database_url))
     assert result.code != 0
     assert "PrivilegedEligibilitySchedule.Read.AzureADGroup" in result.stderr
