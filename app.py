@@ -41,10 +41,15 @@ from config import LoadedConfig, config_path, load_settings
 # The scheduler stores each job's target in the database: rows written by earlier versions name these.
 from jobs import scheduled_checkpoint, scheduled_cycle, scheduled_tick
 from reviews.actors import Actor, Role, cli_operator
-from reviews.db import create_db_engine, is_permission_refusal, is_read_only_refusal, require_current_schema
 from reviews.errors import ConfigurationError, InvalidArgument, NotAuthorized, RecertifyError
 from reviews.health import CheckResult
 from reviews.ports import AttestationSigner
+from reviews.storage.db import (
+    create_db_engine,
+    is_permission_refusal,
+    is_read_only_refusal,
+    require_current_schema,
+)
 from wiring import Wiring, attest_keygen, attestation_signer, live_checks
 
 __all__ = ["main", "scheduled_checkpoint", "scheduled_cycle", "scheduled_tick"]

@@ -32,9 +32,9 @@ from bot.settings import SlackSecrets, SlackSettings
 from config_sections import AttestSettings, AuditSettings, DatabaseSettings, ServeSettings
 from connectors.aws.settings import AwsSettings
 from connectors.entra.settings import EntraSecrets, EntraSettings
+from reviews.enforcement.settings import EnforcementSettings
 from reviews.entitlements import ENTRA_CLASSIFICATION, System
 from reviews.errors import ConfigurationError
-from reviews.settings import EnforcementSettings
 
 ENV_PREFIX = "RECERTIFY_"
 ALIASES = {"RECERTIFY_GRAPH_URL": ("entra", "graph_url")}  # DESIGN §4 names it so

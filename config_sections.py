@@ -7,8 +7,8 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from reviews.database_url import supported_url
 from reviews.settings import Section
+from reviews.storage.database_url import supported_url
 
 
 class DatabaseSettings(Section):
@@ -21,7 +21,7 @@ class DatabaseSettings(Section):
 
 
 class AuditSettings(Section):
-    """The audit chain's retention and its checkpoints (reviews.retention, reviews.checkpoints).
+    """The audit chain's retention and its checkpoints (reviews.audit.retention, reviews.audit.checkpoints).
 
     `retention_months` (default 24, at least 1): `recertify audit purge` removes only events older than this,
     never on its own. `checkpoint_bucket`: an S3 bucket created with Object Lock enabled; when set, every

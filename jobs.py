@@ -11,14 +11,14 @@ from sqlalchemy import Engine
 
 from cli import campaigns
 from cli.common import out
-from reviews import checkpoints
 from reviews.actors import SCHEDULER
+from reviews.audit import checkpoints
 from reviews.campaigns.start import record_refusal, start_scheduled
 from reviews.campaigns.triggered import latest_cycles
 from reviews.clock import SystemClock
-from reviews.db import session_scope
+from reviews.cycles.manage import latest_cycle
 from reviews.errors import CampaignRefused, RecertifyError
-from reviews.operations.manage_cycles import latest_cycle
+from reviews.storage.db import session_scope
 from scheduler import JobContext, LeadershipLost, ScheduledJob
 from wiring import Wiring
 

@@ -19,17 +19,17 @@ from sqlmodel import Session
 from cli.common import worker_name
 from config import LoadedConfig
 from reviews.actors import SCHEDULER
-from reviews.campaigns.protection import Protection
-from reviews.campaigns.revoked_notice import tell_revoked
-from reviews.campaigns.survived_notice import tell_survived
-from reviews.campaigns.tick import TickSummary, run_tick
 from reviews.clock import SystemClock
+from reviews.enforcement.outbox import ExecutionSummary, execute
+from reviews.enforcement.revoked_notice import tell_revoked
+from reviews.enforcement.survived_notice import tell_survived
+from reviews.enforcement.tick import TickSummary, run_tick
 from reviews.entitlements import Snapshot, System
 from reviews.errors import Misconfigured
 from reviews.health import CheckResult, Health
-from reviews.operations.outbox import ExecutionSummary, execute
 from reviews.ports import AttestationSigner, ChatDirectory, CheckpointSink, Clock, Connector, Notifier
-from reviews.state import DatabaseStateStore
+from reviews.protection import Protection
+from reviews.storage.state import DatabaseStateStore
 
 if TYPE_CHECKING:  # imported on use: most commands never talk to Slack
     from slack_bolt import App

@@ -23,7 +23,7 @@ from reviews.attestation.answer import Answer, Cite
 from reviews.attestation.bundle import make_bundle
 from reviews.attestation.canonical import canonical
 from reviews.clock import SystemClock
-from reviews.db import create_db_engine, session_scope, upgrade
+from reviews.storage.db import create_db_engine, session_scope, upgrade
 
 
 def run(url: str, events: int, keys: Path) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from reviews import audit
 from reviews.clock import SystemClock
-from reviews.db import create_db_engine, session_scope, upgrade
+from reviews.storage.db import create_db_engine, session_scope, upgrade
 
 
 def run(url: str, events: int) -> None:

@@ -26,14 +26,15 @@ from sqlmodel import Session, SQLModel
 
 from reviews.actors import cli_operator
 from reviews.campaigns.close import close_campaign
-from reviews.campaigns.plan import plan_revocations
-from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
 from reviews.clock import FrozenClock
-from reviews.cycle_definition import CycleDefinition
-from reviews.db import create_db_engine, upgrade
+from reviews.cycles.definition import CycleDefinition
+from reviews.enforcement.plan import plan_revocations
+from reviews.enforcement.settings import EnforcementSettings
 from reviews.entitlements import Grant, PlannedChange, RevocationAction, RevocationResult, Snapshot, System
-from reviews.models import (
+from reviews.protection import Protection
+from reviews.storage.db import create_db_engine, upgrade
+from reviews.storage.models import (
     AccessGrant,
     ItemStatus,
     Person,
@@ -44,7 +45,6 @@ from reviews.models import (
     SyncRun,
     SyncStatus,
 )
-from reviews.settings import EnforcementSettings
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"

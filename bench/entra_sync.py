@@ -173,8 +173,8 @@ def _apply(snapshot: Any) -> float:
     import tempfile
     from pathlib import Path
 
-    from reviews.db import create_db_engine, session_scope, upgrade
-    from reviews.operations.sync_inventory import apply_snapshot
+    from reviews.inventory.apply import apply_snapshot
+    from reviews.storage.db import create_db_engine, session_scope, upgrade
 
     with tempfile.TemporaryDirectory() as tmp:
         engine = create_db_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")

@@ -11,7 +11,7 @@ Targets, with 2,000,000 grant-history rows and 1,000,000 audit events:
   20 warm runs, each on another store, a new session each);
 - the history of one person (`history(... HistoryFilter(person=EMAIL))`) under 200 ms (p95, 20 people);
 - `audit verify` (`reviews.audit.verify`) over the million events under 60 s; the database checkpoints
-  (`reviews.checkpoints.verify_checkpoints`, when present; no write-once store) are timed too. `--workers N`
+  (`reviews.audit.checkpoints.verify_checkpoints`, when present; no write-once store) are timed too. `--workers N`
   sets its worker processes (default: the product's, one per CPU), with the load average printed, since a
   busy machine slows it; `--only verify` seeds nothing but the chain and its checkpoints, and times verify
   both in one process (`--workers 1`) and with the workers;
@@ -65,17 +65,17 @@ from sqlmodel import Session, SQLModel
 
 from reviews import audit
 from reviews.actors import cli_operator
-from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
 from reviews.clock import FrozenClock, SystemClock
-from reviews.cycle_definition import CycleDefinition
-from reviews.db import create_db_engine, upgrade
+from reviews.cycles.definition import CycleDefinition
 from reviews.evidence.collect import read_evidence
 from reviews.evidence.export import RENDERERS, ExportFormat, export_campaign
 from reviews.evidence.quality import reviewer_quality
-from reviews.models import Campaign, Decision, ReviewCycle, ReviewItem
-from reviews.operations.history import HistoryFilter, history
-from reviews.operations.query_access import access_window, effective_access
+from reviews.protection import Protection
+from reviews.queries.access import access_window, effective_access
+from reviews.queries.history import HistoryFilter, history
+from reviews.storage.db import create_db_engine, upgrade
+from reviews.storage.models import Campaign, Decision, ReviewCycle, ReviewItem
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # "now" in the data: the last sync
 DAYS = 730
@@ -369,7 +369,7 @@ def event_for(kind: str, shape: Shape, rng: random.Random) -> audit.NewEvent:
         payload = {"campaign": campaign, "from": person + 1, "to": 1, "silent_days": 7}
         return audit.NewEvent("system:notifier", kind, f"item:{item}", payload)
     if kind.startswith("revocation."):
-        # As reviews.operations.outbox.rows.event writes it: the change in words, every item it ends.
+        # As reviews.enforcement.outbox.rows.event writes it: the change in words, every item it ends.
         action = f"remove user{person} from {store_name(s)}-readers"
         payload = {"item": item, "items": [item], "campaign": campaign, "action": action}
         return audit.NewEvent("system:executor", kind, f"revocation:{item // 10}", payload)
@@ -793,9 +793,9 @@ def export(url: str, campaign_id: int) -> dict[str, Any]:
 
 
 def checkpoint_verifier() -> Callable[[Session, Any], Any] | None:
-    """`reviews.checkpoints.verify_checkpoints`, when this version of the product has it."""
+    """`reviews.audit.checkpoints.verify_checkpoints`, when this version of the product has it."""
     try:
-        module = importlib.import_module("reviews.checkpoints")
+        module = importlib.import_module("reviews.audit.checkpoints")
     except ImportError:
         return None
     found: Callable[[Session, Any], Any] | None = getattr(module, "verify_checkpoints", None)

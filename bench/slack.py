@@ -69,11 +69,10 @@ from bot.notifier import SlackNotifier
 from bot.settings import SlackSettings
 from reviews.actors import cli_operator
 from reviews.campaigns.notify import advance_notifications
-from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
 from reviews.clock import FrozenClock
-from reviews.cycle_definition import CycleDefinition
-from reviews.db import create_db_engine, upgrade
+from reviews.cycles.definition import CycleDefinition
+from reviews.cycles.manage import definition_sha256
 from reviews.entitlements import (
     AccessLevel,
     Grant,
@@ -86,10 +85,11 @@ from reviews.entitlements import (
     StoreKind,
     System,
 )
-from reviews.models import Decision, ItemStatus, Notification, ReviewCycle, ReviewItem
-from reviews.models import Person as PersonRow
-from reviews.operations.manage_cycles import definition_sha256
-from reviews.operations.sync_inventory import apply_snapshot
+from reviews.inventory.apply import apply_snapshot
+from reviews.protection import Protection
+from reviews.storage.db import create_db_engine, upgrade
+from reviews.storage.models import Decision, ItemStatus, Notification, ReviewCycle, ReviewItem
+from reviews.storage.models import Person as PersonRow
 from simulators.slack import SlackMessage, SlackRequests, SlackSimulator, SlackWorkspace
 from simulators.slack.outgoing import Delivery, Outgoing
 

@@ -26,7 +26,7 @@ from bot.listeners import actions, commands, events, views
 from bot.origin import origin, refusal
 from bot.services import BotServices
 from bot.settings import SlackSettings
-from reviews.operations.chat_events import first_delivery
+from reviews.campaigns.chat_events import first_delivery
 
 __all__ = ["BotServices", "build_app"]
 

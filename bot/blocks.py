@@ -71,8 +71,8 @@ from bot.blocks_views import (
     home_view,
     justification_modal,
 )
-from reviews.models import ItemStatus
 from reviews.ports import ItemView, ReviewerMessage
+from reviews.storage.models import ItemStatus
 
 __all__ = [
     "APPROVE_HELD",

@@ -27,8 +27,8 @@ from bot.blocks_kit import (
 )
 from reviews.campaigns.views import CampaignSummary
 from reviews.exposure import kind_label
-from reviews.operations.history import HistoryEntry
-from reviews.operations.query_access import AccessRow
+from reviews.queries.access import AccessRow
+from reviews.queries.history import HistoryEntry
 
 APPROVE_HELD = "approve_held"
 HELD_BLOCK_PREFIX = "held:"
@@ -36,7 +36,7 @@ _REVOCATION_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 
 class HeldRow(Protocol):
-    """What a held revocation shows (reviews.models.Revocation has it)."""
+    """What a held revocation shows (reviews.storage.models.Revocation has it)."""
 
     @property
     def id(self) -> int | None: ...

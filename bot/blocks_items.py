@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.blocks_kit import Block, actions, button, context, day, safe, section
-from reviews.models import ItemStatus
 from reviews.outcomes import Outcome, at_decision
 from reviews.ports import ItemView
+from reviews.storage.models import ItemStatus
 
 ITEM_KEEP = "item_keep"
 ITEM_REVOKE = "item_revoke"

@@ -24,7 +24,7 @@ from reviews.campaigns.bulk import BulkMode, record_bulk
 from reviews.campaigns.decide import record_decision
 from reviews.campaigns.posted import page_message, posted_page
 from reviews.errors import InvalidArgument, NotAuthorized, NotFound
-from reviews.models import DecidedVia, DecisionOutcome
+from reviews.storage.models import DecidedVia, DecisionOutcome
 
 logger = logging.getLogger(__name__)
 

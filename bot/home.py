@@ -9,8 +9,8 @@ from bot.blocks import home_view
 from bot.services import BotServices
 from reviews.campaigns.delegation import active_delegate
 from reviews.campaigns.views import pending_for
-from reviews.models import Person
 from reviews.ports import ItemView
+from reviews.storage.models import Person
 
 
 def publish_home(services: BotServices, client: WebClient, user: str) -> None:

@@ -9,9 +9,9 @@ from sqlmodel import Session
 
 from bot.settings import SlackSettings
 from reviews.actors import Actor
-from reviews.campaigns.protection import Protection
-from reviews.operations.chat_actor import chat_actor
+from reviews.people.chat_actor import chat_actor
 from reviews.ports import ChatDirectory, Clock
+from reviews.protection import Protection
 
 
 @dataclass(frozen=True)

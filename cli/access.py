@@ -16,9 +16,9 @@ from rich.text import Text
 
 from cli.common import Format, csv_cell, err, out
 from reviews.clock import SystemClock
-from reviews.db import session_scope
 from reviews.exposure import kind_label
-from reviews.operations.query_access import AccessRow, access_window, effective_access, known_access
+from reviews.queries.access import AccessRow, access_window, effective_access, known_access
+from reviews.storage.db import session_scope
 
 CSV_COLUMNS = (
     "store_id",

@@ -14,18 +14,19 @@ from sqlalchemy.engine import make_url
 
 from cli.common import out
 from config import LoadedConfig, missing_secrets
-from reviews import audit, checkpoints, retention
+from reviews import audit
+from reviews.audit import checkpoints, retention
 from reviews.clock import SystemClock
-from reviews.db import (
-    current_revision,
-    head_revision,
-    session_scope,
-)
-from reviews.db import upgrade as upgrade_schema
 from reviews.errors import (
     ConfigurationError,
     InvalidArgument,
 )
+from reviews.storage.db import (
+    current_revision,
+    head_revision,
+    session_scope,
+)
+from reviews.storage.db import upgrade as upgrade_schema
 
 config_cli = typer.Typer(help="Check the configuration.", no_args_is_help=True)
 

@@ -20,8 +20,8 @@ from reviews.attestation.answer import campaign_answer, store_answer
 from reviews.attestation.bundle import make_bundle
 from reviews.attestation.canonical import canonical
 from reviews.clock import SystemClock
-from reviews.db import session_scope
 from reviews.errors import InvalidArgument
+from reviews.storage.db import session_scope
 
 attest_cli = typer.Typer(help="Signed attestations an auditor verifies offline (recertify-verify).")
 

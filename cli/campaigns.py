@@ -17,18 +17,18 @@ from reviews.campaigns.close import close_campaign
 from reviews.campaigns.decide import known_person_id, record_decision
 from reviews.campaigns.handover import hand_over
 from reviews.campaigns.start import start_by_hand
-from reviews.campaigns.tick import TickSummary
 from reviews.campaigns.views import list_campaigns, show_campaign
 from reviews.clock import SystemClock
-from reviews.db import (
-    session_scope,
-)
+from reviews.enforcement.outbox import ExecutionSummary
+from reviews.enforcement.tick import TickSummary
 from reviews.errors import (
     NotFound,
 )
-from reviews.models import Campaign, DecidedVia, DecisionOutcome
-from reviews.operations.outbox import ExecutionSummary
 from reviews.outcomes import legend, said
+from reviews.storage.db import (
+    session_scope,
+)
+from reviews.storage.models import Campaign, DecidedVia, DecisionOutcome
 
 campaign_cli = typer.Typer(help="Campaigns: one run of a review cycle.", no_args_is_help=True)
 

@@ -13,12 +13,12 @@ from sqlmodel import Session
 
 from config import LoadedConfig
 from reviews.actors import Actor
-from reviews.campaigns.protection import Protection
-from reviews.campaigns.tick import TickSummary
+from reviews.enforcement.outbox import ExecutionSummary
+from reviews.enforcement.tick import TickSummary
 from reviews.entitlements import Snapshot
 from reviews.health import CheckResult
-from reviews.operations.outbox import ExecutionSummary
 from reviews.ports import AttestationSigner, ChatDirectory, CheckpointSink, Clock, Connector, Notifier
+from reviews.protection import Protection
 
 
 class RunningServer(Protocol):

@@ -12,16 +12,16 @@ from rich.table import Column, Table
 
 from cli.common import ListFormat, out
 from reviews.clock import SystemClock
-from reviews.cycle_files import References
-from reviews.db import (
-    session_scope,
-)
-from reviews.operations.manage_cycles import (
+from reviews.cycles.files import References
+from reviews.cycles.manage import (
     apply_cycles,
     describe_schedule,
     list_cycles,
     next_start,
     validate_files,
+)
+from reviews.storage.db import (
+    session_scope,
 )
 
 cycles_cli = typer.Typer(help="Review cycles as code.", no_args_is_help=True)

@@ -14,9 +14,9 @@ from rich.text import Text
 from cli.admin import audit_cli
 from cli.common import Format, csv_cell, out
 from reviews.clock import SystemClock
-from reviews.db import session_scope
 from reviews.exposure import kind_label
-from reviews.operations.history import COLUMNS, HistoryFilter, history, history_window
+from reviews.queries.history import COLUMNS, HistoryFilter, history, history_window
+from reviews.storage.db import session_scope
 
 TIME_HELP = "YYYY-MM-DD (a whole UTC day) or an ISO time"
 

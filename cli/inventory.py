@@ -13,11 +13,11 @@ from config import missing_secrets
 from reviews.campaigns.survival import open_survival_reviews
 from reviews.campaigns.triggered import open_triggered_reviews
 from reviews.clock import SystemClock
-from reviews.db import session_scope
 from reviews.entitlements import System
 from reviews.errors import ConfigurationError, Misconfigured
-from reviews.operations.link_people import link_in_batches
-from reviews.operations.sync_source import sync_source
+from reviews.inventory.sync import sync_source
+from reviews.people.link import link_in_batches
+from reviews.storage.db import session_scope
 
 
 def sync(

@@ -11,19 +11,19 @@ from sqlmodel import select
 
 from cli.common import out
 from cli.context import Services
-from reviews.campaigns.tick import plan_campaign
 from reviews.campaigns.views import outbox_rows
 from reviews.clock import SystemClock
-from reviews.db import (
-    session_scope,
-)
+from reviews.enforcement.outbox import approve, undo
+from reviews.enforcement.tick import plan_campaign
 from reviews.entitlements import stored_path_text
 from reviews.errors import (
     InvalidArgument,
 )
-from reviews.models import Campaign, CampaignStatus, RevocationState
-from reviews.operations.outbox import approve, undo
-from reviews.revocation_links import items_of
+from reviews.storage.db import (
+    session_scope,
+)
+from reviews.storage.models import Campaign, CampaignStatus, RevocationState
+from reviews.storage.revocation_links import items_of
 
 revocations_cli = typer.Typer(help="Enforcement: plan, approve, apply, undo.", no_args_is_help=True)
 

@@ -1,4 +1,4 @@
-"""The figures /metrics reads from the database at each scrape (reviews.operations.metrics), as Prometheus
+"""The figures /metrics reads from the database at each scrape (reviews.queries.metrics), as Prometheus
 families: syncs, campaigns, review items, decisions, revocations, the audit chain. Every replica answers
 the same, and nothing is lost or doubled by a restart."""
 
@@ -13,11 +13,11 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from reviews.operations.metrics import OperationalFigures, read_figures
+from reviews.queries.metrics import OperationalFigures, read_figures
 
 
 class DatabaseCollector(Collector):
-    """Reads reviews.operations.metrics at each scrape; raises what the database raises."""
+    """Reads reviews.queries.metrics at each scrape; raises what the database raises."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine

@@ -1,7 +1,7 @@
 """The values that cross package lines: what a connector reads and what the domain stores.
 
 Frozen, slotted dataclasses with no behaviour beyond validating themselves. Connectors build them from
-SDK objects (which never leave the connector); `reviews.operations.sync_inventory` turns them into rows.
+SDK objects (which never leave the connector); `reviews.inventory.apply` turns them into rows.
 A `Snapshot` checks on construction that it is internally whole, because a tool that removes access must
 never act on half an answer.
 """

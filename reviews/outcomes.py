@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from reviews.models import ItemStatus, RevocationState
+from reviews.storage.models import ItemStatus, RevocationState
 
 
 class Outcome(StrEnum):

@@ -31,8 +31,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from reviews.cycle_definition import Schedule
-from reviews.db import session_scope
+from reviews.cycles.definition import Schedule
+from reviews.storage.db import session_scope
 from scheduler.leadership import Leadership, LeadershipLost
 
 logger = logging.getLogger(__name__)

@@ -39,8 +39,8 @@ from sqlmodel import SQLModel
 
 from reviews.clock import SystemClock
 from reviews.errors import RecertifyError
-from reviews.models import SchedulerLease
 from reviews.ports import Clock
+from reviews.storage.models import SchedulerLease
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from reviews import audit
 from reviews.clock import SystemClock
-from reviews.db import create_db_engine, session_scope
+from reviews.storage.db import create_db_engine, session_scope
 
 
 def main(url: str, label: str, count: int, start_flag: str) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from reviews.db import create_db_engine, upgrade
+from reviews.storage.db import create_db_engine, upgrade
 
 BACKENDS = [
     b.strip() for b in os.environ.get("RECERTIFY_TEST_DATABASES", "sqlite,postgresql").split(",") if b

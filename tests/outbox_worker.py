@@ -20,12 +20,12 @@ from sqlalchemy import Engine, and_, or_
 from sqlmodel import Session, col, func, select
 
 from reviews.clock import SystemClock
-from reviews.db import create_db_engine
+from reviews.enforcement.outbox import execute
+from reviews.enforcement.settings import EnforcementSettings
 from reviews.entitlements import System
-from reviews.models import Revocation, RevocationState
-from reviews.operations.outbox import execute
 from reviews.ports import Connector
-from reviews.settings import EnforcementSettings
+from reviews.storage.db import create_db_engine
+from reviews.storage.models import Revocation, RevocationState
 from tests.fakes.provider import FakeConnector, FakeProvider
 
 S = RevocationState

@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 from reviews.clock import FrozenClock
 from reviews.entitlements import Principal, PrincipalType, Snapshot, System
 from reviews.errors import IncompleteSnapshot
-from reviews.models import SyncRun
-from reviews.operations.sync_inventory import apply_snapshot
-from reviews.operations.sync_source import sync_source
+from reviews.inventory.apply import apply_snapshot
+from reviews.inventory.sync import sync_source
+from reviews.storage.models import SyncRun
 from tests.data.snapshots import ANYONE, PAYROLL, exposure_snapshot, grant, person
 from tests.helpers import T0, CliResult, run_cli
 

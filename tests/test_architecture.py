@@ -74,7 +74,7 @@ def test_the_real_tree_keeps_every_contract(tmp_path: Path) -> None:
         ("ops/leak.py", "from connectors.aws import connector\n", "The ops figures read the domain"),
         # The composition root loads the configuration; the domain is handed its section.
         ("reviews/leak.py", "import config\n", "The domain (reviews) imports no adapter and no SDK"),
-        # Indirect imports count too: reviews.database_url parses URLs with SQLAlchemy.
+        # Indirect imports count too: reviews.storage.database_url parses URLs with SQLAlchemy.
         ("connectors/leak.py", "from reviews import database_url\n", "Connectors touch neither Slack"),
     ],
 )

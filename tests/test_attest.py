@@ -24,7 +24,8 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 import recertify_verify
-from reviews import audit, checkpoints
+from reviews import audit
+from reviews.audit import checkpoints
 from tests.campaigns.test_enforce import READERS, Loop, arn
 from tests.checkpoint_world import BUCKET, REGION, locked_bucket
 from tests.helpers import T0, run_cli

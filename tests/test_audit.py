@@ -189,7 +189,7 @@ def test_audit_verify_command_reports_intact_and_broken_chains(
 
 
 def _purge_through(session: Session, seq: int) -> None:
-    """What an audited purge leaves (reviews.retention): the prefix gone, the base moved, the event that
+    """What an audited purge leaves (reviews.audit.retention): the prefix gone, the base moved, the event that
     records it appended."""
     base = session.execute(text("SELECT hash FROM audit_event WHERE seq = :s"), {"s": seq}).scalar_one()
     session.execute(text("DELETE FROM audit_event WHERE seq <= :s"), {"s": seq})

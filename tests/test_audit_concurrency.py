@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from reviews import audit
-from reviews.db import create_db_engine
+from reviews.storage.db import create_db_engine
 
 EVENTS_PER_PROCESS = 150
 

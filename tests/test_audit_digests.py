@@ -16,13 +16,14 @@ from sqlmodel import Session
 
 import recertify_verify
 from connectors.signing.key_file import KeyFileSigner, generate
-from reviews import audit, checkpoints
+from reviews import audit
 from reviews.attestation.answer import Answer, Cite
 from reviews.attestation.bundle import make_bundle
 from reviews.attestation.canonical import canonical
+from reviews.audit import checkpoints
 from reviews.clock import FrozenClock
-from reviews.db import create_db_engine, session_scope, upgrade
 from reviews.errors import AuditChainBroken
+from reviews.storage.db import create_db_engine, session_scope, upgrade
 from tests.helpers import T0
 
 OLD = 5  # events written before 0009

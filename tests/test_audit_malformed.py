@@ -18,7 +18,8 @@ from sqlmodel import Session
 
 from config import load_settings
 from jobs import scheduled_checkpoint
-from reviews import audit, audit_rows
+from reviews import audit
+from reviews.audit import rows as audit_rows
 from reviews.clock import FrozenClock
 from reviews.errors import AuditChainBroken
 from scheduler import JobContext, Leadership

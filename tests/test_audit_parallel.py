@@ -20,8 +20,8 @@ from sqlmodel import Session
 
 from reviews import audit
 from reviews.clock import FrozenClock
-from reviews.db import create_db_engine
 from reviews.errors import AuditChainBroken, InvalidArgument
+from reviews.storage.db import create_db_engine
 from tests.helpers import T0
 from tests.test_audit import _purge_through
 

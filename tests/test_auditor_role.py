@@ -15,8 +15,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel, select
 
 from reviews import audit
-from reviews.db import create_db_engine, is_read_only_refusal
-from reviews.models import (
+from reviews.storage.db import create_db_engine, is_read_only_refusal
+from reviews.storage.models import (
     AuditEvent,
     Campaign,
     Decision,

@@ -10,9 +10,9 @@ from sqlmodel import Session, select
 
 from reviews.actors import Role, cli_operator
 from reviews.clock import FrozenClock
-from reviews.models import Person
-from reviews.operations.chat_actor import chat_actor
+from reviews.people.chat_actor import chat_actor
 from reviews.ports import ChatIdentity
+from reviews.storage.models import Person
 from tests.helpers import T0
 
 

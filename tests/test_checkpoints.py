@@ -15,7 +15,8 @@ from sqlmodel import Session
 from config import load_settings
 from connectors.aws.checkpoints import S3CheckpointSink
 from jobs import scheduled_checkpoint, scheduled_jobs
-from reviews import audit, checkpoints
+from reviews import audit
+from reviews.audit import checkpoints
 from reviews.clock import FrozenClock
 from reviews.errors import AuditChainBroken
 from scheduler import JobContext, Leadership

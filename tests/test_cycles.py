@@ -13,12 +13,9 @@ from sqlmodel import Session, col, select
 from reviews import audit
 from reviews.actors import Actor, Role
 from reviews.clock import FrozenClock
-from reviews.cycle_definition import CycleDefinition, NoResponse
-from reviews.cycle_files import load_cycle_file, load_cycle_files
-from reviews.entitlements import AccessLevel
-from reviews.errors import ConfigurationError, NotAuthorized, NotFound
-from reviews.models import AuditEvent, ReviewCycle
-from reviews.operations.manage_cycles import (
+from reviews.cycles.definition import CycleDefinition, NoResponse
+from reviews.cycles.files import load_cycle_file, load_cycle_files
+from reviews.cycles.manage import (
     ApplyOutcome,
     apply_cycles,
     definition_sha256,
@@ -26,6 +23,9 @@ from reviews.operations.manage_cycles import (
     list_cycles,
     validate_files,
 )
+from reviews.entitlements import AccessLevel
+from reviews.errors import ConfigurationError, NotAuthorized, NotFound
+from reviews.storage.models import AuditEvent, ReviewCycle
 from tests.helpers import T0, run_cli
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "cycles"

@@ -20,8 +20,9 @@ import simulators.department.world
 from config import Settings, load_settings, missing_secrets
 from reviews import audit
 from reviews.clock import FrozenClock
-from reviews.db import create_db_engine, session_scope
-from reviews.models import (
+from reviews.outcomes import said
+from reviews.storage.db import create_db_engine, session_scope
+from reviews.storage.models import (
     AccessGrant,
     Campaign,
     Decision,
@@ -32,8 +33,7 @@ from reviews.models import (
     RevocationState,
     Store,
 )
-from reviews.outcomes import said
-from reviews.revocation_links import items_of
+from reviews.storage.revocation_links import items_of
 from simulators.department import BREAK_GLASS
 from tests.helpers import CLI_TERMINAL, T0, run_cli
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from reviews.campaigns.recommend import SignIn, Usage, recommend
-from reviews.cycle_definition import Recommendations
+from reviews.cycles.definition import Recommendations
 from reviews.entitlements import PrincipalType
 from reviews.exposure import EXPOSURE_INTENDED, EXPOSURE_TAG, Exposure, exposed, kind_label
 from tests.helpers import T0, run_cli

@@ -33,8 +33,10 @@ from reviews.campaigns.close import close_campaign
 from reviews.campaigns.decide import cycle_definition
 from reviews.campaigns.notify import advance_notifications, reminders_due
 from reviews.clock import FrozenClock, SystemClock
-from reviews.db import create_db_engine
-from reviews.models import (
+from reviews.enforcement.outbox import execute
+from reviews.enforcement.settings import EnforcementSettings
+from reviews.storage.db import create_db_engine
+from reviews.storage.models import (
     Campaign,
     ItemStatus,
     Notification,
@@ -42,8 +44,6 @@ from reviews.models import (
     Revocation,
     RevocationState,
 )
-from reviews.operations.outbox import execute
-from reviews.settings import EnforcementSettings
 from simulators.slack import SlackSimulator, SlackWorkspace
 from tests.bot.conftest import TOKEN, link_slack_accounts
 from tests.campaigns.test_notify_close import olu_keeps_ana, setup, statuses

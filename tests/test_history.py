@@ -14,8 +14,16 @@ from sqlmodel import Session, select
 
 from reviews.actors import Actor, Role, cli_operator
 from reviews.errors import NotAuthorized, NotFound
-from reviews.models import AuditEvent, DecidedVia, Decision, DecisionOutcome, Person, SyncRun, SyncStatus
-from reviews.operations.history import HistoryEntry, HistoryFilter, history
+from reviews.queries.history import HistoryEntry, HistoryFilter, history
+from reviews.storage.models import (
+    AuditEvent,
+    DecidedVia,
+    Decision,
+    DecisionOutcome,
+    Person,
+    SyncRun,
+    SyncStatus,
+)
 from tests.campaigns.test_enforce import READERS, Loop, arn
 from tests.campaigns.world import email
 from tests.helpers import run_cli
@@ -370,7 +378,7 @@ def test_a_chain_written_before_items_were_recorded_is_told_as_far_as_it_recorde
 
 
 def test_an_event_whose_payload_is_not_what_its_kind_records_is_shown_raw_not_dropped() -> None:
-    from reviews.operations.history_events import tell
+    from reviews.queries.history_events import tell
 
     def names(person: object) -> str:
         return str(person)

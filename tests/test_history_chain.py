@@ -27,10 +27,18 @@ from reviews.actors import Actor, cli_operator
 from reviews.campaigns.decide import record_decision
 from reviews.campaigns.delegation import delegate
 from reviews.campaigns.notify import advance_notifications
+from reviews.enforcement.outbox import undo
 from reviews.evidence.export import ExportFormat, export_campaign
-from reviews.models import AuditEvent, Campaign, DecidedVia, DecisionOutcome, Person, ReviewItem, Revocation
-from reviews.operations.history import HistoryEntry, HistoryFilter, history
-from reviews.operations.outbox import undo
+from reviews.queries.history import HistoryEntry, HistoryFilter, history
+from reviews.storage.models import (
+    AuditEvent,
+    Campaign,
+    DecidedVia,
+    DecisionOutcome,
+    Person,
+    ReviewItem,
+    Revocation,
+)
 from tests.campaigns.test_enforce import LIVE, Loop, arn
 from tests.campaigns.world import FALLBACK, RecordingNotifier, email
 from tests.evidence.test_export import parse_html

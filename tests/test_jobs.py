@@ -12,9 +12,9 @@ from config import load_settings
 from jobs import scheduled_cycle, scheduled_jobs
 from reviews.actors import Actor, Role
 from reviews.clock import FrozenClock
-from reviews.cycle_definition import CycleDefinition
-from reviews.models import AuditEvent, Campaign
-from reviews.operations.manage_cycles import apply_cycles
+from reviews.cycles.definition import CycleDefinition
+from reviews.cycles.manage import apply_cycles
+from reviews.storage.models import AuditEvent, Campaign
 from scheduler import JobContext, Leadership
 from scheduler.jobs import resolve_target
 from tests.helpers import run_cli

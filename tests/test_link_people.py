@@ -9,10 +9,10 @@ from sqlmodel import Session, select
 
 from reviews import audit
 from reviews.clock import FrozenClock
-from reviews.db import session_scope
-from reviews.models import AuditEvent, Person
-from reviews.operations.link_people import LinkSummary, link_chat_accounts, link_in_batches
+from reviews.people.link import LinkSummary, link_chat_accounts, link_in_batches
 from reviews.ports import ChatIdentity
+from reviews.storage.db import session_scope
+from reviews.storage.models import AuditEvent, Person
 from tests.helpers import T0
 
 WEEK = timedelta(days=7)

@@ -26,10 +26,10 @@ from bot.http import BotServer, Metrics, OpsServer
 from bot.settings import SlackSettings
 from connectors.entra.client import GraphClient
 from ops.metrics import count_graph_throttled, metrics_endpoint
-from reviews.campaigns.protection import Protection
 from reviews.clock import FrozenClock
-from reviews.db import create_db_engine
-from reviews.models import AuditHead, DecidedVia, DecisionOutcome, Revocation, RevocationState
+from reviews.protection import Protection
+from reviews.storage.db import create_db_engine
+from reviews.storage.models import AuditHead, DecidedVia, DecisionOutcome, Revocation, RevocationState
 from simulators.graph import GraphSimulator
 from simulators.slack import SlackSimulator, SlackWorkspace
 from tests.bot.conftest import SECRET, TOKEN
@@ -269,7 +269,7 @@ def test_serve_in_socket_mode_with_a_metrics_port_and_json_logs(database_url: st
 
 
 def test_the_domain_knows_nothing_of_prometheus() -> None:
-    """reviews.operations.metrics returns plain data; only the adapter (ops/metrics.py) imports the client."""
+    """reviews.queries.metrics returns plain data; only the adapter (ops/metrics.py) imports the client."""
     for path in (Path(__file__).resolve().parent.parent / "reviews").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else []

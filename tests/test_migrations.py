@@ -10,8 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import Session, SQLModel, select
 
-from reviews import models
-from reviews.db import create_db_engine, current_revision, head_revision, upgrade
+from reviews.storage import models
+from reviews.storage.db import create_db_engine, current_revision, head_revision, upgrade
 from tests.helpers import T0, run_cli
 
 
@@ -31,7 +31,9 @@ def test_models_and_migrations_describe_the_same_schema(database_url: str) -> No
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     engine.dispose()
-    assert diff == [], "models changed without a migration: write one under reviews/migrations/versions"
+    assert diff == [], (
+        "models changed without a migration: write one under reviews/storage/migrations/versions"
+    )
 
 
 def test_every_model_round_trips(session: Session) -> None:

@@ -16,7 +16,8 @@ from sqlmodel import Session, col, select
 from reviews import audit
 from reviews.actors import Actor, Role
 from reviews.clock import FrozenClock
-from reviews.db import session_scope
+from reviews.enforcement.outbox import VERIFY_FAILED, approve, execute, retry_dead, undo
+from reviews.enforcement.settings import EnforcementSettings
 from reviews.entitlements import (
     AccessLevel,
     Grant,
@@ -27,7 +28,9 @@ from reviews.entitlements import (
     action_to_json,
 )
 from reviews.errors import InvalidArgument, NotAuthorized, NotFound, RevocationRefused
-from reviews.models import (
+from reviews.ports import Clock, Connector
+from reviews.storage.db import session_scope
+from reviews.storage.models import (
     AccessGrant,
     AuditEvent,
     Campaign,
@@ -39,9 +42,6 @@ from reviews.models import (
     SyncRun,
     SyncStatus,
 )
-from reviews.operations.outbox import VERIFY_FAILED, approve, execute, retry_dead, undo
-from reviews.ports import Clock, Connector
-from reviews.settings import EnforcementSettings
 from tests.fakes.provider import ADD_MEMBER, REMOVE_MEMBER, FakeConnector, FakeProvider
 
 S = RevocationState

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from reviews.clock import SystemClock
-from reviews.models import Revocation, RevocationState
+from reviews.storage.models import Revocation, RevocationState
 from tests.fakes.provider import REMOVE_MEMBER
 from tests.outbox_worker import unfinished
 from tests.test_outbox import GROUP, Outbox, arn

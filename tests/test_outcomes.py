@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from reviews.models import ItemStatus, RevocationState
 from reviews.outcomes import DEFINITIONS, ORDER, Outcome, RevocationFacts, classify, decided, said, tally
+from reviews.storage.models import ItemStatus, RevocationState
 
 S = RevocationState
 

@@ -33,7 +33,7 @@ from reviews.attestation import canonical as ours
 from reviews.attestation.answer import Answer, Cite
 from reviews.attestation.bundle import make_bundle, sign
 from reviews.clock import FrozenClock
-from reviews.db import create_db_engine, session_scope, upgrade
+from reviews.storage.db import create_db_engine, session_scope, upgrade
 from tests.helpers import T0
 
 STORE = "store:arn:aws:s3:::payroll"

@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session
 
 from reviews.clock import FrozenClock
-from reviews.db import create_db_engine
+from reviews.storage.db import create_db_engine
 from tests.campaigns.world import Department, cycle, store_cycle
 from tests.connectors.aws.test_review_loop_cli import CYCLE
 from tests.connectors.aws.test_sync_end_to_end import _seed_department

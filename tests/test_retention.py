@@ -17,13 +17,14 @@ from sqlmodel import Session
 
 from config import load_settings
 from connectors.aws.checkpoints import S3CheckpointSink
-from reviews import audit, checkpoints, retention
+from reviews import audit
 from reviews.actors import Actor, Role
+from reviews.audit import checkpoints, retention
+from reviews.audit.retention import months_before
 from reviews.clock import FrozenClock
-from reviews.db import session_scope
 from reviews.errors import AuditChainBroken, ConfigurationError, InvalidArgument, NotAuthorized
 from reviews.ports import CheckpointKind
-from reviews.retention import months_before
+from reviews.storage.db import session_scope
 from tests.checkpoint_world import BUCKET, append_events, locked_bucket, s3_sink
 from tests.helpers import run_cli
 

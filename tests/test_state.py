@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from reviews.clock import FrozenClock
-from reviews.state import DatabaseStateStore
+from reviews.storage.state import DatabaseStateStore
 from tests.helpers import T0
 
 

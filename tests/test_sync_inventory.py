@@ -11,9 +11,9 @@ from sqlmodel import Session, select
 from reviews import audit
 from reviews.clock import FrozenClock
 from reviews.entitlements import AccessLevel
-from reviews.models import AccessGrant, AuditEvent, Principal, Store, SyncRun
-from reviews.operations.query_access import effective_access
-from reviews.operations.sync_inventory import apply_snapshot, population_sha256, record_failed_sync
+from reviews.inventory.apply import apply_snapshot, population_sha256, record_failed_sync
+from reviews.queries.access import effective_access
+from reviews.storage.models import AccessGrant, AuditEvent, Principal, Store, SyncRun
 from tests.data.snapshots import CASES, PAYROLL, aws_snapshot
 from tests.helpers import T0, run_cli
 

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 from reviews.clock import FrozenClock
 from reviews.entitlements import Snapshot
 from reviews.errors import SourceUnavailable
-from reviews.models import AuditEvent, SyncRun
-from reviews.operations.sync_source import ThrottleTally, sync_source
+from reviews.inventory.sync import ThrottleTally, sync_source
+from reviews.storage.models import AuditEvent, SyncRun
 from tests.campaigns.world import Department
 from tests.helpers import T0
 

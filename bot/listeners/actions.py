@@ -36,9 +36,9 @@ from reviews.campaigns.delegation import end_delegations
 from reviews.campaigns.handover import hand_over
 from reviews.campaigns.justification import asks_for_justification
 from reviews.campaigns.views import item_views
+from reviews.enforcement.outbox import approve
 from reviews.errors import InvalidArgument, NotAuthorized, NotFound, RecertifyError
-from reviews.models import DecidedVia, DecisionOutcome
-from reviews.operations.outbox import approve
+from reviews.storage.models import DecidedVia, DecisionOutcome
 
 logger = logging.getLogger(__name__)
 Ack = Callable[..., None]

@@ -23,16 +23,16 @@ from bot.services import BotServices
 from reviews.actors import Actor
 from reviews.campaigns.start import start_by_hand
 from reviews.errors import NotFound, RecertifyError
-from reviews.operations.history import HistoryFilter, history, history_window
-from reviews.operations.query_access import access_window, known_access
-from reviews.operations.reads import (
+from reviews.queries.access import access_window, known_access
+from reviews.queries.chat_reads import (
     campaign_status,
     cycles_overview,
     exposed_access,
     held_revocations,
     who_can_access,
 )
-from reviews.revocation_links import items_of
+from reviews.queries.history import HistoryFilter, history, history_window
+from reviews.storage.revocation_links import items_of
 
 USAGE = (
     "*/recertify* commands:\n"

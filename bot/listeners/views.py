@@ -13,7 +13,7 @@ from bot.desk import DecisionRequest, Press, ReviewDesk
 from bot.justification import parse_modal_metadata, submitted_text, text_problem
 from bot.replies import team
 from bot.services import BotServices
-from reviews.models import DecisionOutcome
+from reviews.storage.models import DecisionOutcome
 
 STALE = "This form cannot be recorded: copy your text, close the form and press Keep again."
 

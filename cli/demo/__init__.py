@@ -38,7 +38,7 @@ from cli.demo.loop import Loop
 from cli.demo.narrator import Narrator
 from cli.demo.target import prepare
 from reviews.clock import FrozenClock, SystemClock
-from reviews.db import create_db_engine
+from reviews.storage.db import create_db_engine
 
 DAYS_AGO = 16  # the simulated fortnight starts this many days ago, at 09:00 UTC, and ends before now
 

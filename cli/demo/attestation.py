@@ -15,7 +15,7 @@ from cli.demo.target import ATTEST_KEY
 from reviews.attestation.answer import store_answer
 from reviews.attestation.bundle import make_bundle
 from reviews.attestation.canonical import canonical
-from reviews.db import session_scope
+from reviews.storage.db import session_scope
 
 STORE = "benefit-claims"  # the table the outside bureau reads: reviews, a decision kept, a revocation
 

@@ -15,13 +15,14 @@ from cli.demo.attestation import attest
 from cli.demo.errors import Unexpected
 from cli.demo.state import LoopState
 from cli.demo.target import write_config
-from reviews import audit, checkpoints
+from reviews import audit
+from reviews.audit import checkpoints
 from reviews.campaigns.views import ItemLine, outbox_rows, show_campaign
-from reviews.db import session_scope
+from reviews.enforcement.outbox import approve, execute
 from reviews.evidence.export import ExportFormat, export_campaign
-from reviews.models import Decision, ItemStatus, Revocation, RevocationState
-from reviews.operations.outbox import approve, execute
 from reviews.outcomes import said
+from reviews.storage.db import session_scope
+from reviews.storage.models import Decision, ItemStatus, Revocation, RevocationState
 from simulators import department
 
 

@@ -14,11 +14,11 @@ from cli.demo.waiting import eventually
 from reviews.actors import SCHEDULER
 from reviews.campaigns.notify import advance_notifications
 from reviews.campaigns.start import start_campaign
-from reviews.campaigns.tick import run_tick
-from reviews.cycle_files import load_cycle_files
-from reviews.db import session_scope
-from reviews.models import ItemStatus
-from reviews.operations.manage_cycles import apply_cycles, latest_cycle
+from reviews.cycles.files import load_cycle_files
+from reviews.cycles.manage import apply_cycles, latest_cycle
+from reviews.enforcement.tick import run_tick
+from reviews.storage.db import session_scope
+from reviews.storage.models import ItemStatus
 from simulators import department
 
 seen = department.slack  # what the department's people see in Slack, and read back from it

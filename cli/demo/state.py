@@ -19,8 +19,8 @@ from config import LoadedConfig
 from reviews.actors import Actor
 from reviews.campaigns.views import ItemLine, show_campaign
 from reviews.clock import FrozenClock
-from reviews.db import session_scope
 from reviews.evidence.export import ExportResult
+from reviews.storage.db import session_scope
 from simulators import department
 
 

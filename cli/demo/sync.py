@@ -10,11 +10,11 @@ from rich.table import Table
 
 from cli.demo.errors import Unexpected
 from cli.demo.state import LoopState
-from reviews.db import session_scope
-from reviews.operations.link_people import link_in_batches
-from reviews.operations.query_access import AccessRow, access_window, effective_access
-from reviews.operations.sync_source import sync_source
-from reviews.revocation_links import items_of
+from reviews.inventory.sync import sync_source
+from reviews.people.link import link_in_batches
+from reviews.queries.access import AccessRow, access_window, effective_access
+from reviews.storage.db import session_scope
+from reviews.storage.revocation_links import items_of
 
 
 class SyncSteps(LoopState):

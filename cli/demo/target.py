@@ -12,9 +12,9 @@ from sqlmodel import select
 
 from config import load_settings
 from reviews import audit
-from reviews.db import create_db_engine, session_scope, upgrade
 from reviews.errors import InvalidArgument
-from reviews.models import Store
+from reviews.storage.db import create_db_engine, session_scope, upgrade
+from reviews.storage.models import Store
 
 DEMO_DB = "demo.db"
 

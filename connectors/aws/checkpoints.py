@@ -7,7 +7,7 @@ Object Lock enabled; `open_checkpoint_sink` checks it first and refuses a bucket
 checkpoints that can be deleted prove nothing.
 
 Keys carry the record: `{prefix}checkpoints/{seq:012d}-{hash}.json` for a head, `{prefix}bases/…` for the
-base a purge left (reviews.retention); the small JSON body repeats it for people reading the bucket.
+base a purge left (reviews.audit.retention); the small JSON body repeats it for people reading the bucket.
 `read_all` parses keys from `ListObjectVersions`, so a delete marker (which only hides the current version)
 hides nothing, and a new version written over a key changes nothing. Writes use `If-None-Match: *`: writing
 a record that already exists (a retried checkpoint) is answered 412 and counts as done.

@@ -1,6 +1,6 @@
 """The answer an attestation carries, and which audit events each of its rows rests on.
 
-For a store on a day: who could access it that day (reviews.operations.query_access, the `access --at`
+For a store on a day: who could access it that day (reviews.queries.access, the `access --at`
 answer), through what, every review of that access (campaign, item, reviewer, decisions with their
 justification) and every revocation of it (state and when). For a campaign: its evidence rows
 (reviews.evidence, the `audit export` answer).
@@ -22,15 +22,15 @@ from reviews.actors import Actor
 from reviews.clock import SystemClock
 from reviews.errors import InvalidArgument
 from reviews.evidence.collect import read_evidence
-from reviews.models import Decision, Person, ReviewItem, Revocation, Store
-from reviews.operations.query_access import (
+from reviews.ports import Clock
+from reviews.queries.access import (
     access_row,
     access_window,
     effective_grants,
     known_access,
     store_ids,
 )
-from reviews.ports import Clock
+from reviews.storage.models import Decision, Person, ReviewItem, Revocation, Store
 
 
 @dataclass(frozen=True, slots=True)

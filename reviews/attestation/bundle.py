@@ -21,10 +21,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from reviews import audit, checkpoints
+from reviews import audit
 from reviews.attestation.answer import Answer
 from reviews.attestation.canonical import FORMAT, region_digests, statement
-from reviews.audit_rows import events_in_order
+from reviews.audit import checkpoints
+from reviews.audit.rows import events_in_order
 from reviews.errors import AuditChainBroken, NotAuthorized
 from reviews.ports import AttestationSigner, CheckpointSink, Clock
 

@@ -3,19 +3,19 @@
 Each event's hash covers a canonical encoding of its sequence number, time, actor, kind, subject, payload
 and the previous event's hash, so changing, deleting, reordering or inserting any row breaks the chain at a
 sequence number `verify` can name. Truncating the end is caught by the head row (unless it was rewritten
-too), by the checkpoints (reviews.checkpoints: heads recorded hourly, also in a write-once store when one is
-configured) and by comparing with a head saved earlier (`--expect-head`).
+too), by the checkpoints (reviews.audit.checkpoints: heads recorded hourly, also in a write-once store when
+one is configured) and by comparing with a head saved earlier (`--expect-head`).
 
-Old events leave only through an audited purge (reviews.retention), which records where the remaining chain
-starts in the `audit_base` row and appends an `audit.purged` event naming that base. `verify` walks from the
-base (its first event must link to the base hash) and requires the last `audit.purged` event to name exactly
-that base, so deleting the start of the chain outside a purge is detected too.
+Old events leave only through an audited purge (reviews.audit.retention), which records where the remaining
+chain starts in the `audit_base` row and appends an `audit.purged` event naming that base. `verify` walks from
+the base (its first event must link to the base hash) and requires the last `audit.purged` event to name
+exactly that base, so deleting the start of the chain outside a purge is detected too.
 
 Appends are serialized by locking the single `audit_head` row first: a row lock on PostgreSQL, the write
 lock on SQLite. Two processes appending at once therefore wait for each other instead of forking the chain.
 
 A row changed into something `append` never writes (a payload that is not a JSON object, a time that is not
-one, a null…) is named by its seq and the malformed field (reviews.audit_rows), as any other break is.
+one, a null…) is named by its seq and the malformed field (reviews.audit.rows), as any other break is.
 
 Chain version 2 (from the seq recorded in `audit_head.digests_from` on): an event's hash covers its seq, the
 previous hash and a digest of its body (time, actor, kind, subject, payload) instead of the body itself, so

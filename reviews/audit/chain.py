@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlmodel import Session, SQLModel
 
-from reviews.audit_rows import malformed_position
+from reviews.audit.rows import malformed_position
 from reviews.errors import AuditChainBroken, InvalidAuditPayload
-from reviews.models import AuditBase, AuditEvent, AuditHead
 from reviews.ports import Clock
+from reviews.storage.models import AuditBase, AuditEvent, AuditHead
 
 GENESIS_HASH = "0" * 64
 _sha256 = hashlib.sha256
@@ -26,7 +26,7 @@ _sha256 = hashlib.sha256
 EVENTS = SQLModel.metadata.tables[AuditEvent.__tablename__]
 HEAD = SQLModel.metadata.tables[AuditHead.__tablename__]
 BASE = SQLModel.metadata.tables[AuditBase.__tablename__]
-PURGED = "audit.purged"  # the event an audited purge appends (reviews.retention)
+PURGED = "audit.purged"  # the event an audited purge appends (reviews.audit.retention)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +178,9 @@ def chain_hash(
 
 
 def digests_from(session: Session | Any) -> int:
-    """The first seq hashed as version 2 (reviews.migrations 0009: 1 on a new database, the head + 1 on one
-    that had events), or AuditChainBroken naming the head row when it was edited into something else."""
+    """The first seq hashed as version 2 (reviews.storage.migrations 0009: 1 on a new database, the head +
+    1 on one that had events), or AuditChainBroken naming the head row when it was edited into something
+    else."""
     value = session.execute(select(HEAD.c.digests_from).where(HEAD.c.id == 1)).scalar_one()
     return _threshold(value)
 

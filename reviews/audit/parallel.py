@@ -14,9 +14,9 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from reviews.audit.chain import BASE, EVENTS, HEAD, ChainHead, _position, _threshold
+from reviews.audit.rows import events_in_order
 from reviews.audit.walk import _UNLINKED, _check_end, _check_rows, _check_start, _missing, _Walked
-from reviews.audit_rows import events_in_order
-from reviews.db import create_db_engine
+from reviews.storage.db import create_db_engine
 
 # Verifying in parallel: from how many events (below, starting the worker processes costs more than it
 # saves: on 2 cores, 2 workers took 1.0-1.2 s for 50,000 events against 0.7-1.1 s in one process, 1.3-1.7 s

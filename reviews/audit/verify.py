@@ -7,8 +7,8 @@ from sqlmodel import Session
 from reviews.audit import parallel
 from reviews.audit.chain import ChainHead, base, digests_from, head
 from reviews.audit.parallel import PARALLEL_FROM, _shareable, default_workers
+from reviews.audit.rows import events_in_order
 from reviews.audit.walk import _check_end, _check_rows, _check_start, _first_seq_through
-from reviews.audit_rows import events_in_order
 from reviews.errors import AuditChainBroken, InvalidArgument
 
 

@@ -21,7 +21,7 @@ from reviews.audit.chain import (
     event_hash_v1,
     link_hash,
 )
-from reviews.audit_rows import malformed
+from reviews.audit.rows import malformed
 from reviews.errors import AuditChainBroken, InvalidArgument
 
 # -- the walk, shared by both paths ------------------------------------------------------------------------
@@ -85,7 +85,7 @@ def _check_rows(
     """Check each event against the one before it and against its hash, stopping at the first that is
     missing, malformed, does not link, or does not match (or is the expected head at another seq). With no
     `start` (a worker's range) the first event's seq and link are left to `_link`; its hash is checked here.
-    A malformed event (a field `append` never writes so: audit_rows.malformed) is named by that field
+    A malformed event (a field `append` never writes so: reviews.audit.rows.malformed) is named by that field
     whichever check it fails."""
     expected_seq, expected_hash = expected
     first: tuple[int, str, str | None] | None = None

@@ -19,8 +19,8 @@ from reviews.campaigns.decide import record_decision
 from reviews.campaigns.delegation import is_delegate
 from reviews.campaigns.justification import needs_justification
 from reviews.errors import NotAuthorized
-from reviews.models import DecidedVia, DecisionOutcome, ItemStatus, ReviewItem
 from reviews.ports import Clock
+from reviews.storage.models import DecidedVia, DecisionOutcome, ItemStatus, ReviewItem
 
 
 class BulkMode(StrEnum):

@@ -22,9 +22,10 @@ from sqlmodel import Session, SQLModel, col, select
 from reviews import audit
 from reviews.actors import Actor
 from reviews.campaigns.decide import cycle_definition, hand_to_fallback, person_id_for, reviewers_who_answered
-from reviews.cycle_definition import CycleDefinition, NoResponse
+from reviews.cycles.definition import CycleDefinition, NoResponse
 from reviews.errors import CampaignRefused, NotAuthorized
-from reviews.models import (
+from reviews.ports import Clock
+from reviews.storage.models import (
     Campaign,
     CampaignStatus,
     DecidedVia,
@@ -33,7 +34,6 @@ from reviews.models import (
     ItemStatus,
     ReviewItem,
 )
-from reviews.ports import Clock
 
 DECISIONS = SQLModel.metadata.tables[Decision.__tablename__]
 

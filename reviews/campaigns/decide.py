@@ -27,9 +27,10 @@ from reviews.campaigns.delegation import is_delegate
 from reviews.campaigns.frozen import frozen_grant_of
 from reviews.campaigns.justification import checked_justification, needs_justification
 from reviews.campaigns.reviewers import first_reviewer, stage_reviewer
-from reviews.cycle_definition import CycleDefinition, StageCondition
+from reviews.cycles.definition import CycleDefinition, StageCondition
 from reviews.errors import InvalidArgument, NotAuthorized, NotFound
-from reviews.models import (
+from reviews.ports import Clock
+from reviews.storage.models import (
     Campaign,
     CampaignStatus,
     DecidedVia,
@@ -40,7 +41,6 @@ from reviews.models import (
     ReviewCycle,
     ReviewItem,
 )
-from reviews.ports import Clock
 
 
 @dataclass(frozen=True, slots=True)

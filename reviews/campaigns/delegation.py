@@ -10,8 +10,8 @@ from sqlmodel import Session, col, select
 from reviews import audit
 from reviews.actors import Actor
 from reviews.errors import InvalidArgument, NotAuthorized
-from reviews.models import Delegation
 from reviews.ports import Clock
+from reviews.storage.models import Delegation
 
 
 def is_delegate(session: Session, person_id: int, delegate_id: int, now: datetime) -> bool:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from reviews.entitlements import stored_path_steps
 from reviews.errors import MalformedRecord
-from reviews.models import ReviewItem
+from reviews.storage.models import ReviewItem
 
 VERSION = 1
 T = TypeVar("T")

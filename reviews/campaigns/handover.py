@@ -24,9 +24,9 @@ from reviews.campaigns.decide import cycle_definition, person_id_for
 from reviews.campaigns.delegation import active_delegations, delegate
 from reviews.campaigns.frozen import frozen_grant_of
 from reviews.campaigns.reviewers import Assignment, reviewer_chain, stage_chain
-from reviews.cycle_definition import CycleDefinition
-from reviews.models import Campaign, CampaignStatus, Delegation, ItemStatus, Person, ReviewItem
+from reviews.cycles.definition import CycleDefinition
 from reviews.ports import Clock
+from reviews.storage.models import Campaign, CampaignStatus, Delegation, ItemStatus, Person, ReviewItem
 
 REASON = "the reviewer's delegate holds this access"
 

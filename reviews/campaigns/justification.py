@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from reviews.errors import InvalidArgument
-from reviews.models import DecisionOutcome, ItemStatus, ReviewItem
+from reviews.storage.models import DecisionOutcome, ItemStatus, ReviewItem
 
 JUSTIFICATION_MAX = 3_000
 

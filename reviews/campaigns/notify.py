@@ -28,9 +28,9 @@ from reviews.campaigns.delegation import active_delegations
 from reviews.campaigns.frozen import frozen_grant_of
 from reviews.campaigns.handover import reroute_own_access
 from reviews.campaigns.resume import resumption
-from reviews.cycle_definition import CycleDefinition
-from reviews.models import Campaign, CampaignStatus, ItemStatus, Notification, Person, ReviewItem
+from reviews.cycles.definition import CycleDefinition
 from reviews.ports import Clock, Delivery, ItemView, Notifier, ReviewerMessage
+from reviews.storage.models import Campaign, CampaignStatus, ItemStatus, Notification, Person, ReviewItem
 
 ACTOR = "system:notifier"
 

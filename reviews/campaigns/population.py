@@ -15,9 +15,9 @@ from sqlmodel import Session, SQLModel, col
 
 from reviews.campaigns.frozen import FrozenGrant, FrozenPrincipal, FrozenStore
 from reviews.campaigns.recommend import SignIn, Usage
-from reviews.cycle_definition import Exclusion, Scope
+from reviews.cycles.definition import Exclusion, Scope
 from reviews.exposure import Exposed, exposed, is_personless
-from reviews.models import AccessGrant, Person, Principal, Store
+from reviews.storage.models import AccessGrant, Person, Principal, Store
 
 
 @dataclass(frozen=True, slots=True)

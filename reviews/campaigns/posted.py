@@ -17,8 +17,8 @@ from sqlmodel import Session, col, select
 from reviews.campaigns.delegation import delegators
 from reviews.campaigns.notify import item_view
 from reviews.campaigns.resume import deliveries
-from reviews.models import Campaign, Notification, Person, ReviewCycle, ReviewItem
 from reviews.ports import ReviewerMessage
+from reviews.storage.models import Campaign, Notification, Person, ReviewCycle, ReviewItem
 
 DIGEST_KINDS = ("digest", "reminder", "escalation")
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from reviews.cycle_definition import Recommendations
+from reviews.cycles.definition import Recommendations
 from reviews.exposure import EXPOSURE_INTENDED, EXPOSURE_TAG, Exposed
 
 KEEP, REVOKE = "keep", "revoke"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from reviews.models import ItemStatus, Notification, ReviewItem
+from reviews.storage.models import ItemStatus, Notification, ReviewItem
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reviews.cycle_definition import Reviewers, ReviewerSource
+from reviews.cycles.definition import Reviewers, ReviewerSource
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,15 +19,15 @@ from sqlmodel import Session, SQLModel, col, select
 from reviews import audit
 from reviews.actors import Actor
 from reviews.campaigns.population import GrantView, exclusion_of, in_scope, open_grants, population_sha256
-from reviews.campaigns.protection import Protection
 from reviews.campaigns.recommend import Recommendation, recommend
 from reviews.campaigns.reviewers import first_reviewer, stage_reviewer
-from reviews.cycle_definition import CycleDefinition
+from reviews.cycles.definition import CycleDefinition
+from reviews.cycles.manage import latest_cycle
 from reviews.errors import CampaignRefused, NotAuthorized
-from reviews.models import Campaign, CampaignKind, Person, ReviewCycle, ReviewItem, Store
-from reviews.operations.manage_cycles import latest_cycle
-from reviews.operations.source_health import source_health
+from reviews.inventory.source_health import source_health
 from reviews.ports import Clock
+from reviews.protection import Protection
+from reviews.storage.models import Campaign, CampaignKind, Person, ReviewCycle, ReviewItem, Store
 
 ITEMS = SQLModel.metadata.tables[ReviewItem.__tablename__]  # bulk insert: 100k items in seconds
 LISTED = 50  # names kept in the campaign's notes per category; counts are always complete

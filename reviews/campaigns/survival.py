@@ -1,10 +1,10 @@
 """A revocation that did not remove the access opens a new review of the path that still grants it.
 
 When the sync after a revocation still finds the same access (store, principal, level) by another path, the
-revocation is `survived` (sync_inventory.settle_revocations). The owner decided to remove that access, so the
-path that still grants it is put before the reviewer again at once: a one-item campaign of the cycle that
-decided the revocation (its newest version), whatever that cycle says about new grants. Idempotent per
-revocation (the campaign's period key).
+revocation is `survived` (reviews.inventory.apply.settle_revocations). The owner decided to remove that
+access, so the path that still grants it is put before the reviewer again at once: a one-item campaign of the
+cycle that decided the revocation (its newest version), whatever that cycle says about new grants. Idempotent
+per revocation (the campaign's period key).
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from __future__ import annotations
 from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
-from reviews.campaigns.protection import Protection
 from reviews.campaigns.triggered import latest_cycles, one_item_review
-from reviews.models import (
+from reviews.ports import Clock
+from reviews.protection import Protection
+from reviews.storage.models import (
     AccessGrant,
     Campaign,
     ReviewCycle,
@@ -22,7 +23,6 @@ from reviews.models import (
     RevocationState,
     SyncRun,
 )
-from reviews.ports import Clock
 
 
 def open_survival_reviews(

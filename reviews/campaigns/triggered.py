@@ -11,11 +11,11 @@ from sqlmodel import Session, col, select
 
 from reviews.actors import Actor
 from reviews.campaigns.population import exclusion_of, in_scope, open_grants
-from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
-from reviews.cycle_definition import CycleDefinition
-from reviews.models import AccessGrant, Campaign, CampaignKind, ReviewCycle, SyncRun, SyncStatus
+from reviews.cycles.definition import CycleDefinition
 from reviews.ports import Clock
+from reviews.protection import Protection
+from reviews.storage.models import AccessGrant, Campaign, CampaignKind, ReviewCycle, SyncRun, SyncStatus
 
 ACTOR = Actor("system:sync")
 

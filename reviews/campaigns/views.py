@@ -14,9 +14,9 @@ from sqlmodel import Session, col, select
 from reviews.campaigns.delegation import delegators
 from reviews.campaigns.notify import item_view
 from reviews.errors import NotFound
-from reviews.models import Campaign, Person, ReviewCycle, ReviewItem, Revocation, RevocationItem
 from reviews.outcomes import ORDER, Classified, Outcome, RevocationFacts, classify
 from reviews.ports import ItemView
+from reviews.storage.models import Campaign, Person, ReviewCycle, ReviewItem, Revocation, RevocationItem
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,9 +28,9 @@ from reviews.actors import Actor, Role
 from reviews.errors import RecertifyError
 from reviews.evidence.model import CampaignFacts, EvidenceRow
 from reviews.evidence.rows import read_campaign
-from reviews.operations.history import HistoryEntry, HistoryFilter, history
-from reviews.operations.reads import require
 from reviews.ports import Clock
+from reviews.queries.chat_reads import require
+from reviews.queries.history import HistoryEntry, HistoryFilter, history
 
 READ_ATTEMPTS = 3
 
@@ -45,7 +45,7 @@ class Evidence:
     rows: tuple[EvidenceRow, ...]
     history: tuple[
         HistoryEntry, ...
-    ]  # the campaign's audit events, told one by one (reviews.operations.history)
+    ]  # the campaign's audit events, told one by one (reviews.queries.history)
     audit_head: audit.ChainHead  # the chain as it stood when the rows were read
     exported_at: datetime
     exported_by: str

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from reviews.evidence.collect import Evidence
 from reviews.evidence.model import DecisionFact, columns
-from reviews.operations.history import COLUMNS as HISTORY_COLUMNS
+from reviews.queries.history import COLUMNS as HISTORY_COLUMNS
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

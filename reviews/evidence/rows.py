@@ -17,7 +17,7 @@ from reviews.campaigns.frozen import frozen_grant_of
 from reviews.campaigns.views import campaign_and_cycle_name
 from reviews.entitlements import stored_path_text
 from reviews.evidence.model import CampaignFacts, DecisionFact, EvidenceRow
-from reviews.models import (
+from reviews.storage.models import (
     AuditEvent,
     Decision,
     Notification,

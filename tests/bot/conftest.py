@@ -24,10 +24,10 @@ from bot.notifier import SlackNotifier
 from bot.settings import SlackSettings
 from reviews.actors import cli_operator
 from reviews.campaigns.notify import advance_notifications
-from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
 from reviews.clock import FrozenClock
-from reviews.models import Person, ReviewItem
+from reviews.protection import Protection
+from reviews.storage.models import Person, ReviewItem
 from simulators.slack import SlackSimulator, SlackWorkspace
 from simulators.slack.outgoing import Outgoing, SlackRequests, encode_json
 from tests.campaigns.world import Department, cycle, email, store_cycle

@@ -38,8 +38,8 @@ from bot.blocks_items import item_id_from_block_id
 from bot.blocks_kit import safe, text_length
 from bot.blocks_views import delegate_days, justification_text
 from reviews.campaigns.views import CampaignSummary
-from reviews.operations.query_access import AccessRow
 from reviews.ports import ItemView, ReviewerMessage
+from reviews.queries.access import AccessRow
 
 DUE = datetime(2026, 4, 1, 17, 0, tzinfo=UTC)
 HOSTILE = ("<!channel>", "<https://evil.example|click>", "<@U0ADMIN>", "&amp; <!here>")

@@ -26,7 +26,7 @@ from reviews.campaigns.decide import record_decision
 from reviews.campaigns.notify import advance_notifications
 from reviews.campaigns.posted import posted_page
 from reviews.clock import FrozenClock
-from reviews.models import AuditEvent, DecidedVia, DecisionOutcome, Notification, Person, ReviewItem
+from reviews.storage.models import AuditEvent, DecidedVia, DecisionOutcome, Notification, Person, ReviewItem
 from simulators.slack import SlackSimulator, SlackWorkspace
 from simulators.slack.model import SlackMessage
 from tests.bot.conftest import TOKEN, link_slack_accounts, start_quarterly

@@ -19,7 +19,8 @@ from sqlmodel import Session, select
 from bot.blocks import ITEM_REVOKE
 from reviews.actors import cli_operator
 from reviews.evidence.export import ExportFormat, export_campaign
-from reviews.models import (
+from reviews.outcomes import DEFINITIONS, Outcome, said
+from reviews.storage.models import (
     Campaign,
     ItemStatus,
     ReviewItem,
@@ -27,7 +28,6 @@ from reviews.models import (
     RevocationItem,
     RevocationState,
 )
-from reviews.outcomes import DEFINITIONS, Outcome, said
 from tests.bot.conftest import Conversation, converse, eventually, items
 from tests.bot.test_slack_commands import ask
 from tests.campaigns.world import Department

@@ -30,9 +30,9 @@ from bot.http import MAX_BODY, BotServer
 from bot.notifier import SlackNotifier
 from bot.settings import SlackSettings
 from reviews.campaigns.notify import advance_notifications
-from reviews.campaigns.protection import Protection
 from reviews.clock import FrozenClock
-from reviews.models import AuditEvent, ChatEvent, Decision, ItemStatus, ReviewItem
+from reviews.protection import Protection
+from reviews.storage.models import AuditEvent, ChatEvent, Decision, ItemStatus, ReviewItem
 from simulators.slack import SlackSimulator, SlackWorkspace
 from simulators.slack.model import SlackMessage
 from simulators.slack.outgoing import FORM, JSON_TYPE, Delivery, Outgoing, SlackRequests, encode_json, sign

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from reviews.models import Campaign
+from reviews.storage.models import Campaign
 from tests.bot.conftest import Conversation, eventually
 from tests.campaigns.world import email
 

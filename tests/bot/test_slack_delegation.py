@@ -18,7 +18,7 @@ from reviews.actors import Actor
 from reviews.campaigns.handover import hand_over
 from reviews.campaigns.notify import advance_notifications
 from reviews.clock import FrozenClock
-from reviews.models import AuditEvent, Decision, ItemStatus, Person
+from reviews.storage.models import AuditEvent, Decision, ItemStatus, Person
 from simulators.slack.model import SlackMessage
 from tests.bot.conftest import TOKEN, Conversation, converse, eventually, items
 from tests.campaigns.world import Department, email

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.settings import SlackSettings
-from reviews.models import AuditEvent, Decision, ItemStatus
+from reviews.storage.models import AuditEvent, Decision, ItemStatus
 from simulators.slack import SlackWorkspace
 from tests.bot.conftest import Conversation, converse, eventually, items, two_stores
 

@@ -14,14 +14,14 @@ from sqlmodel import Session, select
 
 from reviews.actors import cli_operator
 from reviews.campaigns.close import close_campaign
-from reviews.campaigns.plan import plan_revocations
-from reviews.campaigns.protection import Protection
 from reviews.clock import FrozenClock
+from reviews.enforcement.outbox import execute
+from reviews.enforcement.plan import plan_revocations
+from reviews.enforcement.settings import EnforcementSettings
 from reviews.entitlements import AccessLevel, PrincipalType
-from reviews.models import Campaign, ItemStatus, Revocation, RevocationState
-from reviews.operations.outbox import execute
-from reviews.operations.sync_inventory import apply_snapshot
-from reviews.settings import EnforcementSettings
+from reviews.inventory.apply import apply_snapshot
+from reviews.protection import Protection
+from reviews.storage.models import Campaign, ItemStatus, Revocation, RevocationState
 from tests.bot.conftest import Conversation, converse, eventually, items
 from tests.bot.test_slack_commands import ask
 from tests.campaigns.world import arn, email

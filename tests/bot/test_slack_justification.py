@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from reviews.models import AuditEvent, Decision, ItemStatus
+from reviews.storage.models import AuditEvent, Decision, ItemStatus
 from tests.bot.conftest import Conversation, eventually, items, tampered
 
 

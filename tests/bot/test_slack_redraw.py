@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.blocks import item_ids
-from reviews.models import Decision, ItemStatus, Notification
+from reviews.storage.models import Decision, ItemStatus, Notification
 from simulators.slack.model import SlackMessage
 from tests.bot.conftest import Conversation, converse, eventually, items, tampered
 from tests.campaigns.world import Department, email

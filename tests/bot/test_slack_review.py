@@ -9,7 +9,7 @@ import time
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from reviews.models import AuditEvent, Decision, ItemStatus
+from reviews.storage.models import AuditEvent, Decision, ItemStatus
 from tests.bot.conftest import Conversation, eventually, items
 
 

@@ -9,10 +9,10 @@ from sqlmodel import Session, select
 
 from reviews.actors import Actor, cli_operator
 from reviews.campaigns.bulk import BulkMode, record_bulk
-from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
 from reviews.clock import FrozenClock
-from reviews.models import DecidedVia, Decision, ItemStatus, Person, ReviewItem
+from reviews.protection import Protection
+from reviews.storage.models import DecidedVia, Decision, ItemStatus, Person, ReviewItem
 from tests.campaigns.world import Department, cycle, email, store_cycle, used
 from tests.helpers import T0
 

@@ -14,14 +14,17 @@ from sqlmodel import Session, col, select
 
 from reviews.actors import cli_operator
 from reviews.campaigns.close import close_campaign
-from reviews.campaigns.plan import PlanSummary, plan_revocations
-from reviews.campaigns.protection import Protection
-from reviews.campaigns.revoked_notice import tell_revoked
 from reviews.campaigns.start import start_campaign
 from reviews.campaigns.views import show_campaign
 from reviews.clock import FrozenClock
+from reviews.enforcement.outbox import execute, undo
+from reviews.enforcement.plan import PlanSummary, plan_revocations
+from reviews.enforcement.revoked_notice import tell_revoked
+from reviews.enforcement.settings import EnforcementSettings
 from reviews.entitlements import AccessLevel
-from reviews.models import (
+from reviews.inventory.apply import apply_snapshot
+from reviews.protection import Protection
+from reviews.storage.models import (
     AccessGrant,
     AuditEvent,
     Campaign,
@@ -30,9 +33,6 @@ from reviews.models import (
     RevocationItem,
     RevocationState,
 )
-from reviews.operations.outbox import execute, undo
-from reviews.operations.sync_inventory import apply_snapshot
-from reviews.settings import EnforcementSettings
 from tests.campaigns.world import RecordingNotifier, cycle, email, store_cycle
 from tests.fakes.provider import FakeConnector, FakeProvider
 from tests.helpers import T0
@@ -285,7 +285,7 @@ def test_either_level_granted_again_after_the_one_change_is_flagged(world: World
 
 def test_each_linked_item_s_history_tells_the_one_change(world: World) -> None:
     """History tells a shared change's events once for every item it ends (their `items`), in chain order."""
-    from reviews.operations.history import HistoryFilter, history
+    from reviews.queries.history import HistoryFilter, history
 
     campaign = world.closed_by_silence()
     world.plan(campaign)

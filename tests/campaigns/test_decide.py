@@ -14,12 +14,12 @@ from reviews.campaigns.close import close_campaign
 from reviews.campaigns.decide import check_may_decide, record_decision
 from reviews.campaigns.delegation import delegate
 from reviews.campaigns.justification import asks_for_justification, needs_justification
-from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
 from reviews.clock import FrozenClock
 from reviews.entitlements import AccessLevel
 from reviews.errors import InvalidArgument, NotAuthorized, NotFound
-from reviews.models import (
+from reviews.protection import Protection
+from reviews.storage.models import (
     AuditEvent,
     Campaign,
     DecidedVia,

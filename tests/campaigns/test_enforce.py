@@ -13,16 +13,20 @@ from sqlmodel import Session, select
 from reviews.actors import Actor, cli_operator
 from reviews.campaigns.close import close_campaign
 from reviews.campaigns.decide import record_decision
-from reviews.campaigns.plan import PlanSummary, plan_revocations
-from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
 from reviews.campaigns.survival import open_survival_reviews
-from reviews.campaigns.survived_notice import tell_survived
 from reviews.campaigns.triggered import open_triggered_reviews
 from reviews.clock import FrozenClock
+from reviews.enforcement.outbox import ExecutionSummary, approve, execute, undo
+from reviews.enforcement.plan import PlanSummary, plan_revocations
+from reviews.enforcement.settings import EnforcementSettings
+from reviews.enforcement.survived_notice import tell_survived
 from reviews.entitlements import AccessLevel
 from reviews.errors import NotAuthorized, PopulationDropped
-from reviews.models import (
+from reviews.inventory.apply import apply_snapshot, record_failed_sync
+from reviews.protection import Protection
+from reviews.queries.history import HistoryFilter, history
+from reviews.storage.models import (
     AuditEvent,
     Campaign,
     CampaignKind,
@@ -36,10 +40,6 @@ from reviews.models import (
     Revocation,
     RevocationState,
 )
-from reviews.operations.history import HistoryFilter, history
-from reviews.operations.outbox import ExecutionSummary, approve, execute, undo
-from reviews.operations.sync_inventory import apply_snapshot, record_failed_sync
-from reviews.settings import EnforcementSettings
 from tests.campaigns.world import FALLBACK, RecordingNotifier, cycle, email, store_cycle
 from tests.fakes.provider import FakeConnector, FakeProvider
 from tests.helpers import T0

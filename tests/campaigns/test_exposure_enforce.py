@@ -11,10 +11,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from reviews.actors import cli_operator
-from reviews.campaigns.plan import PlanSummary, plan_revocations
-from reviews.campaigns.revoked_notice import tell_revoked
+from reviews.enforcement.outbox import undo
+from reviews.enforcement.plan import PlanSummary, plan_revocations
+from reviews.enforcement.revoked_notice import tell_revoked
+from reviews.enforcement.settings import EnforcementSettings
 from reviews.entitlements import AccessLevel, PrincipalType
-from reviews.models import (
+from reviews.storage.models import (
     AccessGrant,
     AuditEvent,
     Campaign,
@@ -23,8 +25,6 @@ from reviews.models import (
     ReviewItem,
     RevocationState,
 )
-from reviews.operations.outbox import undo
-from reviews.settings import EnforcementSettings
 from tests.campaigns.test_enforce import LIVE, PAYROLL, PROTECT, Loop
 from tests.campaigns.world import RecordingNotifier
 from tests.helpers import run_cli

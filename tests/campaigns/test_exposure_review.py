@@ -12,14 +12,14 @@ from sqlmodel import Session, select
 from reviews.actors import Actor, cli_operator
 from reviews.campaigns.decide import record_decision
 from reviews.campaigns.notify import advance_notifications
-from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
 from reviews.clock import FrozenClock
 from reviews.entitlements import AccessLevel, PrincipalType
 from reviews.evidence.collect import read_evidence
 from reviews.evidence.quality import reviewer_quality
 from reviews.exposure import EXPOSURE_INTENDED, EXPOSURE_TAG
-from reviews.models import Campaign, DecidedVia, DecisionOutcome, ItemStatus, Person, ReviewItem
+from reviews.protection import Protection
+from reviews.storage.models import Campaign, DecidedVia, DecisionOutcome, ItemStatus, Person, ReviewItem
 from tests.campaigns.world import Department, RecordingNotifier, cycle, email, store_cycle, used
 from tests.helpers import T0
 

@@ -19,7 +19,7 @@ from reviews.campaigns.frozen import VERSION, FrozenGrant, frozen_grant_of
 from reviews.campaigns.population import population_sha256
 from reviews.clock import FrozenClock
 from reviews.errors import MalformedRecord
-from reviews.models import ItemStatus, ReviewItem
+from reviews.storage.models import ItemStatus, ReviewItem
 from tests.campaigns.test_decide import KEEP, SLACK, item, person, setup
 from tests.campaigns.test_start import department, items_by_holder, started
 from tests.campaigns.world import email

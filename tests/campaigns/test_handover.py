@@ -13,13 +13,13 @@ from reviews.actors import Actor, cli_operator
 from reviews.campaigns.decide import record_decision
 from reviews.campaigns.handover import hand_over
 from reviews.campaigns.notify import advance_notifications
-from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
 from reviews.campaigns.views import pending_for
 from reviews.clock import FrozenClock
 from reviews.errors import NotAuthorized
 from reviews.evidence.collect import read_evidence
-from reviews.models import AuditEvent, Campaign, DecidedVia, DecisionOutcome, Person, ReviewItem
+from reviews.protection import Protection
+from reviews.storage.models import AuditEvent, Campaign, DecidedVia, DecisionOutcome, Person, ReviewItem
 from tests.campaigns.world import FALLBACK, Department, RecordingNotifier, cycle, email, store_cycle
 from tests.helpers import T0
 

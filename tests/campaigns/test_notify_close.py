@@ -11,10 +11,10 @@ from reviews.actors import Actor, cli_operator
 from reviews.campaigns.close import close_campaign
 from reviews.campaigns.decide import record_decision
 from reviews.campaigns.notify import advance_notifications
-from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
 from reviews.clock import FrozenClock
-from reviews.models import (
+from reviews.protection import Protection
+from reviews.storage.models import (
     Campaign,
     CampaignStatus,
     DecidedVia,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from reviews.campaigns.recommend import KEEP, REVOKE, Recommendation, SignIn, Usage, recommend
-from reviews.cycle_definition import Recommendations
+from reviews.cycles.definition import Recommendations
 from tests.helpers import T0
 
 ENTRA = "entra:signInActivity"

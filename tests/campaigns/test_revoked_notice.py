@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from reviews.campaigns.revoked_notice import MAX_ATTEMPTS, NOTICE_WINDOW, tell_revoked
-from reviews.models import AuditEvent, DecidedVia, DecisionOutcome, Notification
+from reviews.enforcement.revoked_notice import MAX_ATTEMPTS, NOTICE_WINDOW, tell_revoked
+from reviews.storage.models import AuditEvent, DecidedVia, DecisionOutcome, Notification
 from tests.campaigns.test_enforce import DRY, Loop
 from tests.campaigns.world import RecordingNotifier, email
 

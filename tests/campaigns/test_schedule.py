@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from reviews.actors import SCHEDULER
-from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_scheduled
 from reviews.clock import FrozenClock
-from reviews.cycle_definition import CycleDefinition
-from reviews.models import AuditEvent, Campaign, ReviewCycle
+from reviews.cycles.definition import CycleDefinition
+from reviews.protection import Protection
+from reviews.storage.models import AuditEvent, Campaign, ReviewCycle
 from tests.campaigns.world import Department, cycle, store_cycle
 
 LONDON = ZoneInfo("Europe/London")

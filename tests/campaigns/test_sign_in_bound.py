@@ -17,7 +17,7 @@ from connectors.aws.transform import to_snapshot
 from reviews.campaigns.notify import item_view
 from reviews.clock import FrozenClock
 from reviews.entitlements import AccessLevel, LastUse, System
-from reviews.models import Principal, ReviewItem
+from reviews.storage.models import Principal, ReviewItem
 from tests.campaigns.test_start import items_by_holder, started
 from tests.campaigns.world import Department, object_id, used
 from tests.data.aws.inventory import ACCOUNT, user

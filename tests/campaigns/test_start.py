@@ -9,13 +9,13 @@ from sqlmodel import Session, select
 
 from reviews.actors import cli_operator
 from reviews.campaigns.population import open_grants, population_sha256
-from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
 from reviews.clock import FrozenClock
 from reviews.entitlements import AccessLevel
 from reviews.errors import CampaignRefused
-from reviews.models import AuditEvent, Campaign, Person, ReviewItem
-from reviews.operations.sync_inventory import record_failed_sync
+from reviews.inventory.apply import record_failed_sync
+from reviews.protection import Protection
+from reviews.storage.models import AuditEvent, Campaign, Person, ReviewItem
 from tests.campaigns.world import FALLBACK, Department, cycle, email, store_cycle, used
 from tests.helpers import T0
 

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from reviews.clock import FrozenClock
-from reviews.cycle_definition import CycleDefinition
+from reviews.cycles.definition import CycleDefinition
+from reviews.cycles.manage import definition_sha256
 from reviews.entitlements import (
     AccessLevel,
     Grant,
@@ -24,10 +25,9 @@ from reviews.entitlements import (
     StoreKind,
     System,
 )
-from reviews.models import ReviewCycle
-from reviews.operations.manage_cycles import definition_sha256
-from reviews.operations.sync_inventory import SyncSummary, apply_snapshot
+from reviews.inventory.apply import SyncSummary, apply_snapshot
 from reviews.ports import Delivery, ReviewerMessage, RevocationNotice, SurvivalNotice
+from reviews.storage.models import ReviewCycle
 
 DOMAIN = "dept.example.gov"
 FALLBACK = f"security@{DOMAIN}"

@@ -34,14 +34,14 @@ from reviews.campaigns.bulk import BulkMode, record_bulk
 from reviews.campaigns.decide import record_decision
 from reviews.campaigns.notify import advance_notifications
 from reviews.clock import FrozenClock
+from reviews.enforcement.outbox import undo
 from reviews.entitlements import System
 from reviews.errors import NotAuthorized, NotFound
 from reviews.evidence.collect import EvidenceIncomplete, read_only_session
 from reviews.evidence.export import ExportFormat, export_campaign
 from reviews.evidence.model import columns
 from reviews.evidence.render_csv import neutralise
-from reviews.models import Campaign, DecidedVia, DecisionOutcome, Person, ReviewItem, RevocationState
-from reviews.operations.outbox import undo
+from reviews.storage.models import Campaign, DecidedVia, DecisionOutcome, Person, ReviewItem, RevocationState
 from tests.campaigns.test_enforce import LIVE, Loop
 from tests.campaigns.test_sign_in_bound import READ, signed_in
 from tests.campaigns.test_start import started

@@ -10,10 +10,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from reviews.actors import cli_operator
+from reviews.enforcement.outbox import approve
 from reviews.entitlements import AccessLevel, PrincipalType
 from reviews.evidence.export import export_campaign
 from reviews.evidence.model import columns
-from reviews.operations.outbox import approve
 from tests.campaigns.test_exposure_enforce import APPROVAL, PAYROLL, exposure_row, plan, with_public_read
 from tests.evidence.test_export import ALL, load_csv, load_json, parse_html
 

@@ -26,8 +26,15 @@ from reviews.campaigns.close import close_campaign
 from reviews.campaigns.decide import record_decision
 from reviews.clock import FrozenClock
 from reviews.evidence.export import ExportFormat, export_campaign
-from reviews.models import DecidedVia, DecisionOutcome, ItemStatus, Person, ReviewItem, RevocationState
 from reviews.outcomes import Outcome
+from reviews.storage.models import (
+    DecidedVia,
+    DecisionOutcome,
+    ItemStatus,
+    Person,
+    ReviewItem,
+    RevocationState,
+)
 from tests.campaigns.test_notify_close import setup, tick
 from tests.campaigns.world import FALLBACK, RecordingNotifier, email
 from tests.evidence import browser

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
-from reviews.db import create_db_engine
-from reviews.models import SchedulerLease
+from reviews.storage.db import create_db_engine
+from reviews.storage.models import SchedulerLease
 from scheduler.leadership import (
     Leadership,
     LeadershipLost,

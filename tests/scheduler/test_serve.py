@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from reviews.db import create_db_engine
+from reviews.storage.db import create_db_engine
 from tests.helpers import run_cli
 
 CYCLE = """\

@@ -13,8 +13,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, text
 
-from reviews.cycle_definition import Schedule
-from reviews.db import MIGRATIONS, create_db_engine
+from reviews.cycles.definition import Schedule
+from reviews.storage.db import MIGRATIONS, create_db_engine
 from scheduler import JobContext, Leadership, RecertifyScheduler, ScheduledJob, build_scheduler
 from scheduler.jobs import activate, deactivate, run_job
 from tests.scheduler import targets

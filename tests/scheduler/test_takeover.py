@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from reviews.db import create_db_engine
+from reviews.storage.db import create_db_engine
 from tests.helpers import stop_processes
 from tests.scheduler.targets import calls, create_calls_table
 

@@ -10,7 +10,7 @@ import sys
 import threading
 from datetime import timedelta
 
-from reviews.db import create_db_engine
+from reviews.storage.db import create_db_engine
 from scheduler import Leadership, ScheduledJob, build_scheduler
 
 TICK = ScheduledJob("tick", "tests.scheduler.targets:record", {"label": "tick"}, every=timedelta(seconds=0.5))

@@ -8,8 +8,8 @@ import json
 import boto3
 from sqlmodel import Session, select
 
-from reviews.db import create_db_engine
-from reviews.models import SyncRun
+from reviews.storage.db import create_db_engine
+from reviews.storage.models import SyncRun
 from tests.data.aws.world import make_bucket
 from tests.helpers import run_cli
 

@@ -16,8 +16,8 @@ import boto3
 import pytest
 from sqlmodel import Session, select
 
-from reviews.db import create_db_engine
-from reviews.models import AccessGrant, SyncRun
+from reviews.storage.db import create_db_engine
+from reviews.storage.models import AccessGrant, SyncRun
 from tests.connectors.aws.test_fetch_unexpected_answers import GARBAGE_200, HTML_500
 from tests.connectors.aws.throttling import Answer, ThrottlingProxy
 from tests.data.aws import world

@@ -23,11 +23,14 @@ from connectors.entra.connector import EntraConnector
 from reviews.actors import Actor, cli_operator
 from reviews.campaigns.close import close_campaign
 from reviews.campaigns.decide import record_decision
-from reviews.campaigns.plan import PlanSummary, plan_revocations
-from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
 from reviews.clock import FrozenClock
-from reviews.models import (
+from reviews.enforcement.outbox import approve, execute
+from reviews.enforcement.plan import PlanSummary, plan_revocations
+from reviews.enforcement.settings import EnforcementSettings
+from reviews.inventory.apply import apply_snapshot
+from reviews.protection import Protection
+from reviews.storage.models import (
     AccessGrant,
     Campaign,
     DecidedVia,
@@ -39,9 +42,6 @@ from reviews.models import (
     Revocation,
     RevocationState,
 )
-from reviews.operations.outbox import approve, execute
-from reviews.operations.sync_inventory import apply_snapshot
-from reviews.settings import EnforcementSettings
 from simulators.graph import GraphSimulator
 from tests.campaigns.world import cycle, store_cycle
 from tests.connectors.entra.conftest import SECRETS, Department, settings_for

@@ -8,8 +8,8 @@ import json
 import pytest
 from sqlmodel import Session, select
 
-from reviews.db import create_db_engine
-from reviews.models import Person
+from reviews.storage.db import create_db_engine
+from reviews.storage.models import Person
 from simulators.graph import GraphSimulator
 from simulators.slack import SlackSimulator, SlackWorkspace
 from tests.connectors.entra.conftest import TOKEN, Department
@@ -89,7 +89,7 @@ def test_graph_throttling_during_a_sync_is_counted_in_its_run_and_in_metrics(
     """`recertify sync` runs in its own process (a timer, a CronJob), not in `serve`: the 429s it waited
     out are kept in its sync run, so /metrics shows them whichever replica is scraped."""
     from ops.metrics import metrics_endpoint
-    from reviews.models import SyncRun
+    from reviews.storage.models import SyncRun
 
     env = sync_env(simulator, database_url)
     simulator.faults.throttle_ratio, simulator.faults.retry_after = 0.3, 1
@@ -110,7 +110,7 @@ def test_graph_throttling_during_a_sync_is_counted_in_its_run_and_in_metrics(
 
 
 def _runs(database_url: str) -> list[dict[str, int]]:
-    from reviews.models import SyncRun
+    from reviews.storage.models import SyncRun
 
     engine = create_db_engine(database_url)
     with Session(engine) as session:

@@ -11,13 +11,13 @@ from sqlmodel import Session, select
 from connectors.entra.connector import EntraConnector
 from reviews.actors import Actor, cli_operator
 from reviews.campaigns.decide import record_decision
-from reviews.campaigns.plan import plan_revocations
-from reviews.campaigns.protection import Protection
 from reviews.campaigns.start import start_campaign
 from reviews.clock import FrozenClock
-from reviews.models import DecidedVia, DecisionOutcome, ItemStatus, Person, ReviewItem, Revocation
-from reviews.operations.sync_inventory import apply_snapshot
-from reviews.settings import EnforcementSettings
+from reviews.enforcement.plan import plan_revocations
+from reviews.enforcement.settings import EnforcementSettings
+from reviews.inventory.apply import apply_snapshot
+from reviews.protection import Protection
+from reviews.storage.models import DecidedVia, DecisionOutcome, ItemStatus, Person, ReviewItem, Revocation
 from simulators.graph import GraphSimulator
 from tests.campaigns.world import cycle, store_cycle
 from tests.connectors.entra.conftest import SECRETS, Department, settings_for
