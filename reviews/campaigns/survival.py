@@ -1,7 +1,7 @@
 """A revocation that did not remove the access opens a new review of the path that still grants it.
 
 When the sync after a revocation still finds the same access (store, principal, level) by another path, the
-revocation is `survived` (reviews.inventory.apply.settle_revocations). The owner decided to remove that
+revocation is `survived` (reviews.inventory.settle.settle_revocations). The owner decided to remove that
 access, so the path that still grants it is put before the reviewer again at once: a one-item campaign of the
 cycle that decided the revocation (its newest version), whatever that cycle says about new grants. Idempotent
 per revocation (the campaign's period key).

@@ -208,7 +208,7 @@ class _Execution:
         if not gone:
             return self.failed(claim, VERIFY_FAILED, retryable=True)
         # The change (or the target's absence) is read back: the action ran. Whether the access is gone is for
-        # the next sync to say (reviews.inventory.apply.settle_revocations): another path may still grant it.
+        # the next sync to say (reviews.inventory.settle.settle_revocations): another path may still grant it.
         values = {"read_back_at": self.clock.now(), "next_attempt_at": None, "last_error": None}
         return (
             state if self.record(claim, "revocation.read_back", {"state": state}, **values) else "lost_claim"
