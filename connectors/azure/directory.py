@@ -35,6 +35,7 @@ class Members:
         self._types = {object_id.lower(): kind for object_id, kind in directory.principal_types.items()}
         self._expanded: dict[str, tuple[Holder, ...]] = {}
         self._memberships: dict[str, frozenset[str]] | None = None
+        self._steps: dict[tuple[str, ...], tuple[PathStep, ...]] = {}
 
     def is_group(self, object_id: str) -> bool:
         return object_id.lower() in self._groups
@@ -105,4 +106,8 @@ class Members:
         return closed
 
     def group_steps(self, groups: tuple[str, ...]) -> tuple[PathStep, ...]:
-        return tuple(PathStep(GROUP_STEP, g, self._groups[g.lower()].name) for g in groups)
+        found = self._steps.get(groups)
+        if found is None:
+            found = tuple(PathStep(GROUP_STEP, g, self._groups[g.lower()].name) for g in groups)
+            self._steps[groups] = found
+        return found

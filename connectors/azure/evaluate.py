@@ -14,12 +14,13 @@ dataplanes.py. Of several ways to one level, the unconditional and then the shor
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator
 
 from connectors.azure import dataplanes
 from connectors.azure.actions import covers
 from connectors.azure.denies import Denies, Verdict
-from connectors.azure.directory import Members
+from connectors.azure.directory import Holder, Members
 from connectors.azure.grants import AzureGrant, Best, Candidate, Grantor, GrantorKind
 from connectors.azure.levels import Route, routes
 from connectors.azure.model import AzureInventory, AzureStore, RoleAssignment, RoleDefinition
@@ -28,6 +29,7 @@ from reviews.entitlements import PathStep
 from reviews.errors import IncompleteSnapshot
 
 ROUTE_STEP = "route"
+_Reach = tuple[Holder, Grantor, tuple[PathStep, ...]]
 _MANAGEMENT_GROUPS = "/providers/microsoft.management/managementgroups/"
 
 
@@ -41,17 +43,15 @@ class _Evaluator:
         self._inventory = inventory
         self._members = Members(inventory.directory)
         self._denies = Denies(inventory.deny_assignments, self._members)
-        self._roles = {_guid(role.id): role for role in inventory.role_definitions}
-        self._covered: dict[tuple[str, Route], tuple[str, ...]] = {}
-        store_ids = {normalize(store.resource_id) for store in inventory.stores}
+        roles = {_guid(role.id): role for role in inventory.role_definitions}
+        self._covered: dict[tuple[int, int], tuple[str, ...]] = {}
+        self._reached: dict[tuple[str, Relation, str], tuple[_Reach, ...]] = {}
+        self._role_of: dict[str, RoleDefinition] = {}
         self._at: dict[str, list[RoleAssignment]] = {}
-        self._below: dict[str, list[RoleAssignment]] = {}
         for assignment in inventory.role_assignments:
-            scope = normalize(assignment.scope)
-            self._at.setdefault(scope, []).append(assignment)
-            for ancestor in _strict_ancestors(scope):
-                if ancestor in store_ids:
-                    self._below.setdefault(ancestor, []).append(assignment)
+            self._role_of[assignment.id] = _role(roles, assignment)
+            self._at.setdefault(normalize(assignment.scope), []).append(assignment)
+        self._scopes = sorted(self._at)  # for the assignments below a store: a range of this order
         self._check_management_groups()
 
     def _check_management_groups(self) -> None:
@@ -83,24 +83,23 @@ class _Evaluator:
         for scope, relation in ((scopes.store, Relation.STORE), *scopes.above.items()):
             for assignment in self._at.get(scope, ()):
                 yield assignment, relation
-        for assignment in self._below.get(scopes.store, ()):
-            yield assignment, Relation.BELOW
+        below = scopes.store + "/"
+        for scope in self._scopes[bisect_left(self._scopes, below) :]:
+            if not scope.startswith(below):
+                break
+            for assignment in self._at[scope]:
+                yield assignment, Relation.BELOW
 
     def _rbac(self, store: AzureStore) -> Iterator[Candidate]:
         scopes = store_scopes(store, self._inventory.management_groups.get(store.subscription, ()))
         denies = self._denies.at(scopes)
         store_routes = routes(store)
         for assignment, relation in self._assignments(scopes):
-            role = self._role(assignment)
+            role = self._role_of[assignment.id]
             granted = [(route, ops) for route in store_routes if (ops := self._operations(role, route))]
             if not granted:
                 continue
-            step = _assignment_step(assignment, role, relation, scopes.store)
-            for holder in self._members.holders(assignment.principal_id, assignment.principal_type):
-                grantor = Grantor(
-                    GrantorKind.ROLE_ASSIGNMENT, assignment.id, assignment.scope, relation, holder.groups
-                )
-                prefix = (*self._members.group_steps(holder.groups), step)
+            for holder, grantor, prefix in self._reach(assignment, role, relation, scopes.store):
                 for route, operations in granted:
                     verdict = self._denies.verdict(denies, holder.principal_id, operations, route.plane)
                     if verdict is Verdict.BLOCKED:
@@ -109,19 +108,31 @@ class _Evaluator:
                     path = (*prefix, _route_step(store, route)) if route.label else prefix
                     yield Candidate(holder, route.levels, path, conditional, grantor)
 
-    def _role(self, assignment: RoleAssignment) -> RoleDefinition:
-        role = self._roles.get(_guid(assignment.role_definition_id))
-        if role is None:
-            raise IncompleteSnapshot(
-                f"Azure: role assignment {assignment.id} names role definition "
-                f"{assignment.role_definition_id}, "
-                "which was not read"
+    def _reach(
+        self, assignment: RoleAssignment, role: RoleDefinition, relation: Relation, store: str
+    ) -> tuple[_Reach, ...]:
+        """Whom the assignment reaches and by which path: the same for every store it is inherited by, so
+        worked out once per relation (an assignment below a store is below that store only)."""
+        key = (assignment.id, relation, store if relation is Relation.BELOW else "")
+        found = self._reached.get(key)
+        if found is None:
+            step = _assignment_step(assignment, role, relation, store)
+            found = tuple(
+                (
+                    holder,
+                    Grantor(
+                        GrantorKind.ROLE_ASSIGNMENT, assignment.id, assignment.scope, relation, holder.groups
+                    ),
+                    (*self._members.group_steps(holder.groups), step),
+                )
+                for holder in self._members.holders(assignment.principal_id, assignment.principal_type)
             )
-        return role
+            self._reached[key] = found
+        return found
 
     def _operations(self, role: RoleDefinition, route: Route) -> tuple[str, ...]:
         """The route's operations the role covers (memoized: a few roles are assigned thousands of times)."""
-        key = (_guid(role.id), route)
+        key = (id(role), id(route))  # both live as long as the evaluator
         found = self._covered.get(key)
         if found is None:
             found = tuple(op for op in route.operations if covers(role.permissions, op, route.plane))
@@ -129,14 +140,18 @@ class _Evaluator:
         return found
 
 
+def _role(roles: dict[str, RoleDefinition], assignment: RoleAssignment) -> RoleDefinition:
+    role = roles.get(_guid(assignment.role_definition_id))
+    if role is None:
+        raise IncompleteSnapshot(
+            f"Azure: role assignment {assignment.id} names role definition {assignment.role_definition_id}, "
+            "which was not read"
+        )
+    return role
+
+
 def _guid(identifier: str) -> str:
     return identifier.rstrip("/").rsplit("/", 1)[-1].lower()
-
-
-def _strict_ancestors(scope: str) -> Iterator[str]:
-    while "/" in scope.strip("/"):
-        scope = scope.rsplit("/", 1)[0]
-        yield scope
 
 
 def _assignment_step(
