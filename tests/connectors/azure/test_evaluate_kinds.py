@@ -99,6 +99,21 @@ def test_storage_keys_give_nothing_when_shared_key_access_is_disallowed() -> Non
     assert levels(inventory(storage(False), assign(CONTRIBUTOR, RG))) == set()
 
 
+def test_a_sas_from_the_account_key_is_the_key() -> None:
+    """Azure permissions for Storage: "Microsoft.Storage/storageAccounts/listAccountSas/action | Returns the
+    Account SAS token for the specified storage account." The caller names the SAS's permissions and the
+    account key signs it: the same reach as the key, and nothing once shared key access is disallowed
+    (AllowSharedKeyAccess: "all requests, including shared access signatures, must be authorized with
+    Azure Active Directory")."""
+    sas_only = role(
+        "00000000-0000-0000-0000-0000000000f1",
+        "SAS issuer",
+        Permission(actions=("Microsoft.Storage/storageAccounts/listAccountSas/action",)),
+    )
+    assert levels(inventory(storage(None), assign(sas_only, ACCOUNT), roles=(sas_only,))) == FULL
+    assert levels(inventory(storage(False), assign(sas_only, ACCOUNT), roles=(sas_only,))) == set()
+
+
 def test_storage_data_roles_give_read_and_write() -> None:
     """role-definitions, Data actions example: "Bob can read, write, and delete containers in the specified
     storage account and can also read, write, and delete the blobs" (Storage Blob Data Contributor), while
@@ -142,7 +157,9 @@ def test_cosmos_read_only_keys_are_read_access_and_reader_reaches_them() -> None
     """Azure permissions for Databases: "Microsoft.DocumentDB/databaseAccounts/readonlykeys/action | Reads the
     database account readonly keys." and "Microsoft.DocumentDB/databaseAccounts/readonlykeys/read | Reads the
     database account readonly keys." The latter is a read operation, so Reader's `*/read` covers it: on an
-    account with local auth, Reader and Cosmos DB Account Reader Role can read the data (not write it)."""
+    account with local auth, Reader and Cosmos DB Account Reader Role can read the data (not write it).
+    Corroborated by Azure/cosmos-explorer#1916, "Add readOnlyKeys call to support accounts with Reader
+    role". This is the one place where Reader without data actions reads data."""
     assert levels(inventory(cosmos(), assign(COSMOS_ACCOUNT_READER, COSMOS))) == {"read"}
     assert levels(inventory(cosmos(), assign(READER, SUBSCRIPTION))) == {"read"}
     assert levels(inventory(cosmos(disable_local_auth=True), assign(READER, SUBSCRIPTION))) == set()

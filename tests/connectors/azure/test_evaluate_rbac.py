@@ -218,6 +218,15 @@ def test_a_deny_on_other_operations_leaves_the_route_open() -> None:
     assert levels(inventory(storage(None), assign(CONTRIBUTOR, ACCOUNT), denies=(every_key_route,))) == set()
 
 
+def test_a_deny_with_a_condition_leaves_the_grant_conditional() -> None:
+    """DenyAssignment interface (@azure/arm-authorization, Microsoft Learn), `condition`: "The conditions on
+    the deny assignment. This limits the resources it can be assigned to." Whether it blocks depends on what
+    the condition is evaluated against: the grant is neither dropped nor certain."""
+    maybe = deny(RG, ANA, data=("*",), condition="@Resource[x] StringEquals 'y'")
+    grant = grants(inventory(storage(False), assign(BLOB_READER, ACCOUNT), denies=(maybe,)))
+    assert grant[(ANA, ACCOUNT, "read")].conditional
+
+
 def test_an_abac_condition_makes_the_grant_conditional() -> None:
     """overview, steps 8-9: "If the role assignment includes conditions, they are evaluated. Otherwise access
     is allowed." "If conditions are met, access is allowed. Otherwise access is not allowed." Whether the
