@@ -24,13 +24,19 @@ from connectors.azure.directory import Holder, Members
 from connectors.azure.grants import AzureGrant, Best, Candidate, Grantor, GrantorKind
 from connectors.azure.levels import Route, routes
 from connectors.azure.model import AzureInventory, AzureStore, RoleAssignment, RoleDefinition
-from connectors.azure.scopes import Relation, StoreScopes, label, normalize, store_scopes
+from connectors.azure.scopes import (
+    MANAGEMENT_GROUP_PREFIX,
+    Relation,
+    StoreScopes,
+    label,
+    normalize,
+    store_scopes,
+)
 from reviews.entitlements import PathStep
 from reviews.errors import IncompleteSnapshot
 
 ROUTE_STEP = "route"
 _Reach = tuple[Holder, Grantor, tuple[PathStep, ...]]
-_MANAGEMENT_GROUPS = "/providers/microsoft.management/managementgroups/"
 
 
 def effective_access(inventory: AzureInventory) -> tuple[AzureGrant, ...]:
@@ -60,14 +66,13 @@ class _Evaluator:
         scoped = [a.scope for a in self._inventory.role_assignments] + [
             d.scope for d in self._inventory.deny_assignments
         ]
-        if not any(normalize(scope).startswith(_MANAGEMENT_GROUPS) for scope in scoped):
+        if not any(normalize(scope).startswith(MANAGEMENT_GROUP_PREFIX) for scope in scoped):
             return
         for store in self._inventory.stores:
             if store.subscription not in self._inventory.management_groups:
                 raise IncompleteSnapshot(
                     f"Azure: subscription {store.subscription} of {store.name} has no management-group "
-                    "chain, "
-                    "but assignments are made at management groups"
+                    "chain, but assignments are made at management groups"
                 )
 
     def grants(self) -> Iterator[AzureGrant]:

@@ -15,7 +15,7 @@ from enum import StrEnum
 from connectors.azure.model import AzureStore
 
 ROOT = "/"
-_MANAGEMENT_GROUP = "/providers/microsoft.management/managementgroups/"
+MANAGEMENT_GROUP_PREFIX = "/providers/microsoft.management/managementgroups/"
 
 
 class Relation(StrEnum):
@@ -35,7 +35,7 @@ def normalize(scope: str) -> str:
 
 
 def management_group_scope(group_id: str) -> str:
-    return normalize(f"{_MANAGEMENT_GROUP}{group_id}")
+    return normalize(f"{MANAGEMENT_GROUP_PREFIX}{group_id}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +83,7 @@ def label(scope: str) -> str:
     normalized = normalize(scope)
     if normalized == ROOT:
         return "the root scope"
-    if normalized.startswith(_MANAGEMENT_GROUP):
+    if normalized.startswith(MANAGEMENT_GROUP_PREFIX):
         return f"management group {scope.rstrip('/').rsplit('/', 1)[-1]}"
     parts = scope.rstrip("/").split("/")
     if len(parts) == 3:
