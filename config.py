@@ -1,8 +1,9 @@
 """Configuration: `recertify.toml`, every key overridable by the environment, secrets only from it.
 
-Each adapter owns its section and its secrets (connectors/aws/settings.py, connectors/entra/settings.py,
-bot/settings.py), the domain its enforcement section (reviews/settings.py), and config_sections.py the rest;
-this module composes them into `Settings` and loads it.
+Each adapter owns its section and its secrets, which it says it lacks when enabled without them
+(connectors/aws/settings.py, connectors/entra/settings.py, bot/settings.py; AWS has none: the standard chain),
+the domain its enforcement section (reviews/enforcement/settings.py), and config_sections.py the rest; this
+module composes them into `Settings` and `Secrets` and loads them.
 
 The environment rule is pydantic-settings' own (`env_nested_max_split=1`): `RECERTIFY_<SECTION>_<KEY>`,
 e.g. `RECERTIFY_DATABASE_URL` or `RECERTIFY_AWS_REGIONS='["eu-west-1"]'`, parsed by its env source. The
@@ -275,27 +276,7 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
 
 
 def missing_secrets(config: LoadedConfig) -> list[str]:
-    """What the enabled sources need from the environment and do not have, as sentences."""
+    """What the enabled sources need from the environment and do not have, as sentences (each adapter says
+    what it lacks)."""
     settings, secrets = config.settings, config.secrets
-    problems = []
-    entra = settings.entra
-    if entra.enabled and secrets.graph_token is None:
-        if not (entra.tenant_id and entra.client_id):
-            problems.append(
-                "entra is enabled but has no credential: set entra.tenant_id and entra.client_id with "
-                "AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, or RECERTIFY_GRAPH_TOKEN"
-            )
-        elif secrets.azure_client_secret is None and secrets.azure_client_certificate_path is None:
-            problems.append(
-                "entra is enabled but AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH) is not set "
-                "in the environment"
-            )
-    if settings.slack.enabled:
-        if secrets.slack_bot_token is None:
-            problems.append("slack is enabled but SLACK_BOT_TOKEN is not set in the environment")
-        if secrets.slack_app_token is None and secrets.slack_signing_secret is None:
-            problems.append(
-                "slack is enabled but neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET "
-                "(HTTP mode) is set in the environment"
-            )
-    return problems
+    return [*secrets.missing_for_entra(settings.entra), *secrets.missing_for_slack(settings.slack)]

@@ -8,7 +8,7 @@ import signal
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,6 +19,9 @@ from jobs import MISFIRE_GRACE, scheduled_jobs
 from reviews.health import CheckResult, Health
 from scheduler import Leadership, RecertifyScheduler, build_scheduler
 from wiring import Wiring, live_checks
+
+if TYPE_CHECKING:
+    from bot.http import Metrics, OpsServer
 
 logger = logging.getLogger("recertify.serve")
 
@@ -39,35 +42,59 @@ def serve(
     """The Slack bot (Socket Mode, or HTTP with --http) and the scheduler. One replica schedules at a time."""
     ctx.obj.actor(writes="serve")
     configure_logging(log_format, level=log_level, secrets=configured_secrets(ctx.obj.config()))
-    from ops.metrics import count_graph_throttled, metrics_endpoint
+    from ops.metrics import count_graph_throttled
 
     wiring = Wiring(ctx.obj.config(), ctx.obj.engine(), graph_throttled=count_graph_throttled)
-    stop, started = threading.Event(), threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop, started = _stopped_by_signals(), threading.Event()
     wiring.checkpoint_sink()  # a checkpoint bucket without Object Lock stops serve now, not an hour later
-    health = start_checks(wiring.config, "http" if http is not None else "socket", stop)
+    mode = "http" if http is not None else "socket"
+    health = start_checks(wiring.config, mode, stop)
     scheduler = _scheduler(wiring)
-    metrics = metrics_endpoint(wiring.engine, leading=lambda: scheduler.leading)
-    ops = None
-    if metrics_port is not None:
-        from bot.http import OpsServer
-
-        ops = OpsServer(
-            host=host, port=metrics_port, ready=started.is_set, metrics=metrics, health=health.report
-        ).start()
+    metrics = _metrics(wiring, scheduler)
+    ops = _start_ops_server(host, metrics_port, ready=started.is_set, metrics=metrics, health=health)
     bot = _start_bot(wiring, http, host, None if ops else metrics, started.is_set, health)
     scheduler.start()
     started.set()
-    state = "leading" if scheduler.leading else "standing by"
-    ops_line = f"; /healthz and /metrics on {ops.url}" if ops is not None else ""
-    out.print(f"scheduler started ({state}); {bot}{ops_line}")
-    logger.info("serve started", extra={"scheduler": state, "mode": "http" if http is not None else "socket"})
+    _announce_start(scheduler, bot, ops, mode)
     stop.wait()
     logger.info("serve stopping")
     scheduler.shutdown()
     if ops is not None:
         ops.stop()
+
+
+def _stopped_by_signals() -> threading.Event:
+    """Set by SIGINT or SIGTERM: serve then stops its scheduler and ops server before it exits."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def _metrics(wiring: Wiring, scheduler: RecertifyScheduler) -> Metrics:
+    """What /metrics answers, including whether this replica leads the scheduler."""
+    from ops.metrics import metrics_endpoint
+
+    return metrics_endpoint(wiring.engine, leading=lambda: scheduler.leading)
+
+
+def _start_ops_server(
+    host: str, port: int | None, *, ready: Callable[[], bool], metrics: Metrics, health: Health
+) -> OpsServer | None:
+    """/healthz and /metrics on their own port, when --metrics-port asks for one."""
+    if port is None:
+        return None
+    from bot.http import OpsServer
+
+    return OpsServer(host=host, port=port, ready=ready, metrics=metrics, health=health.report).start()
+
+
+def _announce_start(scheduler: RecertifyScheduler, bot: str, ops: OpsServer | None, mode: str) -> None:
+    """One line for the operator's terminal, one event for the logs."""
+    state = "leading" if scheduler.leading else "standing by"
+    ops_line = f"; /healthz and /metrics on {ops.url}" if ops is not None else ""
+    out.print(f"scheduler started ({state}); {bot}{ops_line}")
+    logger.info("serve started", extra={"scheduler": state, "mode": mode})
 
 
 def _scheduler(wiring: Wiring) -> RecertifyScheduler:
@@ -122,7 +149,7 @@ def _start_bot(
     wiring: Wiring,
     http: int | None,
     host: str,
-    metrics: Callable[[], tuple[int, str, bytes]] | None,
+    metrics: Metrics | None,
     ready: Callable[[], bool],
     health: Health,
 ) -> str:

@@ -94,3 +94,19 @@ class SlackSecrets(BaseSettings):
     slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+
+    def missing_for_slack(self, slack: SlackSettings) -> list[str]:
+        """What an enabled `[slack]` needs from the environment and does not have, as sentences: the bot
+        token, and the app token (Socket Mode) or the signing secret (HTTP mode). (The name says whose:
+        config.Secrets composes every adapter's secrets into one class.)"""
+        if not slack.enabled:
+            return []
+        problems = []
+        if self.slack_bot_token is None:
+            problems.append("slack is enabled but SLACK_BOT_TOKEN is not set in the environment")
+        if self.slack_app_token is None and self.slack_signing_secret is None:
+            problems.append(
+                "slack is enabled but neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET "
+                "(HTTP mode) is set in the environment"
+            )
+        return problems

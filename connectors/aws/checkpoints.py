@@ -29,10 +29,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import ClientError
 
 from connectors.aws.accounts import RETRY_CONFIG
-from connectors.aws.errors import SOURCE, THROTTLING, TRANSIENT, error_code, error_parts
+from connectors.aws.errors import SOURCE, THROTTLING, TRANSIENT, AwsApiError, botocore_errors, error_parts
 from reviews.errors import Misconfigured, SourceUnavailable
 from reviews.ports import CheckpointKind, WrittenCheckpoint
 
@@ -58,13 +58,13 @@ class S3CheckpointSink:
 
     def check(self) -> None:
         """Refuse a bucket that is missing, unreadable, or has no Object Lock."""
-        with self._call("GetObjectLockConfiguration"):
-            try:
+        try:
+            with self._call("GetObjectLockConfiguration"):
                 answer = self._s3.get_object_lock_configuration(Bucket=self.bucket)
-            except ClientError as exc:
-                if error_code(exc) != "ObjectLockConfigurationNotFoundError":
-                    raise
-                answer = {}
+        except AwsApiError as exc:
+            if exc.code != "ObjectLockConfigurationNotFoundError":
+                raise
+            answer = {}
         enabled = answer.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled")
         if enabled != "Enabled":
             raise Misconfigured(
@@ -79,8 +79,8 @@ class S3CheckpointSink:
     ) -> str:
         key = f"{self.prefix}{_FOLDERS[kind]}{seq:012d}-{hash}.json"
         body = {"kind": kind.value, "seq": seq, "hash": hash, "recorded_at": recorded_at.isoformat()}
-        with self._call(f"PutObject {key}"):
-            try:
+        try:
+            with self._call(f"PutObject {key}"):
                 self._s3.put_object(
                     Bucket=self.bucket,
                     Key=key,
@@ -90,10 +90,10 @@ class S3CheckpointSink:
                     ObjectLockRetainUntilDate=recorded_at + self.retention,
                     IfNoneMatch="*",
                 )
-            except ClientError as exc:
-                if error_code(exc) not in ("PreconditionFailed", "412"):
-                    raise
-                logger.info("checkpoint %s was already written", key)  # same key: same seq and hash
+        except AwsApiError as exc:
+            if exc.code not in ("PreconditionFailed", "412"):
+                raise
+            logger.info("checkpoint %s was already written", key)  # same key: same seq and hash
         return f"s3://{self.bucket}/{key}"
 
     def read_all(self) -> list[WrittenCheckpoint]:
@@ -124,21 +124,21 @@ class S3CheckpointSink:
     @contextmanager
     def _call(self, operation: str) -> Iterator[None]:
         """botocore's errors, as ours (the client has already retried throttling and transient faults)."""
-        where = f"checkpoint bucket s3://{self.bucket}: {operation}"
-        try:
+        with botocore_errors(f"checkpoint bucket s3://{self.bucket}: {operation}", _from_client_error):
             yield
-        except ClientError as exc:
-            code, message, _ = error_parts(exc)
-            if code in _NO_BUCKET:
-                raise Misconfigured(
-                    f"{where}: {code}: {message} (check audit.checkpoint_bucket and the bot's S3 permissions)"
-                ) from exc
-            retryable = code in THROTTLING or code in TRANSIENT
-            raise SourceUnavailable(SOURCE, f"{where}: {code}: {message}", retryable=retryable) from exc
-        except (NoCredentialsError, NoRegionError) as exc:
-            raise Misconfigured(f"{where}: {exc} (the standard AWS_* settings apply)") from exc
-        except BotoCoreError as exc:
-            raise SourceUnavailable(SOURCE, f"{where}: {exc}", retryable=True) from exc
+
+
+def _from_client_error(exc: ClientError, where: str) -> Misconfigured | AwsApiError:
+    """What S3's error codes mean to the checkpoint store: a bucket it cannot reach is the configuration's
+    fault; any other code keeps its name, so that an expected answer (already written, no Object Lock) can be
+    told apart by the caller."""
+    code, message, _ = error_parts(exc)
+    if code in _NO_BUCKET:
+        return Misconfigured(
+            f"{where}: {code}: {message} (check audit.checkpoint_bucket and the bot's S3 permissions)"
+        )
+    retryable = code in THROTTLING or code in TRANSIENT
+    return AwsApiError(f"{where}: {code}: {message}", code=code, retryable=retryable)
 
 
 def open_checkpoint_sink(

@@ -3,12 +3,15 @@
 `botocore_errors(where, client_error)` is the translator; what differs between reading and writing is only
 what an AWS error code means, which the caller passes as `client_error`. Every read in the connector
 runs inside `aws_call(account_id, operation)`; every revocation write inside `revoke.base.translated`
-(where access denied refuses the action and "no such entity" is an answer). The message an admin reads
-names the account and the operation that failed (a regional operation names its region too). Whatever AWS
-sends, the message is one line: an HTML error page or a body botocore cannot parse never reaches the admin as
-a traceback or a wall of markup. Retries are not decided here: the clients retry throttling
-and transient faults themselves (accounts.RETRY_CONFIG); an error that reaches this module has already been
-retried, and `retryable` tells the caller whether a later sync may succeed without anyone changing anything.
+(where access denied refuses the action and "no such entity" is an answer); the audit checkpoint store
+(checkpoints.py: a bucket it cannot reach is misconfigured) and the attestation signer
+(connectors/signing/kms.py: every KMS code is the key's problem) pass their own meanings too. The message
+an admin reads names the account, bucket or key and the operation that failed (a regional operation names
+its region too). Whatever AWS sends, the message is one line: an HTML error page or a body botocore cannot
+parse never reaches the admin as a traceback or a wall of markup. Retries are not decided here: the clients
+retry throttling and transient faults themselves (accounts.RETRY_CONFIG); an error that reaches this module
+has already been retried, and `retryable` tells the caller whether a later sync may succeed without anyone
+changing anything.
 """
 
 from __future__ import annotations

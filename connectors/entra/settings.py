@@ -64,3 +64,21 @@ class EntraSecrets(BaseSettings):
     graph_token: SecretStr | None = Field(default=None, alias="RECERTIFY_GRAPH_TOKEN")
     azure_client_secret: SecretStr | None = Field(default=None, alias="AZURE_CLIENT_SECRET")
     azure_client_certificate_path: str | None = Field(default=None, alias="AZURE_CLIENT_CERTIFICATE_PATH")
+
+    def missing_for_entra(self, entra: EntraSettings) -> list[str]:
+        """What an enabled `[entra]` needs from the environment and does not have, as sentences: a Graph
+        token, or an app registration (tenant and client ids) with its secret or certificate. (The name says
+        whose: config.Secrets composes every adapter's secrets into one class.)"""
+        if not entra.enabled or self.graph_token is not None:
+            return []
+        if not (entra.tenant_id and entra.client_id):
+            return [
+                "entra is enabled but has no credential: set entra.tenant_id and entra.client_id with "
+                "AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, or RECERTIFY_GRAPH_TOKEN"
+            ]
+        if self.azure_client_secret is None and self.azure_client_certificate_path is None:
+            return [
+                "entra is enabled but AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH) is not set "
+                "in the environment"
+            ]
+        return []

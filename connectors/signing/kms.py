@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 
 from connectors.aws.accounts import RETRY_CONFIG
-from reviews.errors import Misconfigured, SourceUnavailable
+from connectors.aws.errors import botocore_errors
+from reviews.errors import Misconfigured
 
 ALGORITHM = "ECDSA_SHA_256"
 KEY_SPEC = "ECC_NIST_P256"
@@ -27,12 +28,8 @@ class KmsSigner:
     def __init__(self, key_id: str, *, region: str, client: Any | None = None) -> None:
         self.key_id = key_id
         self._kms = client or boto3.client("kms", region_name=region, config=RETRY_CONFIG)
-        try:
+        with botocore_errors(f"[attest] kms_key_id {key_id}", _from_client_error):
             answer = self._kms.get_public_key(KeyId=key_id)
-        except ClientError as exc:
-            raise Misconfigured(f"[attest] kms_key_id {key_id}: {_message(exc)}") from None
-        except BotoCoreError as exc:
-            raise SourceUnavailable("AWS KMS", str(exc), retryable=True) from None
         # KeySpec; CustomerMasterKeySpec is its deprecated name, which some answers (moto) still use.
         spec = answer.get("KeySpec") or answer.get("CustomerMasterKeySpec")
         usage = answer.get("KeyUsage")
@@ -47,17 +44,16 @@ class KmsSigner:
         self.key_id = str(answer.get("KeyId") or key_id)
 
     def sign(self, message: bytes) -> bytes:
-        try:
+        with botocore_errors(f"[attest] kms_key_id {self.key_id}", _from_client_error):
             answer = self._kms.sign(
                 KeyId=self.key_id, Message=message, MessageType="RAW", SigningAlgorithm=ALGORITHM
             )
-        except ClientError as exc:
-            raise Misconfigured(f"[attest] kms_key_id {self.key_id}: {_message(exc)}") from None
-        except BotoCoreError as exc:
-            raise SourceUnavailable("AWS KMS", str(exc), retryable=True) from None
         return bytes(answer["Signature"])
 
 
-def _message(exc: ClientError) -> str:
+def _from_client_error(exc: ClientError, where: str) -> Misconfigured:
+    """Every KMS error code (a missing, disabled or pending-deletion key, access denied, and also a throttle
+    the client's retries did not outlast) refuses the signature as the key's problem, naming the code: an
+    attestation is one command an operator runs again, not a job that retries by itself."""
     error = exc.response.get("Error", {})
-    return f"{error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": ")
+    return Misconfigured(f"{where}: {error.get('Code', 'error')}: {error.get('Message', '')}".rstrip(": "))
