@@ -80,7 +80,11 @@ def test_the_real_tree_keeps_every_contract(tmp_path: Path) -> None:
         # The composition root loads the configuration; the domain is handed its section.
         ("reviews/leak.py", "import config\n", "The domain (reviews) imports no adapter and no SDK"),
         # Indirect imports count too: reviews.storage.database_url parses URLs with SQLAlchemy.
-        ("connectors/leak.py", "from reviews.storage import database_url\n", "Connectors touch neither Slack"),
+        (
+            "connectors/leak.py",
+            "from reviews.storage import database_url\n",
+            "Connectors touch neither Slack",
+        ),
     ],
 )
 def test_a_forbidden_import_breaks_the_build(tmp_path: Path, module: str, line: str, contract: str) -> None:
