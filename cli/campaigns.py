@@ -14,7 +14,7 @@ from cli.common import ListFormat, out
 from cli.revocations import plan_and_report
 from reviews.actors import Actor
 from reviews.campaigns.close import close_campaign
-from reviews.campaigns.decide import known_person_id, record_decision
+from reviews.campaigns.decide import record_decision
 from reviews.campaigns.handover import hand_over
 from reviews.campaigns.start import start_by_hand
 from reviews.campaigns.views import list_campaigns, show_campaign
@@ -25,6 +25,7 @@ from reviews.errors import (
     NotFound,
 )
 from reviews.outcomes import legend, said
+from reviews.people.by_email import known_person_id
 from reviews.storage.db import (
     session_scope,
 )

@@ -53,8 +53,8 @@ DEFINITIONS: dict[Outcome, str] = {
 }
 ORDER: tuple[Outcome, ...] = tuple(DEFINITIONS)
 
-# Reasons that are the safety envelope's refusal (plan.py, outbox/envelope.py), not a change Recertify
-# cannot make: "protected: …", "the last admin of …", "refused at apply: …".
+# Reasons that are the safety envelope's refusal (enforcement/refusals.py, outbox/envelope.py), not a change
+# Recertify cannot make: "protected: …", "the last admin of …", "refused at apply: …".
 _REFUSALS = ("protected:", "the last admin", "refused at apply:")
 
 _S = RevocationState

@@ -30,9 +30,9 @@ from bot.directory import slack_client
 from bot.notifier import SlackNotifier
 from reviews.actors import cli_operator
 from reviews.campaigns.close import close_campaign
-from reviews.campaigns.decide import cycle_definition
 from reviews.campaigns.notify import advance_notifications, reminders_due
 from reviews.clock import FrozenClock, SystemClock
+from reviews.cycles.manage import cycle_definition
 from reviews.enforcement.outbox import execute
 from reviews.enforcement.settings import EnforcementSettings
 from reviews.storage.db import create_db_engine

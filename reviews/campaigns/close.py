@@ -21,9 +21,11 @@ from sqlmodel import Session, SQLModel, col, select
 
 from reviews import audit
 from reviews.actors import Actor
-from reviews.campaigns.decide import cycle_definition, hand_to_fallback, person_id_for, reviewers_who_answered
+from reviews.campaigns.escalation import hand_to_fallback, reviewers_who_answered
 from reviews.cycles.definition import CycleDefinition, NoResponse
+from reviews.cycles.manage import cycle_definition
 from reviews.errors import CampaignRefused, NotAuthorized
+from reviews.people.by_email import person_id_for
 from reviews.ports import Clock
 from reviews.storage.models import (
     Campaign,

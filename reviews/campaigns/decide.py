@@ -5,7 +5,8 @@ decides; nobody decides on their own access; nothing changes after the item was 
 closed (the late click is recorded as superseded and answered with the final state); the same request
 twice (a Slack retry, a double click) is one decision; two reviewers at once → one wins, by a
 compare-and-set on the item, and the other is recorded as superseded. A refusal is itself evidence: it is
-committed to the audit chain before NotAuthorized is raised.
+committed to the audit chain before NotAuthorized is raised. What the decision does to the item (decided,
+or handed to a later stage) is reviews.campaigns.stages'.
 
 This use case owns its transactions (it takes the engine): the refusal must be kept even though the
 request fails, and the race is settled by the database, not by the caller.
@@ -24,10 +25,8 @@ from sqlmodel import Session, col, select
 from reviews import audit
 from reviews.actors import Actor
 from reviews.campaigns.delegation import is_delegate
-from reviews.campaigns.frozen import frozen_grant_of
 from reviews.campaigns.justification import checked_justification, needs_justification
-from reviews.campaigns.reviewers import first_reviewer, stage_reviewer
-from reviews.cycles.definition import CycleDefinition, StageCondition
+from reviews.campaigns.stages import changes_after_decision
 from reviews.errors import InvalidArgument, NotAuthorized, NotFound
 from reviews.ports import Clock
 from reviews.storage.models import (
@@ -37,8 +36,6 @@ from reviews.storage.models import (
     Decision,
     DecisionOutcome,
     ItemStatus,
-    Person,
-    ReviewCycle,
     ReviewItem,
 )
 
@@ -163,7 +160,7 @@ def _decide(
             if campaign.status != CampaignStatus.OPEN
             else "the item was already decided",
         )
-    changes = _changes(session, item, campaign, outcome, now)
+    changes = changes_after_decision(session, item, campaign, outcome, now)
     won = session.execute(
         update(ReviewItem)
         .where(
@@ -236,83 +233,6 @@ def _authorize(
     raise refuse("only the assigned reviewer or their delegate may decide this item")
 
 
-def _changes(
-    session: Session, item: ReviewItem, campaign: Campaign, outcome: DecisionOutcome, now: datetime
-) -> dict[str, Any]:
-    """The item's new state: decided, or (kept, with a later stage that applies) handed to that stage."""
-    if outcome is DecisionOutcome.REVOKE:
-        return {"status": ItemStatus.REVOKED, "decided_at": now}
-    definition = cycle_definition(session, campaign)
-    if item.stage < len(definition.stages):  # stages are numbered from 1 on items: this is the next one
-        stage = definition.stages[item.stage]
-        if stage.applies_to is not StageCondition.KEPT_ADMIN or frozen_grant_of(item).access == "admin":
-            reviewer_id, source = _stage_reviewer(session, item, definition, stage.name, stage.reviewer, now)
-            return {
-                "stage": item.stage + 1,
-                "reviewer_person_id": reviewer_id,
-                "reviewer_source": source,
-                "delivered_at": None,
-                "delivery_status": None,
-                "reminders_sent": 0,
-                "reminded_at": None,
-                "escalated_at": None,
-            }
-    return {"status": ItemStatus.KEPT, "decided_at": now}
-
-
-def _stage_reviewer(
-    session: Session, item: ReviewItem, definition: CycleDefinition, name: str, reviewer: str, now: datetime
-) -> tuple[int | None, str]:
-    holder = session.get(Person, item.holder_person_id) if item.holder_person_id else None
-    frozen = frozen_grant_of(item)
-    holder_email = holder.email if holder else frozen.principal.email
-    if reviewer == "owner":
-        assignment = first_reviewer(
-            owners=list(frozen.store.owners),
-            holder_email=holder_email,
-            manager_email=holder.manager_email if holder else None,
-            rules=definition.reviewers,
-        )
-    else:
-        assignment = stage_reviewer(
-            stage_name=name,
-            reviewer=reviewer,
-            holder_email=holder_email,
-            fallback=definition.reviewers.fallback,
-        )
-    if assignment.email is None:
-        return None, assignment.source
-    return person_id_for(session, assignment.email, now), assignment.source
-
-
-def person_id_for(session: Session, email: str, now: datetime) -> int:
-    person = _person_by_email(session, email)
-    if person is None:
-        person = Person(email=email.lower(), first_seen_at=now, updated_at=now)
-        session.add(person)
-        session.flush()
-    assert person.id is not None  # noqa: S101
-    return person.id
-
-
-def known_person_id(session: Session, email: str) -> int:
-    """An existing person's id: deciding or delegating for someone names a person Recertify already knows."""
-    person = _person_by_email(session, email.strip())
-    if person is None or person.id is None:
-        raise NotFound(f"no person with email {email!r} (people come from syncs and campaigns)")
-    return person.id
-
-
-def _person_by_email(session: Session, email: str) -> Person | None:
-    return session.exec(select(Person).where(Person.email == email.lower())).first()
-
-
-def cycle_definition(session: Session, campaign: Campaign) -> CycleDefinition:
-    cycle = session.get(ReviewCycle, campaign.cycle_id)
-    assert cycle is not None  # noqa: S101  (foreign key)
-    return CycleDefinition.model_validate(cycle.definition)
-
-
 def _superseded(
     session: Session, decision: Decision, item: ReviewItem, clock: Clock, why: str
 ) -> DecisionResult:
@@ -349,21 +269,3 @@ def _repeat(session: Session, request_key: str | None) -> DecisionResult | None:
     item = session.get(ReviewItem, decision.review_item_id)
     assert item is not None and item.id is not None  # noqa: S101
     return DecisionResult(item.id, False, item.status, item.stage, "already recorded")
-
-
-def reviewers_who_answered(session: Session, campaign_id: int | None) -> set[int]:
-    """People who decided at least one item of the campaign themselves (or for whom a delegate did)."""
-    rows = session.exec(
-        select(Decision.decided_by_person_id, Decision.on_behalf_of_person_id)
-        .join(ReviewItem, col(ReviewItem.id) == Decision.review_item_id)
-        .where(ReviewItem.campaign_id == campaign_id, Decision.via != DecidedVia.POLICY)
-    ).all()
-    return {person for pair in rows for person in pair if person is not None}
-
-
-def hand_to_fallback(item: ReviewItem, fallback_id: int, now: datetime) -> int | None:
-    """Reassign an item to the fallback; it will get a fresh digest. Returns the previous reviewer."""
-    previous = item.reviewer_person_id
-    item.reviewer_person_id, item.reviewer_source, item.escalated_at = fallback_id, "escalation", now
-    item.delivered_at, item.delivery_status, item.reminded_at = None, None, None
-    return previous

@@ -20,11 +20,12 @@ from sqlmodel import Session, col, select
 
 from reviews import audit
 from reviews.actors import Actor
-from reviews.campaigns.decide import cycle_definition, person_id_for
 from reviews.campaigns.delegation import active_delegations, delegate
 from reviews.campaigns.frozen import frozen_grant_of
 from reviews.campaigns.reviewers import Assignment, reviewer_chain, stage_chain
 from reviews.cycles.definition import CycleDefinition
+from reviews.cycles.manage import cycle_definition
+from reviews.people.by_email import person_id_for
 from reviews.ports import Clock
 from reviews.storage.models import Campaign, CampaignStatus, Delegation, ItemStatus, Person, ReviewItem
 

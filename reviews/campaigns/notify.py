@@ -18,17 +18,14 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from reviews import audit
-from reviews.campaigns.decide import (
-    cycle_definition,
-    hand_to_fallback,
-    person_id_for,
-    reviewers_who_answered,
-)
 from reviews.campaigns.delegation import active_delegations
+from reviews.campaigns.escalation import hand_to_fallback, reviewers_who_answered
 from reviews.campaigns.frozen import frozen_grant_of
 from reviews.campaigns.handover import reroute_own_access
 from reviews.campaigns.resume import resumption
 from reviews.cycles.definition import CycleDefinition
+from reviews.cycles.manage import cycle_definition
+from reviews.people.by_email import person_id_for
 from reviews.ports import Clock, Delivery, ItemView, Notifier, ReviewerMessage
 from reviews.storage.models import Campaign, CampaignStatus, ItemStatus, Notification, Person, ReviewItem
 

@@ -1,4 +1,5 @@
-"""Review cycles as code: validate files, apply them as new versions, list what is in force.
+"""Review cycles as code: validate files, apply them as new versions, list what is in force, read back the
+version a campaign runs under.
 
 A cycle's version changes only when what it says changes: the SHA-256 of its canonical JSON (every field,
 defaults included, keys sorted) is compared with the latest stored version, so applying the same files
@@ -26,7 +27,7 @@ from reviews.cycles.definition import CycleDefinition
 from reviews.cycles.files import References, load_cycle_files
 from reviews.errors import InvalidArgument, NotAuthorized, NotFound, RecertifyError
 from reviews.ports import Clock
-from reviews.storage.models import ReviewCycle
+from reviews.storage.models import Campaign, ReviewCycle
 
 
 class ApplyOutcome(StrEnum):
@@ -163,6 +164,13 @@ def latest_cycle(session: Session, name: str) -> tuple[ReviewCycle, CycleDefinit
         hint = f"known: {', '.join(known)}" if known else "none applied yet: `recertify cycles apply FILE`"
         raise NotFound(f"no review cycle named {name!r} ({hint})")
     return row, CycleDefinition.model_validate(row.definition)
+
+
+def cycle_definition(session: Session, campaign: Campaign) -> CycleDefinition:
+    """The cycle version the campaign was started under (a later version applies to later campaigns only)."""
+    cycle = session.get(ReviewCycle, campaign.cycle_id)
+    assert cycle is not None  # noqa: S101  (foreign key)
+    return CycleDefinition.model_validate(cycle.definition)
 
 
 def describe_schedule(definition: CycleDefinition) -> str:

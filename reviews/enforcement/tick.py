@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 
 from reviews.actors import Actor
 from reviews.campaigns.close import CloseSummary, close_campaign
-from reviews.campaigns.decide import cycle_definition
 from reviews.campaigns.notify import NotifySummary, advance_notifications
+from reviews.cycles.manage import cycle_definition
 from reviews.enforcement.plan import PlanSummary, plan_revocations
 from reviews.enforcement.settings import EnforcementSettings
 from reviews.errors import NotFound
