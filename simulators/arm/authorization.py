@@ -18,9 +18,10 @@ from typing import Any
 
 from simulators.arm import scopes
 from simulators.arm.errors import ArmError, bad_request
+from simulators.arm.grants import AUTH, now_iso
 from simulators.arm.permissions import authorize
 from simulators.arm.protocol import Paging, Request, Response, parse_filter
-from simulators.arm.state import AUTH, ArmState, now_iso
+from simulators.arm.state import ArmState
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 READ, WRITE, DELETE = (f"Microsoft.Authorization/roleAssignments/{v}" for v in ("read", "write", "delete"))

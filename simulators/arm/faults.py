@@ -3,10 +3,12 @@
 "Understand how Azure Resource Manager throttles requests": "When you reach the limit, you receive the HTTP
 status code 429 Too many requests. The response includes a Retry-After value, which specifies the number of
 seconds your application should wait (or sleep) before sending the next request." Limits are token buckets
-per subscription (or tenant) and operation kind: reads 250 tokens refilled at 25 per second, writes and
-deletes 200 refilled at 10 per second. Every answer reports what is left in
-`x-ms-ratelimit-remaining-{subscription|tenant}-{reads|writes|deletes}`; with `enforce_limits` an empty
-bucket answers 429. `throttle_next` injects 429s regardless of the buckets.
+per subscription (or tenant) and operation kind (the page's table since 2024's move to regional token
+buckets): reads 250 tokens refilled at 25 per second, writes and deletes 200 refilled at 10 per second
+(`limits`, which a test may shrink). Every answer reports what is left in
+`x-ms-ratelimit-remaining-{subscription|tenant}-{reads|writes|deletes}`; with `enforce_limits` an
+empty bucket answers 429 with the seconds until a token is back. `throttle_next` injects 429s regardless
+of the buckets.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Faults:
     def reset(self) -> None:
         with self._lock:
             self.enforce_limits = False
+            self.limits = dict(RATES)  # kind -> (bucket size, refill per second)
             self._pending: list[tuple[str, int]] = []  # (path prefix, lower-cased; Retry-After or NO_HEADER)
             self._buckets: dict[tuple[str, str], tuple[float, float]] = {}  # (level, kind) -> (tokens, at)
 
@@ -54,9 +57,9 @@ class Faults:
     def spend(self, level: str, method: str) -> tuple[str, int, int | None]:
         """Take a token: (header name, tokens left, Retry-After when the bucket is empty and enforced)."""
         kind = kind_of(method)
-        size, rate = RATES[kind]
         now = time.monotonic()
         with self._lock:
+            size, rate = self.limits[kind]
             tokens, at = self._buckets.get((level, kind), (size, now))
             tokens = min(size, tokens + (now - at) * rate)
             wait = None

@@ -66,14 +66,15 @@ class Paging:
         return Response(200, body)
 
 
-_CLAUSE = re.compile(r"^\s*([A-Za-z/]+)\s+eq\s+'((?:[^']|'')*)'\s*$")
+_CLAUSE = re.compile(r"^\s*([A-Za-z/]+)\s+eq\s+(?:'((?:[^']|'')*)'|([0-9A-Fa-f-]{36}))\s*$")
 
 
 def parse_filter(text: str | None) -> dict[str, str]:
     """`name eq 'value'` clauses joined by `and`, plus the function `atScope()` (as {"atscope()": ""}).
 
     Names are lower-cased (ARM's filter names are case-insensitive); values keep their case, with '' as an
-    escaped quote. Anything else is refused with 400 rather than silently ignored.
+    escaped quote; a GUID may go unquoted (the reference writes `principalId eq {id}`). Anything else is
+    refused with 400 rather than silently ignored.
     """
     found: dict[str, str] = {}
     if not text:
@@ -87,5 +88,6 @@ def parse_filter(text: str | None) -> dict[str, str]:
             raise ArmError(
                 400, "InvalidFilterInQueryString", f"Invalid $filter '{text}' specified in the query string."
             )
-        found[match.group(1).lower()] = match.group(2).replace("''", "'")
+        quoted, bare = match.group(2), match.group(3)
+        found[match.group(1).lower()] = bare if quoted is None else quoted.replace("''", "'")
     return found

@@ -2,8 +2,8 @@
 
 Why TLS: azure-core's `BearerTokenCredentialPolicy` refuses to send a bearer token to a plain-http URL
 ("Bearer token authentication is not permitted for non-TLS protected (non-https) URLs."); the only way
-around it is `enforce_https=False` on every single operation call, which the SDK's pagers do not carry to
-the next page and which production code must never learn. So the simulator speaks HTTPS and clients trust
+around it is `enforce_https=False` on every single operation call, a switch production code must never
+carry and tests would then exercise unlike production. So the simulator speaks HTTPS and clients trust
 its certificate: `connection_verify=sim.ca_bundle` on the client, or `REQUESTS_CA_BUNDLE=sim.ca_bundle`
 (azure-core's requests transport honours it), exactly as a client of a TLS-inspecting proxy would.
 """

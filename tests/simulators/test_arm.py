@@ -3,9 +3,11 @@ wrong on purpose): paging, tag filters, get by id, role assignments, throttling,
 
 from __future__ import annotations
 
+import socket
 import ssl
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -347,6 +349,73 @@ def test_every_answer_reports_the_remaining_requests(sim: ArmSimulator) -> None:
     assert reads[1] < reads[0] and first.headers["x-ms-request-id"]
 
 
+def test_an_empty_token_bucket_answers_429_with_the_wait(sim: ArmSimulator) -> None:
+    """ "Understand how Azure Resource Manager throttles requests": "The token bucket represents the maximum
+    number of requests that you can send for each second. When you reach the maximum number of requests, the
+    refill rate determines how quickly tokens become available in the bucket." (Subscription reads: bucket
+    250, refill 25 per second; shrunk here to 2 and 0.5.)"""
+    sim.faults.enforce_limits = True
+    sim.faults.limits["reads"] = (2.0, 0.5)
+    with _http(sim) as http:
+        answers = [
+            http.get(f"{sim.url}/subscriptions/{SUB}/resourcegroups", params={"api-version": "2022-09-01"})
+            for _ in range(3)
+        ]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[2].json()["error"]["code"] == "SubscriptionRequestsThrottled"
+    assert int(answers[2].headers["Retry-After"]) == 2
+    assert answers[2].headers["x-ms-ratelimit-remaining-subscription-reads"] == "0"
+
+
+def test_trusting_the_certificate_through_requests_ca_bundle(
+    sim: ArmSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connector's way in (issue 19: "The ARM endpoint may be a simulator on https://127.0.0.1 with its CA
+    bundle in REQUESTS_CA_BUNDLE"): azure-core's requests transport trusts what requests trusts."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sim.ca_bundle)
+    client = SubscriptionClient(_Token(), base_url=sim.url)
+    assert sorted(s.display_name for s in client.subscriptions.list())[0] == "Department"
+
+
+def test_role_assignment_put_is_validated(sim: ArmSimulator) -> None:
+    """ "Role Assignments - Create": roleAssignmentName "The name of the role assignment. It can be any valid
+    GUID."; the role definition must exist (400 `RoleDefinitionDoesNotExist`); conditionVersion "Currently
+    the only accepted value is '2.0'"; and `principalId eq {id}` lists by principal, quoted or not."""
+    path = f"{sim.url}{ACCOUNT}/providers/Microsoft.Authorization/roleAssignments"
+    reader = "/providers/Microsoft.Authorization/roleDefinitions/" + builtin_role_id("Reader")
+    params = {"api-version": AUTH_API}
+    with _http(sim) as http:
+        not_guid = http.put(
+            f"{path}/not-a-guid",
+            params=params,
+            json={"properties": {"roleDefinitionId": reader, "principalId": BOB}},
+        )
+        no_role = http.put(
+            f"{path}/12345678-0000-4000-8000-000000000001",
+            params=params,
+            json={"properties": {"roleDefinitionId": reader[:-4] + "0000", "principalId": BOB}},
+        )
+        bad_version = http.put(
+            f"{path}/12345678-0000-4000-8000-000000000002",
+            params=params,
+            json={
+                "properties": {
+                    "roleDefinitionId": reader,
+                    "principalId": BOB,
+                    "condition": "x",
+                    "conditionVersion": "1.0",
+                }
+            },
+        )
+    assert (not_guid.status_code, not_guid.json()["error"]["code"]) == (400, "InvalidRoleAssignmentId")
+    assert (no_role.status_code, no_role.json()["error"]["code"]) == (400, "RoleDefinitionDoesNotExist")
+    assert (bad_version.status_code, bad_version.json()["error"]["code"]) == (400, "InvalidConditionVersion")
+    names = _seed_assignments(sim.state)
+    client = AuthorizationManagementClient(_Token(), SUB, api_version=AUTH_API, **_kw(sim))
+    bare = {a.name for a in client.role_assignments.list_for_scope(ACCOUNT, filter=f"principalId eq {BOB}")}
+    assert bare == {names["sub"]}
+
+
 def test_401_without_or_with_a_wrong_bearer_token(sim: ArmSimulator) -> None:
     """Without an Authorization header ARM answers 401 `AuthenticationFailed` ("Authentication failed. The
     'Authorization' header is missing."), with a bad token 401 `InvalidAuthenticationToken`; errors have the
@@ -409,6 +478,14 @@ def test_404_shapes_for_missing_resources_groups_and_subscriptions(sim: ArmSimul
     assert no_sub.value.error is not None and no_sub.value.error.code == "SubscriptionNotFound"
 
 
+def test_a_client_that_connects_and_stalls_holds_up_no_one(sim: ArmSimulator) -> None:
+    """The TLS handshake runs on the connection's own thread (tls.py), not in the accept loop."""
+    port = int(sim.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5):
+        subscriptions = list(SubscriptionClient(_Token(), **_kw(sim)).subscriptions.list())
+    assert len(subscriptions) == 3
+
+
 def test_stopping_removes_the_certificate(state: ArmState) -> None:
     """The simulator's self-signed certificate lives only while it runs."""
     sim = ArmSimulator(state).start()
@@ -416,4 +493,4 @@ def test_stopping_removes_the_certificate(state: ArmState) -> None:
     sim.stop()
     with pytest.raises(RuntimeError):
         _ = sim.url
-    assert not __import__("pathlib").Path(bundle).exists()
+    assert not Path(bundle).exists()
