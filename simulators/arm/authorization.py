@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from simulators.arm import scopes
-from simulators.arm.errors import ArmError, bad_request
+from simulators.arm.errors import ArmError, bad_request, resource_not_found
 from simulators.arm.grants import AUTH, now_iso
 from simulators.arm.permissions import authorize
 from simulators.arm.protocol import Paging, Request, Response, parse_filter
@@ -61,29 +61,50 @@ def check_scope(state: ArmState, scope: str) -> None:
     ):
         raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{parts[4]}' could not be found.")
     if len(parts) > 5 and scopes.normalize(scope).lower() not in state.resources:
-        raise ArmError(404, "ResourceNotFound", f"The Resource '{'/'.join(parts[-2:])}' was not found.")
+        raise resource_not_found(scope)
 
 
-def _related(state: ArmState, assigned_at: str, scope: str, at_or_above_only: bool) -> bool:
-    if state.is_at_or_above(assigned_at, scope):
-        return True
-    return not at_or_above_only and state.is_at_or_above(scope, assigned_at)
+class _Related:
+    """Whether an assignment's scope is at or above a scope (and, unless `at_or_above_only`, below it). The
+    scope's lineage is computed once per list; "below" is a path prefix, except under a management group,
+    whose descendants are found through their own lineage."""
+
+    def __init__(self, state: ArmState, scope: str, at_or_above_only: bool) -> None:
+        self._state = state
+        self._scope = scopes.normalize(scope).lower()
+        self._above = state.lineage(scope)
+        self._only_above = at_or_above_only
+        self._group = scopes.management_group(scope) is not None
+
+    def __call__(self, assigned_at: str) -> bool:
+        lowered = scopes.normalize(assigned_at).lower()
+        if lowered in self._above:
+            return True
+        if self._only_above:
+            return False
+        if self._group or not self._scope:
+            return self._scope in self._state.lineage(assigned_at)
+        return lowered.startswith(self._scope + "/")
 
 
 def _list_assignments(state: ArmState, paging: Paging, request: Request, scope: str) -> Response:
     authorize(READ, scope, state.allowed_actions, state.caller_id)
-    offset, query = paging.options(request)
-    wanted = parse_filter(query.get("$filter"))
-    if set(wanted) - {"atscope()", "principalid"}:
-        raise bad_request("InvalidFilterInQueryString", f"Invalid $filter '{query.get('$filter')}'.")
-    principal = wanted.get("principalid")
-    items = [
-        copy.deepcopy(wire)
-        for _, wire in sorted(state.role_assignments.items())
-        if (principal is None or wire["properties"]["principalId"].lower() == principal.lower())
-        and _related(state, wire["properties"]["scope"], scope, "atscope()" in wanted)
-    ]
-    return paging.page(request, items, offset, query)
+
+    def compute(query: dict[str, str]) -> list[dict[str, Any]]:
+        wanted = parse_filter(query.get("$filter"))
+        if set(wanted) - {"atscope()", "principalid"}:
+            raise bad_request("InvalidFilterInQueryString", f"Invalid $filter '{query.get('$filter')}'.")
+        principal = None if "principalid" not in wanted else wanted["principalid"].lower()
+        related = _Related(state, scope, "atscope()" in wanted)
+        items = [
+            wire
+            for _, wire in sorted(state.role_assignments.items())
+            if (principal is None or wire["properties"]["principalId"].lower() == principal)
+            and related(wire["properties"]["scope"])
+        ]
+        return items
+
+    return paging.respond(request, compute)
 
 
 def _find(state: ArmState, scope: str, name: str) -> dict[str, Any] | None:
@@ -202,35 +223,41 @@ def _definitions(state: ArmState, paging: Paging, request: Request, scope: str, 
                 f"The specified role definition with ID '{name}' does not exist.",
             )
         return Response(200, _role_wire(role, scope))
-    offset, query = paging.options(request)
-    wanted = parse_filter(query.get("$filter"))
-    if set(wanted) - {"rolename", "type", "atscopeandbelow()"}:
-        raise bad_request("InvalidFilterInQueryString", f"Invalid $filter '{query.get('$filter')}'.")
-    items = []
-    for _, role in sorted(state.role_definitions.items()):
-        if "rolename" in wanted and role["roleName"].lower() != wanted["rolename"].lower():
-            continue
-        if "type" in wanted and role["roleType"].lower() != wanted["type"].lower():
-            continue
-        if role["roleType"] == "CustomRole" and not any(
-            _related(state, s, scope, "atscopeandbelow()" not in wanted) for s in role["assignableScopes"]
-        ):
-            continue
-        items.append(_role_wire(role, scope))
-    return paging.page(request, items, offset, query)
+
+    def compute(query: dict[str, str]) -> list[dict[str, Any]]:
+        wanted = parse_filter(query.get("$filter"))
+        if set(wanted) - {"rolename", "type", "atscopeandbelow()"}:
+            raise bad_request("InvalidFilterInQueryString", f"Invalid $filter '{query.get('$filter')}'.")
+        related = _Related(state, scope, "atscopeandbelow()" not in wanted)
+        items = []
+        for _, role in sorted(state.role_definitions.items()):
+            if "rolename" in wanted and role["roleName"].lower() != wanted["rolename"].lower():
+                continue
+            if "type" in wanted and role["roleType"].lower() != wanted["type"].lower():
+                continue
+            if role["roleType"] == "CustomRole" and not any(related(s) for s in role["assignableScopes"]):
+                continue
+            items.append(_role_wire(role, scope))
+        return items
+
+    return paging.respond(request, compute)
 
 
 def _list_denials(state: ArmState, paging: Paging, request: Request, scope: str) -> Response:
     authorize("Microsoft.Authorization/denyAssignments/read", scope, state.allowed_actions, state.caller_id)
-    offset, query = paging.options(request)
-    wanted = parse_filter(query.get("$filter"))
-    if set(wanted) - {"atscope()", "denyassignmentname"}:
-        raise bad_request("InvalidFilterInQueryString", f"Invalid $filter '{query.get('$filter')}'.")
-    named = wanted.get("denyassignmentname")
-    items = [
-        copy.deepcopy(wire)
-        for _, wire in sorted(state.deny_assignments.items())
-        if (named is None or wire["properties"]["denyAssignmentName"] == named)
-        and _related(state, wire["properties"]["scope"], scope, "atscope()" in wanted)
-    ]
-    return paging.page(request, items, offset, query)
+
+    def compute(query: dict[str, str]) -> list[dict[str, Any]]:
+        wanted = parse_filter(query.get("$filter"))
+        if set(wanted) - {"atscope()", "denyassignmentname"}:
+            raise bad_request("InvalidFilterInQueryString", f"Invalid $filter '{query.get('$filter')}'.")
+        named = wanted.get("denyassignmentname")
+        related = _Related(state, scope, "atscope()" in wanted)
+        items = [
+            wire
+            for _, wire in sorted(state.deny_assignments.items())
+            if (named is None or wire["properties"]["denyAssignmentName"] == named)
+            and related(wire["properties"]["scope"])
+        ]
+        return items
+
+    return paging.respond(request, compute)

@@ -21,13 +21,17 @@ class ArmError(Exception):
 
 
 def resource_not_found(resource_id: str) -> ArmError:
-    """ARM's answer for a resource id that names nothing."""
+    """ARM's answer for a resource id that names nothing ("Resolve resource not found errors": "Code=
+    ResourceNotFound; Message=The Resource 'Microsoft.Storage/storageAccounts/{storage-name}' under resource
+    group {resource-group-name} was not found.")."""
     parts = [p for p in resource_id.split("/") if p]
-    kind = "/".join(parts[-2:-1]) or "resource"
+    lowered = [p.lower() for p in parts]
+    group = parts[3] if len(parts) > 3 and lowered[2] == "resourcegroups" else ""
+    at = lowered.index("providers") + 1 if "providers" in lowered else len(parts) - 1
     return ArmError(
         404,
         "ResourceNotFound",
-        f"The Resource '{kind}/{parts[-1] if parts else ''}' under resource group was not found. For more "
+        f"The Resource '{'/'.join(parts[at:])}' under resource group '{group}' was not found. For more "
         "details please go to https://aka.ms/ARMResourceNotFoundFix",
     )
 

@@ -2,13 +2,18 @@
 
 Paging ("Azure REST API guidelines", pagination; every list operation of the references): a page is
 `{"value": [...], "nextLink": "<absolute URL>"}`, the last page has no nextLink. The simulator's nextLink
-carries `api-version` and an opaque, signed `$skiptoken` holding the offset and the original query, so a
-client that follows nextLink verbatim (as the SDK's pagers do) gets the same filter on every page.
+carries `api-version` and an opaque, signed `$skiptoken` holding the offset, the original query and the
+snapshot being paged, so a client that follows nextLink verbatim (as the SDK's pagers do) gets the same
+filter on every page and one consistent list across pages.
 """
 
 from __future__ import annotations
 
+import copy
 import re
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -16,6 +21,7 @@ from urllib.parse import quote
 from simulators.arm.errors import ArmError, bad_request
 from simulators.graph.tokens import TokenSigner
 
+MAX_SNAPSHOTS = 64  # lists being paged at once
 API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview|-beta|-privatepreview)?$")
 
 
@@ -44,25 +50,38 @@ class Paging:
     page_size: int
     signer: TokenSigner = field(default_factory=TokenSigner)
 
-    def options(self, request: Request) -> tuple[int, dict[str, str]]:
-        """(offset, the query options in force): from the $skiptoken when there is one."""
+    snapshots: OrderedDict[str, list[dict[str, Any]]] = field(default_factory=OrderedDict)
+
+    def respond(
+        self, request: Request, compute: Callable[[dict[str, str]], list[dict[str, Any]]]
+    ) -> Response:
+        """One page of what `compute(query options)` lists. The first page computes the list; when there are
+        more, the list is kept as a snapshot the nextLink names, so later pages cost only their own items
+        (a snapshot dropped from the bounded store is computed again from the options the token carries)."""
         token = request.query.get("$skiptoken")
         if token is None:
-            return 0, {k: v for k, v in request.query.items() if k not in ("api-version",)}
-        state = self.signer.load(token)
-        if state is None or state.get("p") != request.lowered:
-            raise bad_request("InvalidSkipToken", "The provided skip token is invalid or has expired.")
-        return int(state["o"]), dict(state["q"])
-
-    def page(
-        self, request: Request, items: list[dict[str, Any]], offset: int, query: dict[str, str]
-    ) -> Response:
+            offset, snapshot = 0, uuid.uuid4().hex
+            query = {k: v for k, v in request.query.items() if k != "api-version"}
+            items = compute(query)
+        else:
+            state = self.signer.load(token)
+            if state is None or state.get("p") != request.lowered:
+                raise bad_request("InvalidSkipToken", "The provided skip token is invalid or has expired.")
+            offset, query, snapshot = int(state["o"]), dict(state["q"]), str(state["s"])
+            kept = self.snapshots.get(snapshot)
+            items = compute(query) if kept is None else kept
         end = offset + max(self.page_size, 1)
-        body: dict[str, Any] = {"value": items[offset:end]}
+        body: dict[str, Any] = {"value": copy.deepcopy(items[offset:end])}  # this page only
         if end < len(items):
-            token = self.signer.dump({"p": request.lowered, "o": end, "q": query})
+            self.snapshots[snapshot] = items
+            self.snapshots.move_to_end(snapshot)
+            while len(self.snapshots) > MAX_SNAPSHOTS:
+                self.snapshots.popitem(last=False)
+            next_token = self.signer.dump({"p": request.lowered, "o": end, "q": query, "s": snapshot})
             version = quote(request.query["api-version"], safe="")
-            body["nextLink"] = f"{self.base_url}{request.path}?api-version={version}&$skiptoken={token}"
+            body["nextLink"] = f"{self.base_url}{request.path}?api-version={version}&$skiptoken={next_token}"
+        else:
+            self.snapshots.pop(snapshot, None)
         return Response(200, body)
 
 

@@ -21,9 +21,11 @@ from simulators.arm.state import ArmState
 
 
 def list_subscriptions(state: ArmState, paging: Paging, request: Request) -> Response:
-    offset, query = paging.options(request)
-    items = [copy.deepcopy(state.subscriptions[s]) for s in sorted(state.subscriptions)]
-    return paging.page(request, items, offset, query)
+    def compute(query: dict[str, str]) -> list[dict[str, Any]]:
+        items = [state.subscriptions[s] for s in sorted(state.subscriptions)]
+        return items
+
+    return paging.respond(request, compute)
 
 
 def get_subscription(state: ArmState, request: Request, subscription_id: str) -> Response:
@@ -39,10 +41,13 @@ def list_resource_groups(state: ArmState, paging: Paging, request: Request, subs
         state.allowed_actions,
         state.caller_id,
     )
-    offset, query = paging.options(request)
-    prefix = f"/subscriptions/{subscription_id}/resourcegroups/".lower()
-    items = [copy.deepcopy(v) for k, v in sorted(state.resource_groups.items()) if k.startswith(prefix)]
-    return paging.page(request, items, offset, query)
+
+    def compute(query: dict[str, str]) -> list[dict[str, Any]]:
+        prefix = f"/subscriptions/{subscription_id}/resourcegroups/".lower()
+        items = [v for k, v in sorted(state.resource_groups.items()) if k.startswith(prefix)]
+        return items
+
+    return paging.respond(request, compute)
 
 
 def get_resource_group(state: ArmState, request: Request, subscription_id: str, name: str) -> Response:
@@ -66,25 +71,28 @@ def list_resources(
     else:
         action = "Microsoft.Resources/subscriptions/resources/read"
     authorize(action, request.path, state.allowed_actions, state.caller_id)
-    offset, query = paging.options(request)
-    wanted = parse_filter(query.get("$filter"))
-    unknown = set(wanted) - {"tagname", "tagvalue", "resourcetype"}
-    if unknown or ("tagvalue" in wanted and "tagname" not in wanted):
-        raise ArmError(
-            400,
-            "InvalidFilterInQueryString",
-            f"Invalid $filter '{query.get('$filter')}' specified in the query string.",
-        )
-    prefix = request.lowered.removesuffix("/resources") + "/"
-    items = []
-    for key, wire in sorted(state.resources.items()):
-        if not key.startswith(prefix) or "location" not in wire or not _passes(wire, wanted):
-            continue
-        listed = {k: copy.deepcopy(v) for k, v in wire.items() if k != "properties"}
-        if "tagname" in wanted:
-            listed.pop("tags", None)  # documented: filtered by tag, tags are not returned
-        items.append(listed)
-    return paging.page(request, items, offset, query)
+
+    def compute(query: dict[str, str]) -> list[dict[str, Any]]:
+        wanted = parse_filter(query.get("$filter"))
+        unknown = set(wanted) - {"tagname", "tagvalue", "resourcetype"}
+        if unknown or ("tagvalue" in wanted and "tagname" not in wanted):
+            raise ArmError(
+                400,
+                "InvalidFilterInQueryString",
+                f"Invalid $filter '{query.get('$filter')}' specified in the query string.",
+            )
+        prefix = request.lowered.removesuffix("/resources") + "/"
+        items = []
+        for key, wire in sorted(state.resources.items()):
+            if not key.startswith(prefix) or "location" not in wire or not _passes(wire, wanted):
+                continue
+            listed = {k: v for k, v in wire.items() if k != "properties"}
+            if "tagname" in wanted:
+                listed.pop("tags", None)  # documented: filtered by tag, tags are not returned
+            items.append(listed)
+        return items
+
+    return paging.respond(request, compute)
 
 
 def get_generic(state: ArmState, paging: Paging, request: Request) -> Response:
@@ -100,14 +108,17 @@ def get_generic(state: ArmState, paging: Paging, request: Request) -> Response:
         return Response(200, copy.deepcopy(wire))
     parent = path.rsplit("/", 1)[0].lower()
     if parent in state.resources:
-        offset, query = paging.options(request)
-        prefix = path.lower() + "/"
-        items = [
-            copy.deepcopy(v)
-            for k, v in sorted(state.resources.items())
-            if k.startswith(prefix) and "/" not in k[len(prefix) :]
-        ]
-        return paging.page(request, items, offset, query)
+
+        def compute(query: dict[str, str]) -> list[dict[str, Any]]:
+            prefix = path.lower() + "/"
+            items = [
+                v
+                for k, v in sorted(state.resources.items())
+                if k.startswith(prefix) and "/" not in k[len(prefix) :]
+            ]
+            return items
+
+        return paging.respond(request, compute)
     raise resource_not_found(path)
 
 

@@ -56,7 +56,7 @@ class ArmSimulator(Service):
         self.faults = Faults()
         self.requests: list[RecordedRequest] = []
         self._token = token
-        self._signer = TokenSigner()
+        self._paging = Paging("", self.state.page_size, TokenSigner())  # lives across requests: snapshots
         self._dir: Path | None = None
         self._http: TlsLocalServer | None = None
         self._base_url = ""
@@ -68,6 +68,7 @@ class ArmSimulator(Service):
         self._http = TlsLocalServer(self._serve, "arm-simulator", cert, key)
         self._http.start()
         self._base_url = f"https://127.0.0.1:{self._http.port}"
+        self._paging.base_url = self._base_url
         return self
 
     def stop(self) -> None:
@@ -178,7 +179,8 @@ class ArmSimulator(Service):
         return response
 
     def _dispatch(self, request: Request) -> Response:
-        paging = Paging(self._base_url, self.state.page_size, self._signer)
+        paging = self._paging
+        paging.page_size = self.state.page_size
         lowered = request.lowered
         at = lowered.find(AUTHZ)
         if at >= 0:
