@@ -5,7 +5,9 @@ name and value, use $filter=tagName eq 'tag1' and tagValue eq 'Value1'. When you
 value, the tags for each resource are not returned in the results." Tag names compare without case, values
 with case ("Use tags to organize your Azure resources": "Tag names are case-insensitive for operations. …
 Tag values are case-sensitive."). A list holds tracked resources (those with a location) without their
-`properties`; a get by id returns the whole resource. A get on `{resource}/{childType}` lists the children.
+`properties`; a get by id returns the whole resource. `$top` caps the list ("The number of results to
+return. If null is passed, returns all resources."); `$expand` is accepted and adds nothing. A get on
+`{resource}/{childType}` lists the children.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from simulators.arm.errors import ArmError, resource_not_found
+from simulators.arm.errors import ArmError, bad_request, resource_not_found
 from simulators.arm.permissions import authorize
 from simulators.arm.protocol import Paging, Request, Response, parse_filter
 from simulators.arm.scopes import normalize, resource_action
@@ -90,6 +92,11 @@ def list_resources(
             if "tagname" in wanted:
                 listed.pop("tags", None)  # documented: filtered by tag, tags are not returned
             items.append(listed)
+        top = query.get("$top")
+        if top is not None:  # "The number of results to return. If null is passed, returns all resources."
+            if not top.isdigit():
+                raise bad_request("InvalidQueryParameterValue", f"The value '{top}' of $top is not a number.")
+            items = items[: int(top)]
         return items
 
     return paging.respond(request, compute)

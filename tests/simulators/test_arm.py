@@ -19,7 +19,7 @@ from azure.mgmt.cosmosdb import CosmosDBManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 
-from simulators.arm import COSMOS_DATA_READER, ArmSimulator, ArmState, builtin_role_id
+from simulators.arm import COSMOS_DATA_READER, ArmSimulator, ArmState, builtin_role_id, builtin_roles
 
 SUB = "00000000-0000-4000-8000-00000000a001"
 OTHER_SUBS = ("00000000-0000-4000-8000-00000000a002", "00000000-0000-4000-8000-00000000a003")
@@ -126,6 +126,15 @@ def test_resources_of_a_group_and_paging_keep_the_filter(sim: ArmSimulator) -> N
     ]
     assert sorted(names) == ["kv-rbac", "nokeys", "patients", "pdstore", "sql1"]
     assert sim.request_count(path_prefix=f"/subscriptions/{SUB}/resourceGroups/rg-data/resources") == 5
+
+
+def test_top_caps_the_resource_list(sim: ArmSimulator) -> None:
+    """ "Resources - List", $top: "The number of results to return. If null is passed, returns all
+    resources.\""""
+    sim.state.page_size = 1
+    client = ResourceManagementClient(_Token(), SUB, **_kw(sim))
+    assert len(list(client.resources.list(top=2))) == 2
+    assert len(list(client.resources.list())) == 6
 
 
 def test_get_by_id_returns_tags_and_store_properties(sim: ArmSimulator) -> None:
@@ -300,6 +309,34 @@ def test_built_in_and_custom_role_definitions(sim: ArmSimulator) -> None:
     assert builtin_role_id("Owner") in at_other
     owners = list(client.role_definitions.list(f"/subscriptions/{SUB}", filter="roleName eq 'Owner'"))
     assert [d.role_name for d in owners] == ["Owner"]
+
+
+def test_the_seeded_built_in_roles_are_the_documented_ones() -> None:
+    """ "Azure built-in roles" (Privileged, General, Storage, Security, Databases): each role's name and id
+    as the pages list them, e.g. "Owner … 8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Key Vault Secrets User …
+    4633458b-17de-408a-b874-0445c86b69e6" with data actions
+    "Microsoft.KeyVault/vaults/secrets/getSecret/action" and "…/readMetadata/action", and Contributor's
+    NotActions "Microsoft.Authorization/*/Write"."""
+    roles = builtin_roles()
+    by_name = {r["roleName"]: r for r in roles.values()}
+    assert {
+        "Owner", "Contributor", "Reader", "User Access Administrator", "Storage Account Contributor",
+        "Storage Blob Data Reader", "Storage Blob Data Contributor", "Storage Blob Data Owner",
+        "Storage Queue Data Reader", "Storage Queue Data Contributor", "Storage Table Data Reader",
+        "Storage Table Data Contributor", "Key Vault Administrator", "Key Vault Secrets User",
+        "Key Vault Secrets Officer", "Key Vault Reader", "Key Vault Contributor",
+        "DocumentDB Account Contributor", "Cosmos DB Account Reader Role", "SQL Server Contributor",
+        "SQL DB Contributor", "SQL Security Manager",
+    } <= set(by_name)  # fmt: skip
+    assert by_name["Owner"]["name"] == "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+    secrets_user = by_name["Key Vault Secrets User"]
+    assert secrets_user["name"] == "4633458b-17de-408a-b874-0445c86b69e6"
+    assert secrets_user["permissions"][0]["dataActions"] == [
+        "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+        "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+    ]
+    assert "Microsoft.Authorization/*/Write" in by_name["Contributor"]["permissions"][0]["notActions"]
+    assert all(r["roleType"] == "BuiltInRole" and r["id"].endswith(g) for g, r in roles.items())
 
 
 def test_deny_assignments_at_and_above_a_scope(sim: ArmSimulator) -> None:
