@@ -80,6 +80,45 @@ def _kw(sim: ArmSimulator) -> dict[str, Any]:
     return {"base_url": sim.url, "connection_verify": sim.ca_bundle}
 
 
+class Clients:
+    """The real SDK clients against the simulator, closed when the test ends (their connection pools)."""
+
+    def __init__(self, sim: ArmSimulator) -> None:
+        self._sim = sim
+        self._open: list[Any] = []
+
+    def _keep(self, client: Any) -> Any:
+        self._open.append(client)
+        return client
+
+    def resources(self) -> ResourceManagementClient:
+        return self._keep(ResourceManagementClient(_Token(), SUB, **_kw(self._sim)))
+
+    def authorization(self) -> AuthorizationManagementClient:
+        return self._keep(
+            AuthorizationManagementClient(_Token(), SUB, api_version=AUTH_API, **_kw(self._sim))
+        )
+
+    def cosmos(self) -> CosmosDBManagementClient:
+        return self._keep(CosmosDBManagementClient(_Token(), SUB, **_kw(self._sim)))
+
+    def subscriptions(self, token: str = "test-token", *, verify: bool = True) -> SubscriptionClient:  # noqa: S107
+        """`verify=False`: no connection_verify, so the certificate must be trusted some other way."""
+        options = _kw(self._sim) if verify else {"base_url": self._sim.url}
+        return self._keep(SubscriptionClient(_Token(token), **options))
+
+    def close(self) -> None:
+        for client in self._open:
+            client.close()
+
+
+@pytest.fixture
+def clients(sim: ArmSimulator) -> Iterator[Clients]:
+    made = Clients(sim)
+    yield made
+    made.close()
+
+
 def _rid(group: str, provider: str, name: str) -> str:
     return f"/subscriptions/{SUB}/resourceGroups/{group}/providers/{provider}/{name}"
 
@@ -90,11 +129,11 @@ ACCOUNT = _rid("rg-data", "Microsoft.Storage/storageAccounts", "pdstore")
 # --- subscriptions and paging ---------------------------------------------------------------------------
 
 
-def test_subscriptions_list_follows_next_link_page_by_page(sim: ArmSimulator) -> None:
+def test_subscriptions_list_follows_next_link_page_by_page(sim: ArmSimulator, clients: Clients) -> None:
     """ "Subscriptions - List" (Microsoft.Resources REST reference), SubscriptionListResult.nextLink: "The URL
     to get the next set of results." The SDK's pager follows it; one subscription per page here."""
     sim.state.page_size = 1
-    subscriptions = list(SubscriptionClient(_Token(), **_kw(sim)).subscriptions.list())
+    subscriptions = list(clients.subscriptions().subscriptions.list())
     assert sorted(s.subscription_id for s in subscriptions) == sorted([SUB, *OTHER_SUBS])
     assert sim.request_count(path_prefix="/subscriptions") == 3
     assert all(r.status == 200 for r in sim.requests)
@@ -103,11 +142,11 @@ def test_subscriptions_list_follows_next_link_page_by_page(sim: ArmSimulator) ->
 # --- resources: tags, filters, get by id ----------------------------------------------------------------
 
 
-def test_resources_filtered_by_tag_come_back_without_tags(sim: ArmSimulator) -> None:
+def test_resources_filtered_by_tag_come_back_without_tags(sim: ArmSimulator, clients: Clients) -> None:
     """ "Resources - List" ($filter): "When you filter by a tag name and value, the tags for each resource are
     not returned in the results." and "Use tags to organize your Azure resources": "Tag names are
     case-insensitive for operations. … Tag values are case-sensitive.\""""
-    client = ResourceManagementClient(_Token(), SUB, **_kw(sim))
+    client = clients.resources()
     tagged = list(client.resources.list(filter="tagName eq 'PERSONALDATA' and tagValue eq 'yes'"))
     assert sorted(r.name for r in tagged) == ["kv-rbac", "patients", "pdstore", "sql1"]  # not "Yes" (nokeys)
     assert all(r.tags is None for r in tagged)
@@ -116,11 +155,11 @@ def test_resources_filtered_by_tag_come_back_without_tags(sim: ArmSimulator) -> 
     assert "properties" not in everything["pdstore"]  # a list carries no properties; a get by id does
 
 
-def test_resources_of_a_group_and_paging_keep_the_filter(sim: ArmSimulator) -> None:
+def test_resources_of_a_group_and_paging_keep_the_filter(sim: ArmSimulator, clients: Clients) -> None:
     """ "Resources - List By Resource Group": the same $filter, paged by nextLink ("The URL to use for getting
     the next set of results.") — the filter holds on every page."""
     sim.state.page_size = 1
-    client = ResourceManagementClient(_Token(), SUB, **_kw(sim))
+    client = clients.resources()
     names = [
         r.name for r in client.resources.list_by_resource_group("rg-data", filter="tagName eq 'personaldata'")
     ]
@@ -128,22 +167,22 @@ def test_resources_of_a_group_and_paging_keep_the_filter(sim: ArmSimulator) -> N
     assert sim.request_count(path_prefix=f"/subscriptions/{SUB}/resourceGroups/rg-data/resources") == 5
 
 
-def test_top_caps_the_resource_list(sim: ArmSimulator) -> None:
+def test_top_caps_the_resource_list(sim: ArmSimulator, clients: Clients) -> None:
     """ "Resources - List", $top: "The number of results to return. If null is passed, returns all
     resources.\""""
     sim.state.page_size = 1
-    client = ResourceManagementClient(_Token(), SUB, **_kw(sim))
+    client = clients.resources()
     assert len(list(client.resources.list(top=2))) == 2
     assert len(list(client.resources.list())) == 6
 
 
-def test_get_by_id_returns_tags_and_store_properties(sim: ArmSimulator) -> None:
+def test_get_by_id_returns_tags_and_store_properties(sim: ArmSimulator, clients: Clients) -> None:
     """ "Storage Accounts - Get Properties", allowSharedKeyAccess: "Indicates whether the storage account
     permits requests to be authorized with the account access key via Shared Key. If false, then all requests,
     including shared access signatures, must be authorized with Azure Active Directory (Azure AD). The default
     value is null, which is equivalent to true." (never set: absent). "Vaults - Get": enableRbacAuthorization;
     "Database Accounts - Get": disableLocalAuth; "Server Azure AD Administrators - Get": login and sid."""
-    client = ResourceManagementClient(_Token(), SUB, **_kw(sim))
+    client = clients.resources()
     account = client.resources.get_by_id(ACCOUNT, api_version="2023-05-01")
     assert account.tags == {"PersonalData": "yes", "owner": "alice@example.gov"}
     assert "allowSharedKeyAccess" not in account.properties
@@ -166,7 +205,7 @@ def test_get_by_id_returns_tags_and_store_properties(sim: ArmSimulator) -> None:
     assert admin.properties["sid"] == BOB and admin.properties["administratorType"] == "ActiveDirectory"
 
 
-def test_cosmos_sql_role_assignments_through_the_cosmos_client(sim: ArmSimulator) -> None:
+def test_cosmos_sql_role_assignments_through_the_cosmos_client(sim: ArmSimulator, clients: Clients) -> None:
     """ "Sql Resources - List Sql Role Assignments" (Microsoft.DocumentDB): the account's data-plane role
     assignments; "Cosmos DB Built-in Data Reader" has the fixed id 00000000-0000-0000-0000-000000000001
     ("Azure Cosmos DB for NoSQL: role-based access control with Microsoft Entra ID")."""
@@ -174,7 +213,7 @@ def test_cosmos_sql_role_assignments_through_the_cosmos_client(sim: ArmSimulator
     sim.state.add_cosmos_sql_role_assignment(
         account, "dddddddd-0000-4000-8000-000000000004", COSMOS_DATA_READER, ALICE
     )
-    client = CosmosDBManagementClient(_Token(), SUB, **_kw(sim))
+    client = clients.cosmos()
     assignments = list(client.sql_resources.list_sql_role_assignments("rg-data", "patients"))
     assert [(a.principal_id, a.scope) for a in assignments] == [(ALICE, account)]
     definitions = {
@@ -207,13 +246,13 @@ def _seed_assignments(state: ArmState) -> dict[str, str]:
     return names
 
 
-def test_role_assignments_list_at_above_and_below_a_scope(sim: ArmSimulator) -> None:
+def test_role_assignments_list_at_above_and_below_a_scope(sim: ArmSimulator, clients: Clients) -> None:
     """ "Role Assignments - List For Scope", $filter: "Use $filter=atScope() to return all role assignments at
     or above the scope. Use $filter=principalId eq {id} to return all role assignments at, above or below the
     scope for the specified principal." Without a filter, at, above and below; a management group is above
     its subscriptions ("Understand scope for Azure RBAC")."""
     names = _seed_assignments(sim.state)
-    client = AuthorizationManagementClient(_Token(), SUB, api_version=AUTH_API, **_kw(sim))
+    client = clients.authorization()
     unfiltered = {a.name for a in client.role_assignments.list_for_scope(ACCOUNT)}
     assert unfiltered == {names["mg"], names["sub"], names["account"], names["container"]}
     at_or_above = {a.name for a in client.role_assignments.list_for_scope(ACCOUNT, filter="atScope()")}
@@ -229,12 +268,14 @@ def test_role_assignments_list_at_above_and_below_a_scope(sim: ArmSimulator) -> 
     assert at_mg == {names["mg"]}
 
 
-def test_create_read_and_delete_a_role_assignment_with_a_condition(sim: ArmSimulator) -> None:
+def test_create_read_and_delete_a_role_assignment_with_a_condition(
+    sim: ArmSimulator, clients: Clients
+) -> None:
     """ "Role Assignments - Create": properties condition and conditionVersion ("Version of the condition.
     Currently the only accepted value is '2.0'"); "Role Assignments - Delete": "200 OK Returns the deleted
     role assignment." / "204 No Content Role assignment was already deleted or does not exist."; "Role
     Assignments - Get" of a deleted one answers 404."""
-    client = AuthorizationManagementClient(_Token(), SUB, api_version=AUTH_API, **_kw(sim))
+    client = clients.authorization()
     name = "eeeeeeee-0000-4000-8000-000000000005"
     condition = (
         "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals 'records'"
@@ -267,12 +308,12 @@ def test_create_read_and_delete_a_role_assignment_with_a_condition(sim: ArmSimul
     assert missing.value.error is not None and missing.value.error.code == "RoleAssignmentNotFound"
 
 
-def test_the_same_assignment_under_another_name_conflicts(sim: ArmSimulator) -> None:
+def test_the_same_assignment_under_another_name_conflicts(sim: ArmSimulator, clients: Clients) -> None:
     """ARM refuses a second assignment of one role to one principal at one scope with 409
     `RoleAssignmentExists`, "The role assignment already exists." (the message Azure CLI's source compares
     against to treat a re-run as done)."""
     _seed_assignments(sim.state)
-    client = AuthorizationManagementClient(_Token(), SUB, api_version=AUTH_API, **_kw(sim))
+    client = clients.authorization()
     role = "/providers/Microsoft.Authorization/roleDefinitions/" + builtin_role_id("Storage Blob Data Reader")
     body = {"properties": {"roleDefinitionId": role, "principalId": ALICE}}
     with pytest.raises(HttpResponseError) as conflict:
@@ -281,7 +322,7 @@ def test_the_same_assignment_under_another_name_conflicts(sim: ArmSimulator) -> 
     assert conflict.value.error.code == "RoleAssignmentExists"
 
 
-def test_built_in_and_custom_role_definitions(sim: ArmSimulator) -> None:
+def test_built_in_and_custom_role_definitions(sim: ArmSimulator, clients: Clients) -> None:
     """ "Azure built-in roles" (Storage): Storage Blob Data Reader, id 2a2b9908-6ea1-4ae2-8e65-a410df84e7d1,
     data action "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"; "Role Definitions -
     List" ($filter: "Use atScopeAndBelow filter to search below the given scope as well."): a custom role
@@ -291,7 +332,7 @@ def test_built_in_and_custom_role_definitions(sim: ArmSimulator) -> None:
         data_actions=["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"],
         assignable_scopes=[f"/subscriptions/{SUB}/resourceGroups/rg-data"],
     )
-    client = AuthorizationManagementClient(_Token(), SUB, api_version=AUTH_API, **_kw(sim))
+    client = clients.authorization()
     reader = client.role_definitions.get_by_id(
         "/providers/Microsoft.Authorization/roleDefinitions/2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
     )
@@ -339,14 +380,14 @@ def test_the_seeded_built_in_roles_are_the_documented_ones() -> None:
     assert all(r["roleType"] == "BuiltInRole" and r["id"].endswith(g) for g, r in roles.items())
 
 
-def test_deny_assignments_at_and_above_a_scope(sim: ArmSimulator) -> None:
+def test_deny_assignments_at_and_above_a_scope(sim: ArmSimulator, clients: Clients) -> None:
     """ "List Azure deny assignments": "(no filter) Lists all deny assignments at, above, and below the
     specified scope." / "$filter=atScope() Lists deny assignments for only the specified scope and above.\""""
     above = sim.state.add_deny_assignment(
         f"/subscriptions/{SUB}", data_actions=["*"], exclude_principals=[(BOB, "User")]
     )["name"]
     below = sim.state.add_deny_assignment(ACCOUNT + "/blobServices/default", actions=["*/delete"])["name"]
-    client = AuthorizationManagementClient(_Token(), SUB, api_version=AUTH_API, **_kw(sim))
+    client = clients.authorization()
     group = f"/subscriptions/{SUB}/resourceGroups/rg-data"
     assert {d.name for d in client.deny_assignments.list_for_scope(group)} == {above, below}
     at_or_above = list(client.deny_assignments.list_for_scope(group, filter="atScope()"))
@@ -357,13 +398,15 @@ def test_deny_assignments_at_and_above_a_scope(sim: ArmSimulator) -> None:
 # --- protocol: throttling, auth, errors -----------------------------------------------------------------
 
 
-def test_throttling_429_with_retry_after_is_waited_out_by_the_sdk(sim: ArmSimulator) -> None:
+def test_throttling_429_with_retry_after_is_waited_out_by_the_sdk(
+    sim: ArmSimulator, clients: Clients
+) -> None:
     """ "Understand how Azure Resource Manager throttles requests": "When you reach the limit, you receive the
     HTTP status code 429 Too many requests. The response includes a Retry-After value, which specifies the
     number of seconds your application should wait (or sleep) before sending the next request." The SDK's
     retry policy honours it."""
     sim.faults.throttle_next(f"/subscriptions/{SUB}/resources", retry_after=1)
-    client = ResourceManagementClient(_Token(), SUB, **_kw(sim))
+    client = clients.resources()
     started = time.monotonic()
     assert len(list(client.resources.list())) == 6
     listed = [r for r in sim.requests if r.path.endswith("/resources")]
@@ -405,16 +448,16 @@ def test_an_empty_token_bucket_answers_429_with_the_wait(sim: ArmSimulator) -> N
 
 
 def test_trusting_the_certificate_through_requests_ca_bundle(
-    sim: ArmSimulator, monkeypatch: pytest.MonkeyPatch
+    sim: ArmSimulator, monkeypatch: pytest.MonkeyPatch, clients: Clients
 ) -> None:
     """The connector's way in (issue 19: "The ARM endpoint may be a simulator on https://127.0.0.1 with its CA
     bundle in REQUESTS_CA_BUNDLE"): azure-core's requests transport trusts what requests trusts."""
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", sim.ca_bundle)
-    client = SubscriptionClient(_Token(), base_url=sim.url)
+    client = clients.subscriptions(verify=False)
     assert sorted(s.display_name for s in client.subscriptions.list())[0] == "Department"
 
 
-def test_role_assignment_put_is_validated(sim: ArmSimulator) -> None:
+def test_role_assignment_put_is_validated(sim: ArmSimulator, clients: Clients) -> None:
     """ "Role Assignments - Create": roleAssignmentName "The name of the role assignment. It can be any valid
     GUID."; the role definition must exist (400 `RoleDefinitionDoesNotExist`); conditionVersion "Currently
     the only accepted value is '2.0'"; and `principalId eq {id}` lists by principal, quoted or not."""
@@ -448,12 +491,12 @@ def test_role_assignment_put_is_validated(sim: ArmSimulator) -> None:
     assert (no_role.status_code, no_role.json()["error"]["code"]) == (400, "RoleDefinitionDoesNotExist")
     assert (bad_version.status_code, bad_version.json()["error"]["code"]) == (400, "InvalidConditionVersion")
     names = _seed_assignments(sim.state)
-    client = AuthorizationManagementClient(_Token(), SUB, api_version=AUTH_API, **_kw(sim))
+    client = clients.authorization()
     bare = {a.name for a in client.role_assignments.list_for_scope(ACCOUNT, filter=f"principalId eq {BOB}")}
     assert bare == {names["sub"]}
 
 
-def test_401_without_or_with_a_wrong_bearer_token(sim: ArmSimulator) -> None:
+def test_401_without_or_with_a_wrong_bearer_token(sim: ArmSimulator, clients: Clients) -> None:
     """Without an Authorization header ARM answers 401 `AuthenticationFailed` ("Authentication failed. The
     'Authorization' header is missing."), with a bad token 401 `InvalidAuthenticationToken`; errors have the
     shape {"error": {"code", "message"}} ("Azure REST API guidelines", error response)."""
@@ -463,7 +506,7 @@ def test_401_without_or_with_a_wrong_bearer_token(sim: ArmSimulator) -> None:
     assert anonymous.json()["error"]["code"] == "AuthenticationFailed"
     assert set(anonymous.json()["error"]) == {"code", "message"}
     with pytest.raises(ClientAuthenticationError) as refused:
-        list(SubscriptionClient(_Token("stolen"), **_kw(sim)).subscriptions.list())
+        list(clients.subscriptions("stolen").subscriptions.list())
     assert refused.value.error is not None and refused.value.error.code == "InvalidAuthenticationToken"
 
 
@@ -476,12 +519,12 @@ def test_api_version_is_required(sim: ArmSimulator) -> None:
     assert response.json()["error"]["code"] == "MissingApiVersionParameter"
 
 
-def test_403_for_an_action_the_caller_lacks(sim: ArmSimulator) -> None:
+def test_403_for_an_action_the_caller_lacks(sim: ArmSimulator, clients: Clients) -> None:
     """An action the caller's roles do not grant: 403 `AuthorizationFailed`, "does not have authorization to
     perform action 'Microsoft.Authorization/roleAssignments/write' over scope '/subscriptions/{guid}'"
     ("Create an Azure AD app and service principal in the portal", on assigning a role without the right)."""
     sim.state.allowed_actions = frozenset({"*/read"})  # Reader
-    client = AuthorizationManagementClient(_Token(), SUB, api_version=AUTH_API, **_kw(sim))
+    client = clients.authorization()
     role = "/providers/Microsoft.Authorization/roleDefinitions/" + builtin_role_id("Reader")
     assert list(client.role_assignments.list_for_scope(f"/subscriptions/{SUB}")) == []
     with pytest.raises(HttpResponseError) as denied:
@@ -495,11 +538,13 @@ def test_403_for_an_action_the_caller_lacks(sim: ArmSimulator) -> None:
     assert "Microsoft.Authorization/roleAssignments/write" in denied.value.error.message
 
 
-def test_404_shapes_for_missing_resources_groups_and_subscriptions(sim: ArmSimulator) -> None:
+def test_404_shapes_for_missing_resources_groups_and_subscriptions(
+    sim: ArmSimulator, clients: Clients
+) -> None:
     """ARM's 404s carry the error shape with `ResourceNotFound`, `ResourceGroupNotFound` or
     `SubscriptionNotFound` ("Resolve resource not found errors": "Code=ResourceNotFound; Message=The Resource
     … under resource group … was not found")."""
-    client = ResourceManagementClient(_Token(), SUB, **_kw(sim))
+    client = clients.resources()
     with pytest.raises(ResourceNotFoundError) as missing:
         client.resources.get_by_id(
             _rid("rg-data", "Microsoft.Storage/storageAccounts", "gone"), api_version="2023-05-01"
@@ -511,15 +556,15 @@ def test_404_shapes_for_missing_resources_groups_and_subscriptions(sim: ArmSimul
         )
     assert no_group.value.error is not None and no_group.value.error.code == "ResourceGroupNotFound"
     with pytest.raises(ResourceNotFoundError) as no_sub:
-        SubscriptionClient(_Token(), **_kw(sim)).subscriptions.get("00000000-0000-4000-8000-0000000000ff")
+        clients.subscriptions().subscriptions.get("00000000-0000-4000-8000-0000000000ff")
     assert no_sub.value.error is not None and no_sub.value.error.code == "SubscriptionNotFound"
 
 
-def test_a_client_that_connects_and_stalls_holds_up_no_one(sim: ArmSimulator) -> None:
+def test_a_client_that_connects_and_stalls_holds_up_no_one(sim: ArmSimulator, clients: Clients) -> None:
     """The TLS handshake runs on the connection's own thread (tls.py), not in the accept loop."""
     port = int(sim.url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=5):
-        subscriptions = list(SubscriptionClient(_Token(), **_kw(sim)).subscriptions.list())
+        subscriptions = list(clients.subscriptions().subscriptions.list())
     assert len(subscriptions) == 3
 
 
