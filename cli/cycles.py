@@ -12,7 +12,6 @@ from rich.table import Column, Table
 
 from cli.common import ListFormat, out
 from reviews.clock import SystemClock
-from reviews.cycles.files import References
 from reviews.cycles.manage import (
     apply_cycles,
     describe_schedule,
@@ -20,6 +19,7 @@ from reviews.cycles.manage import (
     next_start,
     validate_files,
 )
+from reviews.cycles.references import References
 from reviews.storage.db import (
     session_scope,
 )

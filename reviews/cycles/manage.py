@@ -24,7 +24,8 @@ from sqlmodel import Session, col, select
 from reviews import audit
 from reviews.actors import Actor
 from reviews.cycles.definition import CycleDefinition
-from reviews.cycles.files import References, load_cycle_files
+from reviews.cycles.files import load_cycle_files
+from reviews.cycles.references import References
 from reviews.errors import InvalidArgument, NotAuthorized, NotFound, RecertifyError
 from reviews.ports import Clock
 from reviews.storage.models import Campaign, ReviewCycle
