@@ -357,8 +357,8 @@ def _decided_by_policy(session: Session, campaign_id: int | None) -> set[int]:
 
 def _grant(grant: AccessGrant, store: Store, principal: Principal) -> Grant:
     return Grant(
-        store_id=store.provider_id,
-        principal_id=principal.provider_id,
+        store_provider_id=store.provider_id,
+        principal_provider_id=principal.provider_id,
         access=AccessLevel(grant.access),
         path=tuple(PathStep(step["kind"], step["id"], step["name"]) for step in grant.path),
         conditional=grant.conditional,
