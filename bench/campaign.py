@@ -63,12 +63,14 @@ class PlanningOnlyConnector:
 
     def plan_revocation(self, grant: Grant) -> PlannedChange:
         step = grant.path[0]
-        params = (("group", step.id), ("principal", grant.principal_id))
+        params = (("group", step.id), ("principal", grant.principal_provider_id))
         return PlannedChange(
             RevocationAction(
-                System.AWS, "remove_member", params, f"remove {grant.principal_id} from {step.name}"
+                System.AWS, "remove_member", params, f"remove {grant.principal_provider_id} from {step.name}"
             ),
-            RevocationAction(System.AWS, "add_member", params, f"add {grant.principal_id} to {step.name}"),
+            RevocationAction(
+                System.AWS, "add_member", params, f"add {grant.principal_provider_id} to {step.name}"
+            ),
         )
 
     def revoke(self, action: RevocationAction, *, dry_run: bool) -> RevocationResult:

@@ -20,6 +20,7 @@ from reviews.exposure import kind_label
 from reviews.queries.access import AccessRow, access_window, effective_access, known_access
 from reviews.storage.db import session_scope
 
+# "store_id" and "principal_id" are the provider ids (row.store["id"], row.principal["id"]): published names.
 CSV_COLUMNS = (
     "store_id",
     "store_name",

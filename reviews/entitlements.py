@@ -156,8 +156,8 @@ class Principal:
 class Grant:
     """Effective access of one principal to one store at one level, by its shortest path."""
 
-    store_id: str
-    principal_id: str
+    store_provider_id: str
+    principal_provider_id: str
     access: AccessLevel
     path: tuple[PathStep, ...]
     conditional: bool = False
@@ -170,7 +170,7 @@ class Grant:
 
     @property
     def key(self) -> tuple[str, str, AccessLevel]:
-        return (self.store_id, self.principal_id, self.access)
+        return (self.store_provider_id, self.principal_provider_id, self.access)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,14 +203,14 @@ class Snapshot:
         _refuse_duplicates(self.system, "principal", [p.provider_id for p in self.principals])
         _refuse_duplicates(self.system, "person", [p.email for p in self.people])
         _refuse_duplicates(self.system, "grant", [g.key for g in self.grants])
-        store_ids = {s.provider_id for s in self.stores}
-        principal_ids = {p.provider_id for p in self.principals}
+        store_provider_ids = {s.provider_id for s in self.stores}
+        principal_provider_ids = {p.provider_id for p in self.principals}
         for grant in self.grants:
-            if grant.store_id not in store_ids:
-                raise IncompleteSnapshot(f"{self.system}: grant to unknown store {grant.store_id}")
-            if grant.principal_id not in principal_ids:
+            if grant.store_provider_id not in store_provider_ids:
+                raise IncompleteSnapshot(f"{self.system}: grant to unknown store {grant.store_provider_id}")
+            if grant.principal_provider_id not in principal_provider_ids:
                 raise IncompleteSnapshot(
-                    f"{self.system}: grant held by unknown principal {grant.principal_id}"
+                    f"{self.system}: grant held by unknown principal {grant.principal_provider_id}"
                 )
             if not grant.path:
                 raise IncompleteSnapshot(f"{self.system}: grant {grant.key} has no path")

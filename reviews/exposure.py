@@ -93,7 +93,7 @@ class Exposed:
 def exposed(
     *,
     principal_type: str,
-    principal_id: str,
+    principal_provider_id: str,
     principal_name: str,
     guest: bool,
     store_name: str,
@@ -109,14 +109,14 @@ def exposed(
     through = path[-1]["name"] if path else None
     return Exposed(
         kind,
-        sentence(kind, principal_id, principal_name, store_name, access, conditional, through),
+        sentence(kind, principal_provider_id, principal_name, store_name, access, conditional, through),
         store_tags.get(EXPOSURE_TAG) == EXPOSURE_INTENDED,
     )
 
 
 def sentence(
     kind: Exposure,
-    principal_id: str,
+    principal_provider_id: str,
     principal_name: str,
     store_name: str,
     access: str,
@@ -128,14 +128,14 @@ def sentence(
     condition ("…, but only under a condition: bucket policy statement S (if aws:SourceVpce = …)")."""
     # "All 1,204 members of the tenant can read Casework": a tenant principal's name says who it is.
     named = kind in (Exposure.PUBLIC, Exposure.TENANT)
-    who = principal_name if named else _account(principal_id, principal_name)
+    who = principal_name if named else _account(principal_provider_id, principal_name)
     said = f"{who}{_WHERE[kind]} can {_VERB.get(access, access)} {store_name}"
     if conditional:
         said += f", but only under a condition: {through}" if through else ", but only under a condition"
     return said
 
 
-def _account(principal_id: str, name: str) -> str:
+def _account(principal_provider_id: str, name: str) -> str:
     """The account itself ("account Partner Ltd (999988887777)"), or one principal of it, named as such.
     An account is held by its root ARN (`arn:aws:iam::<account>:root`, the id the kind documents)."""
-    return f"account {name}" if principal_id.endswith(":root") else name
+    return f"account {name}" if principal_provider_id.endswith(":root") else name

@@ -19,7 +19,7 @@ STEP = {"kind": "resource_policy", "id": "arn:aws:s3:::benefit-claims#statement/
 def said(
     principal_type: PrincipalType,
     *,
-    principal_id: str = "*",
+    principal_provider_id: str = "*",
     name: str = "anyone on the internet",
     guest: bool = False,
     access: str = "read",
@@ -29,7 +29,7 @@ def said(
 ):  # noqa: ANN201
     return exposed(
         principal_type=principal_type,
-        principal_id=principal_id,
+        principal_provider_id=principal_provider_id,
         principal_name=name,
         guest=guest,
         store_name="benefit-claims",
@@ -50,7 +50,7 @@ def test_public_access_reads_as_a_sentence() -> None:
 def test_an_account_outside_the_organisation_is_named_as_such() -> None:
     found = said(
         PrincipalType.AWS_ACCOUNT,
-        principal_id=PARTNER,
+        principal_provider_id=PARTNER,
         name="Partner Ltd (999988887777)",
         guest=True,
         access="write",
@@ -64,7 +64,7 @@ def test_an_account_outside_the_organisation_is_named_as_such() -> None:
 def test_an_account_of_the_organisation_that_is_not_read_is_other_account() -> None:
     found = said(
         PrincipalType.AWS_ACCOUNT,
-        principal_id="arn:aws:iam::444455556666:root",
+        principal_provider_id="arn:aws:iam::444455556666:root",
         name="Payments (444455556666)",
     )
     assert found is not None and found.kind is Exposure.OTHER_ACCOUNT
@@ -76,7 +76,7 @@ def test_an_account_of_the_organisation_that_is_not_read_is_other_account() -> N
 
 def test_one_principal_of_an_outside_account_keeps_its_own_name() -> None:
     role = "arn:aws:iam::999988887777:role/ClaimsExport"
-    found = said(PrincipalType.AWS_ACCOUNT, principal_id=role, name=role, guest=True, access="admin")
+    found = said(PrincipalType.AWS_ACCOUNT, principal_provider_id=role, name=role, guest=True, access="admin")
     assert found is not None
     assert found.sentence == f"{role}, outside the organisation, can administer benefit-claims"
 
@@ -96,7 +96,9 @@ def test_a_conditional_exposure_says_only_under_which_condition() -> None:
     [PrincipalType.AWS_SERVICE, PrincipalType.IAM_ROLE, PrincipalType.IAM_USER, PrincipalType.ENTRA_USER],
 )
 def test_services_and_the_organisations_identities_are_no_exposure(kind: PrincipalType) -> None:
-    assert said(kind, principal_id="cloudtrail.amazonaws.com", name="cloudtrail.amazonaws.com") is None
+    assert (
+        said(kind, principal_provider_id="cloudtrail.amazonaws.com", name="cloudtrail.amazonaws.com") is None
+    )
 
 
 def test_labels_name_what_a_principal_nobody_is_stands_for() -> None:
@@ -142,7 +144,10 @@ def test_another_value_of_the_tag_is_not_intended() -> None:
 
 def test_an_external_account_is_judged_as_an_exposure_not_as_a_guest() -> None:
     found = said(
-        PrincipalType.AWS_ACCOUNT, principal_id=PARTNER, name="Partner Ltd (999988887777)", guest=True
+        PrincipalType.AWS_ACCOUNT,
+        principal_provider_id=PARTNER,
+        name="Partner Ltd (999988887777)",
+        guest=True,
     )
     used = Usage(T0 - timedelta(days=1), "s3:server-access-logs", T0 - timedelta(days=400), T0)
     rec = recommend(enabled=None, guest=True, usage=used, rules=RULES, now=T0, exposure=found)

@@ -85,7 +85,7 @@ def walked(session: Session, engine: Engine) -> Walked:
     The fallback keeps olu's own access. Everything is approved and applied; u01's revocation is undone."""
     loop = Loop.with_readers(session, engine, 5)
     loop.provider.add_store(CASES, name="cases", owners=(email("pat"),))
-    loop.provider.add_group("g-cases", store_id=CASES, name="cases-read")
+    loop.provider.add_group("g-cases", store_provider_id=CASES, name="cases-read")
     loop.provider.add_principal(
         arn("u05"), email=email("u05"), last_used=loop.clock.now() - timedelta(days=200)
     )

@@ -76,7 +76,7 @@ class Outbox:
         self.connector = FakeConnector(self.provider, system=System.AWS, clock=clock)
         self.connectors: dict[str, Connector] = {System.AWS: self.connector}
         self.provider.add_store(STORE, name="payroll")
-        self.provider.add_group(GROUP, store_id=STORE, name="payroll-readers")
+        self.provider.add_group(GROUP, store_provider_id=STORE, name="payroll-readers")
         now = clock.now()
         with session_scope(engine) as session:
             store = Store(
@@ -615,8 +615,8 @@ def test_two_workers_sharing_a_batch_write_each_change_exactly_once(
 def test_fake_connector_reads_a_whole_snapshot_and_plans_only_direct_memberships(clock: FrozenClock) -> None:
     provider = FakeProvider()
     provider.add_store(STORE, name="payroll", owners=("owner@dept.example.gov",))
-    provider.add_group(GROUP, store_id=STORE, name="payroll-readers")
-    provider.add_group("g-admins", store_id=STORE, access=AccessLevel.ADMIN)
+    provider.add_group(GROUP, store_provider_id=STORE, name="payroll-readers")
+    provider.add_group("g-admins", store_provider_id=STORE, access=AccessLevel.ADMIN)
     provider.add_principal(arn("ann"), email="Ann@dept.example.gov", last_used=T0 - timedelta(days=3))
     provider.add_principal(arn("bob"), enabled=None)
     for group in (GROUP, "g-admins"):
@@ -626,7 +626,7 @@ def test_fake_connector_reads_a_whole_snapshot_and_plans_only_direct_memberships
     snapshot = connector.snapshot()
 
     assert snapshot.taken_at == T0 and [s.owners for s in snapshot.stores] == [("owner@dept.example.gov",)]
-    assert {(g.principal_id, g.access, g.path[0].id) for g in snapshot.grants} == {
+    assert {(g.principal_provider_id, g.access, g.path[0].id) for g in snapshot.grants} == {
         (arn("ann"), AccessLevel.READ, GROUP),
         (arn("ann"), AccessLevel.ADMIN, "g-admins"),
     }

@@ -64,8 +64,8 @@ def _effective_access(inventory: AwsInventory, catalog: ActionCatalog | None) ->
     by_principal.update(outside)
     grants = tuple(
         Grant(
-            store_id=evaluator.stores[store].arn,
-            principal_id=principal,
+            store_provider_id=evaluator.stores[store].arn,
+            principal_provider_id=principal,
             access=level,
             path=way.path,
             conditional=way.conditional,

@@ -113,10 +113,10 @@ class AwsConnector:
         accounts = {account.account_id: account for account in sessions.accounts}
         wanted: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         for grant in grants:
-            arn = iam_arn(grant.principal_id)
+            arn = iam_arn(grant.principal_provider_id)
             if arn is not None and arn.type in ("user", "role") and arn.account_id in accounts:
-                service = SERVICE_OF_KIND[StoreKind(kinds[grant.store_id])]
-                wanted[arn.account_id][grant.principal_id].add(service)
+                service = SERVICE_OF_KIND[StoreKind(kinds[grant.store_provider_id])]
+                wanted[arn.account_id][grant.principal_provider_id].add(service)
         found: list[LastAccessedRead] = []
         for account_id, principals in wanted.items():
             self._progress(f"last use: {len(principals)} principal(s) in {account_id}")

@@ -59,7 +59,7 @@ def read_identity_center(
             "(set aws.identity_center_region, or aws.identity_center = false)"
         )
     with parsing(me, "sso:ListInstances"):
-        instance_arn, store_id = instances[0]["InstanceArn"], instances[0]["IdentityStoreId"]
+        instance_arn, identity_store_id = instances[0]["InstanceArn"], instances[0]["IdentityStoreId"]
     note = f"Identity Center: {len(instances)} instances, read {instance_arn}" if len(instances) > 1 else None
     arns = _pages(me, sso, "list_permission_sets", "PermissionSets", InstanceArn=instance_arn)
     permission_sets = tuple(_permission_set(me, sso, instance_arn, arn) for arn in sorted(arns))
@@ -78,13 +78,13 @@ def read_identity_center(
         )
     ]
     ids: Any = caller.client("identitystore", region)
-    users = _pages(me, ids, "list_users", "Users", IdentityStoreId=store_id)
+    users = _pages(me, ids, "list_users", "Users", IdentityStoreId=identity_store_id)
     with parsing(me, "Identity Center"):
         center = IdentityCenter(
             instance_arn=instance_arn,
-            identity_store_id=store_id,
+            identity_store_id=identity_store_id,
             users=tuple(sorted((_user(item) for item in users), key=lambda user: user.user_id)),
-            groups=_groups(me, ids, store_id),
+            groups=_groups(me, ids, identity_store_id),
             permission_sets=permission_sets,
             assignments=tuple(_assignment(item) for item in assignments),
         )
@@ -186,15 +186,15 @@ def _user(item: dict[str, Any]) -> IdentityStoreUser:
     )
 
 
-def _groups(account_id: str, ids: Any, store_id: str) -> tuple[IdentityStoreGroup, ...]:
+def _groups(account_id: str, ids: Any, identity_store_id: str) -> tuple[IdentityStoreGroup, ...]:
     groups = []
-    for item in _pages(account_id, ids, "list_groups", "Groups", IdentityStoreId=store_id):
+    for item in _pages(account_id, ids, "list_groups", "Groups", IdentityStoreId=identity_store_id):
         members = _pages(
             account_id,
             ids,
             "list_group_memberships",
             "GroupMemberships",
-            IdentityStoreId=store_id,
+            IdentityStoreId=identity_store_id,
             GroupId=item["GroupId"],
         )
         groups.append(

@@ -65,7 +65,8 @@ def to_snapshot(
     kinds = {s.provider_id: s.kind for s in stores}
     used = {(a.principal_arn, a.service): a for a in last_accessed}
     grants = tuple(
-        _with_context(g, kinds[g.store_id], used, evaluation.trusted, inventory) for g in evaluation.grants
+        _with_context(g, kinds[g.store_provider_id], used, evaluation.trusted, inventory)
+        for g in evaluation.grants
     )
     notes = (*inventory.notes, *evaluation.notes)
     return Snapshot(
@@ -142,13 +143,13 @@ def _with_context(
     inventory: AwsInventory,
 ) -> Grant:
     """Last use for the store's service, and, for a role's own grants, who can act as that role."""
-    seen = used.get((grant.principal_id, SERVICE_OF_KIND[kind]))
+    seen = used.get((grant.principal_provider_id, SERVICE_OF_KIND[kind]))
     last = (
         LastUse(seen.last_authenticated, "iam:service-last-accessed", seen.tracking_start, inventory.taken_at)
         if seen is not None
         else None
     )
     path = grant.path
-    if trusted.get(grant.principal_id) and not any(step.kind == "role" for step in path):
-        path = (*trusted[grant.principal_id], *path)
+    if trusted.get(grant.principal_provider_id) and not any(step.kind == "role" for step in path):
+        path = (*trusted[grant.principal_provider_id], *path)
     return replace(grant, last_used=last, path=path)

@@ -36,7 +36,7 @@ def entra_grants(inventory: EntraInventory, *, member_access: AccessLevel = Acce
         current = grants.get(grant.key)
         if current is None or len(grant.path) < len(current.path):
             grants[grant.key] = grant
-    return sorted(grants.values(), key=lambda g: (g.store_id, g.principal_id, g.access))
+    return sorted(grants.values(), key=lambda g: (g.store_provider_id, g.principal_provider_id, g.access))
 
 
 def _group_grants(inventory: EntraInventory, level: AccessLevel) -> Iterator[Grant]:

@@ -34,7 +34,7 @@ def plan_remove_eligibility(
 ) -> tuple[RevocationAction, RevocationAction]:
     """The adminRemove of this principal's direct eligibility, and the adminAssign that restores it."""
     access = "owner" if step.kind == "eligible_owner" else "member"
-    group, principal = step.id, grant.principal_id
+    group, principal = step.id, grant.principal_provider_id
     found = _schedules(client, group, principal, access)
     if not found:
         raise NotFound(f"{principal} is no longer eligible {access} of {step.name}: nothing to revoke")

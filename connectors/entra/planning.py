@@ -37,15 +37,17 @@ Plan = Callable[[GraphClient], PlannedRevocation]
 def plan_for_grant(grant: Grant) -> Plan:
     """The plan that ends `grant` for its principal (call it with a Graph client), or RevocationRefused."""
     first, last = grant.path[0], grant.path[-1]
-    who = grant.principal_id
+    who = grant.principal_provider_id
     if grant.needs_human_review:
-        raise RevocationRefused(f"{who}'s access to {grant.store_id} needs a person's review: not automatic")
+        raise RevocationRefused(
+            f"{who}'s access to {grant.store_provider_id} needs a person's review: not automatic"
+        )
     if first.kind == "app_setting":
         raise RevocationRefused(
-            f"every user of the tenant can sign in to {grant.store_name or grant.store_id}: its Assignment "
-            "required? setting is No, and that is not a change Recertify makes alone. Fix: assign the users "
-            "and groups who need the app, then set Assignment required to Yes on the enterprise app (Entra "
-            "admin center → Enterprise applications → the app → Properties)"
+            f"every user of the tenant can sign in to {grant.store_name or grant.store_provider_id}: its "
+            "Assignment required? setting is No, and that is not a change Recertify makes alone. Fix: "
+            "assign the users and groups who need the app, then set Assignment required to Yes on the "
+            "enterprise app (Entra admin center → Enterprise applications → the app → Properties)"
         )
     if first.kind in ("eligible_member", "eligible_owner"):
         if len(grant.path) == 1:
@@ -67,13 +69,17 @@ def plan_for_grant(grant: Grant) -> Plan:
             f"{who} has app role {last.name} as a member of group {first.name}, whose assignment serves "
             f"every member: remove {who} from {first.name}, or have the app's owner change the assignment"
         )
-    if first.kind == "group" and first.id == grant.store_id and all(s.kind == "group" for s in grant.path):
+    if (
+        first.kind == "group"
+        and first.id == grant.store_provider_id
+        and all(s.kind == "group" for s in grant.path)
+    ):
         if len(grant.path) == 1:
             return partial(_membership, grant=grant, group=first)
         plan_for_group_grant(grant, unchangeable=None)  # refuses inherited membership, naming what to change
     raise RevocationRefused(
-        f"{who}'s access to {grant.store_id} ({' → '.join(map(str, grant.path))}) is not one Recertify can "
-        "end for this principal alone: a person must decide what to change"
+        f"{who}'s access to {grant.store_provider_id} ({' → '.join(map(str, grant.path))}) is not one "
+        "Recertify can end for this principal alone: a person must decide what to change"
     )
 
 
@@ -97,13 +103,21 @@ def _membership(client: GraphClient, *, grant: Grant, group: PathStep) -> Planne
 
 def _assignment(client: GraphClient, *, grant: Grant, role: PathStep) -> PlannedRevocation:
     """The assignment of this app role to this principal, read from the app's service principal."""
-    sp_id = grant.store_id
+    sp_id = grant.store_provider_id
     assigned = client.get_counted(f"/servicePrincipals/{sp_id}/appRoleAssignedTo")
     ids = sorted(
-        a["id"] for a in assigned if a["principalId"] == grant.principal_id and a["appRoleId"] == role.id
+        a["id"]
+        for a in assigned
+        if a["principalId"] == grant.principal_provider_id and a["appRoleId"] == role.id
     )
     if not ids:
-        raise NotFound(f"{grant.principal_id} no longer holds app role {role.name}: nothing to revoke")
+        raise NotFound(
+            f"{grant.principal_provider_id} no longer holds app role {role.name}: nothing to revoke"
+        )
     return plan_remove_assignment(
-        sp_id, ids[0], grant.principal_id, role.id, names=(role.name, grant.principal_name, grant.store_name)
+        sp_id,
+        ids[0],
+        grant.principal_provider_id,
+        role.id,
+        names=(role.name, grant.principal_name, grant.store_name),
     )

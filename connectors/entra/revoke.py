@@ -43,17 +43,19 @@ def plan_for_group_grant(grant: Grant, *, unchangeable: str | None) -> PlannedRe
     """The one direct membership whose removal ends this grant, or a refusal that says what to change."""
     first = grant.path[0]
     if first.kind != "group":
-        raise RevocationRefused(f"{grant.principal_id} holds {first.name} as {first.kind}, not by membership")
+        raise RevocationRefused(
+            f"{grant.principal_provider_id} holds {first.name} as {first.kind}, not by membership"
+        )
     if len(grant.path) > 1:
         via = grant.path[-1]
         raise RevocationRefused(
-            f"{grant.principal_id} is in {first.name} through nested group {via.name}: remove it from "
-            f"{via.name} (or {grant.path[1].name} from {first.name}); inherited membership is not removed "
-            "by force"
+            f"{grant.principal_provider_id} is in {first.name} through nested group {via.name}: remove it "
+            f"from {via.name} (or {grant.path[1].name} from {first.name}); inherited membership is not "
+            "removed by force"
         )
     if unchangeable:
         raise RevocationRefused(f"{first.name} cannot be changed here: {unchangeable}")
-    group, member = first.id, grant.principal_id
+    group, member = first.id, grant.principal_provider_id
     who = named(grant.principal_name, member)
     return PlannedRevocation(
         _action(REMOVE_MEMBER, f"remove {who} from group {first.name}", group_id=group, member_id=member),

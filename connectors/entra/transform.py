@@ -33,7 +33,7 @@ def to_snapshot(inventory: EntraInventory, grants: list[Grant]) -> Snapshot:
     directory = inventory.directory
     emails = _emails(inventory)
     notes = list(inventory.notes)
-    holders = {g.principal_id for g in grants}
+    holders = {g.principal_provider_id for g in grants}
     principals = [_principal(inventory, object_id, emails) for object_id in sorted(holders)]
     people = _people(inventory, holders, emails)
     unmatched = sorted(

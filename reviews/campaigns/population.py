@@ -56,7 +56,7 @@ class GrantView:
         """The exposure this grant is (anyone, or an account nobody here reviews, holds it), or None."""
         return exposed(
             principal_type=self.principal_type,
-            principal_id=self.principal_provider_id,
+            principal_provider_id=self.principal_provider_id,
             principal_name=self.principal_name,
             guest=self.guest,
             store_name=self.store_name,

@@ -58,8 +58,8 @@ def refused_change_key(
 def connector_grant(grant: AccessGrant, store: Store, principal: Principal) -> Grant:
     """The stored grant as a connector is asked about it (`Connector.plan_revocation`)."""
     return Grant(
-        store_id=store.provider_id,
-        principal_id=principal.provider_id,
+        store_provider_id=store.provider_id,
+        principal_provider_id=principal.provider_id,
         access=AccessLevel(grant.access),
         path=tuple(PathStep(step["kind"], step["id"], step["name"]) for step in grant.path),
         conditional=grant.conditional,

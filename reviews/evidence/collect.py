@@ -87,7 +87,7 @@ def check_population(campaign: CampaignFacts, rows: list[EvidenceRow]) -> None:
 def population_sha256(rows: list[EvidenceRow]) -> str:
     """The campaign's fingerprint recomputed from the frozen grants: the same lines as
     `reviews.campaigns.population.population_sha256` (store id, principal id, access; sorted)."""
-    keys = sorted(f"{row.store_id}\t{row.principal_id}\t{row.access}" for row in rows)
+    keys = sorted(f"{row.store_provider_id}\t{row.principal_provider_id}\t{row.access}" for row in rows)
     return hashlib.sha256("\n".join(keys).encode("utf-8")).hexdigest()
 
 

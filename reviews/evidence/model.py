@@ -83,12 +83,12 @@ class EvidenceRow:
     population_count: int
     population_sha256: str
     item_id: int
-    store_id: str  # ARN or Entra object id, as frozen
+    store_provider_id: str  # ARN or Entra object id, as frozen; exported as "store_id"
     store_name: str
     store_system: str
     store_kind: str
     store_classification: str
-    principal_id: str
+    principal_provider_id: str  # exported as "principal_id"
     principal_name: str
     principal_type: str
     person: str | None  # whose access it is (the holder's email), when known
@@ -166,16 +166,25 @@ class EvidenceRow:
     def outcome_why(self) -> str | None:
         return self.classified.why
 
+    def exported(self) -> dict[str, Any]:
+        """Each column's value under the column's name: the one place a field's name becomes an export's."""
+        return {name: getattr(self, _FIELD_OF_COLUMN.get(name, name)) for name in columns()}
+
     def as_json(self) -> dict[str, Any]:
-        data = {name: jsonable(getattr(self, name)) for name in columns()}
+        data = {name: jsonable(value) for name, value in self.exported().items()}
         data["path"] = list(self.path)
         data["decision_history"] = [d.as_json() for d in self.decision_history]
         return data
 
 
+# The CSV and JSON keep the column names they were published with (auditors' tools read them).
+_COLUMN_OF_FIELD = {"store_provider_id": "store_id", "principal_provider_id": "principal_id"}
+_FIELD_OF_COLUMN = {column: name for name, column in _COLUMN_OF_FIELD.items()}
+
+
 def columns() -> list[str]:
     """The CSV's columns: the fields in order, the outcome (derived) right after the status."""
-    names = [f.name for f in fields(EvidenceRow)]
+    names = [_COLUMN_OF_FIELD.get(f.name, f.name) for f in fields(EvidenceRow)]
     at = names.index("status") + 1
     return [*names[:at], "outcome", "outcome_why", *names[at:]]
 

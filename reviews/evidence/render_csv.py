@@ -47,7 +47,7 @@ def render_csv(evidence: Evidence) -> bytes:
     names = columns()
     writer.writerow(names)
     for row in evidence.rows:
-        writer.writerow([neutralise(cell(getattr(row, name))) for name in names])
+        writer.writerow([neutralise(cell(value)) for value in row.exported().values()])
     return buffer.getvalue().encode("utf-8")
 
 

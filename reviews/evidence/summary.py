@@ -86,8 +86,8 @@ def by_store(rows: list[EvidenceRow]) -> list[tuple[str, str, Counter[str]]]:
     counts: dict[str, Counter[str]] = {}
     names: dict[str, str] = {}
     for row in rows:
-        counts.setdefault(row.store_id, Counter())[row.outcome] += 1
-        names[row.store_id] = row.store_name
+        counts.setdefault(row.store_provider_id, Counter())[row.outcome] += 1
+        names[row.store_provider_id] = row.store_name
     return [(store, names[store], counts[store]) for store in sorted(counts, key=lambda s: (names[s], s))]
 
 
@@ -116,6 +116,7 @@ def summary_json(rows: list[EvidenceRow], due_at: datetime) -> dict[str, Any]:
         "items_by_outcome": outcome_counts(rows),  # what became of it (reviews.outcomes)
         "legend": dict(legend()),
         "by_store": [
+            # "store_id": the store's provider id, under the key the summary was published with
             {"store_id": store, "store": name, "items": dict(sorted(counts.items()))}
             for store, name, counts in by_store(rows)
         ],

@@ -143,7 +143,7 @@ def record_failed_sync(
 
 def population_sha256(grants: tuple[Grant, ...]) -> str:
     """Order-independent fingerprint of who holds what."""
-    lines = sorted(f"{g.store_id}\t{g.principal_id}\t{g.access}" for g in grants)
+    lines = sorted(f"{g.store_provider_id}\t{g.principal_provider_id}\t{g.access}" for g in grants)
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 

@@ -26,13 +26,13 @@ def reconcile_grants(
     sync_run_id: int,
     now: datetime,
 ) -> tuple[list[audit.NewEvent], int, int, int]:
-    store_ids = {row.id: pid for pid, row in stores.items()}
-    principal_ids = {row.id: pid for pid, row in principals.items()}
+    store_provider_ids = {row.id: pid for pid, row in stores.items()}
+    principal_provider_ids = {row.id: pid for pid, row in principals.items()}
     open_rows = {
-        (store_ids[row.store_id], principal_ids[row.principal_id], row.access): row
+        (store_provider_ids[row.store_id], principal_provider_ids[row.principal_id], row.access): row
         for row in session.exec(
             select(AccessGrant).where(
-                col(AccessGrant.valid_to).is_(None), col(AccessGrant.store_id).in_(list(store_ids))
+                col(AccessGrant.valid_to).is_(None), col(AccessGrant.store_id).in_(list(store_provider_ids))
             )
         )
     }
@@ -42,8 +42,8 @@ def reconcile_grants(
         row = open_rows.pop(grant.key, None)
         if row is None:
             row = AccessGrant(
-                store_id=_flushed_id(stores[grant.store_id]),
-                principal_id=_flushed_id(principals[grant.principal_id]),
+                store_id=_flushed_id(stores[grant.store_provider_id]),
+                principal_id=_flushed_id(principals[grant.principal_provider_id]),
                 access=grant.access,
                 valid_from=now,
                 opened_by_sync_id=sync_run_id,
@@ -55,15 +55,15 @@ def reconcile_grants(
             events.append(_grant_event("grant.path_changed", grant, previous_path=row.path))
         _copy_grant(grant, row)
         session.add(row)
-    for (store_id, principal_id, access), row in open_rows.items():
+    for (store_provider_id, principal_provider_id, access), row in open_rows.items():
         row.valid_to, row.closed_by_sync_id = now, sync_run_id
         session.add(row)
         events.append(
             audit.NewEvent(
                 ACTOR,
                 "grant.closed",
-                f"store:{store_id}",
-                {"principal": principal_id, "access": access, "path": row.path},
+                f"store:{store_provider_id}",
+                {"principal": principal_provider_id, "access": access, "path": row.path},
             )
         )
     session.flush()
@@ -95,10 +95,10 @@ def _copy_grant(grant: Grant, row: AccessGrant) -> None:
 
 def _grant_event(kind: str, grant: Grant, **extra: Any) -> audit.NewEvent:
     payload = {
-        "principal": grant.principal_id,
+        "principal": grant.principal_provider_id,
         "access": grant.access,
         "path": _path(grant),
         "conditional": grant.conditional,
         **extra,
     }
-    return audit.NewEvent(ACTOR, kind, f"store:{grant.store_id}", payload)
+    return audit.NewEvent(ACTOR, kind, f"store:{grant.store_provider_id}", payload)

@@ -30,7 +30,7 @@ def allowed_store_loss(count: int, max_drop: float) -> int:
 
 def check_population(session: Session, snapshot: Snapshot, *, max_drop: float) -> None:
     before = _open_by_store(session, snapshot.system)
-    after = Counter(grant.store_id for grant in snapshot.grants)
+    after = Counter(grant.store_provider_id for grant in snapshot.grants)
     total_before, total_after = sum(before.values()), len(snapshot.grants)
     problems = []
     if total_before and total_after == 0:
@@ -41,14 +41,14 @@ def check_population(session: Session, snapshot: Snapshot, *, max_drop: float) -
             f"(more than {max_drop:.0%} fewer)"
         )
     present = {store.provider_id for store in snapshot.stores}
-    for store_id, count in sorted(before.items()):
-        if store_id not in present or count < MIN_POPULATION:
+    for store_provider_id, count in sorted(before.items()):
+        if store_provider_id not in present or count < MIN_POPULATION:
             continue
         allowed = allowed_store_loss(count, max_drop)
-        if count - after[store_id] > allowed:
+        if count - after[store_provider_id] > allowed:
             problems.append(
-                f"store {store_id}: {after[store_id]} grants, down from {count} (at most {allowed} may go "
-                "in one sync at its size)"
+                f"store {store_provider_id}: {after[store_provider_id]} grants, down from {count} (at most "
+                f"{allowed} may go in one sync at its size)"
             )
     if problems:
         shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")

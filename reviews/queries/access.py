@@ -128,7 +128,7 @@ def grant_exposure(grant: AccessGrant, store: Store, principal: Principal) -> Ex
     """The exposure a stored grant is (reviews.exposure), or None."""
     return exposed(
         principal_type=principal.type,
-        principal_id=principal.provider_id,
+        principal_provider_id=principal.provider_id,
         principal_name=principal.name,
         guest=principal.guest,
         store_name=store.name,

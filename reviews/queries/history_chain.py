@@ -202,7 +202,7 @@ def _exposure(payload: dict[str, Any], about: About, path_text: str) -> str:
     """A grant that is an exposure says what it means, in words, before its path."""
     exposure = exposed(
         principal_type=about.principal.type,
-        principal_id=about.principal.provider_id,
+        principal_provider_id=about.principal.provider_id,
         principal_name=about.principal.name,
         guest=about.principal.guest,
         store_name=about.store.name,

@@ -34,9 +34,9 @@ class HistoryEntry:
     seq: int  # the audit event this entry tells (`recertify audit verify` vouches for it)
     at: datetime
     event: str  # granted, review_opened, asked, escalated, decided, revocation_planned, … (history_events)
-    store_id: str
+    store_provider_id: str  # exported as "store_id"
     store: str
-    principal_id: str
+    principal_provider_id: str  # exported as "principal_id"
     principal: str
     principal_type: str
     exposure: (
@@ -52,7 +52,9 @@ class HistoryEntry:
     def as_json(self) -> dict[str, Any]:
         row = asdict(self)
         row["at"] = self.at.isoformat()
-        return row
+        # The CSV and JSON keep the keys they were published with.
+        row["store_id"], row["principal_id"] = row.pop("store_provider_id"), row.pop("principal_provider_id")
+        return {name: row[name] for name in COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,9 @@ class About:
             seq=seq,
             at=at,
             event=event,
-            store_id=self.store.provider_id,
+            store_provider_id=self.store.provider_id,
             store=self.store.name,
-            principal_id=self.principal.provider_id,
+            principal_provider_id=self.principal.provider_id,
             principal=self.principal.name,
             principal_type=self.principal.type,
             exposure=exposure_of(self.principal.type, self.principal.guest),

@@ -26,13 +26,13 @@ class EntraDepartment:
 
     def has_access(self, spec: StoreSpec, holder: str) -> bool:
         """Whether the path that granted `holder` access to `spec` is still there, read from the tenant."""
-        store_id, user_id = self.ids[spec.name], self.ids[holder]
+        store_provider_id, user_id = self.ids[spec.name], self.ids[holder]
         (held,) = [h for h in spec.holdings if h.holder == holder]
         if held.via == "member":
-            return user_id in self.tenant.direct_members(store_id)
+            return user_id in self.tenant.direct_members(store_provider_id)
         if held.via.startswith("nested:"):
-            return user_id in self.tenant.transitive_members(store_id)
-        return any(a["principalId"] == user_id for a in self.tenant.assignments(store_id))
+            return user_id in self.tenant.transitive_members(store_provider_id)
+        return any(a["principalId"] == user_id for a in self.tenant.assignments(store_provider_id))
 
 
 def build_tenant(start: datetime) -> EntraDepartment:
@@ -64,19 +64,19 @@ def _seed_store(department: EntraDepartment, spec: StoreSpec) -> None:
     tenant, ids = department.tenant, department.ids
     if spec.kind == "app":
         role_id, role = spec.extra["app_role_id"], spec.extra["app_role"]
-        store_id = tenant.add_service_principal(spec.name, app_roles=[(role_id, role)])
+        store_provider_id = tenant.add_service_principal(spec.name, app_roles=[(role_id, role)])
         for held in spec.holdings:
-            tenant.assign_app_role(store_id, ids[held.holder], role_id)
+            tenant.assign_app_role(store_provider_id, ids[held.holder], role_id)
     else:
-        store_id = tenant.add_group(spec.name)
+        store_provider_id = tenant.add_group(spec.name)
         for held in spec.holdings:
-            target = store_id
+            target = store_provider_id
             if held.via.startswith("nested:"):
                 nested = held.via.removeprefix("nested:")
                 if nested not in ids:
                     ids[nested] = tenant.add_group(nested)
-                    tenant.add_member(store_id, ids[nested])
+                    tenant.add_member(store_provider_id, ids[nested])
                 target = ids[nested]
             tenant.add_member(target, ids[held.holder])
-    tenant.add_owner(store_id, ids[spec.owner])
-    ids[spec.name] = store_id
+    tenant.add_owner(store_provider_id, ids[spec.owner])
+    ids[spec.name] = store_provider_id

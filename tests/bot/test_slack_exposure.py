@@ -48,17 +48,20 @@ class ProviderWorld:
     def build(cls) -> ProviderWorld:
         provider = FakeProvider(":memory:")
         provider.add_store(PAYROLL, name="payroll", owners=(email("olu"),))
-        provider.add_group("g-read", store_id=PAYROLL, name="payroll-read")
+        provider.add_group("g-read", store_provider_id=PAYROLL, name="payroll-read")
         for name in NAMES:  # each a person, so each can be linked to Slack
             provider.add_principal(arn(name), email=email(name), last_used=T0 - timedelta(days=2))
         provider.add_member("g-read", arn("ana"))
         provider.add_statement(
-            "s-public", store_id=PAYROLL, name="bucket policy statement PublicRead", approval=APPROVAL
+            "s-public",
+            store_provider_id=PAYROLL,
+            name="bucket policy statement PublicRead",
+            approval=APPROVAL,
         )
         provider.add_principal("*", name="anyone on the internet", type=PrincipalType.PUBLIC, last_used=None)
         provider.add_member("s-public", "*")
         provider.add_statement(
-            "s-partner", store_id=PAYROLL, name="bucket policy statement PartnerUpload",
+            "s-partner", store_provider_id=PAYROLL, name="bucket policy statement PartnerUpload",
             access=AccessLevel.WRITE, approval=APPROVAL,
         )  # fmt: skip
         provider.add_principal(

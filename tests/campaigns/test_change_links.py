@@ -63,9 +63,11 @@ class World:
         provider = FakeProvider(":memory:")
         provider.add_store(CLAIMS, name="claims", owners=(email("olu"),))
         provider.add_group(
-            RW, store_id=CLAIMS, name="claims-rw", access=(AccessLevel.READ, AccessLevel.WRITE)
+            RW, store_provider_id=CLAIMS, name="claims-rw", access=(AccessLevel.READ, AccessLevel.WRITE)
         )
-        provider.add_group("g-claims-admin", store_id=CLAIMS, name="claims-admin", access=AccessLevel.ADMIN)
+        provider.add_group(
+            "g-claims-admin", store_provider_id=CLAIMS, name="claims-admin", access=AccessLevel.ADMIN
+        )
         provider.add_principal(arn("olu"), email=email("olu"), last_used=T0 - timedelta(days=1))
         provider.add_principal(arn("kem"), email=email("kem"), last_used=T0 - timedelta(days=200))
         provider.add_member("g-claims-admin", arn("olu"))
@@ -200,7 +202,9 @@ def test_one_change_still_reached_for_either_level_survived_for_both_items(world
         worker="w",
     )
     # Meanwhile someone gives kem write access through another group: the change did not end it.
-    world.provider.add_group("g-claims-write", store_id=CLAIMS, name="claims-write", access=AccessLevel.WRITE)
+    world.provider.add_group(
+        "g-claims-write", store_provider_id=CLAIMS, name="claims-write", access=AccessLevel.WRITE
+    )
     world.provider.add_member("g-claims-write", arn("kem"))
     world.clock.advance(timedelta(hours=1))
     world.sync()
@@ -240,7 +244,10 @@ def test_a_change_that_would_also_remove_the_last_admin_is_refused_for_every_ite
     # olu is claims' only admin, and reads it, through one group: revoking the read would remove the admin.
     world.provider.remove_member("g-claims-admin", arn("olu"))
     world.provider.add_group(
-        "g-claims-all", store_id=CLAIMS, name="claims-all", access=(AccessLevel.READ, AccessLevel.ADMIN)
+        "g-claims-all",
+        store_provider_id=CLAIMS,
+        name="claims-all",
+        access=(AccessLevel.READ, AccessLevel.ADMIN),
     )
     world.provider.add_member("g-claims-all", arn("olu"))
     world.clock.advance(timedelta(minutes=1))
@@ -275,7 +282,9 @@ def test_either_level_granted_again_after_the_one_change_is_flagged(world: World
     (row,) = world.session.exec(select(Revocation)).all()
     assert world.session.get(AccessGrant, row.grant_id).access == "read"  # type: ignore[union-attr]
     # Someone grants kem write again, through another group: the write item's grant, not the row's own.
-    world.provider.add_group("g-claims-write", store_id=CLAIMS, name="claims-write", access=AccessLevel.WRITE)
+    world.provider.add_group(
+        "g-claims-write", store_provider_id=CLAIMS, name="claims-write", access=AccessLevel.WRITE
+    )
     world.provider.add_member("g-claims-write", arn("kem"))
     world.clock.advance(timedelta(hours=1))
     world.sync()

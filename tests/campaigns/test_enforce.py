@@ -74,8 +74,8 @@ class Loop:
         clock = FrozenClock(T0)
         provider = FakeProvider(":memory:")
         provider.add_store(PAYROLL, name="payroll", owners=(email("olu"),))
-        provider.add_group(READERS, store_id=PAYROLL, name="payroll-read")
-        provider.add_group(ADMINS, store_id=PAYROLL, name="payroll-admin", access=AccessLevel.ADMIN)
+        provider.add_group(READERS, store_provider_id=PAYROLL, name="payroll-read")
+        provider.add_group(ADMINS, store_provider_id=PAYROLL, name="payroll-admin", access=AccessLevel.ADMIN)
         for name in ("olu", "break-glass-1", *(f"u{i:02d}" for i in range(readers))):
             provider.add_principal(arn(name), email=email(name), last_used=T0 - timedelta(days=200))
             provider.add_member(READERS, arn(name))
@@ -321,7 +321,7 @@ def test_a_small_share_lost_from_a_large_store_is_not_applied(engine: Engine, se
     share being small. Per store, the share a sync may remove shrinks with the store's size."""
     loop = Loop.with_readers(session, engine, 119)  # payroll: 121 readers (olu, break-glass-1, u000..)
     loop.provider.add_store("arn:aws:s3:::other", name="other", owners=(email("olu"),))
-    loop.provider.add_group("g-other", store_id="arn:aws:s3:::other", name="other-read")
+    loop.provider.add_group("g-other", store_provider_id="arn:aws:s3:::other", name="other-read")
     for i in range(400):  # a large account: payroll's loss is under 30 % of all its grants
         loop.provider.add_principal(arn(f"o{i:03d}"), email=email(f"o{i:03d}"), last_used=T0)
         loop.provider.add_member("g-other", arn(f"o{i:03d}"))
@@ -402,7 +402,7 @@ def test_access_that_survives_its_revocation_through_another_path_is_survived_an
     """Issue 15: "if the principal still reaches the store by any path, the revocation is survived, with the
     surviving path … and a new review item opens for the surviving path"."""
     loop = Loop.with_readers(session, engine, 1)
-    loop.provider.add_group("g-payroll-read-2", store_id=PAYROLL, name="payroll-read-too")
+    loop.provider.add_group("g-payroll-read-2", store_provider_id=PAYROLL, name="payroll-read-too")
     loop.provider.add_member("g-payroll-read-2", arn("u00"))  # a second path to the same read access
     campaign = loop.planned_and_approved()
     assert loop.execute().outcomes["applied"] == 2  # u00 and olu's own read
@@ -440,7 +440,7 @@ def test_a_target_moved_out_of_band_before_apply_is_already_absent_then_survived
     access, after approval and before apply. The apply finds nothing to remove; the sync still finds eve
     reading payroll: survived, never "the access is gone"."""
     loop = Loop.with_readers(session, engine, 1)
-    loop.provider.add_group("g-payroll-read-2", store_id=PAYROLL, name="payroll-read-2")
+    loop.provider.add_group("g-payroll-read-2", store_provider_id=PAYROLL, name="payroll-read-2")
     loop.planned_and_approved()
     loop.provider.remove_member(READERS, arn("u00"))
     loop.provider.add_member("g-payroll-read-2", arn("u00"))
@@ -466,7 +466,7 @@ def test_a_survived_revocation_tells_the_admin_channel_and_the_owner_once(
 ) -> None:
     """Issue 15: survived "shown in … Slack (to the admin channel and the store's owner)"."""
     loop = Loop.with_readers(session, engine, 1)
-    loop.provider.add_group("g-payroll-read-2", store_id=PAYROLL, name="payroll-read-too")
+    loop.provider.add_group("g-payroll-read-2", store_provider_id=PAYROLL, name="payroll-read-too")
     loop.provider.add_member("g-payroll-read-2", arn("u00"))
     loop.planned_and_approved()
     loop.execute()

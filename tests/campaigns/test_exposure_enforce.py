@@ -41,7 +41,7 @@ def with_public_read(
     statement = PUBLIC_READ if access is AccessLevel.READ else PUBLIC_ADMIN
     loop.provider.add_statement(
         statement,
-        store_id=PAYROLL,
+        store_provider_id=PAYROLL,
         name="bucket policy statement PublicRead",
         access=access,
         approval=APPROVAL,

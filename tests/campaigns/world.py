@@ -126,7 +126,7 @@ class Department:
             Store(
                 self.system,
                 StoreKind.ENTRA_GROUP if entra else StoreKind.S3_BUCKET,
-                self._store_id(name),
+                self._store_provider_id(name),
                 name,
                 owners=(email(owner),),
                 classification=classification,
@@ -165,7 +165,7 @@ class Department:
         )
         grants = tuple(
             Grant(
-                self._store_id(store),
+                self._store_provider_id(store),
                 object_id(user) if entra else arn(user),
                 access,
                 path=(
@@ -182,10 +182,12 @@ class Department:
             for (user, store, access), used in sorted(self.grants.items())
         ) + tuple(
             Grant(
-                self._store_id(store),
+                self._store_provider_id(store),
                 self.outsiders[outsider][1],
                 access,
-                path=(PathStep("resource_policy", f"{self._store_id(store)}#statement/1", statement),),
+                path=(
+                    PathStep("resource_policy", f"{self._store_provider_id(store)}#statement/1", statement),
+                ),
                 conditional=conditional,
             )
             for (outsider, store, access), (statement, conditional) in sorted(self.exposures.items())
@@ -195,7 +197,7 @@ class Department:
     def _tags(self, store: str, classification: str) -> tuple[tuple[str, str], ...]:
         return tuple(sorted({**self.tags.get(store, {}), "data-classification": classification}.items()))
 
-    def _store_id(self, name: str) -> str:
+    def _store_provider_id(self, name: str) -> str:
         return object_id(name) if self.system is System.ENTRA else f"arn:aws:s3:::{name}"
 
     def sync(self, session: Session, clock: FrozenClock, *, max_drop: float | None = 0.3) -> SyncSummary:

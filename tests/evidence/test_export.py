@@ -85,8 +85,8 @@ def scene(session: Session, engine: Engine) -> Scene:
     provider = FakeProvider(":memory:")
     provider.add_store(PAYROLL, name="payroll", owners=(email("olu"),))
     provider.add_store(CASES, name=CASES_NAME, owners=(email("pat"),))
-    provider.add_group("g-payroll", store_id=PAYROLL, name="payroll-read")
-    provider.add_group("g-cases", store_id=CASES, name="cases-read")
+    provider.add_group("g-payroll", store_provider_id=PAYROLL, name="payroll-read")
+    provider.add_group("g-cases", store_provider_id=CASES, name="cases-read")
     recent, stale = T0 - timedelta(days=2), T0 - timedelta(days=200)
     for name, used, group in (
         ("ana", recent, "g-payroll"),

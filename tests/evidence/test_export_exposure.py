@@ -27,8 +27,8 @@ def exported(session: Session, engine: Engine, out: Path) -> int:
     the plan holds both for an admin, who approves the public one only; it is removed and verified."""
     loop = with_public_read(session, engine, 0)
     loop.provider.add_statement(
-        "s-partner", store_id=PAYROLL, name="bucket policy statement PartnerUpload", access=AccessLevel.WRITE,
-        approval=APPROVAL,
+        "s-partner", store_provider_id=PAYROLL, name="bucket policy statement PartnerUpload",
+        access=AccessLevel.WRITE, approval=APPROVAL,
     )  # fmt: skip
     loop.provider.add_principal(
         PARTNER, name="Partner Ltd (999988887777)", type=PrincipalType.AWS_ACCOUNT, guest=True, last_used=None

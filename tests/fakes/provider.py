@@ -6,10 +6,10 @@ worker process (every write is committed at once), so a test can read what reall
 
     provider = FakeProvider(":memory:", delay=0.0)     # or a path; delay: seconds slept in every call
     provider.add_store("arn:aws:s3:::payroll", name="payroll", owners=("owner@x.gov",))
-    provider.add_group("g-payroll", store_id="arn:aws:s3:::payroll", access=AccessLevel.READ)
+    provider.add_group("g-payroll", store_provider_id="arn:aws:s3:::payroll", access=AccessLevel.READ)
     provider.add_principal("arn:aws:iam::1:user/ann", email="ann@x.gov", last_used=None)
     provider.add_member("g-payroll", "arn:aws:iam::1:user/ann")
-    provider.add_statement("s-public", store_id=…, name="bucket policy statement PublicRead",
+    provider.add_statement("s-public", store_provider_id=…, name="bucket policy statement PublicRead",
                            approval="…an admin must approve")  # a resource-policy statement: its grants'
                                         # path step is "resource_policy"; its changes need an admin
     provider.add_principal("*", name="anyone on the internet", type=PrincipalType.PUBLIC)
@@ -74,24 +74,24 @@ SOURCE = "fake-provider"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stores (
-    store_id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT, owners TEXT NOT NULL,
+    store_provider_id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT, owners TEXT NOT NULL,
     tags TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS groups (
-    group_id TEXT PRIMARY KEY, name TEXT NOT NULL, store_id TEXT NOT NULL REFERENCES stores,
+    group_id TEXT PRIMARY KEY, name TEXT NOT NULL, store_provider_id TEXT NOT NULL REFERENCES stores,
     access TEXT NOT NULL, step_kind TEXT NOT NULL DEFAULT 'group', conditional INTEGER NOT NULL DEFAULT 0,
     approval TEXT);
 CREATE TABLE IF NOT EXISTS principals (
-    principal_id TEXT PRIMARY KEY, type TEXT, name TEXT NOT NULL, email TEXT, enabled INTEGER,
+    principal_provider_id TEXT PRIMARY KEY, type TEXT, name TEXT NOT NULL, email TEXT, enabled INTEGER,
     guest INTEGER NOT NULL, last_used TEXT);
 CREATE TABLE IF NOT EXISTS memberships (
-    principal_id TEXT NOT NULL REFERENCES principals, group_id TEXT NOT NULL REFERENCES groups,
-    PRIMARY KEY (principal_id, group_id));
+    principal_provider_id TEXT NOT NULL REFERENCES principals, group_id TEXT NOT NULL REFERENCES groups,
+    PRIMARY KEY (principal_provider_id, group_id));
 CREATE TABLE IF NOT EXISTS writes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, group_id TEXT NOT NULL,
-    principal_id TEXT NOT NULL);
+    principal_provider_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS calls (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, method TEXT NOT NULL, kind TEXT NOT NULL, group_id TEXT NOT NULL,
-    principal_id TEXT NOT NULL, dry_run INTEGER NOT NULL, outcome TEXT NOT NULL);
+    principal_provider_id TEXT NOT NULL, dry_run INTEGER NOT NULL, outcome TEXT NOT NULL);
 """
 _DEFAULT_TYPE = {System.AWS: PrincipalType.IAM_USER, System.ENTRA: PrincipalType.ENTRA_USER}
 _DEFAULT_KIND = {System.AWS: StoreKind.S3_BUCKET, System.ENTRA: StoreKind.ENTRA_GROUP}
@@ -137,7 +137,7 @@ class FakeProvider:
 
     def add_store(
         self,
-        store_id: str,
+        store_provider_id: str,
         *,
         name: str | None = None,
         kind: StoreKind | None = None,
@@ -145,30 +145,36 @@ class FakeProvider:
         tags: dict[str, str] | None = None,
     ) -> None:
         self._execute(
-            "INSERT INTO stores (store_id, name, kind, owners, tags) VALUES (?, ?, ?, ?, ?)",
-            (store_id, name or store_id, kind, json.dumps(list(owners)), json.dumps(tags or {})),
+            "INSERT INTO stores (store_provider_id, name, kind, owners, tags) VALUES (?, ?, ?, ?, ?)",
+            (
+                store_provider_id,
+                name or store_provider_id,
+                kind,
+                json.dumps(list(owners)),
+                json.dumps(tags or {}),
+            ),
         )
 
     def add_group(
         self,
         group_id: str,
         *,
-        store_id: str,
+        store_provider_id: str,
         name: str | None = None,
         access: AccessLevel | tuple[AccessLevel, ...] = AccessLevel.READ,
     ) -> None:
         """`access`: one level, or several (read and write from one membership: one grant per level)."""
         levels = access if isinstance(access, tuple) else (access,)
         self._execute(
-            "INSERT INTO groups (group_id, name, store_id, access) VALUES (?, ?, ?, ?)",
-            (group_id, name or group_id, store_id, ",".join(levels)),
+            "INSERT INTO groups (group_id, name, store_provider_id, access) VALUES (?, ?, ?, ?)",
+            (group_id, name or group_id, store_provider_id, ",".join(levels)),
         )
 
     def add_statement(
         self,
         statement_id: str,
         *,
-        store_id: str,
+        store_provider_id: str,
         name: str,
         access: AccessLevel = AccessLevel.READ,
         conditional: bool = False,
@@ -177,14 +183,14 @@ class FakeProvider:
         """A statement of the store's resource policy naming principals (its "members"), as a provider
         shares it: removing one principal from it is a change an admin approves (`approval`)."""
         self._execute(
-            "INSERT INTO groups (group_id, name, store_id, access, step_kind, conditional, approval) "
-            "VALUES (?, ?, ?, ?, 'resource_policy', ?, ?)",
-            (statement_id, name, store_id, access, conditional, approval),
+            "INSERT INTO groups (group_id, name, store_provider_id, access, step_kind, conditional, "
+            "approval) VALUES (?, ?, ?, ?, 'resource_policy', ?, ?)",
+            (statement_id, name, store_provider_id, access, conditional, approval),
         )
 
     def add_principal(
         self,
-        principal_id: str,
+        principal_provider_id: str,
         *,
         name: str | None = None,
         email: str | None = None,
@@ -196,9 +202,9 @@ class FakeProvider:
         self._execute(
             "INSERT INTO principals VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
-                principal_id,
+                principal_provider_id,
                 type,
-                name or principal_id.rsplit("/", 1)[-1],
+                name or principal_provider_id.rsplit("/", 1)[-1],
                 email,
                 enabled,
                 guest,
@@ -206,25 +212,27 @@ class FakeProvider:
             ),
         )
 
-    def add_member(self, group_id: str, principal_id: str) -> None:
-        self._execute("INSERT OR IGNORE INTO memberships VALUES (?, ?)", (principal_id, group_id))
+    def add_member(self, group_id: str, principal_provider_id: str) -> None:
+        self._execute("INSERT OR IGNORE INTO memberships VALUES (?, ?)", (principal_provider_id, group_id))
 
-    def remove_member(self, group_id: str, principal_id: str) -> None:
+    def remove_member(self, group_id: str, principal_provider_id: str) -> None:
         self._execute(
-            "DELETE FROM memberships WHERE principal_id = ? AND group_id = ?", (principal_id, group_id)
+            "DELETE FROM memberships WHERE principal_provider_id = ? AND group_id = ?",
+            (principal_provider_id, group_id),
         )
 
     # ── reading ──
 
-    def is_member(self, group_id: str, principal_id: str) -> bool:
+    def is_member(self, group_id: str, principal_provider_id: str) -> bool:
         return bool(
             self._query(
-                "SELECT 1 FROM memberships WHERE principal_id = ? AND group_id = ?", (principal_id, group_id)
+                "SELECT 1 FROM memberships WHERE principal_provider_id = ? AND group_id = ?",
+                (principal_provider_id, group_id),
             )
         )
 
     def members(self, group_id: str) -> set[str]:
-        rows = self._query("SELECT principal_id FROM memberships WHERE group_id = ?", (group_id,))
+        rows = self._query("SELECT principal_provider_id FROM memberships WHERE group_id = ?", (group_id,))
         return {row[0] for row in rows}
 
     def writes(self) -> list[Write]:
@@ -264,27 +272,29 @@ class FakeProvider:
                 return True
             return False
 
-    def _write(self, kind: str, group_id: str, principal_id: str) -> None:
+    def _write(self, kind: str, group_id: str, principal_provider_id: str) -> None:
         with self._tx():
             if kind == REMOVE_MEMBER:
                 self._db.execute(
-                    "DELETE FROM memberships WHERE principal_id = ? AND group_id = ?",
-                    (principal_id, group_id),
+                    "DELETE FROM memberships WHERE principal_provider_id = ? AND group_id = ?",
+                    (principal_provider_id, group_id),
                 )
             else:
-                self._db.execute("INSERT OR IGNORE INTO memberships VALUES (?, ?)", (principal_id, group_id))
+                self._db.execute(
+                    "INSERT OR IGNORE INTO memberships VALUES (?, ?)", (principal_provider_id, group_id)
+                )
             self._db.execute(
-                "INSERT INTO writes (kind, group_id, principal_id) VALUES (?, ?, ?)",
-                (kind, group_id, principal_id),
+                "INSERT INTO writes (kind, group_id, principal_provider_id) VALUES (?, ?, ?)",
+                (kind, group_id, principal_provider_id),
             )
 
     def _log(
-        self, method: str, kind: str, group_id: str, principal_id: str, dry_run: bool, outcome: str
+        self, method: str, kind: str, group_id: str, principal_provider_id: str, dry_run: bool, outcome: str
     ) -> None:
         self._execute(
-            "INSERT INTO calls (method, kind, group_id, principal_id, dry_run, outcome) "
+            "INSERT INTO calls (method, kind, group_id, principal_provider_id, dry_run, outcome) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (method, kind, group_id, principal_id, dry_run, outcome),
+            (method, kind, group_id, principal_provider_id, dry_run, outcome),
         )
 
     def _table(self, sql: str) -> list[tuple[Any, ...]]:
@@ -335,12 +345,12 @@ class FakeConnector:
                 tags=tuple(sorted(json.loads(str(tags)).items())),
             )
             for sid, name, kind, owners, tags in provider._table(
-                "SELECT store_id, name, kind, owners, tags FROM stores ORDER BY store_id"
+                "SELECT store_provider_id, name, kind, owners, tags FROM stores ORDER BY store_provider_id"
             )
         )
         principals, people, last_used = [], {}, {}
         for pid, ptype, name, email, enabled, guest, used in provider._table(
-            "SELECT * FROM principals ORDER BY principal_id"
+            "SELECT * FROM principals ORDER BY principal_provider_id"
         ):
             person = str(email).lower() if email else None
             if person:
@@ -362,8 +372,9 @@ class FakeConnector:
             )
         grants: dict[tuple[str, str, AccessLevel], Grant] = {}
         for pid, gid, gname, sid, access, step_kind, conditional in provider._table(
-            "SELECT m.principal_id, g.group_id, g.name, g.store_id, g.access, g.step_kind, g.conditional "
-            "FROM memberships m JOIN groups g USING (group_id) ORDER BY m.principal_id, g.group_id"
+            "SELECT m.principal_provider_id, g.group_id, g.name, g.store_provider_id, g.access, g.step_kind, "
+            "g.conditional FROM memberships m JOIN groups g USING (group_id) ORDER BY "
+            "m.principal_provider_id, g.group_id"
         ):
             for level in str(access).split(","):
                 grant = Grant(
@@ -388,18 +399,27 @@ class FakeConnector:
         step = grant.path[0] if grant.path else None
         if step is None or step.kind not in ("group", "resource_policy") or len(grant.path) != 1:
             raise RevocationRefused(
-                f"{grant.principal_id} reaches {grant.store_id} through {' > '.join(map(str, grant.path))}: "
-                "only a direct group membership or policy statement can be changed; a person must change it"
+                f"{grant.principal_provider_id} reaches {grant.store_provider_id} through "
+                f"{' > '.join(map(str, grant.path))}: only a direct group membership or policy statement can "
+                "be changed; a person must change it"
             )
-        if not self.provider.is_member(step.id, grant.principal_id):
-            raise NotFound(f"{grant.principal_id} is no longer a member of {step.name}: nothing to revoke")
+        if not self.provider.is_member(step.id, grant.principal_provider_id):
+            raise NotFound(
+                f"{grant.principal_provider_id} is no longer a member of {step.name}: nothing to revoke"
+            )
         (approval,) = self.provider._query("SELECT approval FROM groups WHERE group_id = ?", (step.id,))[0]
         return PlannedChange(
             action=self._action(
-                REMOVE_MEMBER, step.id, grant.principal_id, f"remove {grant.principal_id} from {step.name}"
+                REMOVE_MEMBER,
+                step.id,
+                grant.principal_provider_id,
+                f"remove {grant.principal_provider_id} from {step.name}",
             ),
             inverse=self._action(
-                ADD_MEMBER, step.id, grant.principal_id, f"add {grant.principal_id} to {step.name}"
+                ADD_MEMBER,
+                step.id,
+                grant.principal_provider_id,
+                f"add {grant.principal_provider_id} to {step.name}",
             ),
             approval=approval,
         )

@@ -54,11 +54,12 @@ def plan_exposure(grant: Grant) -> Plan:
     if acl is not None:
         return partial(plan_remove_acl_grant, bucket_arn=acl[0], grantee=acl[1], approval=ACL_APPROVAL)
     bucket = parse_object_acls_step(last)
-    if bucket is not None and grant.principal_id == PUBLIC_PRINCIPAL_ID:
+    if bucket is not None and grant.principal_provider_id == PUBLIC_PRINCIPAL_ID:
         return partial(plan_ignore_public_acls, bucket_arn=bucket, approval=BLOCK_APPROVAL)
     raise RevocationRefused(
-        f"{grant.principal_id}'s access to {grant.store_id} comes from {last.name} ({last.kind}), which is "
-        "not a statement, an ACL grant or public object ACLs: a person must decide what to change"
+        f"{grant.principal_provider_id}'s access to {grant.store_provider_id} comes from {last.name} "
+        f"({last.kind}), which is not a statement, an ACL grant or public object ACLs: a person must decide "
+        "what to change"
     )
 
 
@@ -67,8 +68,8 @@ def plan_statement(grant: Grant, step: PathStep) -> Plan:
     ref = parse_statement_step(step)
     if ref is None:
         raise RevocationRefused(
-            f"{grant.principal_id}'s access to {grant.store_id} comes from {step.name}, whose id {step.id} "
-            "names no statement: a person must edit the policy"
+            f"{grant.principal_provider_id}'s access to {grant.store_provider_id} comes from {step.name}, "
+            f"whose id {step.id} names no statement: a person must edit the policy"
         )
     label = home_of(ref.resource_arn, "").label
     return partial(
@@ -76,7 +77,7 @@ def plan_statement(grant: Grant, step: PathStep) -> Plan:
         resource_arn=ref.resource_arn,
         index=ref.index,
         sid=ref.sid,
-        principal_id=grant.principal_id,
+        principal_id=grant.principal_provider_id,
         approval=f"a shared {label} is changed only with an admin's approval",
     )
 
@@ -84,6 +85,6 @@ def plan_statement(grant: Grant, step: PathStep) -> Plan:
 def acl_refusal(grant: Grant, step: PathStep) -> RevocationRefused:
     """An IAM user or role reached through a bucket ACL: the ACL names its account, not the principal."""
     return RevocationRefused(
-        f"{step.name} of {grant.store_id} grants {grant.principal_id}'s account, not {grant.principal_id}: "
-        f"change {grant.principal_id}'s own policies instead"
+        f"{step.name} of {grant.store_provider_id} grants {grant.principal_provider_id}'s account, not "
+        f"{grant.principal_provider_id}: change {grant.principal_provider_id}'s own policies instead"
     )

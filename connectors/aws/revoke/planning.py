@@ -96,23 +96,25 @@ def plan_for_grant(grant: Grant) -> Plan:
     """The plan that ends `grant` for its principal (call it with the read clients), or RevocationRefused."""
     if grant.needs_human_review:
         raise RevocationRefused(
-            f"{grant.principal_id}'s access to {grant.store_id} comes from a policy Recertify could not "
-            f"fully read ({_path(grant.path)}): a person must decide what to change"
+            f"{grant.principal_provider_id}'s access to {grant.store_provider_id} comes from a policy "
+            f"Recertify could not fully read ({_path(grant.path)}): a person must decide what to change"
         )
-    if exposure.is_outside(grant.principal_id):
+    if exposure.is_outside(grant.principal_provider_id):
         return exposure.plan_exposure(grant)
-    principal = iam_arn(grant.principal_id)
+    principal = iam_arn(grant.principal_provider_id)
     if principal is None:
-        if grant.principal_id.startswith("arn:"):
+        if grant.principal_provider_id.startswith("arn:"):
             raise RevocationRefused(
-                f"{grant.principal_id} is not an IAM user or role this version can change"
+                f"{grant.principal_provider_id} is not an IAM user or role this version can change"
             )
         return _identity_center_user(grant)
     if principal.type == "user":
         return _iam_user(grant, principal)
     if principal.type == "role":
         return _iam_role(grant, principal)
-    raise RevocationRefused(f"{grant.principal_id} is not an IAM user or role this version can change")
+    raise RevocationRefused(
+        f"{grant.principal_provider_id} is not an IAM user or role this version can change"
+    )
 
 
 def _iam_user(grant: Grant, user: IamArn) -> Plan:
@@ -124,8 +126,8 @@ def _iam_user(grant: Grant, user: IamArn) -> Plan:
     group = iam_arn(first.id)
     if group is None or group.type != "group" or group.account_id != user.account_id:
         raise RevocationRefused(
-            f"{grant.principal_id} reaches {grant.store_id} through group {first.name}, whose id {first.id} "
-            f"is not an IAM group of account {user.account_id}: a person must check it"
+            f"{grant.principal_provider_id} reaches {grant.store_provider_id} through group {first.name}, "
+            f"whose id {first.id} is not an IAM group of account {user.account_id}: a person must check it"
         )
     # Never the group's policy: detaching it would cut every member, not this user.
     return partial(
@@ -141,7 +143,7 @@ def _iam_role(grant: Grant, role: IamArn) -> Plan:
     while path and path[0].kind in TRUST_KINDS:
         path = path[1:]
     if not path:
-        raise RevocationRefused(f"{grant.principal_id}: the path names no policy to change")
+        raise RevocationRefused(f"{grant.principal_provider_id}: the path names no policy to change")
     return _granting_step(grant, path) or _own_policy(grant, role, path, "role")
 
 
@@ -165,7 +167,7 @@ def _own_policy(grant: Grant, holder: IamArn, path: tuple[PathStep, ...], noun: 
     if first.kind == "policy" and len(path) == 1:
         policy = iam_arn(first.id)
         if policy is None or policy.type != "policy":
-            raise RevocationRefused(f"{grant.principal_id}: {first.id} is not a managed policy ARN")
+            raise RevocationRefused(f"{grant.principal_provider_id}: {first.id} is not a managed policy ARN")
         if noun == "user":
             return partial(
                 plan_detach_user_policy,
@@ -178,10 +180,10 @@ def _own_policy(grant: Grant, holder: IamArn, path: tuple[PathStep, ...], noun: 
         )
     if first.kind == "inline_policy" and len(path) == 1:
         owner, separator, name = first.id.partition(INLINE_SEPARATOR)
-        if not separator or owner != grant.principal_id or not name:
+        if not separator or owner != grant.principal_provider_id or not name:
             raise RevocationRefused(
-                f"{grant.principal_id}: inline policy {first.name} ({first.id}) is not its own: a person "
-                "must check where it is"
+                f"{grant.principal_provider_id}: inline policy {first.name} ({first.id}) is not its own: a "
+                "person must check where it is"
             )
         if noun == "user":
             return partial(
@@ -197,23 +199,23 @@ def _identity_center_user(grant: Grant) -> Plan:
     first = grant.path[0]
     if first.kind == "group":
         raise RevocationRefused(
-            f"Identity Center user {grant.principal_id} has this access as a member of group {first.name}: "
-            f"remove them from {first.name} in the identity source (changing the group's assignment would "
-            "cut every member)"
+            f"Identity Center user {grant.principal_provider_id} has this access as a member of group "
+            f"{first.name}: remove them from {first.name} in the identity source (changing the group's "
+            "assignment would cut every member)"
         )
     if first.kind != "permission_set":
         raise _refusal(grant, first)
     role = iam_arn(grant.path[1].id) if len(grant.path) > 1 and grant.path[1].kind == "role" else None
     if role is None or role.type != "role":
         raise RevocationRefused(
-            f"Identity Center user {grant.principal_id}: permission set {first.name} is not followed by the "
-            "role it provisions: a person must check the assignment"
+            f"Identity Center user {grant.principal_provider_id}: permission set {first.name} is not "
+            "followed by the role it provisions: a person must check the assignment"
         )
     return partial(
         _delete_assignment,
         account_id=role.account_id,
         permission_set_arn=first.id,
-        principal_id=grant.principal_id,
+        principal_id=grant.principal_provider_id,
     )
 
 
@@ -251,7 +253,7 @@ def _instance_of(clients: AwsClients, permission_set_arn: str) -> str:
 
 
 def _refusal(grant: Grant, first: PathStep) -> RevocationRefused:
-    who, where = grant.principal_id, grant.store_id
+    who, where = grant.principal_provider_id, grant.store_provider_id
     if first.kind == "role":
         return RevocationRefused(
             f"{who} reaches {where} by assuming role {first.name}: changing the role would change it for "

@@ -40,7 +40,7 @@ BOUNDARIES = st.none() | st.sampled_from(
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    principal_id: str  # as our grants name it
+    principal_provider_id: str  # as our grants name it
     callers: tuple[Caller, ...]
     covered_by: tuple[str, ...] | None = None  # None: compared exactly; else who may hold its access for it
 
@@ -50,44 +50,48 @@ def _disagreements(
 ) -> list[str]:
     store = next(s for a in inv.accounts for s in a.stores if s.arn == PAYROLL)
     ours = {
-        (g.principal_id, g.access): g for g in effective_access(inv, CATALOG).grants if g.store_id == PAYROLL
+        (g.principal_provider_id, g.access): g
+        for g in effective_access(inv, CATALOG).grants
+        if g.store_provider_id == PAYROLL
     }
     callers = [c for s in subjects for c in s.callers]
     answers = iter(oracle_levels(oracle, probe, inv, store, callers))
     problems = [
         f"we list {pid} ({level}), which is none of the subjects"
         for pid, level in ours
-        if pid not in {s.principal_id for s in subjects}
+        if pid not in {s.principal_provider_id for s in subjects}
     ]
     for subject in subjects:
         held = [next(answers) for _ in subject.callers]
         some, every = set.union(*held), set.intersection(*held)
         for level in AccessLevel:
-            grant = ours.get((subject.principal_id, level))
+            grant = ours.get((subject.principal_provider_id, level))
             public = ours.get((PUBLIC, level))
             if subject.covered_by is None and public is not None and not public.conditional:
                 # A grant to everyone is listed once, as public: what anyone holds whatever the conditions
                 # is not listed again for each principal it also reaches.
                 if grant is not None and level not in some:
-                    problems.append(f"{subject.principal_id} {level}: we list it, the oracle denies it")
+                    problems.append(
+                        f"{subject.principal_provider_id} {level}: we list it, the oracle denies it"
+                    )
                 continue
             if subject.covered_by is None:
                 if (grant is not None) != (level in some):
                     problems.append(
-                        f"{subject.principal_id} {level}: ours {grant is not None}, oracle "
+                        f"{subject.principal_provider_id} {level}: ours {grant is not None}, oracle "
                         f"{[c.principal for c, h in zip(subject.callers, held, strict=True) if level in h]}"
                     )
                 elif grant is not None and grant.conditional != (level not in every):
                     problems.append(
-                        f"{subject.principal_id} {level}: ours conditional={grant.conditional}, "
+                        f"{subject.principal_provider_id} {level}: ours conditional={grant.conditional}, "
                         f"oracle allows {len([h for h in held if level in h])} of "
                         f"{len(held)} sessions"
                     )
             elif grant is not None and level not in some:
-                problems.append(f"{subject.principal_id} {level}: we list it, the oracle denies it")
+                problems.append(f"{subject.principal_provider_id} {level}: we list it, the oracle denies it")
             elif level in some and grant is None and not any((p, level) in ours for p in subject.covered_by):
                 problems.append(
-                    f"{subject.principal_id} {level}: the oracle allows it, we list neither it "
+                    f"{subject.principal_provider_id} {level}: the oracle allows it, we list neither it "
                     f"nor {list(subject.covered_by)}"
                 )
     return problems

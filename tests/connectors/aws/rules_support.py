@@ -21,7 +21,9 @@ def evaluate(inventory: AwsInventory) -> Evaluation:
 
 
 def grants(inventory: AwsInventory) -> dict[tuple[str, str, str], Grant]:
-    return {(g.principal_id, g.store_id, str(g.access)): g for g in evaluate(inventory).grants}
+    return {
+        (g.principal_provider_id, g.store_provider_id, str(g.access)): g for g in evaluate(inventory).grants
+    }
 
 
 def levels(inventory: AwsInventory, principal: str, store: str = PAYROLL) -> set[str]:

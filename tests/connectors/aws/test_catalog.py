@@ -69,7 +69,7 @@ def _levels_held(*statements: dict[str, Any], store: StoreResource) -> set[str]:
     return {
         str(g.access)
         for g in effective_access(inv).grants
-        if g.principal_id == ANA and g.store_id == store.arn
+        if g.principal_provider_id == ANA and g.store_provider_id == store.arn
     }
 
 

@@ -30,9 +30,9 @@ def test_snapshot_then_revoke_a_group_membership_and_verify(connector: AwsConnec
     make_bucket("payroll", tag_set=tags())
     build_iam()
     before = {
-        (g.principal_id.rsplit("/", 1)[-1], g.access)
+        (g.principal_provider_id.rsplit("/", 1)[-1], g.access)
         for g in connector.snapshot().grants
-        if g.store_id == "arn:aws:s3:::payroll"
+        if g.store_provider_id == "arn:aws:s3:::payroll"
     }
     assert ("ana", AccessLevel.READ) in before
 

@@ -34,7 +34,9 @@ ANA = ANA_ARN
 
 
 def _grants(inv):
-    return {(g.principal_id, g.store_id, str(g.access)): g for g in effective_access(inv).grants}
+    return {
+        (g.principal_provider_id, g.store_provider_id, str(g.access)): g for g in effective_access(inv).grants
+    }
 
 
 def _levels(inv, principal: str = ANA, store: str = PAYROLL) -> set[str]:

@@ -130,7 +130,7 @@ def test_the_connector_syncs_on_with_last_use_unknown_and_says_why(
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
         snapshot = AwsConnector(settings, clock=FrozenClock(NOW)).snapshot()
 
-    holders = {grant.principal_id for grant in snapshot.grants}
+    holders = {grant.principal_provider_id for grant in snapshot.grants}
     assert {f"arn:aws:iam::{CALLER}:user/ana", f"arn:aws:iam::{CALLER}:role/analyst"} <= holders
     assert all(grant.last_used is None for grant in snapshot.grants)
     assert proxy.answered["GenerateServiceLastAccessedDetails"] == len(holders)  # denied is not retried

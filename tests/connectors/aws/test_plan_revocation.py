@@ -115,9 +115,9 @@ def grants(connector: AwsConnector) -> dict[str, Grant]:
     """The snapshot's read grant to the bucket, by principal name."""
     _build()
     return {
-        g.principal_id.rsplit("/", 1)[-1]: g
+        g.principal_provider_id.rsplit("/", 1)[-1]: g
         for g in connector.snapshot().grants
-        if g.store_id == BUCKET and g.access is AccessLevel.READ
+        if g.store_provider_id == BUCKET and g.access is AccessLevel.READ
     }
 
 

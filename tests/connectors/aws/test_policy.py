@@ -188,7 +188,7 @@ def test_results_do_not_depend_on_order(docs: list[dict[str, Any]], data: st.Dat
         return {
             (str(g.access), str(g.path[-1]) if len(documents) == 1 else "", g.conditional)
             for g in effective_access(inv).grants
-            if g.principal_id == ANA_ARN
+            if g.principal_provider_id == ANA_ARN
         }
 
     reordered = [_shuffled(d, data) for d in data.draw(st.permutations(docs))]

@@ -126,7 +126,10 @@ def _world(bucket_statements, ana_may, ben_may, eve_may, *, ben_first=False):
 
 def _held(inv) -> dict[tuple[str, str, str], bool]:
     """(principal, store, level) -> held unconditionally."""
-    return {(g.principal_id, g.store_id, str(g.access)): not g.conditional for g in evaluate(inv).grants}
+    return {
+        (g.principal_provider_id, g.store_provider_id, str(g.access)): not g.conditional
+        for g in evaluate(inv).grants
+    }
 
 
 def _decisions(inv) -> list[tuple[bool, bool]]:

@@ -78,7 +78,7 @@ def test_ignore_public_acls_keeps_an_acl_grant_to_a_named_account() -> None:
     to one account's canonical user is not public, so IgnorePublicAcls leaves it."""
     acl = bucket_acl(OWNER_CANONICAL, ("CanonicalUser", PARTNER_CANONICAL, "READ"))
     inv = _single(bucket(acl=acl, object_ownership="ObjectWriter"), account_block=IGNORE_ACLS)
-    partner = [g for g in grants(inv).values() if g.principal_id.endswith(PARTNER_CANONICAL)]
+    partner = [g for g in grants(inv).values() if g.principal_provider_id.endswith(PARTNER_CANONICAL)]
     assert [str(g.access) for g in partner] == ["read"]
     assert partner[0].path[0].kind == "bucket_acl"
 

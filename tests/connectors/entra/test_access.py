@@ -59,7 +59,8 @@ def _inventory(
 
 def _held(inventory: EntraInventory) -> dict[tuple[str, str, str], list[str]]:
     return {
-        (g.store_id, g.principal_id, str(g.access)): [str(s) for s in g.path] for g in entra_grants(inventory)
+        (g.store_provider_id, g.principal_provider_id, str(g.access)): [str(s) for s in g.path]
+        for g in entra_grants(inventory)
     }
 
 
@@ -175,7 +176,7 @@ def test_unknown_member_types_are_quarantined_and_counted() -> None:
     inventory = _inventory(directory, ("payroll",))
     assert directory.quarantined == {"x1": "#microsoft.graph.somethingNew"}
     snapshot = to_snapshot(inventory, entra_grants(inventory))
-    assert {g.principal_id for g in snapshot.grants} == {"ana"}
+    assert {g.principal_provider_id for g in snapshot.grants} == {"ana"}
     assert any("1 member object(s) of unknown type were quarantined" in n for n in snapshot.notes)
 
 

@@ -39,7 +39,7 @@ def _connector(sim: GraphSimulator) -> EntraConnector:
 
 def _casework_grants(sim: GraphSimulator, app_id: str) -> int:
     snapshot = _connector(sim).snapshot()
-    return sum(1 for g in snapshot.grants if g.store_id == app_id and g.path[-1].kind == "app_role")
+    return sum(1 for g in snapshot.grants if g.store_provider_id == app_id and g.path[-1].kind == "app_role")
 
 
 def test_graph_counts_a_collection_only_under_consistency_level_eventual(

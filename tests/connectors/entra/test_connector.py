@@ -32,9 +32,11 @@ waited: list[float] = []
 def _held(snapshot: Snapshot, ids: dict[str, str]) -> dict[tuple[str, str, str], list[str]]:
     names = {v: k for k, v in ids.items()}
     return {
-        (names.get(g.store_id, g.store_id), names.get(g.principal_id, g.principal_id), str(g.access)): [
-            str(s) for s in g.path
-        ]
+        (
+            names.get(g.store_provider_id, g.store_provider_id),
+            names.get(g.principal_provider_id, g.principal_provider_id),
+            str(g.access),
+        ): [str(s) for s in g.path]
         for g in snapshot.grants
     }
 

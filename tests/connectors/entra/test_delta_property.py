@@ -38,7 +38,10 @@ change = st.one_of(
 
 def _view(snapshot):  # what a review depends on
     return (
-        sorted((g.store_id, g.principal_id, str(g.access), tuple(map(str, g.path))) for g in snapshot.grants),
+        sorted(
+            (g.store_provider_id, g.principal_provider_id, str(g.access), tuple(map(str, g.path)))
+            for g in snapshot.grants
+        ),
         sorted((p.provider_id, p.enabled, p.guest, p.email) for p in snapshot.principals),
         sorted((p.email, p.manager_email) for p in snapshot.people),
     )

@@ -42,9 +42,9 @@ def connector_for(simulator: GraphSimulator, **settings: object) -> EntraConnect
 def grants_of(connector: EntraConnector, department: Department) -> dict[tuple[str, str, str], Grant]:
     names = {object_id: name for name, object_id in department.ids.items()}
     return {
-        (names[g.store_id], names[g.principal_id], str(g.access)): g
+        (names[g.store_provider_id], names[g.principal_provider_id], str(g.access)): g
         for g in connector.snapshot().grants
-        if g.principal_id in names and g.store_id in names
+        if g.principal_provider_id in names and g.store_provider_id in names
     }
 
 
@@ -122,7 +122,11 @@ def test_schedules_derived_from_a_group_are_read_through_the_group_and_said(
     t, ids = department.tenant, department.ids
     t.pim.add_eligibility(ids["payroll"], ids["cat"], member_type="Group")
     snapshot = connector_for(simulator).snapshot()
-    assert not [g for g in snapshot.grants if g.store_id == ids["payroll"] and g.principal_id == ids["cat"]]
+    assert not [
+        g
+        for g in snapshot.grants
+        if g.store_provider_id == ids["payroll"] and g.principal_provider_id == ids["cat"]
+    ]
     assert any("derived from a group's eligibility" in n for n in snapshot.notes)
 
 

@@ -31,9 +31,9 @@ def grants(connector: EntraConnector, department: Department) -> Grants:
     """The snapshot's grants, by names from the department."""
     names = {object_id: name for name, object_id in department.ids.items()}
     return {
-        (names[g.store_id], names[g.principal_id], str(g.access)): g
+        (names[g.store_provider_id], names[g.principal_provider_id], str(g.access)): g
         for g in connector.snapshot().grants
-        if g.principal_id in names
+        if g.principal_provider_id in names
     }
 
 
@@ -175,7 +175,9 @@ def test_groups_graph_will_not_change_are_left_to_a_person(
     snapshot = connector.snapshot()
     [store] = [s for s in snapshot.stores if s.provider_id == group]
     assert reason in dict(store.tags)["recertify:unchangeable"]
-    [grant] = [g for g in snapshot.grants if g.store_id == group and g.principal_id == ids["ana"]]
+    [grant] = [
+        g for g in snapshot.grants if g.store_provider_id == group and g.principal_provider_id == ids["ana"]
+    ]
     start = len(simulator.requests)
     with pytest.raises(RevocationRefused, match=f"hr-mail cannot be changed here: .*{reason}"):
         connector.plan_revocation(grant)

@@ -65,12 +65,14 @@ def test_an_app_not_requiring_assignment_is_held_by_every_member_and_every_guest
         False,
     )
     assert (guests.name, guests.guest, guests.person_email) == ("The 1 guest of the tenant", True, None)
-    tenant_grants = {g.principal_id: g for g in snapshot.grants if g.principal_id.startswith("tenant:")}
+    tenant_grants = {
+        g.principal_provider_id: g for g in snapshot.grants if g.principal_provider_id.startswith("tenant:")
+    }
     assert set(tenant_grants) == {"tenant:members", "tenant:guests"}
     for grant in tenant_grants.values():
-        assert grant.store_id == ids["app"] and grant.access is AccessLevel.READ
+        assert grant.store_provider_id == ids["app"] and grant.access is AccessLevel.READ
         assert grant.path == (PathStep("app_setting", ids["app"], STEP.name),)
-    app_holders = {g.principal_id for g in snapshot.grants if g.store_id == ids["app"]}
+    app_holders = {g.principal_provider_id for g in snapshot.grants if g.store_provider_id == ids["app"]}
     assert {ids["etl"], ids["cat"], ids["olu"]} <= app_holders  # assigned, through a group, and the owner
     assert PrincipalType.ENTRA_TENANT in EXPOSURE_TYPES and PrincipalType.ENTRA_TENANT in PERSONLESS_TYPES
 
@@ -81,7 +83,11 @@ def test_without_an_enabled_guest_there_is_no_guests_principal(
     t, ids = department.tenant, department.ids
     t.set_assignment_required(ids["app"], False)
     t.update_user(ids["gus"], enabled=False)
-    holders = {g.principal_id for g in _snapshot(simulator).grants if g.principal_id.startswith("tenant:")}
+    holders = {
+        g.principal_provider_id
+        for g in _snapshot(simulator).grants
+        if g.principal_provider_id.startswith("tenant:")
+    }
     assert holders == {"tenant:members"}
 
 
@@ -98,7 +104,7 @@ def test_revocation_is_refused_with_the_fix_and_sends_nothing(
     who need the app are assigned — a person's change, never Recertify's."""
     department.tenant.set_assignment_required(department.ids["app"], False)
     connector = EntraConnector(settings_for(simulator), SECRETS, clock=FrozenClock(T0), sleep=lambda _s: None)
-    grant = next(g for g in connector.snapshot().grants if g.principal_id == "tenant:members")
+    grant = next(g for g in connector.snapshot().grants if g.principal_provider_id == "tenant:members")
     start = len(simulator.requests)
     with pytest.raises(RevocationRefused, match="set Assignment required to Yes on the enterprise app"):
         connector.plan_revocation(grant)
@@ -109,7 +115,7 @@ def test_the_exposure_is_said_in_words_with_the_count() -> None:
     """An access listing, the evidence and Slack say a tenant-wide grant as a sentence, like a public one."""
     said = exposed(
         principal_type=PrincipalType.ENTRA_TENANT,
-        principal_id="tenant:members",
+        principal_provider_id="tenant:members",
         principal_name="All 1,204 members of the tenant",
         guest=False,
         store_name="Casework",
