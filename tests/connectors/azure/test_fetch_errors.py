@@ -140,3 +140,37 @@ def test_an_assignment_of_an_unknown_principal_type_is_malformed(sim: ArmSimulat
     )
     with pytest.raises(SourceUnavailable, match="unknown principalType 'Alien'"):
         _read(_clients(sim))
+
+
+def test_a_role_no_list_returned_is_read_by_its_id(sim: ArmSimulator) -> None:
+    """ "Role Definitions - Get By Id" ("Gets a role definition by ID."): a role an assignment names that the
+    subscription's list did not return (assignable elsewhere) is read by its id rather than left out."""
+    guid = sim.state.add_role_definition(
+        "Elsewhere reader",
+        data_actions=["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"],
+        assignable_scopes=["/subscriptions/00000000-0000-4000-8000-00000000c003"],
+    )
+    sim.state.add_role_assignment(f"/subscriptions/{SUB_A}", guid, SUB_B)
+    definitions = {d.id.rsplit("/", 1)[-1]: d for d in _read(_clients(sim)).inventory.role_definitions}
+    assert definitions[guid].name == "Elsewhere reader"
+
+
+def test_a_role_that_cannot_be_found_fails_the_read(sim: ArmSimulator) -> None:
+    """An assignment whose role definition answers 404 `RoleDefinitionDoesNotExist` cannot be evaluated: the
+    read fails rather than drop the assignment."""
+    guid = sim.state.add_role_definition(
+        "Gone", actions=["*/read"], assignable_scopes=[f"/subscriptions/{SUB_A}"]
+    )
+    sim.state.add_role_assignment(f"/subscriptions/{SUB_A}", guid, SUB_B)
+    del sim.state.role_definitions[guid.lower()]
+    with pytest.raises(AzureApiError) as missing:
+        _read(_clients(sim))
+    assert missing.value.code == "RoleDefinitionDoesNotExist" and guid in str(missing.value)
+
+
+def test_a_static_token_never_shows_itself() -> None:
+    """A token is a secret: its credential's repr does not carry it (STYLE: "never a token")."""
+    assert "secret-value" not in repr(StaticToken("secret-value"))
+    assert (
+        StaticToken("secret-value").get_token("https://management.azure.com/.default").token == "secret-value"
+    )
