@@ -121,7 +121,9 @@ class KeyVaultFacts:
 class SqlEntraAdmin:
     object_id: str
     login: str
-    principal_type: PrincipalType  # User, Group or ServicePrincipal (ARM says "Application")
+    # User, Group or ServicePrincipal (ARM says "Application"); None when the answer names no type (the
+    # `administrators` child does not): the directory then says what the object is.
+    principal_type: PrincipalType | None = None
 
 
 @dataclass(frozen=True, slots=True)
