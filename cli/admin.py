@@ -74,6 +74,10 @@ class AwsRole(StrEnum):
     trust = "trust"
 
 
+class AzureRole(StrEnum):
+    read = "read"  # revocation is not automated for Azure yet: no write role
+
+
 @permissions_cli.command("aws")
 def permissions_aws(
     ctx: typer.Context,
@@ -116,6 +120,27 @@ def permissions_entra() -> None:
     for side, purposes in all_permissions().items():
         for purpose, permissions in purposes.items():
             sys.stdout.write(f"{side}\t{', '.join(permissions)}\t{purpose}\n")
+
+
+@permissions_cli.command("azure")
+def permissions_azure(
+    role: Annotated[AzureRole, typer.Argument(help="read: the custom role the Azure source reads with")],
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(help="an assignable scope (repeatable): /subscriptions/ID or a management group's id"),
+    ] = None,
+) -> None:
+    """The custom role definition of the Azure read role (`az role definition create --role-definition`);
+    without --scope its assignable scope is a placeholder subscription to replace."""
+    from connectors.azure.permissions import read_role
+
+    for value in scope or []:
+        if not value.startswith(("/subscriptions/", "/providers/Microsoft.Management/managementGroups/")):
+            raise InvalidArgument(
+                f"--scope {value!r}: expected /subscriptions/ID or "
+                "/providers/Microsoft.Management/managementGroups/ID"
+            )
+    sys.stdout.write(json.dumps(read_role(list(scope or [])), indent=2) + "\n")
 
 
 @db_cli.command("upgrade")

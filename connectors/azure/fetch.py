@@ -27,6 +27,13 @@ from connectors.azure.stores import ArmReader, Resource, spec_for
 
 logger = logging.getLogger(__name__)
 
+# The operations read_inventory itself calls (each store kind names its own, and rbac_read.py its own):
+# "Subscriptions - Get"/"- List" and "Resources - List" (connectors/azure/permissions.py builds the role).
+READ_PERMISSIONS = (
+    "Microsoft.Resources/subscriptions/read",
+    "Microsoft.Resources/subscriptions/resources/read",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class StoreInfo:
