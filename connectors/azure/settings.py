@@ -89,19 +89,30 @@ class AzureSecrets(EntraSecrets):
     azure_token: SecretStr | None = Field(default=None, alias="RECERTIFY_AZURE_TOKEN")
 
     def missing_for_azure(self, azure: AzureSettings, entra: EntraSettings) -> list[str]:
-        """What an enabled `[azure]` needs from the environment and does not have, as sentences: a static
-        token, or the `[entra]` app registration (tenant and client ids) with its secret or certificate."""
-        if not azure.enabled or self.azure_token is not None:
+        """What an enabled `[azure]` needs from the environment and does not have, as sentences. ARM: a static
+        token, or the `[entra]` app registration (tenant and client ids) with its secret or certificate;
+        Graph (the groups and principals the assignments name): RECERTIFY_GRAPH_TOKEN or that same app."""
+        if not azure.enabled:
             return []
-        if not (entra.tenant_id and entra.client_id):
-            return [
-                "azure is enabled but has no credential: set entra.tenant_id and entra.client_id (the same "
-                "app registration) with AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, or "
-                "RECERTIFY_AZURE_TOKEN"
-            ]
-        if self.azure_client_secret is None and self.azure_client_certificate_path is None:
+        app = bool(entra.tenant_id and entra.client_id)
+        secret = self.azure_client_secret is not None or self.azure_client_certificate_path is not None
+        if (self.azure_token is not None or app and secret) and (
+            self.graph_token is not None or app and secret
+        ):
+            return []
+        if app and not secret:
             return [
                 "azure is enabled but AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH) is not set "
                 "in the environment"
             ]
-        return []
+        if self.azure_token is not None:
+            return [
+                "azure is enabled with RECERTIFY_AZURE_TOKEN but cannot read the Entra groups its "
+                "assignments name: set RECERTIFY_GRAPH_TOKEN, or entra.tenant_id and entra.client_id with "
+                "AZURE_CLIENT_SECRET"
+            ]
+        return [
+            "azure is enabled but has no credential: set entra.tenant_id and entra.client_id (the same "
+            "app registration) with AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, or "
+            "RECERTIFY_AZURE_TOKEN with RECERTIFY_GRAPH_TOKEN"
+        ]

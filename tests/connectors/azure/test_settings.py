@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from config import load_settings, missing_secrets
 from connectors.azure.settings import AzureSettings, classification
@@ -77,10 +78,11 @@ def test_enabled_azure_without_a_credential_says_what_is_missing(tmp_path: Path)
     """RECERTIFY_AZURE_TOKEN is a secret, not the key `token` of [azure]."""
     loaded = _load(tmp_path, "[azure]\nenabled = true\n[entra]\nenabled = false\n")
     assert any("azure is enabled but has no credential" in p for p in missing_secrets(loaded))
-    token = _load(
-        tmp_path, "[azure]\nenabled = true\n[entra]\nenabled = false\n", {"RECERTIFY_AZURE_TOKEN": "t"}
-    )
-    assert [p for p in missing_secrets(token) if p.startswith("azure")] == []
+    body = "[azure]\nenabled = true\n[entra]\nenabled = false\n"
+    arm_only = _load(tmp_path, body, {"RECERTIFY_AZURE_TOKEN": "t"})
+    assert any("cannot read the Entra groups" in p for p in missing_secrets(arm_only))
+    both = _load(tmp_path, body, {"RECERTIFY_AZURE_TOKEN": "t", "RECERTIFY_GRAPH_TOKEN": "g"})
+    assert [p for p in missing_secrets(both) if p.startswith("azure")] == []
 
 
 def test_enabled_azure_with_the_entra_app_needs_its_secret(tmp_path: Path) -> None:
@@ -116,3 +118,16 @@ def test_sync_source_azure_without_a_credential_names_what_is_missing(
     )
     assert result.code == 2
     assert "azure is enabled but has no credential" in " ".join(result.stderr.split())
+
+
+def test_wiring_builds_the_azure_connector_when_azure_is_enabled(tmp_path: Path, engine: Engine) -> None:
+    """`[azure] enabled` puts Azure among the connectors; building it opens no connection."""
+    from connectors.azure.connector import AzureConnector
+    from reviews.clock import SystemClock
+    from wiring import Wiring
+
+    env = {"RECERTIFY_AZURE_TOKEN": "t", "RECERTIFY_GRAPH_TOKEN": "g"}
+    config = _load(tmp_path, "[azure]\nenabled = true\n", env)
+    connectors = Wiring(config, engine).connectors(SystemClock())
+    assert isinstance(connectors["azure"], AzureConnector)
+    assert connectors["azure"].system == "azure"
