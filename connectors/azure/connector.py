@@ -1,7 +1,7 @@
 """The Azure connector (reviews.ports.Connector): read (ARM, then the Entra objects it names) → evaluate →
 snapshot; revocation planning refuses, naming the manual fix.
 
-The read is injected (`read: Callable[[], AzureRead]`): wiring.py composes the ARM fetch and the Graph
+The read is injected (`read: Callable[[], SourceRead]`): wiring.py composes the ARM fetch and the Graph
 directory read (reading.read_all); tests hand it a built inventory.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from connectors.azure.evaluate import effective_access
 from connectors.azure.planning import manual_fix
-from connectors.azure.reading import AzureRead
+from connectors.azure.reading import SourceRead
 from connectors.azure.settings import AzureSettings
 from connectors.azure.transform import to_snapshot
 from reviews.entitlements import Grant, PlannedChange, RevocationAction, RevocationResult, Snapshot, System
@@ -24,7 +24,7 @@ class AzureConnector:
     def __init__(
         self,
         settings: AzureSettings,
-        read: Callable[[], AzureRead],
+        read: Callable[[], SourceRead],
         *,
         check: Callable[[], None] | None = None,
         progress: Callable[[str], None] | None = None,

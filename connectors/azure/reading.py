@@ -33,7 +33,7 @@ class ArmRead:
 
 
 @dataclass(frozen=True, slots=True)
-class AzureRead:
+class SourceRead:
     """Everything the transform needs: the inventory with its directory, who each object is, the tags."""
 
     inventory: AzureInventory
@@ -43,7 +43,7 @@ class AzureRead:
     notes: tuple[str, ...] = ()
 
 
-def read_all(arm: Callable[[], ArmRead], graph: Graph, *, now: datetime) -> AzureRead:
+def read_all(arm: Callable[[], ArmRead], graph: Graph, *, now: datetime) -> SourceRead:
     """ARM first, then the Entra objects it names; assignments to deleted principals dropped with a note."""
     found = arm()
     inventory = found.inventory
@@ -60,7 +60,7 @@ def read_all(arm: Callable[[], ArmRead], graph: Graph, *, now: datetime) -> Azur
             "(Identity not found): they reach no one and were left out: "
             + ", ".join(sorted(directory.deleted))
         )
-    return AzureRead(
+    return SourceRead(
         replace(inventory, directory=directory.directory),
         directory.objects,
         found.tags,

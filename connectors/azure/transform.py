@@ -16,7 +16,7 @@ from connectors.azure.directory_read import EntraObject
 from connectors.azure.grants import AzureGrant
 from connectors.azure.model import AzureStore
 from connectors.azure.model import PrincipalType as AzureType
-from connectors.azure.reading import AzureRead
+from connectors.azure.reading import SourceRead
 from connectors.azure.settings import AzureSettings, classification
 from reviews.entitlements import Grant, Person, Principal, PrincipalType, Snapshot, Store, System
 from reviews.errors import IncompleteSnapshot
@@ -28,7 +28,7 @@ _TYPES = {
 }
 
 
-def to_snapshot(read: AzureRead, grants: tuple[AzureGrant, ...], settings: AzureSettings) -> Snapshot:
+def to_snapshot(read: SourceRead, grants: tuple[AzureGrant, ...], settings: AzureSettings) -> Snapshot:
     stores = tuple(_store(store, read.tags, settings) for store in read.inventory.stores)
     kept = [g for g in grants if g.principal_type in _TYPES]
     devices = {g.principal_id.lower() for g in grants if g.principal_type not in _TYPES}

@@ -10,7 +10,7 @@ import pytest
 from connectors.azure.connector import AzureConnector
 from connectors.azure.directory_read import EntraObject
 from connectors.azure.model import AzureInventory, PrincipalType, SqlEntraAdmin
-from connectors.azure.reading import AzureRead
+from connectors.azure.reading import SourceRead
 from connectors.azure.settings import AzureSettings
 from reviews.entitlements import AccessLevel, Grant, Snapshot, StoreKind, System
 from reviews.entitlements import PrincipalType as Kind
@@ -53,7 +53,7 @@ def snapshot(inv: AzureInventory, tags: dict[str, dict[str, str]] | None = None)
 
 def connector(inv: AzureInventory, tags: dict[str, dict[str, str]] | None = None) -> AzureConnector:
     found = tags if tags is not None else {s.resource_id: TAGS for s in inv.stores}
-    return AzureConnector(AzureSettings(enabled=True), lambda: AzureRead(inv, OBJECTS, found, NOW))
+    return AzureConnector(AzureSettings(enabled=True), lambda: SourceRead(inv, OBJECTS, found, NOW))
 
 
 def by_key(snap: Snapshot) -> dict[tuple[str, str, AccessLevel], Grant]:
