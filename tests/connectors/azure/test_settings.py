@@ -131,3 +131,16 @@ def test_wiring_builds_the_azure_connector_when_azure_is_enabled(tmp_path: Path,
     connectors = Wiring(config, engine).connectors(SystemClock())
     assert isinstance(connectors["azure"], AzureConnector)
     assert connectors["azure"].system == "azure"
+
+
+def test_sync_with_no_source_enabled_names_azure_among_the_switches(
+    database_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {
+        "RECERTIFY_DATABASE_URL": database_url,
+        "RECERTIFY_AWS_ENABLED": "false",
+        "RECERTIFY_ENTRA_ENABLED": "false",
+    }
+    result = run_cli(capsys, monkeypatch, "sync", env=env)
+    assert result.code == 1
+    assert "set aws.enabled, entra.enabled or azure.enabled" in " ".join(result.stderr.split())
