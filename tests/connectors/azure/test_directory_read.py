@@ -12,6 +12,7 @@ from connectors.azure.directory_read import named_objects, read_directory
 from connectors.azure.evaluate import effective_access
 from connectors.azure.model import AccessPolicy, Directory, PrincipalType
 from connectors.azure.reading import ArmRead, read_all
+from reviews.errors import SourceUnavailable
 from simulators.graph import GraphSimulator, Tenant
 from tests.connectors.azure.evaluate_world import ACCOUNT, BLOB_READER, RG, assign, inventory, storage, vault
 from tests.connectors.azure.test_connector import NOW
@@ -95,3 +96,20 @@ def test_read_all_drops_what_names_deleted_principals_and_evaluates_the_rest(
     assert "2 assignment(s) or policies name 1 deleted principal(s)" in read.notes[0]
     held = {(g.principal_id, str(g.level)) for g in effective_access(read.inventory)}
     assert held == {(ids["bob"], "read"), (ids["app"], "read")}
+
+
+def test_a_members_page_lost_once_is_read_again_and_twice_fails_the_read(
+    world: tuple[GraphSimulator, dict[str, str]],
+) -> None:
+    """A lost page must never read as people without access (architecture: Complete reads)."""
+    sim, ids = world
+    for n in range(5):
+        sim.tenant.add_member(ids["staff"], sim.tenant.add_user(f"Clerk {n}", f"clerk{n}@dept.example.gov"))
+    with client(sim) as graph:
+        whole = read_directory(graph, [ids["staff"]]).directory.groups[ids["staff"]].member_ids
+        sim.faults.drop_next_link_next(f"/groups/{ids['staff']}/members")
+        again = read_directory(graph, [ids["staff"]]).directory.groups[ids["staff"]].member_ids
+        assert sorted(again) == sorted(whole) and len(whole) == 7
+        sim.faults.drop_next_link_next(f"/groups/{ids['staff']}/members", times=10)
+        with pytest.raises(SourceUnavailable, match="members: read"):
+            read_directory(graph, [ids["staff"]])
