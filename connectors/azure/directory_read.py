@@ -19,7 +19,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from connectors.azure.model import EVERYONE, AzureInventory, Directory, EntraGroup, PrincipalType
+from connectors.azure.model import (
+    EVERYONE,
+    AzureInventory,
+    CosmosFacts,
+    Directory,
+    EntraGroup,
+    KeyVaultFacts,
+    PrincipalType,
+    SqlFacts,
+)
 from connectors.entra.client import BatchItem, complete
 from reviews.errors import SourceUnavailable
 
@@ -70,13 +79,12 @@ def named_objects(inventory: AzureInventory) -> set[str]:
         ids.update(deny.principals, deny.exclude_principals)
     for store in inventory.stores:
         facts = store.facts
-        for policy in getattr(facts, "access_policies", ()):
-            ids.add(policy.object_id)
-        for assignment in getattr(facts, "role_assignments", ()):
-            ids.add(assignment.principal_id)
-        admin = getattr(facts, "entra_admin", None)
-        if admin is not None:
-            ids.add(admin.object_id)
+        if isinstance(facts, KeyVaultFacts):
+            ids.update(policy.object_id for policy in facts.access_policies)
+        elif isinstance(facts, CosmosFacts):
+            ids.update(assignment.principal_id for assignment in facts.role_assignments)
+        elif isinstance(facts, SqlFacts) and facts.entra_admin is not None:
+            ids.add(facts.entra_admin.object_id)
     ids.discard(EVERYONE)
     return ids
 
