@@ -1,7 +1,8 @@
 """Configuration: `recertify.toml`, every key overridable by the environment, secrets only from it.
 
 Each adapter owns its section and its secrets, which it says it lacks when enabled without them
-(connectors/aws/settings.py, connectors/entra/settings.py, bot/settings.py; AWS has none: the standard chain),
+(connectors/aws/settings.py, connectors/entra/settings.py, connectors/azure/settings.py, bot/settings.py; AWS
+has none: the standard chain),
 the domain its enforcement section (reviews/enforcement/settings.py), and config_sections.py the rest; this
 module composes them into `Settings` and `Secrets` and loads them.
 
@@ -32,7 +33,8 @@ from sqlalchemy.exc import ArgumentError
 from bot.settings import SlackSecrets, SlackSettings
 from config_sections import AttestSettings, AuditSettings, DatabaseSettings, ServeSettings
 from connectors.aws.settings import AwsSettings
-from connectors.entra.settings import EntraSecrets, EntraSettings
+from connectors.azure.settings import AzureSecrets, AzureSettings
+from connectors.entra.settings import EntraSettings
 from reviews.enforcement.settings import EnforcementSettings
 from reviews.entitlements import ENTRA_CLASSIFICATION, System
 from reviews.errors import ConfigurationError
@@ -54,10 +56,11 @@ _FRIENDLY = {
 }
 
 
-class Secrets(EntraSecrets, SlackSecrets):
+class Secrets(AzureSecrets, SlackSecrets):
     """Every adapter's secrets: read from the environment only, under their conventional names, and never
-    printed. Slack's first, then Entra's (pydantic collects the fields of the last base first), so that
-    `recertify config check` lists them in the order it always has."""
+    printed. Slack's first, then Entra's, then Azure's (AzureSecrets extends EntraSecrets: the same app
+    registration; pydantic collects the fields of the last base first), so that `recertify config check`
+    lists them in the order it always has, Azure's token last."""
 
 
 class Settings(BaseSettings):
@@ -73,6 +76,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     aws: AwsSettings = Field(default_factory=AwsSettings)
     entra: EntraSettings = Field(default_factory=EntraSettings)
+    azure: AzureSettings = Field(default_factory=AzureSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     enforcement: EnforcementSettings = Field(default_factory=EnforcementSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
@@ -80,8 +84,12 @@ class Settings(BaseSettings):
     serve: ServeSettings = Field(default_factory=ServeSettings)
 
     def classifications(self) -> tuple[str, ...]:
-        """Every classification a store can have: the AWS tag's values, and Entra's one."""
-        return tuple(dict.fromkeys([*self.aws.personal_data_values, ENTRA_CLASSIFICATION]))
+        """Every classification a store can have: the AWS and Azure tags' values, and Entra's one."""
+        return tuple(
+            dict.fromkeys(
+                [*self.aws.personal_data_values, *self.azure.personal_data_values, ENTRA_CLASSIFICATION]
+            )
+        )
 
     def enabled_systems(self) -> tuple[str, ...]:
         return tuple(system.value for system in System if getattr(self, system.value).enabled)
@@ -161,7 +169,11 @@ def _read_file(path: Path) -> dict[str, Any]:
 
 def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
     """The nested values pydantic-settings' env source finds in `environ` (not necessarily os.environ)."""
-    env = {k: v for k, v in environ.items() if k.upper().startswith(ENV_PREFIX)}
+    # A secret named like a key (RECERTIFY_AZURE_TOKEN) is the Secrets' alone, never a section's key.
+    secret_names = {field.alias for field in Secrets.model_fields.values() if field.alias}
+    env = {
+        k: v for k, v in environ.items() if k.upper().startswith(ENV_PREFIX) and k.upper() not in secret_names
+    }
     for alias, (section, key) in ALIASES.items():
         if alias in env:
             env[f"{ENV_PREFIX}{section}_{key}".upper()] = env.pop(alias)
@@ -279,4 +291,8 @@ def missing_secrets(config: LoadedConfig) -> list[str]:
     """What the enabled sources need from the environment and do not have, as sentences (each adapter says
     what it lacks)."""
     settings, secrets = config.settings, config.secrets
-    return [*secrets.missing_for_entra(settings.entra), *secrets.missing_for_slack(settings.slack)]
+    return [
+        *secrets.missing_for_entra(settings.entra),
+        *secrets.missing_for_azure(settings.azure, settings.entra),
+        *secrets.missing_for_slack(settings.slack),
+    ]

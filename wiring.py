@@ -58,12 +58,14 @@ class Wiring:
     ) -> Connector:
         """`on_throttled` hears of each answer the source throttled (Graph reports them; AWS's retries stay
         inside botocore), besides serve's counter for /metrics. `full`: Entra reads the whole directory,
-        discarding its stored delta links (AWS always reads in full)."""
+        discarding its stored delta links (AWS and Azure always read in full)."""
         # Imported on use: boto3, msgraph and the IAM catalogue are heavy; most commands need none of them.
         if source == "aws":
             from connectors.aws.connector import AwsConnector
 
             return AwsConnector(self.config.settings.aws, clock=clock, progress=progress)
+        if source == "azure":
+            return self._azure(clock, progress, on_throttled)
         from connectors.entra.connector import EntraConnector
 
         state = DatabaseStateStore(self.engine, clock)
@@ -83,6 +85,19 @@ class Wiring:
             on_throttled=throttled,
             full_sync=full,
         )
+
+    def _azure(
+        self, clock: Clock, progress: Callable[[str], None], on_throttled: Callable[[int], None] | None
+    ) -> Connector:
+        """ARM (fetch) and the Entra objects it names, through [entra]'s Graph settings and credentials."""
+        from connectors.azure.connector import AzureConnector
+        from connectors.azure.live import live_read
+
+        settings = self.config.settings
+        read = live_read(
+            settings.azure, settings.entra, self.config.secrets, clock=clock, on_throttled=on_throttled
+        )
+        return AzureConnector(settings.azure, read, progress=progress)
 
     def snapshot_reader(
         self, source: str, clock: Clock, progress: Callable[[str], None], *, full: bool = False

@@ -30,7 +30,9 @@ def sync(
         bool,
         typer.Option(
             "--full",
-            help="Entra: discard the stored delta links and read the whole directory (AWS always does)",
+            help=(
+                "Entra: discard the stored delta links and read the whole directory (AWS and Azure always do)"
+            ),
         ),
     ] = False,
 ) -> None:
@@ -39,7 +41,7 @@ def sync(
     settings = ctx.obj.config().settings
     chosen = [source] if source else [s for s in System if getattr(settings, s.value).enabled]
     if not chosen:
-        raise Misconfigured("no source is enabled: set aws.enabled or entra.enabled")
+        raise Misconfigured("no source is enabled: set aws.enabled, entra.enabled or azure.enabled")
     for name in chosen:  # every source checked before anything is read or written
         if not getattr(settings, name.value).enabled:
             raise Misconfigured(

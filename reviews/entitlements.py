@@ -19,6 +19,7 @@ from reviews.errors import IncompleteSnapshot
 class System(StrEnum):
     AWS = "aws"
     ENTRA = "entra"
+    AZURE = "azure"
 
 
 class StoreKind(StrEnum):
@@ -27,6 +28,11 @@ class StoreKind(StrEnum):
     RDS_DB = "rds_db"
     ENTRA_GROUP = "entra_group"
     ENTRA_APP = "entra_app"
+    AZURE_STORAGE_ACCOUNT = "azure_storage_account"
+    AZURE_SQL_SERVER = "azure_sql_server"
+    AZURE_SQL_DATABASE = "azure_sql_database"
+    AZURE_COSMOSDB_ACCOUNT = "azure_cosmosdb_account"
+    AZURE_KEY_VAULT = "azure_key_vault"
 
 
 class PrincipalType(StrEnum):
@@ -114,7 +120,7 @@ ENTRA_CLASSIFICATION = "personal"  # every Entra group and app reviewed is a per
 class Store:
     system: System
     kind: StoreKind
-    provider_id: str  # ARN for AWS, object id for Entra
+    provider_id: str  # ARN for AWS, object id for Entra, ARM resource id for Azure
     name: str
     owners: tuple[str, ...] = ()  # owners' emails, as tagged or read from the directory
     classification: str = ""
@@ -140,7 +146,7 @@ class Person:
 class Principal:
     system: System
     type: PrincipalType
-    provider_id: str  # IAM ARN, Identity Center user id or Entra object id
+    provider_id: str  # IAM ARN, Identity Center user id or Entra object id (Entra's and Azure's)
     name: str
     email: str | None = None
     enabled: bool | None = None  # None: the source did not say

@@ -483,7 +483,7 @@ def test_cli_validate_refuses_kinds_and_types_no_system_in_scope_has(capsys, mon
     write(
         "cycles/kinds.yaml",
         MINIMAL.format(name="kinds")
-        + "scope:\n  systems: [aws]\n  store_kinds: [s3_bucket, entra_group]\n"
+        + "scope:\n  systems: [aws]\n  store_kinds: [s3_bucket, entra_group, azure_key_vault]\n"
         + "  principal_types: [public, entra_user]\n",
     )
     write("cycles/apps.yaml", MINIMAL.format(name="apps") + "scope:\n  store_kinds: [entra_app]\n")
@@ -496,8 +496,11 @@ def test_cli_validate_refuses_kinds_and_types_no_system_in_scope_has(capsys, mon
         "error: invalid configuration:",
         "  - cycles/kinds.yaml:6: scope.store_kinds[1]: entra_group belongs to entra, but scope.systems "
         "lists only aws: it would match nothing",
-        "  - cycles/kinds.yaml:7: scope.principal_types[1]: entra_user belongs to entra, but scope.systems "
+        "  - cycles/kinds.yaml:6: scope.store_kinds[2]: azure_key_vault belongs to azure, but scope.systems "
         "lists only aws: it would match nothing",
+        # Azure names its principals by their Entra object id: an Entra user holds Azure access too.
+        "  - cycles/kinds.yaml:7: scope.principal_types[1]: entra_user belongs to entra or azure, but "
+        "scope.systems lists only aws: it would match nothing",
         "  - cycles/apps.yaml:5: scope.store_kinds[0]: entra_app belongs to entra, but entra is not enabled "
         "in the configuration: it would match nothing",
     ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from reviews.entitlements import StoreKind as Kind
+
 EVERYONE = "00000000-0000-0000-0000-000000000000"  # deny assignments' "All Principals" (type SystemDefined)
 
 
@@ -24,11 +26,18 @@ class PrincipalType(StrEnum):
 
 
 class StoreKind(StrEnum):
-    STORAGE_ACCOUNT = "azure_storage_account"
-    SQL_SERVER = "azure_sql_server"
-    SQL_DATABASE = "azure_sql_database"
-    COSMOSDB_ACCOUNT = "azure_cosmosdb_account"
-    KEY_VAULT = "azure_key_vault"
+    """The Azure store kinds, spelled as the domain spells them (reviews.entitlements.StoreKind is the one
+    source of the names; the evaluator's short member names are its own)."""
+
+    STORAGE_ACCOUNT = Kind.AZURE_STORAGE_ACCOUNT.value
+    SQL_SERVER = Kind.AZURE_SQL_SERVER.value
+    SQL_DATABASE = Kind.AZURE_SQL_DATABASE.value
+    COSMOSDB_ACCOUNT = Kind.AZURE_COSMOSDB_ACCOUNT.value
+    KEY_VAULT = Kind.AZURE_KEY_VAULT.value
+
+    @property
+    def domain(self) -> Kind:
+        return Kind(self.value)
 
 
 @dataclass(frozen=True, slots=True)

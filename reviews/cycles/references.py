@@ -75,7 +75,12 @@ def cross_check(candidate: Candidate, definition: CycleDefinition, references: R
 
 
 def _systems_of(kind: str) -> tuple[str, ...]:
-    """The systems a store kind or principal type comes from (none named: any, as `public`)."""
+    """The systems a store kind or principal type comes from (none named: any, as `public`). Entra users and
+    service principals also hold Azure access (Azure names its principals by their Entra object id)."""
+    if kind in ("entra_user", "entra_service_principal", "entra_tenant"):
+        return ("entra", "azure")
     if kind.startswith("entra_"):
         return ("entra",)
+    if kind.startswith("azure_"):
+        return ("azure",)
     return () if kind == "public" else ("aws",)

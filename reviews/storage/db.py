@@ -112,9 +112,29 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """SQLite: batch migrations copy a table (drop, then rename the copy), which foreign keys would refuse
+    while other tables point at it; they are turned off around the migration (SQLite ignores the pragma
+    inside a transaction) and checked before they are turned back on."""
+    sqlite = engine.dialect.name == "sqlite"
     try:
-        with engine.begin() as connection:
-            command.upgrade(_alembic_config(connection), revision)
+        with engine.connect() as connection:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            try:
+                with connection.begin():
+                    command.upgrade(_alembic_config(connection), revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    connection.commit()
+                    if broken:
+                        raise DatabaseError(
+                            f"the migration left rows whose references are broken: {broken[:3]}"
+                        )
+            finally:
+                if sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.commit()
     except OperationalError as exc:
         raise DatabaseError(f"cannot migrate the database at {_safe(engine)}: {exc.orig}") from exc
 

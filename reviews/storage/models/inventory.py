@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, text
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from reviews.storage.models.columns import json_field, time_field
@@ -50,12 +50,16 @@ class Store(SQLModel, table=True):
 
 
 class Principal(SQLModel, table=True):
+    """One identity as one system sees it. An Entra object id is a principal of Entra and of Azure (whose
+    role assignments name Entra objects): one row per system, so the key is (system, provider_id)."""
+
     __tablename__ = "principal"
+    __table_args__ = (UniqueConstraint("system", "provider_id", name="uq_principal_system_provider_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     system: str = Field(max_length=16, index=True)
     type: str = Field(max_length=32)
-    provider_id: str = Field(unique=True)
+    provider_id: str = Field(index=True)
     name: str
     email: str | None = Field(default=None, index=True)
     enabled: bool | None = None  # None: the source did not say
