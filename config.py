@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -83,6 +83,20 @@ class Settings(BaseSettings):
     attest: AttestSettings = Field(default_factory=AttestSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only what load_settings hands over: it reads the environment itself (_env_values), leaving out
+        the secrets, so that RECERTIFY_AZURE_TOKEN is never taken for a key `azure.token`. Left to
+        pydantic-settings, even model_validate would read os.environ behind our back."""
+        return (init_settings,)
+
     def classifications(self) -> tuple[str, ...]:
         """Every classification a store can have: the AWS and Azure tags' values, and Entra's one."""
         return tuple(
@@ -130,7 +144,6 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
     if problems:
         raise ConfigurationError(problems)
     try:
-        # model_validate, unlike BaseSettings(), reads no source behind our back.
         settings = Settings.model_validate(_deep_merge(file_values, env_values))
     except ValidationError as exc:
         raise ConfigurationError([_explain(error, origins) for error in exc.errors()]) from None

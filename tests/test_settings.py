@@ -277,3 +277,16 @@ def test_an_invalid_configuration_stops_every_command_with_exit_2(
     result = run_cli(capsys, monkeypatch, "--config", str(path), "audit", "verify")
     assert result.code == 2
     assert f"enforcement.mode (file {path})" in result.stderr
+
+
+def test_a_secret_named_like_a_key_in_the_process_environment_is_no_key(monkeypatch) -> None:
+    """RECERTIFY_AZURE_TOKEN is Azure's secret, not a key `azure.token`: loading from the process's own
+    environment (as every command does) must not read it as one (pydantic-settings would, left alone)."""
+    monkeypatch.setenv("RECERTIFY_AZURE_TOKEN", "arm-token")
+    monkeypatch.setenv("RECERTIFY_AZURE_ENABLED", "true")
+    loaded = load_settings(None)
+    assert loaded.settings.azure.enabled is True
+    assert (
+        loaded.secrets.azure_token is not None
+        and loaded.secrets.azure_token.get_secret_value() == "arm-token"
+    )

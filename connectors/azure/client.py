@@ -69,6 +69,7 @@ class AzureClients:
         endpoint: str = ARM_URL,
         ca_bundle: str | None = None,
         retry_total: int | None = None,
+        read_timeout: float | None = None,
     ) -> None:
         self._credential = credential
         self._options: dict[str, Any] = {"base_url": endpoint.rstrip("/")}
@@ -76,6 +77,8 @@ class AzureClients:
             self._options["connection_verify"] = ca_bundle
         if retry_total is not None:
             self._options["retry_total"] = retry_total
+        if read_timeout is not None:
+            self._options["read_timeout"] = read_timeout
         self._made: dict[tuple[str, str], Any] = {}
 
     @property

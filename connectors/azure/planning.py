@@ -28,14 +28,14 @@ _ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments/"
 
 def manual_fix(grant: Grant) -> str:
     """The sentence a person acts on: which assignment to delete at which scope, or which membership."""
-    who = grant.principal_name or grant.principal_id
-    store = grant.store_name or grant.store_id
+    who = grant.principal_name or grant.principal_provider_id
+    store = grant.store_name or grant.store_provider_id
     steps = [step for step in grant.path if step.kind != ROUTE_STEP]
     groups = [step for step in steps if step.kind == GROUP_STEP]
     grantor = next((step for step in steps if step.kind != GROUP_STEP), None)
     if grantor is None:
         return f"{who}'s {grant.access} access to {store} has no grantor in its path: review it by hand"
-    what = _grantor_fix(grantor, grant.store_id)
+    what = _grantor_fix(grantor, grant.store_provider_id)
     if groups:
         inner, outer = groups[0], groups[-1]
         return (

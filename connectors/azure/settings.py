@@ -30,10 +30,10 @@ class AzureSettings(Section):
     )
     owner_tag: str = Field(default="data-owner", min_length=1)
     arm_url: str = "https://management.azure.com"  # env RECERTIFY_AZURE_ARM_URL (a simulator's https URL)
+    # A request's read timeout, and its attempts (azure-core's retry policy, which honours Retry-After)
+    # before the sync fails, retryable.
     request_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
-    max_attempts: int = Field(default=8, ge=1, le=20)  # per request, then the sync fails
-    # Retry-After is always honoured; a longer wait than this fails the sync (retryable) instead of hanging.
-    max_retry_wait_seconds: float = Field(default=600.0, ge=0, le=3600)
+    max_attempts: int = Field(default=8, ge=1, le=20)
 
     @field_validator("subscriptions")
     @classmethod

@@ -42,8 +42,8 @@ def to_snapshot(read: SourceRead, grants: tuple[AzureGrant, ...], settings: Azur
             principals[grant.principal_id.lower()] = principal
         out.append(
             Grant(
-                store_id=grant.store_id,
-                principal_id=principal.provider_id,
+                store_provider_id=grant.store_id,
+                principal_provider_id=principal.provider_id,
                 access=grant.level,
                 path=grant.path,
                 conditional=grant.conditional,
