@@ -259,3 +259,47 @@ def test_revocations_planned_before_0010_become_links_to_their_items(empty_datab
         links = session.exec(select(models.RevocationItem)).all()
         assert [(link.revocation_id, link.review_item_id) for link in links] == [ids]
     engine.dispose()
+
+
+def test_0011_keeps_principals_and_their_grants_and_keys_them_per_system(empty_database_url: str) -> None:
+    """0011_principal_key_per_system: the principal table is rebuilt (on SQLite, a copy while foreign keys are
+    off) with every row and every reference kept; then one Entra object id may be a principal of Entra and
+    of Azure, but twice in one system is still refused."""
+    from sqlalchemy.exc import IntegrityError
+
+    engine = create_db_engine(empty_database_url)
+    upgrade(engine, "0010")
+    oid = "aaaaaaaa-0000-4000-8000-000000000001"
+    with Session(engine) as session:
+        store = models.Store(
+            system="entra", kind="entra_group", provider_id="g1", name="g", first_seen_at=T0, last_seen_at=T0
+        )
+        principal = models.Principal(
+            system="entra", type="entra_user", provider_id=oid, name="Ana", first_seen_at=T0, last_seen_at=T0
+        )
+        session.add_all([store, principal])
+        session.flush()
+        session.add(
+            models.AccessGrant(store_id=store.id, principal_id=principal.id, access="read", valid_from=T0)
+        )
+        session.commit()
+        principal_id = principal.id
+    upgrade(engine)
+    with Session(engine) as session:
+        (grant,) = session.exec(select(models.AccessGrant)).all()
+        assert grant.principal_id == principal_id
+        assert session.get(models.Principal, principal_id).provider_id == oid
+        azure = {
+            "system": "azure",
+            "type": "entra_user",
+            "provider_id": oid,
+            "name": "Ana",
+            "first_seen_at": T0,
+            "last_seen_at": T0,
+        }
+        session.add(models.Principal(**azure))
+        session.commit()
+        session.add(models.Principal(**azure))
+        with pytest.raises(IntegrityError):
+            session.commit()
+    engine.dispose()
