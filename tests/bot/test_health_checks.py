@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import signal
+import subprocess
 import threading
 import time
 import urllib.error
@@ -52,7 +53,12 @@ def _serve_with_a_refused_token(database_url: str, tmp_path: Path, **extra: str)
                 status, body = refused.code, json.loads(refused.read())
         finally:
             process.send_signal(signal.SIGTERM)
-            _, err = process.communicate(timeout=30)
+            try:
+                _, err = process.communicate(timeout=60)  # generous: a loaded 2-core machine stops slowly
+            except subprocess.TimeoutExpired:
+                process.kill()  # and close its pipes, so that nothing leaks into the next test
+                process.communicate()
+                raise
         assert sim.calls_to("auth.test")[0].response == {"ok": False, "error": "invalid_auth"}
     assert process.returncode == 0, err
     return status, body, err
