@@ -305,6 +305,10 @@ def live_checks(config: LoadedConfig, *, slack_mode: str | None = None) -> list[
         from connectors.entra.doctor import entra_checks
 
         results += entra_checks(settings.entra, secrets)
+    if settings.azure.enabled:
+        from connectors.azure.doctor import azure_checks
+
+        results += azure_checks(settings.azure, settings.entra, secrets)
     if settings.slack.enabled:
         from bot.directory import slack_client
         from bot.doctor import slack_checks

@@ -20,6 +20,7 @@ from connectors.azure.model import (
     PrincipalType,
     SqlFacts,
 )
+from connectors.azure.sign_ins import SignIns, read_sign_ins
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class SourceRead:
     tags: dict[str, dict[str, str]]
     taken_at: datetime
     notes: tuple[str, ...] = ()
+    sign_ins: SignIns | None = None  # the users' last sign-in (sign_ins.py); None: not read
 
 
 def read_all(arm: Callable[[], ArmRead], graph: Graph, *, now: datetime) -> SourceRead:
@@ -60,12 +62,17 @@ def read_all(arm: Callable[[], ArmRead], graph: Graph, *, now: datetime) -> Sour
             "(Identity not found): they reach no one and were left out: "
             + ", ".join(sorted(directory.deleted))
         )
+    users = [o.id for o in directory.objects.values() if o.type is PrincipalType.USER]
+    sign_ins = read_sign_ins(graph, users, now=now)
+    if sign_ins.unread is not None:
+        notes.append(f"sign-in activity {sign_ins.unread}: last sign-in is unknown, never 'inactive'")
     return SourceRead(
         replace(inventory, directory=directory.directory),
         directory.objects,
         found.tags,
         now,
         tuple(notes),
+        sign_ins,
     )
 
 

@@ -18,7 +18,9 @@ from connectors.azure.model import AzureStore
 from connectors.azure.model import PrincipalType as AzureType
 from connectors.azure.reading import SourceRead
 from connectors.azure.settings import AzureSettings, classification
-from reviews.entitlements import Grant, Person, Principal, PrincipalType, Snapshot, Store, System
+from connectors.azure.sign_ins import SignIns
+from connectors.entra.transform import SIGN_IN_SOURCE
+from reviews.entitlements import Grant, LastUse, Person, Principal, PrincipalType, Snapshot, Store, System
 from reviews.errors import IncompleteSnapshot
 
 _TYPES = {
@@ -38,7 +40,7 @@ def to_snapshot(read: SourceRead, grants: tuple[AzureGrant, ...], settings: Azur
     for grant in kept:
         principal = principals.get(grant.principal_id.lower())
         if principal is None:
-            principal = _principal(grant, read.objects, emails)
+            principal = _principal(grant, read.objects, emails, read.sign_ins)
             principals[grant.principal_id.lower()] = principal
         out.append(
             Grant(
@@ -90,7 +92,9 @@ def _store(store: AzureStore, tags: dict[str, dict[str, str]], settings: AzureSe
     )
 
 
-def _principal(grant: AzureGrant, objects: dict[str, EntraObject], emails: dict[str, str]) -> Principal:
+def _principal(
+    grant: AzureGrant, objects: dict[str, EntraObject], emails: dict[str, str], sign_ins: SignIns | None
+) -> Principal:
     kind = _TYPES[grant.principal_type]
     if grant.principal_type is AzureType.FOREIGN_GROUP:
         name = f"Members of group {grant.principal_id} of another tenant"
@@ -107,7 +111,22 @@ def _principal(grant: AzureGrant, objects: dict[str, EntraObject], emails: dict[
         email=email,
         enabled=entra.enabled,
         guest=entra.guest,
+        last_sign_in=_sign_in(sign_ins, entra.id) if kind is PrincipalType.ENTRA_USER else None,
         person_email=email,
+    )
+
+
+def _sign_in(sign_ins: SignIns | None, user_id: str) -> LastUse:
+    """Role assignments are used only with tokens Entra issues: the user's last sign-in (interactive or not)
+    bounds the use of all they hold, up to when it was read (`window_end`). Unknown when it was not read
+    (no AuditLog.Read.All, no P1/P2 licence) or not for this user; never "inactive"."""
+    if sign_ins is None or sign_ins.by_user is None:
+        why = "not read" if sign_ins is None else sign_ins.unread
+        return LastUse(None, f"{SIGN_IN_SOURCE} ({why})")
+    if user_id.lower() not in sign_ins.by_user:
+        return LastUse(None, f"{SIGN_IN_SOURCE} (not read for this user)")
+    return LastUse(
+        sign_ins.by_user[user_id.lower()], SIGN_IN_SOURCE, window_end=sign_ins.read_at, covers_all_use=True
     )
 
 

@@ -107,9 +107,11 @@ def get_generic(state: ArmState, paging: Paging, request: Request) -> Response:
     path = normalize(request.path)
     parts = path.split("/")
     _subscription(state, parts[2])
+    # ARM decides the caller's permission before it looks the scope up: its refusal reads "… does not have
+    # authorization to perform action '…' over scope '…' or the scope is invalid" (AuthorizationFailed).
+    authorize(resource_action(path, "read"), path, state.allowed_actions, state.caller_id)
     if len(parts) > 4:
         _resource_group(state, parts[2], parts[4])
-    authorize(resource_action(path, "read"), path, state.allowed_actions, state.caller_id)
     wire = state.resources.get(path.lower())
     if wire is not None:
         return Response(200, copy.deepcopy(wire))

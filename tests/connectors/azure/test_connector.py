@@ -123,7 +123,7 @@ def test_an_abac_condition_makes_the_grant_conditional() -> None:
 def test_the_sql_entra_admin_has_full_access_to_the_server_and_its_databases() -> None:
     admin = SqlEntraAdmin(ANA, "ana", PrincipalType.USER)
     snap = snapshot(inventory((sql_server(admin), sql_database(admin))))
-    held = {(g.store_id, g.access) for g in snap.grants if g.principal_id == ANA}
+    held = {(g.store_provider_id, g.access) for g in snap.grants if g.principal_provider_id == ANA}
     assert held == {(s, lvl) for s in (SERVER, DATABASE) for lvl in AccessLevel}
     kinds = {s.provider_id: s.kind for s in snap.stores}
     assert kinds == {SERVER: StoreKind.AZURE_SQL_SERVER, DATABASE: StoreKind.AZURE_SQL_DATABASE}
