@@ -37,6 +37,7 @@ class Estate:
     tenant: Tenant
     ids: dict[str, str]
     connector: AzureConnector
+    clock: FrozenClock
 
     def grant(self, who: str, store: str = STORE) -> Grant:
         found = [
@@ -73,8 +74,8 @@ def build_state(tenant: Tenant) -> tuple[ArmState, dict[str, str]]:
     return state, ids
 
 
-def open_estate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Estate]:
-    """A test module's `estate` fixture yields from this."""
+def open_estate(monkeypatch: pytest.MonkeyPatch, clock: FrozenClock | None = None) -> Iterator[Estate]:
+    """A test module's `estate` fixture yields from this; `clock` is the read's (the snapshot's time)."""
     tenant = Tenant(seed=19)
     state, ids = build_state(tenant)
     with GraphSimulator(tenant, token=GRAPH_TOKEN) as graph, ArmSimulator(state, token=ARM_TOKEN) as arm:
@@ -84,7 +85,8 @@ def open_estate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Estate]:
         secrets = AzureSecrets.model_validate(
             {"RECERTIFY_AZURE_TOKEN": ARM_TOKEN, "RECERTIFY_GRAPH_TOKEN": GRAPH_TOKEN}
         )
-        read = live_read(settings, entra, secrets, clock=FrozenClock(datetime(2026, 12, 7, tzinfo=UTC)))
+        clock = clock or FrozenClock(datetime(2026, 12, 7, tzinfo=UTC))
+        read = live_read(settings, entra, secrets, clock=clock)
         writes, members = write_clients(settings, entra, secrets)
         connector = AzureConnector(settings, read, arm=writes, graph=members)
-        yield Estate(arm, graph, tenant, ids, connector)
+        yield Estate(arm, graph, tenant, ids, connector, clock)
