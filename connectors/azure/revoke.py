@@ -3,11 +3,12 @@ undo; a group membership through Graph, delegated to the Entra connector's primi
 (already absent = done, after a read), and verify reads the state back. A dry run reads and never writes.
 
 - "To remove access from an Azure resource, you remove a role assignment" (Remove Azure role assignments);
-  "Role Assignments - Delete" answers 200 with the deleted assignment, or 204 when there is none: both are
-  done. The state read is the list of the principal's assignments at the scope ("Use $filter=principalId eq
-  {id} to return all role assignments at, above or below the scope for the specified principal"), matched
-  on scope and role: ARM holds one assignment per (principal, role, scope) ("RoleAssignmentExists: The role
-  assignment already exists"), so after an undo recreated it under a new name, revoking again finds it.
+  "Role Assignments - Delete" (2022-04-01) answers "200 OK: Returns the deleted role assignment" or "204 No
+  Content: Role assignment was already deleted or does not exist": both are done. The state read is the
+  principal's assignments at the scope ("Use $filter=principalId eq {id} to return all role assignments at,
+  above or below the scope for the specified principal"), matched on scope and role: ARM holds one
+  assignment per (scope, principal, role) (a second one is refused with 409 "RoleAssignmentExists: The role
+  assignment already exists."), so after an undo recreated it under a new name, revoking again finds it.
 - The undo creates the assignment again with the same role, scope, principal, principal type and condition
   (and its version) under a NEW GUID name (the deleted name is not reused): whoever reads its id afterwards
   sees a new assignment, created by Recertify's app.

@@ -48,8 +48,8 @@ def test_a_direct_assignment_is_deleted_read_back_and_recreated_with_its_conditi
 
 
 def test_a_second_revoke_is_already_done(estate: Estate) -> None:
-    """ "Role Assignments - Delete": 200 with the deleted assignment, 204 when there is none: both are
-    done."""
+    """ "Role Assignments - Delete": "204 No Content: Role assignment was already deleted or does not
+    exist" is done, and so is finding none before deleting."""
     action = estate.connector.plan_revocation(estate.grant("ana")).action
     assert estate.connector.revoke(action, dry_run=False) is RevocationResult.APPLIED
     deletes = estate.arm.request_count(method="DELETE")
