@@ -48,6 +48,8 @@ def test_no_action_of_the_write_role_is_spare(estate: Estate, action: str) -> No
         estate.connector.revoke(change.action, dry_run=False)
         estate.connector.revoke(change.inverse, dry_run=False)
     assert refused.value.status == 403
+    role = "read" if action.endswith("/read") else "write"
+    assert f"the {role} role lacks {action}" in str(refused.value)
 
 
 def test_the_write_role_touches_no_data() -> None:
