@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from connectors.azure.revoke import CREATE_ASSIGNMENT, DELETE_ASSIGNMENT
-from reviews.entitlements import RevocationResult
+from connectors.azure.revoke_choice import DeleteAssignment, choose
+from reviews.entitlements import AccessLevel, Grant, PathStep, RevocationResult
 from reviews.errors import NotFound, RevocationRefused
 from tests.connectors.azure.revoke_estate import CONDITION, KEYED, RG, STORE, Estate, open_estate
 
@@ -105,3 +106,15 @@ def test_a_dynamic_group_is_left_to_a_person(estate: Estate) -> None:
     estate.tenant.groups[estate.ids["hr"]]["groupTypes"] = ["DynamicMembership"]
     with pytest.raises(RevocationRefused, match="HR readers cannot be changed here"):
         estate.connector.plan_revocation(estate.grant("bob"))
+
+
+def test_an_assignment_below_the_store_counts_as_the_store() -> None:
+    """Issue 19: an assignment below the store (a blob container) counts as the store; deleting it ends
+    this grant only, so it is planned like one at the store."""
+    container = f"{STORE}/blobServices/default/containers/cases"
+    assignment = (
+        f"{container}/providers/Microsoft.Authorization/roleAssignments/{'0' * 8}-0000-4000-8000-{'1' * 12}"
+    )
+    step = PathStep("role_assignment", assignment, "Reader on cases")
+    grant = Grant(STORE, "ana-id", AccessLevel.READ, (step,))
+    assert choose(grant) == DeleteAssignment(assignment, container, group_scope=False)
