@@ -91,13 +91,14 @@ class Wiring:
     ) -> Connector:
         """ARM (fetch) and the Entra objects it names, through [entra]'s Graph settings and credentials."""
         from connectors.azure.connector import AzureConnector
-        from connectors.azure.live import live_read
+        from connectors.azure.live import live_read, write_clients
 
         settings = self.config.settings
         read = live_read(
             settings.azure, settings.entra, self.config.secrets, clock=clock, on_throttled=on_throttled
         )
-        return AzureConnector(settings.azure, read, progress=progress)
+        arm, graph = write_clients(settings.azure, settings.entra, self.config.secrets)
+        return AzureConnector(settings.azure, read, progress=progress, arm=arm, graph=graph)
 
     def snapshot_reader(
         self, source: str, clock: Clock, progress: Callable[[str], None], *, full: bool = False

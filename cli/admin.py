@@ -75,7 +75,8 @@ class AwsRole(StrEnum):
 
 
 class AzureRole(StrEnum):
-    read = "read"  # revocation is not automated for Azure yet: no write role
+    read = "read"
+    write = "write"  # revocation: delete (and, to undo, recreate) role assignments
 
 
 @permissions_cli.command("aws")
@@ -124,15 +125,18 @@ def permissions_entra() -> None:
 
 @permissions_cli.command("azure")
 def permissions_azure(
-    role: Annotated[AzureRole, typer.Argument(help="read: the custom role the Azure source reads with")],
+    role: Annotated[
+        AzureRole,
+        typer.Argument(help="read: the role the Azure source reads with; write: the one it revokes with"),
+    ],
     scope: Annotated[
         list[str] | None,
         typer.Option(help="an assignable scope (repeatable): /subscriptions/ID or a management group's id"),
     ] = None,
 ) -> None:
-    """The custom role definition of the Azure read role (`az role definition create --role-definition`);
-    without --scope its assignable scope is a placeholder subscription to replace."""
-    from connectors.azure.permissions import read_role
+    """The custom role definition of the Azure read or write role (`az role definition create
+    --role-definition`); without --scope its assignable scope is a placeholder subscription to replace."""
+    from connectors.azure.permissions import read_role, write_role
 
     for value in scope or []:
         if not value.startswith(("/subscriptions/", "/providers/Microsoft.Management/managementGroups/")):
@@ -140,7 +144,8 @@ def permissions_azure(
                 f"--scope {value!r}: expected /subscriptions/ID or "
                 "/providers/Microsoft.Management/managementGroups/ID"
             )
-    sys.stdout.write(json.dumps(read_role(list(scope or [])), indent=2) + "\n")
+    make = read_role if role is AzureRole.read else write_role
+    sys.stdout.write(json.dumps(make(list(scope or [])), indent=2) + "\n")
 
 
 @db_cli.command("upgrade")

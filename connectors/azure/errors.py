@@ -5,8 +5,9 @@ consumed inside it, since the SDK's paging reads lazily. ARM's errors have the s
 {"error": {"code", "message"}} and the SDK keeps both (`HttpResponseError.error`). A 403
 `AuthorizationFailed` says which action was refused over which scope ("The client '…' with object id '…'
 does not have authorization to perform action '…' over scope '…' or the scope is invalid."): the message
-names both, so the admin knows which permission the read role lacks. The SDK has already retried 408, 429
-and 5xx (client.py): what comes through retries only on a later sync. A wrong token is the configuration's
+names both, so the admin knows which permission the read (or write) role lacks; the whole message is
+searched, since a role assignment's scope is long. The SDK has already retried 408, 429 and 5xx
+(client.py): what comes through retries only on a later sync. A wrong token is the configuration's
 fault (Misconfigured), as is a certificate the transport cannot verify.
 """
 
@@ -107,21 +108,22 @@ def one_line(text: object, limit: int = _MAX_DETAIL) -> str:
     return flat if len(flat) <= limit else f"{flat[: limit - 1]}…"
 
 
-def _parts(exc: HttpResponseError) -> tuple[str, str]:
+def _parts(exc: HttpResponseError, limit: int = _MAX_DETAIL) -> tuple[str, str]:
     """ARM's error code and message, on one line (the reason phrase when the body named no error)."""
     error = exc.error
     code = str(error.code) if error is not None and error.code else ""
     message = str(error.message) if error is not None and error.message else str(exc.reason or exc.message)
-    return code, one_line(message)
+    return code, one_line(message, limit)
 
 
 def _from_response(exc: HttpResponseError, context: str) -> AzureApiError:
     status = int(exc.status_code or 0)
     code, message = _parts(exc)
     if status == 403:
-        denied = _DENIED.search(message)
+        denied = _DENIED.search(_parts(exc, limit=10_000)[1])  # whole: a role assignment's scope is long
         if denied is not None:
-            lacks = f"the read role lacks {denied['action']} over {denied['scope']}"
+            role = "read" if denied["action"].lower().endswith("/read") else "write"
+            lacks = f"the {role} role lacks {denied['action']} over {denied['scope']}"
         else:
             lacks = f"the read role lacks a permission this read needs ({message})"
         reason = f"{context}: access denied ({code or 403}); {lacks}"

@@ -35,6 +35,24 @@ def live_read(
     return read
 
 
+def write_clients(
+    settings: AzureSettings, entra: EntraSettings, secrets: AzureSecrets
+) -> tuple[Callable[[], AzureClients], Callable[[], GraphClient]]:
+    """What revocation writes with: the ARM management clients (role assignments) and a Graph client (group
+    memberships), each opened per call, with the same app registration (or tokens) as the read: its write
+    role (`recertify permissions azure write`) and Entra's GroupMember.ReadWrite.All."""
+
+    def arm() -> AzureClients:
+        return AzureClients(
+            _credential(entra, secrets),
+            endpoint=settings.arm_url,
+            retry_total=settings.max_attempts - 1,
+            read_timeout=settings.request_timeout_seconds,
+        )
+
+    return arm, lambda: GraphClient(entra, secrets)
+
+
 def read_arm(
     settings: AzureSettings,
     entra: EntraSettings,

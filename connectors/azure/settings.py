@@ -2,7 +2,11 @@
 
 The credential is the `[entra]` app registration's (the same tenant and client, its secret or certificate
 in AZURE_CLIENT_SECRET / AZURE_CLIENT_CERTIFICATE_PATH, through azure-identity), or RECERTIFY_AZURE_TOKEN, a
-static bearer token for simulators. "A tag name can have a maximum of 512 characters and is case-insensitive"
+static bearer token for simulators. Revocation writes with that same credential (live.write_clients): one app
+registration holds the read role and, where `[enforcement] mode = "live"` should act, the write role
+(`recertify permissions azure write`) and Graph's GroupMember.ReadWrite.All; there is no second identity to
+configure (as there is on AWS, whose write role is assumed apart), so least privilege is the role's scope.
+"A tag name can have a maximum of 512 characters and is case-insensitive"
 (ARM REST, Tags - Create Or Update); tag values are case-sensitive (Microsoft Learn, Use tags to organize
 your Azure resources, Limitations): the tag names here are matched without case, the values exactly.
 """
