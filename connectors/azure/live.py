@@ -44,6 +44,7 @@ def read_arm(
     with AzureClients(
         _credential(entra, secrets),
         endpoint=settings.arm_url,
+        ca_bundle=settings.ca_bundle or None,
         retry_total=settings.max_attempts - 1,
         read_timeout=settings.request_timeout_seconds,
     ) as clients:
