@@ -34,7 +34,7 @@ from reviews.storage.models import (
     Store,
 )
 from reviews.storage.revocation_links import items_of
-from simulators.department import BREAK_GLASS
+from simulators.department import BREAK_GLASS, SUBSCRIPTION
 from tests.helpers import CLI_TERMINAL, T0, run_cli
 
 HELD_STORE = "benefit-claims"  # Marcus never answers, nor does the fallback he is escalated to
@@ -73,16 +73,81 @@ def _outcomes(engine: Engine) -> None:
         links = items_of(session, [r.id for r in claims if r.id is not None])
         assert claims and all(len(links[r.id or 0]) == 2 for r in claims)
         verified = [r for r in rows if r.state == RevocationState.VERIFIED]
-        assert {r.system for r in verified} == {
-            "aws",
-            "entra",
-        }  # revoked in both simulators, gone at the next sync
+        # Revoked in moto and the Graph simulator (and in the ARM simulator once Azure revokes), gone at the
+        # next sync.
+        assert {"aws", "entra"} <= {r.system for r in verified} <= {"aws", "entra", "azure"}
         assert all(r.verified_at is not None and not r.dry_run for r in verified)
         ended = {
             g.id for g in session.exec(select(AccessGrant).where(col(AccessGrant.valid_to).is_not(None)))
         }
         assert {r.grant_id for r in verified} <= ended  # and the next sync saw the access gone
         assert audit.verify(session).seq > 0
+    _azure(engine)
+
+
+AZURE_STORES = {
+    "caseworkfiles": "azure_storage_account",
+    "kv-pensions": "azure_key_vault",
+    "sql-pensions": "azure_sql_server",
+}
+AZURE_REVOKED = ("kv-pensions", "Leo Fischer")  # Tom revokes the contractor's vault access in Slack
+
+
+def _azure(engine: Engine) -> None:
+    """Issue 19 §5: the Azure stores synced with the others (store.system `azure`, store.id the ARM
+    resource id, principals by their Entra object id) and reviewed in the same campaign; the paths the
+    department's estate gives (simulators/department/azure.py)."""
+    with Session(engine) as session:
+        stores = {s.name: s for s in session.exec(select(Store).where(Store.system == "azure"))}
+        assert {name: s.kind for name, s in stores.items()} == AZURE_STORES
+        assert all(
+            s.provider_id.startswith(f"/subscriptions/{SUBSCRIPTION}/resourceGroups/")
+            for s in stores.values()
+        )
+        assert stores["caseworkfiles"].owners == ["sam.rossi@dept.example.gov"]
+        principals = {p.id: p for p in session.exec(select(Principal).where(Principal.system == "azure"))}
+        paths = {
+            (store.name, principals[g.principal_id].name, g.access): [step["kind"] for step in g.path]
+            for store in stores.values()
+            for g in session.exec(select(AccessGrant).where(AccessGrant.store_id == store.id))
+        }
+        # A group's members, through the group's role assignment at the store.
+        assert paths[("caseworkfiles", "Xiu Zhang", "read")] == ["group", "role_assignment"]
+        # Contributor at the subscription lists the account's keys: full access, as s3:* is on AWS.
+        for level in ("read", "write", "admin"):
+            assert paths[("caseworkfiles", "Ivan Petrov", level)] == ["role_assignment", "route"]
+            assert paths[("sql-pensions", "Kemal Novak", level)] == ["sql_entra_admin"]
+        assert paths[("kv-pensions", "Mo Silva", "read")] == ["role_assignment"]
+        # The Entra object ids the Entra source synced too (Xiu: in Casework-Readers via the nested group).
+        entra = {
+            p.email: p.provider_id for p in session.exec(select(Principal).where(Principal.system == "entra"))
+        }
+        twins = {p.email: p.provider_id for p in principals.values() if p.email in entra}
+        assert "xiu.zhang@dept.example.gov" in twins and all(entra[e] == i for e, i in twins.items())
+        names = {s.id: name for name, s in stores.items()}
+        by_holder = {
+            (names[i.store_id], principals[i.principal_id].name): i
+            for i in session.exec(select(ReviewItem).where(col(ReviewItem.store_id).in_(list(names))))
+        }
+        assert {name for name, _ in by_holder} == set(AZURE_STORES)
+        # Robust to either: Azure revocation refused with the manual fix (left to a person), or made.
+        revoked = by_holder[AZURE_REVOKED]
+        if revoked.status == ItemStatus.NEEDS_HUMAN_REVIEW:
+            assert "az role assignment delete --ids" in (revoked.human_review_reason or "")
+        else:
+            assert revoked.status == ItemStatus.REVOKED
+
+
+def _azure_revoked(engine: Engine) -> int:
+    """1 when the demo revoked the Azure item (Azure revocation made), 0 when it was left to a person."""
+    with Session(engine) as session:
+        (item,) = session.exec(
+            select(ReviewItem)
+            .join(Store, col(Store.id) == ReviewItem.store_id)
+            .join(Principal, col(Principal.id) == ReviewItem.principal_id)
+            .where(Store.name == AZURE_REVOKED[0], Principal.name == AZURE_REVOKED[1])
+        ).all()
+        return 0 if item.status == ItemStatus.NEEDS_HUMAN_REVIEW else 1
 
 
 def _evidence(out: Path) -> None:
@@ -92,6 +157,11 @@ def _evidence(out: Path) -> None:
     for entry in manifest["files"]:
         assert hashlib.sha256((out / entry["name"]).read_bytes()).hexdigest() == entry["sha256"]
     assert (out / manifest["files"][-1]["name"]).read_text().lstrip().lower().startswith("<!doctype html")
+    (evidence,) = [e for e in manifest["files"] if e["format"] == "json"]
+    items = json.loads((out / evidence["name"]).read_text())["items"]
+    assert {i["store_name"] for i in items if i["store_system"] == "azure"} == set(AZURE_STORES)
+    (html,) = [e for e in manifest["files"] if e["format"] == "html"]
+    assert "caseworkfiles" in (out / html["name"]).read_text()  # the report lists the Azure stores too
 
 
 def test_the_demo_runs_the_whole_loop_and_leaves_verifiable_evidence(
@@ -112,14 +182,20 @@ def test_the_demo_runs_the_whole_loop_and_leaves_verifiable_evidence(
     assert not (out / "campaign-7-evidence.html").exists()
     for step in ("Who can access what", "The owners decide", "The deadline", "Demo complete in"):
         assert step in result.stdout
-    assert result.stdout.count("✔ ") == 6 and "(read back from moto)" in result.stdout
-    assert "6 revocations verified: the access is gone at the source" in result.stdout
-    assert "(read back from the Graph simulator)" in result.stdout
+    assert (
+        "azure: 3 stores" in result.stdout and "caseworkfiles  azure azure_storage_account" in result.stdout
+    )
     engine = create_db_engine(f"sqlite:///{out / 'demo.db'}")
     try:
         _outcomes(engine)
+        azure = _azure_revoked(engine)
     finally:
         engine.dispose()
+    revoked = 6 + azure  # the Azure item: revoked once Azure revokes, else left to a person
+    assert result.stdout.count("✔ ") == revoked and "(read back from moto)" in result.stdout
+    assert f"{revoked} revocations verified: the access is gone at the source" in result.stdout
+    assert "(read back from the Graph simulator)" in result.stdout
+    assert ("(read back from the ARM simulator)" in result.stdout) == bool(azure)
     _evidence(out)
     # The demo's summary counts outcomes in the words and numbers of `campaign list`.
     listed = run_cli(
@@ -127,7 +203,8 @@ def test_the_demo_runs_the_whole_loop_and_leaves_verifiable_evidence(
     )
     counts = json.loads(listed.stdout)[0]["items"]
     assert f"  outcomes       {said(counts)}" in result.stdout
-    assert counts["revoked"] == 6 and counts["held"] == 11 and counts["refused"] == 2  # revoked: gone only
+    assert counts["revoked"] == revoked and counts["held"] == 11 and counts["refused"] == 2  # gone only
+    assert counts.get("left to a person", 0) == 1 - azure
     verified = run_cli(capsys, monkeypatch, "--config", str(out / "recertify.toml"), "audit", "verify")
     assert verified.code == 0 and verified.stdout.startswith("audit chain intact"), verified.stderr
     config = str(out / "recertify.toml")
@@ -224,7 +301,7 @@ def test_a_step_that_fails_stops_the_demo_naming_it(
     result = run_cli(capsys, monkeypatch, "demo", "--out", str(tmp_path / "out"))
     assert result.code == 1
     assert result.stderr.startswith(
-        "error: demo step 2 (Sync AWS and Entra ID with the real connectors) failed"
+        "error: demo step 2 (Sync AWS, Entra ID and Azure with the real connectors) failed"
     )
     assert "aws found 0 stores" in result.stderr
     assert dict(os.environ) == environment | CLI_TERMINAL

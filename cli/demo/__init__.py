@@ -1,7 +1,8 @@
 """`recertify demo`: the whole review loop, end to end, on a fictional department, in under a minute.
 
-moto (AWS), the Graph simulator (Entra ID) and the Slack simulator run in this process on 127.0.0.1, seeded
-with the department of `simulators/department/`. Recertify is configured for them through its environment, as
+moto (AWS), the Graph simulator (Entra ID), the ARM simulator (Azure, HTTPS with its own certificate, trusted
+through `[azure] ca_bundle`) and the Slack simulator run in this process on 127.0.0.1, seeded with the
+department of `simulators/department/`. Recertify is configured for them through its environment, as
 a deployment is (`wiring.Wiring` builds the connectors, the notifier, the protected list and the bot from it),
 and the demo runs the product's own code one step at a time: the connectors sync, the department's cycle (a
 YAML file) is applied and starts a campaign, the SlackNotifier delivers the digests, the owners press buttons
@@ -51,7 +52,8 @@ def demo(
     fresh: Annotated[bool, typer.Option("--fresh", help="replace a demo database already in --out")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="print the closing summary only")] = False,
 ) -> None:
-    """The whole review loop on a fictional department, against local simulators of AWS, Entra ID and Slack:
+    """The whole review loop on a fictional department, against local simulators of AWS, Entra ID, Azure and
+    Slack:
     sync, who can access what, a campaign decided in Slack, reminders, escalation, the deadline, safe
     revocation, verification, the audit chain and the evidence report."""
     actor = ctx.obj.actor(writes="demo")

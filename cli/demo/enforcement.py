@@ -92,7 +92,7 @@ class EnforcementSteps(LoopState):
         for row in rows:
             view = lines[_item(row)].view
             there = self.world.still_has_access(view.store, view.holder)
-            where = "moto" if row.system == "aws" else "the Graph simulator"
+            where = {"aws": "moto", "azure": "the ARM simulator"}.get(row.system, "the Graph simulator")
             if (row.state == RevocationState.APPLIED) == there:
                 raise Unexpected(f"{view.holder} on {view.store} is {row.state}, yet {where} says {there=}")
             if row.state == RevocationState.APPLIED:

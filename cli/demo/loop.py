@@ -22,11 +22,11 @@ class Loop(SyncSteps, ReviewSteps, EnforcementSteps):
     """The run: one LoopState, its steps from sync.py, review.py and enforcement.py."""
 
     def run(self, stack: ExitStack) -> None:
-        with self.step("Start the simulators: moto (AWS), Graph (Entra ID), Slack; configure Recertify"):
+        with self.step("Start the simulators: moto (AWS), Graph (Entra ID), ARM (Azure), Slack; configure"):
             self.world = stack.enter_context(department.running_department(self.day0))
             self.wiring = _configure(self.world, self.target.url, self.engine, self.wire)
             self._introduce()
-        with self.step("Sync AWS and Entra ID with the real connectors"):
+        with self.step("Sync AWS, Entra ID and Azure with the real connectors"):
             self.sync(link_people=True)
         with self.step("Who can access what"):
             self.who_can_access()
@@ -61,9 +61,13 @@ class Loop(SyncSteps, ReviewSteps, EnforcementSteps):
         world, say = self.world, self.narrator.line
         aws = ", ".join(s.name for s in department.STORES if s.system == "aws")
         entra = ", ".join(s.name for s in department.STORES if s.system == "entra")
+        azure = ", ".join(s.name for s in department.STORES if s.system == "azure")
         say(f"  database   {self.target.shown} (new, migrated)")
         say(f"  AWS        moto at {world.moto_url} (AWS_ENDPOINT_URL, dummy credentials): {aws}")
         say(f"  Entra ID   Graph simulator at {world.graph.url}: {len(department.PEOPLE)} people; {entra}")
+        say(
+            f"  Azure      ARM simulator at {world.arm.url} (its own certificate: [azure] ca_bundle): {azure}"
+        )
         say(f"  Slack      simulator at {world.slack.api_url}: {len(world.slack_users)} accounts")
         say("  Recertify reads its settings from the environment, as a deployment does; enforcement live")
 
@@ -85,6 +89,19 @@ def simulator_environment(world: department.RunningDepartment, url: str) -> dict
     }
 
 
+def azure_environment(world: department.RunningDepartment) -> dict[str, str]:
+    """`[azure]` on the ARM simulator: its URL, its subscription, its token, and its self-signed certificate
+    as `ca_bundle` (a setting, so the demo trusts it for ARM alone and never touches the process's
+    REQUESTS_CA_BUNDLE). The Entra groups the assignments name are read through the Graph simulator."""
+    return {
+        "RECERTIFY_AZURE_ENABLED": "true",
+        "RECERTIFY_AZURE_ARM_URL": world.arm.url,
+        "RECERTIFY_AZURE_CA_BUNDLE": world.arm.ca_bundle,
+        "RECERTIFY_AZURE_SUBSCRIPTIONS": json.dumps([department.SUBSCRIPTION]),
+        "RECERTIFY_AZURE_TOKEN": department.ARM_TOKEN,
+    }
+
+
 def _configure(
     world: department.RunningDepartment,
     url: str,
@@ -100,6 +117,7 @@ def _configure(
         "RECERTIFY_SLACK_AUDITORS": json.dumps([department.person("dana.whitfield").email]),
         "SLACK_SIGNING_SECRET": department.SIGNING_SECRET,
         "RECERTIFY_ENFORCEMENT_MODE": "live",
+        **azure_environment(world),
     }
     config = load_settings(None, environ)
     problems = missing_secrets(config)

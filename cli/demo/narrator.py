@@ -88,6 +88,7 @@ class Narrator:
             "",
             "Try next:",
             f"  {use} access --store payroll-exports",
+            f"  {use} access --store caseworkfiles     # an Azure storage account: groups, roles, keys",
             f"  {use} access --exposure        # who beyond the organisation can reach a store",
             f"  {use} audit history --store benefit-claims",
             f"  {use} campaign show {loop.campaign_id}",

@@ -1,5 +1,6 @@
-"""Steps 2–3 and the nightly syncs: the real connectors read the simulators, the snapshots are applied, the
-department's people are linked to their Slack accounts, and the access table shows who can reach what."""
+"""Steps 2–3 and the nightly syncs: the real connectors (AWS, Entra ID, Azure) read the simulators, the
+snapshots are applied, the department's people are linked to their Slack accounts, and the access table
+shows who can reach what."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ class SyncSteps(LoopState):
                 expect_closed = sum(len(ids) for ids in items_of(session, expect_verified).values())
         closed, max_drop = 0, self.wiring.config.settings.enforcement.max_population_drop
         verified = survived = 0
-        for source in ("aws", "entra"):
+        for source in ("aws", "entra", "azure"):
             with self.narrator.progress(f"sync {source}") as report:
                 summary = sync_source(
                     source,
@@ -100,8 +101,8 @@ class SyncSteps(LoopState):
                 table.add_row(who, ", ".join(levels), path, self._ago(used))
             self.narrator.table(table)
         self.narrator.line(
-            f"  {len(rows)} grants in all; last use from IAM in AWS (Entra records none per store: its items "
-            "are recommended from the holder's last sign-in)"
+            f"  {len(rows)} grants in all; last use from IAM in AWS (Entra and Azure record none per store: "
+            "each digest item says what its recommendation rests on)"
         )
 
     def _ago(self, iso: str | None) -> str:

@@ -84,7 +84,8 @@ def write_config(target: Target) -> None:
         "# Written by `recertify demo`: its database, with every source off (the simulators are gone), for\n"
         "# the commands that read: access, audit history|verify|export, campaign show, revocations list.\n"
         "# examples/recertify.toml shows a real configuration.\n\n"
-        f"{database}\n[aws]\nenabled = false\n\n[entra]\nenabled = false\n\n[slack]\nenabled = false\n\n"
+        f"{database}\n[aws]\nenabled = false\n\n[entra]\nenabled = false\n\n[azure]\nenabled = false\n\n"
+        "[slack]\nenabled = false\n\n"
         f"[attest]\nkey_file = {json.dumps(str((target.out / ATTEST_KEY).resolve()))}  # the demo's key\n",
         encoding="utf-8",
     )

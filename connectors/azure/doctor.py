@@ -16,7 +16,7 @@ from azure.core.exceptions import ClientAuthenticationError
 
 from connectors.azure.client import AzureClients
 from connectors.azure.errors import AzureApiError, azure_call, one_line
-from connectors.azure.live import _credential as arm_credential
+from connectors.azure.live import arm_clients, arm_credential
 from connectors.azure.permissions import read_actions
 from connectors.azure.probes import PROBE_OF, Probe
 from connectors.azure.settings import AzureSecrets, AzureSettings
@@ -44,12 +44,7 @@ def azure_checks(settings: AzureSettings, entra: EntraSettings, secrets: AzureSe
         credential = arm_credential(entra, secrets)
     except Misconfigured as exc:
         return [CheckResult(SOURCE, TOKEN, False, str(exc), _CREDENTIAL_FIX)]
-    with AzureClients(
-        credential,
-        endpoint=settings.arm_url,
-        retry_total=settings.max_attempts - 1,
-        read_timeout=settings.request_timeout_seconds,
-    ) as clients:
+    with arm_clients(settings, credential) as clients:
         try:
             return _checks(clients, settings, "RECERTIFY_AZURE_TOKEN" if secrets.azure_token else "")
         except _TokenRefused as refused:

@@ -74,7 +74,7 @@ def azure_call(where: str, operation: str) -> Iterator[None]:
         if "CERTIFICATE_VERIFY_FAILED" in str(exc):
             raise Misconfigured(
                 f"{context}: the ARM endpoint's TLS certificate is not trusted; for a simulator, point "
-                "REQUESTS_CA_BUNDLE (or the CA bundle setting) at its certificate"
+                "[azure] ca_bundle (or REQUESTS_CA_BUNDLE) at its certificate"
             ) from exc
         logger.warning("Azure Resource Manager unreachable for %s: %s", context, type(exc).__name__)
         raise SourceUnavailable(

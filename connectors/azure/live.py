@@ -43,12 +43,7 @@ def write_clients(
     role (`recertify permissions azure write`) and Entra's GroupMember.ReadWrite.All."""
 
     def arm() -> AzureClients:
-        return AzureClients(
-            _credential(entra, secrets),
-            endpoint=settings.arm_url,
-            retry_total=settings.max_attempts - 1,
-            read_timeout=settings.request_timeout_seconds,
-        )
+        return arm_clients(settings, arm_credential(entra, secrets))
 
     return arm, lambda: GraphClient(entra, secrets)
 
@@ -59,12 +54,7 @@ def read_arm(
     secrets: AzureSecrets,
 ) -> ArmRead:
     """ARM's answer, with every store's tags by resource id."""
-    with AzureClients(
-        _credential(entra, secrets),
-        endpoint=settings.arm_url,
-        retry_total=settings.max_attempts - 1,
-        read_timeout=settings.request_timeout_seconds,
-    ) as clients:
+    with arm_clients(settings, arm_credential(entra, secrets)) as clients:
         found = read_inventory(
             clients,
             subscriptions=settings.subscriptions or None,
@@ -75,7 +65,18 @@ def read_arm(
     return ArmRead(found.inventory, {info.resource_id: dict(info.tags) for info in found.stores})
 
 
-def _credential(entra: EntraSettings, secrets: AzureSecrets) -> TokenCredential:
+def arm_clients(settings: AzureSettings, credential: TokenCredential) -> AzureClients:
+    """The management clients as `[azure]` configures them: read, write and doctor all use these."""
+    return AzureClients(
+        credential,
+        endpoint=settings.arm_url,
+        ca_bundle=settings.ca_bundle or None,
+        retry_total=settings.max_attempts - 1,
+        read_timeout=settings.request_timeout_seconds,
+    )
+
+
+def arm_credential(entra: EntraSettings, secrets: AzureSecrets) -> TokenCredential:
     if secrets.azure_token is not None:
         return StaticToken(secrets.azure_token.get_secret_value())
     if secrets.azure_client_secret is None or not (entra.tenant_id and entra.client_id):

@@ -34,6 +34,9 @@ class AzureSettings(Section):
     )
     owner_tag: str = Field(default="data-owner", min_length=1)
     arm_url: str = "https://management.azure.com"  # env RECERTIFY_AZURE_ARM_URL (a simulator's https URL)
+    # A PEM file of the certificates to trust for arm_url (a simulator's self-signed one); empty: the system's
+    # (or REQUESTS_CA_BUNDLE's, which azure-core's requests transport honours). For ARM only, never Graph.
+    ca_bundle: str = ""
     # A request's read timeout, and its attempts (azure-core's retry policy, which honours Retry-After)
     # before the sync fails, retryable.
     request_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
@@ -62,6 +65,13 @@ class AzureSettings(Section):
         if any(not v.strip() for v in value):
             raise ValueError("expected tag values, not blank ones")
         return value
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca_bundle(cls, value: str) -> str:
+        if value and not value.strip():
+            raise ValueError("expected the path of a PEM file, or nothing")
+        return value.strip()
 
     @field_validator("arm_url")
     @classmethod

@@ -11,10 +11,10 @@ FILE_NAME = "personal-data-review.yaml"
 
 CYCLE_YAML = """\
 # The cycle `recertify demo` runs over the department of simulators/department/: every personal-data store
-# in AWS and Entra ID, reviewed by its owner in Slack. Check it with `recertify cycles validate FILE`.
+# in AWS, Entra ID and Azure, reviewed by its owner in Slack. Check it with `recertify cycles validate FILE`.
 
 name: personal-data-review
-description: Review of all access to the department's personal-data stores (AWS and Entra ID).
+description: Review of all access to the department's personal-data stores (AWS, Entra ID and Azure).
 
 duration_days: 14                  # from the start to the deadline
 

@@ -1,9 +1,11 @@
-"""The department's six personal-data stores, who holds access to each and how, and when they last used it.
+"""The department's nine personal-data stores, who holds access to each and how, and when they last used it.
 
 Three stores live in AWS (two S3 buckets, one DynamoDB table, tagged `data-classification` and `data-owner`
-as Recertify reads them), three in Entra ID (two security groups and an enterprise application). Access runs
-through the paths real departments have: IAM groups with managed policies, a policy attached straight to a
-break-glass user, a role a Lambda function assumes, nested groups, direct app role assignments.
+as Recertify reads them), three in Entra ID (two security groups and an enterprise application), three in
+Azure (a storage account, a Key Vault in RBAC mode, a SQL server with an Entra admin; tagged like AWS's).
+Access runs through the paths real departments have: IAM groups with managed policies, a policy attached
+straight to a break-glass user, a role a Lambda function assumes, nested groups, direct app role
+assignments, Azure role assignments to people and to an Entra group, and Contributor on the subscription.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Literal
 from simulators.department.people import person
 
 ACCOUNT = "123456789012"  # moto's default account
+SUBSCRIPTION = "5b1d0c2e-7a4f-4c1e-9d3a-0d1e2a3b4c5d"  # the department's Azure subscription
+PLATFORM_ADMIN = "ivan.petrov"  # Contributor on the whole subscription: full access through the keys
 REGION = "eu-west-2"
 BREAK_GLASS = "break-glass-admin"  # an IAM user without a person: the account for when SSO is down
 EXPORT_ROLE = "payroll-export-job"  # the role the nightly payroll export (a Lambda function) assumes
@@ -30,15 +34,18 @@ class Holding:
     the store's service used by this identity (AWS only); None: never, or not measured (Entra)."""
 
     holder: str
-    via: str  # AWS: group:<name> | user-policy:<name> | role; Entra: member | nested:<group> | app-role
+    # AWS: group:<name> | user-policy:<name> | role; Entra: member | nested:<group> | app-role; Azure:
+    # role:<role> (assigned at the store) | group:<Entra group>:<role> (the group, at the store) |
+    # subscription:<role> (assigned at the subscription) | sql-admin (the SQL server's Entra admin)
+    via: str
     last_used_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class StoreSpec:
     name: str
-    system: Literal["aws", "entra"]
-    kind: Literal["s3", "dynamodb", "group", "app"]
+    system: Literal["aws", "entra", "azure"]
+    kind: Literal["s3", "dynamodb", "group", "app", "storage", "keyvault", "sql"]
     owner: str  # a person's key
     classification: Literal["personal", "special-category"]
     holdings: tuple[Holding, ...]
@@ -159,6 +166,48 @@ STORES: tuple[StoreSpec, ...] = (
         description="The pensions administration application (enterprise app, role Pensions.Caseworker)",
         extra={"app_role": "Pensions.Caseworker", "app_role_id": "6a1d6c0e-3f55-4f0b-9d55-2a4e7e0c1a10"},
     ),
+    StoreSpec(
+        "caseworkfiles",
+        "azure",
+        "storage",
+        "sam.rossi",
+        "personal",
+        (
+            # The nested group of Casework-Readers (its own contractors), assigned a role at the account.
+            *_members(
+                "group:Casework-Contractors:Storage Blob Data Reader",
+                ("xiu.zhang", None),
+                ("yara.adams", None),
+            ),
+            Holding("wen.zhou", "role:Storage Blob Data Contributor"),
+            Holding(PLATFORM_ADMIN, "subscription:Contributor"),
+        ),
+        description="Scanned case files and correspondence (an Azure storage account, shared keys allowed)",
+        extra={"resource_group": "rg-casework"},
+    ),
+    StoreSpec(
+        "kv-pensions",
+        "azure",
+        "keyvault",
+        "tom.weber",
+        "personal",
+        (
+            Holding("mo.silva", "role:Key Vault Secrets User"),
+            Holding("leo.fischer", "role:Key Vault Secrets User"),  # the contractor again
+        ),
+        description="Pension scheme members' bank details as secrets (a Key Vault in RBAC mode)",
+        extra={"resource_group": "rg-pensions"},
+    ),
+    StoreSpec(
+        "sql-pensions",
+        "azure",
+        "sql",
+        "tom.weber",
+        "personal",
+        (Holding("kemal.novak", "sql-admin"),),  # the developer who migrated the pensions database
+        description="The pensions database server (Azure SQL, with a Microsoft Entra admin)",
+        extra={"resource_group": "rg-pensions"},
+    ),
 )
 
 BY_NAME: dict[str, StoreSpec] = {store.name: store for store in STORES}
@@ -170,7 +219,7 @@ def store(name: str) -> StoreSpec:
 
 def principal_name(spec: StoreSpec, holder: str) -> str:
     """The name Recertify shows for this holder of this store: the IAM user or role name in AWS, the
-    display name in Entra."""
+    display name in Entra (and in Azure, whose principals are Entra's)."""
     if spec.system == "aws":
         return holder
     return person(holder).name

@@ -47,6 +47,7 @@ PRESSES: tuple[Press, ...] = (
     Press("grace.mensah", "keep", "HR-Case-Files", "ines.haddad"),
     Press("grace.mensah", "keep", "HR-Case-Files", "dana.whitfield"),
     Press("tom.weber", "revoke", "Pensions Portal", "leo.fischer", why="the contract ended in January"),
+    Press("tom.weber", "revoke", "kv-pensions", "leo.fischer", why="and the vault's secrets with it"),
     Press("tom.weber", "keep_all", why="the pensions officers still need it"),
     Press("ruth.adeyemi", "keep_all", why="the owners keep administering their own stores"),
 )

@@ -1,5 +1,6 @@
-"""The department running: moto (AWS), the Graph simulator (Entra) and the Slack simulator, in this process,
-on 127.0.0.1, seeded.
+"""The department running: moto (AWS), the Graph simulator (Entra), the ARM simulator (Azure, over HTTPS
+with its own self-signed certificate: `arm.ca_bundle`) and the Slack simulator, in this process, on
+127.0.0.1, seeded.
 
 AWS: a moto server on a free port; while it runs the process environment names it (`AWS_ENDPOINT_URL`)
 with dummy credentials and no profile, config file or instance metadata, so boto3 can reach nothing else,
@@ -19,7 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from simulators.department import aws
+from simulators.arm import ArmSimulator
+from simulators.department import aws, azure
 from simulators.department.aws import principal_arn, seed_aws
 from simulators.department.entra import EntraDepartment, build_tenant
 from simulators.department.last_accessed import service_last_accessed
@@ -31,6 +33,7 @@ from simulators.slack import SlackSimulator, SlackWorkspace
 
 # The simulators' own credentials, not secrets: they guard nothing but a local simulator.
 GRAPH_TOKEN = "demo-graph-token"  # noqa: S105
+ARM_TOKEN = "demo-arm-token"  # noqa: S105
 BOT_TOKEN = "xoxb-demo-bot-token"  # noqa: S105
 SIGNING_SECRET = "demo-signing-secret-0123456789abcdef"  # noqa: S105
 APP_TOKEN = "xapp-demo-app-token"  # noqa: S105  (the app-level token of Socket Mode)
@@ -45,6 +48,7 @@ class RunningDepartment:
     start: datetime
     moto_url: str
     graph: GraphSimulator
+    arm: ArmSimulator
     slack: SlackSimulator
     entra: EntraDepartment
     workspace: SlackWorkspace
@@ -53,17 +57,19 @@ class RunningDepartment:
 
     def still_has_access(self, store_name: str, principal_name: str) -> bool:
         """Whether the path that gave this principal (by the name Recertify shows) access to this store is
-        still there, read from moto or the Graph simulator, not from Recertify."""
+        still there, read from moto, the Graph or the ARM simulator, not from Recertify."""
         spec = store(store_name)
         if spec.system == "aws":
             return aws.has_access(spec, principal_name)
         (key,) = [p.key for p in PEOPLE if p.name == principal_name]
+        if spec.system == "azure":
+            return azure.has_access(self.arm.state, self.entra, spec, key)
         return self.entra.has_access(spec, key)
 
 
 @contextmanager
 def running_department(start: datetime, *, socket_mode: bool = False) -> Iterator[RunningDepartment]:
-    """Start the three simulators and seed the department into them; stop and forget everything after.
+    """Start the four simulators and seed the department into them; stop and forget everything after.
     `socket_mode`: Slack also accepts a Socket Mode connection (app-level token APP_TOKEN)."""
     with ExitStack() as stack:
         moto_url = stack.enter_context(moto_server())
@@ -71,11 +77,12 @@ def running_department(start: datetime, *, socket_mode: bool = False) -> Iterato
         seed_aws()
         entra = build_tenant(start)
         graph = stack.enter_context(GraphSimulator(entra.tenant, token=GRAPH_TOKEN, page_size=50))
+        arm = stack.enter_context(ArmSimulator(azure.build_estate(entra), token=ARM_TOKEN))
         workspace, users = build_workspace()
         slack = stack.enter_context(
             SlackSimulator(workspace, bot_token=BOT_TOKEN, app_token=APP_TOKEN, socket_mode=socket_mode)
         )
-        yield RunningDepartment(start, moto_url, graph, slack, entra, workspace, users)
+        yield RunningDepartment(start, moto_url, graph, arm, slack, entra, workspace, users)
 
 
 def last_used(start: datetime) -> dict[str, dict[str, datetime]]:

@@ -14,11 +14,11 @@ from reviews.errors import Misconfigured
 
 def test_arm_without_a_token_or_the_app_secret_is_misconfigured() -> None:
     with pytest.raises(Misconfigured, match="RECERTIFY_AZURE_TOKEN"):
-        live._credential(EntraSettings(), AzureSecrets.model_validate({}))
+        live.arm_credential(EntraSettings(), AzureSecrets.model_validate({}))
 
 
 def test_a_static_token_is_used_as_given() -> None:
-    credential = live._credential(
+    credential = live.arm_credential(
         EntraSettings(), AzureSecrets.model_validate({"RECERTIFY_AZURE_TOKEN": "t"})
     )
     assert isinstance(credential, StaticToken)
