@@ -18,11 +18,11 @@ from connectors.azure.reading import SourceRead
 from connectors.azure.revoke_choice import DeleteAssignment, RemoveMembership, choose, refuse
 from connectors.azure.settings import AzureSettings
 from connectors.azure.transform import to_snapshot
-from connectors.entra.client import GraphClient, GraphNotFound
-from connectors.entra.directory import CHANGEABILITY_SELECT, unchangeable
+from connectors.entra.client import GraphClient
+from connectors.entra.planning import why_unchangeable
 from connectors.entra.revoke import named
 from reviews.entitlements import Grant, PlannedChange, RevocationAction, RevocationResult, Snapshot, System
-from reviews.errors import NotFound, RevocationRefused
+from reviews.errors import RevocationRefused
 
 
 class AzureConnector:
@@ -85,19 +85,12 @@ class AzureConnector:
         return PlannedChange(planned.action, planned.inverse, approval)
 
     def _plan_membership(self, grant: Grant, choice: RemoveMembership, who: str) -> PlannedChange:
-        """One GET: a dynamic, on-premises, mail-enabled or role-assignable group's membership cannot be
-        changed through Graph (entra directory.unchangeable)."""
+        """As the Entra connector plans a membership removal, with the same refusals (entra planning)."""
         if self._graph is None:
             refuse(grant, "Azure revocation is not wired (no Graph client)")
         group = choice.group
         with self._graph() as client:
-            try:
-                found = client.get(f"/groups/{group.id}", {"$select": CHANGEABILITY_SELECT})
-            except GraphNotFound:
-                raise NotFound(f"group {group.name} no longer exists: nothing to revoke") from None
-        if "groupTypes" not in found:
-            raise RevocationRefused(f"Graph did not say whether group {group.name} is dynamic: not changed")
-        why = unchangeable(found)
+            why = why_unchangeable(client, group)
         if why:
             refuse(grant, f"group {group.name} cannot be changed here: {why}")
         planned = primitives.plan_membership(group.id, group.name, grant.principal_provider_id, who)

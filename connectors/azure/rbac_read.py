@@ -76,15 +76,21 @@ def role_definition(definition: Any) -> RoleDefinition:
     return RoleDefinition(
         id=_required(definition.id, "id", definition.name),
         name=_required(definition.role_name, "roleName", definition.id),
-        permissions=tuple(
-            Permission(
-                actions=tuple(p.actions or ()),
-                not_actions=tuple(p.not_actions or ()),
-                data_actions=tuple(p.data_actions or ()),
-                not_data_actions=tuple(p.not_data_actions or ()),
-            )
-            for p in definition.permissions or ()
-        ),
+        permissions=_permissions(definition.permissions),
+    )
+
+
+def _permissions(blocks: Any) -> tuple[Permission, ...]:
+    """A role definition's or deny assignment's permission blocks, each kept apart (the evaluator subtracts
+    NotActions within a block)."""
+    return tuple(
+        Permission(
+            actions=tuple(p.actions or ()),
+            not_actions=tuple(p.not_actions or ()),
+            data_actions=tuple(p.data_actions or ()),
+            not_data_actions=tuple(p.not_data_actions or ()),
+        )
+        for p in blocks or ()
     )
 
 
@@ -109,15 +115,7 @@ def _deny(deny: Any) -> DenyAssignment:
     return DenyAssignment(
         id=_required(deny.id, "id", deny.name),
         scope=_required(deny.scope, "scope", deny.id),
-        permissions=tuple(
-            Permission(
-                actions=tuple(p.actions or ()),
-                not_actions=tuple(p.not_actions or ()),
-                data_actions=tuple(p.data_actions or ()),
-                not_data_actions=tuple(p.not_data_actions or ()),
-            )
-            for p in deny.permissions or ()
-        ),
+        permissions=_permissions(deny.permissions),
         principals=tuple(_required(p.id, "principals.id", deny.id) for p in deny.principals or ()),
         exclude_principals=tuple(
             _required(p.id, "excludePrincipals.id", deny.id) for p in deny.exclude_principals or ()

@@ -90,15 +90,20 @@ def _eligibility(client: GraphClient, *, grant: Grant, step: PathStep) -> Planne
 
 
 def _membership(client: GraphClient, *, grant: Grant, group: PathStep) -> PlannedRevocation:
+    return plan_for_group_grant(grant, unchangeable=why_unchangeable(client, group))
+
+
+def why_unchangeable(client: GraphClient, group: PathStep) -> str | None:
     """One GET: a dynamic, on-premises, mail-enabled or role-assignable group's membership cannot be changed
-    through Graph (directory.unchangeable)."""
+    through Graph (directory.unchangeable): why, or None. Shared with the Azure connector, whose group paths
+    are Entra groups too."""
     try:
         found = client.get(f"/groups/{group.id}", {"$select": CHANGEABILITY_SELECT})
     except GraphNotFound:
         raise NotFound(f"group {group.name} no longer exists: nothing to revoke") from None
     if "groupTypes" not in found:
         raise RevocationRefused(f"Graph did not say whether group {group.name} is dynamic: not changed")
-    return plan_for_group_grant(grant, unchangeable=unchangeable(found))
+    return unchangeable(found)
 
 
 def _assignment(client: GraphClient, *, grant: Grant, role: PathStep) -> PlannedRevocation:
