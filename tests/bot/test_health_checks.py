@@ -33,6 +33,7 @@ def _serve_with_a_refused_token(database_url: str, tmp_path: Path, **extra: str)
         env = {
             **os.environ,
             "PYTHONUNBUFFERED": "1",
+            "PYTHONFAULTHANDLER": "1",
             "RECERTIFY_DATABASE_URL": database_url,
             "RECERTIFY_AWS_ENABLED": "false",
             "RECERTIFY_ENTRA_ENABLED": "false",
@@ -56,9 +57,12 @@ def _serve_with_a_refused_token(database_url: str, tmp_path: Path, **extra: str)
             try:
                 _, err = process.communicate(timeout=60)  # generous: a loaded 2-core machine stops slowly
             except subprocess.TimeoutExpired:
-                process.kill()  # and close its pipes, so that nothing leaks into the next test
-                process.communicate()
-                raise
+                # Seen three times on a loaded machine, never alone: SIGABRT makes faulthandler print every
+                # thread's stack, so the next failure says where serve was stuck (and no pipe leaks).
+                process.send_signal(signal.SIGABRT)
+                _, err = process.communicate(timeout=30)
+                stuck = f"serve did not stop within 60 s of SIGTERM; its threads:\n{err[-12000:]}"
+                raise AssertionError(stuck) from None
         assert sim.calls_to("auth.test")[0].response == {"ok": False, "error": "invalid_auth"}
     assert process.returncode == 0, err
     return status, body, err
