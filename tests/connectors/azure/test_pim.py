@@ -33,6 +33,7 @@ from tests.connectors.azure.evaluate_world import (
     storage,
 )
 from tests.connectors.azure.fetch_estate import DEPT_MG, ERIN, PDSTORE, SUB_A, SUB_B, running
+from tests.connectors.azure.revoke_estate import STORE, open_estate
 
 LISTED = "Microsoft.Authorization/roleAssignments/read"
 MG = f"/providers/Microsoft.Management/managementGroups/{DEPT_MG}"
@@ -145,3 +146,18 @@ def test_revocation_of_an_eligible_grant_is_refused_with_the_pim_fix() -> None:
         assert "AdminRemove" in str(refused.value)
         assert "roleEligibilityScheduleRequests" in str(refused.value)
         assert f"{RG}/providers/Microsoft.Authorization/roleEligibilityScheduleRequests" in str(refused.value)
+
+
+def test_the_connector_leaves_an_eligible_grant_to_a_person(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 19 §4 through the connector, read from the simulators: Erin's eligibility on the store is read,
+    reviewed, and planning refuses it with the PIM fix, writing nothing."""
+    for estate in open_estate(monkeypatch):
+        estate.arm.state.add_eligible_assignment(
+            STORE, builtin_role_id("Storage Blob Data Reader"), estate.ids["erin"]
+        )
+        grant = estate.grant("erin")
+        assert grant.path[-1].kind == "eligible_assignment"
+        with pytest.raises(RevocationRefused, match="PIM-eligible") as refused:
+            estate.connector.plan_revocation(grant)
+        assert "AdminRemove" in str(refused.value)
+        assert estate.arm.request_count(method="DELETE") + estate.arm.request_count(method="PUT") == 0
