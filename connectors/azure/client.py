@@ -24,6 +24,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 
 ARM_URL = "https://management.azure.com"
+PIM_API = "2020-10-01"  # role eligibility schedule instances (PIM), absent from AUTHORIZATION_API
 AUTHORIZATION_API = "2022-04-01"  # role assignments (with conditions), role definitions, deny assignments
 _TOKEN_LIFETIME = 3600
 
@@ -101,6 +102,16 @@ class AzureClients:
             subscription_id,
             lambda: AuthorizationManagementClient(
                 self._credential, subscription_id, api_version=AUTHORIZATION_API, **self._options
+            ),
+        )
+
+    def pim(self, subscription_id: str) -> AuthorizationManagementClient:
+        """The authorization client at PIM_API: one api-version per client, and 2022-04-01 has no PIM."""
+        return self._once(
+            "pim",
+            subscription_id,
+            lambda: AuthorizationManagementClient(
+                self._credential, subscription_id, api_version=PIM_API, **self._options
             ),
         )
 

@@ -74,7 +74,7 @@ class DirectoryRead:
 
 def named_objects(inventory: AzureInventory) -> set[str]:
     """Every object id the inventory grants something to or excepts (not the deny's "All Principals")."""
-    ids = {a.principal_id for a in inventory.role_assignments}
+    ids = {a.principal_id for a in (*inventory.role_assignments, *inventory.eligible_assignments)}
     for deny in inventory.deny_assignments:
         ids.update(deny.principals, deny.exclude_principals)
     for store in inventory.stores:

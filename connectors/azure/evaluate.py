@@ -8,6 +8,9 @@ Microsoft Learn), per store, principal and route to the data (levels.py):
      (Actions - NotActions), and apart from it (DataActions - NotDataActions) (actions.py);
   3. unless a deny assignment blocks every such operation for that principal (denies.py);
   4. an ABAC condition on the assignment leaves the grant `conditional`.
+A PIM-eligible assignment (inventory.eligible_assignments) counts as the role it would activate: the holder
+can activate it at will, so it is access to review; its path step is `eligible_assignment`, and a grant held
+actively as well is reported by its active path (grants.Best).
 The stores' own data planes (Cosmos DB data roles, Key Vault access policies, SQL's Entra admin) are added by
 dataplanes.py. Of several ways to one level, the unconditional and then the shortest path is kept.
 """
@@ -54,7 +57,7 @@ class _Evaluator:
         self._reached: dict[tuple[str, Relation, str], tuple[_Reach, ...]] = {}
         self._role_of: dict[str, RoleDefinition] = {}
         self._at: dict[str, list[RoleAssignment]] = {}
-        for assignment in inventory.role_assignments:
+        for assignment in (*inventory.role_assignments, *inventory.eligible_assignments):
             self._role_of[assignment.id] = _role(roles, assignment)
             self._at.setdefault(normalize(assignment.scope), []).append(assignment)
         self._scopes = sorted(self._at)  # for the assignments below a store: a range of this order
@@ -63,9 +66,8 @@ class _Evaluator:
     def _check_management_groups(self) -> None:
         """An assignment at a management group reaches a store only through its subscription's chain: a
         store whose subscription's chain is unknown would silently miss it."""
-        scoped = [a.scope for a in self._inventory.role_assignments] + [
-            d.scope for d in self._inventory.deny_assignments
-        ]
+        held = (*self._inventory.role_assignments, *self._inventory.eligible_assignments)
+        scoped = [a.scope for a in held] + [d.scope for d in self._inventory.deny_assignments]
         if not any(normalize(scope).startswith(MANAGEMENT_GROUP_PREFIX) for scope in scoped):
             return
         for store in self._inventory.stores:
@@ -125,9 +127,7 @@ class _Evaluator:
             found = tuple(
                 (
                     holder,
-                    Grantor(
-                        GrantorKind.ROLE_ASSIGNMENT, assignment.id, assignment.scope, relation, holder.groups
-                    ),
+                    Grantor(_kind(assignment), assignment.id, assignment.scope, relation, holder.groups),
                     (*self._members.group_steps(holder.groups), step),
                 )
                 for holder in self._members.holders(assignment.principal_id, assignment.principal_type)
@@ -169,7 +169,12 @@ def _assignment_step(
     else:
         where = f"at {label(assignment.scope)}"
     condition = " (with a condition)" if assignment.condition is not None else ""
-    return PathStep(GrantorKind.ROLE_ASSIGNMENT, assignment.id, f"{role.name} {where}{condition}")
+    eligible = " (PIM-eligible)" if assignment.eligible else ""
+    return PathStep(_kind(assignment), assignment.id, f"{role.name} {where}{condition}{eligible}")
+
+
+def _kind(assignment: RoleAssignment) -> GrantorKind:
+    return GrantorKind.ELIGIBLE_ASSIGNMENT if assignment.eligible else GrantorKind.ROLE_ASSIGNMENT
 
 
 def _route_step(store: AzureStore, route: Route) -> PathStep:

@@ -84,6 +84,7 @@ def read_inventory(
         role_definitions=_definitions(clients, rbac),
         role_assignments=_unique(a for read in rbac.values() for a in read.role_assignments),
         deny_assignments=_unique(d for read in rbac.values() for d in read.deny_assignments),
+        eligible_assignments=_unique(e for read in rbac.values() for e in read.eligible_assignments),
         management_groups={subscription: read.management_groups for subscription, read in rbac.items()},
     )
     return AzureRead(inventory, tuple(info for _, info in ordered), tuple(chosen))
@@ -182,7 +183,7 @@ def _definitions(clients: AzureClients, rbac: dict[str, SubscriptionRbac]) -> tu
         for definition in read.role_definitions:
             by_guid.setdefault(_guid(definition.id), definition)
     for subscription, read in rbac.items():
-        for assignment in read.role_assignments:
+        for assignment in (*read.role_assignments, *read.eligible_assignments):
             if _guid(assignment.role_definition_id) not in by_guid:
                 found = read_role_definition(clients, subscription, assignment.role_definition_id)
                 by_guid[_guid(found.id)] = found

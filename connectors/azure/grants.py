@@ -14,6 +14,7 @@ from reviews.entitlements import AccessLevel, PathStep
 
 class GrantorKind(StrEnum):
     ROLE_ASSIGNMENT = "role_assignment"  # Azure RBAC
+    ELIGIBLE_ASSIGNMENT = "eligible_assignment"  # a PIM eligibility to an Azure RBAC role
     COSMOS_ROLE_ASSIGNMENT = "cosmos_role_assignment"  # Cosmos DB's own data-plane RBAC
     ACCESS_POLICY = "access_policy"  # a Key Vault access policy
     SQL_ENTRA_ADMIN = "sql_entra_admin"  # a SQL server's Microsoft Entra admin
@@ -58,19 +59,20 @@ class Candidate(NamedTuple):
 
 
 class Best:
-    """The best way each (principal, level) is held on one store: unconditional first, then the shortest
-    path, then the first found (the inputs' order, which the evaluator keeps stable)."""
+    """The best way each (principal, level) is held on one store: active before PIM-eligible (a grant held
+    both ways is reported by its active path), then unconditional, then the shortest path, then the first
+    found (the inputs' order, which the evaluator keeps stable)."""
 
     def __init__(self, store_id: str) -> None:
         self._store_id = store_id
         self._held: dict[tuple[str, AccessLevel], Candidate] = {}
 
     def offer(self, candidate: Candidate) -> None:
-        rank = (candidate.conditional, len(candidate.path))
+        rank = _rank(candidate)
         for level in candidate.levels:
             key = (candidate.holder.principal_id.lower(), level)
             current = self._held.get(key)
-            if current is None or rank < (current.conditional, len(current.path)):
+            if current is None or rank < _rank(current):
                 self._held[key] = candidate
 
     def grants(self) -> list[AzureGrant]:
@@ -86,3 +88,7 @@ class Best:
             )
             for (_, level), way in sorted(self._held.items())
         ]
+
+
+def _rank(way: Candidate) -> tuple[bool, bool, int]:
+    return (way.grantor.kind is GrantorKind.ELIGIBLE_ASSIGNMENT, way.conditional, len(way.path))

@@ -67,6 +67,7 @@ class RoleAssignment:
     principal_type: PrincipalType
     condition: str | None = None  # ABAC condition: the grant holds only when it is met
     condition_version: str | None = None
+    eligible: bool = False  # a PIM eligibility: the principal may activate the role at will
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,3 +194,5 @@ class AzureInventory:
     # subscription id -> its management groups, root first (the tenant root group included)
     management_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     directory: Directory = field(default_factory=Directory)
+    # PIM-eligible assignments (each with eligible=True): access too, as the holder can activate them
+    eligible_assignments: tuple[RoleAssignment, ...] = ()

@@ -11,6 +11,8 @@ holds its scope) and the groups it reaches the principal through, innermost firs
 |                                    | store, which the refusal says                                    |
 | group … → any grantor              | remove the principal from the group it is directly in (Entra), or |
 |                                    | end the group's grant, which serves every member                 |
+| eligible_assignment (PIM)          | remove the eligibility in PIM, or PUT a                          |
+|                                    | roleEligibilityScheduleRequest with requestType AdminRemove       |
 | cosmos_role_assignment             | `az cosmosdb sql role assignment delete`                         |
 | access_policy                      | `az keyvault delete-policy --object-id`                          |
 | sql_entra_admin                    | set another Entra admin on the server (`az sql server ad-admin`)  |
@@ -24,6 +26,7 @@ from connectors.azure.grants import GrantorKind
 from reviews.entitlements import Grant, PathStep
 
 _ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments/"
+_ELIGIBLE = "/providers/microsoft.authorization/roleeligibilityscheduleinstances/"
 
 
 def manual_fix(grant: Grant) -> str:
@@ -58,6 +61,8 @@ def _grantor_fix(step: PathStep, store_id: str) -> str:
                 "assignments to those who still need them)"
             )
         return f"delete the role assignment at {scope}: az role assignment delete --ids {step.id}{wide}"
+    if step.kind == GrantorKind.ELIGIBLE_ASSIGNMENT:
+        return _eligible_fix(step)
     parts = _resource(store_id)
     if step.kind == GrantorKind.COSMOS_ROLE_ASSIGNMENT:
         return (
@@ -77,6 +82,21 @@ def _grantor_fix(step: PathStep, store_id: str) -> str:
             f"--resource-group {parts['group']} --server-name {parts['server']} …"
         )
     return f"end {step.name} ({step.id})"
+
+
+def _eligible_fix(step: PathStep) -> str:
+    """ "adminRemove: For administrators to remove eligible roles from principals" (Microsoft Learn, PIM
+    schedule requests); ARM takes it as requestType AdminRemove (api-version 2020-10-01)."""
+    cut = step.id.lower().rfind(_ELIGIBLE)
+    scope = (step.id[:cut] or "/") if cut >= 0 else step.id
+    return (
+        f"remove the eligible assignment ({step.name}) in PIM: Azure portal → Privileged Identity Management "
+        "→ Azure resources → the resource → Assignments → Eligible assignments → Remove; or "
+        f"az rest --method put --url '{scope}/providers/Microsoft.Authorization/"
+        "roleEligibilityScheduleRequests/<new guid>?api-version=2020-10-01' --body "
+        '\'{"properties": {"requestType": "AdminRemove", "principalId": "<principal>", '
+        '"roleDefinitionId": "<role definition id>"}}\''
+    )
 
 
 def _scope(assignment_id: str) -> str:

@@ -6,8 +6,13 @@ it, below as well: "List Azure role assignments using the REST API"), so assignm
 group or the root come back with the subscription's own. Deny assignments likewise ("(no filter) Lists all
 deny assignments at, above, and below the specified scope"). Role definitions: "Get all role definitions that
 are applicable at scope and above", with "atScopeAndBelow filter to search below the given scope as well",
-so a custom role assignable only to one resource group is read too. Every page is read (the SDK's pagers
-follow nextLink).
+so a custom role assignable only to one resource group is read too. PIM eligibilities: "Role Eligibility
+Schedule Instances - List For Scope" (api-version 2020-10-01; "$filter=atScope() List role assignments for
+only the specified scope, not including the role assignments at subscopes", so no filter: at, above and
+below, as for role assignments); "To call the API, you must have access to the
+Microsoft.Authorization/roleAssignments/read operation at the specified scope" ("Use Azure PIM to manage
+eligible access with the REST API"), so it adds no action to the read role. Every page is read (the SDK's
+pagers follow nextLink).
 
 Management groups: the evaluator needs, per subscription, the management groups above it that hold an
 assignment (scopes.py turns each into a scope above the store). An assignment at a management group listed
@@ -19,7 +24,7 @@ them as a set).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from connectors.azure.client import AzureClients
@@ -40,6 +45,7 @@ class SubscriptionRbac:
     role_assignments: tuple[RoleAssignment, ...]
     role_definitions: tuple[RoleDefinition, ...]
     deny_assignments: tuple[DenyAssignment, ...]
+    eligible_assignments: tuple[RoleAssignment, ...]  # PIM, each eligible=True
     management_groups: tuple[str, ...]  # names of the groups above it that hold an assignment
 
 
@@ -53,14 +59,19 @@ def read_rbac(clients: AzureClients, subscription: str) -> SubscriptionRbac:
         definitions = list(client.role_definitions.list(scope, filter="atScopeAndBelow()"))
     with azure_call(where, "deny assignments"):
         denials = list(client.deny_assignments.list())
+    with azure_call(where, "PIM eligible assignments"):
+        instances = list(clients.pim(subscription).role_eligibility_schedule_instances.list_for_scope(scope))
     with parsing(where, "role assignments"):
         role_assignments = tuple(_assignment(where, a) for a in assignments)
     with parsing(where, "role definitions"):
         role_definitions = tuple(role_definition(d) for d in definitions)
     with parsing(where, "deny assignments"):
         deny_assignments = tuple(_deny(d) for d in denials)
-    groups = _management_groups([a.scope for a in role_assignments] + [d.scope for d in deny_assignments])
-    return SubscriptionRbac(role_assignments, role_definitions, deny_assignments, groups)
+    with parsing(where, "PIM eligible assignments"):
+        eligible = tuple(replace(_assignment(where, i), eligible=True) for i in instances)
+    held = [a.scope for a in (*role_assignments, *eligible)]
+    groups = _management_groups(held + [d.scope for d in deny_assignments])
+    return SubscriptionRbac(role_assignments, role_definitions, deny_assignments, eligible, groups)
 
 
 def read_role_definition(clients: AzureClients, subscription: str, role_definition_id: str) -> RoleDefinition:

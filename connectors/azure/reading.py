@@ -50,9 +50,8 @@ def read_all(arm: Callable[[], ArmRead], graph: Graph, *, now: datetime) -> Sour
     found = arm()
     inventory = found.inventory
     # A foreign group is another tenant's: this tenant's Graph does not have it, and it is its own holder.
-    foreign = {
-        a.principal_id for a in inventory.role_assignments if a.principal_type is PrincipalType.FOREIGN_GROUP
-    }
+    held = (*inventory.role_assignments, *inventory.eligible_assignments)
+    foreign = {a.principal_id for a in held if a.principal_type is PrincipalType.FOREIGN_GROUP}
     directory = read_directory(graph, named_objects(inventory) - foreign)
     notes = list(found.notes)
     if directory.deleted:
@@ -81,6 +80,8 @@ def without_deleted(inventory: AzureInventory, deleted: frozenset[str]) -> tuple
     gone = {i.lower() for i in deleted}
     kept = tuple(a for a in inventory.role_assignments if a.principal_id.lower() not in gone)
     dropped = len(inventory.role_assignments) - len(kept)
+    eligible = tuple(a for a in inventory.eligible_assignments if a.principal_id.lower() not in gone)
+    dropped += len(inventory.eligible_assignments) - len(eligible)
     denies = tuple(
         replace(
             d,
@@ -94,7 +95,9 @@ def without_deleted(inventory: AzureInventory, deleted: frozenset[str]) -> tuple
         cleaned, count = _store_without(store, gone)
         stores.append(cleaned)
         dropped += count
-    return replace(inventory, role_assignments=kept, deny_assignments=denies, stores=tuple(stores)), dropped
+    trimmed = replace(inventory, role_assignments=kept, eligible_assignments=eligible)
+    trimmed = replace(trimmed, deny_assignments=denies)
+    return replace(trimmed, stores=tuple(stores)), dropped
 
 
 def _store_without(store: AzureStore, gone: set[str]) -> tuple[AzureStore, int]:

@@ -17,8 +17,8 @@ control-plane route to the data.
 |                                                  | are rotated, which a person decides                   |
 | cosmos_role_assignment, access_policy,           | refused with the command a person runs                |
 | sql_entra_admin (to the principal itself)        |                                                       |
-| anything else (a PIM-eligible step, a grant      | refused                                               |
-| needing human review)                            |                                                       |
+| eligible_assignment (PIM), direct or via a group | refused: removed in PIM by a person (planning.py)     |
+| anything else (a grant needing human review)     | refused                                               |
 """
 
 from __future__ import annotations
@@ -68,6 +68,8 @@ def choose(grant: Grant) -> Choice:
             "the access comes through account keys: keys already listed keep working after the role is "
             "taken away, until a person rotates them",
         )
+    if any(step.kind == GrantorKind.ELIGIBLE_ASSIGNMENT for step in grant.path):
+        refuse(grant, "the access comes through a PIM-eligible assignment, which PIM manages")
     steps = [step for step in grant.path if step.kind != ROUTE_STEP]
     groups = [step for step in steps if step.kind == GROUP_STEP]
     grantors = [step for step in steps if step.kind != GROUP_STEP]

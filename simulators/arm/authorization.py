@@ -16,13 +16,14 @@ import copy
 import re
 from typing import Any
 
-from simulators.arm import scopes
+from simulators.arm import eligibility, scopes
 from simulators.arm.errors import ArmError, bad_request, resource_not_found
 from simulators.arm.grants import AUTH, now_iso
 from simulators.arm.permissions import authorize
 from simulators.arm.protocol import Paging, Request, Response, parse_filter
 from simulators.arm.state import ArmState
 
+KINDS = ("roleassignments", "roledefinitions", "denyassignments", "roleeligibilityscheduleinstances")
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 READ, WRITE, DELETE = (f"Microsoft.Authorization/roleAssignments/{v}" for v in ("read", "write", "delete"))
 
@@ -42,6 +43,8 @@ def route(
         return _definitions(state, paging, request, scope, name)
     if kind == "denyassignments" and name is None and method == "GET":
         return _list_denials(state, paging, request, scope)
+    if kind == "roleeligibilityscheduleinstances" and name is None and method == "GET":
+        return eligibility.list_instances(state, paging, request, scope, _Related)
     raise ArmError(405, "MethodNotAllowed", f"The method '{method}' is not supported on '{request.path}'.")
 
 

@@ -28,6 +28,7 @@ class GrantBuilders:
     role_definitions: dict[str, dict[str, Any]]
     role_assignments: dict[str, dict[str, Any]]
     deny_assignments: dict[str, dict[str, Any]]
+    eligible_assignments: dict[str, dict[str, Any]]
 
     def add_role_definition(
         self,
@@ -144,6 +145,48 @@ class GrantBuilders:
                 },
             }
             self.deny_assignments[name.lower()] = wire
+            return wire
+
+    def add_eligible_assignment(
+        self,
+        scope: str,
+        role_definition: str,
+        principal_id: str,
+        *,
+        principal_type: str = "User",
+        name: str | None = None,
+    ) -> dict[str, Any]:
+        """A PIM eligibility, as "Role Eligibility Schedule Instances - Get" (api-version 2020-10-01) returns
+        it: the principal may activate the role at the scope at will (status Provisioned, no end)."""
+        with self.lock:
+            guid = role_definition.rstrip("/").split("/")[-1]
+            if guid.lower() not in self.role_definitions:
+                raise KeyError(f"no role definition {guid}")
+            scope = scopes.normalize(scope)
+            subscription = scopes.subscription_of(scope)
+            prefix = f"/subscriptions/{subscription}" if subscription else ""
+            name = name or str(uuid.uuid4())
+            schedule = str(uuid.uuid4())
+            wire = {
+                "id": f"{scope}{AUTH}/roleEligibilityScheduleInstances/{name}",
+                "name": name,
+                "type": "Microsoft.Authorization/roleEligibilityScheduleInstances",
+                "properties": {
+                    "scope": scope or "/",
+                    "roleDefinitionId": f"{prefix}{AUTH}/roleDefinitions/{guid}",
+                    "principalId": principal_id,
+                    "principalType": principal_type,
+                    "roleEligibilityScheduleId": f"{scope}{AUTH}/roleEligibilitySchedules/{schedule}",
+                    "status": "Provisioned",
+                    "startDateTime": now_iso(),
+                    "endDateTime": None,
+                    "memberType": "Direct",
+                    "condition": None,
+                    "conditionVersion": None,
+                    "createdOn": now_iso(),
+                },
+            }
+            self.eligible_assignments[name.lower()] = wire
             return wire
 
     def role_assignment(self, name: str) -> dict[str, Any] | None:

@@ -186,7 +186,7 @@ class ArmSimulator(Service):
         if at >= 0:
             rest = request.path[at + len(AUTHZ) :].split("/")
             kind = rest[0].lower()
-            if kind not in ("roleassignments", "roledefinitions", "denyassignments") or len(rest) > 2:
+            if kind not in authorization.KINDS or len(rest) > 2:
                 raise ArmError(
                     404, "InvalidResourceType", f"The resource type '{rest[0]}' could not be found."
                 )

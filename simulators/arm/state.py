@@ -34,6 +34,7 @@ class ArmState(StoreBuilders, GrantBuilders):
         }
         self.role_assignments: dict[str, dict[str, Any]] = {}  # lower name -> wire
         self.deny_assignments: dict[str, dict[str, Any]] = {}  # lower name -> wire
+        self.eligible_assignments: dict[str, dict[str, Any]] = {}  # PIM instances: lower name -> wire
 
     # ---- hierarchy --------------------------------------------------------------------------------
     def add_management_group(self, name: str, parent: str | None = None) -> str:

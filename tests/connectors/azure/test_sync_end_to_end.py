@@ -44,6 +44,7 @@ def estate() -> Iterator[Estate]:
     tenant = Tenant(seed=11)
     ana = tenant.add_user("Ana Silva", "ana@dept.example.gov", mail="ana@dept.example.gov")
     bob = tenant.add_user("Bob Jones", "bob@dept.example.gov", mail="bob@dept.example.gov")
+    cara = tenant.add_user("Cara Lee", "cara@dept.example.gov", mail="cara@dept.example.gov")
     hr = tenant.add_group("HR readers")
     tenant.add_member(hr, ana)
     state = ArmState()
@@ -60,8 +61,10 @@ def estate() -> Iterator[Estate]:
         group_scope, builtin_role_id("Storage Blob Data Reader"), hr, principal_type="Group"
     )
     state.add_role_assignment(f"/subscriptions/{SUB}", builtin_role_id("Contributor"), bob)
+    pdstore = f"{group_scope}/providers/Microsoft.Storage/storageAccounts/pdstore"
+    state.add_eligible_assignment(pdstore, builtin_role_id("Storage Blob Data Contributor"), cara)
     with GraphSimulator(tenant, token=GRAPH_TOKEN) as graph, ArmSimulator(state, token=ARM_TOKEN) as arm:
-        yield Estate(arm, graph, {"ana": ana, "bob": bob, "hr": hr})
+        yield Estate(arm, graph, {"ana": ana, "bob": bob, "cara": cara, "hr": hr})
 
 
 def test_sync_azure_then_access(estate: Estate, database_url: str, capsys, monkeypatch) -> None:
@@ -82,10 +85,16 @@ def test_sync_azure_then_access(estate: Estate, database_url: str, capsys, monke
         ("Bob Jones", "read"),
         ("Bob Jones", "write"),
         ("Bob Jones", "admin"),
+        ("Cara Lee", "read"),
+        ("Cara Lee", "write"),
     }
     ana = found[("Ana Silva", "read")]
     assert ana["principal"]["type"] == "entra_user" and ana["principal"]["id"] == estate.ids["ana"]
     assert ana["path"][0] == "group:HR readers" and "Storage Blob Data Reader" in " ".join(ana["path"])
+    # PIM (issue 19 §4): an eligible holder, who can activate the role at will, is reviewed, by that path.
+    cara = found[("Cara Lee", "write")]
+    assert cara["principal"]["id"] == estate.ids["cara"]
+    assert cara["path"] == ["eligible_assignment:Storage Blob Data Contributor on the store (PIM-eligible)"]
 
 
 def test_sync_azure_refuses_a_read_it_cannot_finish(
