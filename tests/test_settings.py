@@ -290,3 +290,16 @@ def test_a_secret_named_like_a_key_in_the_process_environment_is_no_key(monkeypa
         loaded.secrets.azure_token is not None
         and loaded.secrets.azure_token.get_secret_value() == "arm-token"
     )
+
+
+def test_the_readme_configuration_block_loads(tmp_path) -> None:
+    """README's Configuration section is the file people copy: every key in it must be one Recertify knows."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Configuration") :]
+    block = section[section.index("```toml\n") + len("```toml\n") :]
+    path = tmp_path / "recertify.toml"
+    path.write_text(block[: block.index("```")], encoding="utf-8")
+    loaded = load_settings(path, {})
+    assert loaded.settings.azure.pim_eligible is True and loaded.settings.aws.enabled is True

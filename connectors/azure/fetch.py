@@ -62,6 +62,7 @@ def read_inventory(
     personal_data_tag: str,
     personal_data_values: list[str],
     owner_tag: str,
+    pim_eligible: bool = True,
 ) -> AzureRead:
     reader = ArmReader(clients)
     chosen = _subscriptions(clients, subscriptions)
@@ -70,7 +71,7 @@ def read_inventory(
     for subscription in chosen:
         for store, info in _stores(reader, subscription, personal_data_tag, personal_data_values, owner_tag):
             stores.setdefault(store.resource_id.lower(), (store, info))
-        rbac[subscription] = read_rbac(clients, subscription)
+        rbac[subscription] = read_rbac(clients, subscription, pim_eligible=pim_eligible)
         logger.info(
             "Azure subscription %s: %d stores so far, %d role assignments, %d deny assignments",
             subscription,

@@ -18,6 +18,11 @@ from connectors.entra.settings import EntraSettings
 from reviews.errors import Misconfigured
 from reviews.ports import Clock
 
+PIM_SKIPPED = (
+    "PIM-eligible role assignments were not read ([azure] pim_eligible = false): "
+    "whoever is only eligible for a role is not listed"
+)
+
 
 def live_read(
     settings: AzureSettings,
@@ -61,8 +66,10 @@ def read_arm(
             personal_data_tag=settings.personal_data_tag,
             personal_data_values=settings.personal_data_values,
             owner_tag=settings.owner_tag,
+            pim_eligible=settings.pim_eligible,
         )
-    return ArmRead(found.inventory, {info.resource_id: dict(info.tags) for info in found.stores})
+    notes = () if settings.pim_eligible else (PIM_SKIPPED,)
+    return ArmRead(found.inventory, {info.resource_id: dict(info.tags) for info in found.stores}, notes)
 
 
 def arm_clients(settings: AzureSettings, credential: TokenCredential) -> AzureClients:

@@ -49,7 +49,7 @@ class SubscriptionRbac:
     management_groups: tuple[str, ...]  # names of the groups above it that hold an assignment
 
 
-def read_rbac(clients: AzureClients, subscription: str) -> SubscriptionRbac:
+def read_rbac(clients: AzureClients, subscription: str, *, pim_eligible: bool = True) -> SubscriptionRbac:
     where = f"subscription {subscription}"
     scope = f"/subscriptions/{subscription}"
     client = clients.authorization(subscription)
@@ -59,8 +59,11 @@ def read_rbac(clients: AzureClients, subscription: str) -> SubscriptionRbac:
         definitions = list(client.role_definitions.list(scope, filter="atScopeAndBelow()"))
     with azure_call(where, "deny assignments"):
         denials = list(client.deny_assignments.list())
-    with azure_call(where, "PIM eligible assignments"):
-        instances = list(clients.pim(subscription).role_eligibility_schedule_instances.list_for_scope(scope))
+    instances = []
+    if pim_eligible:  # else `[azure] pim_eligible = false`: the snapshot says so (live.py)
+        with azure_call(where, "PIM eligible assignments"):
+            pim = clients.pim(subscription).role_eligibility_schedule_instances
+            instances = list(pim.list_for_scope(scope))
     with parsing(where, "role assignments"):
         role_assignments = tuple(_assignment(where, a) for a in assignments)
     with parsing(where, "role definitions"):

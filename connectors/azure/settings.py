@@ -37,6 +37,10 @@ class AzureSettings(Section):
     # A PEM file of the certificates to trust for arm_url (a simulator's self-signed one); empty: the system's
     # (or REQUESTS_CA_BUNDLE's, which azure-core's requests transport honours). For ARM only, never Graph.
     ca_bundle: str = ""
+    # PIM-eligible role assignments are access (their holders can activate the role at will), so they are
+    # read and reviewed. A tenant whose ARM refuses the eligibility list (no Entra ID P2, which PIM needs)
+    # would fail every Azure sync: false skips them, and every snapshot then says so in a note.
+    pim_eligible: bool = True
     # A request's read timeout, and its attempts (azure-core's retry policy, which honours Retry-After)
     # before the sync fails, retryable.
     request_timeout_seconds: float = Field(default=60.0, gt=0, le=600)

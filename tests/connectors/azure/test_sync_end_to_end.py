@@ -110,3 +110,24 @@ def test_sync_azure_refuses_a_read_it_cannot_finish(
     )
     access = run_cli(capsys, monkeypatch, "access", "--store", "pdstore", "--format", "json", env=env)
     assert access.code == 1 and "no sync has been applied yet" in access.stderr
+
+
+def test_pim_eligibility_can_be_left_unread_and_the_sync_says_so(
+    estate: Estate, database_url: str, capsys, monkeypatch
+) -> None:
+    """`[azure] pim_eligible = false` (a tenant whose ARM refuses the eligibility list): the list is not
+    asked for, the eligible holder is not listed, and the sync prints why, never silently."""
+    env = {**estate.env(database_url), "RECERTIFY_AZURE_PIM_ELIGIBLE": "false"}
+    synced = run_cli(capsys, monkeypatch, "sync", "--source", "azure", env=env)
+    assert synced.code == 0, synced.stderr
+    assert (
+        "azure: note: PIM-eligible" in synced.stdout
+        and "only eligible for a role is not listed" in synced.stdout
+    )
+    asked = [r.path for r in estate.arm.requests if "roleeligibilityscheduleinstances" in r.path.lower()]
+    assert asked == []
+    rows = json.loads(
+        run_cli(capsys, monkeypatch, "access", "--store", "pdstore", "--format", "json", env=env).stdout
+    )
+    assert "Cara Lee" not in {r["principal"]["name"] for r in rows}
+    assert {"Ana Silva", "Bob Jones"} <= {r["principal"]["name"] for r in rows}
