@@ -16,7 +16,7 @@ import copy
 import re
 from typing import Any
 
-from simulators.arm import eligibility, scopes
+from simulators.arm import scopes
 from simulators.arm.errors import ArmError, bad_request, resource_not_found
 from simulators.arm.grants import AUTH, now_iso
 from simulators.arm.permissions import authorize
@@ -34,7 +34,7 @@ def route(
     check_scope(state, scope)
     method = request.method
     if kind == "roleassignments" and name is None and method == "GET":
-        return _list_assignments(state, paging, request, scope)
+        return _list_assignments(state, paging, request, scope, state.role_assignments)
     if kind == "roleassignments" and name is not None:
         handler = {"GET": _get_assignment, "PUT": _put_assignment, "DELETE": _delete_assignment}.get(method)
         if handler is not None:
@@ -44,7 +44,8 @@ def route(
     if kind == "denyassignments" and name is None and method == "GET":
         return _list_denials(state, paging, request, scope)
     if kind == "roleeligibilityscheduleinstances" and name is None and method == "GET":
-        return eligibility.list_instances(state, paging, request, scope, _Related)
+        # PIM eligibility: the same filters, reach and permission (the comment above _list_assignments)
+        return _list_assignments(state, paging, request, scope, state.eligible_assignments)
     raise ArmError(405, "MethodNotAllowed", f"The method '{method}' is not supported on '{request.path}'.")
 
 
@@ -90,7 +91,27 @@ class _Related:
         return lowered.startswith(self._scope + "/")
 
 
-def _list_assignments(state: ArmState, paging: Paging, request: Request, scope: str) -> Response:
+# PIM eligibility of Azure resource roles: "Role Eligibility Schedule Instances - List For Scope"
+# (api-version 2020-10-01).
+#
+# "Use Azure PIM to manage eligible access with the REST API" (Microsoft Learn): "To call the API, you must
+# have access to the Microsoft.Authorization/roleAssignments/read operation at the specified scope", and
+# "$filter=atScope() List role assignments for only the specified scope, not including the role assignments
+# at subscopes"; the SDK's filter text: "Use $filter=atScope() to return all role assignment schedules at or
+# above the scope. Use $filter=principalId eq {id} to return all role assignment schedules at, above or
+# below the scope for the specified principal." Without a filter, as for role assignments: at, above and
+# below. "schedule instances only include assignments that are active at the current time", so the state
+# holds the current ones.
+#
+# What ARM answers for a tenant without Microsoft Entra ID P2 is not documented for this list; the simulator
+# does not invent it.
+
+
+def _list_assignments(
+    state: ArmState, paging: Paging, request: Request, scope: str, table: dict[str, dict[str, Any]]
+) -> Response:
+    """Role assignments, or PIM eligibility instances (the comment above): no filter, at, above and below the
+    scope; `atScope()`, at or above; `principalId eq`, that principal's."""
     authorize(READ, scope, state.allowed_actions, state.caller_id)
 
     def compute(query: dict[str, str]) -> list[dict[str, Any]]:
@@ -99,13 +120,12 @@ def _list_assignments(state: ArmState, paging: Paging, request: Request, scope: 
             raise bad_request("InvalidFilterInQueryString", f"Invalid $filter '{query.get('$filter')}'.")
         principal = None if "principalid" not in wanted else wanted["principalid"].lower()
         related = _Related(state, scope, "atscope()" in wanted)
-        items = [
+        return [
             wire
-            for _, wire in sorted(state.role_assignments.items())
+            for _, wire in sorted(table.items())
             if (principal is None or wire["properties"]["principalId"].lower() == principal)
             and related(wire["properties"]["scope"])
         ]
-        return items
 
     return paging.respond(request, compute)
 
